@@ -21,7 +21,9 @@ CFLAGS=(-target bpf -O2 -g -mcpu=v3 -fms-extensions -Wno-microsoft-anon-tag -D__
 build() { # src obj
   local src=$1 obj=$2
   if [ ! -f "$obj" ] || [ -n "$(find "$src" bpf/*.h "$out/vmlinux.h" -newer "$obj" 2>/dev/null | head -n 1)" ]; then
-    clang-16 "${CFLAGS[@]}" -c "$src" -o "$obj.tmp"
+    clang-16 "${CFLAGS[@]}" -c "$src" -o "$obj.full"
+    # DWARF is 90% of the object and libbpf needs only .BTF/.BTF.ext: strip it before embedding.
+    llvm-strip-16 -g -o "$obj.tmp" "$obj.full"
     mv "$obj.tmp" "$obj"
   fi
 }
