@@ -232,11 +232,14 @@ static __always_inline void hist_record(u32 path, u64 ns)
 
 /* ---- helpers ---- */
 
-/* Loop over [0, n) with the kernel's open-coded number iterator (cheap for the verifier). */
-#define for_each_num(i, n)								\
-	for (struct bpf_iter_num ___it __attribute__((cleanup(bpf_iter_num_destroy))),	\
-	     *___p __attribute__((unused)) = (bpf_iter_num_new(&___it, 0, (n)), (void *)0);	\
-	     ({ int *___v = bpf_iter_num_next(&___it); if (___v) i = *___v; ___v; });)
+/*
+ * Loop over [0, n) with the kernel's open-coded number iterator, cheap for the verifier however many
+ * CPUs there are. The body may `break`; it must not `return` (the iterator has to be destroyed).
+ */
+#define for_each_num(i, n)							\
+	for (struct bpf_iter_num ___it, *___once = (bpf_iter_num_new(&___it, 0, (n)), &___it);	\
+	     ___once; bpf_iter_num_destroy(&___it), ___once = (void *)0)		\
+		for (int *___v; (___v = bpf_iter_num_next(&___it)) && ((i = *___v), 1);)
 
 static __always_inline bool vtime_before(u64 a, u64 b)
 {
@@ -376,16 +379,20 @@ static s32 pick_preferred_cpu(struct task_struct *p)
 	s32 cpu = -1;
 	int i = 0;
 
+	s32 found = -1;
+
 	for_each_num(i, nr_cpus) {
 		if (i < 0 || i >= MAX_CPUS)
 			break;
 		cpu = preferred_cpus[i];
 		if (cpu < 0)
 			break;
-		if (cpu_allowed(p, cpu) && scx_bpf_test_and_clear_cpu_idle(cpu))
-			return cpu;
+		if (cpu_allowed(p, cpu) && scx_bpf_test_and_clear_cpu_idle(cpu)) {
+			found = cpu;
+			break;
+		}
 	}
-	return -1;
+	return found;
 }
 
 /* A CPU whose current task a critical wake-up may preempt: prev_cpu first, then any. */
@@ -398,13 +405,17 @@ static s32 pick_victim_cpu(struct task_struct *p, s32 prev_cpu)
 	cctx = bpf_map_lookup_elem(&cpu_ctxs, &key);
 	if (cctx && cctx->preemptible && cpu_allowed(p, prev_cpu))
 		return prev_cpu;
+	s32 found = -1;
+
 	for_each_num(i, nr_cpus) {
 		key = i;
 		cctx = bpf_map_lookup_elem(&cpu_ctxs, &key);
-		if (cctx && cctx->preemptible && cpu_allowed(p, i))
-			return i;
+		if (cctx && cctx->preemptible && cpu_allowed(p, i)) {
+			found = i;
+			break;
+		}
 	}
-	return -1;
+	return found;
 }
 
 static void insert_local(struct task_struct *p, s32 cpu, u64 enq_flags)

@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { preflight, PreflightError } from "../lib/sched/preflight.ts";
+
+async function fakeSys(state: string | null, ops?: string): Promise<string> {
+  const root = await Deno.makeTempDir();
+  if (state !== null) {
+    await Deno.mkdir(join(root, "kernel", "sched_ext", "root"), { recursive: true });
+    await Deno.writeTextFile(join(root, "kernel", "sched_ext", "state"), state + "\n");
+    if (ops) await Deno.writeTextFile(join(root, "kernel", "sched_ext", "root", "ops"), ops + "\n");
+  }
+  return root;
+}
+
+function preflightError(opts: Parameters<typeof preflight>[0]): string {
+  try {
+    preflight({ checkLibbpf: false, ...opts });
+  } catch (e) {
+    assert.ok(e instanceof PreflightError);
+    assert.ok(!e.message.includes("\n"));
+    return e.message;
+  }
+  assert.fail("preflight should have failed");
+}
+
+Deno.test("not root is refused first, with a hint to use sudo", async () => {
+  assert.match(preflightError({ uid: 1000, sysRoot: await fakeSys("disabled") }), /must run as root \(sudo/);
+});
+
+Deno.test("a kernel without sched_ext is named with what it needs", async () => {
+  const msg = preflightError({ uid: 0, sysRoot: await fakeSys(null), kernelRelease: "6.1.0-test" });
+  assert.match(msg, /this kernel \(6\.1\.0-test\) has no sched_ext/);
+  assert.match(msg, /6\.12 or newer.*CONFIG_SCHED_CLASS_EXT=y/);
+});
+
+Deno.test("this machine's real kernel: the check reports what it finds", () => {
+  // The host kernel of CI has no sched_ext (the VM tests cover the kernel that does).
+  const hasExt = (() => {
+    try {
+      Deno.statSync("/sys/kernel/sched_ext");
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  if (hasExt) return; // a sched_ext host: nothing to refuse here
+  assert.match(preflightError({ uid: 0 }), /has no sched_ext/);
+});
+
+Deno.test("another running scheduler is named", async () => {
+  const msg = preflightError({ uid: 0, sysRoot: await fakeSys("enabled", "bpfland_1.0.14_x86_64") });
+  assert.match(msg, /already running: 'bpfland_1\.0\.14_x86_64'/);
+});
+
+Deno.test("a disabled sched_ext with root passes", async () => {
+  preflight({ uid: 0, sysRoot: await fakeSys("disabled"), checkLibbpf: false });
+});
