@@ -5,7 +5,7 @@
  * @module
  */
 
-import { HOT_PATHS } from "../types.ts";
+import type { HOT_PATHS } from "../types.ts";
 
 /** Number of histogram buckets: <100ns, 100-200ns, ... 51.2-102.4us, >=102.4us. */
 export const HIST_BUCKETS = 12;

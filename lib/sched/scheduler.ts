@@ -20,7 +20,7 @@
  */
 
 import { kernelHasFunction } from "../bpf/btf.ts";
-import { BpfLink, BpfMap, BpfObject, possibleCpus } from "../bpf/object.ts";
+import { type BpfLink, type BpfMap, BpfObject, possibleCpus } from "../bpf/object.ts";
 import { type SchedConfig, TUNABLES, validateConfig } from "../config.ts";
 import { SCX_GAMER_OBJECT_BASE64 } from "../bpf/generated/scx_gamer_object.ts";
 import { HOT_PATHS, type HotPath, THREAD_CLASSES, type ThreadClass } from "../types.ts";
