@@ -1,0 +1,138 @@
+/**
+ * `deno task train CSV [--game NAME] [--analyze] [--seed N] [--models-dir DIR]`: train the forest on a
+ * training CSV and print the best configuration (see lib/ml/train_pipeline.ts). Reads the machine's
+ * topology from /sys here, at the edge, and passes it in as data.
+ *
+ * Exit status: 0 done, 1 bad data (the CSV or the models directory), 2 bad command line.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { NO_TOPOLOGY, runTraining } from "../lib/ml/train_pipeline.ts";
+import type { Topology } from "../lib/ml/search.ts";
+
+const USAGE = "usage: deno task train CSV [--game NAME] [--analyze] [--seed N] [--models-dir DIR]";
+
+/** A bad command line; `message` is the one line to print. */
+export class TrainUsageError extends Error {
+  override name = "TrainUsageError";
+}
+
+/** The parsed command line of ml/train.ts. */
+export interface TrainArgs {
+  csv: string;
+  game: string | null;
+  analyze: boolean;
+  seed: number;
+  modelsDir: string;
+  help: boolean;
+}
+
+/** Parse ml/train.ts's arguments (without the program name). */
+export function parseTrainArgs(argv: readonly string[]): TrainArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        game: { type: "string" },
+        analyze: { type: "boolean", default: false },
+        seed: { type: "string", default: "0" },
+        "models-dir": { type: "string", default: "ml/models" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (err) {
+    throw new TrainUsageError(`${(err as Error).message.split("\n")[0]} (${USAGE})`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { csv: "", game: null, analyze: false, seed: 0, modelsDir: "", help: true };
+  if (positionals.length !== 1) {
+    throw new TrainUsageError(`expected one CSV file, got ${positionals.length} arguments (${USAGE})`);
+  }
+  const seed = Number(values.seed);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
+    throw new TrainUsageError(`--seed '${values.seed}' is not a whole number in 0..4294967295`);
+  }
+  if (values.game === "") throw new TrainUsageError("--game: expected NAME, got an empty value");
+  return {
+    csv: positionals[0],
+    game: values.game ?? null,
+    analyze: values.analyze,
+    seed,
+    modelsDir: values["models-dir"],
+    help: false,
+  };
+}
+
+async function readText(path: string): Promise<string | null> {
+  try {
+    return (await Deno.readTextFile(path)).trim();
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The machine's topology from sysfs (`sysRoot` lets tests pass a fake tree). Unknown parts fall back
+ * to NO_TOPOLOGY's values: no SMT, one node, not hybrid.
+ */
+export async function readTopology(sysRoot = "/sys"): Promise<Topology> {
+  const cpuDir = `${sysRoot}/devices/system/cpu`;
+  let smt = (await readText(`${cpuDir}/smt/active`)) === "1";
+  const capacities = new Set<string>();
+  try {
+    for await (const e of Deno.readDir(cpuDir)) {
+      if (!/^cpu\d+$/.test(e.name)) continue;
+      const siblings = await readText(`${cpuDir}/${e.name}/topology/thread_siblings_list`);
+      if (siblings && /[,-]/.test(siblings)) smt = true;
+      const cap = await readText(`${cpuDir}/${e.name}/cpu_capacity`);
+      if (cap) capacities.add(cap);
+    }
+  } catch { /* no cpu directory: keep the defaults */ }
+  let numaNodes = 0;
+  try {
+    for await (const e of Deno.readDir(`${sysRoot}/devices/system/node`)) {
+      if (/^node\d+$/.test(e.name)) numaNodes++;
+    }
+  } catch { /* kernels without NUMA support have no node directory */ }
+  // Intel hybrid parts expose separate core and atom PMUs; ARM-style ones differ in cpu_capacity.
+  const hybrid = capacities.size > 1 ||
+    ((await readText(`${sysRoot}/devices/cpu_atom/type`)) !== null &&
+      (await readText(`${sysRoot}/devices/cpu_core/type`)) !== null);
+  return { ...NO_TOPOLOGY, smt, numaNodes: Math.max(1, numaNodes), hybrid };
+}
+
+/** Run the trainer; returns the exit status. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let args: TrainArgs;
+  try {
+    args = parseTrainArgs(argv);
+  } catch (err) {
+    console.error(`train: ${(err as Error).message}`);
+    return 2;
+  }
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  try {
+    await runTraining(args.csv, {
+      game: args.game,
+      analyze: args.analyze,
+      seed: args.seed,
+      modelsDir: args.modelsDir,
+      topology: await readTopology(),
+    });
+    return 0;
+  } catch (err) {
+    // Bad data (CsvError, ModelFileError, ...) and IO failures: one line, status 1.
+    console.error(`train: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
