@@ -69,6 +69,8 @@ struct gamer_counters {
 	u64 idle_kicks;		/* idle CPUs woken for queued work */
 	u64 input_events;	/* input events seen by the kernel hook */
 	u64 boosted;		/* enqueues inside an input window */
+	u64 critical_wakeups;	/* critical wake-ups that found no idle CPU */
+	u64 critical_queued;	/* ... and no CPU to preempt either: they wait in the shared queue */
 };
 
 /* Behaviour of one game thread, for userspace's classifier. */

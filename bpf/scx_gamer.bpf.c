@@ -492,6 +492,7 @@ void BPF_STRUCT_OPS(gamer_enqueue, struct task_struct *p, u64 enq_flags)
 	}
 	/* Saturated: a critical wake-up preempts background work instead of waiting for the tick. */
 	if ((enq_flags & SCX_ENQ_WAKEUP) && task_is_critical(p, tctx)) {
+		stat_inc(critical_wakeups);
 		cpu = pick_victim_cpu(p, prev_cpu);
 		if (cpu >= 0) {
 			/* Optimistically mark it taken so concurrent wake-ups spread to other victims. */
@@ -506,6 +507,7 @@ void BPF_STRUCT_OPS(gamer_enqueue, struct task_struct *p, u64 enq_flags)
 			stat_inc(preempt_kicks);
 			goto out;
 		}
+		stat_inc(critical_queued);
 	}
 	scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, task_slice(p), task_deadline(p, tctx, now), enq_flags);
 out:

@@ -28,6 +28,8 @@ export const COUNTER_FIELDS = [
   "idle_kicks",
   "input_events",
   "boosted",
+  "critical_wakeups",
+  "critical_queued",
 ] as const;
 
 /** One counter's name. */
