@@ -1,0 +1,85 @@
+/**
+ * The run mode: preflight, load and attach the scheduler, print live stats, feed the collector, and
+ * detach on SIGINT/SIGTERM, on --duration, or report the reason when the kernel ejects the scheduler.
+ *
+ * @module
+ */
+
+import type { CliOptions } from "./cli/parse.ts";
+import { CollectSession } from "./collect/session.ts";
+import { preflight } from "./sched/preflight.ts";
+import { type ExitInfo, Scheduler } from "./sched/scheduler.ts";
+import { formatStatsLine, metricsBetween, type StatsSnapshot } from "./sched/stats.ts";
+
+/** How often the loop wakes to check for signals, ejection and due work, ms. */
+const TICK_MS = 100;
+
+function describeExit(info: ExitInfo): string {
+  const parts = [info.kindName];
+  if (info.reason) parts.push(info.reason);
+  if (info.message) parts.push(info.message);
+  return parts.join(": ");
+}
+
+/** Run the scheduler until a signal, --duration, or ejection. Returns the exit code. */
+export async function runScheduler(opts: CliOptions): Promise<number> {
+  preflight();
+  const wantStats = opts.stats !== null || opts.mlCollect;
+  const sched = Scheduler.start(opts.config, { stats: wantStats, verbose: opts.verbose });
+  let stopRequested: string | null = null;
+  const onSignal = (name: string) => () => stopRequested ??= name;
+  const handlers = [["SIGINT", onSignal("SIGINT")], ["SIGTERM", onSignal("SIGTERM")]] as const;
+  for (const [sig, fn] of handlers) Deno.addSignalListener(sig, fn);
+
+  let collector: CollectSession | null = null;
+  let ejected: ExitInfo | null = null;
+  try {
+    console.log(
+      `scx_gamer: attached (stats ${wantStats ? "on" : "off"}, input hook ${sched.inputHook ? "on" : "off"})`,
+    );
+    if (opts.mlCollect) {
+      collector = new CollectSession({
+        scheduler: sched,
+        config: opts.config,
+        mlDir: opts.mlDir,
+        forcedGame: opts.game,
+        verbose: opts.verbose,
+      });
+    }
+    const started = performance.now();
+    let statsPrev: StatsSnapshot = sched.snapshot();
+    let statsDue = started + (opts.stats ?? Infinity) * 1000;
+    while (!stopRequested) {
+      await new Promise((r) => setTimeout(r, TICK_MS));
+      const now = performance.now();
+      ejected = sched.exitInfo();
+      if (ejected) break;
+      if (now >= statsDue) {
+        const next = sched.snapshot();
+        const extra = collector?.statusLine() ?? "";
+        console.log(
+          `[${((now - started) / 1000).toFixed(1)}s] ${
+            formatStatsLine(metricsBetween(statsPrev, next), extra)
+          }`,
+        );
+        statsPrev = next;
+        statsDue += opts.stats! * 1000;
+      }
+      collector?.tick(now);
+      if (opts.duration !== null && now - started >= opts.duration * 1000) stopRequested = "duration";
+    }
+  } finally {
+    // Save before detaching: the data must survive whatever detaching does.
+    try {
+      collector?.close(ejected ? `scheduler ejected: ${describeExit(ejected)}` : stopRequested ?? "error");
+    } finally {
+      const info = sched.stop();
+      for (const [sig, fn] of handlers) Deno.removeSignalListener(sig, fn);
+      if (ejected) console.error(`scx_gamer: the kernel stopped the scheduler: ${describeExit(ejected)}`);
+      else {console.log(
+          `scx_gamer: detached (${stopRequested ?? "error"}${info ? `; ${info.kindName}` : ""})`,
+        );}
+    }
+  }
+  return ejected ? 1 : 0;
+}
