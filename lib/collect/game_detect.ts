@@ -1,0 +1,267 @@
+/**
+ * Finding the running game in a `/proc` tree.
+ *
+ * A process is a candidate when one of three signals marks it, strongest first:
+ * 1. Wine/Proton: its argv0 basename or comm ends in ".exe" (case-insensitive) and it is not part of
+ *    Wine's or a launcher's own machinery (wineserver, explorer.exe, services.exe, ...). Its exe link
+ *    points at wine(64)-preloader, so the name comes from argv0 (a Windows path) or comm.
+ * 2. Steam: its environment carries a Steam app id (`SteamAppId`, `STEAM_COMPAT_APP_ID`,
+ *    `SteamGameId`; digits only, not "0"). Every child of a launched game inherits it, so the CPU
+ *    ranking below picks the game out of its wrappers.
+ * 3. Render node: it holds an open `/dev/dri/renderD*` fd. Desktop programs do that too, so
+ *    compositors, browsers, terminals, chat clients and this scheduler are excluded by name, and
+ *    this signal only counts when no Wine or Steam candidate exists.
+ *
+ * Among the candidates of the strongest signal present, the one using the most CPU wins. CPU use needs
+ * two readings: the caller keeps the {@link CpuSnapshot} of the previous call and passes it back, so
+ * detection is a pure function of what it read plus that state. Without a previous snapshot (the first
+ * call) candidates rank by their total CPU time since start, and `cpu_pct` is reported as 0.
+ *
+ * `forcedName` (the `--game` flag) picks the process whose name matches it (case-insensitive, with or
+ * without ".exe", and a comm cut to 15 bytes matches a longer forced name it begins). If no process
+ * matches, the busiest candidate is still returned under the forced name; if there is no candidate at
+ * all, there is no game (null). A forced game always has source "forced" and the forced name.
+ *
+ * @module
+ */
+
+import { baseName, type ProcInfo, readProcesses } from "./proc.ts";
+import type { GameInfo } from "../types.ts";
+
+/**
+ * Clock ticks per second of the utime/stime fields in `/proc/PID/stat`. Linux fixes USER_HZ at 100
+ * for this ABI on every architecture we run on, whatever the kernel's internal HZ is.
+ */
+export const CLOCK_TICKS_PER_SEC = 100;
+
+/** CPU time of every process at one moment: the state detection carries from one call to the next. */
+export interface CpuSnapshot {
+  /** When it was read, in seconds on a monotonic clock. */
+  at_s: number;
+  /** pid -> utime + stime in clock ticks. */
+  ticks: ReadonlyMap<number, number>;
+}
+
+/** What one detection found, and the snapshot to pass to the next call. */
+export interface Detection {
+  game: GameInfo | null;
+  snapshot: CpuSnapshot;
+}
+
+/** Options of {@link detectGame} and {@link chooseGame}. */
+export interface DetectOptions {
+  /** The `--game` name: forces detection (see the module doc). */
+  forcedName?: string | null;
+  /** The snapshot the previous call returned; without it CPU use cannot be measured yet. */
+  previous?: CpuSnapshot | null;
+  /** The time of this reading in monotonic seconds. Default: `performance.now() / 1000`. */
+  nowS?: number;
+}
+
+/** This scheduler's own process: never the game, not even when forced. */
+const SELF = /^(scx_gamer|deno)$/;
+
+/**
+ * Names (lower case, ".exe" removed) of processes that are never the game, with why. Matched against
+ * a process's comm, exe basename and game name; a pattern is anchored at both ends.
+ */
+export const NOT_GAMES: readonly { pattern: RegExp; why: string }[] = [
+  { pattern: SELF, why: "this scheduler itself" },
+  {
+    pattern:
+      /^(wine|wine64|wineserver|wine-preloader|wine64-preloader|wineboot|winecfg|winedevice|winemenubuilder|explorer|services|plugplay|svchost|rpcss|tabtip|conhost|start|rundll32|cmd|regedit|mscorsvw|ngen|iexplore)$/,
+    why: "Wine's own processes",
+  },
+  {
+    pattern:
+      /^(steam|steam\.sh|steamwebhelper|steamerrorreporter|steamservice|steam-runtime-.*|steam-launch-wrapper|gameoverlayui|reaper|pressure-vessel.*|srt-bwrap|bwrap|fossilize_replay|proton|umu-run)$/,
+    why: "Steam and Proton machinery (fossilize_replay compiles shaders at full CPU)",
+  },
+  {
+    pattern:
+      /^(epicgameslauncher|eadesktop|easteamproxy|origin|ubisoftconnect|upc|uplaywebcore|galaxyclient|galaxyclient helper|battle\.net|agent|rockstarlauncher|launcherpatcher|socialclubhelper|easyanticheat.*|beservice|unitycrashhandler(32|64)|crashreportclient|crashpad_handler|lutris|heroic|bottles)$/,
+    why: "launchers, anti-cheat services and crash handlers",
+  },
+  {
+    pattern:
+      /^(gamescope.*|kwin.*|mutter|gnome-shell|sway|hyprland|weston|xorg|x|xwayland|wayfire|labwc|river|niri|cosmic-comp|plasmashell|picom|compiz|xfwm4|marco|muffin|cinnamon|budgie-wm|xdg-desktop-portal.*)$/,
+    why: "compositors and the desktop shell",
+  },
+  {
+    pattern:
+      /^(firefox.*|web content|isolated web co|gpu process|rdd process|socket process|privileged cont|webextensions|chrome|chromium.*|google-chrome.*|brave.*|vivaldi.*|opera|msedge|electron|code|discord|slack|spotify|obs|mpv|vlc)$/,
+    why: "browsers, Electron apps and media players",
+  },
+  {
+    pattern: /^(sh|bash|dash|zsh|fish|kitty|alacritty|wezterm.*|foot|konsole|gnome-terminal.*|xterm|tmux.*)$/,
+    why: "shells and terminals (GPU-rendered terminals hold render nodes)",
+  },
+];
+
+/** Wine candidates: a name ending in ".exe". */
+const EXE_SUFFIX = /\.exe$/i;
+
+/** The kernel cuts comm to 15 bytes. */
+const COMM_MAX = 15;
+
+type Signal = "wine" | "steam" | "render_node";
+
+interface Candidate {
+  proc: ProcInfo;
+  name: string;
+  signal: Signal;
+  appId: string | null;
+}
+
+function stripExe(name: string): string {
+  return name.replace(EXE_SUFFIX, "");
+}
+
+function isNotGame(name: string): boolean {
+  const key = stripExe(name).toLowerCase();
+  return NOT_GAMES.some((rule) => rule.pattern.test(key));
+}
+
+/** The Steam app id a process carries, or null. Only digits count: the environment is another user's data. */
+export function steamAppId(proc: ProcInfo): string | null {
+  for (const value of [proc.env.SteamAppId, proc.env.STEAM_COMPAT_APP_ID, proc.env.SteamGameId]) {
+    if (value !== undefined && /^\d{1,20}$/.test(value) && !/^0+$/.test(value)) return value;
+  }
+  return null;
+}
+
+/** The Windows program name of a Wine process ("game.exe" from argv0 or comm), or null for a native one. */
+function wineExeName(proc: ProcInfo): string | null {
+  const argv0 = baseName(proc.cmdline[0] ?? "");
+  if (EXE_SUFFIX.test(argv0)) return argv0;
+  if (EXE_SUFFIX.test(proc.comm)) return proc.comm;
+  return null;
+}
+
+/** The display name of a native process: its exe basename, else argv0's, else comm. */
+function nativeName(proc: ProcInfo): string {
+  if (proc.exe) return proc.exe;
+  const argv0 = baseName(proc.cmdline[0] ?? "");
+  return argv0 !== "" ? argv0 : proc.comm;
+}
+
+/** Classify one process as a candidate, or null when no signal marks it or it is excluded. */
+function candidateOf(proc: ProcInfo): Candidate | null {
+  const appId = steamAppId(proc);
+  const exeName = wineExeName(proc);
+  if (exeName !== null) {
+    const name = stripExe(exeName);
+    // A Wine process's exe link is the preloader, so only its Windows name decides exclusion.
+    if (name === "" || isNotGame(exeName) || isNotGame(proc.comm)) return null;
+    return { proc, name, signal: "wine", appId };
+  }
+  const name = nativeName(proc);
+  if (name === "" || isNotGame(name) || isNotGame(proc.comm) || (proc.exe !== null && isNotGame(proc.exe))) {
+    return null;
+  }
+  if (appId !== null) return { proc, name, signal: "steam", appId };
+  if (proc.hasRenderNode) return { proc, name, signal: "render_node", appId };
+  return null;
+}
+
+/** Every name a process answers to, lower case, ".exe" removed: for matching `--game`. */
+function namesOf(proc: ProcInfo): string[] {
+  const names = [proc.comm, baseName(proc.cmdline[0] ?? ""), proc.exe ?? "", wineExeName(proc) ?? ""];
+  return names.filter((n) => n !== "").map((n) => stripExe(n).toLowerCase());
+}
+
+function matchesForced(proc: ProcInfo, forced: string): boolean {
+  const want = stripExe(forced).toLowerCase();
+  if (want === "") return false;
+  if (namesOf(proc).includes(want)) return true;
+  // comm is cut to 15 bytes: "Cyberpunk2077.e" still names the forced "Cyberpunk2077".
+  const comm = proc.comm.toLowerCase();
+  return comm.length === COMM_MAX && want.startsWith(stripExe(comm));
+}
+
+function deltaTicks(proc: ProcInfo, previous: CpuSnapshot | null): number {
+  const now = proc.cpuTicks ?? 0;
+  if (previous === null) return now;
+  const before = previous.ticks.get(proc.pid);
+  // Not seen before (new process) or a reused pid (ticks went down): all its time is new.
+  if (before === undefined || before > now) return now;
+  return now - before;
+}
+
+const SIGNAL_STRENGTH: Record<Signal, number> = { wine: 2, steam: 2, render_node: 1 };
+
+/**
+ * Choose the game among already-read processes: the pure half of {@link detectGame}.
+ *
+ * @example
+ * ```ts
+ * const first = chooseGame(readProcesses("/proc"), { nowS: 0 });
+ * const second = chooseGame(readProcesses("/proc"), { nowS: 5, previous: first.snapshot });
+ * second.game?.cpu_pct; // CPU use over those 5 s
+ * ```
+ */
+export function chooseGame(processes: readonly ProcInfo[], options: DetectOptions = {}): Detection {
+  const nowS = options.nowS ?? performance.now() / 1000;
+  const previous = options.previous ?? null;
+  const ticks = new Map<number, number>();
+  for (const p of processes) if (p.cpuTicks !== null) ticks.set(p.pid, p.cpuTicks);
+  const snapshot: CpuSnapshot = { at_s: nowS, ticks };
+
+  const elapsedS = previous === null ? 0 : nowS - previous.at_s;
+  const measured = previous !== null && elapsedS > 0;
+  const cpuPct = (p: ProcInfo) =>
+    measured ? (deltaTicks(p, previous) / CLOCK_TICKS_PER_SEC / elapsedS) * 100 : 0;
+  // Ties break towards the lower pid, so the result never depends on listing order.
+  const busiest = <T>(items: T[], procOf: (t: T) => ProcInfo): T | undefined =>
+    items.reduce<T | undefined>((best, item) => {
+      if (best === undefined) return item;
+      const a = deltaTicks(procOf(item), measured ? previous : null);
+      const b = deltaTicks(procOf(best), measured ? previous : null);
+      if (a !== b) return a > b ? item : best;
+      return procOf(item).pid < procOf(best).pid ? item : best;
+    }, undefined);
+
+  const candidates = processes.map(candidateOf).filter((c): c is Candidate => c !== null);
+  const strongest = Math.max(0, ...candidates.map((c) => SIGNAL_STRENGTH[c.signal]));
+  const best = busiest(candidates.filter((c) => SIGNAL_STRENGTH[c.signal] === strongest), (c) => c.proc);
+
+  const info = (
+    proc: ProcInfo,
+    name: string,
+    source: GameInfo["source"],
+    appId: string | null,
+  ): GameInfo => ({
+    name,
+    tgid: proc.pid,
+    app_id: appId,
+    source,
+    thread_count: proc.threadCount,
+    cpu_pct: cpuPct(proc),
+  });
+
+  const forced = options.forcedName ?? null;
+  if (forced !== null && forced !== "") {
+    // The user named it, so only this scheduler itself is off limits.
+    const matching = processes.filter((p) => matchesForced(p, forced) && !SELF.test(p.comm.toLowerCase()));
+    const chosen = busiest(matching, (p) => p) ?? best?.proc;
+    const game = chosen === undefined ? null : info(chosen, forced, "forced", steamAppId(chosen));
+    return { game, snapshot };
+  }
+  const game = best === undefined ? null : info(best.proc, best.name, best.signal, best.appId);
+  return { game, snapshot };
+}
+
+/**
+ * Detect the running game under `procRoot` (e.g. "/proc"). Pass the returned snapshot back as
+ * `previous` on the next call so CPU use can be measured.
+ *
+ * @example
+ * ```ts
+ * let previous: CpuSnapshot | null = null;
+ * const { game, snapshot } = detectGame("/proc", { previous, forcedName: null });
+ * previous = snapshot;
+ * ```
+ */
+export function detectGame(procRoot: string, options: DetectOptions = {}): Detection {
+  return chooseGame(readProcesses(procRoot), options);
+}
