@@ -7,6 +7,7 @@
 
 import type { CliOptions } from "./cli/parse.ts";
 import { CollectSession } from "./collect/session.ts";
+import { GameStore } from "./store/game_store.ts";
 import { preflight } from "./sched/preflight.ts";
 import { type ExitInfo, Scheduler } from "./sched/scheduler.ts";
 import { formatStatsLine, metricsBetween, type StatsSnapshot } from "./sched/stats.ts";
@@ -38,12 +39,19 @@ export async function runScheduler(opts: CliOptions): Promise<number> {
       `scx_gamer: attached (stats ${wantStats ? "on" : "off"}, input hook ${sched.inputHook ? "on" : "off"})`,
     );
     if (opts.mlCollect) {
+      let samplePrev = sched.snapshot();
       collector = new CollectSession({
         scheduler: sched,
         config: opts.config,
-        mlDir: opts.mlDir,
+        intervalS: opts.mlSampleInterval,
         forcedGame: opts.game,
-        verbose: opts.verbose,
+        nextMetrics: () => {
+          const next = sched.snapshot();
+          const metrics = metricsBetween(samplePrev, next);
+          samplePrev = next;
+          return metrics;
+        },
+        openSink: (game, cpuModel) => GameStore.open(opts.mlDir, { cpuModel, gameName: game.name }),
       });
     }
     const started = performance.now();
