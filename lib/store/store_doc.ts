@@ -1,0 +1,225 @@
+/**
+ * The per-game samples file: its schema, how it is checked when read, and how it is written.
+ *
+ * A file looks like this (one sample per line, so appending shows as added lines in a git diff):
+ * ```json
+ * {
+ *   "schema": "scx_gamer.samples",
+ *   "version": 1,
+ *   "game_name": "Cyberpunk2077",
+ *   "cpu_model": "AMD Ryzen 7 7800X3D 8-Core Processor",
+ *   "best_score": 131.2,
+ *   "best_config": {"slice_us":10, ...},
+ *   "updated_at": "2025-11-25T13:54:00.000Z",
+ *   "samples": [
+ *     {"timestamp":1764078840.5, ...}
+ *   ]
+ * }
+ * ```
+ *
+ * @module
+ */
+
+import { type SchedConfig, TUNABLES } from "../config.ts";
+import { HOT_PATHS, type Sample, THREAD_CLASSES } from "../types.ts";
+
+/** The schema tag every samples file carries. */
+export const STORE_SCHEMA = "scx_gamer.samples";
+/** The version this code writes and reads. */
+export const STORE_VERSION = 1;
+
+/** The content of one samples file. */
+export interface StoreDoc {
+  schema: typeof STORE_SCHEMA;
+  version: typeof STORE_VERSION;
+  game_name: string;
+  cpu_model: string;
+  samples: Sample[];
+  /** The config of the best-scoring sample, or null with no samples. */
+  best_config: SchedConfig | null;
+  best_score: number | null;
+  /** ISO time of the last save. */
+  updated_at: string;
+}
+
+/** A samples file that is not valid JSON or not ours. `message` is the one line to print. */
+export class CorruptStoreError extends Error {
+  override name = "CorruptStoreError";
+}
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+const isFiniteNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+
+/** Check `obj[key]` is a finite number; returns the problem or null. */
+function needNumber(obj: Json, key: string, where: string): string | null {
+  return isFiniteNumber(obj[key])
+    ? null
+    : `${where}.${key} is ${JSON.stringify(obj[key]) ?? "missing"}, expected a finite number`;
+}
+
+function needObject(obj: Json, key: string, where: string): string | null {
+  return isObject(obj[key]) ? null : `${where}.${key} is missing or not an object`;
+}
+
+function needString(obj: Json, key: string, where: string): string | null {
+  return typeof obj[key] === "string" ? null : `${where}.${key} is missing or not text`;
+}
+
+/**
+ * What is wrong with a value that should be a Sample (the first problem found), or null when it is
+ * one. Every number must be finite: JSON cannot hold NaN or Infinity, and a file holding one would not
+ * read back.
+ *
+ * @example
+ * ```ts
+ * sampleProblem({ ...sample, score: NaN }); // "sample.score is null, expected a finite number"
+ * ```
+ */
+export function sampleProblem(value: unknown, where = "sample"): string | null {
+  if (!isObject(value)) return `${where} is not an object`;
+  const first = (...checks: (() => string | null)[]) => {
+    for (const check of checks) {
+      const problem = check();
+      if (problem !== null) return problem;
+    }
+    return null;
+  };
+  return first(
+    () => needNumber(value, "timestamp", where),
+    () => needString(value, "game_name", where),
+    () => needString(value, "cpu_model", where),
+    () => needNumber(value, "score", where),
+    () => needObject(value, "config", where),
+    () => {
+      const config = value.config as Json;
+      for (const t of TUNABLES) {
+        const v = config[t.key];
+        const ok = t.kind === "switch" ? typeof v === "boolean" : isFiniteNumber(v);
+        if (!ok) {
+          return `${where}.config.${t.key} is ${JSON.stringify(v) ?? "missing"}, expected a ${
+            t.kind === "switch" ? "boolean" : "number"
+          }`;
+        }
+      }
+      return null;
+    },
+    () => needObject(value, "metrics", where),
+    () => {
+      const m = value.metrics as Json;
+      const w = `${where}.metrics`;
+      const keys = [
+        "interval_s",
+        "enqueues_per_sec",
+        "dispatches_per_sec",
+        "migration_block_rate",
+        "mm_hint_hit_rate",
+        "direct_dispatch_rate",
+        "cpu_util_pct",
+        "preempt_kicks_per_sec",
+        "input_events_per_sec",
+      ];
+      const plain = first(...keys.map((k) => () => needNumber(m, k, w)), () => needObject(m, "latency", w));
+      if (plain !== null) return plain;
+      const latency = m.latency as Json;
+      for (const path of HOT_PATHS) {
+        const problem = needObject(latency, path, `${w}.latency`) ??
+          first(
+            ...["avg_ns", "p50_ns", "p99_ns", "p999_ns", "count"].map((k) => () =>
+              needNumber(latency[path] as Json, k, `${w}.latency.${path}`)
+            ),
+          );
+        if (problem !== null) return problem;
+      }
+      return null;
+    },
+    () => needObject(value, "threads", where),
+    () => first(...THREAD_CLASSES.map((c) => () => needNumber(value.threads as Json, c, `${where}.threads`))),
+    () => needObject(value, "game", where),
+    () => {
+      const g = value.game as Json;
+      const w = `${where}.game`;
+      const appId = g.app_id === null || typeof g.app_id === "string"
+        ? null
+        : `${w}.app_id is not text or null`;
+      return first(
+        () => needString(g, "name", w),
+        () => needString(g, "source", w),
+        () => needNumber(g, "tgid", w),
+        () => needNumber(g, "thread_count", w),
+        () => needNumber(g, "cpu_pct", w),
+        () => appId,
+      );
+    },
+  );
+}
+
+/** The best-scoring sample (the first one on a tie), or null with no samples. */
+export function bestSample(samples: readonly Sample[]): Sample | null {
+  let best: Sample | null = null;
+  for (const s of samples) if (best === null || s.score > best.score) best = s;
+  return best;
+}
+
+/**
+ * Parse and check the text of a samples file. `path` only names the file in the error.
+ *
+ * @throws {CorruptStoreError} for invalid JSON, another schema or version, or a malformed sample.
+ */
+export function parseStoreDoc(text: string, path: string): StoreDoc {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new CorruptStoreError(`${path}: not valid JSON (${err instanceof Error ? err.message : err})`);
+  }
+  if (!isObject(value) || value.schema !== STORE_SCHEMA) {
+    throw new CorruptStoreError(`${path}: not a scx_gamer samples file (schema is not "${STORE_SCHEMA}")`);
+  }
+  if (value.version !== STORE_VERSION) {
+    throw new CorruptStoreError(
+      `${path}: samples file version ${
+        JSON.stringify(value.version)
+      }, this build reads version ${STORE_VERSION}`,
+    );
+  }
+  if (typeof value.game_name !== "string" || typeof value.cpu_model !== "string") {
+    throw new CorruptStoreError(`${path}: game_name or cpu_model is missing or not text`);
+  }
+  if (!Array.isArray(value.samples)) throw new CorruptStoreError(`${path}: samples is not a list`);
+  for (let i = 0; i < value.samples.length; i++) {
+    const problem = sampleProblem(value.samples[i], `samples[${i}]`);
+    if (problem !== null) throw new CorruptStoreError(`${path}: ${problem}`);
+  }
+  const samples = value.samples as Sample[];
+  const best = bestSample(samples);
+  return {
+    schema: STORE_SCHEMA,
+    version: STORE_VERSION,
+    game_name: value.game_name,
+    cpu_model: value.cpu_model,
+    samples,
+    // Recomputed rather than trusted: the samples are the data, the best is derived from them.
+    best_config: best?.config ?? null,
+    best_score: best?.score ?? null,
+    updated_at: typeof value.updated_at === "string" ? value.updated_at : "",
+  };
+}
+
+/** Render a samples file: header fields first, then one sample per line. */
+export function formatStoreDoc(doc: StoreDoc): string {
+  const head = [
+    `  "schema": ${JSON.stringify(doc.schema)}`,
+    `  "version": ${doc.version}`,
+    `  "game_name": ${JSON.stringify(doc.game_name)}`,
+    `  "cpu_model": ${JSON.stringify(doc.cpu_model)}`,
+    `  "best_score": ${JSON.stringify(doc.best_score)}`,
+    `  "best_config": ${JSON.stringify(doc.best_config)}`,
+    `  "updated_at": ${JSON.stringify(doc.updated_at)}`,
+  ];
+  const samples = doc.samples.length === 0
+    ? `  "samples": []`
+    : `  "samples": [\n${doc.samples.map((s) => "    " + JSON.stringify(s)).join(",\n")}\n  ]`;
+  return `{\n${[...head, samples].join(",\n")}\n}\n`;
+}

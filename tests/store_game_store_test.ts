@@ -1,0 +1,360 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { AUTOSAVE_EVERY, GameStore, InvalidSampleError, StoreClosedError } from "../lib/store/game_store.ts";
+import { safeName } from "../lib/store/safe_name.ts";
+import { UnsafePathError } from "../lib/store/safe_fs.ts";
+import { parseStoreDoc, STORE_SCHEMA } from "../lib/store/store_doc.ts";
+import { makeSample } from "./fixtures/sample.ts";
+import { tempDir } from "./fixtures/temp.ts";
+
+const CPU = "AMD Ryzen 7 7800X3D 8-Core Processor";
+const GAME = "Cyberpunk2077";
+const FIXED_NOW = () => new Date("2025-11-25T13:54:00.123Z");
+
+function open(ml: string, extra: Partial<Parameters<typeof GameStore.open>[1]> = {}): GameStore {
+  return GameStore.open(ml, { cpuModel: CPU, gameName: GAME, owner: null, log: () => {}, ...extra });
+}
+
+function readDoc(path: string) {
+  return parseStoreDoc(Deno.readTextFileSync(path), path);
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("GameStore files samples at {mlDir}/{safe cpu}/{safe game}.json", () => {
+  const ml = tempDir();
+  const store = open(ml, { gameName: "The Witcher 3" });
+  assert.equal(store.path, join(ml, safeName(CPU), "The Witcher 3.json"));
+});
+
+Deno.test("GameStore autosaves at the 100th sample, not the 99th", () => {
+  const ml = tempDir();
+  const store = open(ml);
+  for (let i = 0; i < AUTOSAVE_EVERY - 1; i++) assert.equal(store.add(makeSample(i)), false);
+  assert.equal(exists(store.path), false);
+  assert.equal(store.unsaved, 99);
+  assert.equal(store.add(makeSample(99)), true);
+  assert.equal(readDoc(store.path).samples.length, 100);
+  assert.equal(store.unsaved, 0);
+});
+
+Deno.test("GameStore autosaves every N samples when configured", () => {
+  const ml = tempDir();
+  const store = open(ml, { autosaveEvery: 3 });
+  const saved = [0, 1, 2, 3, 4, 5].map((i) => store.add(makeSample(i)));
+  assert.deepEqual(saved, [false, false, true, false, false, true]);
+  assert.equal(readDoc(store.path).samples.length, 6);
+});
+
+Deno.test("GameStore writes nothing before the first save", () => {
+  const ml = tempDir();
+  const store = open(ml);
+  store.add(makeSample(0));
+  assert.equal(exists(store.path), false);
+});
+
+Deno.test("GameStore saves atomically: the file parses, holds every sample and no temp file is left", () => {
+  const ml = tempDir();
+  const store = open(ml);
+  const samples = [0, 1, 2, 3].map((i) => makeSample(i));
+  for (const s of samples) store.add(s);
+  store.saveSync();
+  const doc = readDoc(store.path);
+  assert.equal(doc.schema, STORE_SCHEMA);
+  assert.equal(doc.game_name, GAME);
+  assert.equal(doc.cpu_model, CPU);
+  assert.deepEqual(doc.samples, samples);
+  const names = [...Deno.readDirSync(join(store.path, ".."))].map((e) => e.name);
+  assert.deepEqual(names, [`${GAME}.json`]);
+});
+
+Deno.test("GameStore writes one sample per line so appends show as added lines", () => {
+  const ml = tempDir();
+  const store = open(ml);
+  for (let i = 0; i < 5; i++) store.add(makeSample(i));
+  store.close();
+  const lines = Deno.readTextFileSync(store.path).trimEnd().split("\n");
+  const sampleLines = lines.filter((l) => l.startsWith('    {"timestamp"'));
+  assert.equal(sampleLines.length, 5);
+});
+
+Deno.test("GameStore keeps the best score and its config, in memory and in the file", () => {
+  const ml = tempDir();
+  const store = open(ml);
+  const samples = [0, 1, 2, 3, 4, 5, 6].map((i) => makeSample(i));
+  for (const s of samples) store.add(s);
+  const best = samples.reduce((a, b) => (b.score > a.score ? b : a));
+  assert.equal(store.bestScore, best.score);
+  assert.deepEqual(store.bestConfig, best.config);
+  store.close();
+  const raw = JSON.parse(Deno.readTextFileSync(store.path));
+  assert.equal(raw.best_score, best.score);
+  assert.deepEqual(raw.best_config, best.config);
+});
+
+Deno.test("GameStore reopened loads the existing file and appends to it", () => {
+  const ml = tempDir();
+  const first = open(ml);
+  for (let i = 0; i < 3; i++) first.add(makeSample(i));
+  first.close();
+  const second = open(ml);
+  assert.equal(second.samples.length, 3);
+  assert.equal(second.unsaved, 0);
+  second.add(makeSample(3));
+  second.add(makeSample(4));
+  second.close();
+  assert.deepEqual(readDoc(second.path).samples, [0, 1, 2, 3, 4].map((i) => makeSample(i)));
+});
+
+Deno.test("GameStore keeps a corrupt file aside, says so in one line and starts fresh", () => {
+  const ml = tempDir();
+  const path = open(ml).path;
+  Deno.writeTextFileSync(path, '{"schema": "scx_gamer.samples", "samples": [tru');
+  const lines: string[] = [];
+  const store = open(ml, { log: (l) => lines.push(l), now: FIXED_NOW });
+  assert.equal(store.samples.length, 0);
+  const aside = join(path, "..", `${GAME}.corrupt-20251125T135400Z.json`);
+  assert.equal(Deno.readTextFileSync(aside), '{"schema": "scx_gamer.samples", "samples": [tru');
+  assert.equal(lines.length, 1);
+  assert.ok(!lines[0].includes("\n"));
+  assert.match(lines[0], /not valid JSON/);
+  assert.ok(lines[0].includes(aside));
+  store.add(makeSample(0));
+  store.close();
+  assert.equal(readDoc(path).samples.length, 1);
+  assert.equal(Deno.readTextFileSync(aside), '{"schema": "scx_gamer.samples", "samples": [tru');
+});
+
+Deno.test("GameStore keeps a foreign JSON file aside without clobbering an earlier one kept aside", () => {
+  const ml = tempDir();
+  const path = open(ml).path;
+  const dir = join(path, "..");
+  const earlier = join(dir, `${GAME}.corrupt-20251125T135400Z.json`);
+  Deno.writeTextFileSync(earlier, "earlier");
+  Deno.writeTextFileSync(path, JSON.stringify({ schema: "someone.else", data: [1, 2, 3] }));
+  const lines: string[] = [];
+  open(ml, { log: (l) => lines.push(l), now: FIXED_NOW });
+  assert.equal(Deno.readTextFileSync(earlier), "earlier");
+  const second = join(dir, `${GAME}.corrupt-20251125T135400Z-2.json`);
+  assert.deepEqual(JSON.parse(Deno.readTextFileSync(second)), { schema: "someone.else", data: [1, 2, 3] });
+  assert.match(lines[0], /not a scx_gamer samples file/);
+});
+
+Deno.test("GameStore keeps aside a file of another game or with a malformed sample", () => {
+  const ml = tempDir();
+  const other = GameStore.open(ml, { cpuModel: CPU, gameName: "Other", owner: null, log: () => {} });
+  other.add(makeSample(0, { game: "Other" }));
+  other.close();
+  const path = open(ml).path;
+  Deno.copyFileSync(other.path, path);
+  const lines: string[] = [];
+  open(ml, { log: (l) => lines.push(l), now: FIXED_NOW });
+  assert.match(lines[0], /holds game "Other"/);
+
+  const bad = readDoc(other.path);
+  (bad.samples[0].metrics as unknown as Record<string, unknown>).cpu_util_pct = null;
+  Deno.writeTextFileSync(path, JSON.stringify(bad));
+  const lines2: string[] = [];
+  open(ml, { log: (l) => lines2.push(l), now: () => new Date("2025-11-26T00:00:00Z") });
+  assert.match(lines2[0], /samples\[0\]\.metrics\.cpu_util_pct is null/);
+});
+
+Deno.test("GameStore refuses a symlinked samples file and never writes through it", () => {
+  const ml = tempDir();
+  const path = open(ml).path;
+  const target = join(tempDir(), "victim");
+  Deno.writeTextFileSync(target, "precious");
+  Deno.symlinkSync(target, path);
+  assert.throws(() => open(ml), (e: Error) => e instanceof UnsafePathError && e.message.includes(path));
+  assert.equal(Deno.readTextFileSync(target), "precious");
+});
+
+Deno.test("GameStore refuses a symlinked CPU folder", () => {
+  const ml = tempDir();
+  const elsewhere = tempDir();
+  Deno.symlinkSync(elsewhere, join(ml, safeName(CPU)));
+  assert.throws(
+    () => open(ml),
+    (e: Error) => e instanceof UnsafePathError && e.message.includes(join(ml, safeName(CPU))),
+  );
+  assert.deepEqual([...Deno.readDirSync(elsewhere)], []);
+});
+
+Deno.test("GameStore refuses a symlinked ml dir", () => {
+  const real = tempDir();
+  const link = join(tempDir(), "ml_data");
+  Deno.symlinkSync(real, link);
+  assert.throws(() => open(link), UnsafePathError);
+  assert.deepEqual([...Deno.readDirSync(real)], []);
+});
+
+Deno.test("GameStore refuses to save when the CPU folder was swapped for a symlink after opening", () => {
+  const ml = tempDir();
+  const store = open(ml);
+  store.add(makeSample(0));
+  const cpuDir = join(ml, safeName(CPU));
+  const elsewhere = tempDir();
+  Deno.removeSync(cpuDir, { recursive: true });
+  Deno.symlinkSync(elsewhere, cpuDir);
+  assert.throws(() => store.saveSync(), UnsafePathError);
+  assert.deepEqual([...Deno.readDirSync(elsewhere)], []);
+});
+
+Deno.test("GameStore refuses a samples path that is a directory or a fifo", () => {
+  const ml = tempDir();
+  const path = open(ml).path;
+  Deno.mkdirSync(path);
+  assert.throws(() => open(ml), /not a regular file/);
+  Deno.removeSync(path);
+  new Deno.Command("mkfifo", { args: [path] }).outputSync();
+  assert.throws(() => open(ml), /not a regular file/);
+});
+
+Deno.test("GameStore gives hostile names distinct files, each directly inside the CPU folder", () => {
+  const ml = tempDir();
+  const names = ["../\n../pwn", "..\n..\nname", "../..", "..", ".", "", "a/b", "a\\b", "a_b", "/etc/passwd"];
+  const paths = names.map((gameName) => open(ml, { cpuModel: "../cpu/\0model", gameName }).path);
+  const cpuDirs = [...Deno.readDirSync(ml)];
+  assert.equal(cpuDirs.length, 1);
+  const cpuDir = join(ml, cpuDirs[0].name);
+  assert.equal(new Set(paths).size, names.length);
+  for (const p of paths) assert.equal(join(p, ".."), cpuDir);
+  // And saving each really writes there.
+  for (const gameName of names) {
+    const store = open(ml, { cpuModel: "../cpu/\0model", gameName });
+    store.add(makeSample(0, { game: gameName, cpu: "../cpu/\0model" }));
+    store.close();
+  }
+  assert.equal([...Deno.readDirSync(cpuDir)].length, names.length);
+});
+
+Deno.test("GameStore gives created folders and files to the owner it is given", () => {
+  const ml = join(tempDir(), "ml_data");
+  const store = open(ml, { owner: { uid: 12345, gid: 23456 } });
+  store.add(makeSample(0));
+  store.close();
+  for (const p of [ml, join(ml, safeName(CPU)), store.path]) {
+    const st = Deno.lstatSync(p);
+    assert.equal(st.uid, 12345, p);
+    assert.equal(st.gid, 23456, p);
+  }
+  assert.equal(Deno.lstatSync(ml).mode! & 0o777, 0o755);
+  assert.equal(Deno.lstatSync(store.path).mode! & 0o777, 0o644);
+});
+
+Deno.test("GameStore takes the owner from SUDO_UID and SUDO_GID when running as root", () => {
+  const ml = tempDir();
+  const env = new Map([["SUDO_UID", "4321"], ["SUDO_GID", "8765"]]);
+  const store = GameStore.open(ml, { cpuModel: CPU, gameName: GAME, env, log: () => {} });
+  store.add(makeSample(0));
+  store.close();
+  const st = Deno.lstatSync(store.path);
+  const root = Deno.uid() === 0;
+  assert.equal(st.uid, root ? 4321 : Deno.uid());
+  assert.equal(st.gid, root ? 8765 : Deno.gid());
+});
+
+Deno.test("GameStore rejects a sample with a non-finite value and keeps nothing of it", () => {
+  const ml = tempDir();
+  const store = open(ml);
+  const s = makeSample(0);
+  s.metrics.latency.dispatch.p99_ns = Infinity;
+  assert.throws(
+    () => store.add(s),
+    (e: Error) => e instanceof InvalidSampleError && /latency\.dispatch\.p99_ns/.test(e.message),
+  );
+  assert.equal(store.samples.length, 0);
+});
+
+Deno.test("GameStore rejects a sample of another game", () => {
+  const store = open(tempDir());
+  assert.throws(() => store.add(makeSample(0, { game: "Other" })), InvalidSampleError);
+});
+
+Deno.test("GameStore keeps its own copy of an added sample", () => {
+  const ml = tempDir();
+  const store = open(ml);
+  const s = makeSample(0);
+  store.add(s);
+  s.config.slice_us = 12345;
+  assert.equal(store.samples[0].config.slice_us, makeSample(0).config.slice_us);
+});
+
+Deno.test("GameStore merges samples another writer saved since it read the file", () => {
+  const ml = tempDir();
+  const a = open(ml);
+  a.add(makeSample(1));
+  const b = open(ml);
+  b.add(makeSample(0));
+  b.close();
+  a.add(makeSample(2));
+  a.close();
+  assert.deepEqual(readDoc(a.path).samples, [0, 1, 2].map((i) => makeSample(i)));
+});
+
+Deno.test("GameStore async save never overwrites a newer synchronous save", async () => {
+  const ml = tempDir();
+  const store = open(ml);
+  store.add(makeSample(0));
+  store.add(makeSample(1));
+  const pending = store.save();
+  store.add(makeSample(2));
+  store.saveSync();
+  await pending;
+  assert.equal(readDoc(store.path).samples.length, 3);
+  assert.equal(store.unsaved, 0);
+  const names = [...Deno.readDirSync(join(store.path, ".."))].map((e) => e.name);
+  assert.deepEqual(names, [`${GAME}.json`]);
+});
+
+Deno.test("GameStore async save writes the file", async () => {
+  const ml = tempDir();
+  const store = open(ml);
+  store.add(makeSample(0));
+  await store.save();
+  assert.equal(readDoc(store.path).samples.length, 1);
+});
+
+Deno.test("GameStore refuses samples after close, and closing twice is harmless", () => {
+  const store = open(tempDir());
+  store.close();
+  store.close();
+  assert.throws(() => store.add(makeSample(0)), StoreClosedError);
+});
+
+Deno.test("GameStore rejects an autosave interval below 1", () => {
+  assert.throws(() => open(tempDir(), { autosaveEvery: 0 }), RangeError);
+});
+
+Deno.test("GameStore with no samples saves a valid empty file with no best", () => {
+  const store = open(tempDir());
+  store.close();
+  const doc = readDoc(store.path);
+  assert.equal(doc.samples.length, 0);
+  assert.equal(doc.best_score, null);
+  assert.equal(doc.best_config, null);
+});
+
+Deno.test("GameStore keeps aside a file that turned corrupt since its last save, then writes all it holds", () => {
+  const ml = tempDir();
+  const lines: string[] = [];
+  const store = open(ml, { log: (l) => lines.push(l), now: FIXED_NOW });
+  store.add(makeSample(0));
+  store.saveSync();
+  Deno.writeTextFileSync(store.path, "garbage");
+  store.add(makeSample(1));
+  store.saveSync();
+  assert.equal(readDoc(store.path).samples.length, 2);
+  assert.equal(
+    Deno.readTextFileSync(join(store.path, "..", `${GAME}.corrupt-20251125T135400Z.json`)),
+    "garbage",
+  );
+  assert.equal(lines.length, 1);
+});
