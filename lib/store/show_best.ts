@@ -1,0 +1,180 @@
+/**
+ * `--ml-show-best GAME`: a printable summary of one game's samples across every CPU model under the
+ * ml dir: how many, the averages of the key metrics, the best score and the best config as a command
+ * line ready to paste.
+ *
+ * @module
+ */
+
+import { configToCommandLine, type SchedConfig } from "../config.ts";
+import type { Sample } from "../types.ts";
+import { printable } from "./safe_name.ts";
+import { readAllStores, type StoredGame } from "./store_dir.ts";
+import { bestSample } from "./store_doc.ts";
+
+/** A game name that matches nothing (or several games) under the ml dir. `message` is the one line to print. */
+export class UnknownGameError extends Error {
+  override name = "UnknownGameError";
+}
+
+/** One averaged metric. */
+export interface MetricAverage {
+  label: string;
+  value: number;
+  unit: "ns" | "/s" | "%" | "";
+}
+
+/** The summary of one game. */
+export interface GameSummary {
+  game_name: string;
+  /** Samples across every CPU model. */
+  samples: number;
+  /** Samples and best score per CPU model, sorted by model. */
+  perCpu: { cpu_model: string; samples: number; best_score: number }[];
+  averages: MetricAverage[];
+  best: { score: number; config: SchedConfig; cpu_model: string; timestamp: number };
+  /** The best config as the command line that runs it. */
+  commandLine: string;
+}
+
+/** Options of {@link summarizeGame} and {@link showBest}. */
+export interface ShowBestOptions {
+  /** Where a skipped file's warning line goes. Default `console.error`. */
+  log?: (line: string) => void;
+}
+
+/** The metrics averaged, and how each reads from a sample. Rates are shown in percent. */
+const AVERAGED: readonly { label: string; unit: MetricAverage["unit"]; get: (s: Sample) => number }[] = [
+  { label: "select_cpu latency", unit: "ns", get: (s) => s.metrics.latency.select_cpu.avg_ns },
+  { label: "select_cpu latency p99", unit: "ns", get: (s) => s.metrics.latency.select_cpu.p99_ns },
+  { label: "enqueue latency", unit: "ns", get: (s) => s.metrics.latency.enqueue.avg_ns },
+  { label: "dispatch latency", unit: "ns", get: (s) => s.metrics.latency.dispatch.avg_ns },
+  { label: "deadline latency", unit: "ns", get: (s) => s.metrics.latency.deadline.avg_ns },
+  { label: "enqueues", unit: "/s", get: (s) => s.metrics.enqueues_per_sec },
+  { label: "dispatches", unit: "/s", get: (s) => s.metrics.dispatches_per_sec },
+  { label: "migration block rate", unit: "%", get: (s) => s.metrics.migration_block_rate * 100 },
+  { label: "mm hint hit rate", unit: "%", get: (s) => s.metrics.mm_hint_hit_rate * 100 },
+  { label: "direct dispatch rate", unit: "%", get: (s) => s.metrics.direct_dispatch_rate * 100 },
+  { label: "CPU utilisation", unit: "%", get: (s) => s.metrics.cpu_util_pct },
+  { label: "score", unit: "", get: (s) => s.score },
+];
+
+/** Pick the files of `game`: exact name first, then case-insensitive (when that is unambiguous). */
+function matchGame(stores: StoredGame[], game: string, mlDir: string): StoredGame[] {
+  const exact = stores.filter((g) => g.doc.game_name === game);
+  if (exact.length > 0) return exact;
+  const folded = stores.filter((g) => g.doc.game_name.toLowerCase() === game.toLowerCase());
+  const names = [...new Set(folded.map((g) => g.doc.game_name))];
+  if (names.length === 1) return folded;
+  const shown = (list: string[]) => list.map((n) => `"${printable(n)}"`).join(", ");
+  if (names.length > 1) {
+    throw new UnknownGameError(
+      `game "${printable(game)}" is ambiguous: it matches ${shown(names)}; give the exact name`,
+    );
+  }
+  const known = [...new Set(stores.map((g) => g.doc.game_name))].sort();
+  if (known.length === 0) {
+    throw new UnknownGameError(`no games under ${mlDir}: collect some with --ml-collect first`);
+  }
+  throw new UnknownGameError(
+    `unknown game "${printable(game)}" under ${mlDir}: known games are ${shown(known)}`,
+  );
+}
+
+/**
+ * Summarise one game's samples.
+ *
+ * @throws {UnknownGameError} when no game (or several, ignoring case) matches, or it has no samples.
+ */
+export function summarizeGame(mlDir: string, game: string, options: ShowBestOptions = {}): GameSummary {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const listing = readAllStores(mlDir);
+  for (const warning of listing.warnings) log(warning);
+  const files = matchGame(listing.games, game, mlDir);
+  const samples = files.flatMap((f) => f.doc.samples);
+  const best = bestSample(samples);
+  if (best === null) {
+    throw new UnknownGameError(
+      `game "${printable(files[0].doc.game_name)}" has no samples yet under ${mlDir}`,
+    );
+  }
+  const perCpu = files
+    .filter((f) => f.doc.samples.length > 0)
+    .map((f) => ({
+      cpu_model: f.doc.cpu_model,
+      samples: f.doc.samples.length,
+      best_score: bestSample(f.doc.samples)!.score,
+    }))
+    .sort((a, b) => a.cpu_model.localeCompare(b.cpu_model));
+  const averages = AVERAGED.map(({ label, unit, get }) => ({
+    label,
+    unit,
+    value: samples.reduce((sum, s) => sum + get(s), 0) / samples.length,
+  }));
+  return {
+    game_name: files[0].doc.game_name,
+    samples: samples.length,
+    perCpu,
+    averages,
+    best: {
+      score: best.score,
+      config: { ...best.config },
+      cpu_model: best.cpu_model,
+      timestamp: best.timestamp,
+    },
+    commandLine: configToCommandLine(best.config),
+  };
+}
+
+function formatNumber(value: number, unit: MetricAverage["unit"]): string {
+  const digits = unit === "%" || unit === "" ? 2 : Math.abs(value) >= 100 ? 0 : 1;
+  const text = value.toLocaleString("en-US", {
+    maximumFractionDigits: digits,
+    minimumFractionDigits: digits,
+  });
+  return unit === "" ? text : unit === "%" ? `${text} %` : `${text} ${unit}`;
+}
+
+/** Render a summary as the lines `--ml-show-best` prints. */
+export function formatSummary(summary: GameSummary): string {
+  const lines = [`Game: ${printable(summary.game_name)}`, `Samples: ${summary.samples}`];
+  for (const cpu of summary.perCpu) {
+    lines.push(
+      `  ${printable(cpu.cpu_model)}: ${cpu.samples} samples, best score ${cpu.best_score.toFixed(2)}`,
+    );
+  }
+  lines.push("Averages:");
+  const width = Math.max(...summary.averages.map((a) => a.label.length));
+  for (const a of summary.averages) {
+    lines.push(`  ${a.label.padEnd(width)}  ${formatNumber(a.value, a.unit)}`);
+  }
+  const date = new Date(summary.best.timestamp * 1000);
+  const when = Number.isNaN(date.getTime())
+    ? `t=${summary.best.timestamp}`
+    : date.toISOString().replace(/\.\d+Z$/, "Z");
+  lines.push(
+    `Best score: ${summary.best.score.toFixed(2)} (on ${
+      printable(summary.best.cpu_model)
+    }, sample of ${when})`,
+    "Best config:",
+    `  ${summary.commandLine}`,
+  );
+  return lines.join("\n");
+}
+
+/**
+ * The printable summary of one game (see {@link summarizeGame} and {@link formatSummary}).
+ *
+ * @example
+ * ```ts
+ * console.log(showBest("./ml_data", "cyberpunk2077"));
+ * // Game: Cyberpunk2077
+ * // Samples: 240
+ * // ...
+ * // Best config:
+ * //   sudo ./scx_gamer --stats 1 --slice-us 10 ...
+ * ```
+ */
+export function showBest(mlDir: string, game: string, options: ShowBestOptions = {}): string {
+  return formatSummary(summarizeGame(mlDir, game, options));
+}

@@ -1,0 +1,122 @@
+import assert from "node:assert/strict";
+import { configToCommandLine } from "../lib/config.ts";
+import { GameStore } from "../lib/store/game_store.ts";
+import { showBest, summarizeGame, UnknownGameError } from "../lib/store/show_best.ts";
+import type { Sample } from "../lib/types.ts";
+import { makeSample } from "./fixtures/sample.ts";
+import { tempDir } from "./fixtures/temp.ts";
+
+const AMD = "AMD Ryzen 7 7800X3D 8-Core Processor";
+const INTEL = "Intel(R) Core(TM) i7-12700K";
+
+function store(ml: string, cpu: string, game: string, samples: Sample[]): void {
+  const s = GameStore.open(ml, { cpuModel: cpu, gameName: game, owner: null, log: () => {} });
+  for (const x of samples) s.add(x);
+  s.close();
+}
+
+const quiet = { log: () => {} };
+
+/** Cyberpunk on two CPUs (the best sample on Intel, with a distinctive config), and a second game. */
+function fill(ml: string): { all: Sample[]; best: Sample } {
+  const amd = [0, 1, 2].map((i) => makeSample(i, { cpu: AMD }));
+  const best = makeSample(3, { cpu: INTEL, config: { slice_us: 42, mig_max: 7, enable_numa: true } });
+  best.score = 600;
+  const intel = [makeSample(4, { cpu: INTEL }), best];
+  store(ml, AMD, "Cyberpunk2077", amd);
+  store(ml, INTEL, "Cyberpunk2077", intel);
+  store(ml, AMD, "Dota 2", [makeSample(9, { cpu: AMD, game: "Dota 2" })]);
+  return { all: [...amd, ...intel], best };
+}
+
+Deno.test("summarizeGame counts samples across CPU models and averages the key metrics", () => {
+  const ml = tempDir();
+  const { all } = fill(ml);
+  const summary = summarizeGame(ml, "Cyberpunk2077", quiet);
+  assert.equal(summary.samples, 5);
+  assert.deepEqual(summary.perCpu.map((c) => [c.cpu_model, c.samples]), [[AMD, 3], [INTEL, 2]]);
+  const avg = (f: (s: Sample) => number) => all.reduce((a, s) => a + f(s), 0) / all.length;
+  const get = (label: string) => summary.averages.find((a) => a.label === label)!.value;
+  assert.equal(get("select_cpu latency"), avg((s) => s.metrics.latency.select_cpu.avg_ns));
+  assert.equal(get("enqueues"), avg((s) => s.metrics.enqueues_per_sec));
+  assert.equal(get("migration block rate"), avg((s) => s.metrics.migration_block_rate * 100));
+  assert.equal(get("score"), avg((s) => s.score));
+});
+
+Deno.test("summarizeGame reports the best score and its config as a ready command line", () => {
+  const ml = tempDir();
+  const { best } = fill(ml);
+  const summary = summarizeGame(ml, "Cyberpunk2077", quiet);
+  assert.equal(summary.best.score, 600);
+  assert.equal(summary.best.cpu_model, INTEL);
+  assert.deepEqual(summary.best.config, best.config);
+  assert.equal(summary.commandLine, configToCommandLine(best.config));
+  assert.match(summary.commandLine, /--slice-us 42 .*--mig-max 7 .*--enable-numa/);
+});
+
+Deno.test("showBest prints the count, averages, best score and best command line", () => {
+  const ml = tempDir();
+  const { best } = fill(ml);
+  const text = showBest(ml, "Cyberpunk2077", quiet);
+  const lines = text.split("\n");
+  assert.equal(lines[0], "Game: Cyberpunk2077");
+  assert.equal(lines[1], "Samples: 5");
+  assert.ok(lines.includes("Averages:"));
+  assert.ok(lines.some((l) => /^ {2}select_cpu latency +[\d,.]+ ns$/.test(l)), text);
+  assert.ok(lines.some((l) => /^ {2}migration block rate +[\d.]+ %$/.test(l)), text);
+  assert.ok(lines.some((l) => l.startsWith(`Best score: 600.00 (on ${INTEL}, sample of `)), text);
+  assert.equal(lines.at(-2), "Best config:");
+  assert.equal(lines.at(-1), `  ${configToCommandLine(best.config)}`);
+});
+
+Deno.test("showBest matches the game name case-insensitively when there is no exact match", () => {
+  const ml = tempDir();
+  fill(ml);
+  assert.equal(summarizeGame(ml, "cyberpunk2077", quiet).game_name, "Cyberpunk2077");
+  assert.equal(summarizeGame(ml, "DOTA 2", quiet).samples, 1);
+});
+
+Deno.test("showBest prefers the exact name over a case-insensitive one", () => {
+  const ml = tempDir();
+  store(ml, AMD, "Doom", [makeSample(0, { game: "Doom" })]);
+  store(ml, AMD, "DOOM", [makeSample(1, { game: "DOOM" }), makeSample(2, { game: "DOOM" })]);
+  assert.equal(summarizeGame(ml, "DOOM", quiet).samples, 2);
+  assert.throws(
+    () => summarizeGame(ml, "doom", quiet),
+    (e: Error) =>
+      e instanceof UnknownGameError &&
+      e.message === 'game "doom" is ambiguous: it matches "DOOM", "Doom"; give the exact name',
+  );
+});
+
+Deno.test("showBest rejects an unknown game in one line listing the known games", () => {
+  const ml = tempDir();
+  fill(ml);
+  assert.throws(
+    () => showBest(ml, "Portal", quiet),
+    (e: Error) =>
+      e instanceof UnknownGameError &&
+      e.message === `unknown game "Portal" under ${ml}: known games are "Cyberpunk2077", "Dota 2"`,
+  );
+});
+
+Deno.test("showBest says there are no games under an empty or missing folder", () => {
+  const ml = tempDir();
+  assert.throws(() => showBest(ml, "x", quiet), /no games under .*: collect some with --ml-collect first/);
+  assert.throws(() => showBest(`${ml}/missing`, "x", quiet), UnknownGameError);
+});
+
+Deno.test("showBest says a known game has no samples yet", () => {
+  const ml = tempDir();
+  store(ml, AMD, "Fresh", []);
+  assert.throws(() => showBest(ml, "Fresh", quiet), /game "Fresh" has no samples yet/);
+});
+
+Deno.test("showBest escapes control characters of a hostile game name", () => {
+  const ml = tempDir();
+  const name = "evil\x1b[2J\nname";
+  store(ml, AMD, name, [makeSample(0, { game: name })]);
+  const text = showBest(ml, name, quiet);
+  assert.ok(text.startsWith("Game: evil\\x1b[2J\\x0aname\n"));
+  assert.ok(!text.includes("\x1b"));
+});
