@@ -53,7 +53,7 @@ export const SYNTHETIC_OPTIMUM: Pick<
 
 /**
  * Training-CSV rows (header = every column of lib/store/columns.ts) for `games`, `perGame` samples
- * each. Configs vary slice_us 1..30, input_window_us 0..4000, mig_max 1..8 and mm_affinity; select_cpu
+ * each. Configs vary slice_us 1..16, input_window_us 0..3000, mig_max 1..6 and mm_affinity; select_cpu
  * latency grows with the distance from {@linkcode SYNTHETIC_OPTIMUM}, so the score peaks there.
  */
 export function syntheticTrainingRows(
@@ -66,16 +66,18 @@ export function syntheticTrainingRows(
     for (let k = 0; k < perGame; k++) {
       const config: SchedConfig = {
         ...defaultConfig(),
-        slice_us: 1 + rng.int(30),
-        input_window_us: 250 * rng.int(17),
-        mig_max: 1 + rng.int(8),
+        slice_us: 1 + rng.int(16),
+        input_window_us: 250 * rng.int(13),
+        mig_max: 1 + rng.int(6),
         mm_affinity: rng.next() < 0.5,
       };
       const o = SYNTHETIC_OPTIMUM;
-      const penalty = 0.02 * (config.slice_us - o.slice_us) ** 2 +
+      const penalty = 0.01 * (config.slice_us - o.slice_us) ** 2 +
         0.3 * ((config.input_window_us - o.input_window_us) / 1000) ** 2 +
-        0.1 * (config.mig_max - o.mig_max) ** 2;
-      const latency = baseLatency * (1 + penalty) * (1 + 0.02 * normal(rng));
+        0.05 * (config.mig_max - o.mig_max) ** 2;
+      // Cache affinity shortens wakeup paths: a clear effect the model must pick up.
+      const affinity = config.mm_affinity ? 0.93 : 1;
+      const latency = baseLatency * affinity * (1 + penalty) * (1 + 0.02 * normal(rng));
       const lat = {
         avg_ns: latency,
         p50_ns: latency * 0.9,
@@ -90,8 +92,8 @@ export function syntheticTrainingRows(
         enqueues_per_sec: 20_000 + 100 * rng.int(50),
         dispatches_per_sec: 19_000 + 100 * rng.int(50),
         migration_block_rate: Math.min(1, 0.05 * config.mig_max * rng.next()),
-        mm_hint_hit_rate: config.mm_affinity ? 0.6 + 0.1 * rng.next() : 0.2 + 0.1 * rng.next(),
-        direct_dispatch_rate: 0.7 + 0.1 * rng.next(),
+        mm_hint_hit_rate: config.mm_affinity ? 0.85 + 0.1 * rng.next() : 0.05 + 0.1 * rng.next(),
+        direct_dispatch_rate: (config.mm_affinity ? 0.8 : 0.5) + 0.1 * rng.next(),
         cpu_util_pct: 40 + 20 * g + 5 * rng.next(),
         preempt_kicks_per_sec: 10 * rng.int(10),
         input_events_per_sec: 100 + rng.int(200),

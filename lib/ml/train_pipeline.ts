@@ -134,6 +134,16 @@ export async function runTraining(csvPath: string, options: TrainingOptions = {}
   );
 
   const final = await fitScaled(x, y, forestOptions);
+  const grow = final.forest.lastGrowReport!;
+  out(
+    `Final forest: ${final.forest.trees.length} trees on all ${x.rows} samples, grown ${
+      grow.workersUsed > 0
+        ? `on ${grow.workersUsed} worker${grow.workersUsed > 1 ? "s" : ""}`
+        : "in this thread"
+    }${grow.inThread > 0 && grow.workersUsed > 0 ? ` and ${grow.inThread} in this thread` : ""}${
+      grow.fallbackReason ? ` (${grow.fallbackReason})` : ""
+    }`,
+  );
   if (analyze) {
     const imp = final.forest.featureImportances();
     out("");

@@ -225,15 +225,17 @@ export function growTree(data: TreeData, params: TreeParams, rng: Rng): FlatTree
       if (isLeft) left[parent] = id;
       else right[parent] = id;
     }
-    const mean = Sy / W;
-    // Variance by a second pass: exact zero for a constant target, so it becomes one leaf.
-    let sq = 0;
+    // Mean and variance by a corrected second pass over the node's rows (Chan et al.), so a constant
+    // target gives exactly that constant and zero variance, and the node becomes one leaf.
+    let mean = Sy / W, c = 0, sq = 0;
     for (let k = start; k < end; k++) {
       const r = S[k];
       const d = y[r] - mean;
+      c += w[r] * d;
       sq += w[r] * d * d;
     }
-    const imp = sq / W;
+    const imp = Math.max(0, (sq - c * c / W) / W);
+    mean += c / W;
     value[id] = mean;
     impurity[id] = imp;
     weighted[id] = W;
