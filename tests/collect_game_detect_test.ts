@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { chooseGame, detectGame } from "../lib/collect/game_detect.ts";
+import { chooseGame, detectGame, renderNodeMatters } from "../lib/collect/game_detect.ts";
 import { readProcesses } from "../lib/collect/proc.ts";
 import { desktop, type FakeProcess, makeFakeProc } from "./fixtures/fake_proc.ts";
 
@@ -266,4 +266,10 @@ Deno.test("a hostile game name with ../ and newlines comes back as data, byte fo
   }]);
   assert.equal(detectGame(root, { nowS: 1 }).game?.name, "../\n../pwn");
   assert.equal(detectGame(root, { nowS: 1, forcedName: "tool" }).game?.tgid, 6667);
+});
+
+Deno.test("renderNodeMatters skips Wine, Steam and excluded processes but not an unknown native one", () => {
+  const procs = readProcesses(makeFakeProc([...desktop(), ...steamNative(), witcher(5)]));
+  const scanned = procs.filter(renderNodeMatters).map((p) => p.comm);
+  assert.deepEqual(scanned, ["systemd"]);
 });

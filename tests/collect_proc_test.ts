@@ -117,3 +117,9 @@ Deno.test("readProcess reads this test's own process from the real /proc", () =>
   assert.equal(self.threads?.length, self.threadCount);
   assert.equal(self.threads?.[0].tid, Deno.pid);
 });
+
+Deno.test("readProcess skips the fd scan when checkRenderNode says no, reporting null", () => {
+  const root = makeFakeProc([{ pid: 12, comm: "g", cmdline: ["g"], fds: ["/dev/dri/renderD128"] }]);
+  assert.equal(readProcess(root, 12, { checkRenderNode: (p) => p.comm !== "g" })?.hasRenderNode, null);
+  assert.equal(readProcess(root, 12, { checkRenderNode: () => true })?.hasRenderNode, true);
+});

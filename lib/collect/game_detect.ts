@@ -123,7 +123,7 @@ function isNotGame(name: string): boolean {
 }
 
 /** The Steam app id a process carries, or null. Only digits count: the environment is another user's data. */
-export function steamAppId(proc: ProcInfo): string | null {
+export function steamAppId(proc: Pick<ProcInfo, "env">): string | null {
   for (const value of [proc.env.SteamAppId, proc.env.STEAM_COMPAT_APP_ID, proc.env.SteamGameId]) {
     if (value !== undefined && /^\d{1,20}$/.test(value) && !/^0+$/.test(value)) return value;
   }
@@ -131,7 +131,7 @@ export function steamAppId(proc: ProcInfo): string | null {
 }
 
 /** The Windows program name of a Wine process ("game.exe" from argv0 or comm), or null for a native one. */
-function wineExeName(proc: ProcInfo): string | null {
+function wineExeName(proc: Pick<ProcInfo, "cmdline" | "comm">): string | null {
   const argv0 = baseName(proc.cmdline[0] ?? "");
   if (EXE_SUFFIX.test(argv0)) return argv0;
   if (EXE_SUFFIX.test(proc.comm)) return proc.comm;
@@ -139,7 +139,7 @@ function wineExeName(proc: ProcInfo): string | null {
 }
 
 /** The display name of a native process: its exe basename, else argv0's, else comm. */
-function nativeName(proc: ProcInfo): string {
+function nativeName(proc: Pick<ProcInfo, "cmdline" | "comm" | "exe">): string {
   if (proc.exe) return proc.exe;
   const argv0 = baseName(proc.cmdline[0] ?? "");
   return argv0 !== "" ? argv0 : proc.comm;
@@ -160,7 +160,7 @@ function candidateOf(proc: ProcInfo): Candidate | null {
     return null;
   }
   if (appId !== null) return { proc, name, signal: "steam", appId };
-  if (proc.hasRenderNode) return { proc, name, signal: "render_node", appId };
+  if (proc.hasRenderNode === true) return { proc, name, signal: "render_node", appId };
   return null;
 }
 
@@ -263,5 +263,16 @@ export function chooseGame(processes: readonly ProcInfo[], options: DetectOption
  * ```
  */
 export function detectGame(procRoot: string, options: DetectOptions = {}): Detection {
-  return chooseGame(readProcesses(procRoot), options);
+  return chooseGame(readProcesses(procRoot, { checkRenderNode: renderNodeMatters }), options);
+}
+
+/**
+ * Whether a render node could make this process a candidate: not for Wine or Steam processes (already
+ * candidates) nor for excluded ones. Skipping the rest keeps a desktop's fd scan short.
+ */
+export function renderNodeMatters(proc: Omit<ProcInfo, "hasRenderNode" | "threads">): boolean {
+  if (wineExeName(proc) !== null || steamAppId(proc) !== null) return false;
+  const name = nativeName(proc);
+  return name !== "" && !isNotGame(name) && !isNotGame(proc.comm) &&
+    !(proc.exe !== null && isNotGame(proc.exe));
 }

@@ -42,8 +42,11 @@ export interface ProcInfo {
   threadCount: number;
   /** utime + stime in clock ticks, or null when stat was unreadable. */
   cpuTicks: number | null;
-  /** True when one of its open fds is a DRM render node (`/dev/dri/renderD*`). */
-  hasRenderNode: boolean;
+  /**
+   * True when one of its open fds is a DRM render node (`/dev/dri/renderD*`); null when not looked at
+   * (see `ReadProcOptions.checkRenderNode`).
+   */
+  hasRenderNode: boolean | null;
   /** The threads, when asked for (`readThreads: true`); null when not read. */
   threads: ProcThread[] | null;
 }
@@ -52,6 +55,12 @@ export interface ProcInfo {
 export interface ReadProcOptions {
   /** Also list every thread's name. Default false: detection needs only the count stat gives. */
   readThreads?: boolean;
+  /**
+   * Whether to scan this process's fds for a render node, decided from what was read before. Scanning
+   * is the costly part (one readlink per fd, hundreds for a browser), so detection skips processes
+   * whose render node could not change its verdict. Default: scan every process.
+   */
+  checkRenderNode?: (proc: Omit<ProcInfo, "hasRenderNode" | "threads">) => boolean;
 }
 
 /** Most bytes read from one file. Thread and process names are 16 bytes; environments can be large. */
@@ -94,6 +103,13 @@ function tolerant<T>(read: () => T): T | null {
 const decoder = new TextDecoder();
 
 /**
+ * One scratch buffer for every read, grown to the largest limit asked for. Reads are synchronous, so
+ * nothing else can use it meanwhile, and a desktop's few hundred processes are read without
+ * allocating (and zeroing) a fresh 256 KiB for each environment.
+ */
+let scratch = new Uint8Array(4096);
+
+/**
  * Read at most `maxBytes` of a file as UTF-8 (invalid bytes become U+FFFD), or null if it is gone or
  * unreadable. `/proc` files report size 0, so this reads in a loop rather than trusting stat.
  */
@@ -101,7 +117,8 @@ export function readBounded(path: string, maxBytes: number): string | null {
   return tolerant(() => {
     const file = Deno.openSync(path, { read: true });
     try {
-      const buf = new Uint8Array(maxBytes);
+      if (scratch.length < maxBytes) scratch = new Uint8Array(maxBytes);
+      const buf = scratch.subarray(0, maxBytes);
       let used = 0;
       while (used < maxBytes) {
         const n = file.readSync(buf.subarray(used));
@@ -247,7 +264,7 @@ export function readProcess(procRoot: string, pid: number, options: ReadProcOpti
   // The block ends with a NUL, which leaves one empty string at the end.
   if (args.at(-1) === "") args.pop();
 
-  return {
+  const basics = {
     pid,
     ppid: stat.ppid,
     comm: comm === null ? "" : stripNewline(comm),
@@ -256,7 +273,11 @@ export function readProcess(procRoot: string, pid: number, options: ReadProcOpti
     env: parseSteamEnv(environ),
     threadCount: stat.numThreads,
     cpuTicks: stat.utime + stat.stime,
-    hasRenderNode: holdsRenderNode(dir),
+  };
+  const scan = options.checkRenderNode?.(basics) ?? true;
+  return {
+    ...basics,
+    hasRenderNode: scan ? holdsRenderNode(dir) : null,
     threads: options.readThreads ? readThreads(procRoot, pid) : null,
   };
 }
