@@ -1,0 +1,340 @@
+/**
+ * `deno task bench:forest [--full] [--no-sklearn]`: our random forest against scikit-learn's
+ * RandomForestRegressor on the same make_friedman1-style data and the same folds, printed side by side,
+ * then what each speed-up buys (presorting, workers, packed trees, the search's cell cache).
+ *
+ * The data (100,000 rows, 10 features, 5 informative, noise 1.0, seeded) is written once to
+ * .cache/bench/friedman1_100000.csv; the 20,000-row runs use its first 20,000 rows. The fold of row i
+ * is i % 5 for both sides. Each measured run is its own process, so peak memory is per run.
+ * By default all 5 folds run at 20,000 rows and 1 fold at 100,000 (about 6 minutes on 2 cores);
+ * --full runs 5 folds at 100,000 too (about 20 minutes).
+ *
+ * Sub-commands used by the orchestration: `gen` writes the CSV; `ours --rows N --folds K --workers W
+ * [--splitter presort|sort] [--trees T]` prints one run's JSON.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { featureLayout } from "../lib/ml/features.ts";
+import { RandomForestRegressor } from "../lib/ml/forest.ts";
+import type { Matrix } from "../lib/ml/matrix.ts";
+import { r2Score } from "../lib/ml/metrics.ts";
+import { createRng } from "../lib/ml/rng.ts";
+import { StandardScaler } from "../lib/ml/scaler.ts";
+import { searchBestConfig } from "../lib/ml/search.ts";
+import { friedman1, syntheticTrainingRows } from "../lib/ml/synthetic.ts";
+import { addTreePredictions } from "../lib/ml/tree.ts";
+import { columnMedians } from "../lib/ml/features.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const CACHE = `${ROOT}.cache/bench`;
+const DATA = `${CACHE}/friedman1_100000.csv`;
+const PYTHON = "/usr/bin/python3"; // Debian's python3-sklearn is installed for the system python
+const SEED = 2024;
+
+/** One measured run (either side). */
+interface RunResult {
+  fit_s: number[];
+  predict_rows_per_s: number[];
+  r2: number[];
+  peak_mb: number;
+  predict_flat_rows_per_s?: number[];
+  workers_used?: number;
+}
+
+async function generate(): Promise<void> {
+  try {
+    await Deno.stat(DATA);
+    return;
+  } catch { /* not there yet */ }
+  await Deno.mkdir(CACHE, { recursive: true });
+  const { x, y } = friedman1(100_000, { rng: createRng(SEED), nFeatures: 10, noise: 1.0 });
+  const lines = [[...Array.from({ length: 10 }, (_, j) => `x${j}`), "y"].join(",")];
+  for (let i = 0; i < x.rows; i++) {
+    lines.push([...x.data.subarray(i * 10, i * 10 + 10), y[i]].map((v) => String(v)).join(","));
+  }
+  const tmp = `${DATA}.tmp-${crypto.randomUUID()}`;
+  await Deno.writeTextFile(tmp, lines.join("\n") + "\n");
+  await Deno.rename(tmp, DATA);
+}
+
+async function loadRows(rows: number): Promise<{ x: Matrix; y: Float64Array }> {
+  const lines = (await Deno.readTextFile(DATA)).split("\n").slice(1, rows + 1);
+  const x = new Float64Array(rows * 10), y = new Float64Array(rows);
+  lines.forEach((line, i) => {
+    const cells = line.split(",");
+    for (let j = 0; j < 10; j++) x[i * 10 + j] = Number(cells[j]);
+    y[i] = Number(cells[10]);
+  });
+  return { x: { rows, cols: 10, data: x }, y };
+}
+
+function peakMb(): number {
+  const status = Deno.readTextFileSync("/proc/self/status");
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+async function runOurs(
+  rows: number,
+  folds: number,
+  workers: number,
+  splitter: "presort" | "sort",
+  trees: number,
+) {
+  const { x, y } = await loadRows(rows);
+  const out: RunResult = {
+    fit_s: [],
+    predict_rows_per_s: [],
+    r2: [],
+    peak_mb: 0,
+    predict_flat_rows_per_s: [],
+  };
+  for (let k = 0; k < folds; k++) {
+    const train: number[] = [], test: number[] = [];
+    for (let i = 0; i < rows; i++) (i % 5 === k ? test : train).push(i);
+    const pick = (idx: number[]) => {
+      const d = new Float64Array(idx.length * 10);
+      idx.forEach((r, i) => d.set(x.data.subarray(r * 10, r * 10 + 10), i * 10));
+      return { x: { rows: idx.length, cols: 10, data: d }, y: Float64Array.from(idx, (r) => y[r]) };
+    };
+    const tr = pick(train), te = pick(test);
+    const forest = new RandomForestRegressor({
+      nEstimators: trees,
+      maxFeatures: 1.0,
+      seed: k,
+      splitter,
+      workers,
+    });
+    let t = performance.now();
+    await forest.fit(tr.x, tr.y);
+    out.fit_s.push((performance.now() - t) / 1000);
+    out.workers_used = forest.lastGrowReport?.workersUsed ?? 0;
+    t = performance.now();
+    const pred = forest.predict(te.x);
+    out.predict_rows_per_s.push(te.x.rows / ((performance.now() - t) / 1000));
+    out.r2.push(r2Score(te.y, pred));
+    // The same trees walked through the flat arrays instead of the packed records.
+    const flat = new Float64Array(te.x.rows);
+    t = performance.now();
+    for (const tree of forest.trees) addTreePredictions(tree, te.x.data, 10, flat);
+    out.predict_flat_rows_per_s!.push(te.x.rows / ((performance.now() - t) / 1000));
+  }
+  out.peak_mb = peakMb();
+  return out;
+}
+
+function loadAverage(): string {
+  return Deno.loadavg().map((v) => v.toFixed(2)).join(" ");
+}
+
+async function child(cmd: string, args: string[]): Promise<RunResult | null> {
+  const res = await new Deno.Command(cmd, { args, cwd: ROOT, stdout: "piped", stderr: "piped" }).output();
+  if (res.code !== 0) {
+    console.error(
+      `bench: ${cmd} ${args.join(" ")} failed: ${
+        new TextDecoder().decode(res.stderr).trim().split("\n").at(-1)
+      }`,
+    );
+    return null;
+  }
+  return JSON.parse(new TextDecoder().decode(res.stdout).trim().split("\n").at(-1)!);
+}
+
+const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+const fmtInt = (v: number) => Math.round(v).toLocaleString("en-US");
+
+function searchTiming(): string[] {
+  const { header, rows } = syntheticTrainingRows({ rng: createRng(SEED), games: ["a", "b"], perGame: 1500 });
+  const layout = featureLayout(header);
+  const x: Matrix = {
+    rows: rows.length,
+    cols: layout.names.length,
+    data: Float64Array.from(rows.flatMap((r) => layout.names.map((n) => Number(r[header.indexOf(n)])))),
+  };
+  const y = Float64Array.from(rows, (r) => Number(r[header.indexOf("score")]));
+  const scaler = new StandardScaler().fit(x);
+  const forest = new RandomForestRegressor({ nEstimators: 100, seed: 1, workers: 1 }).fitSync(
+    scaler.transform(x),
+    y,
+  );
+  const min = new Float64Array(x.cols).fill(Infinity), max = new Float64Array(x.cols).fill(-Infinity);
+  for (let k = 0; k < x.data.length; k++) {
+    min[k % x.cols] = Math.min(min[k % x.cols], x.data[k]);
+    max[k % x.cols] = Math.max(max[k % x.cols], x.data[k]);
+  }
+  const input = {
+    layout,
+    workload: columnMedians(x),
+    observedMin: min,
+    observedMax: max,
+    topology: { smt: true, numaNodes: 1, hybrid: false },
+  };
+  const cached = searchBestConfig({ forest, scaler }, input, { budget: 100_000 });
+  const plain = searchBestConfig({ forest, scaler }, input, { budget: 100_000, cellCache: false });
+  const nodes = forest.trees.reduce((a, t) => a + t.nodeCount, 0);
+  return [
+    `Config search: 100,000 configs, forest of 100 trees (${
+      fmtInt(nodes)
+    } nodes) on ${x.rows} synthetic samples`,
+    `  specialised + packed trees, cell cache:  ${cached.seconds.toFixed(3)} s  (${
+      fmtInt(cached.walked)
+    } distinct walks)` +
+    `  ${cached.seconds < 1 ? "under" : "OVER"} the 1 s target`,
+    `  specialised + packed trees, no cache:    ${plain.seconds.toFixed(3)} s  (same best: ${
+      cached.score === plain.score ? "yes" : "no"
+    })`,
+  ];
+}
+
+async function orchestrate(full: boolean, withSklearn: boolean): Promise<void> {
+  await generate();
+  const self = new URL(import.meta.url).pathname;
+  const deno = (args: string[]) => child(Deno.execPath(), ["run", "--allow-all", self, "ours", ...args]);
+  const cores = navigator.hardwareConcurrency;
+  const sizes = [
+    { rows: 20_000, folds: 5 },
+    { rows: 100_000, folds: full ? 5 : 1 },
+  ];
+  const lines: string[] = [];
+  const say = (l = "") => {
+    lines.push(l);
+    console.error(l);
+  };
+  say(
+    `Random forest benchmark: make_friedman1 (10 features, 5 informative, noise 1.0, seed ${SEED}), 100 trees,`,
+  );
+  say(
+    `max_features=1.0, min_samples_leaf=1, bootstrap; ${cores} cores; fold of row i = i % 5 for both sides;`,
+  );
+  say(`20,000 rows: all 5 folds; 100,000 rows: ${full ? "all 5 folds" : "fold 0 only (--full runs all 5)"}.`);
+  say(`Fit s = mean seconds per fold; predict = rows/s on the fold's test rows; R² = mean over folds run.`);
+  say(`Load average at start: ${loadAverage()} (the machine is shared: other load slows both sides alike).`);
+  say("");
+  say(
+    `${"rows".padEnd(8)}${"model".padEnd(34)}${"fit s/fold".padStart(11)}${"predict rows/s".padStart(16)}${
+      "R²".padStart(9)
+    }${"peak MB".padStart(9)}`,
+  );
+  for (const { rows, folds } of sizes) {
+    const runs: [string, RunResult | null][] = [];
+    if (withSklearn) {
+      for (const jobs of [1, 2]) {
+        runs.push([
+          `scikit-learn 1.2 n_jobs=${jobs}`,
+          await child(PYTHON, [
+            `${ROOT}ml/bench/sklearn_ref.py`,
+            DATA,
+            String(rows),
+            String(folds),
+            String(jobs),
+          ]),
+        ]);
+      }
+    }
+    const ours = await deno(["--rows", String(rows), "--folds", String(folds), "--workers", String(cores)]);
+    runs.push([`scx_gamer forest (${ours?.workers_used ?? "?"} workers)`, ours]);
+    for (const [name, r] of runs) {
+      if (!r) {
+        say(`${String(rows).padEnd(8)}${name.padEnd(34)}  (failed, see above)`);
+        continue;
+      }
+      say(
+        `${String(rows).padEnd(8)}${name.padEnd(34)}${mean(r.fit_s).toFixed(2).padStart(11)}${
+          fmtInt(mean(r.predict_rows_per_s)).padStart(16)
+        }${mean(r.r2).toFixed(4).padStart(9)}${r.peak_mb.toFixed(0).padStart(9)}`,
+      );
+    }
+    const sk2 = runs.find(([n]) => n.includes("n_jobs=2"))?.[1],
+      sk1 = runs.find(([n]) => n.includes("n_jobs=1"))?.[1];
+    if (ours && sk2 && sk1) {
+      say(
+        `${"".padEnd(8)}ratios ours/sklearn: fit time ${
+          (mean(ours.fit_s) / mean(sk2.fit_s)).toFixed(2)
+        }x of n_jobs=2 ` +
+          `(${(mean(ours.fit_s) / mean(sk1.fit_s)).toFixed(2)}x of n_jobs=1), predict ${
+            (mean(ours.predict_rows_per_s) / mean(sk2.predict_rows_per_s)).toFixed(2)
+          }x ` +
+          `of n_jobs=2, R² ${(mean(ours.r2) - mean(sk2.r2) >= 0 ? "+" : "")}${
+            (mean(ours.r2) - mean(sk2.r2)).toFixed(4)
+          }, memory ${(ours.peak_mb / sk2.peak_mb).toFixed(2)}x`,
+      );
+    }
+  }
+
+  say("");
+  say("What each speed-up buys (20,000 rows, fold 0, 20 trees, fit s per tree):");
+  const sort1 = await deno([
+    "--rows",
+    "20000",
+    "--folds",
+    "1",
+    "--workers",
+    "1",
+    "--splitter",
+    "sort",
+    "--trees",
+    "20",
+  ]);
+  const pre1 = await deno(["--rows", "20000", "--folds", "1", "--workers", "1", "--trees", "20"]);
+  const preN = await deno(["--rows", "20000", "--folds", "1", "--workers", String(cores), "--trees", "20"]);
+  const perTree = (r: RunResult | null) => (r ? mean(r.fit_s) / 20 : NaN);
+  say(`  sort rows at every node (scikit-learn's method), 1 thread: ${perTree(sort1).toFixed(4)} s/tree`);
+  say(
+    `  presorted index arrays, 1 thread:                         ${perTree(pre1).toFixed(4)} s/tree  (${
+      (perTree(sort1) / perTree(pre1)).toFixed(2)
+    }x)`,
+  );
+  say(
+    `  presorted + ${cores} workers:                                 ${perTree(preN).toFixed(4)} s/tree  (${
+      (perTree(pre1) / perTree(preN)).toFixed(2)
+    }x more)`,
+  );
+  if (pre1?.predict_flat_rows_per_s) {
+    say(
+      `  predict, flat parallel arrays: ${
+        fmtInt(mean(pre1.predict_flat_rows_per_s))
+      } rows/s; packed 16-byte nodes: ` +
+        `${fmtInt(mean(pre1.predict_rows_per_s))} rows/s (${
+          (mean(pre1.predict_rows_per_s) / mean(pre1.predict_flat_rows_per_s)).toFixed(2)
+        }x)`,
+    );
+  }
+  say("");
+  for (const l of searchTiming()) say(l);
+  say(`Load average at end: ${loadAverage()}`);
+  await Deno.mkdir(CACHE, { recursive: true });
+  await Deno.writeTextFile(`${CACHE}/last_report.txt`, lines.join("\n") + "\n");
+  console.log(lines.join("\n"));
+}
+
+if (import.meta.main) {
+  const { values, positionals } = parseArgs({
+    args: Deno.args,
+    allowPositionals: true,
+    options: {
+      rows: { type: "string", default: "20000" },
+      folds: { type: "string", default: "5" },
+      workers: { type: "string", default: String(navigator.hardwareConcurrency) },
+      splitter: { type: "string", default: "presort" },
+      trees: { type: "string", default: "100" },
+      full: { type: "boolean", default: false },
+      "no-sklearn": { type: "boolean", default: false },
+    },
+  });
+  const cmd = positionals[0] ?? "all";
+  if (cmd === "gen") await generate();
+  else if (cmd === "ours") {
+    const splitter = values.splitter === "sort" ? "sort" : "presort";
+    console.log(JSON.stringify(
+      await runOurs(
+        Number(values.rows),
+        Number(values.folds),
+        Number(values.workers),
+        splitter,
+        Number(values.trees),
+      ),
+    ));
+  } else await orchestrate(values.full, !values["no-sklearn"]);
+}
