@@ -358,3 +358,25 @@ Deno.test("GameStore keeps aside a file that turned corrupt since its last save,
   );
   assert.equal(lines.length, 1);
 });
+
+Deno.test("GameStore recreates its file, with every sample it holds, after the file was deleted", () => {
+  const ml = tempDir();
+  const store = open(ml);
+  store.add(makeSample(0));
+  store.saveSync();
+  Deno.removeSync(store.path);
+  store.add(makeSample(1));
+  store.saveSync();
+  assert.equal(readDoc(store.path).samples.length, 2);
+});
+
+Deno.test("GameStore recreates its CPU folder when it was deleted between saves", () => {
+  const ml = tempDir();
+  const store = open(ml);
+  store.add(makeSample(0));
+  store.saveSync();
+  Deno.removeSync(join(ml, safeName(CPU)), { recursive: true });
+  store.add(makeSample(1));
+  store.close();
+  assert.equal(readDoc(store.path).samples.length, 2);
+});

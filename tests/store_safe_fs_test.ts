@@ -113,3 +113,21 @@ Deno.test("ownerFromEnv names the variable that is not a numeric id", () => {
   );
   assert.throws(() => ownerFromEnv(new Map([["SUDO_UID", "-1"]])), /SUDO_UID '-1'/);
 });
+
+Deno.test("both atomic writes give the file mode 0644 and the owner, whatever the umask", async () => {
+  const dir = tempDir();
+  const owner = { uid: 3333, gid: 4444 };
+  const old = Deno.umask(0o077);
+  try {
+    writeFileAtomicSync(join(dir, "s"), "x", { owner });
+    await writeFileAtomic(join(dir, "a"), "x", { owner });
+  } finally {
+    Deno.umask(old);
+  }
+  for (const name of ["s", "a"]) {
+    const st = Deno.lstatSync(join(dir, name));
+    assert.equal(st.mode! & 0o777, 0o644, name);
+    assert.equal(st.uid, 3333, name);
+    assert.equal(st.gid, 4444, name);
+  }
+});

@@ -288,7 +288,12 @@ export class GameStore {
   /** If the file changed on disk since we last read or wrote it, take in the samples it holds. */
   #mergeIfChanged(): void {
     const current = diskIdOf(this.path);
-    if (current === null || sameDiskId(current, this.#disk)) return;
+    if (sameDiskId(current, this.#disk)) return;
+    if (current === null) {
+      // Deleted since we read it: we hold every sample it had, so the next write recreates it.
+      this.#disk = null;
+      return;
+    }
     const theirs = this.#load();
     if (theirs !== null) {
       const ours = new Set(this.#samples.map((s) => JSON.stringify(s)));

@@ -38,7 +38,7 @@ export const DIR_MODE = 0o755;
 /** Mode of written files. */
 export const FILE_MODE = 0o644;
 
-const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY } = fs.constants;
 
 function reason(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -73,13 +73,16 @@ export function ownerFromEnv(env: EnvReader = Deno.env): Owner | null {
   return { uid: parse("SUDO_UID", uid), gid: parse("SUDO_GID", gid) };
 }
 
-/** Give `path` to `owner` without following a link. No owner: nothing to do. */
-export function giveTo(path: string, owner: Owner | null): void {
-  if (owner === null) return;
+/**
+ * Set the mode of an open file or directory and give it to `owner` (when there is one). Working on
+ * the fd, not the path, means a name swapped for a symlink meanwhile cannot redirect the change.
+ */
+function setModeAndOwner(fd: number, what: string, mode: number, owner: Owner | null): void {
   try {
-    fs.lchownSync(path, owner.uid, owner.gid);
+    fs.fchmodSync(fd, mode);
+    if (owner !== null) fs.fchownSync(fd, owner.uid, owner.gid);
   } catch (err) {
-    throw new StoreIoError(`cannot give ${path} to uid ${owner.uid}: ${reason(err)}`);
+    throw new StoreIoError(`cannot set the mode or owner of ${what}: ${reason(err)}`);
   }
 }
 
@@ -115,9 +118,21 @@ export function ensureRealDir(dir: string, owner: Owner | null): boolean {
     checkRealDir(dir, fs.lstatSync(dir));
     return false;
   }
-  // mkdir's mode is filtered by the umask; the data folder should be readable whatever it is.
-  fs.chmodSync(dir, DIR_MODE);
-  giveTo(dir, owner);
+  let fd: number;
+  try {
+    fd = fs.openSync(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  } catch (err) {
+    // Swapped for a link or a file right after we made it.
+    throw new UnsafePathError(
+      `refusing to use ${dir}: it changed right after it was created (${reason(err)})`,
+    );
+  }
+  try {
+    // mkdir's mode is filtered by the umask; the data folder should be readable whatever it is.
+    setModeAndOwner(fd, dir, DIR_MODE, owner);
+  } finally {
+    fs.closeSync(fd);
+  }
   return true;
 }
 
@@ -263,11 +278,6 @@ function commit(tmp: string, path: string, options: AtomicWriteOptions): boolean
   return true;
 }
 
-function prepare(tmp: string, options: AtomicWriteOptions): void {
-  fs.chmodSync(tmp, FILE_MODE);
-  giveTo(tmp, options.owner ?? null);
-}
-
 /**
  * Write `data` to `path` atomically: temp file in the same directory (O_EXCL|O_NOFOLLOW) -> write ->
  * fsync -> rename -> fsync the directory. Returns false when `beforeCommit` abandoned it.
@@ -280,12 +290,13 @@ export function writeFileAtomicSync(path: string, data: string, options: AtomicW
   const { tmp, fd } = createTemp(path);
   try {
     try {
+      // The mode set on creation is filtered by the umask; set it exactly.
+      setModeAndOwner(fd, tmp, FILE_MODE, options.owner ?? null);
       fs.writeFileSync(fd, data);
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
     }
-    prepare(tmp, options);
   } catch (err) {
     removeQuietly(tmp);
     if (err instanceof StoreIoError) throw err;
@@ -313,12 +324,12 @@ export async function writeFileAtomic(
   }
   try {
     try {
+      setModeAndOwner(handle.fd, tmp, FILE_MODE, options.owner ?? null);
       await handle.writeFile(data);
       await handle.sync();
     } finally {
       await handle.close();
     }
-    prepare(tmp, options);
   } catch (err) {
     removeQuietly(tmp);
     if (err instanceof StoreIoError) throw err;
