@@ -15,7 +15,6 @@ import {
   type FlatTree,
   growTree,
   leftIsNext,
-  presortColumns,
   type TreeData,
   treeImpurityDecrease,
   type TreeParams,
@@ -245,7 +244,7 @@ export class RandomForestRegressor {
         nFeatures: x.cols,
         columns,
         y,
-        order: p.splitter === "presort" ? presortColumns(columns) : null,
+        order: null, // sorted by growTree once per worker, in parallel (see TreeData.order)
       },
       params: {
         maxDepth: p.maxDepth ?? 2 ** 30,

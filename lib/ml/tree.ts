@@ -50,7 +50,10 @@ export interface TreeData {
   /** One Float64Array of nRows values per feature. */
   columns: Float64Array[];
   y: Float64Array;
-  /** Per feature, row indices in ascending order of value (required by the "presort" splitter). */
+  /**
+   * Per feature, row indices in ascending order of value, for the "presort" splitter. When null,
+   * growTree computes it on first use and stores it here for the trees after.
+   */
   order: Int32Array[] | null;
 }
 
@@ -104,7 +107,6 @@ export function growTree(data: TreeData, params: TreeParams, rng: Rng): FlatTree
   const maxDepth = params.maxDepth;
   const maxFeatures = Math.min(nf, Math.max(1, params.maxFeatures));
   const presort = params.splitter === "presort";
-  if (presort && !data.order) throw new Error("growTree: the presort splitter needs data.order");
 
   // Row weights: bootstrap draw counts, or 1 for every row.
   const w = new Float64Array(n);
@@ -117,26 +119,6 @@ export function growTree(data: TreeData, params: TreeParams, rng: Rng): FlatTree
     if (w[i] > 0) m++;
   }
 
-  // presort: S/XS hold nf segments of m rows (feature f at f*m), each sorted by that feature within
-  // every node's [start, end). sort: S holds one segment of the node's rows in any order.
-  const S = new Int32Array(presort ? nf * m : m);
-  const XS = new Float64Array(presort ? nf * m : m);
-  if (presort) {
-    for (let f = 0; f < nf; f++) {
-      const ord = data.order![f], col = cols[f];
-      let k = f * m;
-      for (let j = 0; j < n; j++) {
-        const r = ord[j];
-        if (w[r] > 0) {
-          S[k] = r;
-          XS[k] = col[r];
-          k++;
-        }
-      }
-    }
-  } else {
-    for (let i = 0, k = 0; i < n; i++) if (w[i] > 0) S[k++] = i;
-  }
   const tmpS = new Int32Array(m), tmpX = new Float64Array(m);
   const goLeft = new Uint8Array(n);
   const features = new Int32Array(nf);
@@ -203,6 +185,39 @@ export function growTree(data: TreeData, params: TreeParams, rng: Rng): FlatTree
     }
   };
 
+  // The per-feature row order is computed once per thread and kept on `data` for the next trees: in a
+  // worker every tree of the forest shares it, and the sort runs on all cores at once.
+  if (presort && !data.order) {
+    const order: Int32Array[] = [];
+    for (let f = 0; f < nf; f++) {
+      const idx = new Int32Array(n);
+      for (let i = 0; i < n; i++) idx[i] = i;
+      sortPairs(cols[f].slice(), idx, 0, n);
+      order.push(idx);
+    }
+    data.order = order;
+  }
+
+  // presort: S/XS hold nf segments of m rows (feature f at f*m), each sorted by that feature within
+  // every node's [start, end). sort: S holds one segment of the node's rows in any order.
+  const S = new Int32Array(presort ? nf * m : m);
+  const XS = new Float64Array(presort ? nf * m : m);
+  if (presort) {
+    for (let f = 0; f < nf; f++) {
+      const ord = data.order![f], col = cols[f];
+      let k = f * m;
+      for (let j = 0; j < n; j++) {
+        const r = ord[j];
+        if (w[r] > 0) {
+          S[k] = r;
+          XS[k] = col[r];
+          k++;
+        }
+      }
+    }
+  } else {
+    for (let i = 0, k = 0; i < n; i++) if (w[i] > 0) S[k++] = i;
+  }
   let rootW = 0, rootSum = 0;
   for (let i = 0; i < n; i++) {
     rootW += w[i];
