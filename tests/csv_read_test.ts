@@ -88,7 +88,9 @@ Deno.test("fewer than 20 samples for the chosen game is an error naming the game
     /^data\.csv: 5 samples for game 'beta' \(column game_name\)/,
     { game: "beta" },
   );
-  fails(csv(full.header, full.rows), /0 samples for game 'gamma'/, { game: "gamma" });
+  fails(csv(full.header, full.rows), /0 samples for game 'gamma'.*; games in the file: alpha, beta$/, {
+    game: "gamma",
+  });
   strictEqual(parseTrainingCsv(csv(full.header, full.rows), { file: "d", game: "alpha" }).rows.length, 50);
 });
 

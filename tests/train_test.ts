@@ -5,6 +5,7 @@ import { RandomForestRegressor } from "../lib/ml/forest.ts";
 import { loadModel } from "../lib/ml/model_file.ts";
 import { createRng } from "../lib/ml/rng.ts";
 import { syntheticTrainingRows } from "../lib/ml/synthetic.ts";
+import { ORIGINAL_COLUMNS } from "../lib/store/columns.ts";
 import { runTraining } from "../lib/ml/train_pipeline.ts";
 import { main, parseTrainArgs, readTopology, TrainUsageError } from "../ml/train.ts";
 
@@ -105,6 +106,30 @@ Deno.test("topology switches reach the printed command line when the data cannot
   });
   ok(r.commandLine.includes("--avoid-smt") && r.commandLine.includes("--enable-numa"));
   ok(!r.commandLine.includes("--preferred-idle-scan"));
+});
+
+Deno.test("an original 26-column CSV trains, with its score computed from the metrics", async () => {
+  const keep = ORIGINAL_COLUMNS.map((c) => header.indexOf(c));
+  const path = `${dir}/original.csv`;
+  await Deno.writeTextFile(
+    path,
+    stringify([[...ORIGINAL_COLUMNS], ...rows.map((r) => keep.map((i) => r[i]))]),
+  );
+  const lines: string[] = [];
+  const result = await runTraining(path, {
+    ...fast,
+    modelsDir: `${dir}/orig_models`,
+    out: (l) => lines.push(l),
+  });
+  ok(lines[0].includes("(score computed from the metrics)"), lines[0]);
+  deepStrictEqual(result.model.features.slice(10), [
+    "cpu_util_pct",
+    "input_handler_count",
+    "gpu_submit_count",
+    "compositor_count",
+    "network_count",
+  ]);
+  deepStrictEqual(parseArgs(result.commandLine.split(" ").slice(2)).config, result.best.config);
 });
 
 Deno.test("train arguments: one CSV, --game, --analyze, --seed; anything else is a usage error", () => {

@@ -122,7 +122,11 @@ export function parseTrainingCsv(text: string, options: CsvReadOptions): Trainin
   const inScope = game === null ? rows.length : rows.filter((row) => row[gameCol] === game).length;
   if (inScope < minSamples) {
     const scope = game === null ? "in the file" : `for game '${game}' (column game_name)`;
-    throw new CsvError(`${file}: ${inScope} samples ${scope}: at least ${minSamples} are needed to train`);
+    const names = [...new Set(rows.map((row) => row[gameCol]))].slice(0, 10);
+    const known = game === null || names.length === 0 ? "" : `; games in the file: ${names.join(", ")}`;
+    throw new CsvError(
+      `${file}: ${inScope} samples ${scope}: at least ${minSamples} are needed to train${known}`,
+    );
   }
   return { file, header, rows, scoreComputed };
 }
