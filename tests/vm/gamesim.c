@@ -1,0 +1,836 @@
+/*
+ * gamesim: a process that looks and behaves like a game, for testing and benchmarking scx_gamer.
+ *
+ * What a detector sees. gamesim re-executes itself once so that the process looks like a Wine game:
+ * argv[0] is `Z:\games\game.exe`, comm is `game.exe` (prctl PR_SET_NAME on the main thread) and the
+ * environment carries SteamAppId=12345. Its threads are named the way real engines and DXVK name them:
+ *
+ *   InputThread   woken by input: blocking reads on --input-dev (an evdev node, e.g. the PS/2 keyboard
+ *                 the VM harness types on), else a periodic timer at --input-hz (default 1 kHz).
+ *   RenderThread  frame-paced at --fps. Each frame: post one job to every worker, do --frame-work-us of
+ *                 CPU work, wait for the jobs, hand the frame to dxvk-submit.
+ *   dxvk-submit   woken by the render thread once per frame; --submit-work-us of CPU work (short runs,
+ *                 high wake rate: what a GPU submit thread looks like to a scheduler).
+ *   AudioThread   fixed period (--audio-period-us, default 5 ms), --audio-work-us of work.
+ *   WorkerThread  --workers of them, job-system style: all woken at once per frame, --job-us of work each.
+ *
+ * Background load runs in separate processes (own tgid, own cmdline, no SteamAppId) so they never look
+ * like part of the game: --hogs N busy loops named `bg-hog`, and with --bursty one `bg-bursty` that spins
+ * 50 ms then sleeps 50 ms. Each counts loop iterations; iterations per second is the throughput the
+ * scheduler leaves to the background.
+ *
+ * What is measured, all with CLOCK_MONOTONIC:
+ *   - wake-up latency: actual wake time minus intended wake time. Periodic threads sleep with
+ *     clock_nanosleep(TIMER_ABSTIME) to their slot, so the intended time is the slot. Threads woken by
+ *     another thread (workers, dxvk-submit) use the time the waker posted the work. The input thread with
+ *     an evdev node uses the kernel's timestamp of the first event of the batch (EVIOCSCLOCKID set to
+ *     CLOCK_MONOTONIC). A periodic thread that falls more than a period behind skips to the next future
+ *     slot (counted in missed_periods) rather than running back-to-back "zero latency" catch-up wakes.
+ *   - frames: the run is cut into frame slots of 1/fps. A frame is missed when it completes after the end
+ *     of its slot; a slot that passes entirely while the previous frame is still running is dropped and
+ *     counts as missed too. frames = presented + dropped. frame time = time between completions.
+ *   - CPU work is CPU time, not wall time: a thread spins until its CLOCK_THREAD_CPUTIME_ID advanced by
+ *     the requested amount, so preemption stretches the frame exactly as it would in a real game.
+ *
+ * Start: hogs first (each reports ready once named), then the threads; when every thread is named and
+ * their schedules begin, one line "gamesim: pid N (game.exe) running ..." goes to stderr, so a scenario
+ * can wait for it before looking at /proc. duration_s is the measured window, from the common start to
+ * the stop flag (joining the threads afterwards is not in it).
+ *
+ * Output: one JSON object on stdout at the end (and in --json FILE): per role (input, render, submit,
+ * audio, worker) the threads (name, tid), wakeups and latency p50/p99/p99.9/max/mean in microseconds;
+ * render adds frames, missed frames and share, frame-time p50/p99/max; background gives iterations and
+ * iterations/s per hog and in total. Percentiles are nearest-rank; a role without samples has nulls.
+ *
+ * Build: gcc -O2 -static -pthread -o gamesim gamesim.c (the VM harness does this). Exit status: 0 on
+ * success, 2 on a bad command line, 1 on a runtime failure; errors are one line on stderr.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <linux/input.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define GAME_ARGV0 "Z:\\games\\game.exe"
+#define GAME_COMM "game.exe"
+#define STEAM_APP_ID "12345"
+#define REEXEC_ENV "GAMESIM_AS_GAME"
+#define MAX_WORKERS 64
+#define MAX_HOGS 64
+#define BURST_PERIOD_NS 100000000LL /* bursty hog: 100 ms cycle ... */
+#define BURST_ON_NS 50000000LL      /* ... of which 50 ms spinning */
+#define STOP_POLL_MS 50             /* how often blocked threads look at the stop flag */
+
+typedef int64_t ns_t;
+
+struct options {
+	double duration_s;
+	int fps;
+	int frame_work_us;
+	int workers;
+	int job_us;
+	int submit_work_us;
+	int audio_period_us;
+	int audio_work_us;
+	const char *input_dev;
+	int input_hz;
+	int input_work_us;
+	int hogs;
+	int bursty;
+	const char *json_path;
+};
+
+static struct options opt = {
+	.duration_s = 10,
+	.fps = 144,
+	.frame_work_us = 2000,
+	.workers = 2,
+	.job_us = 500,
+	.submit_work_us = 50,
+	.audio_period_us = 5000,
+	.audio_work_us = 200,
+	.input_dev = NULL,
+	.input_hz = 1000,
+	.input_work_us = 50,
+	.hogs = 0,
+	.bursty = 0,
+	.json_path = NULL,
+};
+
+static atomic_int stop_flag;
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("gamesim: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static void bad_usage(const char *fmt, ...);
+
+static ns_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ns_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static ns_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (ns_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void sleep_until(ns_t t)
+{
+	struct timespec ts = { .tv_sec = t / 1000000000LL, .tv_nsec = t % 1000000000LL };
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+/* Spin until this thread has used `us` microseconds of CPU time (see the header: work is CPU time). */
+static void cpu_work(int us)
+{
+	ns_t end = thread_cpu_ns() + (ns_t)us * 1000;
+	volatile uint64_t sink = 0;
+	while (thread_cpu_ns() < end)
+		for (int i = 0; i < 64; i++)
+			sink += i;
+}
+
+/* ---- samples ---------------------------------------------------------------------------------- */
+
+/* A growable array of durations in ns; each thread owns its own, so no locking. */
+struct samples {
+	ns_t *v;
+	size_t n, cap;
+};
+
+static void samples_init(struct samples *s, size_t expect)
+{
+	s->cap = expect + 1024;
+	s->n = 0;
+	s->v = malloc(s->cap * sizeof(*s->v));
+	if (!s->v)
+		die("out of memory for %zu samples", s->cap);
+}
+
+static void samples_add(struct samples *s, ns_t x)
+{
+	if (s->n == s->cap) {
+		s->cap *= 2;
+		s->v = realloc(s->v, s->cap * sizeof(*s->v));
+		if (!s->v)
+			die("out of memory for %zu samples", s->cap);
+	}
+	s->v[s->n++] = x;
+}
+
+static int cmp_ns(const void *a, const void *b)
+{
+	ns_t x = *(const ns_t *)a, y = *(const ns_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentile of a sorted array, in microseconds. */
+static double pct_us(const struct samples *s, double p)
+{
+	double exact = p * (double)s->n;
+	size_t rank = (size_t)exact;
+	if ((double)rank < exact)
+		rank++; /* ceil without libm */
+	if (rank < 1)
+		rank = 1;
+	return (double)s->v[rank - 1] / 1000.0;
+}
+
+/* ---- thread state ------------------------------------------------------------------------------ */
+
+struct thread_stat {
+	char name[16];
+	pid_t tid;
+	struct samples lat;  /* wake-up latencies */
+	uint64_t missed_periods;
+	uint64_t events;     /* input events read (input thread with --input-dev) */
+};
+
+static struct thread_stat st_input, st_render, st_submit, st_audio, st_workers[MAX_WORKERS];
+
+/* Frame accounting, owned by the render thread. */
+static struct samples frame_times;
+static uint64_t frames_presented, frames_late, frames_dropped;
+
+/*
+ * Start line: every thread names itself and reports ready; then main sets t_start and lets them go, so
+ * slow thread creation (cold code under emulation) never shows up as late first frames, and anyone
+ * watching sees every thread named by the time the "running" line is printed.
+ */
+static ns_t t_start;
+static pthread_mutex_t start_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t start_cv = PTHREAD_COND_INITIALIZER;
+static int threads_ready, started;
+
+/* The job board: the render thread posts one job per worker per frame and waits for all of them. */
+static pthread_mutex_t jobs_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t jobs_posted = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t jobs_done = PTHREAD_COND_INITIALIZER;
+static uint64_t jobs_gen;
+static ns_t jobs_post_time;
+static int jobs_pending;
+
+/* The submit slot: one pending frame at a time; a frame handed over while one waits is coalesced. */
+static pthread_mutex_t submit_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t submit_cv = PTHREAD_COND_INITIALIZER;
+static int submit_pending;
+static ns_t submit_post_time;
+static uint64_t submit_coalesced;
+
+static void thread_begin(struct thread_stat *s, const char *name, size_t expect)
+{
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	pthread_setname_np(pthread_self(), s->name);
+	s->tid = (pid_t)syscall(SYS_gettid);
+	samples_init(&s->lat, expect);
+	pthread_mutex_lock(&start_mu);
+	threads_ready++;
+	pthread_cond_broadcast(&start_cv);
+	while (!started)
+		pthread_cond_wait(&start_cv, &start_mu);
+	pthread_mutex_unlock(&start_mu);
+}
+
+static size_t expected(double per_s)
+{
+	return (size_t)(per_s * opt.duration_s * 1.2);
+}
+
+/*
+ * A periodic thread: sleep to each slot, record lateness, work. If the work ends past the next slot,
+ * skip to the first slot still in the future (see the header for why).
+ */
+static void run_periodic(struct thread_stat *s, ns_t period, int work_us)
+{
+	ns_t next = t_start + period;
+	while (!atomic_load(&stop_flag)) {
+		sleep_until(next);
+		samples_add(&s->lat, now_ns() - next);
+		cpu_work(work_us);
+		next += period;
+		ns_t now = now_ns();
+		if (next <= now) {
+			ns_t behind = (now - next) / period + 1;
+			s->missed_periods += (uint64_t)behind;
+			next += behind * period;
+		}
+	}
+}
+
+static int input_fd = -1;
+
+/* Open --input-dev in main, before anything starts, so a bad node fails the run up front. */
+static void open_input_dev(void)
+{
+	input_fd = open(opt.input_dev, O_RDONLY | O_NONBLOCK);
+	if (input_fd < 0)
+		bad_usage("--input-dev %s: cannot open: %s", opt.input_dev, strerror(errno));
+	int clk = CLOCK_MONOTONIC;
+	if (ioctl(input_fd, EVIOCSCLOCKID, &clk) < 0)
+		bad_usage("--input-dev %s: not an evdev node (EVIOCSCLOCKID: %s)", opt.input_dev,
+			  strerror(errno));
+}
+
+static void *input_main(void *arg)
+{
+	(void)arg;
+	thread_begin(&st_input, "InputThread", expected(opt.input_dev ? 1000 : opt.input_hz));
+	if (!opt.input_dev) {
+		run_periodic(&st_input, 1000000000LL / opt.input_hz, opt.input_work_us);
+		return NULL;
+	}
+	int fd = input_fd;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct input_event ev[64];
+	while (!atomic_load(&stop_flag)) {
+		int r = poll(&pfd, 1, STOP_POLL_MS);
+		if (r <= 0)
+			continue;
+		ssize_t n = read(fd, ev, sizeof(ev));
+		ns_t wake = now_ns();
+		if (n < (ssize_t)sizeof(ev[0]))
+			continue;
+		size_t count = (size_t)n / sizeof(ev[0]);
+		ns_t first = (ns_t)ev[0].input_event_sec * 1000000000LL + (ns_t)ev[0].input_event_usec * 1000;
+		samples_add(&st_input.lat, wake - first);
+		for (size_t i = 0; i < count; i++)
+			if (ev[i].type == EV_KEY)
+				st_input.events++;
+		cpu_work(opt.input_work_us);
+	}
+	close(fd);
+	return NULL;
+}
+
+static void *audio_main(void *arg)
+{
+	(void)arg;
+	thread_begin(&st_audio, "AudioThread", expected(1e6 / opt.audio_period_us));
+	run_periodic(&st_audio, (ns_t)opt.audio_period_us * 1000, opt.audio_work_us);
+	return NULL;
+}
+
+static void *worker_main(void *arg)
+{
+	struct thread_stat *s = arg;
+	thread_begin(s, "WorkerThread", expected(opt.fps));
+	uint64_t seen = 0;
+	pthread_mutex_lock(&jobs_mu);
+	for (;;) {
+		while (jobs_gen == seen && !atomic_load(&stop_flag))
+			pthread_cond_wait(&jobs_posted, &jobs_mu);
+		if (atomic_load(&stop_flag))
+			break;
+		samples_add(&s->lat, now_ns() - jobs_post_time);
+		seen = jobs_gen;
+		pthread_mutex_unlock(&jobs_mu);
+		cpu_work(opt.job_us);
+		pthread_mutex_lock(&jobs_mu);
+		if (--jobs_pending == 0)
+			pthread_cond_signal(&jobs_done);
+	}
+	pthread_mutex_unlock(&jobs_mu);
+	return NULL;
+}
+
+static void *submit_main(void *arg)
+{
+	(void)arg;
+	thread_begin(&st_submit, "dxvk-submit", expected(opt.fps));
+	pthread_mutex_lock(&submit_mu);
+	for (;;) {
+		while (!submit_pending && !atomic_load(&stop_flag))
+			pthread_cond_wait(&submit_cv, &submit_mu);
+		if (atomic_load(&stop_flag))
+			break;
+		samples_add(&st_submit.lat, now_ns() - submit_post_time);
+		submit_pending = 0;
+		pthread_mutex_unlock(&submit_mu);
+		cpu_work(opt.submit_work_us);
+		pthread_mutex_lock(&submit_mu);
+	}
+	pthread_mutex_unlock(&submit_mu);
+	return NULL;
+}
+
+static void render_frame(void)
+{
+	if (opt.workers > 0) {
+		pthread_mutex_lock(&jobs_mu);
+		jobs_pending = opt.workers;
+		jobs_post_time = now_ns();
+		jobs_gen++;
+		pthread_cond_broadcast(&jobs_posted);
+		pthread_mutex_unlock(&jobs_mu);
+	}
+	cpu_work(opt.frame_work_us);
+	if (opt.workers > 0) {
+		pthread_mutex_lock(&jobs_mu);
+		while (jobs_pending > 0 && !atomic_load(&stop_flag))
+			pthread_cond_wait(&jobs_done, &jobs_mu);
+		pthread_mutex_unlock(&jobs_mu);
+	}
+	pthread_mutex_lock(&submit_mu);
+	if (submit_pending) {
+		submit_coalesced++;
+	} else {
+		submit_pending = 1;
+		submit_post_time = now_ns();
+	}
+	pthread_cond_signal(&submit_cv);
+	pthread_mutex_unlock(&submit_mu);
+}
+
+static void *render_main(void *arg)
+{
+	(void)arg;
+	thread_begin(&st_render, "RenderThread", expected(opt.fps));
+	samples_init(&frame_times, expected(opt.fps));
+	ns_t period = 1000000000LL / opt.fps;
+	ns_t last_done = 0;
+	int64_t slot = 1;
+	while (!atomic_load(&stop_flag)) {
+		ns_t begin = t_start + slot * period;
+		if (begin > now_ns()) {
+			sleep_until(begin);
+			samples_add(&st_render.lat, now_ns() - begin);
+		}
+		if (atomic_load(&stop_flag))
+			break;
+		render_frame();
+		ns_t done = now_ns();
+		frames_presented++;
+		if (done > begin + period)
+			frames_late++;
+		if (last_done)
+			samples_add(&frame_times, done - last_done);
+		last_done = done;
+		slot++;
+		/* Slots whose whole window passed during this frame were never started: dropped. */
+		while (t_start + (slot + 1) * period <= done) {
+			frames_dropped++;
+			slot++;
+		}
+	}
+	return NULL;
+}
+
+/* ---- background hogs (separate processes) -------------------------------------------------------- */
+
+static volatile sig_atomic_t hog_stop;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	hog_stop = 1;
+}
+
+/* Child mode: spin (or spin/sleep when bursty) until SIGTERM, then write "iterations seconds" to stdout. */
+static int hog_main(int bursty)
+{
+	prctl(PR_SET_NAME, bursty ? "bg-bursty" : "bg-hog");
+	struct sigaction sa = { .sa_handler = on_term };
+	sigaction(SIGTERM, &sa, NULL);
+	/* Tell the game we are named and counting (it waits for this before starting its threads). */
+	if (write(1, "R", 1) != 1)
+		return 1;
+	ns_t t0 = now_ns();
+	uint64_t n = 0;
+	while (!hog_stop) {
+		n++;
+		__asm__ volatile("" : "+r"(n));
+		if (bursty && (n & 1023) == 0) {
+			ns_t phase = (now_ns() - t0) % BURST_PERIOD_NS;
+			if (phase >= BURST_ON_NS) {
+				ns_t wake = now_ns() + (BURST_PERIOD_NS - phase);
+				struct timespec ts = { .tv_sec = wake / 1000000000LL, .tv_nsec = wake % 1000000000LL };
+				clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+			}
+		}
+	}
+	printf("%llu %.6f\n", (unsigned long long)n, (double)(now_ns() - t0) / 1e9);
+	return 0;
+}
+
+struct hog {
+	pid_t pid;
+	int fd;
+	int bursty;
+	unsigned long long iterations;
+	double seconds;
+};
+
+static struct hog hogs[MAX_HOGS + 1];
+static int n_hogs;
+
+static void start_hog(int bursty)
+{
+	int p[2];
+	if (pipe(p) < 0)
+		die("pipe: %s", strerror(errno));
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		/* If the game dies (even by SIGKILL), its background load must not spin on forever. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(p[1], 1);
+		close(p[0]);
+		close(p[1]);
+		/* A fresh exec with its own argv and no SteamAppId: a background process, not part of the game. */
+		char *argv[] = { bursty ? "bg-bursty" : "bg-hog", "--hog-child", bursty ? "bursty" : "busy", NULL };
+		char *envp[] = { "PATH=/usr/bin:/bin", NULL };
+		execve("/proc/self/exe", argv, envp);
+		_exit(127);
+	}
+	close(p[1]);
+	char ready;
+	if (read(p[0], &ready, 1) != 1 || ready != 'R')
+		die("background hog (pid %d) did not start", pid);
+	hogs[n_hogs++] = (struct hog){ .pid = pid, .fd = p[0], .bursty = bursty };
+}
+
+static void stop_hogs(void)
+{
+	for (int i = 0; i < n_hogs; i++)
+		kill(hogs[i].pid, SIGTERM);
+	for (int i = 0; i < n_hogs; i++) {
+		char buf[128] = { 0 };
+		ssize_t r = read(hogs[i].fd, buf, sizeof(buf) - 1);
+		int status;
+		waitpid(hogs[i].pid, &status, 0);
+		if (r <= 0 || sscanf(buf, "%llu %lf", &hogs[i].iterations, &hogs[i].seconds) != 2)
+			die("background hog %d (pid %d) reported nothing", i, hogs[i].pid);
+		close(hogs[i].fd);
+	}
+}
+
+/* ---- report ----------------------------------------------------------------------------------- */
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", *s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void json_latency(FILE *f, struct samples *s)
+{
+	fprintf(f, "\"wakeups\": %zu, ", s->n);
+	if (s->n == 0) {
+		fputs("\"lat_p50_us\": null, \"lat_p99_us\": null, \"lat_p999_us\": null, \"lat_max_us\": null, "
+		      "\"lat_mean_us\": null",
+		      f);
+		return;
+	}
+	qsort(s->v, s->n, sizeof(*s->v), cmp_ns);
+	double sum = 0;
+	for (size_t i = 0; i < s->n; i++)
+		sum += (double)s->v[i];
+	fprintf(f, "\"lat_p50_us\": %.1f, \"lat_p99_us\": %.1f, \"lat_p999_us\": %.1f, \"lat_max_us\": %.1f, "
+		   "\"lat_mean_us\": %.1f",
+		pct_us(s, 0.50), pct_us(s, 0.99), pct_us(s, 0.999), (double)s->v[s->n - 1] / 1000.0,
+		sum / (double)s->n / 1000.0);
+}
+
+static void json_threads(FILE *f, struct thread_stat *ts, int n)
+{
+	fputs("\"threads\": [", f);
+	for (int i = 0; i < n; i++) {
+		fprintf(f, "%s{\"name\": ", i ? ", " : "");
+		json_str(f, ts[i].name);
+		fprintf(f, ", \"tid\": %d}", ts[i].tid);
+	}
+	fputs("], ", f);
+}
+
+static void json_role(FILE *f, const char *role, struct thread_stat *ts, int n, int last)
+{
+	/* Workers are one role: merge their samples. */
+	struct samples all;
+	samples_init(&all, 0);
+	uint64_t missed = 0;
+	for (int i = 0; i < n; i++) {
+		for (size_t j = 0; j < ts[i].lat.n; j++)
+			samples_add(&all, ts[i].lat.v[j]);
+		missed += ts[i].missed_periods;
+	}
+	fprintf(f, "    \"%s\": {", role);
+	json_threads(f, ts, n);
+	json_latency(f, &all);
+	if (ts == &st_input || ts == &st_audio)
+		fprintf(f, ", \"missed_periods\": %llu", (unsigned long long)missed);
+	if (ts == &st_input)
+		fprintf(f, ", \"events\": %llu", (unsigned long long)st_input.events);
+	if (ts == &st_submit)
+		fprintf(f, ", \"coalesced\": %llu", (unsigned long long)submit_coalesced);
+	if (ts == &st_render) {
+		uint64_t frames = frames_presented + frames_dropped, missed_frames = frames_late + frames_dropped;
+		fprintf(f,
+			", \"frames\": %llu, \"presented\": %llu, \"dropped\": %llu, \"missed_frames\": %llu, "
+			"\"missed_share\": %.4f",
+			(unsigned long long)frames, (unsigned long long)frames_presented,
+			(unsigned long long)frames_dropped, (unsigned long long)missed_frames,
+			frames ? (double)missed_frames / (double)frames : 0.0);
+		if (frame_times.n) {
+			qsort(frame_times.v, frame_times.n, sizeof(ns_t), cmp_ns);
+			fprintf(f, ", \"frame_time_p50_us\": %.1f, \"frame_time_p99_us\": %.1f, \"frame_time_max_us\": %.1f",
+				pct_us(&frame_times, 0.5), pct_us(&frame_times, 0.99),
+				(double)frame_times.v[frame_times.n - 1] / 1000.0);
+		} else {
+			fputs(", \"frame_time_p50_us\": null, \"frame_time_p99_us\": null, \"frame_time_max_us\": null", f);
+		}
+	}
+	fprintf(f, "}%s\n", last ? "" : ",");
+	free(all.v);
+}
+
+static void write_report(FILE *f, double elapsed_s)
+{
+	fprintf(f, "{\n  \"gamesim\": 1,\n  \"pid\": %d,\n  \"duration_s\": %.3f,\n", getpid(), elapsed_s);
+	fprintf(f,
+		"  \"config\": {\"fps\": %d, \"frame_work_us\": %d, \"workers\": %d, \"job_us\": %d, "
+		"\"submit_work_us\": %d, \"audio_period_us\": %d, \"audio_work_us\": %d, \"input\": ",
+		opt.fps, opt.frame_work_us, opt.workers, opt.job_us, opt.submit_work_us, opt.audio_period_us,
+		opt.audio_work_us);
+	json_str(f, opt.input_dev ? opt.input_dev : "timer");
+	fprintf(f, ", \"input_hz\": %d, \"input_work_us\": %d, \"hogs\": %d, \"bursty\": %s},\n",
+		opt.input_dev ? 0 : opt.input_hz, opt.input_work_us, opt.hogs, opt.bursty ? "true" : "false");
+	fputs("  \"roles\": {\n", f);
+	json_role(f, "input", &st_input, 1, 0);
+	json_role(f, "render", &st_render, 1, 0);
+	json_role(f, "submit", &st_submit, 1, 0);
+	json_role(f, "audio", &st_audio, 1, 0);
+	json_role(f, "worker", st_workers, opt.workers, 1);
+	fputs("  },\n  \"background\": {\"hogs\": [", f);
+	unsigned long long total = 0;
+	double total_rate = 0;
+	for (int i = 0; i < n_hogs; i++) {
+		double rate = hogs[i].seconds > 0 ? (double)hogs[i].iterations / hogs[i].seconds : 0;
+		total += hogs[i].iterations;
+		total_rate += rate;
+		fprintf(f, "%s\n    {\"name\": \"%s\", \"pid\": %d, \"iterations\": %llu, \"seconds\": %.3f, "
+			   "\"iterations_per_s\": %.0f}",
+			i ? "," : "", hogs[i].bursty ? "bg-bursty" : "bg-hog", hogs[i].pid, hogs[i].iterations,
+			hogs[i].seconds, rate);
+	}
+	fprintf(f, "%s], \"total_iterations\": %llu, \"iterations_per_s\": %.0f}\n}\n", n_hogs ? "\n  " : "", total,
+		total_rate);
+}
+
+/* ---- command line ------------------------------------------------------------------------------ */
+
+static void usage(FILE *f)
+{
+	fputs("usage: gamesim [--duration S] [--fps N] [--frame-work-us US] [--workers N] [--job-us US]\n"
+	      "               [--submit-work-us US] [--audio-period-us US] [--audio-work-us US]\n"
+	      "               [--input-dev /dev/input/eventN | --input-hz HZ] [--input-work-us US]\n"
+	      "               [--hogs N] [--bursty] [--json FILE]\n"
+	      "A game-like workload (comm game.exe); prints one JSON report at the end. See gamesim.c.\n",
+	      f);
+}
+
+static void bad_usage(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("gamesim: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+static int int_arg(const char *flag, const char *s, int lo, int hi)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		bad_usage("%s '%s': expected a whole number in %d..%d", flag, s, lo, hi);
+	return (int)v;
+}
+
+static void parse_args(int argc, char **argv)
+{
+	enum { O_DURATION = 1, O_FPS, O_FRAME, O_WORKERS, O_JOB, O_SUBMIT, O_APERIOD, O_AWORK, O_IDEV, O_IHZ,
+	       O_IWORK, O_HOGS, O_BURSTY, O_JSON, O_HELP };
+	static const struct option longopts[] = {
+		{ "duration", required_argument, 0, O_DURATION },
+		{ "fps", required_argument, 0, O_FPS },
+		{ "frame-work-us", required_argument, 0, O_FRAME },
+		{ "workers", required_argument, 0, O_WORKERS },
+		{ "job-us", required_argument, 0, O_JOB },
+		{ "submit-work-us", required_argument, 0, O_SUBMIT },
+		{ "audio-period-us", required_argument, 0, O_APERIOD },
+		{ "audio-work-us", required_argument, 0, O_AWORK },
+		{ "input-dev", required_argument, 0, O_IDEV },
+		{ "input-hz", required_argument, 0, O_IHZ },
+		{ "input-work-us", required_argument, 0, O_IWORK },
+		{ "hogs", required_argument, 0, O_HOGS },
+		{ "bursty", no_argument, 0, O_BURSTY },
+		{ "json", required_argument, 0, O_JSON },
+		{ "help", no_argument, 0, O_HELP },
+		{ 0, 0, 0, 0 },
+	};
+	opterr = 0;
+	for (;;) {
+		int idx = optind;
+		int c = getopt_long(argc, argv, "", longopts, NULL);
+		if (c == -1)
+			break;
+		char *end;
+		switch (c) {
+		case O_DURATION:
+			opt.duration_s = strtod(optarg, &end);
+			if (end == optarg || *end || !(opt.duration_s > 0 && opt.duration_s <= 86400))
+				bad_usage("--duration '%s': expected seconds, a number in (0, 86400]", optarg);
+			break;
+		case O_FPS: opt.fps = int_arg("--fps", optarg, 1, 1000); break;
+		case O_FRAME: opt.frame_work_us = int_arg("--frame-work-us", optarg, 0, 1000000); break;
+		case O_WORKERS: opt.workers = int_arg("--workers", optarg, 0, MAX_WORKERS); break;
+		case O_JOB: opt.job_us = int_arg("--job-us", optarg, 0, 1000000); break;
+		case O_SUBMIT: opt.submit_work_us = int_arg("--submit-work-us", optarg, 0, 1000000); break;
+		case O_APERIOD: opt.audio_period_us = int_arg("--audio-period-us", optarg, 100, 1000000); break;
+		case O_AWORK: opt.audio_work_us = int_arg("--audio-work-us", optarg, 0, 1000000); break;
+		case O_IDEV: opt.input_dev = optarg; break;
+		case O_IHZ: opt.input_hz = int_arg("--input-hz", optarg, 1, 10000); break;
+		case O_IWORK: opt.input_work_us = int_arg("--input-work-us", optarg, 0, 1000000); break;
+		case O_HOGS: opt.hogs = int_arg("--hogs", optarg, 0, MAX_HOGS); break;
+		case O_BURSTY: opt.bursty = 1; break;
+		case O_JSON: opt.json_path = optarg; break;
+		case O_HELP: usage(stdout); exit(0);
+		default:
+			if (optopt)
+				bad_usage("%s: missing value (see --help)", argv[idx]);
+			bad_usage("unknown option '%s' (see --help)", argv[idx]);
+		}
+	}
+	if (optind < argc)
+		bad_usage("unexpected argument '%s' (see --help)", argv[optind]);
+}
+
+/* Re-exec once as the "game": Wine-like argv[0] and SteamAppId in the environment (see the header). */
+static void become_game(int argc, char **argv)
+{
+	if (getenv(REEXEC_ENV))
+		return;
+	extern char **environ;
+	size_t n_env = 0;
+	while (environ[n_env])
+		n_env++;
+	char **envp = calloc(n_env + 3, sizeof(*envp));
+	char **nargv = calloc((size_t)argc + 1, sizeof(*nargv));
+	if (!envp || !nargv)
+		die("out of memory");
+	size_t k = 0;
+	for (size_t i = 0; i < n_env; i++)
+		if (strncmp(environ[i], "SteamAppId=", 11) != 0)
+			envp[k++] = environ[i];
+	envp[k++] = "SteamAppId=" STEAM_APP_ID;
+	envp[k++] = REEXEC_ENV "=1";
+	nargv[0] = GAME_ARGV0;
+	for (int i = 1; i < argc; i++)
+		nargv[i] = argv[i];
+	execve("/proc/self/exe", nargv, envp);
+	die("cannot re-exec /proc/self/exe as the game: %s", strerror(errno));
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && strcmp(argv[1], "--hog-child") == 0)
+		return hog_main(strcmp(argv[2], "bursty") == 0);
+	parse_args(argc, argv);
+	become_game(argc, argv);
+	prctl(PR_SET_NAME, GAME_COMM);
+
+	/* Open the report file first: a bad path should fail before the run, not after it. */
+	FILE *json = NULL;
+	if (opt.json_path && !(json = fopen(opt.json_path, "w")))
+		die("--json %s: cannot write: %s", opt.json_path, strerror(errno));
+	if (opt.input_dev)
+		open_input_dev();
+
+	for (int i = 0; i < opt.hogs; i++)
+		start_hog(0);
+	if (opt.bursty)
+		start_hog(1);
+
+	pthread_t th[4 + MAX_WORKERS];
+	int n = 0;
+	pthread_create(&th[n++], NULL, input_main, NULL);
+	pthread_create(&th[n++], NULL, render_main, NULL);
+	pthread_create(&th[n++], NULL, submit_main, NULL);
+	pthread_create(&th[n++], NULL, audio_main, NULL);
+	for (int i = 0; i < opt.workers; i++)
+		pthread_create(&th[n++], NULL, worker_main, &st_workers[i]);
+	pthread_mutex_lock(&start_mu);
+	while (threads_ready < n)
+		pthread_cond_wait(&start_cv, &start_mu);
+	t_start = now_ns() + 10000000LL; /* their schedules start together, 10 ms from now */
+	started = 1;
+	pthread_cond_broadcast(&start_cv);
+	pthread_mutex_unlock(&start_mu);
+	fprintf(stderr, "gamesim: pid %d (%s) running %.1f s: %d fps, %d workers, input %s, %d hogs%s\n",
+		getpid(), GAME_COMM, opt.duration_s, opt.fps, opt.workers, opt.input_dev ? opt.input_dev : "timer",
+		opt.hogs, opt.bursty ? " + bursty" : "");
+
+	sleep_until(t_start + (ns_t)(opt.duration_s * 1e9));
+	atomic_store(&stop_flag, 1);
+	/* The measured window ends here; joining threads (and, under load, waiting for them) is not in it. */
+	double elapsed = (double)(now_ns() - t_start) / 1e9;
+	pthread_mutex_lock(&jobs_mu);
+	pthread_cond_broadcast(&jobs_posted);
+	pthread_cond_broadcast(&jobs_done);
+	pthread_mutex_unlock(&jobs_mu);
+	pthread_mutex_lock(&submit_mu);
+	pthread_cond_broadcast(&submit_cv);
+	pthread_mutex_unlock(&submit_mu);
+	for (int i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	stop_hogs();
+
+	write_report(stdout, elapsed);
+	fflush(stdout);
+	if (json) {
+		write_report(json, elapsed);
+		if (fclose(json) != 0)
+			die("--json %s: write failed: %s", opt.json_path, strerror(errno));
+	}
+	return 0;
+}
