@@ -119,7 +119,7 @@ async function runOurs(
       packedS = Math.min(packedS, (performance.now() - t) / 1000);
       const flat = new Float64Array(te.x.rows);
       t = performance.now();
-      for (const tree of forest.trees) addTreePredictions(tree, te.x.data, 10, flat);
+      for (const tree of forest.trees) addTreePredictions(tree, { x: te.x, out: flat });
       flatS = Math.min(flatS, (performance.now() - t) / 1000);
     }
     out.predict_rows_per_s.push(te.x.rows / packedS);

@@ -16,15 +16,15 @@ const tree = growTree(
     maxFeatures: 10,
     bootstrap: true,
     splitter: "presort",
+    rng: createRng(1),
   },
-  createRng(1),
 );
 
 Deno.test("the packed tree predicts exactly what the flat tree predicts", () => {
   const probe = friedman1(300, { rng: createRng(32) }).x;
   const flat = new Float64Array(probe.rows), packed = new Float64Array(probe.rows);
-  addTreePredictions(tree, probe.data, probe.cols, flat);
-  addPackedPredictions(packTree(tree), probe.data, probe.cols, packed);
+  addTreePredictions(tree, { x: probe, out: flat });
+  addPackedPredictions(packTree(tree), { x: probe, out: packed });
   deepStrictEqual(packed, flat);
 });
 

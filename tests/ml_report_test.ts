@@ -19,7 +19,7 @@ Deno.test("the importance table ranks the largest first with bars scaled to it",
     { name: "b", value: 0.25 },
     { name: "a", value: 0.75 },
     { name: "c", value: 0 },
-  ], 8).split("\n");
+  ], { width: 8 }).split("\n");
   strictEqual(lines[0], "T");
   ok(lines[2].includes(" a ") && lines[2].endsWith("########"));
   ok(lines[3].includes(" b ") && lines[3].endsWith(" ###"));

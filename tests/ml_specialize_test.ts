@@ -16,8 +16,8 @@ const tree = growTree(
     maxFeatures: 10,
     bootstrap: true,
     splitter: "presort",
+    rng: createRng(2),
   },
-  createRng(2),
 );
 
 Deno.test("a tree specialised to fixed features predicts like the original for rows carrying those values", () => {
@@ -29,8 +29,8 @@ Deno.test("a tree specialised to fixed features predicts like the original for r
   const probe = friedman1(300, { rng: createRng(42) }).x;
   for (let i = 0; i < probe.rows; i++) for (let j = 3; j < 10; j++) probe.data[i * 10 + j] = fixed[j];
   const a = new Float64Array(probe.rows), b = new Float64Array(probe.rows);
-  addTreePredictions(tree, probe.data, 10, a);
-  addTreePredictions(small, probe.data, 10, b);
+  addTreePredictions(tree, { x: probe, out: a });
+  addTreePredictions(small, { x: probe, out: b });
   deepStrictEqual(b, a);
 });
 

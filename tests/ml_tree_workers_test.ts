@@ -17,7 +17,7 @@ const params: TreeParams = {
   splitter: "presort",
 };
 const seeds = [5, 6, 7, 8, 9];
-const expected = seeds.map((s) => growTree(data, params, createRng(s)));
+const expected = seeds.map((s) => growTree(data, { ...params, rng: createRng(s) }));
 
 Deno.test("workers grow tree i from seed i, identical to growing it in this thread", async () => {
   const { trees, report } = await growTrees({ data, params, seeds }, { workers: 2 });

@@ -155,8 +155,8 @@ export class RandomForestRegressor {
     // Tree by tree over all rows: one tree's arrays stay in cache while every row walks it.
     this.#trees.forEach((t, i) => {
       const packed = this.#packed[i];
-      if (packed) addPackedPredictions(packed, x.data, x.cols, out);
-      else addTreePredictions(t, x.data, x.cols, out);
+      if (packed) addPackedPredictions(packed, { x, out });
+      else addTreePredictions(t, { x, out });
     });
     for (let i = 0; i < out.length; i++) out[i] /= this.#trees.length;
     return out;
@@ -284,5 +284,5 @@ function packIfDepthFirst(tree: FlatTree): PackedTree | null {
 }
 
 function growTreeHere(data: TreeData, params: TreeParams, seed: number): FlatTree {
-  return growTree(data, params, createRng(seed));
+  return growTree(data, { ...params, rng: createRng(seed) });
 }

@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { Matrix } from "./matrix.ts";
 import type { FlatTree } from "./tree.ts";
 
 /** The packed form of one tree. */
@@ -36,13 +37,9 @@ export function packTree(tree: FlatTree): PackedTree {
   return { f64, i32 };
 }
 
-/** Add each row's prediction by the packed tree to `out` (row-major `x` with `cols` columns). */
-export function addPackedPredictions(
-  tree: PackedTree,
-  x: Float64Array,
-  cols: number,
-  out: Float64Array,
-): void {
+/** Add each row's prediction by the packed tree to `batch.out` (one entry per row of `batch.x`). */
+export function addPackedPredictions(tree: PackedTree, batch: { x: Matrix; out: Float64Array }): void {
+  const { x: { data: x, cols }, out } = batch;
   const { f64, i32 } = tree;
   for (let i = 0, off = 0; i < out.length; i++, off += cols) {
     let node = 0, f = i32[2];

@@ -43,7 +43,12 @@ export interface ImportanceRow {
  * formatImportanceTable("Impurity importance", [{ name: "slice_us", value: 0.6 }, { name: "mig_max", value: 0.4 }]);
  * ```
  */
-export function formatImportanceTable(title: string, rows: readonly ImportanceRow[], width = 30): string {
+export function formatImportanceTable(
+  title: string,
+  rows: readonly ImportanceRow[],
+  options: { width?: number } = {},
+): string {
+  const { width = 30 } = options;
   const ranked = [...rows].sort((a, b) => b.value - a.value || a.name.localeCompare(b.name));
   const top = Math.max(...ranked.map((r) => r.value), 0);
   const nameWidth = Math.max(7, ...ranked.map((r) => r.name.length));

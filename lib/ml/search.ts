@@ -191,7 +191,8 @@ export function searchBestConfig(
   };
   const predictRows = (x: Float64Array, count: number): Float64Array => {
     const out = new Float64Array(count);
-    for (const t of trees) addPackedPredictions(t, x, nd, out);
+    const batch = { x: { rows: count, cols: nd, data: x }, out };
+    for (const t of trees) addPackedPredictions(t, batch);
     for (let k = 0; k < count; k++) out[k] /= trees.length;
     walked += count;
     return out;

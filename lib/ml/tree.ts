@@ -28,6 +28,7 @@
  * @module
  */
 
+import type { Matrix } from "./matrix.ts";
 import type { Rng } from "./rng.ts";
 
 /** Hyperparameters of one tree (resolved: `maxFeatures` is a count). */
@@ -92,13 +93,14 @@ export function presortColumns(columns: readonly Float64Array[]): Int32Array[] {
  * const columns = [Float64Array.of(1, 2, 3, 4)];
  * const tree = growTree(
  *   { nRows: 4, nFeatures: 1, columns, y: Float64Array.of(0, 0, 1, 1), order: presortColumns(columns) },
- *   { maxDepth: 1e9, minSamplesSplit: 2, minSamplesLeaf: 1, maxFeatures: 1, bootstrap: false, splitter: "presort" },
- *   createRng(0),
+ *   { maxDepth: 1e9, minSamplesSplit: 2, minSamplesLeaf: 1, maxFeatures: 1, bootstrap: false, splitter: "presort",
+ *     rng: createRng(0) },
  * );
  * tree.threshold[0]; // 2.5
  * ```
  */
-export function growTree(data: TreeData, params: TreeParams, rng: Rng): FlatTree {
+export function growTree(data: TreeData, params: TreeParams & { rng: Rng }): FlatTree {
+  const rng = params.rng;
   const EPSILON = 2.220446049250313e-16; // scikit-learn: a node this pure is a leaf
   const FEATURE_THRESHOLD = 1e-7; // scikit-learn: values closer than this are equal
   const n = data.nRows, nf = data.nFeatures, cols = data.columns, y = data.y;
@@ -386,11 +388,12 @@ export function leftIsNext(tree: FlatTree): boolean {
 }
 
 /**
- * Add each row's prediction by `tree` to `out` (row-major `x` with `cols` columns). Trees numbered
+ * Add each row's prediction by `tree` to `batch.out` (one entry per row of `batch.x`). Trees numbered
  * depth-first (left child = id + 1) take a walk with one array load less per level.
  */
-export function addTreePredictions(tree: FlatTree, x: Float64Array, cols: number, out: Float64Array): void {
+export function addTreePredictions(tree: FlatTree, batch: { x: Matrix; out: Float64Array }): void {
   const { feature, threshold, left, right, value } = tree;
+  const { x: { data: x, cols }, out } = batch;
   if (leftIsNext(tree)) {
     for (let i = 0, off = 0; i < out.length; i++, off += cols) {
       let node = 0, f = feature[0];

@@ -40,7 +40,7 @@ export function workerSource(): string {
     `self.onmessage = (event) => {`,
     `  const msg = event.data;`,
     `  if (msg.kind === "init") { data = msg.data; params = msg.params; return; }`,
-    `  const t = growTree(data, params, createRng(msg.seed));`,
+    `  const t = growTree(data, { ...params, rng: createRng(msg.seed) });`,
     `  const buffers = [t.feature, t.threshold, t.left, t.right, t.value, t.impurity, t.weightedSamples]`,
     `    .map((a) => a.buffer);`,
     `  self.postMessage({ kind: "tree", index: msg.index, tree: t }, buffers);`,
@@ -67,7 +67,7 @@ export async function growTrees(
   const wanted = Math.min(options.workers ?? defaultWorkers(), seeds.length);
   const report: GrowReport = { workersUsed: 0, inThread: 0, fallbackReason: null };
   const growHere = (i: number) => {
-    trees[i] = growTree(data, params, createRng(seeds[i]));
+    trees[i] = growTree(data, { ...params, rng: createRng(seeds[i]) });
     report.inThread++;
   };
   if (wanted <= 1) {
