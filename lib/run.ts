@@ -38,6 +38,11 @@ export async function runScheduler(opts: CliOptions): Promise<number> {
     console.log(
       `scx_gamer: attached (stats ${wantStats ? "on" : "off"}, input hook ${sched.inputHook ? "on" : "off"})`,
     );
+    if (opts.verbose) {
+      // What the verifier kept: with stats off the profiling code is pruned at load.
+      const insns = sched.programInsns().map((p) => `${p.name.replace(/^gamer_/, "")}=${p.xlatedInsns}`);
+      console.log(`scx_gamer: program instructions: ${insns.join(" ")}`);
+    }
     if (opts.mlCollect) {
       let samplePrev = sched.snapshot();
       collector = new CollectSession({

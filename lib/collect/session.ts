@@ -145,8 +145,13 @@ export class CollectSession {
       game,
       threads: counts,
     });
-    this.#sink!.add(sample);
-    this.#samples++;
+    try {
+      this.#sink!.add(sample);
+      this.#samples++;
+    } catch (e) {
+      // A failed autosave keeps the sample in memory and retries at the next one: say so, keep going.
+      this.#o.log(`scx_gamer: ${(e as Error).message}`);
+    }
   }
 
   #switchGame(game: GameInfo | null): void {
