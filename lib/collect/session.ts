@@ -9,6 +9,8 @@
  * @module
  */
 
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { SchedConfig } from "../config.ts";
 import type { GameInfo, Metrics, Sample, ThreadClass, ThreadCounts } from "../types.ts";
 import { type CpuSnapshot, detectGame } from "./game_detect.ts";
@@ -50,6 +52,9 @@ export interface CollectOptions {
   log?: (line: string) => void;
 }
 
+/** How often the whole of /proc is scanned for the game while a game is running, ms. */
+const DETECT_EVERY_MS = 10_000;
+
 type ResolvedOptions = Required<Omit<CollectOptions, "forcedGame">> & { forcedGame: string | null };
 
 /** The sampling loop; call {@link tick} often (it acts when a sample is due) and {@link close} at the end. */
@@ -64,6 +69,7 @@ export class CollectSession {
   #nextDueMs: number | null = null;
   #lastMs = 0;
   #samples = 0;
+  #lastDetectMs = -Infinity;
 
   constructor(options: CollectOptions) {
     this.#o = {
@@ -98,16 +104,22 @@ export class CollectSession {
     this.#lastMs = nowMs;
     this.#nextDueMs += this.#o.intervalS * 1000;
     if (this.#nextDueMs < nowMs) this.#nextDueMs = nowMs + this.#o.intervalS * 1000; // fell behind: skip
-    this.sampleNow(elapsedS);
+    this.sampleNow(elapsedS, nowMs);
   }
 
   /** Detect, classify and record one sample now. */
-  sampleNow(elapsedS = this.#o.intervalS): void {
+  sampleNow(elapsedS = this.#o.intervalS, nowMs = performance.now()): void {
     const { scheduler, procRoot } = this.#o;
-    const detection = detectGame(procRoot, { forcedName: this.#o.forcedGame, previous: this.#cpu });
-    this.#cpu = detection.snapshot;
     const metrics = this.#o.nextMetrics(); // always consume the interval, game or not
-    const game = detection.game;
+    // A full /proc scan costs tens of ms on a desktop; while the game lives, rescan only now and then.
+    let game = this.#game;
+    const gameAlive = game !== null && existsSync(join(procRoot, String(game.tgid), "task"));
+    if (!gameAlive || nowMs - this.#lastDetectMs >= DETECT_EVERY_MS) {
+      const detection = detectGame(procRoot, { forcedName: this.#o.forcedGame, previous: this.#cpu });
+      this.#cpu = detection.snapshot;
+      this.#lastDetectMs = nowMs;
+      game = detection.game;
+    }
 
     if (!game || game.tgid !== this.#game?.tgid) {
       this.#switchGame(game);

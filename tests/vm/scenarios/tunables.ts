@@ -1,0 +1,61 @@
+// Runs inside the sched_ext VM (bundled by tests/vm/scheduler_vm_test.ts): loads scx_gamer through the
+// library, then changes tunables LIVE (no reload) and measures what each phase did on the same running
+// workload. Writes one JSON report to the path given as the first argument.
+import { defaultConfig, type SchedConfig } from "../../../lib/config.ts";
+import { Scheduler } from "../../../lib/sched/scheduler.ts";
+import { metricsBetween } from "../../../lib/sched/stats.ts";
+
+const reportPath = Deno.args[0];
+const PHASE_MS = 3000;
+
+function findGame(): number | null {
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      if (Deno.readTextFileSync(`/proc/${e.name}/comm`).trim() === "game.exe") return Number(e.name);
+    } catch { /* gone */ }
+  }
+  return null;
+}
+
+const base: SchedConfig = { ...defaultConfig(), mig_max: 1000, input_window_us: 0 };
+const sched = Scheduler.start(base, { stats: true });
+const phases: Record<string, unknown>[] = [];
+try {
+  const game = findGame();
+  sched.setGame(game);
+  const run = async (name: string, config: SchedConfig) => {
+    sched.applyConfig(config);
+    const before = sched.snapshot();
+    await new Promise((r) => setTimeout(r, PHASE_MS));
+    const after = sched.snapshot();
+    const m = metricsBetween(before, after);
+    const d = (k: keyof typeof after.counters) => Number(after.counters[k] - before.counters[k]);
+    phases.push({
+      name,
+      config: sched.currentConfig(),
+      migration_block_rate: m.migration_block_rate,
+      mig_attempts: d("mig_attempts"),
+      mig_blocked: d("mig_blocked"),
+      mm_hint_tries: d("mm_hint_tries"),
+      input_events: d("input_events"),
+      boosted: d("boosted"),
+      enqueues: d("enqueues"),
+      select_cpu_count: m.latency.select_cpu.count,
+      ejected: sched.exitInfo() !== null,
+    });
+  };
+  await run("mig_max_1000", base);
+  await run("mig_max_5", { ...base, mig_max: 5 });
+  await run("mig_max_1", { ...base, mig_max: 1 });
+  await run("mm_affinity_on", { ...base, mm_affinity: true });
+  await run("input_window_0", { ...base, input_window_us: 0 });
+  await run("input_window_50ms", { ...base, input_window_us: 50_000 });
+  Deno.writeTextFileSync(
+    reportPath,
+    JSON.stringify({ game, inputHook: sched.inputHook, phases, exit: null }, null, 2),
+  );
+} finally {
+  const info = sched.stop();
+  console.log(`tunables: stopped (${info?.kindName ?? "no exit info"})`);
+}

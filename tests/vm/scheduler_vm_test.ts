@@ -1,0 +1,161 @@
+// scx_gamer on a real sched_ext kernel: one VM boot runs tests/vm/scenarios/scheduler.sh, and each
+// step below judges one behaviour from what the scenario recorded under out/.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { runInVm } from "./vm.ts";
+import { parse as parseCsv } from "csv-parse/sync";
+
+const here = new URL(".", import.meta.url).pathname;
+const root = join(here, "..", "..");
+
+function read(dir: string, name: string): string {
+  return Deno.readTextFileSync(join(dir, name)).trim();
+}
+
+function insnCounts(log: string): Record<string, number> {
+  const line = log.split("\n").find((l) => l.includes("program instructions:"));
+  assert.ok(line, `no instruction counts in:\n${log}`);
+  return Object.fromEntries(
+    line.split("program instructions: ")[1].split(" ").map((kv) => {
+      const [k, v] = kv.split("=");
+      return [k, Number(v)];
+    }),
+  );
+}
+
+Deno.test("scx_gamer on a sched_ext kernel", async (t) => {
+  const bundleDir = await Deno.makeTempDir();
+  const tunablesJs = join(bundleDir, "tunables.js");
+  const bundle = await new Deno.Command("deno", {
+    args: ["bundle", "--quiet", "--output", tunablesJs, join(here, "scenarios", "tunables.ts")],
+    cwd: root,
+  }).output();
+  assert.equal(bundle.code, 0, new TextDecoder().decode(bundle.stderr));
+
+  const started = performance.now();
+  const result = await runInVm(join(here, "scenarios", "scheduler.sh"), {
+    args: ["/opt/extra/tunables.js"],
+    files: { "/opt/extra/tunables.js": tunablesJs },
+    inputRateHz: 50,
+    timeoutS: 600,
+  });
+  const wall = (performance.now() - started) / 1000;
+  console.log(
+    `VM: ${result.message}; boot ${result.bootSeconds?.toFixed(1)} s, scenario ` +
+      `${result.scenarioSeconds?.toFixed(1)} s, wall ${wall.toFixed(1)} s`,
+  );
+  assert.equal(result.status, 0, `${result.message}\n${result.log.slice(-4000)}`);
+  const out = result.outDir!;
+
+  await t.step("the kernel offers sched_ext and nothing is attached before we start", () => {
+    assert.equal(read(out, "state_before.txt"), "disabled");
+  });
+
+  await t.step("scx_gamer attaches: state enabled and root/ops names it", () => {
+    assert.equal(read(out, "state_during.txt"), "enabled");
+    assert.match(read(out, "ops_during.txt"), /^gamer/);
+  });
+
+  await t.step("a second instance while one runs is refused with one line naming the running one", () => {
+    assert.equal(read(out, "second.rc"), "1");
+    assert.match(read(out, "second.log"), /already running: 'gamer/);
+    assert.equal(read(out, "state_after_second.txt"), "enabled", "the first one still runs");
+  });
+
+  await t.step("--duration detaches cleanly: exit 0, state back to disabled, no ejection", () => {
+    const log = read(out, "run.log");
+    assert.equal(read(out, "run.rc"), "0", log);
+    assert.equal(read(out, "state_after_run.txt"), "disabled");
+    assert.match(log, /detached \(duration; unregistered\)/);
+    assert.doesNotMatch(log, /kernel stopped the scheduler/);
+    assert.doesNotMatch(read(out, "dmesg.txt"), /stall|runnable task stall|watchdog failed/i);
+  });
+
+  await t.step("the stats line is live and plausible: enqueues, dispatches and histograms populated", () => {
+    const lines = read(out, "run.log").split("\n").filter((l) => /^\[\d+\.\d+s\] select_cpu/.test(l));
+    assert.ok(lines.length >= 5, `only ${lines.length} stats lines`);
+    const last = lines.at(-1)!;
+    const enq = Number(/enq ([\d.]+)(k?)\/s/.exec(last)![1]);
+    assert.ok(enq > 0, last);
+    assert.doesNotMatch(last, /select_cpu 0ns p50 0ns/, "select_cpu histogram populated");
+    assert.match(last, /game: "game"\(\d+\)/, "game detected");
+  });
+
+  await t.step("the game is detected and its threads classified in the collected samples", () => {
+    const cpuDirs = [...Deno.readDirSync(join(out, "ml"))].filter((e) => e.isDirectory);
+    assert.equal(cpuDirs.length, 1);
+    const doc = JSON.parse(Deno.readTextFileSync(join(out, "ml", cpuDirs[0].name, "game.json")));
+    assert.ok(doc.samples.length >= 5, `${doc.samples.length} samples`);
+    const s = doc.samples.at(-1);
+    assert.equal(s.game_name, "game");
+    assert.equal(s.game.app_id, "12345");
+    assert.ok(
+      s.threads.input >= 1 && s.threads.gpu_submit >= 1 && s.threads.audio >= 1,
+      JSON.stringify(s.threads),
+    );
+    assert.ok(s.metrics.enqueues_per_sec > 0 && s.metrics.latency.select_cpu.count > 0);
+    assert.ok(Number.isFinite(s.score) && s.score > 0);
+  });
+
+  await t.step("--ml-export-csv turns the samples into a CSV with the original 26 columns first", () => {
+    assert.equal(read(out, "export.rc"), "0", read(out, "export.log"));
+    const rows = parseCsv(Deno.readTextFileSync(join(out, "train.csv")), { columns: true }) as Record<
+      string,
+      string
+    >[];
+    assert.ok(rows.length >= 5);
+    assert.equal(rows[0].game_name, "game");
+    assert.ok(Number(rows[0].enqueues_per_sec) > 0);
+  });
+
+  await t.step("stats off prunes the profiling: fewer instructions in every timed hot path", () => {
+    assert.equal(read(out, "nostats.rc"), "0", read(out, "nostats.log"));
+    const on = insnCounts(read(out, "run.log"));
+    const off = insnCounts(read(out, "nostats.log"));
+    console.log(
+      `instructions stats on/off: ${Object.keys(on).map((k) => `${k} ${on[k]}/${off[k]}`).join(", ")}`,
+    );
+    for (const path of ["select_cpu", "enqueue", "dispatch"]) {
+      assert.ok(off[path] < on[path] * 0.8, `${path}: ${off[path]} vs ${on[path]}`);
+    }
+  });
+
+  await t.step("SIGINT detaches cleanly", () => {
+    assert.equal(read(out, "sigint.rc"), "0", read(out, "sigint.log"));
+    assert.equal(read(out, "state_after_sigint.txt"), "disabled");
+    assert.match(read(out, "sigint.log"), /detached \(SIGINT; unregistered\)/);
+  });
+
+  const tunables = JSON.parse(Deno.readTextFileSync(join(out, "tunables.json")));
+  const phase = (name: string) => tunables.phases.find((p: { name: string }) => p.name === name);
+  console.log(`tunables phases: ${JSON.stringify(tunables.phases)}`);
+
+  await t.step("a config applied live is read back and nothing ejects the scheduler", () => {
+    assert.equal(read(out, "tunables.rc"), "0", read(out, "tunables.log"));
+    assert.equal(phase("mig_max_1").config.mig_max, 1);
+    assert.equal(phase("mm_affinity_on").config.mm_affinity, true);
+    for (const p of tunables.phases) assert.equal(p.ejected, false);
+  });
+
+  await t.step("mig_max 1 blocks a larger share of migrations than 5, and 1000 blocks none", () => {
+    assert.equal(phase("mig_max_1000").mig_blocked, 0);
+    assert.ok(phase("mig_max_1").mig_attempts > 0, "the workload migrates");
+    assert.ok(
+      phase("mig_max_1").migration_block_rate > phase("mig_max_5").migration_block_rate,
+      `${phase("mig_max_1").migration_block_rate} vs ${phase("mig_max_5").migration_block_rate}`,
+    );
+  });
+
+  await t.step("mm_affinity on consults the address-space CPU hint; off never does", () => {
+    assert.equal(phase("mig_max_1000").mm_hint_tries, 0);
+    assert.ok(phase("mm_affinity_on").mm_hint_tries > 0);
+  });
+
+  await t.step("real kernel input events reach the hook, and only an input window boosts", () => {
+    assert.equal(tunables.inputHook, true);
+    assert.ok(tunables.game > 0, "game found by the live script");
+    assert.ok(phase("input_window_50ms").input_events > 0, "typed keys seen by fentry/input_event");
+    assert.equal(phase("input_window_0").boosted, 0);
+    assert.ok(phase("input_window_50ms").boosted > 0);
+  });
+});
