@@ -198,8 +198,9 @@ export function startInputEvents(client: QmpClient, options: InputOptions): Inpu
     }).then(() => {
       stats.acked++;
     }, (e: Error) => {
-      // Events cut off by the VM powering off are not errors of the injection.
-      if (!(e instanceof QmpClosedError)) stats.firstError ??= e.message;
+      // Events cut off by the VM powering off (closed socket, or "VM not running" once the scenario is
+      // over and stop() was called) are not errors of the injection.
+      if (!stopped && !(e instanceof QmpClosedError)) stats.firstError ??= e.message;
     });
   };
   const maxBacklog = Math.max(4, Math.ceil(options.rateHz * MAX_BACKLOG_S));
