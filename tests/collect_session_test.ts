@@ -124,7 +124,13 @@ Deno.test("a game that exits closes its sink; a new game opens a new one", () =>
   assert.equal(sinks[0].closed, true);
   assert.equal(sched.game, null);
   assert.match(lines.join("\n"), /"game" exited; samples saved to mem:game/);
-  writeFakeProcess(proc, { ...wineGame, pid: 6000, comm: "other.exe", cmdline: ["C:\\other.exe"], threads: undefined });
+  writeFakeProcess(proc, {
+    ...wineGame,
+    pid: 6000,
+    comm: "other.exe",
+    cmdline: ["C:\\other.exe"],
+    threads: undefined,
+  });
   s.sampleNow();
   assert.equal(sinks.length, 2);
   assert.equal(sinks[1].path, "mem:other");

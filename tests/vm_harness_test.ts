@@ -209,6 +209,17 @@ Deno.test("a kernel panic in the guest gets the kernel-crash status", async () =
   assert.equal(result.attempts, 1, "a crash after the scenario started is not retried");
 });
 
+Deno.test("a kernel crash before the scenario starts is retried once, then reported as a crash", async () => {
+  // rdinit pointing nowhere makes the kernel panic at the end of every boot ("No working init found").
+  const result = await runInVm({ text: "exit 0\n" }, { bundle: null, kernelArgs: ["rdinit=/missing"] });
+  console.log(`early crash run: ${result.message}; total ${result.totalSeconds.toFixed(1)} s`);
+  assert.equal(result.outcome, "kernel_crash", result.message);
+  assert.equal(result.status, VM_EXIT.kernelCrash);
+  assert.equal(result.attempts, 2);
+  assert.match(result.message, /^vm: kernel crash during boot, twice: .*Kernel panic - not syncing/);
+  assert.match(result.log, /booting once more/);
+});
+
 Deno.test("a kernel QEMU cannot boot gets the boot-failure status", async () => {
   const real = path.join(REPO_ROOT, ".cache/kernel");
   const fake = await Deno.makeTempDir({ prefix: "vm_harness_kernel_" });
