@@ -163,7 +163,8 @@ Deno.test("one boot of a normal scenario", async (t) => {
     });
 
     await t.step("keyboard events typed through QMP reach the guest's evdev node", async () => {
-      assert.ok(result.input && result.input.acked > 0, `input: ${JSON.stringify(result.input)}`);
+      const notes = result.log.split("\n").filter((l) => l.startsWith("[vm]")).join("\n");
+      assert.ok(result.input && result.input.acked > 0, `input: ${JSON.stringify(result.input)}\n${notes}`);
       const report = JSON.parse(await outFile("gamesim.json"));
       assert.match(report.config.input, /^\/dev\/input\/event\d+$/);
       // ~2 s at 200 Hz is ~400 events; TCG and QMP may lag, so ask for a quarter.

@@ -38,27 +38,42 @@ export class QmpClient {
 
   /**
    * Connect to QEMU's `-qmp unix:PATH,server=on,wait=off` socket, retrying while QEMU creates it, and
-   * leave capability negotiation mode.
+   * leave capability negotiation mode. The default timeout is wide: a loaded host slows QEMU's main loop.
    *
    * @throws {QmpError} when the socket does not accept a connection within `timeoutMs`.
    */
-  static async connect(socketPath: string, timeoutMs = 10_000): Promise<QmpClient> {
+  static async connect(socketPath: string, timeoutMs = 30_000): Promise<QmpClient> {
     const deadline = performance.now() + timeoutMs;
-    for (;;) {
+    let lastError = "";
+    while (performance.now() < deadline) {
+      let conn: Deno.UnixConn;
       try {
-        const conn = await Deno.connect({ transport: "unix", path: socketPath });
-        const client = new QmpClient(conn);
-        await client.execute("qmp_capabilities");
+        conn = await Deno.connect({ transport: "unix", path: socketPath });
+      } catch (e) {
+        lastError = (e as Error).message;
+        await new Promise((r) => setTimeout(r, 50));
+        continue;
+      }
+      const client = new QmpClient(conn);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        const left = Math.max(1, deadline - performance.now());
+        timer = setTimeout(
+          () => reject(new QmpError(`no answer to qmp_capabilities within ${timeoutMs} ms`)),
+          left,
+        );
+      });
+      try {
+        await Promise.race([client.execute("qmp_capabilities"), timeout]);
         return client;
       } catch (e) {
-        if (performance.now() > deadline) {
-          throw new QmpError(
-            `QMP socket ${socketPath}: no connection within ${timeoutMs} ms: ${(e as Error).message}`,
-          );
-        }
-        await new Promise((r) => setTimeout(r, 50));
+        lastError = (e as Error).message;
+        await client.close();
+      } finally {
+        clearTimeout(timer);
       }
     }
+    throw new QmpError(`QMP socket ${socketPath}: not ready within ${timeoutMs} ms (${lastError})`);
   }
 
   /** Number of commands sent and not yet answered. */

@@ -23,6 +23,7 @@ Boot the sched_ext test kernel under QEMU and run SCRIPT (busybox sh) in the gue
   --mem MIB          guest memory (default 768)
   --env NAME=VALUE   export a variable to the script (repeatable)
   --file GUEST=HOST  copy a host file into the guest (repeatable)
+  --kernel-arg ARG   add a kernel command-line parameter (repeatable)
   --no-bundle        leave dist/scx_gamer.js out
 Exit status: the script's, or ${VM_EXIT.bootFailure} boot failure, ${VM_EXIT.kernelCrash} kernel crash, \
 ${VM_EXIT.timeout} timeout, ${VM_EXIT.harnessError} harness error; 2 bad command line.`;
@@ -89,6 +90,12 @@ function parse(argv: string[]): Parsed | "help" {
       case "--file": {
         const [g, h] = pair(flag, value());
         options.files![g] = h;
+        break;
+      }
+      case "--kernel-arg": {
+        const arg = value();
+        if (!arg) throw new UsageError("--kernel-arg: expected a parameter such as loglevel=7");
+        (options.kernelArgs ??= []).push(arg);
         break;
       }
       case "--no-bundle":

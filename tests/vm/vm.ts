@@ -59,6 +59,8 @@ export interface VmOptions {
   onConsole?: (text: string) => void;
   /** Folder of the test kernel. Default .cache/kernel. */
   kernelDir?: string;
+  /** Extra kernel command-line parameters, one per element (e.g. "loglevel=7"). */
+  kernelArgs?: string[];
 }
 
 /** The result of {@link runInVm}. */
@@ -109,11 +111,12 @@ const CRASH_LINE =
 
 /** The checked recipe (see issue 4): TCG single-threaded, q35, 2 vCPUs, serial console on stdio. */
 function qemuArgs(
-  o: { kernel: string; initrd: string; memMiB: number; qmp: string; disk: string },
+  o: { kernel: string; initrd: string; memMiB: number; qmp: string; disk: string; kernelArgs: string[] },
 ): string[] {
+  const cmdline = ["console=ttyS0", "panic=-1", "quiet", ...o.kernelArgs].join(" ");
   return [
     ...["-machine", "q35", "-accel", "tcg,thread=single", "-cpu", "max", "-smp", "2", "-m", `${o.memMiB}M`],
-    ...["-kernel", o.kernel, "-initrd", o.initrd, "-append", "console=ttyS0 panic=-1 quiet"],
+    ...["-kernel", o.kernel, "-initrd", o.initrd, "-append", cmdline],
     ...["-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot", "-nic", "none"],
     ...["-qmp", `unix:${o.qmp},server=on,wait=off`],
     ...["-drive", `file=${o.disk},format=raw,if=virtio`],
@@ -369,6 +372,14 @@ export async function runInVm(script: VmScript, options: VmOptions = {}): Promis
   const inputRateHz = checkNumber("inputRateHz", options.inputRateHz ?? 0, 0, 10_000);
   const memMiB = checkNumber("memMiB", options.memMiB ?? 768, 320, 16_384);
   const onConsole = options.onConsole ?? (() => {});
+  const kernelArgs = options.kernelArgs ?? [];
+  for (const arg of kernelArgs) {
+    if (!/^[^\s"']+$/.test(arg)) {
+      throw new VmOptionError(
+        `runInVm: kernel argument '${arg}': expected one parameter without spaces or quotes`,
+      );
+    }
+  }
   let scriptText: string;
   if (typeof script === "string") {
     try {
@@ -420,7 +431,7 @@ export async function runInVm(script: VmScript, options: VmOptions = {}): Promis
       f.truncateSync(OUT_DISK_BYTES);
       f.close();
       attempt = await bootOnce({
-        qemuArgs: qemuArgs({ kernel: kernel.vmlinuz, initrd, memMiB, qmp: qmpPath, disk }),
+        qemuArgs: qemuArgs({ kernel: kernel.vmlinuz, initrd, memMiB, qmp: qmpPath, disk, kernelArgs }),
         nonce,
         qmpPath,
         timeoutS,
