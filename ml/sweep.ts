@@ -109,6 +109,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       owner,
       sysRoot: args.sysRoot,
       retryFailed: args.retryFailed,
+      attachTimeoutS: args.attachTimeoutS,
       signal: controller.signal,
       timeouts: { sigintS: args.stopTimeoutS, sigtermS: args.stopTimeoutS },
       progress: createProgress({

@@ -81,6 +81,34 @@ Deno.test("aborting stops the running child with SIGINT and reports it interrupt
   assert.equal(fakeRuns(dir)[0].gotSigint, true);
 });
 
+Deno.test("the duration counts from the attach, not from the start", async () => {
+  const dir = tempDir();
+  const t0 = performance.now();
+  const r = await runChild(fakeSchedulerCommand({ FAKE_SCHED_DIR: dir }), {
+    durationS: 1,
+    attached: () => performance.now() - t0 >= 1500,
+    timeouts: FAST,
+  });
+  assert.equal(r.ended, "duration");
+  assert.ok(r.attachS !== null && r.attachS >= 1.5, `attached after ${r.attachS} s`);
+  assert.ok(r.ranS >= 2.5, `ran ${r.ranS} s`);
+  assert.equal(fakeRuns(dir)[0].gotSigint, true);
+});
+
+Deno.test("a child that never attaches is stopped at the attach timeout", async () => {
+  const dir = tempDir();
+  const r = await runChild(fakeSchedulerCommand({ FAKE_SCHED_DIR: dir }), {
+    durationS: 60,
+    attached: () => false,
+    attachTimeoutS: RUN_S,
+    timeouts: FAST,
+  });
+  assert.equal(r.ended, "attach_timeout");
+  assert.equal(r.attachS, null);
+  assert.equal(r.stoppedWith, "SIGINT");
+  assert.ok(r.ranS < 30);
+});
+
 Deno.test("the child's output lines reach onLine", async () => {
   const dir = tempDir();
   const lines: string[] = [];

@@ -17,6 +17,12 @@ Deno.test("the ETA is the rest of the running config plus a settle and a run per
   assert.equal(etaSeconds({ position: 2, total: 3, currentElapsedS: 290, durationS: 300, settleS: 5 }), 10);
 });
 
+Deno.test("the measured per-config overhead (start-up, stop) is added to every config left", () => {
+  const p = { position: 0, total: 3, currentElapsedS: 10, durationS: 300, settleS: 5, overheadS: 30 };
+  assert.equal(etaSeconds(p), 320 + 2 * 335);
+  assert.equal(fractionDone(p), 10 / 330 / 3);
+});
+
 Deno.test("the ETA never goes below zero when a config overruns its duration", () => {
   assert.equal(etaSeconds({ position: 2, total: 3, currentElapsedS: 330, durationS: 300, settleS: 5 }), 0);
 });

@@ -66,6 +66,28 @@ Deno.test("on a terminal the bar is redrawn in place and cleared before each pla
   assert.ok(out.endsWith("\r\x1b[2K"), "the bar is cleared at the end");
 });
 
+Deno.test("after a full run the bar's ETA includes the start-up and stop time it measured", async () => {
+  let out = "";
+  let clock = 0;
+  const p = createProgress({
+    tty: true,
+    write: (t) => (out += t),
+    durationS: 300,
+    settleS: 5,
+    now: () => clock,
+    redrawMs: 5,
+  });
+  p.begin({ total: 3, skipped: 0, estimateS: 910 });
+  p.started(0, plan.configs[0]);
+  clock = 330_000; // 300 s run + 30 s to start and stop
+  p.finished(0, plan.configs[0], done);
+  p.started(1, plan.configs[1]);
+  await new Promise((r) => setTimeout(r, 30));
+  p.end();
+  const last = out.split("\r\x1b[2K").filter((s) => s.startsWith("[")).at(-1)!;
+  assert.ok(last.endsWith(" 2/3  elapsed 5m 30s  ETA 11m 05s  slice_us=10"), last);
+});
+
 Deno.test("the finished line of a failed config without a reason says so", () => {
   const line = finishedLine(0, 1, plan.configs[0], { ...done, status: "failed", reason: null, ranS: 1 });
   assert.equal(line, "[1/1] slice_us=5 failed after 1 s: no reason given");

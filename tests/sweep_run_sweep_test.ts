@@ -19,9 +19,12 @@ import { tempDir } from "./fixtures/temp.ts";
 /** Long enough for the fake (a Deno process) to start and install its handlers on a loaded machine. */
 const RUN_S = 2.5;
 
+const LIMITS = { durationS: 300, attachTimeoutS: 120 };
+
 function outcome(over: Partial<ChildOutcome>): ChildOutcome {
   return {
     ended: "duration",
+    attachS: 1.5,
     exitCode: 0,
     exitSignal: null,
     stoppedWith: "SIGINT",
@@ -68,20 +71,28 @@ function setup(fake: Partial<FakeSchedulerEnv> = {}, over: Partial<SweepOptions>
 const plan3: SweepPlan = makePlan(buildGrid({ slice_us: [5, 10, 15] }), { durationS: RUN_S, settleS: 0 });
 
 Deno.test("a run stopped by SIGINT after the duration with status 0 is done", () => {
-  assert.deepEqual(recordOf(outcome({}), 300), {
+  assert.deepEqual(recordOf(outcome({}), LIMITS), {
     status: "done",
     reason: null,
     exitCode: 0,
     startedAt: "2026-01-01T00:00:00.000Z",
     finishedAt: "2026-01-01T00:05:00.000Z",
     ranS: 300,
+    attachS: 1.5,
   });
+});
+
+Deno.test("a scheduler that never attached fails, naming the timeout and its last line", () => {
+  const r = recordOf(outcome({ ended: "attach_timeout", attachS: null, lastStderr: "loading..." }), LIMITS);
+  assert.equal(r?.status, "failed");
+  assert.equal(r?.reason, "the scheduler did not attach within 120 s (its last line: loading...)");
+  assert.equal(r?.attachS, null);
 });
 
 Deno.test("an early non-zero exit fails with the scheduler's last stderr line", () => {
   const r = recordOf(
     outcome({ ended: "early_exit", exitCode: 1, stoppedWith: null, lastStderr: "ejected!" }),
-    300,
+    LIMITS,
   );
   assert.equal(r?.status, "failed");
   assert.equal(r?.reason, "ejected!");
@@ -91,35 +102,35 @@ Deno.test("an early non-zero exit fails with the scheduler's last stderr line", 
 Deno.test("an early exit with no message, or with status 0, fails with what the sweep saw", () => {
   const r = recordOf(
     outcome({ ended: "early_exit", exitCode: 0, stoppedWith: null, ranS: 3, lastStderr: "noise" }),
-    300,
+    LIMITS,
   );
   assert.equal(r?.reason, "the scheduler exited with status 0 after 3 s, before the 300 s duration");
   const k = recordOf(
     outcome({ ended: "early_exit", exitCode: null, exitSignal: "SIGSEGV", stoppedWith: null, ranS: 3 }),
-    300,
+    LIMITS,
   );
   assert.equal(k?.reason, "the scheduler was killed by SIGSEGV after 3 s, before the 300 s duration");
 });
 
 Deno.test("a run that needed SIGTERM or SIGKILL fails: its last samples may be lost", () => {
   assert.equal(
-    recordOf(outcome({ stoppedWith: "SIGKILL", exitCode: null, exitSignal: "SIGKILL" }), 300)?.reason,
+    recordOf(outcome({ stoppedWith: "SIGKILL", exitCode: null, exitSignal: "SIGKILL" }), LIMITS)?.reason,
     "the scheduler did not exit on SIGINT: stopped with SIGKILL",
   );
-  assert.equal(recordOf(outcome({ stoppedWith: "SIGTERM" }), 300)?.status, "failed");
+  assert.equal(recordOf(outcome({ stoppedWith: "SIGTERM" }), LIMITS)?.status, "failed");
 });
 
 Deno.test("a non-zero exit when stopped fails with the last stderr line", () => {
   const r = recordOf(
     outcome({ exitCode: 1, lastStderr: "scx_gamer: the kernel stopped the scheduler: x" }),
-    300,
+    LIMITS,
   );
   assert.equal(r?.status, "failed");
   assert.equal(r?.reason, "scx_gamer: the kernel stopped the scheduler: x");
 });
 
 Deno.test("an interrupted run is not recorded", () => {
-  assert.equal(recordOf(outcome({ ended: "interrupted" }), 300), null);
+  assert.equal(recordOf(outcome({ ended: "interrupted" }), LIMITS), null);
 });
 
 Deno.test("a sweep of 3 configs runs all three, stops each with SIGINT and records them", async () => {
@@ -140,6 +151,7 @@ Deno.test("a sweep of 3 configs runs all three, stops each with SIGINT and recor
   const state = loadState(s.options.stateFile);
   assert.deepEqual(Object.keys(state.configs).sort(), plan3.configs.map((p) => p.key).sort());
   assert.ok(Object.values(state.configs).every((e) => e.status === "done" && e.ranS >= RUN_S));
+  assert.ok(Object.values(state.configs).every((e) => typeof e.attachS === "number" && e.attachS < e.ranS));
   assert.match(s.log(), /\[1\/3\] slice_us=5 started\n\[1\/3\] slice_us=5 done in \d+ s\n/);
 });
 

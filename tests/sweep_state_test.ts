@@ -24,6 +24,7 @@ function entry(status: "done" | "failed", reason: string | null = null): Finishe
     startedAt: "2026-01-01T00:00:00.000Z",
     finishedAt: "2026-01-01T00:01:00.000Z",
     ranS: 60,
+    attachS: 2,
   };
 }
 
@@ -101,6 +102,14 @@ Deno.test("a state file that is not JSON or not a sweep state is refused with it
     ),
     /^s\.json: the entry for '--slice-us 5' is malformed/,
   );
+});
+
+Deno.test("a state entry without attachS (an older state) still reads", () => {
+  const text = JSON.stringify({
+    version: 1,
+    configs: { "--slice-us 5": { ...entry("done"), attachS: undefined } },
+  });
+  assert.equal(parseState(text, "s.json").configs["--slice-us 5"].status, "done");
 });
 
 Deno.test("resume skips every finished config, done or failed", () => {

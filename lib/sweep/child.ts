@@ -1,6 +1,6 @@
 /**
- * Run one config: start the scheduler as a child process, let it run for the config's duration, then
- * stop THAT child with SIGINT (it saves its samples and detaches), escalating to SIGTERM and SIGKILL
+ * Run one config: start the scheduler as a child process, wait until it has attached, let it run for
+ * the config's duration, then stop THAT child with SIGINT (it saves its samples and detaches), escalating to SIGTERM and SIGKILL
  * of the same child only when it does not exit in time. Never signals anything but the child's pid.
  *
  * @module
@@ -26,8 +26,16 @@ export const DEFAULT_STOP_TIMEOUTS: StopTimeouts = { sigintS: 30, sigtermS: 10, 
 
 /** Options of {@link runChild}. */
 export interface RunChildOptions {
-  /** Seconds to let the child run before stopping it. */
+  /** Seconds to let the child run, counted from when it has attached (see `attached`). */
   durationS: number;
+  /**
+   * Polled every 100 ms from the start until it returns true: the duration counts from then, so a
+   * slow start (loading BPF under emulation takes tens of seconds) does not eat the config's samples.
+   * Default: attached at once.
+   */
+  attached?: () => boolean;
+  /** Seconds the child may take to attach before it is stopped and reported. Default 120. */
+  attachTimeoutS?: number;
   /** Aborting stops the child early (the sweep was interrupted). */
   signal?: AbortSignal;
   /** Escalation timeouts; missing fields take {@link DEFAULT_STOP_TIMEOUTS}. */
@@ -38,8 +46,13 @@ export interface RunChildOptions {
 
 /** How one run of the child went. */
 export interface ChildOutcome {
-  /** Why it ended: the sweep stopped it after the duration, it exited on its own first, or the sweep was interrupted. */
-  ended: "duration" | "early_exit" | "interrupted";
+  /**
+   * Why it ended: the sweep stopped it after the duration; it exited on its own first; it never
+   * attached in time; or the sweep was interrupted.
+   */
+  ended: "duration" | "early_exit" | "attach_timeout" | "interrupted";
+  /** Seconds from start until it attached, or null when it never did. */
+  attachS: number | null;
   /** Its exit code, or null when a signal killed it. */
   exitCode: number | null;
   /** The signal that killed it, or null. */
@@ -150,11 +163,26 @@ export async function runChild(argv: readonly string[], options: RunChildOptions
     exited = true;
     return s;
   });
-  // Resolves when the child exits, the duration passes, or the sweep is interrupted.
+  // Every wait below ends early when the child exits or the sweep is interrupted.
   const timer = new AbortController();
   const abortTimer = () => timer.abort();
   options.signal?.addEventListener("abort", abortTimer, { once: true });
-  await Promise.race([status, waitOrAbort(options.durationS, timer.signal)]);
+  const attachTimeoutS = options.attachTimeoutS ?? 120;
+  let attachS: number | null = null;
+  let attachTimedOut = false;
+  const elapsed = () => (performance.now() - t0) / 1000;
+  while (!exited && !timer.signal.aborted) {
+    if (!options.attached || options.attached()) {
+      attachS = elapsed();
+      break;
+    }
+    if (elapsed() >= attachTimeoutS) {
+      attachTimedOut = true;
+      break;
+    }
+    await Promise.race([status, waitOrAbort(0.1, timer.signal)]);
+  }
+  if (attachS !== null) await Promise.race([status, waitOrAbort(options.durationS, timer.signal)]);
   timer.abort();
   options.signal?.removeEventListener("abort", abortTimer);
 
@@ -164,6 +192,8 @@ export async function runChild(argv: readonly string[], options: RunChildOptions
     ? "interrupted"
     : exited
     ? "early_exit"
+    : attachTimedOut
+    ? "attach_timeout"
     : "duration";
   let stoppedWith: ChildOutcome["stoppedWith"] = null;
   let stuck = false;
@@ -189,6 +219,7 @@ export async function runChild(argv: readonly string[], options: RunChildOptions
   if (stuck) {
     return {
       ended,
+      attachS,
       exitCode: null,
       exitSignal: null,
       stoppedWith,
@@ -205,6 +236,7 @@ export async function runChild(argv: readonly string[], options: RunChildOptions
   await settlesWithin(readers, 2);
   return {
     ended,
+    attachS,
     exitCode: s.signal ? null : s.code,
     exitSignal: s.signal,
     stoppedWith,

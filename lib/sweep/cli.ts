@@ -43,6 +43,8 @@ export interface SweepArgs {
   dryRun: boolean;
   retryFailed: boolean;
   sysRoot: string;
+  /** Seconds the scheduler may take to attach. Default 120. */
+  attachTimeoutS: number;
   /** Seconds to wait after SIGINT (and again after SIGTERM) before the next signal. */
   stopTimeoutS: number;
   verbose: boolean;
@@ -78,7 +80,7 @@ export const SWEEP_FLAGS: readonly SweepFlag[] = [
     min: 0,
     minExclusive: true,
     max: 86_400,
-    help: "how long each config runs [default: 300]",
+    help: "how long each config runs, from its attach [default: 300]",
   },
   {
     flag: "--settle",
@@ -116,6 +118,15 @@ export const SWEEP_FLAGS: readonly SweepFlag[] = [
     metavar: "CMD",
     help:
       "how to run scx_gamer [default: ./scx_gamer, else deno run -A --unstable-ffi dist/scx_gamer.js, else scx_gamer]",
+  },
+  {
+    flag: "--attach-timeout",
+    kind: "float",
+    metavar: "SECONDS",
+    min: 0,
+    minExclusive: true,
+    max: 3600,
+    help: "a config whose scheduler has not attached after this long fails [default: 120]",
   },
   {
     flag: "--stop-timeout",
@@ -286,6 +297,7 @@ export function parseSweepArgs(argv: readonly string[], options: ParseSweepOptio
     dryRun: values.has("--dry-run"),
     retryFailed: values.has("--retry-failed"),
     sysRoot: str("--sys-root") ?? "/sys",
+    attachTimeoutS: num("--attach-timeout", 120),
     stopTimeoutS: num("--stop-timeout", 30),
     verbose: values.has("--verbose"),
     help: values.has("--help"),

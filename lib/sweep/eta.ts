@@ -34,12 +34,17 @@ export interface SweepPosition {
   durationS: number;
   /** Seconds between two configs. */
   settleS: number;
+  /**
+   * Seconds a config takes beyond its duration (start-up until attached, stopping, saving), as
+   * measured on the configs run so far. Default 0.
+   */
+  overheadS?: number;
 }
 
 /**
  * Seconds left: the rest of the running config, then a settle and a full run for every config after it.
- * Each config runs a fixed time, so the plan predicts better than an average would (an ejected config
- * ends early and would make an average too optimistic).
+ * Each config runs a fixed time, so the plan (plus the measured per-config overhead) predicts better
+ * than an average of wall times would (an ejected config ends early and would make it too optimistic).
  *
  * @example
  * ```ts
@@ -47,15 +52,17 @@ export interface SweepPosition {
  * ```
  */
 export function etaSeconds(p: SweepPosition): number {
-  const current = Math.max(0, p.durationS - p.currentElapsedS);
+  const perConfig = p.durationS + (p.overheadS ?? 0);
+  const current = Math.max(0, perConfig - p.currentElapsedS);
   const after = Math.max(0, p.total - p.position - 1);
-  return current + after * (p.settleS + p.durationS);
+  return current + after * (p.settleS + perConfig);
 }
 
 /** Share of the sweep done, 0..1, counting the running config's progress. */
 export function fractionDone(p: SweepPosition): number {
   if (p.total <= 0) return 1;
-  const current = p.durationS > 0 ? Math.min(1, p.currentElapsedS / p.durationS) : 1;
+  const perConfig = p.durationS + (p.overheadS ?? 0);
+  const current = perConfig > 0 ? Math.min(1, p.currentElapsedS / perConfig) : 1;
   return Math.min(1, (p.position + current) / p.total);
 }
 

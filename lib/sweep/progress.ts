@@ -73,6 +73,8 @@ export function createProgress(options: ProgressOptions): SweepProgress {
   let current: { i: number; label: string; since: number } | null = null;
   let timer: ReturnType<typeof setInterval> | null = null;
   let barShown = false;
+  // Start-up and stop time of the full runs so far, for the ETA.
+  const overheads: number[] = [];
 
   const clearBar = () => {
     if (barShown) options.write("\r\x1b[2K");
@@ -86,6 +88,7 @@ export function createProgress(options: ProgressOptions): SweepProgress {
       currentElapsedS: (now() - current.since) / 1000,
       durationS: options.durationS,
       settleS: options.settleS,
+      overheadS: overheads.length ? overheads.reduce((a, b) => a + b, 0) / overheads.length : 0,
     };
     options.write(`\r\x1b[2K${progressLine(p, { elapsedS: (now() - t0) / 1000, label: current.label })}`);
     barShown = true;
@@ -112,6 +115,9 @@ export function createProgress(options: ProgressOptions): SweepProgress {
       line(`${position(i, total)} ${planned.label} started`);
     },
     finished(i, planned, record) {
+      if (record.status === "done" && current !== null) {
+        overheads.push(Math.max(0, (now() - current.since) / 1000 - options.durationS));
+      }
       line(finishedLine(i, total, planned, record));
     },
     interrupted(i, planned) {

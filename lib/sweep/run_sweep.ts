@@ -33,6 +33,8 @@ export interface SweepOptions extends CollectOptions {
   signal?: AbortSignal;
   /** How long to wait for the scheduler after each stop signal. */
   timeouts?: Partial<StopTimeouts>;
+  /** Seconds the scheduler may take to attach (sched_ext "enabled") before it is stopped. Default 120. */
+  attachTimeoutS?: number;
   /** Seconds to wait for sched_ext to report "disabled" after the scheduler exits. Default 10. */
   detachTimeoutS?: number;
   progress: SweepProgress;
@@ -63,17 +65,22 @@ export interface SweepSummary {
  *
  * @example
  * ```ts
- * recordOf({ ended: "early_exit", exitCode: 1, lastStderr: "scx_gamer: ejected", ... }, 300);
+ * recordOf({ ended: "early_exit", exitCode: 1, lastStderr: "scx_gamer: ejected", ... }, { durationS: 300, attachTimeoutS: 120 });
  * // { status: "failed", reason: "scx_gamer: ejected", exitCode: 1, ... }
  * ```
  */
-export function recordOf(outcome: ChildOutcome, durationS: number): FinishedConfig | null {
+export function recordOf(
+  outcome: ChildOutcome,
+  limits: { durationS: number; attachTimeoutS: number },
+): FinishedConfig | null {
+  const { durationS } = limits;
   if (outcome.ended === "interrupted") return null;
   const base = {
     exitCode: outcome.exitCode,
     startedAt: outcome.startedAt.toISOString(),
     finishedAt: outcome.finishedAt.toISOString(),
     ranS: Math.round(outcome.ranS * 1000) / 1000,
+    attachS: outcome.attachS === null ? null : Math.round(outcome.attachS * 1000) / 1000,
   };
   const ranFor = `${Math.round(outcome.ranS)} s`;
   const how = outcome.exitSignal
@@ -85,6 +92,14 @@ export function recordOf(outcome: ChildOutcome, durationS: number): FinishedConf
       ? outcome.lastStderr
       : `the scheduler ${how} after ${ranFor}, before the ${durationS} s duration`;
     return { ...base, status: "failed", reason };
+  }
+  if (outcome.ended === "attach_timeout") {
+    const said = outcome.lastStderr ? ` (its last line: ${outcome.lastStderr})` : "";
+    return {
+      ...base,
+      status: "failed",
+      reason: `the scheduler did not attach within ${limits.attachTimeoutS} s${said}`,
+    };
   }
   if (outcome.stoppedWith === "SIGTERM" || outcome.stoppedWith === "SIGKILL") {
     // Its samples since the last autosave may be lost, so the run does not count as done.
@@ -128,6 +143,7 @@ async function waitDetached(sysRoot: string, timeoutS: number, signal?: AbortSig
  */
 export async function runSweep(plan: SweepPlan, options: SweepOptions): Promise<SweepSummary> {
   const sysRoot = options.sysRoot ?? "/sys";
+  const attachTimeoutS = options.attachTimeoutS ?? 120;
   const state = loadState(options.stateFile);
   const pending = pendingConfigs(plan, state, { retryFailed: options.retryFailed });
   const summary: SweepSummary = {
@@ -165,12 +181,15 @@ export async function runSweep(plan: SweepPlan, options: SweepOptions): Promise<
       progress.started(i, planned);
       const outcome = await runChild(commandFor(planned, options), {
         durationS: plan.durationS,
+        // The duration counts from the attach; without sched_ext in sysfs (a fake scheduler) from the start.
+        attached: () => (schedExtState(sysRoot)?.state ?? "enabled") === "enabled",
+        attachTimeoutS,
         signal: options.signal,
         timeouts: options.timeouts,
         onLine: options.onChildLine,
       });
       const stuckIn = await waitDetached(sysRoot, options.detachTimeoutS ?? 10);
-      const record = recordOf(outcome, plan.durationS);
+      const record = recordOf(outcome, { durationS: plan.durationS, attachTimeoutS });
       if (record === null) {
         summary.outcome = "interrupted";
         summary.interruptedLabel = planned.label;

@@ -37,8 +37,10 @@ export interface FinishedConfig {
   /** ISO 8601 times. */
   startedAt: string;
   finishedAt: string;
-  /** Seconds the scheduler ran. */
+  /** Seconds the scheduler ran, from its start to its exit. */
   ranS: number;
+  /** Seconds it took to attach (absent in states written before this was recorded; null when it never did). */
+  attachS?: number | null;
 }
 
 /** The whole state file. */
@@ -60,7 +62,9 @@ function isFinished(v: unknown): v is FinishedConfig {
     (o.reason === null || typeof o.reason === "string") &&
     (o.exitCode === null || Number.isInteger(o.exitCode)) &&
     typeof o.startedAt === "string" && typeof o.finishedAt === "string" &&
-    typeof o.ranS === "number" && Number.isFinite(o.ranS);
+    typeof o.ranS === "number" && Number.isFinite(o.ranS) &&
+    (o.attachS === undefined || o.attachS === null ||
+      (typeof o.attachS === "number" && Number.isFinite(o.attachS)));
 }
 
 /**
