@@ -22,6 +22,14 @@ interface Pending {
   reject: (error: QmpError) => void;
 }
 
+/** Options of {@link QmpClient.connect}. */
+export interface QmpConnectOptions {
+  /** Give up after this long. Default 30 000 ms: a loaded host slows QEMU's main loop. */
+  timeoutMs?: number;
+  /** Stop retrying once aborted (QEMU exited). */
+  signal?: AbortSignal;
+}
+
 /** One QMP connection. Commands may be pipelined: replies are matched to commands by id. */
 export class QmpClient {
   #conn: Deno.UnixConn;
@@ -38,14 +46,17 @@ export class QmpClient {
 
   /**
    * Connect to QEMU's `-qmp unix:PATH,server=on,wait=off` socket, retrying while QEMU creates it, and
-   * leave capability negotiation mode. The default timeout is wide: a loaded host slows QEMU's main loop.
+   * leave capability negotiation mode.
    *
-   * @throws {QmpError} when the socket does not accept a connection within `timeoutMs`.
+   * @throws {QmpError} when the socket does not answer within `timeoutMs`, or {@link QmpClosedError} once
+   * `signal` is aborted.
    */
-  static async connect(socketPath: string, timeoutMs = 30_000): Promise<QmpClient> {
+  static async connect(socketPath: string, options: QmpConnectOptions = {}): Promise<QmpClient> {
+    const timeoutMs = options.timeoutMs ?? 30_000;
     const deadline = performance.now() + timeoutMs;
     let lastError = "";
     while (performance.now() < deadline) {
+      if (options.signal?.aborted) throw new QmpClosedError(`QMP socket ${socketPath}: QEMU is gone`);
       let conn: Deno.UnixConn;
       try {
         conn = await Deno.connect({ transport: "unix", path: socketPath });

@@ -232,6 +232,7 @@ async function bootOnce(cfg: AttemptConfig): Promise<Attempt> {
   let injection: InputInjection | null = null;
   let input: InputStats | null = null;
   let inputStart: Promise<void> = Promise.resolve();
+  const qemuGone = new AbortController();
   const stopInput = async () => {
     await inputStart;
     if (injection) {
@@ -255,7 +256,7 @@ async function bootOnce(cfg: AttemptConfig): Promise<Attempt> {
         kill("timeout");
       });
       if (cfg.inputRateHz > 0) {
-        inputStart = QmpClient.connect(cfg.qmpPath).then((client) => {
+        inputStart = QmpClient.connect(cfg.qmpPath, { signal: qemuGone.signal }).then((client) => {
           qmp = client;
           injection = startInputEvents(client, { rateHz: cfg.inputRateHz, key: cfg.inputKey });
         }, (e: Error) => note(`input injection unavailable: ${e.message}`));
@@ -291,6 +292,7 @@ async function bootOnce(cfg: AttemptConfig): Promise<Attempt> {
   }
   if (partial) onLine(partial);
   const status = await child.status;
+  qemuGone.abort();
   for (const id of timers) clearTimeout(id);
   timers.clear();
   await stopInput();
