@@ -20,9 +20,10 @@
  *   to another CPU passes the migration limiter: at most mig_max moves per mig_window_ms per task.
  * - enqueue: the task found no idle CPU at wake-up (or was preempted / used up its slice). Try idle CPUs
  *   once more; if there are none and the wake-up is critical (a classified game thread, or a task that
- *   behaves interactively), take a CPU that runs non-critical work and preempt it: the woken task is
- *   inserted at the head of that CPU's local queue with SCX_ENQ_PREEMPT, so it runs now instead of at the
- *   next tick. Everything else goes into one shared queue ordered by deadline.
+ *   behaves interactively), take a CPU that runs non-critical work, or else the CPU whose task has the
+ *   latest deadline when that is later than the woken task's, and preempt it: the woken task is inserted
+ *   at the head of that CPU's local queue with SCX_ENQ_PREEMPT, so it runs now instead of at the next
+ *   tick. Everything else goes into one shared queue ordered by deadline.
  * - dispatch: a CPU whose local queue ran dry takes the earliest deadline from the shared queue; if that
  *   is empty too, the previous task keeps the CPU with a fresh slice.
  * - A BPF timer (wakeup_timer_us) kicks idle CPUs while tasks wait in the shared queue, so work never
@@ -145,9 +146,10 @@ struct {
 	__type(value, s32);
 } mm_last_cpu SEC(".maps");
 
-/* What each CPU runs now: may a critical wake-up preempt it? */
+/* What each CPU runs now: may a critical wake-up preempt it, and how urgent is it? */
 struct cpu_ctx {
-	u64 preemptible;
+	u64 preemptible;	/* the current task is not critical */
+	u64 deadline;		/* the current task's deadline (virtual time) */
 };
 
 struct {
@@ -395,27 +397,36 @@ static s32 pick_preferred_cpu(struct task_struct *p)
 	return found;
 }
 
-/* A CPU whose current task a critical wake-up may preempt: prev_cpu first, then any. */
-static s32 pick_victim_cpu(struct task_struct *p, s32 prev_cpu)
+/*
+ * A CPU a critical wake-up may preempt: one running non-critical work (prev_cpu first), else the one
+ * whose current task has the latest deadline, if that is later than the woken task's (as EEVDF would).
+ */
+static s32 pick_victim_cpu(struct task_struct *p, s32 prev_cpu, u64 deadline)
 {
 	struct cpu_ctx *cctx;
 	u32 key = prev_cpu;
+	s32 found = -1, latest = -1;
+	u64 latest_deadline = deadline;
 	int i = 0;
 
 	cctx = bpf_map_lookup_elem(&cpu_ctxs, &key);
 	if (cctx && cctx->preemptible && cpu_allowed(p, prev_cpu))
 		return prev_cpu;
-	s32 found = -1;
-
 	for_each_num(i, nr_cpus) {
 		key = i;
 		cctx = bpf_map_lookup_elem(&cpu_ctxs, &key);
-		if (cctx && cctx->preemptible && cpu_allowed(p, i)) {
+		if (!cctx || !cpu_allowed(p, i))
+			continue;
+		if (cctx->preemptible) {
 			found = i;
 			break;
 		}
+		if (vtime_before(latest_deadline, cctx->deadline)) {
+			latest_deadline = cctx->deadline;
+			latest = i;
+		}
 	}
-	return found;
+	return found >= 0 ? found : latest;
 }
 
 static void insert_local(struct task_struct *p, s32 cpu, u64 enq_flags)
@@ -492,17 +503,19 @@ void BPF_STRUCT_OPS(gamer_enqueue, struct task_struct *p, u64 enq_flags)
 	}
 	/* Saturated: a critical wake-up preempts background work instead of waiting for the tick. */
 	if ((enq_flags & SCX_ENQ_WAKEUP) && task_is_critical(p, tctx)) {
+		u64 deadline = task_deadline(p, tctx, now);
+
 		stat_inc(critical_wakeups);
-		cpu = pick_victim_cpu(p, prev_cpu);
+		cpu = pick_victim_cpu(p, prev_cpu, deadline);
 		if (cpu >= 0) {
-			/* Optimistically mark it taken so concurrent wake-ups spread to other victims. */
+			/* Mark it taken at once so concurrent wake-ups spread to other victims. */
 			u32 key = cpu;
 			struct cpu_ctx *cctx = bpf_map_lookup_elem(&cpu_ctxs, &key);
 
-			if (cctx)
+			if (cctx) {
 				cctx->preemptible = 0;
-			/* Keep ordering fair: the task still pays its virtual time. */
-			task_deadline(p, tctx, now);
+				cctx->deadline = deadline;
+			}
 			insert_local(p, cpu, enq_flags | SCX_ENQ_PREEMPT);
 			stat_inc(preempt_kicks);
 			goto out;
@@ -563,8 +576,10 @@ void BPF_STRUCT_OPS(gamer_running, struct task_struct *p)
 		vtime_now = p->scx.dsq_vtime;
 
 	cctx = bpf_map_lookup_elem(&cpu_ctxs, &cpu);
-	if (cctx)
+	if (cctx) {
 		cctx->preemptible = !task_is_critical(p, tctx);
+		cctx->deadline = p->scx.dsq_vtime + task_burst(tctx) * 100 / (p->scx.weight ?: 1);
+	}
 
 	if (mm_affinity && p->mm) {
 		u64 key = (u64)p->mm;

@@ -78,7 +78,12 @@ export async function runScheduler(opts: CliOptions): Promise<number> {
         statsPrev = next;
         statsDue += opts.stats! * 1000;
       }
-      collector?.tick(now);
+      try {
+        collector?.tick(now);
+      } catch (e) {
+        // Collection must never take the scheduler down with it: report, keep scheduling, retry next time.
+        console.error(`scx_gamer: collecting failed this interval: ${(e as Error).message}`);
+      }
       if (opts.duration !== null && now - started >= opts.duration * 1000) stopRequested = "duration";
     }
   } finally {

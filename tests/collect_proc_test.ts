@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { baseName, parseStat, readProcess, readProcesses, readThreads } from "../lib/collect/proc.ts";
+import { baseName, isVanished, parseStat, readProcess, readProcesses, readThreads } from "../lib/collect/proc.ts";
 import { KTHREAD_FLAGS, makeFakeProc, writeFakeProcess } from "./fixtures/fake_proc.ts";
 
 Deno.test("parseStat finds utime and stime after the last ')' when comm holds spaces and parentheses", () => {
@@ -122,4 +122,10 @@ Deno.test("readProcess skips the fd scan when checkRenderNode says no, reporting
   const root = makeFakeProc([{ pid: 12, comm: "g", cmdline: ["g"], fds: ["/dev/dri/renderD128"] }]);
   assert.equal(readProcess(root, 12, { checkRenderNode: (p) => p.comm !== "g" })?.hasRenderNode, null);
   assert.equal(readProcess(root, 12, { checkRenderNode: () => true })?.hasRenderNode, true);
+});
+
+Deno.test("an exiting process's ESRCH, which Deno reports without a code, counts as vanished", () => {
+  assert.equal(isVanished(new Error("No such process (os error 3): open '/proc/287/environ'")), true);
+  assert.equal(isVanished(new Error("Input/output error (os error 5)")), false);
+  assert.equal(isVanished(new Deno.errors.NotFound("gone")), true);
 });

@@ -84,10 +84,18 @@ const RENDER_NODE = /^\/dev\/dri\/renderD\d+$/;
 /** Error codes that mean "this process (or this file of it) is gone or not ours to read". */
 const VANISHED_CODES = new Set(["ENOENT", "ESRCH", "EACCES", "EPERM", "ENOTDIR", "EINVAL"]);
 
-function isVanished(err: unknown): boolean {
+/** The same as errno numbers: EPERM 1, ENOENT 2, ESRCH 3, EACCES 13, ENOTDIR 20, EINVAL 22. */
+const VANISHED_ERRNOS = new Set([1, 2, 3, 13, 20, 22]);
+
+/** Is this error a process (or one of its files) vanishing or being off limits, rather than a bug? */
+export function isVanished(err: unknown): boolean {
   if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.PermissionDenied) return true;
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === "string" && VANISHED_CODES.has(code);
+  if (typeof code === "string" && VANISHED_CODES.has(code)) return true;
+  // Deno maps no error class (and sets no code) for some errnos, e.g. ESRCH from opening a file of an
+  // exiting process: "No such process (os error 3)". Match the errno in the message.
+  const errno = /\(os error (\d+)\)/.exec((err as Error | null)?.message ?? "")?.[1];
+  return errno !== undefined && VANISHED_ERRNOS.has(Number(errno));
 }
 
 /** Run `read`, turning a vanished-process error into null; anything else is a real bug and propagates. */

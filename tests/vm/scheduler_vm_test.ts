@@ -37,7 +37,7 @@ Deno.test("scx_gamer on a sched_ext kernel", async (t) => {
     args: ["/opt/extra/tunables.js"],
     files: { "/opt/extra/tunables.js": tunablesJs },
     inputRateHz: 50,
-    timeoutS: 600,
+    timeoutS: 900,
   });
   const wall = (performance.now() - started) / 1000;
   console.log(
@@ -62,13 +62,18 @@ Deno.test("scx_gamer on a sched_ext kernel", async (t) => {
     assert.equal(read(out, "state_after_second.txt"), "enabled", "the first one still runs");
   });
 
-  await t.step("--duration detaches cleanly: exit 0, state back to disabled, no ejection", () => {
+  await t.step("SIGINT detaches cleanly: exit 0, state back to disabled, no ejection or stall", () => {
     const log = read(out, "run.log");
     assert.equal(read(out, "run.rc"), "0", log);
     assert.equal(read(out, "state_after_run.txt"), "disabled");
-    assert.match(log, /detached \(duration; unregistered\)/);
-    assert.doesNotMatch(log, /kernel stopped the scheduler/);
-    assert.doesNotMatch(read(out, "dmesg.txt"), /stall|runnable task stall|watchdog failed/i);
+    assert.match(log, /detached \(SIGINT; unregistered\)/);
+    assert.doesNotMatch(log, /kernel stopped the scheduler|collecting failed/);
+    assert.doesNotMatch(read(out, "dmesg.txt"), /stall|watchdog failed|error/i);
+  });
+
+  await t.step("--duration detaches by itself", () => {
+    assert.match(read(out, "nostats.log"), /detached \(duration; unregistered\)/);
+    assert.equal(read(out, "state_after_nostats.txt"), "disabled");
   });
 
   await t.step("the stats line is live and plausible: enqueues, dispatches and histograms populated", () => {
@@ -118,12 +123,6 @@ Deno.test("scx_gamer on a sched_ext kernel", async (t) => {
     for (const path of ["select_cpu", "enqueue", "dispatch"]) {
       assert.ok(off[path] < on[path] * 0.8, `${path}: ${off[path]} vs ${on[path]}`);
     }
-  });
-
-  await t.step("SIGINT detaches cleanly", () => {
-    assert.equal(read(out, "sigint.rc"), "0", read(out, "sigint.log"));
-    assert.equal(read(out, "state_after_sigint.txt"), "disabled");
-    assert.match(read(out, "sigint.log"), /detached \(SIGINT; unregistered\)/);
   });
 
   const tunables = JSON.parse(Deno.readTextFileSync(join(out, "tunables.json")));
