@@ -21,6 +21,7 @@ import {
 } from "./tree.ts";
 import { type GrowReport, growTrees } from "./tree_workers.ts";
 import { addPackedPredictions, type PackedTree, packTree } from "./packed_tree.ts";
+import { sumPackedParallel } from "./predict_workers.ts";
 
 /** Forest hyperparameters; every field is optional and defaults to scikit-learn's. */
 export interface ForestOptions {
@@ -121,6 +122,7 @@ export class RandomForestRegressor {
   #nFeatures = 0;
   #importances = new Float64Array(0);
   #lastGrow: GrowReport | null = null;
+  #lastPredictWorkers = 0;
 
   /** Fix the hyperparameters (see {@linkcode ForestOptions}). */
   constructor(options: ForestOptions = {}) {
@@ -160,6 +162,26 @@ export class RandomForestRegressor {
     });
     for (let i = 0; i < out.length; i++) out[i] /= this.#trees.length;
     return out;
+  }
+
+  /**
+   * Same result as `predict`, with large batches (at least PARALLEL_MIN_ROWS rows) spread over every
+   * core (predict_workers.ts). Trees that cannot be packed are walked in this thread.
+   */
+  async predictParallel(x: Matrix, options: { workers?: number } = {}): Promise<Float64Array> {
+    if (this.#trees.length === 0 || this.#packed.some((p) => p === null)) return this.predict(x);
+    if (x.cols !== this.#nFeatures) {
+      throw new ShapeError(`the forest was fitted on ${this.#nFeatures} features: got ${x.cols}`);
+    }
+    const { sums, workersUsed } = await sumPackedParallel(this.#packed as PackedTree[], { x, ...options });
+    this.#lastPredictWorkers = workersUsed;
+    for (let i = 0; i < sums.length; i++) sums[i] /= this.#trees.length;
+    return sums;
+  }
+
+  /** Workers the last predictParallel used (0 = this thread). */
+  get lastPredictWorkers(): number {
+    return this.#lastPredictWorkers;
   }
 
   /** Impurity-based importance: each tree's variance decrease per feature, averaged, summing to 1. */

@@ -3,7 +3,8 @@
  * cache line instead of three arrays. The record of node i is, in one ArrayBuffer seen through two
  * views, `f64[2i]` = threshold (at a leaf: the prediction) and `i32[4i+2]` = feature (-1 at a leaf),
  * `i32[4i+3]` = right child. The left child is i + 1 (depth-first numbering), so it is not stored.
- * Built from a FlatTree on demand; never saved (the FlatTree is the model).
+ * Built from a FlatTree on demand; never saved (the FlatTree is the model). The buffer is a
+ * SharedArrayBuffer where the runtime has one, so prediction workers read the trees without a copy.
  *
  * @module
  */
@@ -25,7 +26,9 @@ export class PackError extends Error {
 /** Pack a depth-first numbered tree (every internal node's left child is the next node). */
 export function packTree(tree: FlatTree): PackedTree {
   const n = tree.nodeCount;
-  const buffer = new ArrayBuffer(16 * n);
+  const buffer = typeof SharedArrayBuffer === "function"
+    ? new SharedArrayBuffer(16 * n)
+    : new ArrayBuffer(16 * n);
   const f64 = new Float64Array(buffer), i32 = new Int32Array(buffer);
   for (let i = 0; i < n; i++) {
     const leaf = tree.left[i] === -1;
@@ -37,7 +40,10 @@ export function packTree(tree: FlatTree): PackedTree {
   return { f64, i32 };
 }
 
-/** Add each row's prediction by the packed tree to `batch.out` (one entry per row of `batch.x`). */
+/**
+ * Add each row's prediction by the packed tree to `batch.out` (one entry per row of `batch.x`).
+ * Self-contained (uses no other binding of this module): prediction workers run its source text.
+ */
 export function addPackedPredictions(tree: PackedTree, batch: { x: Matrix; out: Float64Array }): void {
   const { x: { data: x, cols }, out } = batch;
   const { f64, i32 } = tree;
