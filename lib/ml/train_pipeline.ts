@@ -1,8 +1,8 @@
 /**
  * The training pipeline behind `deno task train` and `scx_gamer --ml-train`: CSV -> features ->
  * scaled -> 80/20 hold-out and 5-fold CV -> final forest on all rows -> config search -> printed
- * block -> model JSON. With model_file.ts, the only part of lib/ml that does IO (reading the CSV through lib/store,
- * writing the model file); the topology comes in as data.
+ * block -> model JSON. With model_file.ts, the only part of lib/ml that does IO (reading the CSV
+ * through lib/store, writing the model file); the topology comes in as data.
  *
  * @module
  */
