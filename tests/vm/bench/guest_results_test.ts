@@ -1,0 +1,192 @@
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import {
+  BenchResultError,
+  parseCyclictestJson,
+  parseGamesimJson,
+  parseInsnCounts,
+  parsePlan,
+  parseStatsLine,
+  readGuestResults,
+  SCHEDULERS,
+  statsLinesDuring,
+  WORKLOADS,
+} from "./guest_results.ts";
+
+const STATS =
+  "[4.0s] select_cpu 72.6us p50 27.6us p99 184.9us | enqueue 310ns p50 15.7us p99 1.2ms | dispatch 155.9us " +
+  "p50 24.0us p99 196.3us | enq 432/s disp 444/s | direct 15% mm 0% migblk 0% | preempt 1.5k/s input 0/s cpu 94%";
+
+function ctJson(hist: Record<string, number>, cycles: number, max: number): string {
+  return JSON.stringify({ thread: { "0": { histogram: hist, cycles, min: 1, max, avg: 1 } } });
+}
+
+function gsJson(missed = 0.25, bg = 5e7): string {
+  const role = {
+    threads: [],
+    wakeups: 100,
+    lat_p50_us: 100,
+    lat_p99_us: 900,
+    lat_p999_us: 2000,
+    lat_max_us: 3000,
+  };
+  return JSON.stringify({
+    duration_s: 4,
+    roles: {
+      input: role,
+      render: { ...role, frames: 240, missed_share: missed, frame_time_p99_us: 20000 },
+      submit: role,
+      audio: role,
+      worker: role,
+    },
+    background: { hogs: [], total_iterations: 1, iterations_per_s: bg },
+  });
+}
+
+const PLAN = "rounds 1\nduration_s 4\nstats_s 2\nbest_flags --slice-us 5 --mig-max 5\nfps 60\nkernel 7.3\n" +
+  "cpus 2\ndate 2026-11-25\n";
+
+/** A complete, healthy out/ folder of one round, as the scenario writes it. */
+function fakeOut(): string {
+  const dir = Deno.makeTempDirSync({ prefix: "bench_out_" });
+  Deno.writeTextFileSync(path.join(dir, "plan.txt"), PLAN);
+  for (const s of SCHEDULERS) {
+    const d = path.join(dir, "r0", s);
+    Deno.mkdirSync(d, { recursive: true });
+    const state = s === "eevdf" ? "disabled none\ndisabled none\n" : "enabled gamer_1\nenabled gamer_1\n";
+    let log = "scx_gamer: program instructions: select_cpu=466 enqueue=841\n";
+    for (const w of WORKLOADS) {
+      Deno.writeTextFileSync(path.join(d, `${w}.state`), state);
+      Deno.writeTextFileSync(path.join(d, `${w}.rc`), "0\n");
+      Deno.writeTextFileSync(
+        path.join(d, `${w}.json`),
+        w === "ct" ? ctJson({ "10": 9, "20": 1 }, 10, 20) : gsJson(),
+      );
+      log += `@@bench begin ${w}\n${STATS}\n${STATS}\n@@bench end ${w}\n`;
+    }
+    Deno.writeTextFileSync(path.join(d, "ct.policy"), "cyclictest policy : 0\ncyclictest policy : 0\n");
+    if (s !== "eevdf") {
+      Deno.writeTextFileSync(path.join(d, "gamer.log"), log);
+      Deno.writeTextFileSync(path.join(d, "gamer.rc"), "0\n");
+    }
+  }
+  return dir;
+}
+
+/** Run `fn` on a fresh fake out/ folder and remove it afterwards. */
+function withOut(fn: (dir: string) => void): void {
+  const dir = fakeOut();
+  try {
+    fn(dir);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
+Deno.test("parseCyclictestJson counts cycles missing from the histogram as overflow", () => {
+  const h = parseCyclictestJson(ctJson({ "12": 3, "40": 0, "900": 1 }, 6, 450_000), "ct.json");
+  assert.deepEqual([...h.buckets], [[12, 3], [900, 1]]);
+  assert.equal(h.overflow, 2);
+  assert.equal(h.maxUs, 450_000);
+});
+
+Deno.test("parseCyclictestJson names the file when the histogram is missing", () => {
+  assert.throws(
+    () => parseCyclictestJson(JSON.stringify({ thread: { "0": { cycles: 3 } } }), "r0/eevdf/ct.json"),
+    (e) => e instanceof BenchResultError && /^r0\/eevdf\/ct\.json: expected thread "0"/.test(e.message),
+  );
+  assert.throws(() => parseCyclictestJson("not json", "x.json"), /x\.json: expected cyclictest --json/);
+});
+
+Deno.test("parseGamesimJson reads latencies, missed share, frame-time p99 and background rate", () => {
+  const g = parseGamesimJson(gsJson(0.5, 1.5e8), "gs.json");
+  assert.equal(g.missedShare, 0.5);
+  assert.equal(g.frameTimeP99Us, 20000);
+  assert.equal(g.bgItersPerS, 1.5e8);
+  assert.deepEqual(g.input, { p50: 100, p99: 900, p999: 2000, max: 3000, wakeups: 100 });
+  assert.throws(() => parseGamesimJson("{}", "gs.json"), /gs\.json: expected "roles"/);
+});
+
+Deno.test("parseStatsLine converts ns/us/ms to ns and k/s rates", () => {
+  const l = parseStatsLine(STATS)!;
+  assert.deepEqual(l.paths.select_cpu, { avgNs: 72_600, p99Ns: 184_900 });
+  assert.deepEqual(l.paths.enqueue, { avgNs: 310, p99Ns: 1_200_000 });
+  assert.equal(l.preemptPerS, 1500);
+  assert.equal(parseStatsLine("scx_gamer: attached (stats on)"), null);
+});
+
+Deno.test("statsLinesDuring keeps the lines between a workload's markers, minus the first", () => {
+  const other = STATS.replace("preempt 1.5k/s", "preempt 7/s");
+  const log = [STATS, "@@bench begin gs_2x", other, STATS, STATS, "@@bench end gs_2x", other].join("\n");
+  const lines = statsLinesDuring(log, "gs_2x");
+  assert.equal(lines.length, 2);
+  assert.ok(lines.every((l) => l.preemptPerS === 1500));
+  assert.equal(statsLinesDuring(`@@bench begin ct\n${other}\n@@bench end ct`, "ct").length, 1);
+});
+
+Deno.test("parseInsnCounts reads the --verbose instruction line", () => {
+  assert.deepEqual(parseInsnCounts("x\nscx_gamer: program instructions: select_cpu=250 dispatch=36\n"), {
+    select_cpu: 250,
+    dispatch: 36,
+  });
+  assert.equal(parseInsnCounts("scx_gamer: attached"), null);
+});
+
+Deno.test("parsePlan names the missing key", () => {
+  assert.equal(parsePlan(PLAN, "plan.txt").bestFlags, "--slice-us 5 --mig-max 5");
+  assert.throws(
+    () => parsePlan("rounds 2\n", "out/plan.txt"),
+    /^BenchResultError: out\/plan\.txt: expected a "duration_s" line/,
+  );
+});
+
+Deno.test("readGuestResults reads every run of a healthy folder as usable", () =>
+  withOut((dir) => {
+    const r = readGuestResults(dir);
+    assert.equal(r.runs.length, SCHEDULERS.length * WORKLOADS.length);
+    assert.ok(r.runs.every((x) => x.problem === null), JSON.stringify(r.runs.filter((x) => x.problem)));
+    assert.equal(r.runs.find((x) => x.scheduler === "default" && x.workload === "ct")!.hot!.lines, 1);
+    assert.equal(r.runs.find((x) => x.scheduler === "eevdf")!.hot, null);
+    assert.deepEqual(r.insns.statsOn, { select_cpu: 466, enqueue: 841 });
+  }));
+
+Deno.test("readGuestResults leaves out a run whose scheduler was ejected during it", () =>
+  withOut((dir) => {
+    Deno.writeTextFileSync(path.join(dir, "r0/default/gs_2x.state"), "enabled gamer_1\ndisabled none\n");
+    const run = readGuestResults(dir).runs.find((x) => x.scheduler === "default" && x.workload === "gs_2x")!;
+    assert.equal(
+      run.problem,
+      "r0/default/gs_2x.state: sched_ext was 'disabled none' after the run, expected enabled, ops gamer",
+    );
+  }));
+
+Deno.test("readGuestResults leaves out a cyclictest run whose thread was not SCHED_OTHER", () =>
+  withOut((dir) => {
+    Deno.writeTextFileSync(
+      path.join(dir, "r0/eevdf/ct.policy"),
+      "cyclictest policy : 0\ncyclictest policy : 1\n",
+    );
+    const run = readGuestResults(dir).runs.find((x) => x.scheduler === "eevdf" && x.workload === "ct")!;
+    assert.match(run.problem!, /ct\.policy: not SCHED_OTHER \(policy 0\): cyclictest policy : 1/);
+  }));
+
+Deno.test("readGuestResults reports a run that never started or failed", () =>
+  withOut((dir) => {
+    Deno.removeSync(path.join(dir, "r0/best"), { recursive: true });
+    Deno.writeTextFileSync(path.join(dir, "r0/eevdf/gs_1x.rc"), "1\n");
+    const r = readGuestResults(dir);
+    assert.match(r.runs.find((x) => x.scheduler === "best")!.problem!, /r0\/best\/ct\.state: missing/);
+    assert.match(r.runs.find((x) => x.workload === "gs_1x")!.problem!, /exited with status 1/);
+  }));
+
+Deno.test("readGuestResults refuses a folder without plan.txt", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    assert.throws(
+      () => readGuestResults(dir),
+      /plan\.txt: missing: expected the output folder of a bench:sched run/,
+    );
+  } finally {
+    Deno.removeSync(dir);
+  }
+});

@@ -1,0 +1,161 @@
+/**
+ * The command line of `deno task bench:sched`: flags, defaults, validation (one line per problem) and a
+ * wall-time estimate, so the entry point only wires things together.
+ *
+ * @module
+ */
+
+import { parseArgs as parseUtilArgs } from "node:util";
+import { TUNABLE_KEYS } from "../../../lib/config.ts";
+import { parseArgs as parseSchedArgs, UsageError as SchedUsageError } from "../../../lib/cli/parse.ts";
+
+/** A bad command line; the message is the one line to print. */
+export class BenchUsageError extends Error {
+  override name = "BenchUsageError";
+}
+
+/** The "best" configuration when none is given: shorter slices, a looser migration limiter. */
+export const DEFAULT_BEST_FLAGS = "--slice-us 5 --mig-max 5";
+
+/** Rounds and seconds per run of the full and the quick benchmark. */
+export const PRESETS = { full: { rounds: 4, durationS: 8 }, quick: { rounds: 2, durationS: 4 } } as const;
+
+/** What the benchmark was asked to do. */
+export interface BenchOptions {
+  rounds: number;
+  /** Seconds per workload run. */
+  durationS: number;
+  /** scx_gamer flags of the "best" configuration, validated against its own parser. */
+  bestFlags: string;
+  /** Where bestFlags came from, for the report. */
+  bestSource: string;
+  fps: number;
+  /** scx_gamer's --stats interval, s. */
+  statsS: number;
+  /** Load scx_gamer once more with stats off (instruction counts, one cyclictest run). */
+  statsOff: boolean;
+  /** The guest's out/ goes here; null: tests/vm/out/bench-<time>. */
+  outDir: string | null;
+  /** Read this earlier run's out/ instead of booting the VM. */
+  from: string | null;
+  /** Put the table into docs/benchmarks.md and the plot into docs/bench_sched.svg. */
+  updateDocs: boolean;
+  help: boolean;
+}
+
+/** The usage text. */
+export const USAGE = `usage: deno task bench:sched [-- OPTIONS]
+Benchmark scx_gamer against EEVDF in one boot of the sched_ext VM; prints one table.
+  --quick              ${PRESETS.quick.rounds} rounds x ${PRESETS.quick.durationS} s per run, no stats-off load (~5-7 min)
+  --rounds N           rounds, 1..20 (default ${PRESETS.full.rounds}; ~15-20 min in all)
+  --duration S         seconds per workload run, 3..120 (default ${PRESETS.full.durationS})
+  --best-flags "..."   scx_gamer tunable flags of the "best" configuration
+                       (default "${DEFAULT_BEST_FLAGS}", a stand-in when no trained config is given)
+  --fps N              gamesim frame rate, 10..240 (default 60)
+  --stats S            scx_gamer's stats interval, 1..10 s (default 2)
+  --no-stats-off       skip the extra stats-off load (instruction counts, one cyclictest run)
+  --out DIR            where the guest's out/ is copied (default tests/vm/out/bench-<time>)
+  --from DIR           report on an earlier run's out/ instead of booting the VM
+  --update-docs        write the table into docs/benchmarks.md and the plot into docs/bench_sched.svg
+  --help               this text`;
+
+function intIn(flag: string, raw: string | undefined, min: number, max: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const v = Number(raw);
+  if (raw.trim() === "" || !Number.isInteger(v) || v < min || v > max) {
+    throw new BenchUsageError(`${flag} '${raw}': expected a whole number in ${min}..${max}`);
+  }
+  return v;
+}
+
+/**
+ * Check that `flags` are scx_gamer tunable flags its own parser accepts (so the guest cannot fail on
+ * them minutes into the run) and return them normalised to single spaces.
+ *
+ * @throws {BenchUsageError} naming the flag and what was expected.
+ */
+export function validateBestFlags(flags: string): string {
+  const argv = flags.trim().split(/\s+/).filter((t) => t);
+  if (argv.length === 0) throw new BenchUsageError(`--best-flags '': expected scx_gamer tunable flags`);
+  let parsed;
+  try {
+    parsed = parseSchedArgs(argv);
+  } catch (e) {
+    if (e instanceof SchedUsageError) throw new BenchUsageError(`--best-flags: ${e.message}`);
+    throw e;
+  }
+  const tunables = new Set<string>(TUNABLE_KEYS);
+  const other = [...parsed.given].filter((k) => !tunables.has(k));
+  if (parsed.mode !== "run" || other.length) {
+    throw new BenchUsageError(
+      `--best-flags '${flags}': expected only tunable flags (such as --slice-us), got ${
+        other.length ? other.map((k) => "--" + k.replaceAll("_", "-")).join(", ") : `mode ${parsed.mode}`
+      }`,
+    );
+  }
+  return argv.join(" ");
+}
+
+/**
+ * Parse the benchmark's command line.
+ *
+ * @throws {BenchUsageError} on an unknown flag or a value out of range.
+ */
+export function parseBenchArgs(argv: readonly string[]): BenchOptions {
+  const args = argv[0] === "--" ? argv.slice(1) : [...argv];
+  // The value of --best-flags starts with "--"; node's parser would take it for a flag, so join it.
+  for (let i = 0; i < args.length - 1; i++) {
+    if (args[i] === "--best-flags") args.splice(i, 2, `--best-flags=${args[i + 1]}`);
+  }
+  let values;
+  try {
+    ({ values } = parseUtilArgs({
+      args,
+      options: {
+        quick: { type: "boolean" },
+        rounds: { type: "string" },
+        duration: { type: "string" },
+        "best-flags": { type: "string" },
+        fps: { type: "string" },
+        stats: { type: "string" },
+        "no-stats-off": { type: "boolean" },
+        out: { type: "string" },
+        from: { type: "string" },
+        "update-docs": { type: "boolean" },
+        help: { type: "boolean" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    throw new BenchUsageError(`${(e as Error).message.split("\n")[0]} (see --help)`);
+  }
+  const preset = values.quick ? PRESETS.quick : PRESETS.full;
+  const given = values["best-flags"];
+  return {
+    rounds: intIn("--rounds", values.rounds, 1, 20) ?? preset.rounds,
+    durationS: intIn("--duration", values.duration, 3, 120) ?? preset.durationS,
+    bestFlags: validateBestFlags(given ?? DEFAULT_BEST_FLAGS),
+    bestSource: given === undefined ? "default stand-in, no --best-flags given" : "given with --best-flags",
+    fps: intIn("--fps", values.fps, 10, 240) ?? 60,
+    statsS: intIn("--stats", values.stats, 1, 10) ?? 2,
+    statsOff: !values["no-stats-off"] && !values.quick,
+    outDir: values.out ?? null,
+    from: values.from ?? null,
+    updateDocs: values["update-docs"] ?? false,
+    help: values.help ?? false,
+  };
+}
+
+/** Seconds a workload run takes beyond its duration (process start, JSON, background load), measured. */
+const RUN_OVERHEAD_S = 5;
+/** Seconds to load scx_gamer on a quiet VM and to stop it, measured under TCG. */
+const LOAD_S = 30;
+/** Seconds of boot and result copying. */
+const BOOT_S = 40;
+
+/** Rough wall time of a run, s: boot, 12 workload runs and 2 scx_gamer loads per round, the stats-off load. */
+export function estimateSeconds(o: Pick<BenchOptions, "rounds" | "durationS" | "statsOff">): number {
+  const round = 12 * (o.durationS + RUN_OVERHEAD_S) + 2 * LOAD_S;
+  return BOOT_S + o.rounds * round + (o.statsOff ? LOAD_S + o.durationS + RUN_OVERHEAD_S : 0);
+}

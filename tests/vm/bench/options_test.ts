@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import {
+  BenchUsageError,
+  DEFAULT_BEST_FLAGS,
+  estimateSeconds,
+  parseBenchArgs,
+  PRESETS,
+  validateBestFlags,
+} from "./options.ts";
+
+Deno.test("no flags: the full preset, the stand-in best config and the stats-off load", () => {
+  const o = parseBenchArgs([]);
+  assert.equal(o.rounds, PRESETS.full.rounds);
+  assert.equal(o.durationS, PRESETS.full.durationS);
+  assert.equal(o.bestFlags, DEFAULT_BEST_FLAGS);
+  assert.match(o.bestSource, /stand-in/);
+  assert.equal(o.statsOff, true);
+  assert.equal(o.from, null);
+});
+
+Deno.test("--quick picks the short preset and skips the stats-off load; --rounds still wins", () => {
+  const o = parseBenchArgs(["--", "--quick", "--rounds", "3"]);
+  assert.equal(o.rounds, 3);
+  assert.equal(o.durationS, PRESETS.quick.durationS);
+  assert.equal(o.statsOff, false);
+});
+
+Deno.test("--best-flags takes a value that starts with --, separate or joined", () => {
+  assert.equal(
+    parseBenchArgs(["--best-flags", "--slice-us 7  --avoid-smt"]).bestFlags,
+    "--slice-us 7 --avoid-smt",
+  );
+  assert.equal(parseBenchArgs(["--best-flags=--mig-max 9"]).bestFlags, "--mig-max 9");
+  assert.match(parseBenchArgs(["--best-flags=--mig-max 9"]).bestSource, /given/);
+});
+
+Deno.test("--best-flags is checked by scx_gamer's own parser: ranges and non-tunable flags", () => {
+  assert.throws(
+    () => validateBestFlags("--slice-us 0"),
+    (e) =>
+      e instanceof BenchUsageError &&
+      e.message === "--best-flags: --slice-us 0 is out of range: expected a whole number in 1..100000 us",
+  );
+  assert.throws(
+    () => validateBestFlags("--stats 1"),
+    /expected only tunable flags \(such as --slice-us\), got --stats/,
+  );
+  assert.throws(() => validateBestFlags("  "), /--best-flags '': expected scx_gamer tunable flags/);
+});
+
+Deno.test("numbers out of range and unknown flags are one clear line", () => {
+  assert.throws(
+    () => parseBenchArgs(["--rounds", "0"]),
+    /^BenchUsageError: --rounds '0': expected a whole number in 1\.\.20$/,
+  );
+  assert.throws(
+    () => parseBenchArgs(["--duration", "2.5"]),
+    /--duration '2\.5': expected a whole number in 3\.\.120/,
+  );
+  assert.throws(
+    () => parseBenchArgs(["--bogus"]),
+    (e) => e instanceof BenchUsageError && /--bogus/.test(e.message),
+  );
+});
+
+Deno.test("the full preset is estimated within 15-20 minutes and the quick one well under 10", () => {
+  const full = estimateSeconds({ ...PRESETS.full, statsOff: true });
+  const quick = estimateSeconds({ ...PRESETS.quick, statsOff: false });
+  assert.ok(full >= 12 * 60 && full <= 20 * 60, `${full} s`);
+  assert.ok(quick <= 8 * 60, `${quick} s`);
+});

@@ -1,0 +1,178 @@
+/**
+ * The benchmark's report as text: a header with the method in two lines, the results table (Markdown,
+ * so the same text reads on a terminal and pastes into docs/benchmarks.md), scx_gamer's own costs, the
+ * issue's targets and the plain reading of wins and losses. Pure: figures in, string out.
+ *
+ * @module
+ */
+
+import { HIST_BUCKETS } from "../../../lib/sched/intf.ts";
+import { bucketLowerNs } from "../../../lib/sched/stats.ts";
+import type { GuestResults, WorkloadRun } from "./guest_results.ts";
+import { histogramQuantile } from "./percentiles.ts";
+import {
+  checkTargets,
+  consistent,
+  type ContenderId,
+  CONTENDERS,
+  type FigureDef,
+  type FigureRow,
+  type RatioSummary,
+  summarizeFigures,
+  summarizeHotPaths,
+  verdict,
+  WORKLOAD_LABELS,
+  WORKLOAD_SHORT,
+} from "./summary.ts";
+
+/** Lower bound of the stats histogram's open last bucket, ns: a p99 at or past it is only a bound. */
+const HIST_TOP_NS = bucketLowerNs(HIST_BUCKETS - 1);
+
+/** Options of {@link formatReport}. */
+export interface ReportOptions {
+  /** Where the best configuration's flags came from, shown next to them. */
+  bestSource: string;
+}
+
+/** Format a figure's value in its unit's precision. */
+export function formatValue(def: Pick<FigureDef, "unit">, v: number | null): string {
+  if (v === null) return "-";
+  if (def.unit === "us") return v >= 100 ? v.toFixed(0) : v.toFixed(1);
+  if (def.unit === "ms") return v.toFixed(1);
+  return v.toFixed(1);
+}
+
+function formatRatio(def: FigureDef, r: RatioSummary | null): string {
+  if (!r) return "-";
+  const range = r.rounds > 1 ? ` [${r.min.toFixed(2)}-${r.max.toFixed(2)}]` : "";
+  return `${r.median.toFixed(2)}${range} ${verdict(def, r)}${consistent(r) ? "*" : ""}`;
+}
+
+function fmtNs(ns: number | null): string {
+  if (ns === null) return "-";
+  const text = ns >= 1e6
+    ? `${(ns / 1e6).toFixed(1)} ms`
+    : ns >= 1e3
+    ? `${(ns / 1e3).toFixed(1)} us`
+    : `${ns.toFixed(0)} ns`;
+  return ns >= HIST_TOP_NS ? `>=${(HIST_TOP_NS / 1e3).toFixed(1)} us` : text;
+}
+
+/** A Markdown table with padded columns (readable as plain text too). */
+export function markdownTable(head: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ")} |`;
+  const rule = `|${
+    widths.map((w, i) => (i === 0 ? `:${"-".repeat(w + 1)}` : `${"-".repeat(w + 1)}:`)).join("|")
+  }|`;
+  return [line(head), rule, ...rows.map(line)].join("\n");
+}
+
+function wins(rows: readonly FigureRow[], s: ContenderId): string {
+  const pick = (want: string) =>
+    rows.filter((r) => verdict(r.def, r.ratios[s]) === want).map((r) =>
+      `${WORKLOAD_SHORT[r.def.workload]} ${r.def.label}${consistent(r.ratios[s]) ? "*" : ""}`
+    );
+  const list = (xs: string[]) => (xs.length ? xs.join("; ") : "none");
+  return `wins on ${list(pick("win"))}. Loses on ${list(pick("loss"))}.`;
+}
+
+function insnLine(results: GuestResults): string {
+  const { statsOn, statsOff } = results.insns;
+  if (!statsOn && !statsOff) return "BPF instructions: not recorded.";
+  const names = Object.keys(statsOn ?? statsOff ?? {});
+  const parts = names.map((n) => `${n} ${statsOn?.[n] ?? "-"} -> ${statsOff?.[n] ?? "-"}`);
+  return `BPF program instructions (xlated), stats on -> off: ${parts.join(", ")}.`;
+}
+
+function excluded(runs: readonly WorkloadRun[]): string[] {
+  return runs.filter((r) => r.problem !== null).map((r) =>
+    `- r${r.round} ${r.scheduler} ${r.workload}: ${r.problem}`
+  );
+}
+
+/**
+ * The whole report. `rows` defaults to {@link summarizeFigures} over the results' runs.
+ */
+export function formatReport(results: GuestResults, options: ReportOptions): string {
+  const { plan, runs } = results;
+  const rows = summarizeFigures(runs);
+  const usableRounds = new Set(runs.filter((r) => r.problem === null).map((r) => r.round)).size;
+  const out: string[] = [];
+  out.push(
+    `bench:sched: scx_gamer vs EEVDF on a ${plan.cpus}-vCPU sched_ext VM (QEMU TCG), kernel ${plan.kernel}${
+      plan.date ? `, ${plan.date}` : ""
+    }`,
+    `${plan.rounds} rounds (${usableRounds} with usable runs) x ${plan.durationS} s per run; gamesim at ${plan.fps} fps; ` +
+      `best = \`${plan.bestFlags}\` (${options.bestSource}); scx_gamer stats every ${plan.statsS} s.`,
+    "Method: one boot; each round runs EEVDF, scx_gamer default and scx_gamer best in turn (order rotated per round), " +
+      "each under the same 4 workloads, sched_ext state checked before and after every run.",
+    "Figures are medians over rounds; ratio = median of the per-round ratios to EEVDF in the same round " +
+      "[range]; win/loss = at least 10% better/worse, * = same side of 1 in every round.",
+    "",
+  );
+  out.push(markdownTable(
+    ["figure", "unit", "EEVDF", "default", "best", "default/EEVDF", "best/EEVDF"],
+    rows.map((r) => [
+      `${WORKLOAD_LABELS[r.def.workload]}: ${r.def.label}`,
+      r.def.unit,
+      formatValue(r.def, r.medians.eevdf),
+      formatValue(r.def, r.medians.default),
+      formatValue(r.def, r.medians.best),
+      formatRatio(r.def, r.ratios.default),
+      formatRatio(r.def, r.ratios.best),
+    ]),
+  ));
+
+  const hot = summarizeHotPaths(runs);
+  out.push(
+    "",
+    "scx_gamer's hot paths (its own histograms, stats on; median over every run's stats lines; under TCG, " +
+      "and a probe can span the other vCPU's turn, so absolute times are inflated):",
+    "",
+    markdownTable(
+      ["hot path", "default avg", "default p99", "best avg", "best p99"],
+      hot.rows.map((
+        h,
+      ) => [
+        h.path,
+        fmtNs(h.avgNs.default),
+        fmtNs(h.p99Ns.default),
+        fmtNs(h.avgNs.best),
+        fmtNs(h.p99Ns.best),
+      ]),
+    ),
+    "",
+    `Preemptions of non-critical work per second: default ${
+      hot.preemptPerS.default?.toFixed(0) ?? "-"
+    }, best ${hot.preemptPerS.best?.toFixed(0) ?? "-"}.`,
+    insnLine(results),
+  );
+  const off = results.statsOffLatency;
+  const onP99 = rows.find((r) => r.def.id === "ct.p99")?.medians.default ?? null;
+  out.push(
+    "With stats off there are no histograms, so the hot paths cannot be timed; end to end, cyclictest p99 " +
+      `under the default config was ${
+        off ? histogramQuantile(off, 0.99) : "-"
+      } us with stats off (one run) vs ${formatValue({ unit: "us" }, onP99)} us with stats on (median).`,
+    "",
+    "Targets under 2x background load (median ratio to EEVDF):",
+  );
+  const targets = checkTargets(rows);
+  for (const s of CONTENDERS) {
+    out.push(
+      `- ${s}: ` +
+        targets[s].map((t) =>
+          `${t.label} ${t.ratio?.toFixed(2) ?? "-"} (${t.want}) ${t.met ? "met" : "NOT met"}`
+        )
+          .join("; "),
+    );
+  }
+  out.push("", "Reading:");
+  for (const s of CONTENDERS) out.push(`- scx_gamer ${s} ${wins(rows, s)}`);
+  const bad = excluded(runs);
+  out.push("", bad.length ? `Excluded runs (${bad.length}):` : "Excluded runs: none.", ...bad);
+  if (results.notes.length) out.push("", "Notes:", ...results.notes.map((n) => `- ${n}`));
+  return out.join("\n") + "\n";
+}

@@ -1,0 +1,101 @@
+import assert from "node:assert/strict";
+import type { GameFigures, GuestResults, SchedulerId, WorkloadRun } from "./guest_results.ts";
+import { formatReport, formatValue, markdownTable } from "./report.ts";
+
+function game(inputP99: number, bg: number): GameFigures {
+  const lat = { p50: 100, p99: inputP99, p999: inputP99, max: inputP99, wakeups: 10 };
+  return { input: lat, render: lat, frames: 60, missedShare: 0.1, frameTimeP99Us: 17_000, bgItersPerS: bg };
+}
+
+function run(scheduler: SchedulerId, g: GameFigures, extra: Partial<WorkloadRun> = {}): WorkloadRun {
+  return {
+    round: 0,
+    scheduler,
+    workload: "gs_2x",
+    problem: null,
+    latency: null,
+    game: g,
+    hot: null,
+    ...extra,
+  };
+}
+
+function results(runs: WorkloadRun[]): GuestResults {
+  return {
+    plan: {
+      rounds: 1,
+      durationS: 4,
+      statsS: 2,
+      bestFlags: "--slice-us 5",
+      fps: 60,
+      kernel: "7.3",
+      cpus: 2,
+      date: "2026-11-25",
+    },
+    runs,
+    insns: { statsOn: { select_cpu: 466, dispatch: 158 }, statsOff: { select_cpu: 250, dispatch: 36 } },
+    statsOffLatency: null,
+    notes: [],
+  };
+}
+
+const hot = (ns: number) => ({
+  paths: {
+    select_cpu: { avgNs: ns, p99Ns: 150_000 },
+    enqueue: { avgNs: ns, p99Ns: ns },
+    dispatch: { avgNs: ns, p99Ns: ns },
+  },
+  preemptPerS: 42,
+  lines: 2,
+});
+
+Deno.test("markdownTable pads columns: labels left, numbers right", () => {
+  assert.equal(
+    markdownTable(["a", "bb"], [["xyz", "1"], ["q", "22"]]),
+    "| a   | bb |\n|:----|---:|\n| xyz |  1 |\n| q   | 22 |",
+  );
+});
+
+Deno.test("formatValue: whole us from 100, one decimal below and for ms, % and M/s", () => {
+  assert.equal(formatValue({ unit: "us" }, 1234.6), "1235");
+  assert.equal(formatValue({ unit: "us" }, 12.34), "12.3");
+  assert.equal(formatValue({ unit: "%" }, 7.25), "7.3");
+  assert.equal(formatValue({ unit: "ms" }, null), "-");
+});
+
+Deno.test("formatReport prints the ratio, the verdict and the targets per contender", () => {
+  const text = formatReport(
+    results([run("eevdf", game(1000, 1e8)), run("default", game(400, 1e8)), run("best", game(2000, 1e8))]),
+    { bestSource: "given" },
+  );
+  assert.match(
+    text,
+    /\| game, 4 hogs \(2x\): input wake-up p99 +\| +us \| +1000 \| +400 \| +2000 \| +0\.40 win \| +2\.00 loss \|/,
+  );
+  assert.match(text, /- default: .*game 2x input p99 0\.40 \(<= 0\.5x EEVDF\) met/);
+  assert.match(text, /- best: .*game 2x input p99 2\.00 \(<= 0\.5x EEVDF\) NOT met/);
+  assert.match(text, /kernel 7\.3, 2026-11-25/);
+  assert.match(text, /^Method: /m);
+  assert.match(text, /Excluded runs: none\./);
+});
+
+Deno.test("formatReport shows a hot-path p99 in the histogram's open top bucket as a bound", () => {
+  const text = formatReport(
+    results([run("eevdf", game(1000, 1e8)), run("default", game(400, 1e8), { hot: hot(40_000) })]),
+    { bestSource: "given" },
+  );
+  assert.match(text, /\| select_cpu +\| +40\.0 us \| +>=102\.4 us \| +- \| +- \|/);
+  assert.match(text, /select_cpu 466 -> 250, dispatch 158 -> 36/);
+  assert.match(text, /Preemptions of non-critical work per second: default 42, best -/);
+});
+
+Deno.test("formatReport lists excluded runs with their reason", () => {
+  const text = formatReport(
+    results([
+      run("eevdf", game(1000, 1e8)),
+      run("default", game(1, 1), { problem: "r0/default/gs_2x.state: x" }),
+    ]),
+    { bestSource: "given" },
+  );
+  assert.match(text, /Excluded runs \(1\):\n- r0 default gs_2x: r0\/default\/gs_2x\.state: x/);
+});

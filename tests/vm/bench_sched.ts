@@ -1,0 +1,186 @@
+/**
+ * `deno task bench:sched [-- OPTIONS]`: does scx_gamer make games smoother? One boot of the sched_ext VM
+ * runs EEVDF, scx_gamer's default configuration and a "best" one in turn, several rounds, under the same
+ * workloads (tests/vm/scenarios/bench_sched.sh); this prints one table of medians and ratios to EEVDF to
+ * stdout, progress to stderr, and leaves report.md, summary.json and bench_sched.svg next to the guest's
+ * out/. `--update-docs` also refreshes docs/benchmarks.md's table and docs/bench_sched.svg.
+ *
+ * Exit status: 0 when the report was made, 1 when the run failed (no results to report), 2 on a bad
+ * command line. A benchmark, not a test: nothing in CI runs it.
+ *
+ * @module
+ */
+
+import * as path from "node:path";
+import { runInVm } from "./vm.ts";
+import { REPO_ROOT } from "./layers.ts";
+import { BenchResultError, readGuestResults, SCHEDULERS } from "./bench/guest_results.ts";
+import {
+  type BenchOptions,
+  BenchUsageError,
+  estimateSeconds,
+  parseBenchArgs,
+  USAGE,
+} from "./bench/options.ts";
+import { formatReport } from "./bench/report.ts";
+import { summarizeFigures } from "./bench/summary.ts";
+import { mergeHistograms } from "./bench/percentiles.ts";
+import { benchPlotSvg, type CurveSeries, type PlotData } from "./bench/svg_plot.ts";
+import type { GuestResults } from "./bench/guest_results.ts";
+
+/** The run produced nothing to report; the message says why. */
+class BenchRunError extends Error {
+  override name = "BenchRunError";
+}
+
+const SCENARIO = path.join(REPO_ROOT, "tests/vm/scenarios/bench_sched.sh");
+const DOCS = path.join(REPO_ROOT, "docs/benchmarks.md");
+const DOCS_SVG = path.join(REPO_ROOT, "docs/bench_sched.svg");
+/** docs/benchmarks.md's generated block sits between these lines. */
+const MARK_BEGIN = "<!-- bench:sched table: begin (written by deno task bench:sched -- --update-docs) -->";
+const MARK_END = "<!-- bench:sched table: end -->";
+const COLORS = { eevdf: "#4477aa", default: "#ee7733", best: "#228833" } as const;
+const NAMES = { eevdf: "EEVDF", default: "scx_gamer default", best: "scx_gamer best" } as const;
+
+function stamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+}
+
+async function runGuest(o: BenchOptions, outDir: string): Promise<void> {
+  const bundle = path.join(REPO_ROOT, "dist/scx_gamer.js");
+  try {
+    Deno.statSync(bundle);
+  } catch {
+    throw new BenchRunError(`${bundle}: missing: run 'deno task bench:sched', which bundles first`);
+  }
+  const estimate = estimateSeconds(o);
+  const t0 = performance.now();
+  const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(0)}s`.padStart(5);
+  console.error(
+    `bench:sched: ${o.rounds} rounds x ${o.durationS} s per run, best = ${o.bestFlags}; ` +
+      `about ${Math.ceil(estimate / 60)} min; guest out/ -> ${outDir}`,
+  );
+  let partial = "";
+  const result = await runInVm(SCENARIO, {
+    args: [String(o.rounds), String(o.durationS), String(o.statsS), o.bestFlags, o.statsOff ? "1" : "0"],
+    env: { BENCH_FPS: String(o.fps) },
+    // Generous: the host is shared and TCG slows down with it; a hung run still ends.
+    timeoutS: estimate * 2 + 300,
+    outDir,
+    onConsole: (text) => {
+      partial += text;
+      const lines = partial.split("\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines) {
+        const l = line.replace(/\r$/, "");
+        if (l.startsWith("bench: ") || l.startsWith("[vm] ")) console.error(`[${elapsed()}] ${l}`);
+      }
+    },
+  });
+  if (result.outDir === null) {
+    throw new BenchRunError(`bench:sched: no results came back: ${result.message}`);
+  }
+  if (result.status !== 0) console.error(`bench:sched: ${result.message}; reporting what came back`);
+}
+
+function plotData(results: GuestResults): PlotData {
+  const rows = summarizeFigures(results.runs);
+  const med = (id: string) => rows.find((r) => r.def.id === id)!.medians;
+  const curves: CurveSeries[] = SCHEDULERS.map((s) => ({
+    label: NAMES[s],
+    color: COLORS[s],
+    histogram: mergeHistograms(
+      results.runs.filter((r) => r.scheduler === s && r.workload === "ct" && r.problem === null && r.latency)
+        .map((r) => r.latency!),
+    ),
+  }));
+  if (results.statsOffLatency) {
+    curves.push(
+      {
+        label: "scx_gamer default, stats off (1 run)",
+        color: COLORS.default,
+        dashed: true,
+        histogram: results.statsOffLatency,
+      } as typeof curves[number],
+    );
+  }
+  return {
+    title: `scx_gamer vs EEVDF, ${results.plan.cpus}-vCPU sched_ext VM (TCG), ${results.plan.rounds} rounds`,
+    curves: { title: "cyclictest wake-up latency, 4 busy loops (pooled rounds)", series: curves },
+    bars: {
+      title: "game, 4 hogs (2x): input wake-up latency (median)",
+      groups: ["p50", "p99", "p99.9"],
+      series: SCHEDULERS.map((s) => ({
+        label: NAMES[s],
+        color: COLORS[s],
+        values: ["gs_2x.input_p50", "gs_2x.input_p99", "gs_2x.input_p999"].map((id) => med(id)[s]),
+      })),
+    },
+  };
+}
+
+function updateDocs(report: string, svg: string): void {
+  let doc: string;
+  try {
+    doc = Deno.readTextFileSync(DOCS);
+  } catch {
+    throw new BenchRunError(`${DOCS}: missing: expected the benchmark notes with the table markers`);
+  }
+  const a = doc.indexOf(MARK_BEGIN);
+  const b = doc.indexOf(MARK_END);
+  if (a < 0 || b < a) {
+    throw new BenchRunError(`${DOCS}: expected the lines '${MARK_BEGIN}' and '${MARK_END}'`);
+  }
+  const block = `${MARK_BEGIN}\n\n\`\`\`text\n${report.trimEnd()}\n\`\`\`\n\n`;
+  Deno.writeTextFileSync(DOCS, doc.slice(0, a) + block + doc.slice(b));
+  Deno.writeTextFileSync(DOCS_SVG, svg);
+  console.error(
+    `bench:sched: updated ${path.relative(REPO_ROOT, DOCS)} and ${path.relative(REPO_ROOT, DOCS_SVG)}`,
+  );
+}
+
+async function main(argv: string[]): Promise<number> {
+  let o: BenchOptions;
+  try {
+    o = parseBenchArgs(argv);
+  } catch (e) {
+    if (!(e instanceof BenchUsageError)) throw e;
+    console.error(`bench:sched: ${e.message}`);
+    return 2;
+  }
+  if (o.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  try {
+    const outDir = path.resolve(
+      o.from ?? o.outDir ?? path.join(REPO_ROOT, "tests/vm/out", `bench-${stamp()}`),
+    );
+    if (o.from === null) await runGuest(o, outDir);
+    const results = readGuestResults(outDir);
+    const bestSource = o.from === null ? o.bestSource : "as recorded in the run";
+    const report = formatReport(results, { bestSource });
+    console.log(report);
+    const svg = benchPlotSvg(plotData(results));
+    Deno.writeTextFileSync(path.join(outDir, "report.md"), report);
+    Deno.writeTextFileSync(path.join(outDir, "bench_sched.svg"), svg);
+    Deno.writeTextFileSync(
+      path.join(outDir, "summary.json"),
+      JSON.stringify(
+        summarizeFigures(results.runs).map((r) => ({ id: r.def.id, unit: r.def.unit, ...r, def: undefined })),
+        null,
+        1,
+      ) + "\n",
+    );
+    if (o.updateDocs) updateDocs(report, svg);
+    return 0;
+  } catch (e) {
+    if (e instanceof BenchRunError || e instanceof BenchResultError) {
+      console.error(e.message);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
