@@ -99,6 +99,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       console.log(formatPlan(plan, { ...collect, scheduler, finished }));
       return 0;
     }
+    const t0 = performance.now();
     const owner = ownerFromEnv();
     ensureRealDir(args.mlDir, owner);
     for (const sig of signals) Deno.addSignalListener(sig, onSignal);
@@ -118,7 +119,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         durationS: args.durationS,
         settleS: args.settleS,
       }),
-      onChildLine: args.verbose ? (_stream, line) => console.log(`  | ${line}`) : undefined,
+      // Stamped with the sweep's clock, so a slow start or stop shows where the time went.
+      onChildLine: args.verbose
+        ? (_stream, line) => console.log(`  | +${((performance.now() - t0) / 1000).toFixed(1)}s ${line}`)
+        : undefined,
     });
     for (const line of summaryLines(summary, args, argv)) console.log(line);
     return summary.outcome === "completed" ? 0 : summary.outcome === "interrupted" ? EXIT_INTERRUPTED : 1;

@@ -1,0 +1,65 @@
+#!/bin/sh
+# The demo's work inside the sched_ext test VM (busybox sh in the guest's /work; see tests/vm/vm.ts):
+# start gamesim as the game (with background hogs), sweep scx_gamer's configs over it, export the
+# training CSV. Everything it produces lands in out/, which the harness copies back to the host:
+#   out/ml/{cpu}/game.exe.json  the samples (and out/ml/sweep_state.json, the sweep's state)
+#   out/training.csv            the export of every sample
+#   out/sweep.log, out/export.log, out/gamesim.err   what each step printed
+#
+# usage: sh demo_guest.sh SWEEP_JS [SWEEP FLAGS...]
+#   SWEEP_JS     the bundled ml/sweep.ts (passed in with runInVm's files option)
+#   SWEEP FLAGS  the grid and timing, e.g. --slice-us 5,20 --duration 6 --settle 1 --sample-interval 1
+# Exit status: 0 when the sweep finished and the export worked, else the failing step's status.
+set -u
+out=/work/out
+sweep_js=$1
+shift
+say() { echo "demo-guest: $*"; }
+
+# Under emulation a Deno start competes with the game for two emulated CPUs and can take minutes;
+# the sweep and the schedulers it starts (children inherit this) get the CPU first. Only the userspace
+# side is affected: the game's threads are scheduled by scx_gamer exactly as without it.
+renice -n -10 -p $$ >/dev/null
+
+# The game's load. Under emulation a busy background process halves the speed of every other vCPU,
+# so the default keeps one hog (the point of a gaming scheduler) but a light game; DEMO_GAME_ARGS
+# overrides it (gamesim --help).
+game_args=${DEMO_GAME_ARGS:---fps 30 --workers 1 --hogs 1}
+input=""
+[ -n "${VM_KBD_EVDEV:-}" ] && input="--input-dev $VM_KBD_EVDEV"
+say "starting the game: gamesim (game.exe) $game_args $input"
+# 30 minutes outlasts any demo sweep (gamesim preallocates its sample buffers for the duration).
+# Its own session, so one signal to the group stops the game and its hog processes together.
+# shellcheck disable=SC2086 # $game_args and $input are lists of words
+setsid gamesim --duration 1800 $game_args $input --json $out/gamesim.json >/dev/null 2>$out/gamesim.err &
+game=$!
+i=0
+while ! grep -q running $out/gamesim.err 2>/dev/null && [ $i -lt 600 ]; do
+  sleep 0.1
+  i=$((i + 1))
+done
+if ! grep -q running $out/gamesim.err 2>/dev/null; then
+  say "gamesim did not start: $(cat $out/gamesim.err)"
+  exit 1
+fi
+
+say "sweeping: deno run -A sweep.js $*"
+{
+  deno run -A "$sweep_js" --verbose --scheduler scx_gamer --ml-dir $out/ml --game game.exe \
+    --attach-timeout 300 --stop-timeout 60 "$@"
+  echo $? >$out/sweep.rc
+} 2>&1 | tee $out/sweep.log
+sweep_rc=$(cat $out/sweep.rc)
+
+kill -TERM "-$game" 2>/dev/null
+wait $game 2>/dev/null
+if [ "$sweep_rc" != 0 ]; then
+  say "the sweep failed with status $sweep_rc"
+  exit "$sweep_rc"
+fi
+
+say "exporting the samples: scx_gamer --ml-export-csv out/training.csv"
+scx_gamer --ml-export-csv $out/training.csv --ml-dir $out/ml >$out/export.log 2>&1
+export_rc=$?
+cat $out/export.log
+exit $export_rc
