@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { baseName, isVanished, parseStat, readProcess, readProcesses, readThreads } from "../lib/collect/proc.ts";
+import {
+  baseName,
+  isVanished,
+  parseStat,
+  readProcess,
+  readProcesses,
+  readThreads,
+} from "../lib/collect/proc.ts";
 import { KTHREAD_FLAGS, makeFakeProc, writeFakeProcess } from "./fixtures/fake_proc.ts";
 
 Deno.test("parseStat finds utime and stime after the last ')' when comm holds spaces and parentheses", () => {
