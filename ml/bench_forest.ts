@@ -36,6 +36,9 @@ const SEED = 2024;
 /** One measured run (either side). */
 interface RunResult {
   fit_s: number[];
+  /** CPU seconds of the whole process (every thread) during each fit: unlike wall time, not inflated
+   * by other load on a shared machine. */
+  fit_cpu_s: number[];
   predict_rows_per_s: number[];
   r2: number[];
   peak_mb: number;
@@ -72,6 +75,12 @@ async function loadRows(rows: number): Promise<{ x: Matrix; y: Float64Array }> {
   return { x: { rows, cols: 10, data: x }, y };
 }
 
+/** User + system CPU seconds of this process, all threads (workers included), from /proc. */
+function cpuSeconds(): number {
+  const fields = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ (100 on Linux)
+}
+
 function peakMb(): number {
   const status = Deno.readTextFileSync("/proc/self/status");
   const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
@@ -88,6 +97,7 @@ async function runOurs(
   const { x, y } = await loadRows(rows);
   const out: RunResult = {
     fit_s: [],
+    fit_cpu_s: [],
     predict_rows_per_s: [],
     r2: [],
     peak_mb: 0,
@@ -111,8 +121,10 @@ async function runOurs(
       workers,
     });
     let t = performance.now();
+    const cpu = cpuSeconds();
     await forest.fit(tr.x, tr.y);
     out.fit_s.push((performance.now() - t) / 1000);
+    out.fit_cpu_s.push(cpuSeconds() - cpu);
     out.workers_used = forest.lastGrowReport?.workersUsed ?? 0;
     // Best of two timings for each way, alternated, so none gains from JIT warm-up or warm caches.
     let pred: Float64Array = new Float64Array(0);
@@ -226,13 +238,16 @@ async function orchestrate(full: boolean, withSklearn: boolean): Promise<void> {
   say(
     `Fit s = mean seconds per fold; predict = rows/s on the fold's test rows (ours: predictParallel on every`,
   );
-  say(`core, as sklearn's n_jobs=2 uses 2 threads); R² = mean over folds run; peak MB = the run's peak RSS.`);
+  say(`core, as sklearn's n_jobs=2 uses 2 threads); R² = mean over folds run; peak MB = the run's peak RSS;`);
+  say(
+    `fit CPU s = CPU seconds of all the run's threads per fit (the work done, not inflated by other load).`,
+  );
   say(`Load average at start: ${loadAverage()} (the machine is shared: other load slows both sides alike).`);
   say("");
   say(
-    `${"rows".padEnd(8)}${"model".padEnd(34)}${"fit s/fold".padStart(11)}${"predict rows/s".padStart(16)}${
-      "R²".padStart(9)
-    }${"peak MB".padStart(9)}`,
+    `${"rows".padEnd(8)}${"model".padEnd(34)}${"fit s/fold".padStart(11)}${"fit CPU s".padStart(10)}${
+      "predict rows/s".padStart(16)
+    }${"R²".padStart(9)}${"peak MB".padStart(9)}`,
   );
   for (const { rows, folds } of sizes) {
     const runs: [string, RunResult | null][] = [];
@@ -259,8 +274,10 @@ async function orchestrate(full: boolean, withSklearn: boolean): Promise<void> {
       }
       say(
         `${String(rows).padEnd(8)}${name.padEnd(34)}${mean(r.fit_s).toFixed(2).padStart(11)}${
-          fmtInt(mean(r.predict_rows_per_s)).padStart(16)
-        }${mean(r.r2).toFixed(4).padStart(9)}${r.peak_mb.toFixed(0).padStart(9)}`,
+          mean(r.fit_cpu_s).toFixed(2).padStart(10)
+        }${fmtInt(mean(r.predict_rows_per_s)).padStart(16)}${mean(r.r2).toFixed(4).padStart(9)}${
+          r.peak_mb.toFixed(0).padStart(9)
+        }`,
       );
     }
     const sk2 = runs.find(([n]) => n.includes("n_jobs=2"))?.[1],
@@ -269,7 +286,7 @@ async function orchestrate(full: boolean, withSklearn: boolean): Promise<void> {
       say(
         `${"".padEnd(8)}ratios ours/sklearn: fit time ${
           (mean(ours.fit_s) / mean(sk2.fit_s)).toFixed(2)
-        }x of n_jobs=2 ` +
+        }x of n_jobs=2 (CPU ${(mean(ours.fit_cpu_s) / mean(sk2.fit_cpu_s)).toFixed(2)}x) ` +
           `(${(mean(ours.fit_s) / mean(sk1.fit_s)).toFixed(2)}x of n_jobs=1), predict ${
             (mean(ours.predict_rows_per_s) / mean(sk2.predict_rows_per_s)).toFixed(2)
           }x ` +
