@@ -5,6 +5,7 @@
 #   out/ml/{cpu}/game.exe.json  the samples (and out/ml/sweep_state.json, the sweep's state)
 #   out/training.csv            the export of every sample
 #   out/sweep.log, out/export.log, out/gamesim.err   what each step printed
+# Environment: DEMO_GAME_ARGS (gamesim's load), DEMO_MIN_SAMPLES and DEMO_MAX_ROUNDS (see below).
 #
 # usage: sh demo_guest.sh SWEEP_JS [SWEEP FLAGS...]
 #   SWEEP_JS     the bundled ml/sweep.ts (passed in with runInVm's files option)
@@ -43,13 +44,39 @@ if ! grep -q running $out/gamesim.err 2>/dev/null; then
   exit 1
 fi
 
-say "sweeping: deno run -A sweep.js $*"
-{
-  deno run -A "$sweep_js" --verbose --scheduler scx_gamer --ml-dir $out/ml --game game.exe \
-    --attach-timeout 300 --stop-timeout 60 "$@"
-  echo $? >$out/sweep.rc
-} 2>&1 | tee $out/sweep.log
-sweep_rc=$(cat $out/sweep.rc)
+# Under emulation on a busy host the scheduler's own process can be starved after it attaches and
+# collect little in a config's few seconds. With DEMO_MIN_SAMPLES set, the grid is swept again (a new
+# state file per round, so every config runs again) until the export holds that many samples, at
+# most DEMO_MAX_ROUNDS times: the trainer refuses fewer than 20 samples.
+min_samples=${DEMO_MIN_SAMPLES:-0}
+max_rounds=${DEMO_MAX_ROUNDS:-3}
+round=1
+while :; do
+  state=$out/ml/sweep_state.json
+  [ $round -gt 1 ] && state=$out/ml/sweep_state_round$round.json
+  say "sweep round $round: deno run -A sweep.js $*"
+  {
+    deno run -A "$sweep_js" --verbose --scheduler scx_gamer --ml-dir $out/ml --game game.exe \
+      --state "$state" --attach-timeout 300 --stop-timeout 60 "$@"
+    echo $? >$out/sweep.rc
+  } 2>&1 | tee -a $out/sweep.log
+  sweep_rc=$(cat $out/sweep.rc)
+  [ "$sweep_rc" = 0 ] || break
+
+  say "exporting the samples: scx_gamer --ml-export-csv out/training.csv"
+  scx_gamer --ml-export-csv $out/training.csv --ml-dir $out/ml >$out/export.log 2>&1
+  export_rc=$?
+  cat $out/export.log
+  [ $export_rc = 0 ] || break
+  samples=$(($(wc -l <$out/training.csv) - 1))
+  [ "$samples" -ge "$min_samples" ] && break
+  if [ $round -ge "$max_rounds" ]; then
+    say "only $samples samples after $round rounds (wanted $min_samples)"
+    break
+  fi
+  say "$samples samples so far, $min_samples wanted: sweeping the grid once more"
+  round=$((round + 1))
+done
 
 kill -TERM "-$game" 2>/dev/null
 wait $game 2>/dev/null
@@ -57,9 +84,4 @@ if [ "$sweep_rc" != 0 ]; then
   say "the sweep failed with status $sweep_rc"
   exit "$sweep_rc"
 fi
-
-say "exporting the samples: scx_gamer --ml-export-csv out/training.csv"
-scx_gamer --ml-export-csv $out/training.csv --ml-dir $out/ml >$out/export.log 2>&1
-export_rc=$?
-cat $out/export.log
 exit $export_rc

@@ -1,0 +1,78 @@
+/**
+ * `deno task demo` end to end, nothing mocked: scripts/demo.sh installs, builds, sweeps 8 configs of
+ * the real scheduler over gamesim (in the sched_ext test VM on a machine without sched_ext), exports
+ * the CSV, trains the forest and prints the best configuration. The steps judge what it printed and
+ * left behind. Its outputs go to a temp DEMO_DIR, not the repository's .cache/demo.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { parseArgs } from "../../lib/cli/parse.ts";
+import { validateConfig } from "../../lib/config.ts";
+import { REPO_ROOT } from "./layers.ts";
+
+/** The command line of the printed best-configuration block, without its `sudo ./scx_gamer` prefix. */
+function bestCommandLine(stdout: string): string[] {
+  const lines = stdout.split("\n");
+  const at = lines.lastIndexOf("=== Best Configuration Found ===");
+  assert.ok(at >= 0, "no best-configuration block");
+  assert.match(lines[at + 1], /^Performance Score: -?\d+\.\d\d$/);
+  assert.equal(lines[at + 3], "Command line:");
+  const words = lines[at + 4].trim().split(/\s+/);
+  assert.deepEqual(words.slice(0, 2), ["sudo", "./scx_gamer"]);
+  return words.slice(2);
+}
+
+Deno.test("deno task demo: the whole pipeline in the VM, ending with a best configuration", async (t) => {
+  const demoDir = await Deno.makeTempDir({ prefix: "demo_test_" });
+  try {
+    const started = performance.now();
+    const r = await new Deno.Command("bash", {
+      args: [join(REPO_ROOT, "scripts/demo.sh")],
+      cwd: REPO_ROOT,
+      env: { DEMO_DIR: demoDir, NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const wall = (performance.now() - started) / 1000;
+    const stdout = new TextDecoder().decode(r.stdout);
+    const stderr = new TextDecoder().decode(r.stderr);
+    console.log(`demo: exit ${r.code}, wall ${wall.toFixed(1)} s`);
+    for (const line of stdout.split("\n")) {
+      if (/^demo: .* took \d+ s$|^\[vm\] vm: |^sweep: finished/.test(line)) console.log(`  ${line}`);
+    }
+    assert.equal(r.code, 0, `demo failed:\n${stdout.slice(-6000)}\n${stderr.slice(-3000)}`);
+
+    await t.step("it says what it is doing at each of the five stages", () => {
+      for (const n of [1, 2, 3, 4]) assert.match(stdout, new RegExp(`^==> demo: ${n}/5 `, "m"));
+      assert.match(stdout, /^==> demo: 5\/5 done in \d+ s\. Where everything went:$/m);
+    });
+
+    await t.step("the sweep ran all 8 configs in the VM", () => {
+      assert.match(stdout, /^==> demo: 3\/5 no sched_ext here .*test VM/m);
+      assert.match(stdout, /^sweep: finished: 8 done, 0 failed \(of 8 in the grid\)$/m);
+    });
+
+    await t.step("the printed command line parses back to a valid config", () => {
+      const opts = parseArgs(bestCommandLine(stdout));
+      assert.equal(opts.mode, "run");
+      assert.equal(opts.stats, 1);
+      assert.deepEqual(validateConfig(opts.config), []);
+    });
+
+    await t.step("the data, the CSV and the model are where it says, under the demo folder", () => {
+      const csv = join(demoDir, "vm", "training.csv");
+      const rows = Deno.readTextFileSync(csv).trim().split("\n").length - 1;
+      assert.ok(rows >= 20, `only ${rows} samples in ${csv}`);
+      assert.match(stdout, new RegExp(`CSV: +${csv.replaceAll(".", "\\.")} \\(${rows} samples\\)`));
+      const models = [...Deno.readDirSync(join(demoDir, "models"))].map((e) => e.name);
+      assert.equal(models.length, 1);
+      assert.match(models[0], /^game-.*\.json$/);
+      assert.ok(stdout.includes(join(demoDir, "models", models[0])));
+      console.log(`  ${rows} samples`);
+    });
+  } finally {
+    await Deno.remove(demoDir, { recursive: true });
+  }
+});
