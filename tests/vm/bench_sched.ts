@@ -61,8 +61,17 @@ async function runGuest(o: BenchOptions, outDir: string): Promise<void> {
       `about ${Math.ceil(estimate / 60)} min; guest out/ -> ${outDir}`,
   );
   let partial = "";
+  // The host's load at each scheduler block's start: the report states how shared the machine was.
+  const hostLoad: string[] = [];
   const result = await runInVm(SCENARIO, {
-    args: [String(o.rounds), String(o.durationS), String(o.statsS), o.bestFlags, o.statsOff ? "1" : "0"],
+    args: [
+      String(o.rounds),
+      String(o.durationS),
+      String(o.statsS),
+      o.bestFlags,
+      o.statsOff ? "1" : "0",
+      o.workloads.join(" "),
+    ],
     env: { BENCH_FPS: String(o.fps) },
     // Generous: the host is shared and TCG slows down with it; a hung run still ends.
     timeoutS: estimate * 2 + 300,
@@ -74,12 +83,15 @@ async function runGuest(o: BenchOptions, outDir: string): Promise<void> {
       for (const line of lines) {
         const l = line.replace(/\r$/, "");
         if (l.startsWith("bench: ") || l.startsWith("[vm] ")) console.error(`[${elapsed()}] ${l}`);
+        const block = /^bench: round (\d+) (\w+) begin/.exec(l);
+        if (block) hostLoad.push(`${block[1]} ${block[2]} ${Deno.loadavg()[0].toFixed(2)}`);
       }
     },
   });
   if (result.outDir === null) {
     throw new BenchRunError(`bench:sched: no results came back: ${result.message}`);
   }
+  Deno.writeTextFileSync(path.join(outDir, "host_load.txt"), hostLoad.join("\n") + "\n");
   if (result.status !== 0) console.error(`bench:sched: ${result.message}; reporting what came back`);
 }
 

@@ -74,6 +74,22 @@ export interface StatsLine {
   preemptPerS: number;
 }
 
+/** Where the CPU went during a run's sampling window, in CPUs (1.0 = one whole CPU; all add up to the VM's). */
+export interface CpuShares {
+  /** The background load: gamesim's hogs, or cyclictest's busy loops. */
+  background: number;
+  /** scx_gamer's userspace process (0 under EEVDF). */
+  scheduler: number;
+  /** The game: gamesim's process, or cyclictest. */
+  game: number;
+  /** Every other user-space process. */
+  otherUser: number;
+  /** System, irq and softirq time: the kernel, scheduling included. */
+  kernel: number;
+  /** Idle and iowait. */
+  idle: number;
+}
+
 /** One workload run under one scheduler in one round. */
 export interface WorkloadRun {
   round: number;
@@ -87,6 +103,8 @@ export interface WorkloadRun {
   game: GameFigures | null;
   /** scx_gamer's stats during the run (null under EEVDF, or without stats lines). */
   hot: HotPathFigures | null;
+  /** CPU shares from the .cpu samples, or null when they are missing. */
+  cpu: CpuShares | null;
 }
 
 /** The run's parameters as the scenario recorded them in plan.txt. */
@@ -100,6 +118,8 @@ export interface BenchPlan {
   cpus: number;
   /** The guest's date (UTC, YYYY-MM-DD) at the start, or null when not recorded. */
   date: string | null;
+  /** The workloads run under each scheduler, in order. */
+  workloads: WorkloadId[];
 }
 
 /** Everything read from one benchmark's out/ folder. */
@@ -112,6 +132,44 @@ export interface GuestResults {
   statsOffLatency: LatencyHistogram | null;
   /** Problems that did not belong to one run (a scheduler that failed to stop, ...). */
   notes: string[];
+  /** The host's 1-minute load average at the start of each scheduler block (host_load.txt), if recorded. */
+  hostLoad: number[];
+}
+
+/** Clock ticks per second of /proc/PID/stat's utime and stime (USER_HZ, 100 on Linux/x86). */
+const USER_HZ = 100;
+
+/**
+ * Parse a .cpu file: lines "uptime background scheduler game user nice system idle iowait irq softirq"
+ * (process CPU ticks, then /proc/stat's aggregate cpu fields). The first and last line give the shares
+ * over the window between them. Null when there are fewer than two lines, no time passed, or a process
+ * was gone by the last sample.
+ *
+ * @example
+ * ```ts
+ * parseCpuSamples("10 0 0 0 0 0 0 0 0 0 0\n15 800 50 100 950 0 40 0 0 0 10\n");
+ * // { background: 1.6, scheduler: 0.1, game: 0.2, otherUser: 0, kernel: 0.1, idle: 0 } (to rounding)
+ * ```
+ */
+export function parseCpuSamples(text: string): CpuShares | null {
+  const rows = text.trim().split("\n").map((l) => l.trim().split(/\s+/).map(Number))
+    .filter((r) => r.length === 11 && r.every(Number.isFinite));
+  if (rows.length < 2) return null;
+  const [a, b] = [rows[0], rows[rows.length - 1]];
+  const seconds = b[0] - a[0];
+  if (!(seconds > 0)) return null;
+  // A process that exited before the last sample reads 0 ticks: the window does not cover the run.
+  if (b[1] < a[1] || b[2] < a[2] || b[3] < a[3]) return null;
+  const cpus = (i: number) => (b[i] - a[i]) / USER_HZ / seconds;
+  const [background, scheduler, game] = [cpus(1), cpus(2), cpus(3)];
+  return {
+    background,
+    scheduler,
+    game,
+    otherUser: Math.max(0, cpus(4) + cpus(5) - background - scheduler - game),
+    kernel: cpus(6) + cpus(9) + cpus(10),
+    idle: cpus(7) + cpus(8),
+  };
 }
 
 /**
@@ -308,7 +366,19 @@ export function parsePlan(text: string, file: string): BenchPlan {
     kernel: str("kernel"),
     cpus: num("cpus"),
     date: kv.get("date") || null,
+    workloads: parseWorkloads(kv.get("workloads"), file),
   };
+}
+
+function parseWorkloads(text: string | undefined, file: string): WorkloadId[] {
+  if (text === undefined) return [...WORKLOADS];
+  const names = text.trim().split(/\s+/).filter((w) => w);
+  const known = new Set<string>(WORKLOADS);
+  const bad = names.find((w) => !known.has(w));
+  if (bad !== undefined || names.length === 0) {
+    throw new BenchResultError(`${file}: workload '${bad ?? ""}': expected some of ${WORKLOADS.join(", ")}`);
+  }
+  return names as WorkloadId[];
 }
 
 function readText(file: string): string | null {
@@ -355,8 +425,10 @@ function readWorkload(
   const relDir = `r${at.round}/${at.scheduler}`;
   const dir = path.join(outDir, relDir);
   const rel = (ext: string) => `${relDir}/${at.workload}.${ext}`;
-  const run: WorkloadRun = { ...at, problem: null, latency: null, game: null, hot: null };
+  const run: WorkloadRun = { ...at, problem: null, latency: null, game: null, hot: null, cpu: null };
   if (gamerLog !== null) run.hot = summarizeStatsLines(statsLinesDuring(gamerLog, at.workload));
+  const cpu = readText(path.join(dir, `${at.workload}.cpu`));
+  if (cpu !== null) run.cpu = parseCpuSamples(cpu);
   const fail = (problem: string) => ({ ...run, problem });
 
   const state = stateProblem(readText(path.join(dir, `${at.workload}.state`)), at.scheduler, rel("state"));
@@ -411,7 +483,9 @@ export function readGuestResults(outDir: string): GuestResults {
           notes.push(`${relDir}/gamer.rc: scx_gamer exited with status ${rc}`);
         }
       }
-      for (const workload of WORKLOADS) runs.push(readWorkload(outDir, { round, scheduler, workload }, log));
+      for (const workload of plan.workloads) {
+        runs.push(readWorkload(outDir, { round, scheduler, workload }, log));
+      }
     }
   }
   const offLog = readText(path.join(outDir, "nostats", "gamer.log"));
@@ -435,5 +509,9 @@ export function readGuestResults(outDir: string): GuestResults {
     insns: { statsOn, statsOff: offLog === null ? null : parseInsnCounts(offLog) },
     statsOffLatency,
     notes,
+    hostLoad: (readText(path.join(outDir, "host_load.txt")) ?? "").split("\n").map((l) =>
+      Number(l.split(" ").pop())
+    )
+      .filter((v) => Number.isFinite(v) && v > 0),
   };
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import {
   BenchResultError,
+  parseCpuSamples,
   parseCyclictestJson,
   parseGamesimJson,
   parseInsnCounts,
@@ -58,6 +59,10 @@ function fakeOut(): string {
     for (const w of WORKLOADS) {
       Deno.writeTextFileSync(path.join(d, `${w}.state`), state);
       Deno.writeTextFileSync(path.join(d, `${w}.rc`), "0\n");
+      Deno.writeTextFileSync(
+        path.join(d, `${w}.cpu`),
+        "1.0 0 0 0 0 0 0 0 0 0 0\n5.0 600 40 80 720 0 40 40 0 0 0\n",
+      );
       Deno.writeTextFileSync(
         path.join(d, `${w}.json`),
         w === "ct" ? ctJson({ "10": 9, "20": 1 }, 10, 20) : gsJson(),
@@ -132,6 +137,30 @@ Deno.test("parseInsnCounts reads the --verbose instruction line", () => {
   assert.equal(parseInsnCounts("scx_gamer: attached"), null);
 });
 
+Deno.test("parseCpuSamples splits the window's CPU time into background, game, scx_gamer, kernel, idle", () => {
+  const c = parseCpuSamples("10 0 0 0 0 0 0 0 0 0 0\n15 800 50 100 1000 0 40 50 0 0 10\n")!;
+  const want = { background: 1.6, scheduler: 0.1, game: 0.2, otherUser: 0.1, kernel: 0.1, idle: 0.1 };
+  for (const [k, v] of Object.entries(want)) {
+    assert.ok(Math.abs(c[k as keyof typeof c] - v) < 1e-9, `${k}: ${c[k as keyof typeof c]} != ${v}`);
+  }
+});
+
+Deno.test("parseCpuSamples needs two samples and time between them", () => {
+  assert.equal(parseCpuSamples("10 0 0 0 0 0 0 0 0 0 0\n"), null);
+  assert.equal(parseCpuSamples("10 0 0 0 0 0 0 0 0 0 0\n10 1 0 0 0 0 0 0 0 0 0\n"), null);
+  assert.equal(parseCpuSamples("10 0 0\n16 5 5\n"), null, "not the 11-field format");
+  assert.equal(parseCpuSamples("10 252 0 149 0 0 0 0 0 0 0\n15 0 0 0 9 0 9 9 0 0 0\n"), null, "game gone");
+});
+
+Deno.test("parsePlan reads the workloads and refuses an unknown one", () => {
+  assert.deepEqual(parsePlan(PLAN + "workloads ct gs_2x\n", "plan.txt").workloads, ["ct", "gs_2x"]);
+  assert.deepEqual(parsePlan(PLAN, "plan.txt").workloads, [...WORKLOADS], "older plans ran all four");
+  assert.throws(
+    () => parsePlan(PLAN + "workloads ct gs_9x\n", "p.txt"),
+    /p\.txt: workload 'gs_9x': expected some of/,
+  );
+});
+
 Deno.test("parsePlan names the missing key", () => {
   assert.equal(parsePlan(PLAN, "plan.txt").bestFlags, "--slice-us 5 --mig-max 5");
   assert.throws(
@@ -148,6 +177,10 @@ Deno.test("readGuestResults reads every run of a healthy folder as usable", () =
     assert.equal(r.runs.find((x) => x.scheduler === "default" && x.workload === "ct")!.hot!.lines, 1);
     assert.equal(r.runs.find((x) => x.scheduler === "eevdf")!.hot, null);
     assert.deepEqual(r.insns.statsOn, { select_cpu: 466, enqueue: 841 });
+    assert.ok(
+      Math.abs(r.runs[0].cpu!.background - 1.5) < 1e-9 && Math.abs(r.runs[0].cpu!.scheduler - 0.1) < 1e-9,
+    );
+    assert.deepEqual(r.hostLoad, []);
   }));
 
 Deno.test("readGuestResults leaves out a run whose scheduler was ejected during it", () =>

@@ -8,6 +8,7 @@
 import { parseArgs as parseUtilArgs } from "node:util";
 import { TUNABLE_KEYS } from "../../../lib/config.ts";
 import { parseArgs as parseSchedArgs, UsageError as SchedUsageError } from "../../../lib/cli/parse.ts";
+import { type WorkloadId, WORKLOADS } from "./guest_results.ts";
 
 /** A bad command line; the message is the one line to print. */
 export class BenchUsageError extends Error {
@@ -17,8 +18,17 @@ export class BenchUsageError extends Error {
 /** The "best" configuration when none is given: shorter slices, a looser migration limiter. */
 export const DEFAULT_BEST_FLAGS = "--slice-us 5 --mig-max 5";
 
-/** Rounds and seconds per run of the full and the quick benchmark. */
-export const PRESETS = { full: { rounds: 4, durationS: 8 }, quick: { rounds: 2, durationS: 4 } } as const;
+/**
+ * Rounds, seconds per run and workloads of the full and the quick benchmark. The quick one keeps the two
+ * workloads the targets are about (2x load) and drops the stats-off load.
+ */
+export const PRESETS: Record<
+  "full" | "quick",
+  { rounds: number; durationS: number; workloads: WorkloadId[] }
+> = {
+  full: { rounds: 4, durationS: 8, workloads: [...WORKLOADS] },
+  quick: { rounds: 2, durationS: 4, workloads: ["ct", "gs_2x"] },
+};
 
 /** What the benchmark was asked to do. */
 export interface BenchOptions {
@@ -30,6 +40,8 @@ export interface BenchOptions {
   /** Where bestFlags came from, for the report. */
   bestSource: string;
   fps: number;
+  /** The workloads run under each scheduler. */
+  workloads: WorkloadId[];
   /** scx_gamer's --stats interval, s. */
   statsS: number;
   /** Load scx_gamer once more with stats off (instruction counts, one cyclictest run). */
@@ -46,11 +58,14 @@ export interface BenchOptions {
 /** The usage text. */
 export const USAGE = `usage: deno task bench:sched [-- OPTIONS]
 Benchmark scx_gamer against EEVDF in one boot of the sched_ext VM; prints one table.
-  --quick              ${PRESETS.quick.rounds} rounds x ${PRESETS.quick.durationS} s per run, no stats-off load (~5-7 min)
+  --quick              ${PRESETS.quick.rounds} rounds x ${PRESETS.quick.durationS} s per run of ${
+  PRESETS.quick.workloads.join(" and ")
+}, no stats-off load (~5 min)
   --rounds N           rounds, 1..20 (default ${PRESETS.full.rounds}; ~15-20 min in all)
   --duration S         seconds per workload run, 3..120 (default ${PRESETS.full.durationS})
   --best-flags "..."   scx_gamer tunable flags of the "best" configuration
                        (default "${DEFAULT_BEST_FLAGS}", a stand-in when no trained config is given)
+  --workloads "..."    some of: ${WORKLOADS.join(" ")} (default all)
   --fps N              gamesim frame rate, 10..240 (default 60)
   --stats S            scx_gamer's stats interval, 1..10 s (default 2)
   --no-stats-off       skip the extra stats-off load (instruction counts, one cyclictest run)
@@ -96,6 +111,16 @@ export function validateBestFlags(flags: string): string {
   return argv.join(" ");
 }
 
+function parseWorkloadList(text: string): WorkloadId[] {
+  const names = text.trim().split(/[\s,]+/).filter((w) => w);
+  const known = new Set<string>(WORKLOADS);
+  const bad = names.find((w) => !known.has(w));
+  if (bad !== undefined || names.length === 0) {
+    throw new BenchUsageError(`--workloads '${text}': expected some of ${WORKLOADS.join(", ")}`);
+  }
+  return [...new Set(names)] as WorkloadId[];
+}
+
 /**
  * Parse the benchmark's command line.
  *
@@ -117,6 +142,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
         duration: { type: "string" },
         "best-flags": { type: "string" },
         fps: { type: "string" },
+        workloads: { type: "string" },
         stats: { type: "string" },
         "no-stats-off": { type: "boolean" },
         out: { type: "string" },
@@ -138,6 +164,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     bestFlags: validateBestFlags(given ?? DEFAULT_BEST_FLAGS),
     bestSource: given === undefined ? "default stand-in, no --best-flags given" : "given with --best-flags",
     fps: intIn("--fps", values.fps, 10, 240) ?? 60,
+    workloads: values.workloads === undefined ? preset.workloads : parseWorkloadList(values.workloads),
     statsS: intIn("--stats", values.stats, 1, 10) ?? 2,
     statsOff: !values["no-stats-off"] && !values.quick,
     outDir: values.out ?? null,
@@ -147,15 +174,17 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   };
 }
 
-/** Seconds a workload run takes beyond its duration (process start, JSON, background load), measured. */
-const RUN_OVERHEAD_S = 5;
+/** Seconds a workload run takes beyond its duration (start, teardown, JSON), measured under TCG. */
+const RUN_OVERHEAD_S = 7;
 /** Seconds to load scx_gamer on a quiet VM and to stop it, measured under TCG. */
 const LOAD_S = 30;
 /** Seconds of boot and result copying. */
 const BOOT_S = 40;
 
-/** Rough wall time of a run, s: boot, 12 workload runs and 2 scx_gamer loads per round, the stats-off load. */
-export function estimateSeconds(o: Pick<BenchOptions, "rounds" | "durationS" | "statsOff">): number {
-  const round = 12 * (o.durationS + RUN_OVERHEAD_S) + 2 * LOAD_S;
+/** Rough wall time of a run, s: boot, 3 x the workloads and 2 scx_gamer loads per round, the stats-off load. */
+export function estimateSeconds(
+  o: Pick<BenchOptions, "rounds" | "durationS" | "statsOff" | "workloads">,
+): number {
+  const round = 3 * o.workloads.length * (o.durationS + RUN_OVERHEAD_S) + 2 * LOAD_S;
   return BOOT_S + o.rounds * round + (o.statsOff ? LOAD_S + o.durationS + RUN_OVERHEAD_S : 0);
 }

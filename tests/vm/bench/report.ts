@@ -15,9 +15,12 @@ import {
   consistent,
   type ContenderId,
   CONTENDERS,
+  CPU_PARTS,
   type FigureDef,
   type FigureRow,
+  FIGURES,
   type RatioSummary,
+  summarizeCpuSplit,
   summarizeFigures,
   summarizeHotPaths,
   verdict,
@@ -39,6 +42,7 @@ export function formatValue(def: Pick<FigureDef, "unit">, v: number | null): str
   if (v === null) return "-";
   if (def.unit === "us") return v >= 100 ? v.toFixed(0) : v.toFixed(1);
   if (def.unit === "ms") return v.toFixed(1);
+  if (def.unit === "CPUs") return v.toFixed(2);
   return v.toFixed(1);
 }
 
@@ -80,9 +84,12 @@ function wins(rows: readonly FigureRow[], s: ContenderId): string {
 
 function insnLine(results: GuestResults): string {
   const { statsOn, statsOff } = results.insns;
-  if (!statsOn && !statsOff) return "BPF instructions: not recorded.";
-  const names = Object.keys(statsOn ?? statsOff ?? {});
-  const parts = names.map((n) => `${n} ${statsOn?.[n] ?? "-"} -> ${statsOff?.[n] ?? "-"}`);
+  if (!statsOn) return "BPF instructions: not recorded.";
+  if (!statsOff) {
+    const on = Object.entries(statsOn).map(([n, v]) => `${n} ${v}`).join(", ");
+    return `BPF program instructions (xlated) with stats on: ${on}; stats off was not loaded in this run.`;
+  }
+  const parts = Object.keys(statsOn).map((n) => `${n} ${statsOn[n]} -> ${statsOff[n] ?? "-"}`);
   return `BPF program instructions (xlated), stats on -> off: ${parts.join(", ")}.`;
 }
 
@@ -97,7 +104,7 @@ function excluded(runs: readonly WorkloadRun[]): string[] {
  */
 export function formatReport(results: GuestResults, options: ReportOptions): string {
   const { plan, runs } = results;
-  const rows = summarizeFigures(runs);
+  const rows = summarizeFigures(runs, FIGURES.filter((f) => plan.workloads.includes(f.workload)));
   const usableRounds = new Set(runs.filter((r) => r.problem === null).map((r) => r.round)).size;
   const out: string[] = [];
   out.push(
@@ -107,9 +114,19 @@ export function formatReport(results: GuestResults, options: ReportOptions): str
     `${plan.rounds} rounds (${usableRounds} with usable runs) x ${plan.durationS} s per run; gamesim at ${plan.fps} fps; ` +
       `best = \`${plan.bestFlags}\` (${options.bestSource}); scx_gamer stats every ${plan.statsS} s.`,
     "Method: one boot; each round runs EEVDF, scx_gamer default and scx_gamer best in turn (order rotated per round), " +
-      "each under the same 4 workloads, sched_ext state checked before and after every run.",
+      `each under the same ${plan.workloads.length} workloads, sched_ext state checked before and after every run.`,
     "Figures are medians over rounds; ratio = median of the per-round ratios to EEVDF in the same round " +
       "[range]; win/loss = at least 10% better/worse, * = same side of 1 in every round.",
+    ...(results.hostLoad.length
+      ? [
+        `Host load average (1 min, ${
+          Math.max(...results.hostLoad) > 2 ? "shared host, " : ""
+        }2 cores) at the ` +
+        `start of each scheduler block: ${Math.min(...results.hostLoad).toFixed(1)}-${
+          Math.max(...results.hostLoad).toFixed(1)
+        }.`,
+      ]
+      : []),
     "",
   );
   out.push(markdownTable(
@@ -125,6 +142,31 @@ export function formatReport(results: GuestResults, options: ReportOptions): str
     ]),
   ));
 
+  const split = summarizeCpuSplit(runs, plan.workloads);
+  if (split.length) {
+    const head: Record<(typeof CPU_PARTS)[number], string> = {
+      background: "background",
+      game: "game",
+      scheduler: "scx_gamer",
+      otherUser: "other user",
+      kernel: "kernel",
+      idle: "idle",
+    };
+    out.push(
+      "",
+      `Where the CPU went (CPUs of ${plan.cpus}, median over rounds; from process and /proc/stat ticks; ` +
+        "game = gamesim or cyclictest, kernel = system + irq + softirq):",
+      "",
+      markdownTable(
+        ["workload", "scheduler", ...CPU_PARTS.map((p) => head[p])],
+        split.map((r) => [
+          WORKLOAD_SHORT[r.workload],
+          r.scheduler,
+          ...CPU_PARTS.map((p) => r.shares[p]?.toFixed(2) ?? "-"),
+        ]),
+      ),
+    );
+  }
   const hot = summarizeHotPaths(runs);
   out.push(
     "",
@@ -146,16 +188,24 @@ export function formatReport(results: GuestResults, options: ReportOptions): str
     "",
     `Preemptions of non-critical work per second: default ${
       hot.preemptPerS.default?.toFixed(0) ?? "-"
-    }, best ${hot.preemptPerS.best?.toFixed(0) ?? "-"}.`,
+    }, best ${
+      hot.preemptPerS.best?.toFixed(0) ?? "-"
+    }. CPU used by scx_gamer's userspace (Deno) during the runs: ` +
+      `default ${hot.userspaceCpus.default?.toFixed(2) ?? "-"}, best ${
+        hot.userspaceCpus.best?.toFixed(2) ?? "-"
+      } CPUs.`,
     insnLine(results),
   );
   const off = results.statsOffLatency;
   const onP99 = rows.find((r) => r.def.id === "ct.p99")?.medians.default ?? null;
   out.push(
-    "With stats off there are no histograms, so the hot paths cannot be timed; end to end, cyclictest p99 " +
-      `under the default config was ${
-        off ? histogramQuantile(off, 0.99) : "-"
-      } us with stats off (one run) vs ${formatValue({ unit: "us" }, onP99)} us with stats on (median).`,
+    "With stats off there are no histograms, so the hot paths cannot be timed" +
+      (off
+        ? `; end to end, cyclictest p99 under the default config was ${
+          histogramQuantile(off, 0.99)
+        } us with ` +
+          `stats off (one run) vs ${formatValue({ unit: "us" }, onP99)} us with stats on (median).`
+        : "."),
     "",
     "Targets under 2x background load (median ratio to EEVDF):",
   );

@@ -7,7 +7,11 @@ function game(inputP99: number, bg: number): GameFigures {
   return { input: lat, render: lat, frames: 60, missedShare: 0.1, frameTimeP99Us: 17_000, bgItersPerS: bg };
 }
 
-function run(scheduler: SchedulerId, g: GameFigures, extra: Partial<WorkloadRun> = {}): WorkloadRun {
+function run(
+  scheduler: SchedulerId,
+  g: GameFigures,
+  extra: Partial<Pick<WorkloadRun, "hot" | "problem">> = {},
+): WorkloadRun {
   return {
     round: 0,
     scheduler,
@@ -16,6 +20,14 @@ function run(scheduler: SchedulerId, g: GameFigures, extra: Partial<WorkloadRun>
     latency: null,
     game: g,
     hot: null,
+    cpu: {
+      background: 1.5,
+      scheduler: scheduler === "eevdf" ? 0 : 0.25,
+      game: 0.2,
+      otherUser: 0,
+      kernel: 0.05,
+      idle: 0,
+    },
     ...extra,
   };
 }
@@ -31,11 +43,13 @@ function results(runs: WorkloadRun[]): GuestResults {
       kernel: "7.3",
       cpus: 2,
       date: "2026-11-25",
+      workloads: ["gs_2x"],
     },
     runs,
     insns: { statsOn: { select_cpu: 466, dispatch: 158 }, statsOff: { select_cpu: 250, dispatch: 36 } },
     statsOffLatency: null,
     notes: [],
+    hostLoad: [1.5, 6.25],
   };
 }
 
@@ -77,6 +91,10 @@ Deno.test("formatReport prints the ratio, the verdict and the targets per conten
   assert.match(text, /kernel 7\.3, 2026-11-25/);
   assert.match(text, /^Method: /m);
   assert.match(text, /Excluded runs: none\./);
+  assert.match(text, /at the start of each scheduler block: 1\.5-6\.3\./);
+  assert.match(text, /game, 4 hogs \(2x\): background CPU share +\| CPUs \| +1\.50 \|/);
+  assert.doesNotMatch(text, /cyclictest, 4 busy loops/, "only the workloads that ran have rows");
+  assert.match(text, /\| game 2x +\| +default \| +1\.50 \| 0\.20 \| +0\.25 \| +0\.00 \| +0\.05 \| 0\.00 \|/);
 });
 
 Deno.test("formatReport shows a hot-path p99 in the histogram's open top bucket as a bound", () => {
@@ -86,7 +104,8 @@ Deno.test("formatReport shows a hot-path p99 in the histogram's open top bucket 
   );
   assert.match(text, /\| select_cpu +\| +40\.0 us \| +>=102\.4 us \| +- \| +- \|/);
   assert.match(text, /select_cpu 466 -> 250, dispatch 158 -> 36/);
-  assert.match(text, /Preemptions of non-critical work per second: default 42, best -/);
+  assert.match(text, /Preemptions of non-critical work per second: default 42, best -\./);
+  assert.match(text, /scx_gamer's userspace \(Deno\) during the runs: default 0\.25, best - CPUs/);
 });
 
 Deno.test("formatReport lists excluded runs with their reason", () => {

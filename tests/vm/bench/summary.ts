@@ -7,11 +7,13 @@
  */
 
 import {
+  type CpuShares,
   type GameFigures,
   HOT_PATH_NAMES,
   type HotPathName,
   type RoleLatency,
   type SchedulerId,
+  SCHEDULERS,
   type WorkloadId,
   type WorkloadRun,
 } from "./guest_results.ts";
@@ -28,7 +30,7 @@ export interface FigureDef {
   id: string;
   workload: WorkloadId;
   label: string;
-  unit: "us" | "ms" | "%" | "M/s";
+  unit: "us" | "ms" | "%" | "M/s" | "CPUs";
   better: "lower" | "higher";
   /** The figure of one usable run, in `unit`; null when the run has no such sample. */
   value: (run: WorkloadRun) => number | null;
@@ -95,7 +97,20 @@ function gameFigures(workload: WorkloadId): FigureDef[] {
       better: "higher",
       value: game((g) => g.bgItersPerS / 1e6),
     },
+    bgShare(workload, "background CPU share"),
   ];
+}
+
+/** CPU time the background load got: what the scheduler gave it, whatever the host's emulation speed. */
+function bgShare(workload: WorkloadId, label: string): FigureDef {
+  return {
+    id: `${workload}.bg_cpu`,
+    workload,
+    label,
+    unit: "CPUs",
+    better: "higher",
+    value: (run) => run.cpu?.background ?? null,
+  };
 }
 
 /** Every figure the benchmark reports, in table order. */
@@ -125,6 +140,7 @@ export const FIGURES: readonly FigureDef[] = [
     better: "lower",
     value: (run) => run.latency?.maxUs ?? null,
   },
+  bgShare("ct", "busy loops CPU share"),
   ...gameFigures("gs_1x"),
   ...gameFigures("gs_2x"),
   ...gameFigures("gs_burst"),
@@ -188,10 +204,16 @@ export interface HotPathRow {
   p99Ns: Record<ContenderId, number | null>;
 }
 
-/** scx_gamer's own costs per hot path, and its preemptions per second, pooled over all workloads. */
-export function summarizeHotPaths(
-  runs: readonly WorkloadRun[],
-): { rows: HotPathRow[]; preemptPerS: Record<ContenderId, number | null> } {
+/** scx_gamer's own costs: per hot path, preemptions per second and its userspace's CPU share. */
+export interface HotPathSummary {
+  rows: HotPathRow[];
+  preemptPerS: Record<ContenderId, number | null>;
+  /** CPUs used by scx_gamer's userspace process while the workloads ran (median over runs). */
+  userspaceCpus: Record<ContenderId, number | null>;
+}
+
+/** scx_gamer's own costs, pooled over all workloads' usable runs. */
+export function summarizeHotPaths(runs: readonly WorkloadRun[]): HotPathSummary {
   const hot = (s: ContenderId) => runs.filter((r) => r.scheduler === s && r.problem === null && r.hot);
   const pick = (s: ContenderId, f: (r: WorkloadRun) => number) => median(hot(s).map(f));
   const rows = HOT_PATH_NAMES.map((path) => ({
@@ -205,12 +227,15 @@ export function summarizeHotPaths(
       best: pick("best", (r) => r.hot!.paths[path].p99Ns),
     },
   }));
+  const cpu = (s: ContenderId) =>
+    median(runs.filter((r) => r.scheduler === s && r.problem === null).map((r) => r.cpu?.scheduler ?? null));
   return {
     rows,
     preemptPerS: {
       default: pick("default", (r) => r.hot!.preemptPerS),
       best: pick("best", (r) => r.hot!.preemptPerS),
     },
+    userspaceCpus: { default: cpu("default"), best: cpu("best") },
   };
 }
 
@@ -268,4 +293,36 @@ export function verdict(def: FigureDef, ratio: RatioSummary | null): Verdict | n
 /** True when every round's ratio lies on the same side of 1 (the sign of the difference is not noise). */
 export function consistent(ratio: RatioSummary | null): boolean {
   return ratio !== null && ratio.rounds > 1 && (ratio.max < 1 || ratio.min > 1);
+}
+
+/** The parts of {@link CpuShares}, in the order the report shows them. */
+export const CPU_PARTS = ["background", "game", "scheduler", "otherUser", "kernel", "idle"] as const;
+
+/** Where the CPU went in one workload under one scheduler: the median of each part over rounds. */
+export interface CpuSplitRow {
+  workload: WorkloadId;
+  scheduler: SchedulerId;
+  shares: Record<keyof CpuShares, number | null>;
+}
+
+/** One row per workload and scheduler that has CPU samples. */
+export function summarizeCpuSplit(
+  runs: readonly WorkloadRun[],
+  workloads: readonly WorkloadId[],
+): CpuSplitRow[] {
+  const rows: CpuSplitRow[] = [];
+  for (const workload of workloads) {
+    for (const scheduler of SCHEDULERS) {
+      const cpu = usable(runs, scheduler, workload).map((r) => r.cpu).filter((c): c is CpuShares =>
+        c !== null
+      );
+      if (cpu.length === 0) continue;
+      const shares = Object.fromEntries(CPU_PARTS.map((p) => [p, median(cpu.map((c) => c[p]))])) as Record<
+        keyof CpuShares,
+        number | null
+      >;
+      rows.push({ workload, scheduler, shares });
+    }
+  }
+  return rows;
 }

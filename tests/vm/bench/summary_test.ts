@@ -5,6 +5,7 @@ import {
   consistent,
   type FigureDef,
   FIGURES,
+  summarizeCpuSplit,
   summarizeFigures,
   summarizeHotPaths,
   verdict,
@@ -21,7 +22,7 @@ function gsRun(
   g: GameFigures,
   problem: string | null = null,
 ): WorkloadRun {
-  return { round, scheduler, workload: "gs_2x", problem, latency: null, game: g, hot: null };
+  return { round, scheduler, workload: "gs_2x", problem, latency: null, game: g, hot: null, cpu: null };
 }
 
 const byId = (id: string): FigureDef => FIGURES.find((f) => f.id === id)!;
@@ -66,6 +67,13 @@ Deno.test("a role without wake-ups has no latency figure", () => {
   const run = gsRun(0, "eevdf", { ...g, render: { ...g.render, wakeups: 0 } });
   assert.equal(byId("gs_2x.render_p99").value(run), null);
   assert.equal(byId("gs_2x.input_p99").value(run), 1000);
+});
+
+Deno.test("the background CPU share comes from the run's CPU samples, independent of iterations", () => {
+  const cpu = { background: 1.75, scheduler: 0, game: 0.2, otherUser: 0, kernel: 0.05, idle: 0 };
+  const run = { ...gsRun(0, "eevdf", game(0.2, 1000, 1e8)), cpu };
+  assert.equal(byId("gs_2x.bg_cpu").value(run), 1.75);
+  assert.equal(byId("gs_2x.bg_cpu").value(gsRun(0, "eevdf", game(0.2, 1000, 1e8))), null);
 });
 
 Deno.test("verdict reads lower-is-better and higher-is-better figures in their direction", () => {
@@ -121,4 +129,26 @@ Deno.test("summarizeHotPaths pools a contender's stats over its usable runs", ()
   assert.equal(s.rows[0].p99Ns.default, 4000);
   assert.equal(s.rows[0].avgNs.best, null);
   assert.equal(s.preemptPerS.default, 20);
+});
+
+Deno.test("summarizeCpuSplit gives the median of each part per workload and scheduler", () => {
+  const cpu = (bg: number) => ({
+    background: bg,
+    scheduler: 0.1,
+    game: 0.3,
+    otherUser: 0,
+    kernel: 0.2,
+    idle: 0,
+  });
+  const runs: WorkloadRun[] = [
+    { ...gsRun(0, "default", game(0, 1, 1)), cpu: cpu(1.0) },
+    { ...gsRun(1, "default", game(0, 1, 1)), cpu: cpu(1.4) },
+    { ...gsRun(2, "default", game(0, 1, 1)), cpu: cpu(1.3) },
+    gsRun(0, "eevdf", game(0, 1, 1)), // no CPU samples: no row
+  ];
+  const rows = summarizeCpuSplit(runs, ["ct", "gs_2x"]);
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0].scheduler, "default");
+  assert.equal(rows[0].shares.background, 1.3);
+  assert.equal(rows[0].shares.kernel, 0.2);
 });

@@ -1,12 +1,15 @@
 #!/bin/sh
 # The scheduler benchmark's guest side (driven by tests/vm/bench_sched.ts, `deno task bench:sched`).
 #
+# Arguments: ROUNDS DURATION STATS_INTERVAL BEST_FLAGS [STATS_OFF=1] [WORKLOADS="ct gs_1x gs_2x gs_burst"];
+# the environment's BENCH_FPS sets gamesim's frame rate (default 60).
+#
 # One boot runs ROUNDS rounds. Each round runs every scheduler in turn, the order rotated by one per round
 # so no scheduler always runs first (the host's load drifts; rotation spreads that drift over all three):
 #   eevdf    the kernel's default (no sched_ext scheduler loaded)
 #   default  scx_gamer with its default configuration
 #   best     scx_gamer with BEST_FLAGS
-# Under each scheduler the same workloads run, each for DURATION seconds:
+# Under each scheduler the same workloads run (all four unless WORKLOADS names some), each for DURATION s:
 #   ct       cyclictest (SCHED_OTHER, 1 ms interval) under 4 busy loops (2x the 2 vCPUs)
 #   gs_1x    gamesim with 2 background hogs (1x the CPUs)
 #   gs_2x    gamesim with 4 background hogs (2x)
@@ -21,7 +24,9 @@
 # This script only records; the host judges. Layout of out/:
 #   plan.txt                      rounds, duration, flags
 #   timeline.txt                  uptime-stamped steps
-#   r<R>/<sched>/<workload>.*     .json results, .state (sched_ext state + ops before/after), .policy
+#   r<R>/<sched>/<workload>.*     .json results, .state (sched_ext state + ops before/after), .policy,
+#                                 .cpu (CPU ticks of the background load and of scx_gamer, 1 s in and 1 s
+#                                 before the end)
 #   r<R>/<sched>/gamer.log        scx_gamer's output with "@@bench begin|end <workload>" markers
 #   r<R>/<sched>/gamer.rc         its exit status
 #   nostats/                      the stats-off load: gamer.log, gamer.rc, ct.*
@@ -32,6 +37,7 @@ dur=$2
 stats=$3
 best_flags=$4
 nostats=${5:-1}
+workloads=${6:-ct gs_1x gs_2x gs_burst}
 
 ts() { cut -d' ' -f1 /proc/uptime; }
 # Steps go to the timeline and to the console, where the host shows them as progress.
@@ -74,8 +80,41 @@ stop_gamer() {
   gamer=""
   gamer_log=""
 }
-mark() { [ -n "$gamer_log" ] && echo "@@bench $1 $2" >> "$gamer_log"; }
+# Workload boundaries: into scx_gamer's log (its stats lines between them belong to the workload) and,
+# with the time, into the timeline.
+mark() {
+  echo "$(ts) $2 $1" >> $out/timeline.txt
+  [ -n "$gamer_log" ] && echo "@@bench $1 $2" >> "$gamer_log"
+  return 0
+}
 snap_state() { echo "$(state) $(ops)" >> "$1"; }
+
+# CPU time (utime + stime, USER_HZ ticks) of the given processes, summed; gone ones count 0.
+# Seconds from now until uptime $1 + $2 (0 if that has passed): sleeps aimed at a point of the run, so
+# the time the sampling itself takes under TCG (ps alone takes most of a second) does not push them late.
+until_s() {
+  awk -v a="$1" -v d="$2" -v n="$(ts)" 'BEGIN { w = a + d - n; print (w > 0 ? w : 0) }'
+}
+ticks() {
+  for p in "$@"; do cat "/proc/$p/stat" 2>/dev/null; done | awk '{ t += $14 + $15 } END { print t + 0 }'
+}
+# gamesim's background processes (own processes named bg-hog / bg-bursty). From ps, which reads
+# /proc/PID/stat: /proc/PID/comm of gamesim's processes reads empty in this guest.
+bg_pids() {
+  ps -o pid,comm | awk '$2 == "bg-hog" || $2 == "bg-bursty" { print $1 }'
+}
+# One line into $1: "uptime background-ticks scx_gamer-ticks game-ticks" and the aggregate /proc/stat
+# cpu fields (user nice system idle iowait irq softirq). The host turns the first and last line into
+# CPU shares, which, unlike iterations per second, do not depend on how fast the shared host emulates
+# the VM, and into where the CPU went (background, game, scx_gamer, kernel, idle).
+sample_cpu() {
+  file=$1
+  game=$2
+  shift 2
+  g=0
+  [ -n "$gamer" ] && g=$(ticks "$gamer")
+  echo "$(ts) $(ticks "$@") $g $(ticks "$game") $(head -1 /proc/stat | cut -d' ' -f3-9)" >> "$file"
+}
 
 # cyclictest under 4 busy loops. No -p: rt-tests 2.4 turns -p 0 into SCHED_FIFO, which sched_ext never
 # schedules; the thread's policy is recorded halfway through so the host can check it.
@@ -88,19 +127,35 @@ run_ct() {
     (while :; do :; done) &
     loops="$loops $!"
   done
-  cyclictest --policy=other -i 1000 -t 1 -D "$dur" -q -h 400000 --histfile=/dev/null \
+  cyclictest --policy=other -i 1000 -t 1 -D "$dur" -q -h 200000 --histfile=/dev/null \
     --json="$dir/ct.json" > "$dir/ct.out" 2>&1 &
   ct=$!
-  sleep $((dur / 2))
+  t0=$(ts)
+  sleep 1
+  echo "$(ts) ct sampling" >> $out/timeline.txt
+  # shellcheck disable=SC2086
+  sample_cpu "$dir/ct.cpu" $ct $loops
+  sleep "$(until_s "$t0" $((dur / 2)))"
   for t in /proc/$ct/task/*; do
     echo "$(cat "$t/comm" 2>/dev/null) $(grep '^policy' "$t/sched" 2>/dev/null | tr -s ' ')"
   done > "$dir/ct.policy"
-  wait $ct
-  echo $? > "$dir/ct.rc"
+  sleep "$(until_s "$t0" $((dur - 1)))"
+  # shellcheck disable=SC2086
+  sample_cpu "$dir/ct.cpu" $ct $loops
+  # The measurement is over when the measuring thread exits. Stop the loops then: the histogram dump that
+  # follows takes many seconds under TCG and would otherwise compete with them.
+  i=0
+  while [ "$(ls "/proc/$ct/task" 2>/dev/null | wc -l)" -gt 1 ] && [ $i -lt 600 ]; do
+    sleep 0.1
+    i=$((i + 1))
+  done
   # shellcheck disable=SC2086
   kill $loops 2>/dev/null
   # Only the loops: a bare `wait` would also wait for scx_gamer.
   for p in $loops; do wait "$p" 2>/dev/null; done
+  wait $ct
+  echo $? > "$dir/ct.rc"
+  echo "$(ts) ct exited" >> $out/timeline.txt
   mark end ct
   snap_state "$dir/ct.state"
 }
@@ -113,18 +168,37 @@ run_gs() { # dir name hogs [--bursty]
   snap_state "$dir/$name.state"
   mark begin "$name"
   gamesim --duration "$dur" --fps "${BENCH_FPS:-60}" --hogs "$hogs" "$@" --json "$dir/$name.json" \
-    > /dev/null 2> "$dir/$name.err"
+    > /dev/null 2> "$dir/$name.err" &
+  gs=$!
+  # Sample once every thread and hog runs (gamesim says so on stderr); starting takes a while under load.
+  i=0
+  while ! grep -q running "$dir/$name.err" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+  t0=$(ts)
+  echo "$t0 $name running" >> $out/timeline.txt
+  bg=$(bg_pids)
+  # shellcheck disable=SC2086
+  sample_cpu "$dir/$name.cpu" $gs $bg
+  sleep "$(until_s "$t0" $((dur - 1)))"
+  # shellcheck disable=SC2086
+  sample_cpu "$dir/$name.cpu" $gs $bg
+  wait $gs
   echo $? > "$dir/$name.rc"
+  echo "$(ts) $name exited" >> $out/timeline.txt
   mark end "$name"
   snap_state "$dir/$name.state"
 }
 
 run_workloads() {
   dir=$1
-  run_ct "$dir"
-  run_gs "$dir" gs_1x 2
-  run_gs "$dir" gs_2x 4
-  run_gs "$dir" gs_burst 1 --bursty
+  for w in $workloads; do
+    case $w in
+      ct) run_ct "$dir" ;;
+      gs_1x) run_gs "$dir" gs_1x 2 ;;
+      gs_2x) run_gs "$dir" gs_2x 4 ;;
+      gs_burst) run_gs "$dir" gs_burst 1 --bursty ;;
+      *) note "unknown workload $w" ;;
+    esac
+  done
 }
 
 {
@@ -133,6 +207,7 @@ run_workloads() {
   echo "stats_s $stats"
   echo "best_flags $best_flags"
   echo "fps ${BENCH_FPS:-60}"
+  echo "workloads $workloads"
   echo "kernel $(uname -r)"
   echo "cpus $(nproc)"
   echo "date $(date -u +%Y-%m-%d)"
