@@ -82,10 +82,11 @@ export interface CpuShares {
   scheduler: number;
   /** The game: gamesim's process, or cyclictest. */
   game: number;
-  /** Every other user-space process. */
-  otherUser: number;
-  /** System, irq and softirq time: the kernel, scheduling included. */
-  kernel: number;
+  /**
+   * Busy time not charged to those three: other processes, kernel threads, interrupts and softirqs
+   * (the per-process figures include their own system time, so this is what is left).
+   */
+  other: number;
   /** Idle and iowait. */
   idle: number;
 }
@@ -148,7 +149,7 @@ const USER_HZ = 100;
  * @example
  * ```ts
  * parseCpuSamples("10 0 0 0 0 0 0 0 0 0 0\n15 800 50 100 950 0 40 0 0 0 10\n");
- * // { background: 1.6, scheduler: 0.1, game: 0.2, otherUser: 0, kernel: 0.1, idle: 0 } (to rounding)
+ * // { background: 1.6, scheduler: 0.1, game: 0.2, other: 0.1, idle: 0 } (to rounding)
  * ```
  */
 export function parseCpuSamples(text: string): CpuShares | null {
@@ -166,8 +167,7 @@ export function parseCpuSamples(text: string): CpuShares | null {
     background,
     scheduler,
     game,
-    otherUser: Math.max(0, cpus(4) + cpus(5) - background - scheduler - game),
-    kernel: cpus(6) + cpus(9) + cpus(10),
+    other: Math.max(0, cpus(4) + cpus(5) + cpus(6) + cpus(9) + cpus(10) - background - scheduler - game),
     idle: cpus(7) + cpus(8),
   };
 }

@@ -148,14 +148,13 @@ export function formatReport(results: GuestResults, options: ReportOptions): str
       background: "background",
       game: "game",
       scheduler: "scx_gamer",
-      otherUser: "other user",
-      kernel: "kernel",
+      other: "other",
       idle: "idle",
     };
     out.push(
       "",
       `Where the CPU went (CPUs of ${plan.cpus}, median over rounds; from process and /proc/stat ticks; ` +
-        "game = gamesim or cyclictest, kernel = system + irq + softirq):",
+        "game = gamesim or cyclictest; other = busy time charged to none of them: interrupts, softirqs, kernel threads):",
       "",
       markdownTable(
         ["workload", "scheduler", ...CPU_PARTS.map((p) => head[p])],

@@ -70,7 +70,7 @@ Deno.test("a role without wake-ups has no latency figure", () => {
 });
 
 Deno.test("the background CPU share comes from the run's CPU samples, independent of iterations", () => {
-  const cpu = { background: 1.75, scheduler: 0, game: 0.2, otherUser: 0, kernel: 0.05, idle: 0 };
+  const cpu = { background: 1.75, scheduler: 0, game: 0.2, other: 0.05, idle: 0 };
   const run = { ...gsRun(0, "eevdf", game(0.2, 1000, 1e8)), cpu };
   assert.equal(byId("gs_2x.bg_cpu").value(run), 1.75);
   assert.equal(byId("gs_2x.bg_cpu").value(gsRun(0, "eevdf", game(0.2, 1000, 1e8))), null);
@@ -136,8 +136,7 @@ Deno.test("summarizeCpuSplit gives the median of each part per workload and sche
     background: bg,
     scheduler: 0.1,
     game: 0.3,
-    otherUser: 0,
-    kernel: 0.2,
+    other: 0.2,
     idle: 0,
   });
   const runs: WorkloadRun[] = [
@@ -150,5 +149,5 @@ Deno.test("summarizeCpuSplit gives the median of each part per workload and sche
   assert.equal(rows.length, 1);
   assert.equal(rows[0].scheduler, "default");
   assert.equal(rows[0].shares.background, 1.3);
-  assert.equal(rows[0].shares.kernel, 0.2);
+  assert.equal(rows[0].shares.other, 0.2);
 });
