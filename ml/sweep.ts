@@ -103,6 +103,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     const owner = ownerFromEnv();
     ensureRealDir(args.mlDir, owner);
     for (const sig of signals) Deno.addSignalListener(sig, onSignal);
+    const progress = createProgress({
+      tty: Deno.stdout.isTerminal(),
+      write,
+      durationS: args.durationS,
+      settleS: args.settleS,
+    });
     const summary = await runSweep(plan, {
       ...collect,
       scheduler,
@@ -113,15 +119,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       attachTimeoutS: args.attachTimeoutS,
       signal: controller.signal,
       timeouts: { sigintS: args.stopTimeoutS, sigtermS: args.stopTimeoutS },
-      progress: createProgress({
-        tty: Deno.stdout.isTerminal(),
-        write,
-        durationS: args.durationS,
-        settleS: args.settleS,
-      }),
-      // Stamped with the sweep's clock, so a slow start or stop shows where the time went.
+      progress,
+      // Stamped with the sweep's clock, so a slow start or stop shows where the time went; printed
+      // through the progress printer so they never tear the terminal's bar.
       onChildLine: args.verbose
-        ? (_stream, line) => console.log(`  | +${((performance.now() - t0) / 1000).toFixed(1)}s ${line}`)
+        ? (_stream, line) => progress.note(`  | +${((performance.now() - t0) / 1000).toFixed(1)}s ${line}`)
         : undefined,
     });
     for (const line of summaryLines(summary, args, argv)) console.log(line);

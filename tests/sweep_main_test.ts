@@ -93,6 +93,18 @@ Deno.test("a sweep prints plain progress lines when not on a terminal, and a rer
   assert.equal(fakeRuns(join(dir, "fake")).length, 2);
 });
 
+Deno.test("--verbose prints the scheduler's own lines, stamped with the sweep's clock", async () => {
+  const dir = tempDir();
+  const r = await sweep(
+    [...fakeArgs(dir), "--slice-us", "5", "--input-window-us", "2000", "--mig-max", "3"].concat(
+      ["--duration", "2.5", "--verbose"],
+    ),
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /\n {2}\| \+\d+\.\ds scx_gamer: attached \(fake\)\n/);
+  assert.match(r.stdout, /\n {2}\| \+\d+\.\ds scx_gamer: detached \(SIGINT\)\n/);
+});
+
 Deno.test("SIGINT to the sweep stops the child with SIGINT, keeps that config unfinished and exits 130", async () => {
   const dir = tempDir();
   const child = sweepCommand([...fakeArgs(dir), "--slice-us", "5,10", "--duration", "120"]).spawn();
