@@ -141,26 +141,26 @@ export interface GuestResults {
 const USER_HZ = 100;
 
 /**
- * Parse a .cpu file: lines "uptime background scheduler game user nice system idle iowait irq softirq"
- * (process CPU ticks, then /proc/stat's aggregate cpu fields). The first and last line give the shares
- * over the window between them. Null when there are fewer than two lines, no time passed, or a process
- * was gone by the last sample.
+ * Parse a .cpu file: one line a second, "uptime background scheduler game user nice system idle iowait
+ * irq softirq" (process CPU ticks, then /proc/stat's aggregate cpu fields). The window runs from the
+ * first line to the last one before a tracked process was gone (its ticks read 0 from then on). Null
+ * when that leaves fewer than two lines.
  *
  * @example
  * ```ts
- * parseCpuSamples("10 0 0 0 0 0 0 0 0 0 0\n15 800 50 100 950 0 40 0 0 0 10\n");
- * // { background: 1.6, scheduler: 0.1, game: 0.2, other: 0.1, idle: 0 } (to rounding)
+ * parseCpuSamples("10 0 0 0 0 0 0 0 0 0 0\n15 800 50 100 950 0 40 0 0 0 10\n16 0 50 0 990 0 40 0 0 0 10\n");
+ * // { background: 1.6, scheduler: 0.1, game: 0.2, other: 0, idle: 0 } (to rounding; the last line is after the end)
  * ```
  */
 export function parseCpuSamples(text: string): CpuShares | null {
   const rows = text.trim().split("\n").map((l) => l.trim().split(/\s+/).map(Number))
     .filter((r) => r.length === 11 && r.every(Number.isFinite));
-  if (rows.length < 2) return null;
-  const [a, b] = [rows[0], rows[rows.length - 1]];
+  let end = 0;
+  while (end + 1 < rows.length && [1, 2, 3].every((i) => rows[end + 1][i] >= rows[end][i])) end++;
+  if (end === 0) return null;
+  const [a, b] = [rows[0], rows[end]];
   const seconds = b[0] - a[0];
   if (!(seconds > 0)) return null;
-  // A process that exited before the last sample reads 0 ticks: the window does not cover the run.
-  if (b[1] < a[1] || b[2] < a[2] || b[3] < a[3]) return null;
   const cpus = (i: number) => (b[i] - a[i]) / USER_HZ / seconds;
   const [background, scheduler, game] = [cpus(1), cpus(2), cpus(3)];
   return {

@@ -152,6 +152,14 @@ Deno.test("parseCpuSamples needs two samples and time between them", () => {
   assert.equal(parseCpuSamples("10 252 0 149 0 0 0 0 0 0 0\n15 0 0 0 9 0 9 9 0 0 0\n"), null, "game gone");
 });
 
+Deno.test("parseCpuSamples ends the window at the last line before a process was gone", () => {
+  const c = parseCpuSamples(
+    "10 0 0 0 0 0 0 0 0 0 0\n11 100 0 20 120 0 0 0 0 0 0\n12 200 0 40 240 0 0 0 0 0 0\n13 0 0 0 300 0 0 90 0 0 0\n",
+  )!;
+  assert.equal(c.background, 1);
+  assert.equal(c.idle, 0, "the line after the end, with its idle time, is not in the window");
+});
+
 Deno.test("parsePlan reads the workloads and refuses an unknown one", () => {
   assert.deepEqual(parsePlan(PLAN + "workloads ct gs_2x\n", "plan.txt").workloads, ["ct", "gs_2x"]);
   assert.deepEqual(parsePlan(PLAN, "plan.txt").workloads, [...WORKLOADS], "older plans ran all four");

@@ -25,8 +25,8 @@
 #   plan.txt                      rounds, duration, flags
 #   timeline.txt                  uptime-stamped steps
 #   r<R>/<sched>/<workload>.*     .json results, .state (sched_ext state + ops before/after), .policy,
-#                                 .cpu (CPU ticks of the background load and of scx_gamer, 1 s in and 1 s
-#                                 before the end)
+#                                 .cpu (CPU ticks of the background load, scx_gamer, the game and /proc/stat,
+#                                 every second of the run)
 #   r<R>/<sched>/gamer.log        scx_gamer's output with "@@bench begin|end <workload>" markers
 #   r<R>/<sched>/gamer.rc         its exit status
 #   nostats/                      the stats-off load: gamer.log, gamer.rc, ct.*
@@ -90,11 +90,6 @@ mark() {
 snap_state() { echo "$(state) $(ops)" >> "$1"; }
 
 # CPU time (utime + stime, USER_HZ ticks) of the given processes, summed; gone ones count 0.
-# Seconds from now until uptime $1 + $2 (0 if that has passed): sleeps aimed at a point of the run, so
-# the time the sampling itself takes under TCG (ps alone takes most of a second) does not push them late.
-until_s() {
-  awk -v a="$1" -v d="$2" -v n="$(ts)" 'BEGIN { w = a + d - n; print (w > 0 ? w : 0) }'
-}
 ticks() {
   for p in "$@"; do cat "/proc/$p/stat" 2>/dev/null; done | awk '{ t += $14 + $15 } END { print t + 0 }'
 }
@@ -104,9 +99,7 @@ bg_pids() {
   ps -o pid,comm | awk '$2 == "bg-hog" || $2 == "bg-bursty" { print $1 }'
 }
 # One line into $1: "uptime background-ticks scx_gamer-ticks game-ticks" and the aggregate /proc/stat
-# cpu fields (user nice system idle iowait irq softirq). The host turns the first and last line into
-# CPU shares, which, unlike iterations per second, do not depend on how fast the shared host emulates
-# the VM, and into where the CPU went (background, game, scx_gamer, kernel, idle).
+# cpu fields (user nice system idle iowait irq softirq), for the game $2 and the background pids after it.
 sample_cpu() {
   file=$1
   game=$2
@@ -114,6 +107,19 @@ sample_cpu() {
   g=0
   [ -n "$gamer" ] && g=$(ticks "$gamer")
   echo "$(ts) $(ticks "$@") $g $(ticks "$game") $(head -1 /proc/stat | cut -d' ' -f3-9)" >> "$file"
+}
+# Sample every second in the background while the game $2 lives. The host takes the first line and the
+# last one before any tracked process was gone, and turns them into CPU shares, which, unlike
+# iterations per second, do not depend on how fast the shared host emulates the VM. A sampler and not
+# two timed samples: under EEVDF and 4 hogs this shell itself waits long enough to miss a timed end.
+start_sampler() {
+  (
+    while kill -0 "$2" 2>/dev/null; do
+      sample_cpu "$@"
+      sleep 1
+    done
+  ) &
+  sampler=$!
 }
 
 # cyclictest under 4 busy loops. No -p: rt-tests 2.4 turns -p 0 into SCHED_FIFO, which sched_ext never
@@ -130,18 +136,14 @@ run_ct() {
   cyclictest --policy=other -i 1000 -t 1 -D "$dur" -q -h 200000 --histfile=/dev/null \
     --json="$dir/ct.json" > "$dir/ct.out" 2>&1 &
   ct=$!
-  t0=$(ts)
   sleep 1
   echo "$(ts) ct sampling" >> $out/timeline.txt
   # shellcheck disable=SC2086
-  sample_cpu "$dir/ct.cpu" $ct $loops
-  sleep "$(until_s "$t0" $((dur / 2)))"
+  start_sampler "$dir/ct.cpu" $ct $loops
+  sleep $((dur / 2))
   for t in /proc/$ct/task/*; do
     echo "$(cat "$t/comm" 2>/dev/null) $(grep '^policy' "$t/sched" 2>/dev/null | tr -s ' ')"
   done > "$dir/ct.policy"
-  sleep "$(until_s "$t0" $((dur - 1)))"
-  # shellcheck disable=SC2086
-  sample_cpu "$dir/ct.cpu" $ct $loops
   # The measurement is over when the measuring thread exits. Stop the loops then: the histogram dump that
   # follows takes many seconds under TCG and would otherwise compete with them.
   i=0
@@ -155,6 +157,7 @@ run_ct() {
   for p in $loops; do wait "$p" 2>/dev/null; done
   wait $ct
   echo $? > "$dir/ct.rc"
+  wait $sampler
   echo "$(ts) ct exited" >> $out/timeline.txt
   mark end ct
   snap_state "$dir/ct.state"
@@ -173,16 +176,12 @@ run_gs() { # dir name hogs [--bursty]
   # Sample once every thread and hog runs (gamesim says so on stderr); starting takes a while under load.
   i=0
   while ! grep -q running "$dir/$name.err" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-  t0=$(ts)
-  echo "$t0 $name running" >> $out/timeline.txt
-  bg=$(bg_pids)
+  echo "$(ts) $name running" >> $out/timeline.txt
   # shellcheck disable=SC2086
-  sample_cpu "$dir/$name.cpu" $gs $bg
-  sleep "$(until_s "$t0" $((dur - 1)))"
-  # shellcheck disable=SC2086
-  sample_cpu "$dir/$name.cpu" $gs $bg
+  start_sampler "$dir/$name.cpu" $gs $(bg_pids)
   wait $gs
   echo $? > "$dir/$name.rc"
+  wait $sampler
   echo "$(ts) $name exited" >> $out/timeline.txt
   mark end "$name"
   snap_state "$dir/$name.state"
