@@ -12,7 +12,7 @@
  */
 
 import * as path from "node:path";
-import { runInVm } from "./vm.ts";
+import { runInVm, type VmResult } from "./vm.ts";
 import { REPO_ROOT } from "./layers.ts";
 import { BenchResultError, readGuestResults, SCHEDULERS } from "./bench/guest_results.ts";
 import {
@@ -34,6 +34,9 @@ class BenchRunError extends Error {
 }
 
 const SCENARIO = path.join(REPO_ROOT, "tests/vm/scenarios/bench_sched.sh");
+const PROBE_SOURCE = path.join(REPO_ROOT, "tests/vm/bench/counters_probe.ts");
+/** Where the bundled counters probe lands in the guest. */
+const PROBE_GUEST = "/opt/extra/counters_probe.js";
 const DOCS = path.join(REPO_ROOT, "docs/benchmarks.md");
 const DOCS_SVG = path.join(REPO_ROOT, "docs/bench_sched.svg");
 /** docs/benchmarks.md's generated block sits between these lines. */
@@ -44,6 +47,22 @@ const NAMES = { eevdf: "EEVDF", default: "scx_gamer default", best: "scx_gamer b
 
 function stamp(): string {
   return new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+}
+
+/** Bundle the counters probe into one file for the guest (it has Deno, not the repository). */
+async function bundleProbe(dir: string): Promise<string> {
+  const file = path.join(dir, "counters_probe.js");
+  const r = await new Deno.Command("deno", {
+    args: ["bundle", "--quiet", "--output", file, PROBE_SOURCE],
+    cwd: REPO_ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!r.success) {
+    const err = new TextDecoder().decode(r.stderr).trim().split("\n")[0];
+    throw new BenchRunError(`${PROBE_SOURCE}: cannot be bundled: ${err}`);
+  }
+  return file;
 }
 
 async function runGuest(o: BenchOptions, outDir: string): Promise<void> {
@@ -63,31 +82,41 @@ async function runGuest(o: BenchOptions, outDir: string): Promise<void> {
   let partial = "";
   // The host's load at each scheduler block's start: the report states how shared the machine was.
   const hostLoad: string[] = [];
-  const result = await runInVm(SCENARIO, {
-    args: [
-      String(o.rounds),
-      String(o.durationS),
-      String(o.statsS),
-      o.bestFlags,
-      o.statsOff ? "1" : "0",
-      o.workloads.join(" "),
-    ],
-    env: { BENCH_FPS: String(o.fps) },
-    // Generous: the host is shared and TCG slows down with it; a hung run still ends.
-    timeoutS: estimate * 2 + 300,
-    outDir,
-    onConsole: (text) => {
-      partial += text;
-      const lines = partial.split("\n");
-      partial = lines.pop() ?? "";
-      for (const line of lines) {
-        const l = line.replace(/\r$/, "");
-        if (l.startsWith("bench: ") || l.startsWith("[vm] ")) console.error(`[${elapsed()}] ${l}`);
-        const block = /^bench: round (\d+) (\w+) begin/.exec(l);
-        if (block) hostLoad.push(`${block[1]} ${block[2]} ${Deno.loadavg()[0].toFixed(2)}`);
-      }
-    },
-  });
+  const onConsole = (text: string) => {
+    partial += text;
+    const lines = partial.split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) {
+      const l = line.replace(/\r$/, "");
+      if (l.startsWith("bench: ") || l.startsWith("[vm] ")) console.error(`[${elapsed()}] ${l}`);
+      const block = /^bench: round (\d+) (\w+) begin/.exec(l);
+      if (block) hostLoad.push(`${block[1]} ${block[2]} ${Deno.loadavg()[0].toFixed(2)}`);
+    }
+  };
+  const tmp = await Deno.makeTempDir({ prefix: "bench_sched_" });
+  let result: VmResult;
+  try {
+    const probe = o.extras ? await bundleProbe(tmp) : null;
+    result = await runInVm(SCENARIO, {
+      args: [
+        String(o.rounds),
+        String(o.durationS),
+        String(o.statsS),
+        o.bestFlags,
+        o.extras ? "1" : "0",
+        o.workloads.join(" "),
+        ...(probe ? [PROBE_GUEST] : []),
+      ],
+      files: probe ? { [PROBE_GUEST]: probe } : {},
+      env: { BENCH_FPS: String(o.fps) },
+      // Generous: the host is shared and TCG slows down with it; a hung run still ends.
+      timeoutS: estimate * 2 + 300,
+      outDir,
+      onConsole,
+    });
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
   if (result.outDir === null) {
     throw new BenchRunError(`bench:sched: no results came back: ${result.message}`);
   }

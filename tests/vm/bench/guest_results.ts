@@ -123,6 +123,14 @@ export interface BenchPlan {
   workloads: WorkloadId[];
 }
 
+/** What the scheduler's counters did over one workload run of the counters probe. */
+export interface ProbeWindow {
+  workload: string;
+  seconds: number;
+  /** Counter name -> increase over the window. */
+  deltas: Record<string, number>;
+}
+
 /** Everything read from one benchmark's out/ folder. */
 export interface GuestResults {
   plan: BenchPlan;
@@ -135,6 +143,48 @@ export interface GuestResults {
   notes: string[];
   /** The host's 1-minute load average at the start of each scheduler block (host_load.txt), if recorded. */
   hostLoad: number[];
+  /** The counters probe's windows (probe/counters.jsonl), empty when it did not run. */
+  probe: ProbeWindow[];
+}
+
+/**
+ * Parse the counters probe's file: "@@probe WORKLOAD" lines, each followed by one JSON line of
+ * cumulative counters ({ t, counters }). The first and last reading under a label make its window.
+ *
+ * @example
+ * ```ts
+ * parseProbeWindows('@@probe ct\n{"t":1,"counters":{"enqueues":"10"}}\n@@probe ct\n{"t":3,"counters":{"enqueues":"50"}}');
+ * // [{ workload: "ct", seconds: 2, deltas: { enqueues: 40 } }]
+ * ```
+ */
+export function parseProbeWindows(text: string): ProbeWindow[] {
+  const byLabel = new Map<string, { t: number; counters: Record<string, string> }[]>();
+  let label = "";
+  for (const raw of text.split("\n")) {
+    const m = /^@@probe (\S+)/.exec(raw.trim());
+    if (m) {
+      label = m[1];
+      continue;
+    }
+    try {
+      const v = JSON.parse(raw);
+      if (label && typeof v?.t === "number" && v.counters && typeof v.counters === "object") {
+        byLabel.set(label, [...(byLabel.get(label) ?? []), v]);
+      }
+    } catch {
+      // Not a counter line.
+    }
+  }
+  const windows: ProbeWindow[] = [];
+  for (const [workload, lines] of byLabel) {
+    if (lines.length < 2) continue;
+    const [a, b] = [lines[0], lines[lines.length - 1]];
+    const deltas = Object.fromEntries(
+      Object.keys(b.counters).map((k) => [k, Number(BigInt(b.counters[k]) - BigInt(a.counters[k] ?? "0"))]),
+    );
+    windows.push({ workload, seconds: b.t - a.t, deltas });
+  }
+  return windows;
 }
 
 /** Clock ticks per second of /proc/PID/stat's utime and stime (USER_HZ, 100 on Linux/x86). */
@@ -509,6 +559,7 @@ export function readGuestResults(outDir: string): GuestResults {
     insns: { statsOn, statsOff: offLog === null ? null : parseInsnCounts(offLog) },
     statsOffLatency,
     notes,
+    probe: parseProbeWindows(readText(path.join(outDir, "probe", "counters.jsonl")) ?? ""),
     hostLoad: (readText(path.join(outDir, "host_load.txt")) ?? "").split("\n").map((l) =>
       Number(l.split(" ").pop())
     )

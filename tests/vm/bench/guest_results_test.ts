@@ -7,6 +7,7 @@ import {
   parseGamesimJson,
   parseInsnCounts,
   parsePlan,
+  parseProbeWindows,
   parseStatsLine,
   readGuestResults,
   SCHEDULERS,
@@ -230,4 +231,24 @@ Deno.test("readGuestResults refuses a folder without plan.txt", () => {
   } finally {
     Deno.removeSync(dir);
   }
+});
+
+Deno.test("parseProbeWindows takes the first and last reading under each label", () => {
+  const line = (t: number, enq: string) => JSON.stringify({ t, counters: { enqueues: enq, boosted: "0" } });
+  const text = [
+    "@@probe ct",
+    line(1, "10"),
+    "@@probe ct",
+    line(3, "50"),
+    "@@probe gs_2x",
+    line(4, "60"),
+    "noise",
+  ]
+    .join("\n");
+  assert.deepEqual(parseProbeWindows(text), [{
+    workload: "ct",
+    seconds: 2,
+    deltas: { enqueues: 40, boosted: 0 },
+  }]);
+  assert.deepEqual(parseProbeWindows(""), []);
 });

@@ -20,7 +20,7 @@ export const DEFAULT_BEST_FLAGS = "--slice-us 5 --mig-max 5";
 
 /**
  * Rounds, seconds per run and workloads of the full and the quick benchmark. The quick one keeps the two
- * workloads the targets are about (2x load) and drops the stats-off load.
+ * workloads the targets are about (2x load) and drops the extras (the stats-off load, the counters probe).
  */
 export const PRESETS: Record<
   "full" | "quick",
@@ -44,8 +44,11 @@ export interface BenchOptions {
   workloads: WorkloadId[];
   /** scx_gamer's --stats interval, s. */
   statsS: number;
-  /** Load scx_gamer once more with stats off (instruction counts, one cyclictest run). */
-  statsOff: boolean;
+  /**
+   * After the rounds: load scx_gamer with stats off (instruction counts, one cyclictest run) and through
+   * the counters probe (what became of critical wake-ups in cyclictest and the 2x game).
+   */
+  extras: boolean;
   /** The guest's out/ goes here; null: tests/vm/out/bench-<time>. */
   outDir: string | null;
   /** Read this earlier run's out/ instead of booting the VM. */
@@ -60,7 +63,7 @@ export const USAGE = `usage: deno task bench:sched [-- OPTIONS]
 Benchmark scx_gamer against EEVDF in one boot of the sched_ext VM; prints one table.
   --quick              ${PRESETS.quick.rounds} rounds x ${PRESETS.quick.durationS} s per run of ${
   PRESETS.quick.workloads.join(" and ")
-}, no stats-off load (~5 min)
+}, no extras (~5 min)
   --rounds N           rounds, 1..20 (default ${PRESETS.full.rounds}; ~15-20 min in all)
   --duration S         seconds per workload run, 3..120 (default ${PRESETS.full.durationS})
   --best-flags "..."   scx_gamer tunable flags of the "best" configuration
@@ -68,7 +71,7 @@ Benchmark scx_gamer against EEVDF in one boot of the sched_ext VM; prints one ta
   --workloads "..."    some of: ${WORKLOADS.join(" ")} (default all)
   --fps N              gamesim frame rate, 10..240 (default 60)
   --stats S            scx_gamer's stats interval, 1..10 s (default 2)
-  --no-stats-off       skip the extra stats-off load (instruction counts, one cyclictest run)
+  --no-extras          skip the stats-off load and the counters probe after the rounds
   --out DIR            where the guest's out/ is copied (default tests/vm/out/bench-<time>)
   --from DIR           report on an earlier run's out/ instead of booting the VM
   --update-docs        write the table into docs/benchmarks.md and the plot into docs/bench_sched.svg
@@ -144,7 +147,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
         fps: { type: "string" },
         workloads: { type: "string" },
         stats: { type: "string" },
-        "no-stats-off": { type: "boolean" },
+        "no-extras": { type: "boolean" },
         out: { type: "string" },
         from: { type: "string" },
         "update-docs": { type: "boolean" },
@@ -166,7 +169,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     fps: intIn("--fps", values.fps, 10, 240) ?? 60,
     workloads: values.workloads === undefined ? preset.workloads : parseWorkloadList(values.workloads),
     statsS: intIn("--stats", values.stats, 1, 10) ?? 2,
-    statsOff: !values["no-stats-off"] && !values.quick,
+    extras: !values["no-extras"] && !values.quick,
     outDir: values.out ?? null,
     from: values.from ?? null,
     updateDocs: values["update-docs"] ?? false,
@@ -181,10 +184,12 @@ const LOAD_S = 30;
 /** Seconds of boot and result copying. */
 const BOOT_S = 40;
 
-/** Rough wall time of a run, s: boot, 3 x the workloads and 2 scx_gamer loads per round, the stats-off load. */
+/** Rough wall time of a run, s: boot, 3 x the workloads and 2 scx_gamer loads per round, the extras. */
 export function estimateSeconds(
-  o: Pick<BenchOptions, "rounds" | "durationS" | "statsOff" | "workloads">,
+  o: Pick<BenchOptions, "rounds" | "durationS" | "extras" | "workloads">,
 ): number {
   const round = 3 * o.workloads.length * (o.durationS + RUN_OVERHEAD_S) + 2 * LOAD_S;
-  return BOOT_S + o.rounds * round + (o.statsOff ? LOAD_S + o.durationS + RUN_OVERHEAD_S : 0);
+  // Stats-off: one load and one cyclictest run; the probe: one load, cyclictest and the 2x game.
+  const extras = 2 * LOAD_S + 3 * (o.durationS + RUN_OVERHEAD_S);
+  return BOOT_S + o.rounds * round + (o.extras ? extras : 0);
 }

@@ -8,22 +8,22 @@ import {
   validateBestFlags,
 } from "./options.ts";
 
-Deno.test("no flags: the full preset, the stand-in best config and the stats-off load", () => {
+Deno.test("no flags: the full preset, the stand-in best config and the extras", () => {
   const o = parseBenchArgs([]);
   assert.equal(o.rounds, PRESETS.full.rounds);
   assert.equal(o.durationS, PRESETS.full.durationS);
   assert.equal(o.bestFlags, DEFAULT_BEST_FLAGS);
   assert.match(o.bestSource, /stand-in/);
-  assert.equal(o.statsOff, true);
+  assert.equal(o.extras, true);
   assert.equal(o.from, null);
 });
 
-Deno.test("--quick picks the short preset and skips the stats-off load; --rounds still wins", () => {
+Deno.test("--quick picks the short preset and skips the extras; --rounds still wins", () => {
   const o = parseBenchArgs(["--", "--quick", "--rounds", "3"]);
   assert.equal(o.rounds, 3);
   assert.deepEqual(o.workloads, ["ct", "gs_2x"]);
   assert.equal(o.durationS, PRESETS.quick.durationS);
-  assert.equal(o.statsOff, false);
+  assert.equal(o.extras, false);
 });
 
 Deno.test("--best-flags takes a value that starts with --, separate or joined", () => {
@@ -74,8 +74,8 @@ Deno.test("numbers out of range and unknown flags are one clear line", () => {
 });
 
 Deno.test("the full preset is estimated within 12-20 minutes and the quick one within 6", () => {
-  const full = estimateSeconds({ ...PRESETS.full, statsOff: true });
-  const quick = estimateSeconds({ ...PRESETS.quick, statsOff: false });
+  const full = estimateSeconds({ ...PRESETS.full, extras: true });
+  const quick = estimateSeconds({ ...PRESETS.quick, extras: false });
   assert.ok(full >= 12 * 60 && full <= 20 * 60, `${full} s`);
   assert.ok(quick <= 6 * 60, `${quick} s`);
 });

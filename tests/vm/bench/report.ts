@@ -8,7 +8,7 @@
 
 import { HIST_BUCKETS } from "../../../lib/sched/intf.ts";
 import { bucketLowerNs } from "../../../lib/sched/stats.ts";
-import type { GuestResults, WorkloadRun } from "./guest_results.ts";
+import type { GuestResults, ProbeWindow, WorkloadId, WorkloadRun } from "./guest_results.ts";
 import { histogramQuantile } from "./percentiles.ts";
 import {
   checkTargets,
@@ -91,6 +91,25 @@ function insnLine(results: GuestResults): string {
   }
   const parts = Object.keys(statsOn).map((n) => `${n} ${statsOn[n]} -> ${statsOff[n] ?? "-"}`);
   return `BPF program instructions (xlated), stats on -> off: ${parts.join(", ")}.`;
+}
+
+/**
+ * One line per counters-probe window: what became of the wake-ups that found no idle CPU and were
+ * critical (preempted a CPU running non-critical work, or queued because no CPU was preemptible).
+ */
+export function formatProbe(windows: readonly ProbeWindow[]): string[] {
+  return windows.filter((w) => w.seconds > 0).map((w) => {
+    const rate = (k: string) => (w.deltas[k] ?? 0) / w.seconds;
+    const crit = rate("critical_wakeups");
+    const share = (x: number) => (crit > 0 ? ` (${(100 * x / crit).toFixed(0)}%)` : "");
+    const placed = rate("direct_dispatches") + rate("dispatches");
+    const direct = placed > 0 ? `${(100 * rate("direct_dispatches") / placed).toFixed(0)}%` : "-";
+    return `- ${WORKLOAD_SHORT[w.workload as WorkloadId] ?? w.workload} (${w.seconds.toFixed(1)} s): ` +
+      `${crit.toFixed(0)} critical wake-ups/s with no idle CPU; ${rate("preempt_kicks").toFixed(0)}/s` +
+      `${share(rate("preempt_kicks"))} preempted a CPU, ${rate("critical_queued").toFixed(0)}/s` +
+      `${share(rate("critical_queued"))} queued (no preemptible CPU); ${rate("enqueues").toFixed(0)} ` +
+      `enqueues/s, ${direct} of placements direct, ${rate("boosted").toFixed(0)} input-boosted/s.`;
+  });
 }
 
 function excluded(runs: readonly WorkloadRun[]): string[] {
@@ -206,6 +225,14 @@ export function formatReport(results: GuestResults, options: ReportOptions): str
           `stats off (one run) vs ${formatValue({ unit: "us" }, onP99)} us with stats on (median).`
         : "."),
     "",
+    ...(results.probe.length
+      ? [
+        "What became of critical wake-ups (the default config loaded once more through the library, its " +
+        "counters over one run of each workload):",
+        ...formatProbe(results.probe),
+        "",
+      ]
+      : []),
     "Targets under 2x background load (median ratio to EEVDF):",
   );
   const targets = checkTargets(rows);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { GameFigures, GuestResults, SchedulerId, WorkloadRun } from "./guest_results.ts";
-import { formatReport, formatValue, markdownTable } from "./report.ts";
+import { formatProbe, formatReport, formatValue, markdownTable } from "./report.ts";
 
 function game(inputP99: number, bg: number): GameFigures {
   const lat = { p50: 100, p99: inputP99, p999: inputP99, max: inputP99, wakeups: 10 };
@@ -49,6 +49,7 @@ function results(runs: WorkloadRun[]): GuestResults {
     statsOffLatency: null,
     notes: [],
     hostLoad: [1.5, 6.25],
+    probe: [],
   };
 }
 
@@ -116,4 +117,25 @@ Deno.test("formatReport lists excluded runs with their reason", () => {
     { bestSource: "given" },
   );
   assert.match(text, /Excluded runs \(1\):\n- r0 default gs_2x: r0\/default\/gs_2x\.state: x/);
+});
+
+Deno.test("formatProbe gives critical wake-ups per second and the preempted and queued shares", () => {
+  const [line] = formatProbe([{
+    workload: "ct",
+    seconds: 2,
+    deltas: {
+      critical_wakeups: 1000,
+      preempt_kicks: 250,
+      critical_queued: 750,
+      enqueues: 3000,
+      direct_dispatches: 500,
+      dispatches: 1500,
+      boosted: 0,
+    },
+  }]);
+  assert.equal(
+    line,
+    "- cyclictest (2.0 s): 500 critical wake-ups/s with no idle CPU; 125/s (25%) preempted a CPU, " +
+      "375/s (75%) queued (no preemptible CPU); 1500 enqueues/s, 25% of placements direct, 0 input-boosted/s.",
+  );
 });
