@@ -124,7 +124,8 @@ function curvePanel(data: PlotData["curves"], out: string[]): void {
       `<polyline fill="none" stroke="${s.color}" stroke-width="2"${dash} points="${points.join(" ")}"/>`,
     );
   }
-  legend(x + 10, PANEL.top + 10, series, out);
+  // Lower right: the curves rise to the right, so that corner stays clear.
+  legend(x + width - 230, PANEL.top + PANEL.height - 12 - 16 * (series.length - 1), series, out);
 }
 
 function barPanel(data: PlotData["bars"], out: string[]): void {
