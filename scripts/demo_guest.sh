@@ -22,10 +22,10 @@ say() { echo "demo-guest: $*"; }
 # side is affected: the game's threads are scheduled by scx_gamer exactly as without it.
 renice -n -10 -p $$ >/dev/null
 
-# The game's load. Under emulation a busy background process halves the speed of every other vCPU,
-# so the default keeps one hog (the point of a gaming scheduler) but a light game; DEMO_GAME_ARGS
-# overrides it (gamesim --help).
-game_args=${DEMO_GAME_ARGS:---fps 30 --workers 1 --hogs 1}
+# The game's load. Under emulation a busy background process halves the speed of every other vCPU
+# and starves the scheduler's own process, so the default background load is one bursty hog (spins
+# 50 ms of every 100 ms) next to a light game; DEMO_GAME_ARGS overrides it (gamesim --help).
+game_args=${DEMO_GAME_ARGS:---fps 30 --workers 1 --bursty}
 input=""
 [ -n "${VM_KBD_EVDEV:-}" ] && input="--input-dev $VM_KBD_EVDEV"
 say "starting the game: gamesim (game.exe) $game_args $input"

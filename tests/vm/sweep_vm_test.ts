@@ -1,6 +1,6 @@
 /**
  * `deno task sweep` for real: one VM boot runs scripts/demo_guest.sh, which sweeps 2 configs of the
- * real scheduler (a few seconds each, counted from each attach) over gamesim and exports the CSV; the
+ * real scheduler (8 s each, counted from each attach) over gamesim and exports the CSV; the
  * steps below judge what came back in out/. Nothing is mocked: the scheduler attaches to the sched_ext
  * test kernel, is stopped with SIGINT by the sweep, and saves the samples it collected.
  */
@@ -18,7 +18,7 @@ import { REPO_ROOT } from "./layers.ts";
 const SLICES = [5, 20];
 const SWEEP_ARGS = [
   ...["--slice-us", SLICES.join(","), "--input-window-us", "2000", "--mig-max", "3"],
-  ...["--duration", "5", "--settle", "1", "--sample-interval", "1"],
+  ...["--duration", "8", "--settle", "1", "--sample-interval", "1"],
 ];
 
 async function bundle(entry: string, output: string): Promise<void> {
@@ -57,7 +57,7 @@ Deno.test("a sweep of 2 configs on the sched_ext kernel", async (t) => {
     assert.equal(result.status, 0, `${result.message}\n${result.log.slice(-6000)}`);
     const out = result.outDir!;
     const plan = makePlan(buildGrid({ slice_us: SLICES, input_window_us: [2000], mig_max: [3] }), {
-      durationS: 5,
+      durationS: 8,
       settleS: 1,
     });
 
