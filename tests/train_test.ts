@@ -7,7 +7,8 @@ import { createRng } from "../lib/ml/rng.ts";
 import { syntheticTrainingRows } from "../lib/ml/synthetic.ts";
 import { ORIGINAL_COLUMNS } from "../lib/store/columns.ts";
 import { runTraining } from "../lib/ml/train_pipeline.ts";
-import { main, parseTrainArgs, readTopology, TrainUsageError } from "../ml/train.ts";
+import { main, parseTrainArgs, TrainUsageError } from "../ml/train.ts";
+import { readTopology } from "../lib/topology.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "train_test_" });
 globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
