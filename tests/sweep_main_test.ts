@@ -23,12 +23,17 @@ async function sweep(args: string[]): Promise<{ code: number; stdout: string; st
   return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
 }
 
+/** The fake scheduler with a fake sysfs: it reports "enabled" once its signal handlers are in place. */
 function fakeArgs(dir: string): string[] {
   const fakeDir = join(dir, "fake");
+  const sysRoot = join(dir, "sys");
   Deno.mkdirSync(fakeDir, { recursive: true });
+  Deno.mkdirSync(join(sysRoot, "kernel/sched_ext"), { recursive: true });
+  Deno.writeTextFileSync(join(sysRoot, "kernel/sched_ext/state"), "disabled\n");
+  const fake = fakeSchedulerCommand({ FAKE_SCHED_DIR: fakeDir, FAKE_SCHED_SYS_ROOT: sysRoot });
   return [
-    ...["--scheduler", fakeSchedulerCommand({ FAKE_SCHED_DIR: fakeDir }).join(" ")],
-    ...["--ml-dir", join(dir, "ml"), "--sys-root", join(dir, "nosys"), "--settle", "0"],
+    ...["--scheduler", fake.join(" ")],
+    ...["--ml-dir", join(dir, "ml"), "--sys-root", sysRoot, "--settle", "0"],
   ];
 }
 
@@ -78,11 +83,11 @@ Deno.test("a sweep prints plain progress lines when not on a terminal, and a rer
     "--mig-max",
     "3",
     "--duration",
-    "2.5",
+    "1",
   ];
   const r = await sweep(args);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^sweep: 2 configs to run, about 5 s\n/);
+  assert.match(r.stdout, /^sweep: 2 configs to run, about 2 s\n/);
   assert.match(r.stdout, /\n\[1\/2\] slice_us=5 input_window_us=2000 mig_max=3 started\n/);
   assert.match(r.stdout, /\n\[2\/2\] slice_us=10 input_window_us=2000 mig_max=3 done in \d+ s\n/);
   assert.match(r.stdout, /\nsweep: finished: 2 done, 0 failed \(of 2 in the grid\)\n/);
@@ -97,7 +102,7 @@ Deno.test("--verbose prints the scheduler's own lines, stamped with the sweep's 
   const dir = tempDir();
   const r = await sweep(
     [...fakeArgs(dir), "--slice-us", "5", "--input-window-us", "2000", "--mig-max", "3"].concat(
-      ["--duration", "2.5", "--verbose"],
+      ["--duration", "1", "--verbose"],
     ),
   );
   assert.equal(r.code, 0, r.stderr);

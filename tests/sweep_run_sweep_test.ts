@@ -16,8 +16,8 @@ import {
 } from "./fixtures/fake_scheduler.ts";
 import { tempDir } from "./fixtures/temp.ts";
 
-/** Long enough for the fake (a Deno process) to start and install its handlers on a loaded machine. */
-const RUN_S = 2.5;
+/** Seconds each config runs once the fake reports sched_ext "enabled" (after its signal handlers are in). */
+const RUN_S = 1;
 
 const LIMITS = { durationS: 300, attachTimeoutS: 120 };
 
