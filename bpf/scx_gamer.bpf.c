@@ -32,7 +32,8 @@
  * Userspace tells the scheduler which process is the game (game_tgid) and classifies threads by name
  * (thread_class map: input, GPU submit, compositor, audio, network, storage, background). The policy
  * reads classes: game, input, GPU submit, audio and compositor threads are critical; background threads
- * never preempt and are always preemptible.
+ * never preempt and are always preemptible. scx_gamer's own process (self_tgid) is critical too, so its
+ * stats, sampling and signal handling never starve behind background work.
  *
  * Tunables live in writable globals (.data), mmapped by userspace, so a new configuration applies to the
  * running scheduler at its next decision without a reload. Only stats_on is const volatile: with stats
@@ -83,6 +84,11 @@ volatile u64 wakeup_timer_us = 500;
 
 /* The game's process id (0: no game detected). */
 volatile u32 game_tgid = 0;
+/*
+ * scx_gamer's own process: always critical, so its stats, sampling and signal handling never starve
+ * behind busy background work (a starved userspace also stops noticing an ejection).
+ */
+volatile u32 self_tgid = 0;
 /* Bumped by userspace after it rewrites thread_class, so tasks re-read their class. */
 volatile u64 class_gen = 0;
 /* CPUs in preferred scan order, -1 terminated; filled by userspace from cpu_capacity. */
@@ -293,6 +299,8 @@ static bool task_is_critical(struct task_struct *p, struct task_ctx *tctx)
 {
 	u8 cls = task_class(p, tctx);
 
+	if (self_tgid && p->tgid == self_tgid)
+		return true;
 	if (cls == CLASS_BACKGROUND)
 		return false;
 	return class_is_critical(cls) || task_burst(tctx) < INTERACTIVE_BURST_NS;

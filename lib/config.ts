@@ -182,14 +182,26 @@ export function configToCommandLine(
   options: { stats?: number; program?: string } = {},
 ): string {
   const { stats = 1, program = "sudo ./scx_gamer" } = options;
-  const parts = [program, "--stats", String(stats)];
+  return [program, "--stats", String(stats), ...configToArgs(config)].join(" ");
+}
+
+/**
+ * A config's tunable flags as argv: every numeric tunable written out, switches when on.
+ *
+ * @example
+ * ```ts
+ * configToArgs({ ...defaultConfig(), avoid_smt: true }); // ["--slice-us", "10", ..., "--avoid-smt", ...]
+ * ```
+ */
+export function configToArgs(config: SchedConfig): string[] {
+  const args: string[] = [];
   for (const t of TUNABLES) {
     const value = config[t.key];
     if (t.kind === "switch") {
-      if (value === true) parts.push(flagOf(t.key));
+      if (value === true) args.push(flagOf(t.key));
     } else {
-      parts.push(flagOf(t.key), String(value));
+      args.push(flagOf(t.key), String(value));
     }
   }
-  return parts.join(" ");
+  return args;
 }

@@ -141,6 +141,7 @@ export class Scheduler {
       const nrCpus = Math.min(possibleCpus(), MAX_CPUS);
       obj.setGlobal("stats_on", stats);
       obj.setGlobal("nr_cpus", nrCpus);
+      obj.setGlobal("self_tgid", Deno.pid);
       writeConfig(obj, config);
       const order = new DataView(
         obj.globalBytes("preferred_cpus").buffer,

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { configToCommandLine, type SchedConfig } from "../config.ts";
+import { configToArgs, type SchedConfig } from "../config.ts";
 import { expandGrid, type Grid } from "./grid.ts";
 import { formatSeconds } from "./eta.ts";
 
@@ -45,11 +45,10 @@ export interface CollectOptions {
 }
 
 /**
- * A config's tunable flags, exactly as `configToCommandLine` writes them (the one renderer of a
- * config), without the program and `--stats` it puts first.
+ * A config's tunable flags (lib/config.ts's one renderer of a config).
  */
 export function configArgs(config: SchedConfig): string[] {
-  return configToCommandLine(config, { program: "scx_gamer", stats: 1 }).split(" ").slice(3);
+  return configToArgs(config);
 }
 
 /**
