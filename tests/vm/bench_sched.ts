@@ -35,6 +35,8 @@ class BenchRunError extends Error {
 
 const SCENARIO = path.join(REPO_ROOT, "tests/vm/scenarios/bench_sched.sh");
 const PROBE_SOURCE = path.join(REPO_ROOT, "tests/vm/bench/counters_probe.ts");
+/** Where bestFlags came from, kept next to the results for a later --from. */
+const BEST_SOURCE_FILE = "best_source.txt";
 /** Where the bundled counters probe lands in the guest. */
 const PROBE_GUEST = "/opt/extra/counters_probe.js";
 const DOCS = path.join(REPO_ROOT, "docs/benchmarks.md");
@@ -121,6 +123,7 @@ async function runGuest(o: BenchOptions, outDir: string): Promise<void> {
     throw new BenchRunError(`bench:sched: no results came back: ${result.message}`);
   }
   Deno.writeTextFileSync(path.join(outDir, "host_load.txt"), hostLoad.join("\n") + "\n");
+  Deno.writeTextFileSync(path.join(outDir, BEST_SOURCE_FILE), o.bestSource + "\n");
   if (result.status !== 0) console.error(`bench:sched: ${result.message}; reporting what came back`);
 }
 
@@ -199,7 +202,14 @@ async function main(argv: string[]): Promise<number> {
     );
     if (o.from === null) await runGuest(o, outDir);
     const results = readGuestResults(outDir);
-    const bestSource = o.from === null ? o.bestSource : "as recorded in the run";
+    let bestSource = o.bestSource;
+    if (o.from !== null) {
+      try {
+        bestSource = Deno.readTextFileSync(path.join(outDir, BEST_SOURCE_FILE)).trim();
+      } catch {
+        bestSource = "source not recorded";
+      }
+    }
     const report = formatReport(results, { bestSource });
     console.log(report);
     const svg = benchPlotSvg(plotData(results));

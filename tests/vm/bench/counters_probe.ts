@@ -1,7 +1,8 @@
 /**
  * Runs inside the sched_ext VM (bundled by tests/vm/bench_sched.ts): loads scx_gamer through the library
  * with stats on and the configuration given as scx_gamer tunable flags, and appends one line of its
- * cumulative counters to FILE at each SIGUSR1, until SIGINT or SIGTERM. The stats line of `scx_gamer
+ * cumulative counters to FILE at each SIGUSR2 (not SIGUSR1: that one opens Deno's inspector), until
+ * SIGINT or SIGTERM. The stats line of `scx_gamer
  * --stats` shows rates and histograms but not every counter; these say what became of critical
  * wake-ups (preempted a CPU, or queued for lack of one) over a window the scenario marks with signals.
  *
@@ -33,7 +34,7 @@ async function main(args: string[]): Promise<void> {
     const line: CounterLine = { t: (performance.now() - t0) / 1000, counters };
     Deno.writeTextFileSync(file, JSON.stringify(line) + "\n", { append: true });
   };
-  Deno.addSignalListener("SIGUSR1", dump);
+  Deno.addSignalListener("SIGUSR2", dump);
   for (const sig of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(sig, () => stop = true);
   console.log("counters_probe: attached");
   try {

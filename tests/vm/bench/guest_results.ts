@@ -87,6 +87,11 @@ export interface CpuShares {
    * (the per-process figures include their own system time, so this is what is left).
    */
   other: number;
+  /**
+   * System, irq and softirq time of all processes (it overlaps the parts above, which include their
+   * own system time): the kernel's share, scheduling included.
+   */
+  kernel: number;
   /** Idle and iowait. */
   idle: number;
 }
@@ -199,7 +204,8 @@ const USER_HZ = 100;
  * @example
  * ```ts
  * parseCpuSamples("10 0 0 0 0 0 0 0 0 0 0\n15 800 50 100 950 0 40 0 0 0 10\n16 0 50 0 990 0 40 0 0 0 10\n");
- * // { background: 1.6, scheduler: 0.1, game: 0.2, other: 0, idle: 0 } (to rounding; the last line is after the end)
+ * // { background: 1.6, scheduler: 0.1, game: 0.2, other: 0, kernel: 0.1, idle: 0 } (to rounding; the
+ * // last line is after the end)
  * ```
  */
 export function parseCpuSamples(text: string): CpuShares | null {
@@ -218,6 +224,7 @@ export function parseCpuSamples(text: string): CpuShares | null {
     scheduler,
     game,
     other: Math.max(0, cpus(4) + cpus(5) + cpus(6) + cpus(9) + cpus(10) - background - scheduler - game),
+    kernel: cpus(6) + cpus(9) + cpus(10),
     idle: cpus(7) + cpus(8),
   };
 }

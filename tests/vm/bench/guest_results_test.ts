@@ -140,7 +140,7 @@ Deno.test("parseInsnCounts reads the --verbose instruction line", () => {
 
 Deno.test("parseCpuSamples splits the window's CPU time into background, game, scx_gamer, the rest, idle", () => {
   const c = parseCpuSamples("10 0 0 0 0 0 0 0 0 0 0\n15 800 50 100 1000 0 40 50 0 0 10\n")!;
-  const want = { background: 1.6, scheduler: 0.1, game: 0.2, other: 0.2, idle: 0.1 };
+  const want = { background: 1.6, scheduler: 0.1, game: 0.2, other: 0.2, kernel: 0.1, idle: 0.1 };
   for (const [k, v] of Object.entries(want)) {
     assert.ok(Math.abs(c[k as keyof typeof c] - v) < 1e-9, `${k}: ${c[k as keyof typeof c]} != ${v}`);
   }

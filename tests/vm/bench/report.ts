@@ -168,12 +168,14 @@ export function formatReport(results: GuestResults, options: ReportOptions): str
       game: "game",
       scheduler: "scx_gamer",
       other: "other",
+      kernel: "of all: kernel",
       idle: "idle",
     };
     out.push(
       "",
       `Where the CPU went (CPUs of ${plan.cpus}, median over rounds; from process and /proc/stat ticks; ` +
-        "game = gamesim or cyclictest; other = busy time charged to none of them: interrupts, softirqs, kernel threads):",
+        "game = gamesim or cyclictest; other = busy time charged to none of them; the last column, overlapping " +
+        "the others, is all system + irq + softirq time, scheduling included):",
       "",
       markdownTable(
         ["workload", "scheduler", ...CPU_PARTS.map((p) => head[p])],

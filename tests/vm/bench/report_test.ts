@@ -25,6 +25,7 @@ function run(
       scheduler: scheduler === "eevdf" ? 0 : 0.25,
       game: 0.2,
       other: 0.05,
+      kernel: 0.3,
       idle: 0,
     },
     ...extra,
@@ -94,7 +95,7 @@ Deno.test("formatReport prints the ratio, the verdict and the targets per conten
   assert.match(text, /at the start of each scheduler block: 1\.5-6\.3\./);
   assert.match(text, /game, 4 hogs \(2x\): background CPU share +\| CPUs \| +1\.50 \|/);
   assert.doesNotMatch(text, /cyclictest, 4 busy loops/, "only the workloads that ran have rows");
-  assert.match(text, /\| game 2x +\| +default \| +1\.50 \| 0\.20 \| +0\.25 \| +0\.05 \| 0\.00 \|/);
+  assert.match(text, /\| game 2x +\| +default \| +1\.50 \| 0\.20 \| +0\.25 \| +0\.05 \| 0\.00 \| +0\.30 \|/);
 });
 
 Deno.test("formatReport shows a hot-path p99 in the histogram's open top bucket as a bound", () => {

@@ -296,7 +296,7 @@ export function consistent(ratio: RatioSummary | null): boolean {
 }
 
 /** The parts of {@link CpuShares}, in the order the report shows them. */
-export const CPU_PARTS = ["background", "game", "scheduler", "other", "idle"] as const;
+export const CPU_PARTS = ["background", "game", "scheduler", "other", "idle", "kernel"] as const;
 
 /** Where the CPU went in one workload under one scheduler: the median of each part over rounds. */
 export interface CpuSplitRow {

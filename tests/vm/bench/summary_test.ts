@@ -70,7 +70,7 @@ Deno.test("a role without wake-ups has no latency figure", () => {
 });
 
 Deno.test("the background CPU share comes from the run's CPU samples, independent of iterations", () => {
-  const cpu = { background: 1.75, scheduler: 0, game: 0.2, other: 0.05, idle: 0 };
+  const cpu = { background: 1.75, scheduler: 0, game: 0.2, other: 0.05, kernel: 0.3, idle: 0 };
   const run = { ...gsRun(0, "eevdf", game(0.2, 1000, 1e8)), cpu };
   assert.equal(byId("gs_2x.bg_cpu").value(run), 1.75);
   assert.equal(byId("gs_2x.bg_cpu").value(gsRun(0, "eevdf", game(0.2, 1000, 1e8))), null);
@@ -137,6 +137,7 @@ Deno.test("summarizeCpuSplit gives the median of each part per workload and sche
     scheduler: 0.1,
     game: 0.3,
     other: 0.2,
+    kernel: 0.4,
     idle: 0,
   });
   const runs: WorkloadRun[] = [

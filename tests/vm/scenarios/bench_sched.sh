@@ -93,7 +93,7 @@ stop_gamer() {
 probe_mark() {
   [ -n "$probe" ] || return 0
   echo "@@probe $1" >> $out/probe/counters.jsonl
-  kill -USR1 "$probe" 2>/dev/null
+  kill -USR2 "$probe" 2>/dev/null
   return 0
 }
 mark() {
