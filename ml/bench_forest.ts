@@ -348,7 +348,6 @@ async function orchestrate(full: boolean, withSklearn: boolean): Promise<void> {
   );
   if (preN?.predict_flat_rows_per_s && preN?.predict_packed_rows_per_s) {
     const flat = mean(preN.predict_flat_rows_per_s), packed = mean(preN.predict_packed_rows_per_s);
-    const parallel = mean(preN.predict_rows_per_s);
     say(`  predict, 1 thread, flat parallel arrays: ${fmtInt(flat).padStart(9)} rows/s`);
     say(
       `  predict, 1 thread, packed 16-byte nodes: ${fmtInt(packed).padStart(9)} rows/s  (${
