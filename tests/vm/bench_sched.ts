@@ -37,6 +37,8 @@ const SCENARIO = path.join(REPO_ROOT, "tests/vm/scenarios/bench_sched.sh");
 const PROBE_SOURCE = path.join(REPO_ROOT, "tests/vm/bench/counters_probe.ts");
 /** Where bestFlags came from, kept next to the results for a later --from. */
 const BEST_SOURCE_FILE = "best_source.txt";
+/** Which scx_gamer build ran ({@link buildIdentity}), kept next to the results. */
+const BUILD_FILE = "build.txt";
 /** Where the bundled counters probe lands in the guest. */
 const PROBE_GUEST = "/opt/extra/counters_probe.js";
 const DOCS = path.join(REPO_ROOT, "docs/benchmarks.md");
@@ -49,6 +51,22 @@ const NAMES = { eevdf: "EEVDF", default: "scx_gamer default", best: "scx_gamer b
 
 function stamp(): string {
   return new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+}
+
+/**
+ * What was measured: the bundle's hash and the commit it was built from, with a note when bpf/ or lib/
+ * differ from that commit (the tree is shared; the bundle is rebuilt from it on every run).
+ */
+async function buildIdentity(bundle: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", Deno.readFileSync(bundle));
+  const hash = [...new Uint8Array(digest)].slice(0, 6).map((b) => b.toString(16).padStart(2, "0")).join("");
+  const git = (args: string[]) => {
+    const r = new Deno.Command("git", { args, cwd: REPO_ROOT, stdout: "piped", stderr: "null" }).outputSync();
+    return r.success ? new TextDecoder().decode(r.stdout).trim() : "";
+  };
+  const commit = git(["rev-parse", "--short", "HEAD"]) || "unknown";
+  const dirty = git(["status", "--porcelain", "--", "bpf", "lib"]) ? ", bpf/ or lib/ modified" : "";
+  return `bundle sha256 ${hash} (commit ${commit}${dirty})`;
 }
 
 /** Bundle the counters probe into one file for the guest (it has Deno, not the repository). */
@@ -74,11 +92,12 @@ async function runGuest(o: BenchOptions, outDir: string): Promise<void> {
   } catch {
     throw new BenchRunError(`${bundle}: missing: run 'deno task bench:sched', which bundles first`);
   }
+  const identity = await buildIdentity(bundle);
   const estimate = estimateSeconds(o);
   const t0 = performance.now();
   const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(0)}s`.padStart(5);
   console.error(
-    `bench:sched: ${o.rounds} rounds x ${o.durationS} s per run, best = ${o.bestFlags}; ` +
+    `bench:sched: ${o.rounds} rounds x ${o.durationS} s per run, best = ${o.bestFlags}; ${identity}; ` +
       `about ${Math.ceil(estimate / 60)} min; guest out/ -> ${outDir}`,
   );
   let partial = "";
@@ -124,6 +143,7 @@ async function runGuest(o: BenchOptions, outDir: string): Promise<void> {
   }
   Deno.writeTextFileSync(path.join(outDir, "host_load.txt"), hostLoad.join("\n") + "\n");
   Deno.writeTextFileSync(path.join(outDir, BEST_SOURCE_FILE), o.bestSource + "\n");
+  Deno.writeTextFileSync(path.join(outDir, BUILD_FILE), identity + "\n");
   if (result.status !== 0) console.error(`bench:sched: ${result.message}; reporting what came back`);
 }
 
@@ -210,7 +230,13 @@ async function main(argv: string[]): Promise<number> {
         bestSource = "source not recorded";
       }
     }
-    const report = formatReport(results, { bestSource });
+    let build: string | undefined;
+    try {
+      build = Deno.readTextFileSync(path.join(outDir, BUILD_FILE)).trim();
+    } catch {
+      build = undefined; // Runs made before the build was recorded.
+    }
+    const report = formatReport(results, { bestSource, build });
     console.log(report);
     const svg = benchPlotSvg(plotData(results));
     Deno.writeTextFileSync(path.join(outDir, "report.md"), report);

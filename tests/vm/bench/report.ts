@@ -35,6 +35,8 @@ const HIST_TOP_NS = bucketLowerNs(HIST_BUCKETS - 1);
 export interface ReportOptions {
   /** Where the best configuration's flags came from, shown next to them. */
   bestSource: string;
+  /** Which scx_gamer build ran (bundle hash, commit), when recorded. */
+  build?: string;
 }
 
 /** Format a figure's value in its unit's precision. */
@@ -131,7 +133,8 @@ export function formatReport(results: GuestResults, options: ReportOptions): str
       plan.date ? `, ${plan.date}` : ""
     }`,
     `${plan.rounds} rounds (${usableRounds} with usable runs) x ${plan.durationS} s per run; gamesim at ${plan.fps} fps; ` +
-      `best = \`${plan.bestFlags}\` (${options.bestSource}); scx_gamer stats every ${plan.statsS} s.`,
+      `best = \`${plan.bestFlags}\` (${options.bestSource}); scx_gamer stats every ${plan.statsS} s` +
+      `${options.build ? `; scx_gamer ${options.build}` : ""}.`,
     "Method: one boot; each round runs EEVDF, scx_gamer default and scx_gamer best in turn (order rotated per round), " +
       `each under the same ${plan.workloads.length} workloads, sched_ext state checked before and after every run.`,
     "Figures are medians over rounds; ratio = median of the per-round ratios to EEVDF in the same round " +
