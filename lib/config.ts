@@ -59,7 +59,7 @@ export const TUNABLES: readonly Tunable[] = [
     default: 10,
     min: 1,
     max: 100_000,
-    help: "base time slice; scaled up by task weight and for non-interactive tasks (min 250 us when queued)",
+    help: "base time slice, scaled by task weight; the BPF side raises slices under 50 us to 50 us",
   },
   {
     kind: "number",
