@@ -45,13 +45,6 @@ export interface CollectOptions {
 }
 
 /**
- * A config's tunable flags (lib/config.ts's one renderer of a config).
- */
-export function configArgs(config: SchedConfig): string[] {
-  return configToArgs(config);
-}
-
-/**
  * The state file's key of a config: its tunable flags as one line. Two configs have the same key
  * exactly when they run the same scheduler settings, whatever grid they came from.
  *
@@ -61,7 +54,7 @@ export function configArgs(config: SchedConfig): string[] {
  * ```
  */
 export function configKey(config: SchedConfig): string {
-  return configArgs(config).join(" ");
+  return configToArgs(config).join(" ");
 }
 
 /** The plan of a grid: every config in expansion order. */
@@ -99,7 +92,7 @@ export function commandFor(
     options.mlDir,
   ];
   if (options.game !== null) argv.push("--game", options.game);
-  return [...argv, ...configArgs(planned.config)];
+  return [...argv, ...configToArgs(planned.config)];
 }
 
 /** Seconds a sweep of `count` configs takes: each runs `durationS`, with `settleS` between two. */
