@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # deno task bench:forest [--full] [--no-sklearn]: our random forest against scikit-learn on the same data
-# and folds (ml/bench_forest.ts prints the table). scikit-learn is only the reference of this benchmark;
+# and folds (tools/bench_forest/main.ts prints the table). scikit-learn is only the reference of this benchmark;
 # it comes from Debian (python3-sklearn, 1.2 on bookworm) and is installed here when missing.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,4 +16,4 @@ if [[ " ${args[*]-} " != *" --no-sklearn "* ]]; then
     fi
   fi
 fi
-exec deno run --allow-all ml/bench_forest.ts "${args[@]}"
+exec deno run --allow-all tools/bench_forest/main.ts "${args[@]}"

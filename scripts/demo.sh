@@ -4,7 +4,7 @@
 #   scheduler configs over it, collecting samples -> export the training CSV -> train the forest ->
 #   print the best configuration found.
 # On a machine with sched_ext and root the sweep runs on this machine; otherwise (no sched_ext, or not
-# root) it runs inside the sched_ext test VM (tests/vm/vm.ts) and the data comes back to the host.
+# root) it runs inside the sched_ext test VM (tools/vm/vm.ts) and the data comes back to the host.
 #
 # Everything it writes goes under .cache/demo/ (never your ml_data/ or ml/models/):
 #   host/ or vm/     the samples (ml/{cpu}/game.exe.json), the sweep state, training.csv, logs
@@ -57,8 +57,8 @@ if [ "$mode" = host ]; then
   say "3/5 this machine has sched_ext: sweeping 8 configs over a game-like workload right here"
   rm -rf "$data"
   mkdir -p "$data"
-  if [ ! -x "$demo/gamesim" ] || [ tests/vm/gamesim.c -nt "$demo/gamesim" ]; then
-    gcc -O2 -static -pthread -o "$demo/gamesim" tests/vm/gamesim.c
+  if [ ! -x "$demo/gamesim" ] || [ tools/gamesim.c -nt "$demo/gamesim" ]; then
+    gcc -O2 -static -pthread -o "$demo/gamesim" tools/gamesim.c
   fi
   echo "demo: the game: gamesim (game.exe, 60 fps, 2 workers) plus 2 busy and 1 bursty background hogs"
   # Its own session, so stopping the group stops the game and its hog processes, nothing else.
@@ -87,7 +87,7 @@ else
   # 8 configs x 8 s at a sample a second give about 30 samples; on a busy host the scheduler's
   # process can be starved after it attaches and a round collects less: below the 20 samples the
   # trainer needs, the guest sweeps the grid again (at most 3 rounds).
-  deno run --allow-all tests/vm/run.ts --timeout 2400 --input-rate 30 --out "$data" \
+  deno run --allow-all tools/vm/run.ts --timeout 2400 --input-rate 30 --out "$data" \
     --env DEMO_MIN_SAMPLES=20 --env DEMO_MAX_ROUNDS=3 ${DEMO_GAME_ARGS:+--env "DEMO_GAME_ARGS=$DEMO_GAME_ARGS"} \
     --file /opt/demo/sweep.js="$demo/sweep.js" scripts/demo_guest.sh /opt/demo/sweep.js \
     "${GRID[@]}" --duration 8 --settle 1 --sample-interval 1

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The demo's work inside the sched_ext test VM (busybox sh in the guest's /work; see tests/vm/vm.ts):
+# The demo's work inside the sched_ext test VM (busybox sh in the guest's /work; see tools/vm/vm.ts):
 # start gamesim as the game (with background hogs), sweep scx_gamer's configs over it, export the
 # training CSV. Everything it produces lands in out/, which the harness copies back to the host:
 #   out/ml/{cpu}/game.exe.json  the samples (and out/ml/sweep_state.json, the sweep's state)

@@ -1,7 +1,7 @@
 import { deepStrictEqual, ok, rejects, strictEqual, throws } from "node:assert/strict";
 import { stringify } from "csv-stringify/sync";
 import { createRng } from "../lib/ml/rng.ts";
-import { syntheticTrainingRows } from "../lib/ml/synthetic.ts";
+import { syntheticTrainingRows } from "../tools/bench_forest/synthetic.ts";
 import { COLUMN_NAMES, ORIGINAL_COLUMNS } from "../lib/store/columns.ts";
 import { CsvError, numericColumn, parseTrainingCsv, readTrainingCsv } from "../lib/store/csv_read.ts";
 import { score } from "../lib/score.ts";

@@ -3,7 +3,7 @@ import { ForestError, RandomForestRegressor } from "../lib/ml/forest.ts";
 import { selectRows, selectValues } from "../lib/ml/matrix.ts";
 import { r2Score } from "../lib/ml/metrics.ts";
 import { createRng } from "../lib/ml/rng.ts";
-import { friedman1 } from "../lib/ml/synthetic.ts";
+import { friedman1 } from "../tools/bench_forest/synthetic.ts";
 
 const { x, y } = friedman1(600, { rng: createRng(11) });
 const train = Int32Array.from({ length: 500 }, (_, i) => i);

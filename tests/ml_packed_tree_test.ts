@@ -2,7 +2,7 @@ import { deepStrictEqual, throws } from "node:assert/strict";
 import { columnsOf } from "../lib/ml/matrix.ts";
 import { addPackedPredictions, PackError, packTree } from "../lib/ml/packed_tree.ts";
 import { createRng } from "../lib/ml/rng.ts";
-import { friedman1 } from "../lib/ml/synthetic.ts";
+import { friedman1 } from "../tools/bench_forest/synthetic.ts";
 import { addTreePredictions, growTree, presortColumns } from "../lib/ml/tree.ts";
 
 const { x, y } = friedman1(400, { rng: createRng(31) });

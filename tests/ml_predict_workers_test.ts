@@ -3,7 +3,7 @@ import { RandomForestRegressor } from "../lib/ml/forest.ts";
 import { packTree } from "../lib/ml/packed_tree.ts";
 import { PARALLEL_MIN_ROWS, predictWorkerSource, sumPackedParallel } from "../lib/ml/predict_workers.ts";
 import { createRng } from "../lib/ml/rng.ts";
-import { friedman1 } from "../lib/ml/synthetic.ts";
+import { friedman1 } from "../tools/bench_forest/synthetic.ts";
 
 const { x, y } = friedman1(400, { rng: createRng(81) });
 const forest = new RandomForestRegressor({ nEstimators: 10, seed: 1 }).fitSync(x, y);

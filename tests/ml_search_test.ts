@@ -5,7 +5,7 @@ import { RandomForestRegressor } from "../lib/ml/forest.ts";
 import { createRng } from "../lib/ml/rng.ts";
 import { StandardScaler } from "../lib/ml/scaler.ts";
 import { searchBestConfig, type SearchInput, SWEEP_GRID, switchesFromTopology } from "../lib/ml/search.ts";
-import { syntheticTrainingRows } from "../lib/ml/synthetic.ts";
+import { syntheticTrainingRows } from "../tools/bench_forest/synthetic.ts";
 
 const { header, rows } = syntheticTrainingRows({ rng: createRng(51), games: ["g"], perGame: 200 });
 const layout = featureLayout(header);

@@ -2,7 +2,7 @@ import { deepStrictEqual, ok } from "node:assert/strict";
 import { columnsOf } from "../lib/ml/matrix.ts";
 import { createRng } from "../lib/ml/rng.ts";
 import { specializeTree } from "../lib/ml/specialize.ts";
-import { friedman1 } from "../lib/ml/synthetic.ts";
+import { friedman1 } from "../tools/bench_forest/synthetic.ts";
 import { addTreePredictions, growTree, leftIsNext, presortColumns } from "../lib/ml/tree.ts";
 
 const { x, y } = friedman1(500, { rng: createRng(41) });

@@ -1,7 +1,7 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { columnsOf } from "../lib/ml/matrix.ts";
 import { createRng } from "../lib/ml/rng.ts";
-import { friedman1 } from "../lib/ml/synthetic.ts";
+import { friedman1 } from "../tools/bench_forest/synthetic.ts";
 import { growTree, presortColumns, type TreeParams } from "../lib/ml/tree.ts";
 import { growTrees, workerSource } from "../lib/ml/tree_workers.ts";
 

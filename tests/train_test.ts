@@ -4,7 +4,7 @@ import { parseArgs } from "../lib/cli/parse.ts";
 import { RandomForestRegressor } from "../lib/ml/forest.ts";
 import { loadModel } from "../lib/ml/model_file.ts";
 import { createRng } from "../lib/ml/rng.ts";
-import { syntheticTrainingRows } from "../lib/ml/synthetic.ts";
+import { syntheticTrainingRows } from "../tools/bench_forest/synthetic.ts";
 import { ORIGINAL_COLUMNS } from "../lib/store/columns.ts";
 import { runTraining } from "../lib/ml/train_pipeline.ts";
 import { main, parseTrainArgs, TrainUsageError } from "../ml/train.ts";

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseArgs } from "../../lib/cli/parse.ts";
 import { validateConfig } from "../../lib/config.ts";
-import { REPO_ROOT } from "./layers.ts";
+import { REPO_ROOT } from "../../tools/vm/layers.ts";
 
 /** The command line of the printed best-configuration block, without its `sudo ./scx_gamer` prefix. */
 function bestCommandLine(stdout: string): string[] {

@@ -1,8 +1,8 @@
-// scx_gamer on a real sched_ext kernel: one VM boot runs tests/vm/scenarios/scheduler.sh, and each
+// scx_gamer on a real sched_ext kernel: one VM boot runs tools/vm/scenarios/scheduler.sh, and each
 // step below judges one behaviour from what the scenario recorded under out/.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { runInVm } from "./vm.ts";
+import { runInVm } from "../../tools/vm/vm.ts";
 import { parse as parseCsv } from "csv-parse/sync";
 
 const here = new URL(".", import.meta.url).pathname;
@@ -27,13 +27,19 @@ Deno.test("scx_gamer on a sched_ext kernel", async (t) => {
   const bundleDir = await Deno.makeTempDir();
   const tunablesJs = join(bundleDir, "tunables.js");
   const bundle = await new Deno.Command("deno", {
-    args: ["bundle", "--quiet", "--output", tunablesJs, join(here, "scenarios", "tunables.ts")],
+    args: [
+      "bundle",
+      "--quiet",
+      "--output",
+      tunablesJs,
+      join(here, "../../tools/vm/scenarios", "tunables.ts"),
+    ],
     cwd: root,
   }).output();
   assert.equal(bundle.code, 0, new TextDecoder().decode(bundle.stderr));
 
   const started = performance.now();
-  const result = await runInVm(join(here, "scenarios", "scheduler.sh"), {
+  const result = await runInVm(join(here, "../../tools/vm/scenarios", "scheduler.sh"), {
     args: ["/opt/extra/tunables.js"],
     files: { "/opt/extra/tunables.js": tunablesJs },
     inputRateHz: 50,

@@ -12,8 +12,8 @@ import { readAllStores } from "../../lib/store/store_dir.ts";
 import { buildGrid } from "../../lib/sweep/grid.ts";
 import { makePlan } from "../../lib/sweep/plan.ts";
 import { loadState } from "../../lib/sweep/state.ts";
-import { runInVm } from "./vm.ts";
-import { REPO_ROOT } from "./layers.ts";
+import { runInVm } from "../../tools/vm/vm.ts";
+import { REPO_ROOT } from "../../tools/vm/layers.ts";
 
 const SLICES = [5, 20];
 const SWEEP_ARGS = [

@@ -6,8 +6,8 @@
  */
 
 import { parseArgs as parseUtilArgs } from "node:util";
-import { TUNABLE_KEYS } from "../../../lib/config.ts";
-import { parseArgs as parseSchedArgs, UsageError as SchedUsageError } from "../../../lib/cli/parse.ts";
+import { TUNABLE_KEYS } from "../../lib/config.ts";
+import { parseArgs as parseSchedArgs, UsageError as SchedUsageError } from "../../lib/cli/parse.ts";
 import { type WorkloadId, WORKLOADS } from "./guest_results.ts";
 
 /** A bad command line; the message is the one line to print. */
@@ -49,7 +49,7 @@ export interface BenchOptions {
    * the counters probe (what became of critical wake-ups in cyclictest and the 2x game).
    */
   extras: boolean;
-  /** The guest's out/ goes here; null: tests/vm/out/bench-<time>. */
+  /** The guest's out/ goes here; null: tools/vm/out/bench-<time>. */
   outDir: string | null;
   /** Read this earlier run's out/ instead of booting the VM. */
   from: string | null;
@@ -72,7 +72,7 @@ Benchmark scx_gamer against EEVDF in one boot of the sched_ext VM; prints one ta
   --fps N              gamesim frame rate, 10..240 (default 60)
   --stats S            scx_gamer's stats interval, 1..10 s (default 2)
   --no-extras          skip the stats-off load and the counters probe after the rounds
-  --out DIR            where the guest's out/ is copied (default tests/vm/out/bench-<time>)
+  --out DIR            where the guest's out/ is copied (default tools/vm/out/bench-<time>)
   --from DIR           report on an earlier run's out/ instead of booting the VM
   --update-docs        write the table into docs/benchmarks.md and the plot into docs/bench_sched.svg
   --help               this text`;

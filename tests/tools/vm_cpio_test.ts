@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { cpioBytes, CpioPathError } from "./cpio.ts";
+import { cpioBytes, CpioPathError } from "../../tools/vm/cpio.ts";
 
 const enc = new TextEncoder();
 

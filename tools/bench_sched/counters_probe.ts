@@ -1,5 +1,5 @@
 /**
- * Runs inside the sched_ext VM (bundled by tests/vm/bench_sched.ts): loads scx_gamer through the library
+ * Runs inside the sched_ext VM (bundled by tools/bench_sched/main.ts): loads scx_gamer through the library
  * with stats on and the configuration given as scx_gamer tunable flags, and appends one line of its
  * cumulative counters to FILE at each SIGUSR2 (not SIGUSR1: that one opens Deno's inspector), until
  * SIGINT or SIGTERM. The stats line of `scx_gamer
@@ -11,8 +11,8 @@
  * @module
  */
 
-import { parseArgs } from "../../../lib/cli/parse.ts";
-import { Scheduler } from "../../../lib/sched/scheduler.ts";
+import { parseArgs } from "../../lib/cli/parse.ts";
+import { Scheduler } from "../../lib/sched/scheduler.ts";
 
 /** One line of the probe's file (parsed by guest_results.ts): the counters at one instant. */
 interface CounterLine {

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
-import type { GameFigures, GuestResults, SchedulerId, WorkloadRun } from "./guest_results.ts";
-import { formatProbe, formatReport, formatValue, markdownTable } from "./report.ts";
+import type {
+  GameFigures,
+  GuestResults,
+  SchedulerId,
+  WorkloadRun,
+} from "../../tools/bench_sched/guest_results.ts";
+import { formatProbe, formatReport, formatValue, markdownTable } from "../../tools/bench_sched/report.ts";
 
 function game(inputP99: number, bg: number): GameFigures {
   const lat = { p50: 100, p99: inputP99, p999: inputP99, max: inputP99, wakeups: 10 };

@@ -13,7 +13,7 @@ import {
   SCHEDULERS,
   statsLinesDuring,
   WORKLOADS,
-} from "./guest_results.ts";
+} from "../../tools/bench_sched/guest_results.ts";
 
 const STATS =
   "[4.0s] select_cpu 72.6us p50 27.6us p99 184.9us | enqueue 310ns p50 15.7us p99 1.2ms | dispatch 155.9us " +

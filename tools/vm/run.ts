@@ -17,7 +17,7 @@ const USAGE = `usage: deno task vm -- [OPTIONS] SCRIPT [ARGS...]
 Boot the sched_ext test kernel under QEMU and run SCRIPT (busybox sh) in the guest's /work.
   --timeout S        scenario timeout in seconds (default 300)
   --boot-timeout S   boot timeout in seconds (default 120)
-  --out DIR          where the guest's out/ is copied (default tests/vm/out/<run id>)
+  --out DIR          where the guest's out/ is copied (default tools/vm/out/<run id>)
   --input-rate HZ    key events per second typed on the guest's PS/2 keyboard (default 0)
   --input-key QCODE  the key typed (default shift)
   --mem MIB          guest memory (default 768)

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { HostFileError, mirrorHostPath, sharedLibraries } from "./host_files.ts";
+import { HostFileError, mirrorHostPath, sharedLibraries } from "../../tools/vm/host_files.ts";
 
 Deno.test("a path through a symlinked folder is mirrored as the link plus the real file", async () => {
   const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "host_files_test_" }));

@@ -2,7 +2,7 @@
 # PID 1 of the test VM (busybox sh). It prepares a small but real Linux userland, runs the scenario
 # script, sends out/ back to the host and powers off. It must never exit: PID 1 exiting panics the kernel.
 #
-# Contract with the host (tests/vm/vm.ts):
+# Contract with the host (tools/vm/vm.ts):
 #   /opt/run/env.sh       sourced first: VM_NONCE, VM_TIMEOUT_S, the user's env, `set --` with the ARGS
 #   /opt/run/scenario.sh  the scenario, run as `sh scenario.sh ARGS` in /work, output on the console
 #   console markers       "@@SCXVM:<nonce>:START@@" when the scenario starts and

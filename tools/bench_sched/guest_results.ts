@@ -1,5 +1,5 @@
 /**
- * Reading what tests/vm/scenarios/bench_sched.sh left in out/: one {@link WorkloadRun} per round,
+ * Reading what tools/vm/scenarios/bench_sched.sh left in out/: one {@link WorkloadRun} per round,
  * scheduler and workload, each either usable or carrying the one-line reason it is not (a failed or
  * ejected run is reported and left out of the medians, never silently averaged in).
  *
@@ -277,7 +277,7 @@ function roleLatency(role: Record<string, unknown> | undefined, file: string, na
 }
 
 /**
- * Parse gamesim's JSON report (documented at the top of tests/vm/gamesim.c).
+ * Parse gamesim's JSON report (documented at the top of tools/gamesim.c).
  *
  * @throws {BenchResultError} when a field the benchmark needs is missing.
  */

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The scheduler benchmark's guest side (driven by tests/vm/bench_sched.ts, `deno task bench:sched`).
+# The scheduler benchmark's guest side (driven by tools/bench_sched/main.ts, `deno task bench:sched`).
 #
 # Arguments: ROUNDS DURATION STATS_INTERVAL BEST_FLAGS [STATS_OFF=1] [WORKLOADS="ct gs_1x gs_2x gs_burst"]
 # [PROBE_JS]; the environment's BENCH_FPS sets gamesim's frame rate (default 60).
@@ -17,7 +17,7 @@
 # The background load is started per workload and stopped after it, and scx_gamer is started on a quiet
 # machine: under 4 hogs its Deno start-up alone takes minutes on this emulated VM.
 #
-# With PROBE_JS (tests/vm/bench/counters_probe.ts, bundled), the default config is then loaded once more
+# With PROBE_JS (tools/bench_sched/counters_probe.ts, bundled), the default config is then loaded once more
 # through the library and cyclictest and the 2x game run under it, with the scheduler's counters read at
 # the start and end of each: what became of critical wake-ups, which the stats line does not show.
 #

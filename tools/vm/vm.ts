@@ -41,7 +41,7 @@ export interface VmOptions {
   timeoutS?: number;
   /** Seconds the boot may take before it counts as failed. Default 120 (a boot takes ~5 s idle). */
   bootTimeoutS?: number;
-  /** Host folder out/ is copied to. Default tests/vm/out/<run id>/. */
+  /** Host folder out/ is copied to. Default tools/vm/out/<run id>/. */
   outDir?: string;
   /** Environment variables exported to the script. */
   env?: Record<string, string>;
@@ -454,7 +454,7 @@ export async function runInVm(script: VmScript, options: VmOptions = {}): Promis
     const a = attempt as Attempt;
     let outDir: string | null = null;
     if (a.scriptStatus !== null && a.outOk) {
-      outDir = path.resolve(options.outDir ?? path.join(REPO_ROOT, "tests/vm/out", runId));
+      outDir = path.resolve(options.outDir ?? path.join(REPO_ROOT, "tools/vm/out", runId));
       unpackOut(disk, outDir);
     }
     const timing = `boot ${a.bootSeconds?.toFixed(1) ?? "-"} s, scenario ${

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { runLayer, shellQuote, VmEnvError } from "./layers.ts";
+import { runLayer, shellQuote, VmEnvError } from "../../tools/vm/layers.ts";
 
 Deno.test("shellQuote round-trips quotes, spaces, newlines and $ through sh", () => {
   const values = ["plain", "two words", "it's", `"double" $HOME \`cmd\``, "line\nbreak", ""];

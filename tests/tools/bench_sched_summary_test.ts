@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { GameFigures, SchedulerId, WorkloadRun } from "./guest_results.ts";
+import type { GameFigures, SchedulerId, WorkloadRun } from "../../tools/bench_sched/guest_results.ts";
 import {
   checkTargets,
   consistent,
@@ -9,7 +9,7 @@ import {
   summarizeFigures,
   summarizeHotPaths,
   verdict,
-} from "./summary.ts";
+} from "../../tools/bench_sched/summary.ts";
 
 function game(missedShare: number, inputP99: number, bg: number): GameFigures {
   const lat = { p50: 100, p99: inputP99, p999: inputP99 * 2, max: inputP99 * 3, wakeups: 50 };

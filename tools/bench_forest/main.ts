@@ -16,18 +16,18 @@
  */
 
 import { parseArgs } from "node:util";
-import { featureLayout } from "../lib/ml/features.ts";
-import { RandomForestRegressor } from "../lib/ml/forest.ts";
-import type { Matrix } from "../lib/ml/matrix.ts";
-import { r2Score } from "../lib/ml/metrics.ts";
-import { createRng } from "../lib/ml/rng.ts";
-import { StandardScaler } from "../lib/ml/scaler.ts";
-import { searchBestConfig } from "../lib/ml/search.ts";
-import { friedman1, syntheticTrainingRows } from "../lib/ml/synthetic.ts";
-import { addTreePredictions } from "../lib/ml/tree.ts";
-import { columnMedians } from "../lib/ml/features.ts";
+import { featureLayout } from "../../lib/ml/features.ts";
+import { RandomForestRegressor } from "../../lib/ml/forest.ts";
+import type { Matrix } from "../../lib/ml/matrix.ts";
+import { r2Score } from "../../lib/ml/metrics.ts";
+import { createRng } from "../../lib/ml/rng.ts";
+import { StandardScaler } from "../../lib/ml/scaler.ts";
+import { searchBestConfig } from "../../lib/ml/search.ts";
+import { friedman1, syntheticTrainingRows } from "./synthetic.ts";
+import { addTreePredictions } from "../../lib/ml/tree.ts";
+import { columnMedians } from "../../lib/ml/features.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
+const ROOT = new URL("../..", import.meta.url).pathname;
 const CACHE = `${ROOT}.cache/bench`;
 const DATA = `${CACHE}/friedman1_100000.csv`;
 const PYTHON = "/usr/bin/python3"; // Debian's python3-sklearn is installed for the system python
@@ -275,7 +275,7 @@ async function orchestrate(full: boolean, withSklearn: boolean): Promise<void> {
         runs.push([
           `scikit-learn 1.2 n_jobs=${jobs}`,
           await child(PYTHON, [
-            `${ROOT}ml/bench/sklearn_ref.py`,
+            `${ROOT}tools/bench_forest/sklearn_ref.py`,
             DATA,
             String(rows),
             String(folds),

@@ -7,12 +7,12 @@
  * @module
  */
 
-import { defaultConfig, type SchedConfig } from "../config.ts";
-import { COLUMNS } from "../store/columns.ts";
-import { score } from "../score.ts";
-import { emptyThreadCounts, HOT_PATHS, type Sample } from "../types.ts";
-import type { Matrix } from "./matrix.ts";
-import type { Rng } from "./rng.ts";
+import { defaultConfig, type SchedConfig } from "../../lib/config.ts";
+import { COLUMNS } from "../../lib/store/columns.ts";
+import { score } from "../../lib/score.ts";
+import { emptyThreadCounts, HOT_PATHS, type Sample } from "../../lib/types.ts";
+import type { Matrix } from "../../lib/ml/matrix.ts";
+import type { Rng } from "../../lib/ml/rng.ts";
 
 /** A standard normal draw (Box-Muller). */
 export function normal(rng: Rng): number {

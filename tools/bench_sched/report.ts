@@ -6,8 +6,8 @@
  * @module
  */
 
-import { HIST_BUCKETS } from "../../../lib/sched/intf.ts";
-import { bucketLowerNs } from "../../../lib/sched/stats.ts";
+import { HIST_BUCKETS } from "../../lib/sched/intf.ts";
+import { bucketLowerNs } from "../../lib/sched/stats.ts";
 import type { GuestResults, ProbeWindow, WorkloadId, WorkloadRun } from "./guest_results.ts";
 import { histogramQuantile } from "./percentiles.ts";
 import {

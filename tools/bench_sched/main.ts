@@ -1,7 +1,7 @@
 /**
  * `deno task bench:sched [-- OPTIONS]`: does scx_gamer make games smoother? One boot of the sched_ext VM
  * runs EEVDF, scx_gamer's default configuration and a "best" one in turn, several rounds, under the same
- * workloads (tests/vm/scenarios/bench_sched.sh); this prints one table of medians and ratios to EEVDF to
+ * workloads (tools/vm/scenarios/bench_sched.sh); this prints one table of medians and ratios to EEVDF to
  * stdout, progress to stderr, and leaves report.md, summary.json and bench_sched.svg next to the guest's
  * out/. `--update-docs` also refreshes docs/benchmarks.md's table and docs/bench_sched.svg.
  *
@@ -12,29 +12,23 @@
  */
 
 import * as path from "node:path";
-import { runInVm, type VmResult } from "./vm.ts";
-import { REPO_ROOT } from "./layers.ts";
-import { BenchResultError, readGuestResults, SCHEDULERS } from "./bench/guest_results.ts";
-import {
-  type BenchOptions,
-  BenchUsageError,
-  estimateSeconds,
-  parseBenchArgs,
-  USAGE,
-} from "./bench/options.ts";
-import { formatReport } from "./bench/report.ts";
-import { summarizeFigures } from "./bench/summary.ts";
-import { mergeHistograms } from "./bench/percentiles.ts";
-import { benchPlotSvg, type CurveSeries, type PlotData } from "./bench/svg_plot.ts";
-import type { GuestResults } from "./bench/guest_results.ts";
+import { runInVm, type VmResult } from "../vm/vm.ts";
+import { REPO_ROOT } from "../vm/layers.ts";
+import { BenchResultError, readGuestResults, SCHEDULERS } from "./guest_results.ts";
+import { type BenchOptions, BenchUsageError, estimateSeconds, parseBenchArgs, USAGE } from "./options.ts";
+import { formatReport } from "./report.ts";
+import { summarizeFigures } from "./summary.ts";
+import { mergeHistograms } from "./percentiles.ts";
+import { benchPlotSvg, type CurveSeries, type PlotData } from "./svg_plot.ts";
+import type { GuestResults } from "./guest_results.ts";
 
 /** The run produced nothing to report; the message says why. */
 class BenchRunError extends Error {
   override name = "BenchRunError";
 }
 
-const SCENARIO = path.join(REPO_ROOT, "tests/vm/scenarios/bench_sched.sh");
-const PROBE_SOURCE = path.join(REPO_ROOT, "tests/vm/bench/counters_probe.ts");
+const SCENARIO = path.join(REPO_ROOT, "tools/vm/scenarios/bench_sched.sh");
+const PROBE_SOURCE = path.join(REPO_ROOT, "tools/bench_sched/counters_probe.ts");
 /** Where bestFlags came from, kept next to the results for a later --from. */
 const BEST_SOURCE_FILE = "best_source.txt";
 /** Which scx_gamer build ran ({@link buildIdentity}), kept next to the results. */
@@ -218,7 +212,7 @@ async function main(argv: string[]): Promise<number> {
   }
   try {
     const outDir = path.resolve(
-      o.from ?? o.outDir ?? path.join(REPO_ROOT, "tests/vm/out", `bench-${stamp()}`),
+      o.from ?? o.outDir ?? path.join(REPO_ROOT, "tools/vm/out", `bench-${stamp()}`),
     );
     if (o.from === null) await runGuest(o, outDir);
     const results = readGuestResults(outDir);

@@ -6,7 +6,7 @@ import {
   parseBenchArgs,
   PRESETS,
   validateBestFlags,
-} from "./options.ts";
+} from "../../tools/bench_sched/options.ts";
 
 Deno.test("no flags: the full preset, the stand-in best config and the extras", () => {
   const o = parseBenchArgs([]);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { benchPlotSvg, type PlotData } from "./svg_plot.ts";
+import { benchPlotSvg, type PlotData } from "../../tools/bench_sched/svg_plot.ts";
 
 function data(): PlotData {
   const h = (scale: number) => ({

@@ -1,8 +1,8 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { createRng } from "../lib/ml/rng.ts";
-import { friedman1, syntheticTrainingRows } from "../lib/ml/synthetic.ts";
-import { COLUMN_NAMES } from "../lib/store/columns.ts";
-import { score } from "../lib/score.ts";
+import { createRng } from "../../lib/ml/rng.ts";
+import { friedman1, syntheticTrainingRows } from "../../tools/bench_forest/synthetic.ts";
+import { COLUMN_NAMES } from "../../lib/store/columns.ts";
+import { score } from "../../lib/score.ts";
 
 Deno.test("friedman1 follows the make_friedman1 formula when noise is 0", () => {
   const { x, y } = friedman1(50, { rng: createRng(1), noise: 0 });

@@ -5,7 +5,7 @@ import {
   type LatencyHistogram,
   median,
   mergeHistograms,
-} from "./percentiles.ts";
+} from "../../tools/bench_sched/percentiles.ts";
 
 function hist(entries: [number, number][], overflow = 0, maxUs?: number): LatencyHistogram {
   return { buckets: new Map(entries), overflow, maxUs: maxUs ?? Math.max(0, ...entries.map((e) => e[0])) };

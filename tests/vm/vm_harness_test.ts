@@ -1,5 +1,5 @@
 /**
- * The VM harness (tests/vm/vm.ts) on the real sched_ext test kernel under QEMU, nothing mocked.
+ * The VM harness (tools/vm/vm.ts) on the real sched_ext test kernel under QEMU, nothing mocked.
  *
  * VM time is what CI pays for, so one boot serves every check of a normal run (the shared scenario
  * below); only the timeout and the kernel crash need boots of their own, and the boot failure costs
@@ -8,8 +8,8 @@
 
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { runInVm, VM_EXIT } from "./vm/vm.ts";
-import { REPO_ROOT } from "./vm/layers.ts";
+import { runInVm, VM_EXIT } from "../../tools/vm/vm.ts";
+import { REPO_ROOT } from "../../tools/vm/layers.ts";
 
 /** The scenario every "normal run" test reads from: one boot, several checks. */
 const SHARED_SCENARIO = `
