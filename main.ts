@@ -9,8 +9,8 @@
 
 import denoJson from "./deno.json" with { type: "json" };
 import { type CliOptions, helpText, parseArgs, UsageError } from "./lib/cli/parse.ts";
-import { runDataMode } from "./lib/data_modes.ts";
-import { runScheduler } from "./lib/run.ts";
+import { runDataMode } from "./lib/modes/data.ts";
+import { runScheduler } from "./lib/modes/run.ts";
 
 /** The product version (from deno.json). */
 export const VERSION: string = denoJson.version;

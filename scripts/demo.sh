@@ -37,7 +37,7 @@ took "setup"
 say "2/5 building the BPF scheduler and the scx_gamer bundle (deno task bundle), and the sweep bundle"
 mkdir -p "$demo"
 deno task bundle
-deno bundle --quiet --output "$demo/sweep.js" ml/sweep.ts
+deno bundle --quiet --output "$demo/sweep.js" lib/modes/sweep/main.ts
 took "build"
 
 mode=${DEMO_MODE:-}
@@ -97,7 +97,7 @@ fi
 csv="$data/training.csv"
 samples=$(($(wc -l <"$csv") - 1))
 say "4/5 training the forest on $samples samples (deno task train $csv --game game.exe)"
-deno run --allow-read --allow-write --allow-env --allow-sys ml/train.ts "$csv" --game game.exe \
+deno run --allow-read --allow-write --allow-env --allow-sys lib/modes/train_cli.ts "$csv" --game game.exe \
   --models-dir "$demo/models"
 took "training"
 

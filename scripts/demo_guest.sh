@@ -8,7 +8,7 @@
 # Environment: DEMO_GAME_ARGS (gamesim's load), DEMO_MIN_SAMPLES and DEMO_MAX_ROUNDS (see below).
 #
 # usage: sh demo_guest.sh SWEEP_JS [SWEEP FLAGS...]
-#   SWEEP_JS     the bundled ml/sweep.ts (passed in with runInVm's files option)
+#   SWEEP_JS     the bundled lib/modes/sweep/main.ts (passed in with runInVm's files option)
 #   SWEEP FLAGS  the grid and timing, e.g. --slice-us 5,20 --duration 6 --settle 1 --sample-interval 1
 # Exit status: 0 when the sweep finished and the export worked, else the failing step's status.
 set -u

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { chooseGame, detectGame, renderNodeMatters } from "../lib/collect/game_detect.ts";
-import { readProcesses } from "../lib/collect/proc.ts";
+import { readProcesses } from "../lib/host/proc.ts";
 import { desktop, type FakeProcess, makeFakeProc } from "./fixtures/fake_proc.ts";
 
 const PRELOADER = "/usr/lib/wine/x86_64-unix/wine64-preloader";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { AUTOSAVE_EVERY, GameStore, InvalidSampleError, StoreClosedError } from "../lib/store/game_store.ts";
 import { safeName } from "../lib/store/safe_name.ts";
-import { UnsafePathError } from "../lib/store/safe_fs.ts";
+import { UnsafePathError } from "../lib/host/safe_fs.ts";
 import { parseStoreDoc, STORE_SCHEMA } from "../lib/store/store_doc.ts";
 import { makeSample } from "./fixtures/sample.ts";
 import { tempDir } from "./fixtures/temp.ts";

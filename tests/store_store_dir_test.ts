@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { GameStore } from "../lib/store/game_store.ts";
-import { UnsafePathError } from "../lib/store/safe_fs.ts";
+import { UnsafePathError } from "../lib/host/safe_fs.ts";
 import { isSamplesFileName, readAllStores } from "../lib/store/store_dir.ts";
 import { makeSample } from "./fixtures/sample.ts";
 import { tempDir } from "./fixtures/temp.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { runChild, SchedulerStartError, waitOrAbort } from "../lib/sweep/child.ts";
+import { runChild, SchedulerStartError, waitOrAbort } from "../lib/modes/sweep/child.ts";
 import { FAKE_EJECT_LINE, fakeRuns, fakeSchedulerCommand } from "./fixtures/fake_scheduler.ts";
 import { tempDir } from "./fixtures/temp.ts";
 

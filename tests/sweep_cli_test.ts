@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { defaultScheduler, parseSweepArgs, sweepUsage, SweepUsageError } from "../lib/sweep/cli.ts";
-import { gridSize } from "../lib/sweep/grid.ts";
+import { defaultScheduler, parseSweepArgs, sweepUsage, SweepUsageError } from "../lib/modes/sweep/cli.ts";
+import { gridSize } from "../lib/modes/sweep/grid.ts";
 
 function usageError(argv: string[], files: Record<string, string> = {}): string {
   try {

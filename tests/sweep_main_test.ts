@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { waitOrAbort } from "../lib/sweep/child.ts";
-import { loadState } from "../lib/sweep/state.ts";
+import { waitOrAbort } from "../lib/modes/sweep/child.ts";
+import { loadState } from "../lib/store/sweep_state.ts";
 import { fakeRuns, fakeSchedulerCommand } from "./fixtures/fake_scheduler.ts";
 import { tempDir } from "./fixtures/temp.ts";
 
-const SWEEP = fileURLToPath(new URL("../ml/sweep.ts", import.meta.url));
+const SWEEP = fileURLToPath(new URL("../lib/modes/sweep/main.ts", import.meta.url));
 
 function sweepCommand(args: string[]): Deno.Command {
   return new Deno.Command(Deno.execPath(), {

@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { parseArgs } from "../lib/cli/parse.ts";
-import { buildGrid } from "../lib/sweep/grid.ts";
-import { commandFor, configKey, formatPlan, makePlan, shellWord, sweepSeconds } from "../lib/sweep/plan.ts";
+import { buildGrid } from "../lib/modes/sweep/grid.ts";
+import {
+  commandFor,
+  configKey,
+  formatPlan,
+  makePlan,
+  shellWord,
+  sweepSeconds,
+} from "../lib/modes/sweep/plan.ts";
 
 const grid = buildGrid({ slice_us: [5, 10], mig_max: [1, 3] });
 const collect = { mlDir: "ml data", sampleIntervalS: 1, game: "game.exe", scheduler: ["scx_gamer"] };

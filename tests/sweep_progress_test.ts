@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { buildGrid } from "../lib/sweep/grid.ts";
-import { makePlan } from "../lib/sweep/plan.ts";
-import { createProgress, finishedLine } from "../lib/sweep/progress.ts";
-import type { FinishedConfig } from "../lib/sweep/state.ts";
+import { buildGrid } from "../lib/modes/sweep/grid.ts";
+import { makePlan } from "../lib/modes/sweep/plan.ts";
+import { createProgress, finishedLine } from "../lib/modes/sweep/progress.ts";
+import type { FinishedConfig } from "../lib/store/sweep_state.ts";
 
 const plan = makePlan(buildGrid({ slice_us: [5, 10, 15] }), { durationS: 300, settleS: 5 });
 const done: FinishedConfig = {

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseArgs } from "../lib/cli/parse.ts";
-import type { ChildOutcome } from "../lib/sweep/child.ts";
-import { waitOrAbort } from "../lib/sweep/child.ts";
-import { buildGrid } from "../lib/sweep/grid.ts";
-import { makePlan, type SweepPlan } from "../lib/sweep/plan.ts";
-import { createProgress } from "../lib/sweep/progress.ts";
-import { MAX_SAME_FAILURES, recordOf, runSweep, type SweepOptions } from "../lib/sweep/run_sweep.ts";
-import { loadState } from "../lib/sweep/state.ts";
+import type { ChildOutcome } from "../lib/modes/sweep/child.ts";
+import { waitOrAbort } from "../lib/modes/sweep/child.ts";
+import { buildGrid } from "../lib/modes/sweep/grid.ts";
+import { makePlan, type SweepPlan } from "../lib/modes/sweep/plan.ts";
+import { createProgress } from "../lib/modes/sweep/progress.ts";
+import { MAX_SAME_FAILURES, recordOf, runSweep, type SweepOptions } from "../lib/modes/sweep/run_sweep.ts";
+import { loadState } from "../lib/store/sweep_state.ts";
 import {
   FAKE_EJECT_LINE,
   fakeRuns,

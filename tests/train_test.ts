@@ -2,13 +2,13 @@ import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
 import { stringify } from "csv-stringify/sync";
 import { parseArgs } from "../lib/cli/parse.ts";
 import { RandomForestRegressor } from "../lib/ml/forest.ts";
-import { loadModel } from "../lib/ml/model_file.ts";
+import { loadModel } from "../lib/store/model_file.ts";
 import { createRng } from "../lib/ml/rng.ts";
 import { syntheticTrainingRows } from "../tools/bench_forest/synthetic.ts";
 import { ORIGINAL_COLUMNS } from "../lib/store/columns.ts";
 import { runTraining } from "../lib/ml/train_pipeline.ts";
-import { main, parseTrainArgs, TrainUsageError } from "../ml/train.ts";
-import { readTopology } from "../lib/topology.ts";
+import { main, parseTrainArgs, TrainUsageError } from "../lib/modes/train_cli.ts";
+import { readTopology } from "../lib/host/topology.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "train_test_" });
 globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
@@ -150,7 +150,7 @@ Deno.test("train arguments: one CSV, --game, --analyze, --seed; anything else is
   throws(() => parseTrainArgs(["a.csv", "--seed", "x"]), /--seed 'x'/);
 });
 
-Deno.test("ml/train.ts exits 2 on a usage error and 1 on bad data", async () => {
+Deno.test("lib/modes/train_cli.ts exits 2 on a usage error and 1 on bad data", async () => {
   strictEqual(await main(["--nope"]), 2);
   strictEqual(await main([`${dir}/missing.csv`]), 1);
   await Deno.writeTextFile(`${dir}/short.csv`, stringify([header, ...rows.slice(0, 5)]));
@@ -173,11 +173,11 @@ Deno.test("topology is read from a sysfs tree: SMT siblings, NUMA nodes, hybrid 
   deepStrictEqual(await readTopology(`${dir}/no-sys`), { smt: false, numaNodes: 1, hybrid: false });
 });
 
-Deno.test("a one-file bundle of ml/train.ts trains on workers and prints the same result as in-process", async () => {
+Deno.test("a one-file bundle of lib/modes/train_cli.ts trains on workers and prints the same result as in-process", async () => {
   const bundle = `${dir}/train_bundle.js`;
   const root = new URL("..", import.meta.url).pathname;
   const built = await new Deno.Command(Deno.execPath(), {
-    args: ["bundle", "--quiet", "--output", bundle, `${root}ml/train.ts`],
+    args: ["bundle", "--quiet", "--output", bundle, `${root}lib/modes/train_cli.ts`],
     cwd: root,
   }).output();
   strictEqual(built.code, 0, new TextDecoder().decode(built.stderr));

@@ -25,7 +25,7 @@
  * @module
  */
 
-import { baseName, type ProcInfo, readProcesses } from "./proc.ts";
+import { baseName, type ProcInfo, readProcesses } from "../host/proc.ts";
 import type { GameInfo } from "../types.ts";
 
 /**

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { SchedConfig } from "../config.ts";
 import { score } from "../score.ts";
 import type { GameInfo, Metrics, Sample, ThreadCounts } from "../types.ts";
-import { readBounded } from "./proc.ts";
+import { readBounded } from "../host/proc.ts";
 
 /** What one sample is built from. */
 export interface SampleParts {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { readThreads } from "./proc.ts";
+import { readThreads } from "../host/proc.ts";
 import { emptyThreadCounts, type ThreadClass, type ThreadCounts } from "../types.ts";
 
 /** One row of the name table. */

@@ -14,7 +14,7 @@ import { type ForestOptions, RandomForestRegressor } from "./forest.ts";
 import { permutationImportance } from "./importance.ts";
 import { type Matrix, selectRows, selectValues } from "./matrix.ts";
 import { meanAbsoluteError, r2Score } from "./metrics.ts";
-import { type ModelFile, saveModel } from "./model_file.ts";
+import { type ModelFile, saveModel } from "../store/model_file.ts";
 import { formatBestBlock, formatImportanceTable } from "./report.ts";
 import { createRng } from "./rng.ts";
 import { StandardScaler } from "./scaler.ts";

@@ -16,7 +16,7 @@
 
 import { stringify } from "csv-stringify/sync";
 import { type Cell, COLUMN_NAMES, COLUMNS } from "./columns.ts";
-import { type Owner, ownerFromEnv, readHeadNoFollow, writeFileAtomicSync } from "./safe_fs.ts";
+import { type Owner, ownerFromEnv, readHeadNoFollow, writeFileAtomicSync } from "../host/safe_fs.ts";
 import { readAllStores } from "./store_dir.ts";
 import { printable } from "./safe_name.ts";
 

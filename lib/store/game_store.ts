@@ -29,7 +29,7 @@ import {
   StoreIoError,
   writeFileAtomic,
   writeFileAtomicSync,
-} from "./safe_fs.ts";
+} from "../host/safe_fs.ts";
 import {
   CorruptStoreError,
   formatStoreDoc,

@@ -7,7 +7,7 @@
 
 import * as fs from "node:fs";
 import { join } from "node:path";
-import { checkRealDir, lstatOrNull, readFileNoFollow, UnsafePathError } from "./safe_fs.ts";
+import { checkRealDir, lstatOrNull, readFileNoFollow, UnsafePathError } from "../host/safe_fs.ts";
 import { CorruptStoreError, parseStoreDoc, type StoreDoc } from "./store_doc.ts";
 
 /** One samples file that read back valid. */

@@ -9,9 +9,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
 import { readAllStores } from "../../lib/store/store_dir.ts";
-import { buildGrid } from "../../lib/sweep/grid.ts";
-import { makePlan } from "../../lib/sweep/plan.ts";
-import { loadState } from "../../lib/sweep/state.ts";
+import { buildGrid } from "../../lib/modes/sweep/grid.ts";
+import { makePlan } from "../../lib/modes/sweep/plan.ts";
+import { loadState } from "../../lib/store/sweep_state.ts";
 import { runInVm } from "../../tools/vm/vm.ts";
 import { REPO_ROOT } from "../../tools/vm/layers.ts";
 
@@ -37,7 +37,7 @@ Deno.test("a sweep of 2 configs on the sched_ext kernel", async (t) => {
     // This test's own bundles of the current source, so it never races another run over dist/.
     const sweepJs = join(tmp, "sweep.js");
     const scxJs = join(tmp, "scx_gamer.js");
-    await bundle("ml/sweep.ts", sweepJs);
+    await bundle("lib/modes/sweep/main.ts", sweepJs);
     await bundle("main.ts", scxJs);
 
     const started = performance.now();

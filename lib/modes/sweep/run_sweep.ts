@@ -7,12 +7,12 @@
  * @module
  */
 
-import { schedExtState } from "../sched/preflight.ts";
-import type { Owner } from "../store/safe_fs.ts";
+import { schedExtState } from "../../sched/preflight.ts";
+import type { Owner } from "../../host/safe_fs.ts";
 import { type ChildOutcome, runChild, type StopTimeouts, waitOrAbort } from "./child.ts";
 import { type CollectOptions, commandFor, type SweepPlan, sweepSeconds } from "./plan.ts";
 import type { SweepProgress } from "./progress.ts";
-import { type FinishedConfig, loadState, pendingConfigs, saveState } from "./state.ts";
+import { type FinishedConfig, loadState, pendingConfigs, saveState } from "../../store/sweep_state.ts";
 
 /** Stop the sweep after this many configs in a row fail for the same reason: the machine, not the configs, is at fault. */
 export const MAX_SAME_FAILURES = 3;

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { configToArgs, type SchedConfig } from "../config.ts";
+import { configToArgs, type SchedConfig } from "../../config.ts";
 import { expandGrid, type Grid } from "./grid.ts";
 import { formatSeconds } from "./eta.ts";
 

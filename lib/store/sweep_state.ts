@@ -16,8 +16,8 @@ import {
   StoreIoError,
   UnsafePathError,
   writeFileAtomicSync,
-} from "../store/safe_fs.ts";
-import type { PlannedConfig, SweepPlan } from "./plan.ts";
+} from "../host/safe_fs.ts";
+import type { PlannedConfig, SweepPlan } from "../modes/sweep/plan.ts";
 
 /** The state file cannot be read, parsed or written. `message` is the one line to print. */
 export class SweepStateError extends Error {

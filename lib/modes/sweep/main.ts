@@ -11,25 +11,19 @@
  */
 
 import { existsSync } from "node:fs";
-import {
-  defaultScheduler,
-  parseSweepArgs,
-  type SweepArgs,
-  sweepUsage,
-  SweepUsageError,
-} from "../lib/sweep/cli.ts";
-import { SchedulerStartError } from "../lib/sweep/child.ts";
-import { formatPlan, makePlan, shellWord } from "../lib/sweep/plan.ts";
-import { createProgress } from "../lib/sweep/progress.ts";
-import { finishedKeys, loadState, SweepStateError } from "../lib/sweep/state.ts";
-import { runSweep, type SweepSummary } from "../lib/sweep/run_sweep.ts";
+import { defaultScheduler, parseSweepArgs, type SweepArgs, sweepUsage, SweepUsageError } from "./cli.ts";
+import { SchedulerStartError } from "./child.ts";
+import { formatPlan, makePlan, shellWord } from "./plan.ts";
+import { createProgress } from "./progress.ts";
+import { finishedKeys, loadState, SweepStateError } from "../../store/sweep_state.ts";
+import { runSweep, type SweepSummary } from "./run_sweep.ts";
 import {
   BadOwnerError,
   ensureRealDir,
   ownerFromEnv,
   StoreIoError,
   UnsafePathError,
-} from "../lib/store/safe_fs.ts";
+} from "../../host/safe_fs.ts";
 
 /** The exit status of an interrupted sweep (128 + SIGINT, what a shell reports for Ctrl-C). */
 export const EXIT_INTERRUPTED = 130;

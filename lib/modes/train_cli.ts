@@ -9,8 +9,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { runTraining } from "../lib/ml/train_pipeline.ts";
-import { readTopology } from "../lib/topology.ts";
+import { runTraining } from "../ml/train_pipeline.ts";
+import { readTopology } from "../host/topology.ts";
 
 const USAGE = "usage: deno task train CSV [--game NAME] [--analyze] [--seed N] [--models-dir DIR]";
 

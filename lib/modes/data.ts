@@ -5,11 +5,11 @@
  * @module
  */
 
-import type { CliOptions } from "./cli/parse.ts";
-import { runTraining } from "./ml/train_pipeline.ts";
-import { exportCsv, formatExportCounts } from "./store/csv_export.ts";
-import { showBest } from "./store/show_best.ts";
-import { readTopology } from "./topology.ts";
+import type { CliOptions } from "../cli/parse.ts";
+import { runTraining } from "../ml/train_pipeline.ts";
+import { exportCsv, formatExportCounts } from "../store/csv_export.ts";
+import { showBest } from "../store/show_best.ts";
+import { readTopology } from "../host/topology.ts";
 
 /** Run one data mode; returns the exit code (errors are thrown as typed one-line errors). */
 export async function runDataMode(opts: CliOptions): Promise<number> {

@@ -1,5 +1,11 @@
 import { ok, rejects, strictEqual } from "node:assert/strict";
-import { loadModel, type ModelFile, ModelFileError, modelFileName, saveModel } from "../lib/ml/model_file.ts";
+import {
+  loadModel,
+  type ModelFile,
+  ModelFileError,
+  modelFileName,
+  saveModel,
+} from "../lib/store/model_file.ts";
 
 const model = {
   format: "scx_gamer-model",

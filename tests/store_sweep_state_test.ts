@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { buildGrid } from "../lib/sweep/grid.ts";
-import { makePlan } from "../lib/sweep/plan.ts";
+import { buildGrid } from "../lib/modes/sweep/grid.ts";
+import { makePlan } from "../lib/modes/sweep/plan.ts";
 import {
   emptyState,
   type FinishedConfig,
@@ -11,7 +11,7 @@ import {
   pendingConfigs,
   saveState,
   SweepStateError,
-} from "../lib/sweep/state.ts";
+} from "../lib/store/sweep_state.ts";
 import { tempDir } from "./fixtures/temp.ts";
 
 const plan = makePlan(buildGrid({ slice_us: [5, 10, 15] }), { durationS: 60, settleS: 5 });

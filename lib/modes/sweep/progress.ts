@@ -8,7 +8,7 @@
 
 import { formatSeconds, progressLine, type SweepPosition } from "./eta.ts";
 import type { PlannedConfig } from "./plan.ts";
-import type { FinishedConfig } from "./state.ts";
+import type { FinishedConfig } from "../../store/sweep_state.ts";
 
 /** The events of a sweep, in order: begin, then per config started -> finished (or interrupted), end. */
 export interface SweepProgress {

@@ -7,7 +7,7 @@ import {
   readProcess,
   readProcesses,
   readThreads,
-} from "../lib/collect/proc.ts";
+} from "../lib/host/proc.ts";
 import { KTHREAD_FLAGS, makeFakeProc, writeFakeProcess } from "./fixtures/fake_proc.ts";
 
 Deno.test("parseStat finds utime and stime after the last ')' when comm holds spaces and parentheses", () => {

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { defaultConfig, flagOf, type SchedConfig, type Tunable, TUNABLES } from "../config.ts";
+import { defaultConfig, flagOf, type SchedConfig, type Tunable, TUNABLES } from "../../config.ts";
 
 /** A bad grid (flag value or file). `message` is the one line to print; the caller exits with status 2. */
 export class GridError extends Error {

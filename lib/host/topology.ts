@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { Topology } from "./ml/search.ts";
-import { NO_TOPOLOGY } from "./ml/train_pipeline.ts";
+import type { Topology } from "../ml/search.ts";
+import { NO_TOPOLOGY } from "../ml/train_pipeline.ts";
 
 async function readText(path: string): Promise<string | null> {
   try {

@@ -5,7 +5,7 @@ import { COLUMN_NAMES, COLUMNS, ORIGINAL_COLUMNS } from "../lib/store/columns.ts
 import { exportCsv, ExportError, formatExportCounts } from "../lib/store/csv_export.ts";
 import { GameStore } from "../lib/store/game_store.ts";
 import { parseTrainingCsv } from "../lib/store/csv_read.ts";
-import { UnsafePathError } from "../lib/store/safe_fs.ts";
+import { UnsafePathError } from "../lib/host/safe_fs.ts";
 import type { Sample } from "../lib/types.ts";
 import { makeSample } from "./fixtures/sample.ts";
 import { tempDir } from "./fixtures/temp.ts";

@@ -5,12 +5,12 @@
  * @module
  */
 
-import type { CliOptions } from "./cli/parse.ts";
-import { CollectSession } from "./collect/session.ts";
-import { GameStore } from "./store/game_store.ts";
-import { preflight } from "./sched/preflight.ts";
-import { type ExitInfo, Scheduler } from "./sched/scheduler.ts";
-import { formatStatsLine, metricsBetween, type StatsSnapshot } from "./sched/stats.ts";
+import type { CliOptions } from "../cli/parse.ts";
+import { CollectSession } from "../collect/session.ts";
+import { GameStore } from "../store/game_store.ts";
+import { preflight } from "../sched/preflight.ts";
+import { type ExitInfo, Scheduler } from "../sched/scheduler.ts";
+import { formatStatsLine, metricsBetween, type StatsSnapshot } from "../sched/stats.ts";
 
 /** How often the loop wakes to check for signals, ejection and due work, ms. */
 const TICK_MS = 100;

@@ -7,8 +7,8 @@
  */
 
 import { join } from "node:path";
-import { flagOf, TUNABLES } from "../config.ts";
-import { FLAGS } from "../cli/flags.ts";
+import { flagOf, TUNABLES } from "../../config.ts";
+import { FLAGS } from "../../cli/flags.ts";
 import {
   buildGrid,
   DEFAULT_GRID_VALUES,

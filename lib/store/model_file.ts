@@ -11,9 +11,9 @@
  */
 
 import type { SchedConfig, SwitchKey } from "../config.ts";
-import type { ForestJSON } from "./forest.ts";
-import type { ScalerJSON } from "./scaler.ts";
-import type { Topology } from "./search.ts";
+import type { ForestJSON } from "../ml/forest.ts";
+import type { ScalerJSON } from "../ml/scaler.ts";
+import type { Topology } from "../ml/search.ts";
 
 /** Version of the file format; bumped on any incompatible change. */
 export const MODEL_FORMAT_VERSION = 1;

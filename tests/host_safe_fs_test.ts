@@ -10,7 +10,7 @@ import {
   UnsafePathError,
   writeFileAtomic,
   writeFileAtomicSync,
-} from "../lib/store/safe_fs.ts";
+} from "../lib/host/safe_fs.ts";
 import { tempDir } from "./fixtures/temp.ts";
 
 const names = (dir: string) => [...Deno.readDirSync(dir)].map((e) => e.name).sort();
