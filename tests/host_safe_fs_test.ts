@@ -3,10 +3,12 @@ import { join } from "node:path";
 import {
   BadOwnerError,
   ensureRealDir,
+  InputFileError,
   moveAside,
   ownerFromEnv,
   readFileNoFollow,
   readHeadNoFollow,
+  readInputFile,
   UnsafePathError,
   writeFileAtomic,
   writeFileAtomicSync,
@@ -130,4 +132,29 @@ Deno.test("both atomic writes give the file mode 0644 and the owner, whatever th
     assert.equal(st.uid, 3333, name);
     assert.equal(st.gid, 4444, name);
   }
+});
+
+Deno.test("readInputFile reads a regular file and refuses a FIFO at once, without blocking", () => {
+  const dir = tempDir();
+  Deno.writeTextFileSync(`${dir}/a.csv`, "x,y\n1,2\n");
+  assert.equal(readInputFile(`${dir}/a.csv`, { what: "--ml-train CSV", maxBytes: 100 }), "x,y\n1,2\n");
+  const fifo = `${dir}/f`;
+  new Deno.Command("mkfifo", { args: [fifo] }).outputSync();
+  assert.throws(
+    () => readInputFile(fifo, { what: "--grid file", maxBytes: 100 }),
+    (e: Error) => e instanceof InputFileError && e.message === `--grid file ${fifo}: not a regular file`,
+  );
+});
+
+Deno.test("readInputFile refuses devices, oversized files, empty names and missing files with one line", () => {
+  const dir = tempDir();
+  Deno.writeTextFileSync(`${dir}/big`, "x".repeat(200));
+  const what = "--ml-train CSV";
+  assert.throws(() => readInputFile("/dev/zero", { what, maxBytes: 100 }), /\/dev\/zero: not a regular file/);
+  assert.throws(
+    () => readInputFile(`${dir}/big`, { what, maxBytes: 100 }),
+    /200 bytes is more than the 100 allowed/,
+  );
+  assert.throws(() => readInputFile("", { what, maxBytes: 100 }), /--ml-train CSV: expected a file name/);
+  assert.throws(() => readInputFile(`${dir}/none`, { what, maxBytes: 100 }), /none: no such file/);
 });

@@ -376,3 +376,66 @@ export function moveAside(path: string, now: Date): string {
   }
   throw new StoreIoError(`cannot keep ${path} aside: 999 files named ${stem}.corrupt-${stamp}*.json exist`);
 }
+
+/** A file the user named cannot be used as input. `message` is the one line to print. */
+export class InputFileError extends Error {
+  override name = "InputFileError";
+}
+
+/** Options of {@link readInputFile}. */
+export interface InputFileOptions {
+  /** What the file is, for messages: "--ml-train CSV", "--grid file", ... */
+  what: string;
+  /** Refuse files larger than this many bytes. */
+  maxBytes: number;
+}
+
+/**
+ * Read a file the user named on the command line (a CSV, a grid, a config): only a regular file, at
+ * most `maxBytes`, as UTF-8. A FIFO or device is refused without blocking (O_NONBLOCK, then fstat), and
+ * the size is checked on the open file and again while reading, so a file that grows meanwhile (or
+ * /dev/zero behind a name) never makes us read without end. Symlinks are followed: the user chose it.
+ *
+ * @throws {InputFileError} naming `what` and the path when it is missing, not a regular file, too large
+ * or unreadable.
+ */
+export function readInputFile(path: string, options: InputFileOptions): string {
+  const { what, maxBytes } = options;
+  if (path === "") throw new InputFileError(`${what}: expected a file name, got an empty one`);
+  let fd: number;
+  try {
+    fd = fs.openSync(path, O_RDONLY | O_NONBLOCK);
+  } catch (err) {
+    const code = errCode(err);
+    const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : reason(err);
+    throw new InputFileError(`${what} ${path}: ${why}`);
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw new InputFileError(`${what} ${path}: not a regular file`);
+    if (st.size > maxBytes) {
+      throw new InputFileError(`${what} ${path}: ${st.size} bytes is more than the ${maxBytes} allowed`);
+    }
+    const buf = new Uint8Array(Math.min(maxBytes, st.size) + 1);
+    let n = 0;
+    for (;;) {
+      const got = fs.readSync(fd, buf, n, buf.length - n, null);
+      if (got === 0) break;
+      n += got;
+      if (n > maxBytes) {
+        throw new InputFileError(`${what} ${path}: grew past the ${maxBytes} bytes allowed while being read`);
+      }
+      if (n === buf.length) break;
+    }
+    try {
+      return new TextDecoder("utf-8", { fatal: true }).decode(buf.subarray(0, n));
+    } catch {
+      throw new InputFileError(`${what} ${path}: not UTF-8 text`);
+    }
+  } catch (err) {
+    if (err instanceof InputFileError) throw err;
+    throw new InputFileError(`${what} ${path}: ${reason(err)}`);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
