@@ -34,10 +34,9 @@ say "1/5 installing what the demo needs (scripts/setup.sh: Deno, clang, QEMU, li
 bash scripts/setup.sh
 took "setup"
 
-say "2/5 building the BPF scheduler and the scx_gamer bundle (deno task bundle), and the sweep bundle"
+say "2/5 building the BPF scheduler and the scx_gamer bundle (deno task bundle)"
 mkdir -p "$demo"
 deno task bundle
-deno bundle --quiet --output "$demo/sweep.js" lib/modes/sweep/main.ts
 took "build"
 
 mode=${DEMO_MODE:-}
@@ -68,8 +67,8 @@ if [ "$mode" = host ]; then
   trap 'kill -TERM -- "-$game" 2>/dev/null || true' EXIT
   for _ in $(seq 100); do grep -q running "$data/gamesim.err" 2>/dev/null && break; sleep 0.1; done
   set +e
-  deno run -A "$demo/sweep.js" --scheduler "$(command -v deno) run -A --unstable-ffi dist/scx_gamer.js" \
-    --ml-dir "$data/ml" --game game.exe "${GRID[@]}" --duration 10 --settle 2 --sample-interval 1 |
+  deno run -A --unstable-ffi dist/scx_gamer.js --sweep \
+    --ml-dir "$data/ml" --game game.exe "${GRID[@]}" --duration 10 --settle 2 --ml-sample-interval 1 |
     tee "$data/sweep.log"
   status=${PIPESTATUS[0]}
   set -e
@@ -81,7 +80,7 @@ if [ "$mode" = host ]; then
   took "the sweep on this machine"
 else
   data="$demo/vm"
-  say "3/5 no sched_ext here (kernel $(uname -r)$([ "$(id -u)" = 0 ] || echo ", not root")): booting the sched_ext test VM to sweep 8 configs over gamesim (game.exe) with a bursty background hog; each config runs 8 s once attached, with a sample every second"
+  say "3/5 no sched_ext here (kernel $(uname -r)$([ "$(id -u)" = 0 ] || echo ", not root")): booting the sched_ext test VM to sweep 8 configs over gamesim (game.exe) with a bursty background hog; each config settles 1 s and is measured 8 s in one attach, with a sample every second"
   echo "demo: the guest's console follows; the sweep says [i/8] for each config"
   rm -rf "$data"
   # 8 configs x 8 s at a sample a second give about 30 samples; on a busy host the scheduler's
@@ -89,16 +88,14 @@ else
   # trainer needs, the guest sweeps the grid again (at most 3 rounds).
   deno run --allow-all tools/vm/run.ts --timeout 2400 --input-rate 30 --out "$data" \
     --env DEMO_MIN_SAMPLES=20 --env DEMO_MAX_ROUNDS=3 ${DEMO_GAME_ARGS:+--env "DEMO_GAME_ARGS=$DEMO_GAME_ARGS"} \
-    --file /opt/demo/sweep.js="$demo/sweep.js" scripts/demo_guest.sh /opt/demo/sweep.js \
-    "${GRID[@]}" --duration 8 --settle 1 --sample-interval 1
+    scripts/demo_guest.sh "${GRID[@]}" --duration 8 --settle 1 --ml-sample-interval 1
   took "the sweep in the VM"
 fi
 
 csv="$data/training.csv"
 samples=$(($(wc -l <"$csv") - 1))
-say "4/5 training the forest on $samples samples (deno task train $csv --game game.exe)"
-deno run --allow-read --allow-write --allow-env --allow-sys lib/modes/train_cli.ts "$csv" --game game.exe \
-  --models-dir "$demo/models"
+say "4/5 training the forest on $samples samples (scx_gamer --ml-train $csv --game game.exe)"
+deno run -A --unstable-ffi dist/scx_gamer.js --ml-train "$csv" --game game.exe --models-dir "$demo/models"
 took "training"
 
 say "5/5 done in $(($(date +%s) - start)) s. Where everything went:"
@@ -106,4 +103,4 @@ echo "  samples:     $(find "$data/ml" -name '*.json' ! -name sweep_state.json |
 echo "  sweep state: $data/ml/sweep_state.json"
 echo "  CSV:         $csv ($samples samples)"
 echo "  model:       $(ls -t "$demo"/models/game-*.json | head -n 1)"
-echo "  logs:        $data/sweep.log (the sweep, with each scheduler's own lines)"
+echo "  logs:        $data/sweep.log (the sweep and the scheduler's lines)"

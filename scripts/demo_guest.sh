@@ -7,19 +7,16 @@
 #   out/sweep.log, out/export.log, out/gamesim.err   what each step printed
 # Environment: DEMO_GAME_ARGS (gamesim's load), DEMO_MIN_SAMPLES and DEMO_MAX_ROUNDS (see below).
 #
-# usage: sh demo_guest.sh SWEEP_JS [SWEEP FLAGS...]
-#   SWEEP_JS     the bundled lib/modes/sweep/main.ts (passed in with runInVm's files option)
-#   SWEEP FLAGS  the grid and timing, e.g. --slice-us 5,20 --duration 6 --settle 1 --sample-interval 1
+# usage: sh demo_guest.sh [SWEEP FLAGS...]
+#   SWEEP FLAGS  the grid and timing, e.g. --slice-us 5,20 --duration 6 --settle 1 --ml-sample-interval 1
 # Exit status: 0 when the sweep finished and the export worked, else the failing step's status.
 set -u
 out=/work/out
-sweep_js=$1
-shift
 say() { echo "demo-guest: $*"; }
 
 # Under emulation a Deno start competes with the game for two emulated CPUs and can take minutes;
-# the sweep and the schedulers it starts (children inherit this) get the CPU first. Only the userspace
-# side is affected: the game's threads are scheduled by scx_gamer exactly as without it.
+# the sweep (which is the scheduler's own process) gets the CPU first. Only the userspace side is
+# affected: the game's threads are scheduled by scx_gamer exactly as without it.
 renice -n -10 -p $$ >/dev/null
 
 # The game's load. Under emulation a busy background process halves the speed of every other vCPU
@@ -54,10 +51,9 @@ round=1
 while :; do
   state=$out/ml/sweep_state.json
   [ $round -gt 1 ] && state=$out/ml/sweep_state_round$round.json
-  say "sweep round $round: deno run -A sweep.js $*"
+  say "sweep round $round: scx_gamer --sweep $*"
   {
-    deno run -A "$sweep_js" --verbose --scheduler scx_gamer --ml-dir $out/ml --game game.exe \
-      --state "$state" --attach-timeout 300 --stop-timeout 60 "$@"
+    scx_gamer --sweep --verbose --ml-dir $out/ml --game game.exe --state "$state" "$@"
     echo $? >$out/sweep.rc
   } 2>&1 | tee -a $out/sweep.log
   sweep_rc=$(cat $out/sweep.rc)

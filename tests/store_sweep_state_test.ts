@@ -1,20 +1,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { buildGrid } from "../lib/modes/sweep/grid.ts";
-import { makePlan } from "../lib/modes/sweep/plan.ts";
 import {
   emptyState,
   type FinishedConfig,
   finishedKeys,
   loadState,
   parseState,
-  pendingConfigs,
   saveState,
   SweepStateError,
 } from "../lib/store/sweep_state.ts";
 import { tempDir } from "./fixtures/temp.ts";
-
-const plan = makePlan(buildGrid({ slice_us: [5, 10, 15] }), { durationS: 60, settleS: 5 });
 
 function entry(status: "done" | "failed", reason: string | null = null): FinishedConfig {
   return {
@@ -46,8 +41,8 @@ Deno.test("a missing state file reads as nothing finished", () => {
 Deno.test("a saved state reads back the same", () => {
   const file = join(tempDir(), "sweep_state.json");
   const state = emptyState();
-  state.configs[plan.configs[0].key] = entry("done");
-  state.configs[plan.configs[1].key] = entry("failed", "scx_gamer: ejected");
+  state.configs["--slice-us 5"] = entry("done");
+  state.configs["--slice-us 10"] = entry("failed", "scx_gamer: ejected");
   saveState(file, state);
   assert.deepEqual(loadState(file), state);
 });
@@ -112,27 +107,24 @@ Deno.test("a state entry without attachS (an older state) still reads", () => {
   assert.equal(parseState(text, "s.json").configs["--slice-us 5"].status, "done");
 });
 
-Deno.test("resume skips every finished config, done or failed", () => {
+Deno.test("finished keys are done configs and failed ones (unless retried), never empty ones", () => {
   const state = emptyState();
-  state.configs[plan.configs[0].key] = entry("done");
-  state.configs[plan.configs[2].key] = entry("failed", "rejected");
-  assert.deepEqual(pendingConfigs(plan, state).map((p) => p.label), ["slice_us=10"]);
+  state.configs["--a"] = entry("done");
+  state.configs["--b"] = entry("failed", "rejected");
+  state.configs["--c"] = { ...entry("done"), status: "empty", samples: 0 };
+  assert.deepEqual(finishedKeys(state), new Set(["--a", "--b"]));
+  assert.deepEqual(finishedKeys(state, { retryFailed: true }), new Set(["--a"]));
 });
 
-Deno.test("with retryFailed, failed configs run again and done ones stay skipped", () => {
-  const state = emptyState();
-  state.configs[plan.configs[0].key] = entry("done");
-  state.configs[plan.configs[2].key] = entry("failed", "rejected");
-  assert.deepEqual(pendingConfigs(plan, state, { retryFailed: true }).map((p) => p.label), [
-    "slice_us=10",
-    "slice_us=15",
-  ]);
-  assert.deepEqual(finishedKeys(state, { retryFailed: true }), new Set([plan.configs[0].key]));
-});
-
-Deno.test("a state from a different grid only skips the configs both grids share", () => {
-  const other = makePlan(buildGrid({ slice_us: [10, 20] }), { durationS: 60, settleS: 5 });
-  const state = emptyState();
-  for (const p of other.configs) state.configs[p.key] = entry("done");
-  assert.deepEqual(pendingConfigs(plan, state).map((p) => p.label), ["slice_us=5", "slice_us=15"]);
+Deno.test("an empty entry with a sample count reads back; a negative count is refused", () => {
+  const ok = { ...entry("done"), status: "empty", samples: 0 };
+  assert.equal(
+    parseState(JSON.stringify({ version: 1, configs: { "--a": ok } }), "s.json").configs["--a"].status,
+    "empty",
+  );
+  const bad = { ...ok, samples: -1 };
+  assert.match(
+    stateError(() => parseState(JSON.stringify({ version: 1, configs: { "--a": bad } }), "s.json")),
+    /malformed/,
+  );
 });

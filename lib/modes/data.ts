@@ -5,31 +5,32 @@
  * @module
  */
 
-import type { CliOptions } from "../cli/parse.ts";
+import type { ExportCommand, ShowBestCommand, TrainCommand } from "../cli/modes.ts";
 import { runTraining } from "../ml/train_pipeline.ts";
 import { exportCsv, formatExportCounts } from "../store/csv_export.ts";
 import { showBest } from "../store/show_best.ts";
 import { readTopology } from "../host/topology.ts";
 
-/** Run one data mode; returns the exit code (errors are thrown as typed one-line errors). */
-export async function runDataMode(opts: CliOptions): Promise<number> {
-  switch (opts.mode) {
-    case "export": {
-      const result = exportCsv(opts.mlDir, opts.modeArg!);
-      console.log(formatExportCounts(result));
-      return 0;
-    }
-    case "show-best":
-      console.log(showBest(opts.mlDir, opts.modeArg!));
-      return 0;
-    case "train":
-      await runTraining(opts.modeArg!, {
-        game: opts.game,
-        analyze: opts.analyze,
-        topology: await readTopology(),
-      });
-      return 0;
-    default:
-      throw new Error(`not a data mode: ${opts.mode}`);
-  }
+/** `--ml-export-csv`: every game's samples into one CSV. */
+export function exportMode(cmd: ExportCommand): number {
+  console.log(formatExportCounts(exportCsv(cmd.mlDir, cmd.csvPath)));
+  return 0;
+}
+
+/** `--ml-show-best`: a game's summary and best configuration. */
+export function showBestMode(cmd: ShowBestCommand): number {
+  console.log(showBest(cmd.mlDir, cmd.game));
+  return 0;
+}
+
+/** `--ml-train`: train, print the best configuration, save the model. */
+export async function trainMode(cmd: TrainCommand): Promise<number> {
+  await runTraining(cmd.csvPath, {
+    game: cmd.game,
+    analyze: cmd.analyze,
+    seed: cmd.seed,
+    modelsDir: cmd.modelsDir,
+    topology: await readTopology(),
+  });
+  return 0;
 }

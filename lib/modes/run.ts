@@ -1,103 +1,86 @@
 /**
- * The run mode: preflight, load and attach the scheduler, print live stats, feed the collector, and
- * detach on SIGINT/SIGTERM, on --duration, or report the reason when the kernel ejects the scheduler.
+ * The run mode: preflight, attach the scheduler with the config from the command line, keep it told
+ * which process is the game, print stats lines, collect samples with `--ml-collect`, and detach on
+ * SIGINT/SIGTERM or `--duration`; when the kernel ejects the scheduler, report why and exit 1.
  *
  * @module
  */
 
-import type { CliOptions } from "../cli/parse.ts";
-import { CollectSession } from "../collect/session.ts";
-import { GameStore } from "../store/game_store.ts";
+import type { RunCommand } from "../cli/modes.ts";
+import { SampleRecorder } from "../collect/recorder.ts";
+import { cpuModel } from "../collect/sample.ts";
 import { preflight } from "../sched/preflight.ts";
-import { type ExitInfo, Scheduler } from "../sched/scheduler.ts";
-import { formatStatsLine, metricsBetween, type StatsSnapshot } from "../sched/stats.ts";
+import { Scheduler } from "../sched/scheduler.ts";
+import { GameStore } from "../store/game_store.ts";
+import { describeExit, metricsSource, type RunningScheduler, runSession } from "./session.ts";
 
-/** How often the loop wakes to check for signals, ejection and due work, ms. */
-const TICK_MS = 100;
-
-function describeExit(info: ExitInfo): string {
-  const parts = [info.kindName];
-  if (info.reason) parts.push(info.reason);
-  if (info.message) parts.push(info.message);
-  return parts.join(": ");
+/** An abort signal raised by SIGINT or SIGTERM (its reason names which); `dispose` removes the listeners. */
+export function stopOnSignals(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  const handlers = signals.map((s) => [s, () => controller.abort(s)] as const);
+  for (const [s, handler] of handlers) Deno.addSignalListener(s, handler);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      for (const [s, handler] of handlers) Deno.removeSignalListener(s, handler);
+    },
+  };
 }
 
-/** Run the scheduler until a signal, --duration, or ejection. Returns the exit code. */
-export async function runScheduler(opts: CliOptions): Promise<number> {
-  preflight();
-  const wantStats = opts.stats !== null || opts.mlCollect;
-  const sched = Scheduler.start(opts.config, { stats: wantStats, verbose: opts.verbose });
-  let stopRequested: string | null = null;
-  const onSignal = (name: string) => () => stopRequested ??= name;
-  const handlers = [["SIGINT", onSignal("SIGINT")], ["SIGTERM", onSignal("SIGTERM")]] as const;
-  for (const [sig, fn] of handlers) Deno.addSignalListener(sig, fn);
+/** A recorder filing samples into the store under `mlDir`, fed from the scheduler's snapshots. */
+export function storeRecorder(mlDir: string, sched: RunningScheduler): SampleRecorder {
+  return new SampleRecorder({
+    nextMetrics: metricsSource(() => sched.snapshot()),
+    openSink: (game, cpu) => GameStore.open(mlDir, { cpuModel: cpu, gameName: game.name }),
+    cpuModel: cpuModel("/proc"),
+    log: (l) => console.log(l),
+  });
+}
 
-  let collector: CollectSession | null = null;
-  let ejected: ExitInfo | null = null;
-  try {
+/** Start the embedded scheduler, saying so in one line. */
+export function startScheduler(options: { stats: boolean; verbose: boolean }) {
+  return (config: Parameters<typeof Scheduler.start>[0]): RunningScheduler => {
+    const sched = Scheduler.start(config, options);
     console.log(
-      `scx_gamer: attached (stats ${wantStats ? "on" : "off"}, input hook ${sched.inputHook ? "on" : "off"})`,
+      `scx_gamer: attached (stats ${options.stats ? "on" : "off"}, input hook ${
+        sched.inputHook ? "on" : "off"
+      })`,
     );
-    if (opts.verbose) {
+    if (options.verbose) {
       // What the verifier kept: with stats off the profiling code is pruned at load.
       const insns = sched.programInsns().map((p) => `${p.name.replace(/^gamer_/, "")}=${p.xlatedInsns}`);
       console.log(`scx_gamer: program instructions: ${insns.join(" ")}`);
     }
-    if (opts.mlCollect) {
-      let samplePrev = sched.snapshot();
-      collector = new CollectSession({
-        scheduler: sched,
-        config: opts.config,
-        intervalS: opts.mlSampleInterval,
-        forcedGame: opts.game,
-        nextMetrics: () => {
-          const next = sched.snapshot();
-          const metrics = metricsBetween(samplePrev, next);
-          samplePrev = next;
-          return metrics;
-        },
-        openSink: (game, cpuModel) => GameStore.open(opts.mlDir, { cpuModel, gameName: game.name }),
-      });
+    return sched;
+  };
+}
+
+/** Run the scheduler until a signal, --duration, or ejection. Returns the exit code. */
+export async function runMode(cmd: RunCommand): Promise<number> {
+  preflight();
+  const stop = stopOnSignals();
+  try {
+    const end = await runSession({
+      start: startScheduler({ stats: cmd.statsS !== null || cmd.collect, verbose: cmd.verbose }),
+      config: cmd.config,
+      statsS: cmd.statsS,
+      durationS: cmd.durationS,
+      collect: cmd.collect
+        ? { sampleIntervalS: cmd.sampleIntervalS, recorder: (sched) => storeRecorder(cmd.mlDir, sched) }
+        : null,
+      game: cmd.game,
+      signal: stop.signal,
+      log: (l) => console.log(l),
+    });
+    if (end.reason === "ejected") {
+      console.error(`scx_gamer: the kernel stopped the scheduler: ${describeExit(end.exit!)}`);
+      return 1;
     }
-    const started = performance.now();
-    let statsPrev: StatsSnapshot = sched.snapshot();
-    let statsDue = started + (opts.stats ?? Infinity) * 1000;
-    while (!stopRequested) {
-      await new Promise((r) => setTimeout(r, TICK_MS));
-      const now = performance.now();
-      ejected = sched.exitInfo();
-      if (ejected) break;
-      if (now >= statsDue) {
-        const next = sched.snapshot();
-        const extra = collector?.statusLine() ?? "";
-        console.log(
-          `[${((now - started) / 1000).toFixed(1)}s] ${
-            formatStatsLine(metricsBetween(statsPrev, next), extra)
-          }`,
-        );
-        statsPrev = next;
-        statsDue += opts.stats! * 1000;
-      }
-      try {
-        collector?.tick(now);
-      } catch (e) {
-        // Collection must never take the scheduler down with it: report, keep scheduling, retry next time.
-        console.error(`scx_gamer: collecting failed this interval: ${(e as Error).message}`);
-      }
-      if (opts.duration !== null && now - started >= opts.duration * 1000) stopRequested = "duration";
-    }
+    const why = end.reason === "signal" ? String(stop.signal.reason) : end.reason;
+    console.log(`scx_gamer: detached (${why}${end.exit ? `; ${end.exit.kindName}` : ""})`);
+    return 0;
   } finally {
-    // Save before detaching: the data must survive whatever detaching does.
-    try {
-      collector?.close(ejected ? `scheduler ejected: ${describeExit(ejected)}` : stopRequested ?? "error");
-    } finally {
-      const info = sched.stop();
-      for (const [sig, fn] of handlers) Deno.removeSignalListener(sig, fn);
-      if (ejected) console.error(`scx_gamer: the kernel stopped the scheduler: ${describeExit(ejected)}`);
-      else {console.log(
-          `scx_gamer: detached (${stopRequested ?? "error"}${info ? `; ${info.kindName}` : ""})`,
-        );}
-    }
+    stop.dispose();
   }
-  return ejected ? 1 : 0;
 }

@@ -17,15 +17,17 @@ import {
   UnsafePathError,
   writeFileAtomicSync,
 } from "../host/safe_fs.ts";
-import type { PlannedConfig, SweepPlan } from "../modes/sweep/plan.ts";
 
 /** The state file cannot be read, parsed or written. `message` is the one line to print. */
 export class SweepStateError extends Error {
   override name = "SweepStateError";
 }
 
-/** How a finished config ended: it ran its full duration, or the scheduler failed (rejected, ejected). */
-export type ConfigStatus = "done" | "failed";
+/**
+ * How a config ended: measured with samples ("done"), measured while no game gave a sample ("empty",
+ * run again by the next sweep), or the scheduler failed during it ("failed": ejected, rejected).
+ */
+export type ConfigStatus = "done" | "empty" | "failed";
 
 /** One finished config. */
 export interface FinishedConfig {
@@ -41,6 +43,8 @@ export interface FinishedConfig {
   ranS: number;
   /** Seconds it took to attach (absent in states written before this was recorded; null when it never did). */
   attachS?: number | null;
+  /** Samples recorded under the config (absent in states of the sweep that ran one process per config). */
+  samples?: number;
 }
 
 /** The whole state file. */
@@ -58,13 +62,14 @@ export function emptyState(): SweepState {
 function isFinished(v: unknown): v is FinishedConfig {
   if (typeof v !== "object" || v === null) return false;
   const o = v as Record<string, unknown>;
-  return (o.status === "done" || o.status === "failed") &&
+  return (o.status === "done" || o.status === "empty" || o.status === "failed") &&
     (o.reason === null || typeof o.reason === "string") &&
     (o.exitCode === null || Number.isInteger(o.exitCode)) &&
     typeof o.startedAt === "string" && typeof o.finishedAt === "string" &&
     typeof o.ranS === "number" && Number.isFinite(o.ranS) &&
     (o.attachS === undefined || o.attachS === null ||
-      (typeof o.attachS === "number" && Number.isFinite(o.attachS)));
+      (typeof o.attachS === "number" && Number.isFinite(o.attachS))) &&
+    (o.samples === undefined || (Number.isInteger(o.samples) && (o.samples as number) >= 0));
 }
 
 /**
@@ -131,23 +136,14 @@ export function saveState(file: string, state: SweepState, options: { owner?: Ow
 }
 
 /**
- * The keys that count as finished: every recorded config, or only the ones that ran to the end when
- * `retryFailed` is set (a failure that came from the machine rather than the config is worth a retry).
+ * The keys that count as finished: configs measured with samples, and failed ones unless
+ * `retryFailed` is set (a failure that came from the machine rather than the config is worth a
+ * retry). An "empty" config (no game gave a sample) is never finished: the next sweep runs it again.
  */
 export function finishedKeys(state: SweepState, options: { retryFailed?: boolean } = {}): Set<string> {
   const keys = new Set<string>();
   for (const [key, entry] of Object.entries(state.configs)) {
-    if (entry.status === "done" || !options.retryFailed) keys.add(key);
+    if (entry.status === "done" || (entry.status === "failed" && !options.retryFailed)) keys.add(key);
   }
   return keys;
-}
-
-/** The plan's configs still to run, in plan order. */
-export function pendingConfigs(
-  plan: SweepPlan,
-  state: SweepState,
-  options: { retryFailed?: boolean } = {},
-): PlannedConfig[] {
-  const finished = finishedKeys(state, options);
-  return plan.configs.filter((p) => !finished.has(p.key));
 }

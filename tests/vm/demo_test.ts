@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { parseArgs } from "../../lib/cli/parse.ts";
+import { parseArgs } from "../../lib/cli/modes.ts";
 import { validateConfig } from "../../lib/config.ts";
 import { REPO_ROOT } from "../../tools/vm/layers.ts";
 
@@ -56,8 +56,8 @@ Deno.test("deno task demo: the whole pipeline in the VM, ending with a best conf
 
     await t.step("the printed command line parses back to a valid config", () => {
       const opts = parseArgs(bestCommandLine(stdout));
-      assert.equal(opts.mode, "run");
-      assert.equal(opts.stats, 1);
+      if (opts.mode !== "run") throw new Error(`parsed as ${opts.mode}`);
+      assert.equal(opts.statsS, 1);
       assert.deepEqual(validateConfig(opts.config), []);
     });
 

@@ -89,7 +89,7 @@ Deno.test("scx_gamer on a sched_ext kernel", async (t) => {
     const enq = Number(/enq ([\d.]+)(k?)\/s/.exec(last)![1]);
     assert.ok(enq > 0, last);
     assert.doesNotMatch(last, /select_cpu 0ns p50 0ns/, "select_cpu histogram populated");
-    assert.match(last, /game: "game"\(\d+\)/, "game detected");
+    assert.match(last, /game: "game" \(pid \d+\)/, "game detected");
   });
 
   await t.step("the game is detected and its threads classified in the collected samples", () => {

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { parseArgs } from "../../lib/cli/parse.ts";
+import { parseConfigFlags } from "../../lib/cli/modes.ts";
 import { Scheduler } from "../../lib/sched/scheduler.ts";
 
 /** One line of the probe's file (parsed by guest_results.ts): the counters at one instant. */
@@ -24,7 +24,7 @@ interface CounterLine {
 
 async function main(args: string[]): Promise<void> {
   const [file, ...flags] = args;
-  const config = parseArgs(flags).config;
+  const config = parseConfigFlags(flags);
   const sched = Scheduler.start(config, { stats: true });
   const t0 = performance.now();
   let stop = false;

@@ -6,8 +6,8 @@
  */
 
 import { parseArgs as parseUtilArgs } from "node:util";
-import { TUNABLE_KEYS } from "../../lib/config.ts";
-import { parseArgs as parseSchedArgs, UsageError as SchedUsageError } from "../../lib/cli/parse.ts";
+import { UsageError as SchedUsageError } from "../../lib/cli/engine.ts";
+import { parseConfigFlags } from "../../lib/cli/modes.ts";
 import { type WorkloadId, WORKLOADS } from "./guest_results.ts";
 
 /** A bad command line; the message is the one line to print. */
@@ -95,20 +95,15 @@ function intIn(flag: string, raw: string | undefined, min: number, max: number):
 export function validateBestFlags(flags: string): string {
   const argv = flags.trim().split(/\s+/).filter((t) => t);
   if (argv.length === 0) throw new BenchUsageError(`--best-flags '': expected scx_gamer tunable flags`);
-  let parsed;
   try {
-    parsed = parseSchedArgs(argv);
+    parseConfigFlags(argv);
   } catch (e) {
-    if (e instanceof SchedUsageError) throw new BenchUsageError(`--best-flags: ${e.message}`);
-    throw e;
-  }
-  const tunables = new Set<string>(TUNABLE_KEYS);
-  const other = [...parsed.given].filter((k) => !tunables.has(k));
-  if (parsed.mode !== "run" || other.length) {
+    if (!(e instanceof SchedUsageError)) throw e;
+    const notTunable = /^unknown flag (\S+)/.exec(e.message);
     throw new BenchUsageError(
-      `--best-flags '${flags}': expected only tunable flags (such as --slice-us), got ${
-        other.length ? other.map((k) => "--" + k.replaceAll("_", "-")).join(", ") : `mode ${parsed.mode}`
-      }`,
+      notTunable
+        ? `--best-flags '${flags}': expected only tunable flags (such as --slice-us), got ${notTunable[1]}`
+        : `--best-flags: ${e.message}`,
     );
   }
   return argv.join(" ");

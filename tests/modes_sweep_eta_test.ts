@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { etaSeconds, formatSeconds, fractionDone, progressLine } from "../lib/modes/sweep/eta.ts";
+import { etaSeconds, formatSeconds, fractionDone, progressLine } from "../lib/modes/sweep_eta.ts";
 
 Deno.test("durations print as seconds, minutes or hours", () => {
   assert.equal(formatSeconds(0), "0 s");

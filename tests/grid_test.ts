@@ -9,7 +9,7 @@ import {
   MAX_GRID_CONFIGS,
   parseAxisFlag,
   parseGridJson,
-} from "../lib/modes/sweep/grid.ts";
+} from "../lib/grid.ts";
 
 function gridError(fn: () => unknown): string {
   try {

@@ -7,7 +7,8 @@
  * @module
  */
 
-import { defaultConfig, flagOf, type SchedConfig, type Tunable, TUNABLES } from "../../config.ts";
+import { defaultConfig, flagOf, type SchedConfig, type Tunable, TUNABLES } from "./config.ts";
+import { parseDecimal } from "./numbers.ts";
 
 /** A bad grid (flag value or file). `message` is the one line to print; the caller exits with status 2. */
 export class GridError extends Error {
@@ -106,8 +107,7 @@ export function parseAxisFlag(key: TunableKey, raw: string): (number | boolean)[
       if (item === "false" || item === "off" || item === "0") return false;
       return item;
     }
-    const n = Number(item);
-    return Number.isFinite(n) ? n : item;
+    return parseDecimal(item) ?? item;
   });
   return checkAxis(t, values, flag);
 }

@@ -1,0 +1,504 @@
+/**
+ * scx_gamer's command line: one flag table per mode, built on the one flag engine (`engine.ts`), and
+ * the typed command each mode receives. Tunable flags come from the tunables table (`lib/config.ts`):
+ * one value each when running, a comma-separated axis each when sweeping.
+ *
+ * | mode      | selected by                | does                                                     |
+ * |-----------|----------------------------|----------------------------------------------------------|
+ * | run       | (default)                  | load and attach the scheduler; stats, collection          |
+ * | sweep     | `--sweep`                  | walk a grid of configs in one attach, collecting samples  |
+ * | export    | `--ml-export-csv FILE`     | every game's samples into one CSV                         |
+ * | show-best | `--ml-show-best GAME`      | a game's summary and best configuration                   |
+ * | train     | `--ml-train CSV`           | train the forest, print and save the best configuration   |
+ * | help      | `-h`, `--help`             | this text                                                 |
+ * | version   | `-V`, `--version`          | the build's identity                                      |
+ *
+ * @module
+ */
+
+import { flagOf, type SchedConfig, TUNABLES } from "../config.ts";
+import {
+  buildGrid,
+  DEFAULT_GRID_VALUES,
+  type Grid,
+  GridError,
+  parseAxisFlag,
+  type TunableKey,
+} from "../grid.ts";
+import { type CommandLine, type FlagSpec, type ModeSpec, parseCommandLine, UsageError } from "./engine.ts";
+
+/** Where samples go by default (relative to the working folder). */
+export const DEFAULT_ML_DIR = "./ml_data";
+/** Seconds between samples by default. */
+export const DEFAULT_SAMPLE_INTERVAL_S = 5;
+
+const VERBOSE: FlagSpec = {
+  flag: "--verbose",
+  short: "-v",
+  key: "verbose",
+  kind: "switch",
+  help: "print more detail (libbpf's log, the verifier's output on a load failure, stacks)",
+};
+const ML_DIR: FlagSpec = {
+  flag: "--ml-dir",
+  key: "ml_dir",
+  kind: "string",
+  metavar: "DIR",
+  default: DEFAULT_ML_DIR,
+  help: "where samples are stored: DIR/{cpu_model}/{game}.json",
+};
+const SAMPLE_INTERVAL: FlagSpec = {
+  flag: "--ml-sample-interval",
+  key: "ml_sample_interval",
+  kind: "number",
+  metavar: "SECONDS",
+  default: DEFAULT_SAMPLE_INTERVAL_S,
+  min: 0,
+  minExclusive: true,
+  max: 3600,
+  unit: "s",
+  help: "seconds between training samples",
+};
+const STATS: FlagSpec = {
+  flag: "--stats",
+  key: "stats",
+  kind: "number",
+  metavar: "SECONDS",
+  min: 0,
+  minExclusive: true,
+  max: 3600,
+  unit: "s",
+  help: "print a line of live scheduler statistics every SECONDS",
+};
+const GAME: FlagSpec = {
+  flag: "--game",
+  key: "game",
+  kind: "string",
+  metavar: "NAME",
+  help: "the game: forces detection when running, picks the game's samples when training",
+};
+
+/** A tunable's flag when running: one value, checked against the tunables table. */
+function tunableValueFlag(t: (typeof TUNABLES)[number]): FlagSpec {
+  if (t.kind === "switch") return { flag: flagOf(t.key), key: t.key, kind: "switch", help: t.help };
+  return {
+    flag: flagOf(t.key),
+    key: t.key,
+    kind: "int",
+    metavar: t.unit === "count" ? "N" : t.unit.toUpperCase(),
+    default: t.default,
+    min: t.min,
+    max: t.max,
+    unit: t.unit === "count" ? "" : t.unit,
+    help: t.help,
+  };
+}
+
+/** A tunable's flag when sweeping: the axis of values to try. */
+function tunableAxisFlag(t: (typeof TUNABLES)[number]): FlagSpec {
+  return {
+    flag: flagOf(t.key),
+    key: t.key,
+    kind: "list",
+    metavar: t.kind === "switch" ? "false,true" : "V1,V2,...",
+    default: DEFAULT_GRID_VALUES[t.key],
+    parseList: (raw) => {
+      try {
+        return parseAxisFlag(t.key, raw);
+      } catch (e) {
+        if (e instanceof GridError) throw new UsageError(e.message);
+        throw e;
+      }
+    },
+    help: t.kind === "switch"
+      ? t.help
+      : `${t.help} (${t.min}..${t.max}${t.unit === "count" ? "" : " " + t.unit})`,
+  };
+}
+
+const RUN_FLAGS: readonly FlagSpec[] = [
+  STATS,
+  {
+    flag: "--duration",
+    key: "duration",
+    kind: "number",
+    metavar: "SECONDS",
+    min: 0,
+    minExclusive: true,
+    max: 31_536_000,
+    unit: "s",
+    help: "detach and exit after SECONDS (default: run until Ctrl-C)",
+  },
+  { flag: "--ml-collect", key: "ml_collect", kind: "switch", help: "collect training samples while running" },
+  SAMPLE_INTERVAL,
+  ML_DIR,
+  GAME,
+  ...TUNABLES.map(tunableValueFlag),
+  VERBOSE,
+];
+
+const SWEEP_FLAGS: readonly FlagSpec[] = [
+  {
+    flag: "--grid",
+    key: "grid",
+    kind: "string",
+    metavar: "FILE",
+    help: 'JSON grid file, e.g. {"slice_us": [5, 10]}; tunable flags replace or add axes',
+  },
+  {
+    flag: "--duration",
+    key: "duration",
+    kind: "number",
+    metavar: "SECONDS",
+    default: 300,
+    min: 0,
+    minExclusive: true,
+    max: 86_400,
+    unit: "s",
+    help: "how long each config is measured, after its settle time",
+  },
+  {
+    flag: "--settle",
+    key: "settle",
+    kind: "number",
+    metavar: "SECONDS",
+    default: 5,
+    min: 0,
+    max: 3600,
+    unit: "s",
+    help: "after applying a config, wait this long before measuring it",
+  },
+  {
+    flag: "--state",
+    key: "state",
+    kind: "string",
+    metavar: "FILE",
+    help: "sweep state file, for resuming [default: DIR/sweep_state.json]",
+  },
+  {
+    flag: "--retry-failed",
+    key: "retry_failed",
+    kind: "switch",
+    help: "run configs that failed earlier again",
+  },
+  {
+    flag: "--dry-run",
+    key: "dry_run",
+    kind: "switch",
+    help: "print the plan (configs, count, time) and exit",
+  },
+  STATS,
+  SAMPLE_INTERVAL,
+  ML_DIR,
+  GAME,
+  ...TUNABLES.map(tunableAxisFlag),
+  VERBOSE,
+];
+
+const HELP: FlagSpec = {
+  flag: "--help",
+  short: "-h",
+  key: "help",
+  kind: "switch",
+  help: "print this help and exit",
+};
+const VERSION: FlagSpec = {
+  flag: "--version",
+  short: "-V",
+  key: "version",
+  kind: "switch",
+  help: "print the version and build identity, and exit",
+};
+
+/** Every mode with its table, in --help order. */
+export const MODES: readonly ModeSpec[] = [
+  { mode: "run", summary: "Running the scheduler", flags: RUN_FLAGS },
+  {
+    mode: "sweep",
+    summary: "Sweeping a grid of configurations in one attach (resumable)",
+    selector: {
+      flag: "--sweep",
+      key: "sweep",
+      kind: "switch",
+      help: "walk a grid of configs, collecting samples",
+    },
+    flags: SWEEP_FLAGS,
+  },
+  {
+    mode: "export",
+    summary: "Exporting samples",
+    selector: {
+      flag: "--ml-export-csv",
+      key: "ml_export_csv",
+      kind: "string",
+      metavar: "FILE",
+      help: "export every game's samples under --ml-dir into one training CSV",
+    },
+    flags: [ML_DIR, VERBOSE],
+  },
+  {
+    mode: "show-best",
+    summary: "Showing a game's best configuration",
+    selector: {
+      flag: "--ml-show-best",
+      key: "ml_show_best",
+      kind: "string",
+      metavar: "GAME",
+      help: "summarise a game's samples and print its best configuration",
+    },
+    flags: [ML_DIR, VERBOSE],
+  },
+  {
+    mode: "train",
+    summary: "Training",
+    selector: {
+      flag: "--ml-train",
+      key: "ml_train",
+      kind: "string",
+      metavar: "CSV",
+      help: "train the model on CSV and print the best configuration",
+    },
+    flags: [
+      GAME,
+      { flag: "--analyze", key: "analyze", kind: "switch", help: "also print feature importance" },
+      {
+        flag: "--seed",
+        key: "seed",
+        kind: "int",
+        metavar: "N",
+        default: 0,
+        min: 0,
+        max: 0xffffffff,
+        help: "seed of the random generator (splits, bootstrap, search)",
+      },
+      {
+        flag: "--models-dir",
+        key: "models_dir",
+        kind: "string",
+        metavar: "DIR",
+        default: "ml/models",
+        help: "where the trained model is saved",
+      },
+      VERBOSE,
+    ],
+  },
+  { mode: "help", selector: HELP, overrides: true, flags: [] },
+  { mode: "version", selector: VERSION, overrides: true, flags: [] },
+];
+
+/** What `run` receives. */
+export interface RunCommand {
+  mode: "run";
+  config: SchedConfig;
+  /** Seconds between stats lines, or null for none. */
+  statsS: number | null;
+  /** Seconds to run before detaching, or null for until a signal. */
+  durationS: number | null;
+  collect: boolean;
+  sampleIntervalS: number;
+  mlDir: string;
+  game: string | null;
+  verbose: boolean;
+}
+
+/** What `--sweep` receives. */
+export interface SweepCommand {
+  mode: "sweep";
+  /** The grid from the defaults, --grid's file (read by the mode) and the tunable flags. */
+  axes: Partial<Record<TunableKey, readonly (number | boolean)[]>>;
+  gridFile: string | null;
+  durationS: number;
+  settleS: number;
+  stateFile: string;
+  retryFailed: boolean;
+  dryRun: boolean;
+  statsS: number | null;
+  sampleIntervalS: number;
+  mlDir: string;
+  game: string | null;
+  verbose: boolean;
+}
+
+/** What the data modes receive. */
+export interface ExportCommand {
+  mode: "export";
+  csvPath: string;
+  mlDir: string;
+  verbose: boolean;
+}
+
+/** What `--ml-show-best` receives. */
+export interface ShowBestCommand {
+  mode: "show-best";
+  game: string;
+  mlDir: string;
+  verbose: boolean;
+}
+
+/** What `--ml-train` receives. */
+export interface TrainCommand {
+  mode: "train";
+  csvPath: string;
+  game: string | null;
+  analyze: boolean;
+  seed: number;
+  modelsDir: string;
+  verbose: boolean;
+}
+
+/** A parsed, typed command line. */
+export type Command =
+  | RunCommand
+  | SweepCommand
+  | ExportCommand
+  | ShowBestCommand
+  | TrainCommand
+  | { mode: "help" }
+  | { mode: "version" };
+
+function reader(line: CommandLine) {
+  const v = line.values;
+  return {
+    has: (key: string) => v.has(key),
+    str: (key: string) => (v.get(key) as string | undefined) ?? null,
+    num: (key: string) => (v.get(key) as number | undefined) ?? null,
+    bool: (key: string) => v.get(key) === true,
+  };
+}
+
+function runCommand(line: CommandLine): RunCommand {
+  const r = reader(line);
+  const config: Record<string, number | boolean> = {};
+  for (const t of TUNABLES) {
+    config[t.key] = (line.values.get(t.key) as number | boolean | undefined) ?? t.default;
+  }
+  if (r.has("ml_sample_interval") && !r.bool("ml_collect")) {
+    throw new UsageError("--ml-sample-interval needs --ml-collect");
+  }
+  return {
+    mode: "run",
+    config: config as SchedConfig,
+    statsS: r.num("stats"),
+    durationS: r.num("duration"),
+    collect: r.bool("ml_collect"),
+    sampleIntervalS: r.num("ml_sample_interval") ?? DEFAULT_SAMPLE_INTERVAL_S,
+    mlDir: r.str("ml_dir") ?? DEFAULT_ML_DIR,
+    game: r.str("game"),
+    verbose: r.bool("verbose"),
+  };
+}
+
+function sweepCommand(line: CommandLine): SweepCommand {
+  const r = reader(line);
+  const axes: Partial<Record<TunableKey, readonly (number | boolean)[]>> = {};
+  for (const t of TUNABLES) {
+    const values = line.values.get(t.key) as readonly (number | boolean)[] | undefined;
+    if (values) axes[t.key] = values;
+  }
+  const mlDir = r.str("ml_dir") ?? DEFAULT_ML_DIR;
+  const gridFile = r.str("grid");
+  if (gridFile === null) {
+    // Without a file the grid is fully known now: check its size before any work starts.
+    try {
+      buildGrid({ ...DEFAULT_GRID_VALUES, ...axes });
+    } catch (e) {
+      if (e instanceof GridError) throw new UsageError(e.message);
+      throw e;
+    }
+  }
+  return {
+    mode: "sweep",
+    axes,
+    gridFile,
+    durationS: r.num("duration") ?? 300,
+    settleS: r.num("settle") ?? 5,
+    stateFile: r.str("state") ?? `${mlDir.replace(/\/+$/, "")}/sweep_state.json`,
+    retryFailed: r.bool("retry_failed"),
+    dryRun: r.bool("dry_run"),
+    statsS: r.num("stats"),
+    sampleIntervalS: r.num("ml_sample_interval") ?? DEFAULT_SAMPLE_INTERVAL_S,
+    mlDir,
+    game: r.str("game"),
+    verbose: r.bool("verbose"),
+  };
+}
+
+/**
+ * Parse argv (without the program name) into a typed command.
+ *
+ * @throws {UsageError} with the one line to print (exit status 2).
+ *
+ * @example
+ * ```ts
+ * const cmd = parseArgs(["--stats", "1", "--slice-us", "7"]);
+ * if (cmd.mode === "run") cmd.config.slice_us; // 7
+ * ```
+ */
+export function parseArgs(argv: readonly string[]): Command {
+  const line = parseCommandLine(argv, MODES);
+  const r = reader(line);
+  switch (line.mode) {
+    case "run":
+      return runCommand(line);
+    case "sweep":
+      return sweepCommand(line);
+    case "export":
+      return {
+        mode: "export",
+        csvPath: r.str("ml_export_csv")!,
+        mlDir: r.str("ml_dir") ?? DEFAULT_ML_DIR,
+        verbose: r.bool("verbose"),
+      };
+    case "show-best":
+      return {
+        mode: "show-best",
+        game: r.str("ml_show_best")!,
+        mlDir: r.str("ml_dir") ?? DEFAULT_ML_DIR,
+        verbose: r.bool("verbose"),
+      };
+    case "train":
+      return {
+        mode: "train",
+        csvPath: r.str("ml_train")!,
+        game: r.str("game"),
+        analyze: r.bool("analyze"),
+        seed: r.num("seed") ?? 0,
+        modelsDir: r.str("models_dir") ?? "ml/models",
+        verbose: r.bool("verbose"),
+      };
+    case "help":
+    case "version":
+      return { mode: line.mode };
+  }
+  throw new Error(`no command for mode ${line.mode}`);
+}
+
+/** The grid a sweep command describes, given its --grid file's parsed axes (null: no file). */
+export function sweepGrid(
+  command: Pick<SweepCommand, "axes">,
+  fileAxes: Partial<Record<TunableKey, readonly (number | boolean)[]>> | null,
+): Grid {
+  return buildGrid({ ...(fileAxes ?? DEFAULT_GRID_VALUES), ...command.axes });
+}
+
+const CONFIG_ONLY: readonly ModeSpec[] = [{ mode: "config", flags: TUNABLES.map(tunableValueFlag) }];
+
+/**
+ * A config from tunable flags only (a recommended command line, `--best-flags`, a profile's flags):
+ * every other flag is refused, unset tunables keep their defaults.
+ *
+ * @throws {UsageError} naming the flag when one is not a tunable or its value is bad.
+ *
+ * @example
+ * ```ts
+ * parseConfigFlags(["--slice-us", "7", "--avoid-smt"]).slice_us; // 7
+ * ```
+ */
+export function parseConfigFlags(argv: readonly string[]): SchedConfig {
+  const line = parseCommandLine(argv, CONFIG_ONLY);
+  const config: Record<string, number | boolean> = {};
+  for (const t of TUNABLES) {
+    config[t.key] = (line.values.get(t.key) as number | boolean | undefined) ?? t.default;
+  }
+  return config as SchedConfig;
+}

@@ -1,0 +1,131 @@
+/**
+ * Keeping the scheduler told which process is the game and what each of its threads does. It runs in
+ * every run mode (the policy needs the game's threads to stay interactive whether or not samples are
+ * collected): find the game, classify its threads by name, refine unknown ones by what the scheduler
+ * saw them do, and hand both to the scheduler. A full `/proc` scan costs tens of milliseconds on a
+ * desktop, so while the game lives only its own threads are re-read; the full scan repeats now and then.
+ *
+ * It knows no BPF and no files: the scheduler comes in as a small port, `/proc` as a root path.
+ *
+ * @module
+ */
+
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { GameInfo, ThreadClass, ThreadCounts } from "../types.ts";
+import { type CpuSnapshot, detectGame } from "./game_detect.ts";
+import { classifyThreads, refineByBehaviour } from "./thread_classes.ts";
+
+/** What the watch needs of the running scheduler. */
+export interface GameSchedulerPort {
+  setGame(tgid: number | null): void;
+  setThreadClasses(classes: ReadonlyMap<number, ThreadClass>): void;
+  /** Per game thread: average run per wake-up (ns) and cumulative wake-ups. */
+  threadBehaviour(): { tid: number; avgRunNs: number; wakeups: number }[];
+}
+
+/** Options of {@link GameWatch}. */
+export interface GameWatchOptions {
+  scheduler: GameSchedulerPort;
+  /** The `--game` name, or null to detect. */
+  forcedGame?: string | null;
+  /** Root of procfs (tests pass a fake tree). Default "/proc". */
+  procRoot?: string;
+  /** Milliseconds between full scans while a game runs. Default 10 000. */
+  rescanMs?: number;
+}
+
+/** What one update found. */
+export interface WatchUpdate {
+  game: GameInfo | null;
+  /** Thread counts per class of the game, or null without a game. */
+  counts: ThreadCounts | null;
+  /** The game is not the one of the previous update (a new game, or none any more). */
+  changed: boolean;
+  /** The game of the previous update when it changed. */
+  previous: GameInfo | null;
+}
+
+/** Detection and classification, one {@link update} at a time. */
+export class GameWatch {
+  readonly #scheduler: GameSchedulerPort;
+  readonly #forced: string | null;
+  readonly #procRoot: string;
+  readonly #rescanMs: number;
+  #cpu: CpuSnapshot | null;
+  #game: GameInfo | null = null;
+  #counts: ThreadCounts | null = null;
+  #wakeups = new Map<number, number>();
+  #lastScanMs = -Infinity;
+  #lastUpdateMs: number | null = null;
+
+  constructor(options: GameWatchOptions) {
+    this.#scheduler = options.scheduler;
+    this.#forced = options.forcedGame ?? null;
+    this.#procRoot = options.procRoot ?? "/proc";
+    this.#rescanMs = options.rescanMs ?? 10_000;
+    // A first reading now, so the first update can already measure CPU use.
+    this.#cpu = detectGame(this.#procRoot, { forcedName: this.#forced }).snapshot;
+  }
+
+  /** The game of the last update, or null. */
+  get game(): GameInfo | null {
+    return this.#game;
+  }
+
+  /** Thread counts per class of the last update's game, or null. */
+  get counts(): ThreadCounts | null {
+    return this.#counts;
+  }
+
+  /** Find the game (rescanning when due or when it is gone), classify its threads, tell the scheduler. */
+  update(nowMs: number): WatchUpdate {
+    const elapsedS = this.#lastUpdateMs === null ? 0 : (nowMs - this.#lastUpdateMs) / 1000;
+    this.#lastUpdateMs = nowMs;
+    const previous = this.#game;
+    let game = previous;
+    const alive = game !== null && existsSync(join(this.#procRoot, String(game.tgid), "task"));
+    if (!alive || nowMs - this.#lastScanMs >= this.#rescanMs) {
+      const detection = detectGame(this.#procRoot, { forcedName: this.#forced, previous: this.#cpu });
+      this.#cpu = detection.snapshot;
+      this.#lastScanMs = nowMs;
+      game = detection.game;
+    }
+    const changed = (game?.tgid ?? null) !== (previous?.tgid ?? null);
+    if (changed) {
+      this.#wakeups.clear();
+      this.#scheduler.setGame(game?.tgid ?? null);
+      this.#scheduler.setThreadClasses(new Map());
+    }
+    this.#game = game;
+    this.#counts = game ? this.#classify(game.tgid, elapsedS) : null;
+    return { game, counts: this.#counts, changed, previous: changed ? previous : null };
+  }
+
+  /** Classify the game's threads, refined by behaviour, and hand the classes to the scheduler. */
+  #classify(tgid: number, elapsedS: number): ThreadCounts {
+    const behaviour = new Map(this.#scheduler.threadBehaviour().map((b) => [b.tid, b]));
+    const { threads, counts } = classifyThreads(this.#procRoot, tgid);
+    const classes = new Map<number, ThreadClass>();
+    for (const t of threads) {
+      let cls = t.cls;
+      const b = behaviour.get(t.tid);
+      if (b) {
+        const prev = this.#wakeups.get(t.tid);
+        this.#wakeups.set(t.tid, b.wakeups);
+        if (prev !== undefined && elapsedS > 0) {
+          const wakeupsPerSec = Math.max(0, b.wakeups - prev) / elapsedS;
+          cls = refineByBehaviour(cls, { avgRunNs: b.avgRunNs, wakeupsPerSec });
+        }
+      }
+      if (cls !== t.cls) {
+        counts[t.cls]--;
+        counts[cls]++;
+      }
+      // "other" threads of the game are left out: the scheduler treats them as game threads.
+      if (cls !== "other") classes.set(t.tid, cls);
+    }
+    this.#scheduler.setThreadClasses(classes);
+    return counts;
+  }
+}

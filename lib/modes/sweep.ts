@@ -1,0 +1,169 @@
+/**
+ * `scx_gamer --sweep`: walk a grid of configurations in one attach, applying each live, letting it
+ * settle, then measuring it while the game runs, so every config gets training samples. Resumable (the
+ * state file records finished configs; a rerun skips them), interruptible (Ctrl-C ends the running
+ * config unrecorded; rerun to resume), and it checks everything it will need (the grid, the data
+ * folder, the state file) before the first config starts.
+ *
+ * Exit status: 0 swept, 1 stopped by an error (an ejection), 2 bad command line, 130 interrupted.
+ *
+ * @module
+ */
+
+import { defaultConfig } from "../config.ts";
+import type { SweepCommand } from "../cli/modes.ts";
+import { sweepGrid } from "../cli/modes.ts";
+import { UsageError } from "../cli/engine.ts";
+import { type Grid, GridError, parseGridJson } from "../grid.ts";
+import { ensureRealDir, InputFileError, ownerFromEnv, readInputFile } from "../host/safe_fs.ts";
+import { preflight } from "../sched/preflight.ts";
+import {
+  type FinishedConfig,
+  finishedKeys,
+  loadState,
+  saveState,
+  type SweepState,
+} from "../store/sweep_state.ts";
+import { startScheduler, stopOnSignals, storeRecorder } from "./run.ts";
+import { describeExit, runSession } from "./session.ts";
+import { type ConfigOutcome, SweepDriver } from "./sweep_driver.ts";
+import { formatSeconds } from "./sweep_eta.ts";
+import { formatPlan, makePlan, type PlannedConfig, type SweepPlan, sweepSeconds } from "./sweep_plan.ts";
+
+/** The exit status of an interrupted sweep (128 + SIGINT, what a shell reports for Ctrl-C). */
+export const EXIT_INTERRUPTED = 130;
+
+/** Grid files are a few lines of JSON. */
+const MAX_GRID_FILE_BYTES = 1 << 20;
+
+/** The grid of a sweep command, reading its --grid file. */
+export function readGrid(cmd: Pick<SweepCommand, "axes" | "gridFile">): Grid {
+  try {
+    const fileAxes = cmd.gridFile === null ? null : parseGridJson(
+      readInputFile(cmd.gridFile, { what: "--grid", maxBytes: MAX_GRID_FILE_BYTES }),
+      cmd.gridFile,
+    );
+    return sweepGrid(cmd, fileAxes);
+  } catch (e) {
+    if (e instanceof GridError || e instanceof InputFileError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+/** The plan's configs still to run, in plan order. */
+export function pendingConfigs(
+  plan: SweepPlan,
+  state: SweepState,
+  options: { retryFailed?: boolean } = {},
+): PlannedConfig[] {
+  const finished = finishedKeys(state, options);
+  return plan.configs.filter((p) => !finished.has(p.key));
+}
+
+/** The state record of a config that ended. */
+export function recordOf(outcome: ConfigOutcome, durationS: number): FinishedConfig {
+  return {
+    status: outcome.samples > 0 ? "done" : "empty",
+    reason: outcome.samples > 0 ? null : "no sample: no game was measured under this config",
+    exitCode: null,
+    startedAt: outcome.startedAt.toISOString(),
+    finishedAt: outcome.finishedAt.toISOString(),
+    ranS: durationS,
+    samples: outcome.samples,
+  };
+}
+
+function position(i: number, total: number): string {
+  return `[${String(i + 1).padStart(String(total).length)}/${total}]`;
+}
+
+/** Run the sweep; returns the exit status. */
+export async function sweepMode(cmd: SweepCommand): Promise<number> {
+  const plan = makePlan(readGrid(cmd), { durationS: cmd.durationS, settleS: cmd.settleS });
+  const state = loadState(cmd.stateFile);
+  const finished = finishedKeys(state, { retryFailed: cmd.retryFailed });
+  if (cmd.dryRun) {
+    console.log(formatPlan(plan, { finished }));
+    return 0;
+  }
+  const pending = pendingConfigs(plan, state, { retryFailed: cmd.retryFailed });
+  const skipped = plan.configs.length - pending.length;
+  if (pending.length === 0) {
+    console.log(`sweep: all ${plan.configs.length} configs are finished (${cmd.stateFile}); nothing to do`);
+    return 0;
+  }
+  // Everything the sweep writes is checked before the first config runs, not after it.
+  const owner = ownerFromEnv();
+  ensureRealDir(cmd.mlDir, owner);
+  saveState(cmd.stateFile, state, { owner });
+  preflight();
+
+  const total = pending.length;
+  console.log(
+    `sweep: ${total} config${total === 1 ? "" : "s"} to run${
+      skipped ? `, ${skipped} finished earlier` : ""
+    }, ` +
+      `about ${formatSeconds(sweepSeconds(total, plan))} (${formatSeconds(cmd.settleS)} settle + ` +
+      `${formatSeconds(cmd.durationS)} measured each, while a game runs)`,
+  );
+  const counts = { done: 0, empty: 0 };
+  const driver = new SweepDriver({
+    pending,
+    durationS: cmd.durationS,
+    settleS: cmd.settleS,
+    onStart: (i, p) => console.log(`${position(i, total)} ${p.label} applied`),
+    onFinish: (outcome) => {
+      const record = recordOf(outcome, cmd.durationS);
+      state.configs[outcome.planned.key] = record;
+      saveState(cmd.stateFile, state, { owner });
+      counts[record.status === "done" ? "done" : "empty"]++;
+      const what = record.status === "done" ? `done, ${outcome.samples} samples` : `empty (${record.reason})`;
+      console.log(`${position(outcome.position, total)} ${outcome.planned.label} ${what}`);
+    },
+  });
+  const stop = stopOnSignals();
+  try {
+    const end = await runSession({
+      start: startScheduler({ stats: true, verbose: cmd.verbose }),
+      config: defaultConfig(),
+      statsS: cmd.statsS,
+      durationS: null,
+      collect: { sampleIntervalS: cmd.sampleIntervalS, recorder: (sched) => storeRecorder(cmd.mlDir, sched) },
+      driver,
+      game: cmd.game,
+      signal: stop.signal,
+      log: (l) => console.log(l),
+    });
+    const summary = `${counts.done} done, ${counts.empty} empty (of ${total}); state: ${cmd.stateFile}`;
+    if (end.reason === "ejected") {
+      const current = driver.current;
+      if (current) {
+        state.configs[current.key] = {
+          status: "failed",
+          reason: `the kernel stopped the scheduler: ${describeExit(end.exit!)}`,
+          exitCode: null,
+          startedAt: new Date().toISOString(),
+          finishedAt: new Date().toISOString(),
+          ranS: 0,
+        };
+        saveState(cmd.stateFile, state, { owner });
+      }
+      console.error(
+        `sweep: stopped: the kernel stopped the scheduler: ${describeExit(end.exit!)}; ${summary}`,
+      );
+      return 1;
+    }
+    if (end.reason === "signal") {
+      console.log(`sweep: interrupted during ${driver.current?.label ?? "the sweep"}: ${summary}`);
+      console.log("sweep: to resume, run the same command again");
+      return EXIT_INTERRUPTED;
+    }
+    console.log(`sweep: finished: ${summary}`);
+    if (counts.empty > 0) {
+      console.log("sweep: empty configs got no sample (no game ran): the next sweep runs them again");
+    }
+    return 0;
+  } finally {
+    stop.dispose();
+  }
+}

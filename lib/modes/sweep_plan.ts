@@ -1,0 +1,94 @@
+/**
+ * The sweep plan: the grid's configs in run order, each with its canonical key (its tunable flags,
+ * which is what the state file records) and a label of the swept values, and the total time. Pure: no
+ * processes, no files.
+ *
+ * @module
+ */
+
+import { configToArgs, type SchedConfig } from "../config.ts";
+import { expandGrid, type Grid } from "../grid.ts";
+import { formatSeconds } from "./sweep_eta.ts";
+
+/** One config of the plan. */
+export interface PlannedConfig {
+  /** Position in the plan, from 0. */
+  index: number;
+  config: SchedConfig;
+  /** The canonical command line of the config's tunables: every numeric tunable, switches when on. */
+  key: string;
+  /** The swept tunables only, e.g. `slice_us=5 input_window_us=1000 mig_max=1`, for progress lines. */
+  label: string;
+}
+
+/** How long each config settles and is measured. */
+export interface SweepTiming {
+  /** Seconds each config is measured. */
+  durationS: number;
+  /** Seconds after applying a config before measuring it, so its effects have set in. */
+  settleS: number;
+}
+
+/** The configs to run, in order, and their timing. */
+export interface SweepPlan extends SweepTiming {
+  configs: PlannedConfig[];
+}
+
+/**
+ * The state file's key of a config: its tunable flags as one line. Two configs have the same key
+ * exactly when they run the same scheduler settings, whatever grid they came from.
+ *
+ * @example
+ * ```ts
+ * configKey(defaultConfig()); // "--slice-us 10 --slice-lag-us 20000 --input-window-us 2000 ..."
+ * ```
+ */
+export function configKey(config: SchedConfig): string {
+  return configToArgs(config).join(" ");
+}
+
+/** The plan of a grid: every config in expansion order. */
+export function makePlan(grid: Grid, timing: SweepTiming): SweepPlan {
+  const configs = expandGrid(grid).map((config, index) => ({
+    index,
+    config,
+    key: configKey(config),
+    label: grid.map((axis) => `${axis.key}=${config[axis.key]}`).join(" "),
+  }));
+  return { configs, durationS: timing.durationS, settleS: timing.settleS };
+}
+
+/** Seconds a sweep of `count` configs takes: each settles `settleS`, then is measured `durationS`. */
+export function sweepSeconds(count: number, timing: SweepTiming): number {
+  return count * (timing.durationS + timing.settleS);
+}
+
+/**
+ * The `--dry-run` text: one line per config (its tunable flags, or that it is already finished), then
+ * the count and the total time of what is left.
+ */
+export function formatPlan(plan: SweepPlan, options: { finished: ReadonlySet<string> }): string {
+  const n = plan.configs.length;
+  const width = String(n).length;
+  const lines = [
+    `Sweep plan: ${n} config${n === 1 ? "" : "s"}, ${formatSeconds(plan.durationS)} each, ` +
+    `after ${formatSeconds(plan.settleS)} of settling, in one attach`,
+  ];
+  let pending = 0;
+  for (const p of plan.configs) {
+    const pos = `[${String(p.index + 1).padStart(width)}/${n}]`;
+    const line = p.key;
+    if (options.finished.has(p.key)) lines.push(`${pos} finished, skipped: ${line}`);
+    else {
+      pending++;
+      lines.push(`${pos} ${line}`);
+    }
+  }
+  const done = n - pending;
+  lines.push(
+    `${n} configs, ${done} already finished, ${pending} to run: about ${
+      formatSeconds(sweepSeconds(pending, plan))
+    } in total`,
+  );
+  return lines.join("\n");
+}

@@ -1,0 +1,159 @@
+import assert from "node:assert/strict";
+import { configToCommandLine, defaultConfig, type SchedConfig, TUNABLES } from "../lib/config.ts";
+import { UsageError } from "../lib/cli/engine.ts";
+import { helpText } from "../lib/cli/help.ts";
+import { MODES, parseArgs, parseConfigFlags } from "../lib/cli/modes.ts";
+
+function usageError(argv: string[]): string {
+  try {
+    parseArgs(argv);
+  } catch (e) {
+    assert.ok(e instanceof UsageError, `expected UsageError, got ${e}`);
+    assert.ok(!e.message.includes("\n"), "one line");
+    return e.message;
+  }
+  assert.fail(`parseArgs(${JSON.stringify(argv)}) should have failed`);
+}
+
+function run(argv: string[]) {
+  const cmd = parseArgs(argv);
+  if (cmd.mode !== "run") throw new Error(`expected run, got ${cmd.mode}`);
+  return cmd;
+}
+
+Deno.test("no flags runs the scheduler with the default config", () => {
+  const cmd = run([]);
+  assert.deepEqual(cmd.config, defaultConfig());
+  assert.equal(cmd.statsS, null);
+  assert.equal(cmd.sampleIntervalS, 5);
+  assert.equal(cmd.mlDir, "./ml_data");
+});
+
+Deno.test("tunable flags set the config, in both --flag value and --flag=value forms", () => {
+  const cmd = run(["--slice-us", "7", "--mig-max=2", "--avoid-smt", "--stats", "0.5"]);
+  assert.equal(cmd.config.slice_us, 7);
+  assert.equal(cmd.config.mig_max, 2);
+  assert.equal(cmd.config.avoid_smt, true);
+  assert.equal(cmd.config.mm_affinity, false);
+  assert.equal(cmd.statsS, 0.5);
+});
+
+Deno.test("-h, -V and -v are the short forms of --help, --version and --verbose", () => {
+  assert.equal(parseArgs(["-h"]).mode, "help");
+  assert.equal(parseArgs(["-V"]).mode, "version");
+  assert.equal(run(["-v"]).verbose, true);
+});
+
+Deno.test("a config renders to a command line that parses back to the same config", () => {
+  const every: Record<string, number | boolean> = {};
+  for (const t of TUNABLES) every[t.key] = t.kind === "switch" ? true : t.max;
+  const configs: SchedConfig[] = [
+    defaultConfig(),
+    { ...defaultConfig(), slice_us: 7, avoid_smt: true },
+    every as SchedConfig,
+  ];
+  for (const config of configs) {
+    const line = configToCommandLine(config, { stats: 1 });
+    assert.ok(line.startsWith("sudo ./scx_gamer --stats 1 "));
+    const cmd = run(line.split(" ").slice(2));
+    assert.deepEqual(cmd.config, config);
+    assert.equal(cmd.statsS, 1);
+  }
+});
+
+Deno.test("an unknown flag is named; a flag of another mode says which", () => {
+  assert.match(usageError(["--slice", "5"]), /unknown flag --slice/);
+  assert.match(
+    usageError(["--ml-export-csv", "a.csv", "--slice-us", "5"]),
+    /--slice-us does not apply to --ml-export-csv/,
+  );
+  assert.match(usageError(["--analyze"]), /--analyze does not apply to running the scheduler/);
+  assert.match(usageError(["--ml-sample-interval", "2"]), /needs --ml-collect/);
+});
+
+Deno.test("a missing value names the flag and what it expects", () => {
+  assert.match(usageError(["--slice-us"]), /--slice-us needs a value/);
+  assert.match(usageError(["--ml-export-csv", "--verbose"]), /--ml-export-csv needs a value: expected FILE/);
+});
+
+Deno.test("numbers are decimal only: hex, binary, empty and huge values are refused with the range", () => {
+  assert.match(
+    usageError(["--slice-us", "fast"]),
+    /--slice-us 'fast' is not a number: expected a whole number in \d+\.\.\d+ us/,
+  );
+  assert.match(usageError(["--slice-us", "0x10"]), /--slice-us '0x10' is not a number/);
+  assert.match(usageError(["--mig-max", "0b11"]), /--mig-max '0b11' is not a number/);
+  assert.match(usageError(["--ml-train", "x.csv", "--seed", ""]), /--seed '' is not a number/);
+  assert.match(usageError(["--stats", "1e999"]), /--stats '1e999' is not a number/);
+  assert.match(usageError(["--mig-max", "2.5"]), /--mig-max '2.5' is not a whole number/);
+});
+
+Deno.test("out-of-range values and zero intervals name the range", () => {
+  assert.match(usageError(["--mig-max", "-1"]), /--mig-max -1 is out of range/);
+  assert.match(usageError(["--stats", "0"]), /--stats 0 is out of range: expected a number greater than 0/);
+  assert.match(
+    usageError(["--ml-collect", "--ml-sample-interval", "-5"]),
+    /--ml-sample-interval -5 is out of range/,
+  );
+});
+
+Deno.test("two modes at once, repeats and switch values are refused", () => {
+  assert.match(usageError(["--ml-export-csv", "a.csv", "--ml-train", "b.csv"]), /cannot be used together/);
+  assert.match(usageError(["--slice-us", "5", "--slice-us", "6"]), /more than once/);
+  assert.match(usageError(["--avoid-smt=yes"]), /is a switch/);
+  assert.match(usageError(["stray"]), /unexpected argument 'stray'/);
+});
+
+Deno.test("--help wins over other flags and lists every mode's flags with defaults", () => {
+  assert.equal(parseArgs(["--ml-train", "x.csv", "--help"]).mode, "help");
+  assert.equal(parseArgs(["--slice-us", "nonsense", "-h"]).mode, "help");
+  const text = helpText("0.0.0");
+  for (const m of MODES) {
+    for (const f of [...(m.selector ? [m.selector] : []), ...m.flags]) {
+      assert.ok(text.includes(f.flag), `${f.flag} in --help`);
+    }
+  }
+  for (const t of TUNABLES) if (t.kind === "number") assert.ok(text.includes(`[default: ${t.default}`));
+});
+
+Deno.test("data modes carry their argument", () => {
+  const train = parseArgs(["--ml-train", "data.csv", "--game", "cs2", "--analyze", "--seed", "7"]);
+  assert.deepEqual(train, {
+    mode: "train",
+    csvPath: "data.csv",
+    game: "cs2",
+    analyze: true,
+    seed: 7,
+    modelsDir: "ml/models",
+    verbose: false,
+  });
+  const best = parseArgs(["--ml-show-best", "game.exe"]);
+  assert.equal(best.mode === "show-best" && best.game, "game.exe");
+});
+
+Deno.test("--sweep takes tunable axes, timing and state; the default grid is the original 36 configs", () => {
+  const cmd = parseArgs([
+    "--sweep",
+    "--slice-us",
+    "5,10",
+    "--duration",
+    "60",
+    "--settle",
+    "2",
+    "--ml-dir",
+    "d",
+  ]);
+  if (cmd.mode !== "sweep") throw new Error(cmd.mode);
+  assert.deepEqual(cmd.axes, { slice_us: [5, 10] });
+  assert.equal(cmd.durationS, 60);
+  assert.equal(cmd.settleS, 2);
+  assert.equal(cmd.stateFile, "d/sweep_state.json");
+  assert.match(usageError(["--sweep", "--slice-us", "5,5"]), /listed twice/);
+  assert.match(usageError(["--sweep", "--slice-us", "0x5"]), /--slice-us/);
+  assert.match(usageError(["--sweep", "--game=--help"]), /--game '--help': expected NAME, got a flag/);
+});
+
+Deno.test("a config from tunable flags only; any other flag is refused", () => {
+  assert.equal(parseConfigFlags(["--slice-us", "7"]).slice_us, 7);
+  assert.throws(() => parseConfigFlags(["--stats", "1"]), /unknown flag --stats/);
+});

@@ -1,0 +1,73 @@
+import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { GameWatch } from "../lib/collect/game_watch.ts";
+import { desktop, makeFakeProc, writeFakeProcess } from "./fixtures/fake_proc.ts";
+import { FakeScheduler } from "./fixtures/fake_sched.ts";
+
+const wineGame = {
+  pid: 5000,
+  comm: "game.exe",
+  cmdline: ["Z:\\games\\game.exe"],
+  exe: "/usr/bin/wine64-preloader",
+  environ: { SteamAppId: "12345" },
+  utime: 5000,
+  threads: [
+    { tid: 5000, comm: "game.exe" },
+    { tid: 5001, comm: "InputThread" },
+    { tid: 5002, comm: "dxvk-submit" },
+    { tid: 5003, comm: "AudioThread" },
+    { tid: 5004, comm: "mystery" },
+  ],
+};
+
+Deno.test("the game is handed to the scheduler with its classified threads; 'other' is left to default", () => {
+  const proc = makeFakeProc([...desktop(), wineGame]);
+  const sched = new FakeScheduler();
+  const u = new GameWatch({ scheduler: sched, procRoot: proc }).update(0);
+  assert.equal(u.changed, true);
+  assert.equal(u.game?.name, "game");
+  assert.equal(sched.game, 5000);
+  assert.equal(sched.classes.get(5000), "game");
+  assert.equal(sched.classes.get(5001), "input");
+  assert.equal(sched.classes.get(5002), "gpu_submit");
+  assert.equal(sched.classes.get(5003), "audio");
+  assert.equal(sched.classes.has(5004), false);
+  assert.equal(u.counts?.input, 1);
+});
+
+Deno.test("scheduler-observed behaviour refines an unknown thread (short runs, many wake-ups -> gpu_submit)", () => {
+  const proc = makeFakeProc([...desktop(), wineGame]);
+  const sched = new FakeScheduler();
+  const watch = new GameWatch({ scheduler: sched, procRoot: proc });
+  sched.behaviour = [{ tid: 5004, avgRunNs: 20_000, wakeups: 0 }];
+  watch.update(0);
+  sched.behaviour = [{ tid: 5004, avgRunNs: 20_000, wakeups: 500 }];
+  const u = watch.update(1000);
+  assert.equal(u.changed, false);
+  assert.equal(sched.classes.get(5004), "gpu_submit");
+  assert.equal(u.counts?.gpu_submit, 2);
+  assert.equal(u.counts?.other, 0);
+});
+
+Deno.test("a game that exits is noticed at once; a new game replaces it", () => {
+  const proc = makeFakeProc([...desktop(), wineGame]);
+  const sched = new FakeScheduler();
+  const watch = new GameWatch({ scheduler: sched, procRoot: proc, rescanMs: 1e9 });
+  watch.update(0);
+  rmSync(join(proc, "5000"), { recursive: true });
+  const gone = watch.update(100);
+  assert.equal(gone.changed, true);
+  assert.equal(gone.previous?.tgid, 5000);
+  assert.equal(sched.game, null);
+  writeFakeProcess(proc, {
+    ...wineGame,
+    pid: 6000,
+    comm: "other.exe",
+    cmdline: ["C:\\other.exe"],
+    threads: undefined,
+  });
+  const next = watch.update(200);
+  assert.equal(next.game?.name, "other");
+  assert.equal(sched.game, 6000);
+});

@@ -1,0 +1,69 @@
+import assert from "node:assert/strict";
+import { buildGrid } from "../lib/grid.ts";
+import { pendingConfigs, readGrid, recordOf } from "../lib/modes/sweep.ts";
+import { makePlan } from "../lib/modes/sweep_plan.ts";
+import { emptyState, type FinishedConfig } from "../lib/store/sweep_state.ts";
+import { UsageError } from "../lib/cli/engine.ts";
+import { tempDir } from "./fixtures/temp.ts";
+
+const plan = makePlan(buildGrid({ slice_us: [5, 10, 15] }), { durationS: 60, settleS: 5 });
+
+function entry(status: FinishedConfig["status"], reason: string | null = null): FinishedConfig {
+  return {
+    status,
+    reason,
+    exitCode: null,
+    startedAt: "2026-01-01T00:00:00.000Z",
+    finishedAt: "2026-01-01T00:01:00.000Z",
+    ranS: 60,
+  };
+}
+
+Deno.test("resume skips done and failed configs and runs empty ones again", () => {
+  const state = emptyState();
+  state.configs[plan.configs[0].key] = entry("done");
+  state.configs[plan.configs[1].key] = entry("empty", "no sample");
+  state.configs[plan.configs[2].key] = entry("failed", "rejected");
+  assert.deepEqual(pendingConfigs(plan, state).map((p) => p.label), ["slice_us=10"]);
+  assert.deepEqual(pendingConfigs(plan, state, { retryFailed: true }).map((p) => p.label), [
+    "slice_us=10",
+    "slice_us=15",
+  ]);
+});
+
+Deno.test("a state from a different grid only skips the configs both grids share", () => {
+  const other = makePlan(buildGrid({ slice_us: [10, 20] }), { durationS: 60, settleS: 5 });
+  const state = emptyState();
+  for (const p of other.configs) state.configs[p.key] = entry("done");
+  assert.deepEqual(pendingConfigs(plan, state).map((p) => p.label), ["slice_us=5", "slice_us=15"]);
+});
+
+Deno.test("a config with samples is recorded done, one without is empty with the reason", () => {
+  const base = {
+    planned: plan.configs[0],
+    position: 0,
+    startedAt: new Date(0),
+    finishedAt: new Date(60_000),
+  };
+  const done = recordOf({ ...base, samples: 12 }, 60);
+  assert.equal(done.status, "done");
+  assert.equal(done.samples, 12);
+  assert.equal(done.reason, null);
+  const empty = recordOf({ ...base, samples: 0 }, 60);
+  assert.equal(empty.status, "empty");
+  assert.match(empty.reason!, /no game/);
+});
+
+Deno.test("a grid file is read through the input-file checks and merged with the flags", () => {
+  const dir = tempDir();
+  Deno.writeTextFileSync(`${dir}/g.json`, '{"slice_us": [5, 10], "mig_max": 2}');
+  const grid = readGrid({ gridFile: `${dir}/g.json`, axes: { mig_max: [1, 3] } });
+  assert.deepEqual(grid.map((a) => [a.key, a.values]), [["slice_us", [5, 10]], ["mig_max", [1, 3]]]);
+  new Deno.Command("mkfifo", { args: [`${dir}/fifo`] }).outputSync();
+  assert.throws(
+    () => readGrid({ gridFile: `${dir}/fifo`, axes: {} }),
+    (e: Error) => e instanceof UsageError && /--grid .*fifo: not a regular file/.test(e.message),
+  );
+  Deno.writeTextFileSync(`${dir}/hex.json`, '{"slice_us": ["0x10"]}');
+  assert.throws(() => readGrid({ gridFile: `${dir}/hex.json`, axes: {} }), UsageError);
+});
