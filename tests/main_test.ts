@@ -1,6 +1,7 @@
 // The CLI as a user runs it: the entry point and the one-file bundle, as separate processes.
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { tempDir } from "./fixtures/temp.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
 const root = new URL("..", import.meta.url).pathname;
@@ -56,7 +57,7 @@ Deno.test("running the scheduler gives one clear line when it cannot attach, and
 });
 
 Deno.test("exporting an empty data folder is an error naming it, and writes no file", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = tempDir();
   const csv = join(dir, "out.csv");
   const r = await run(["--ml-export-csv", csv, "--ml-dir", join(dir, "ml_data")]);
   assert.equal(r.code, 1);
@@ -66,7 +67,7 @@ Deno.test("exporting an empty data folder is an error naming it, and writes no f
 
 Deno.test("the one-file bundle runs away from the source tree and carries the BPF object", async () => {
   const bundle = join(root, "dist", "scx_gamer.js");
-  const dir = await Deno.makeTempDir();
+  const dir = tempDir();
   const copy = join(dir, "scx_gamer.js");
   await Deno.copyFile(bundle, copy);
   const help = await run(["--help"], { entry: copy, cwd: dir });

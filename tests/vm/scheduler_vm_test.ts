@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runInVm } from "../../tools/vm/vm.ts";
+import { tempDir } from "../fixtures/temp.ts";
 import { parse as parseCsv } from "csv-parse/sync";
 
 const here = new URL(".", import.meta.url).pathname;
@@ -24,7 +25,7 @@ function insnCounts(log: string): Record<string, number> {
 }
 
 Deno.test("scx_gamer on a sched_ext kernel", async (t) => {
-  const bundleDir = await Deno.makeTempDir();
+  const bundleDir = tempDir("scheduler_vm_test_");
   const tunablesJs = join(bundleDir, "tunables.js");
   const bundle = await new Deno.Command("deno", {
     args: [
