@@ -15,8 +15,9 @@ import type { SweepCommand } from "../cli/modes.ts";
 import { sweepGrid } from "../cli/modes.ts";
 import { UsageError } from "../cli/engine.ts";
 import { type Grid, GridError, parseGridJson } from "../grid.ts";
-import { ensureRealDir, InputFileError, ownerFromEnv, readInputFile } from "../host/safe_fs.ts";
+import { ensureRealDir, InputFileError, type Owner, ownerFromEnv, readInputFile } from "../host/safe_fs.ts";
 import { preflight } from "../sched/preflight.ts";
+import type { ExitInfo } from "../sched/scheduler.ts";
 import {
   type FinishedConfig,
   finishedKeys,
@@ -77,35 +78,60 @@ function position(i: number, total: number): string {
   return `[${String(i + 1).padStart(String(total).length)}/${total}]`;
 }
 
-/** Run the sweep; returns the exit status. */
-export async function sweepMode(cmd: SweepCommand): Promise<number> {
+/** A sweep ready to run: its plan, its state and the configs left. */
+interface PreparedSweep {
+  plan: SweepPlan;
+  state: SweepState;
+  pending: PlannedConfig[];
+}
+
+/** Plan the sweep and check everything it will write, before the first config runs. */
+function prepare(cmd: SweepCommand, owner: Owner | null): PreparedSweep | number {
   const plan = makePlan(readGrid(cmd), { durationS: cmd.durationS, settleS: cmd.settleS });
   const state = loadState(cmd.stateFile);
-  const finished = finishedKeys(state, { retryFailed: cmd.retryFailed });
   if (cmd.dryRun) {
-    console.log(formatPlan(plan, { finished }));
+    console.log(formatPlan(plan, { finished: finishedKeys(state, { retryFailed: cmd.retryFailed }) }));
     return 0;
   }
   const pending = pendingConfigs(plan, state, { retryFailed: cmd.retryFailed });
-  const skipped = plan.configs.length - pending.length;
   if (pending.length === 0) {
     console.log(`sweep: all ${plan.configs.length} configs are finished (${cmd.stateFile}); nothing to do`);
     return 0;
   }
-  // Everything the sweep writes is checked before the first config runs, not after it.
-  const owner = ownerFromEnv();
   ensureRealDir(cmd.mlDir, owner);
   saveState(cmd.stateFile, state, { owner });
   preflight();
-
-  const total = pending.length;
+  const skipped = plan.configs.length - pending.length;
+  const n = pending.length;
   console.log(
-    `sweep: ${total} config${total === 1 ? "" : "s"} to run${
-      skipped ? `, ${skipped} finished earlier` : ""
-    }, ` +
-      `about ${formatSeconds(sweepSeconds(total, plan))} (${formatSeconds(cmd.settleS)} settle + ` +
+    `sweep: ${n} config${n === 1 ? "" : "s"} to run${skipped ? `, ${skipped} finished earlier` : ""}, ` +
+      `about ${formatSeconds(sweepSeconds(n, plan))} (${formatSeconds(cmd.settleS)} settle + ` +
       `${formatSeconds(cmd.durationS)} measured each, while a game runs)`,
   );
+  return { plan, state, pending };
+}
+
+/** The state record of the config an ejection interrupted. */
+function failedRecord(exit: ExitInfo): FinishedConfig {
+  const at = new Date().toISOString();
+  return {
+    status: "failed",
+    reason: `the kernel stopped the scheduler: ${describeExit(exit)}`,
+    exitCode: null,
+    startedAt: at,
+    finishedAt: at,
+    ranS: 0,
+  };
+}
+
+/** Run the sweep; returns the exit status. */
+export async function sweepMode(cmd: SweepCommand): Promise<number> {
+  const owner = ownerFromEnv();
+  const prepared = prepare(cmd, owner);
+  if (typeof prepared === "number") return prepared;
+  const { state, pending } = prepared;
+  const total = pending.length;
+  const save = () => saveState(cmd.stateFile, state, { owner });
   const counts = { done: 0, empty: 0 };
   const driver = new SweepDriver({
     pending,
@@ -115,7 +141,7 @@ export async function sweepMode(cmd: SweepCommand): Promise<number> {
     onFinish: (outcome) => {
       const record = recordOf(outcome, cmd.durationS);
       state.configs[outcome.planned.key] = record;
-      saveState(cmd.stateFile, state, { owner });
+      save();
       counts[record.status === "done" ? "done" : "empty"]++;
       const what = record.status === "done" ? `done, ${outcome.samples} samples` : `empty (${record.reason})`;
       console.log(`${position(outcome.position, total)} ${outcome.planned.label} ${what}`);
@@ -135,34 +161,25 @@ export async function sweepMode(cmd: SweepCommand): Promise<number> {
       log: (l) => console.log(l),
     });
     const summary = `${counts.done} done, ${counts.empty} empty (of ${total}); state: ${cmd.stateFile}`;
-    if (end.reason === "ejected") {
-      const current = driver.current;
-      if (current) {
-        state.configs[current.key] = {
-          status: "failed",
-          reason: `the kernel stopped the scheduler: ${describeExit(end.exit!)}`,
-          exitCode: null,
-          startedAt: new Date().toISOString(),
-          finishedAt: new Date().toISOString(),
-          ranS: 0,
-        };
-        saveState(cmd.stateFile, state, { owner });
-      }
-      console.error(
-        `sweep: stopped: the kernel stopped the scheduler: ${describeExit(end.exit!)}; ${summary}`,
-      );
-      return 1;
+    switch (end.reason) {
+      case "ejected":
+        if (driver.current) state.configs[driver.current.key] = failedRecord(end.exit!);
+        save();
+        console.error(
+          `sweep: stopped: the kernel stopped the scheduler: ${describeExit(end.exit!)}; ${summary}`,
+        );
+        return 1;
+      case "signal":
+        console.log(`sweep: interrupted during ${driver.current?.label ?? "the sweep"}: ${summary}`);
+        console.log("sweep: to resume, run the same command again");
+        return EXIT_INTERRUPTED;
+      default:
+        console.log(`sweep: finished: ${summary}`);
+        if (counts.empty) {
+          console.log("sweep: empty configs got no sample (no game ran): the next sweep runs them again");
+        }
+        return 0;
     }
-    if (end.reason === "signal") {
-      console.log(`sweep: interrupted during ${driver.current?.label ?? "the sweep"}: ${summary}`);
-      console.log("sweep: to resume, run the same command again");
-      return EXIT_INTERRUPTED;
-    }
-    console.log(`sweep: finished: ${summary}`);
-    if (counts.empty > 0) {
-      console.log("sweep: empty configs got no sample (no game ran): the next sweep runs them again");
-    }
-    return 0;
   } finally {
     stop.dispose();
   }
