@@ -151,20 +151,38 @@ export function flagOf(key: keyof SchedConfig): string {
  * ```
  */
 export function validateConfig(config: SchedConfig): string[] {
-  const problems: string[] = [];
-  for (const t of TUNABLES) {
-    const value = config[t.key];
-    if (t.kind === "switch") {
-      if (typeof value !== "boolean") problems.push(`${flagOf(t.key)} must be true or false, got ${value}`);
-      continue;
-    }
-    if (typeof value !== "number" || !Number.isInteger(value)) {
-      problems.push(`${flagOf(t.key)} ${value} is not a whole number`);
-    } else if (value < t.min || value > t.max) {
-      problems.push(`${flagOf(t.key)} ${value} is out of range: expected ${t.min}..${t.max} ${t.unit}`);
-    }
+  return TUNABLES.map((t) => tunableValueProblem(t, config[t.key], flagOf(t.key))).filter((p) => p !== null);
+}
+
+/** How a tunable's range reads in messages: "1..100000 us", "true or false". */
+export function tunableRangeText(t: Tunable): string {
+  return t.kind === "switch"
+    ? "true or false"
+    : `${t.min}..${t.max}${t.unit === "count" ? "" : " " + t.unit}`;
+}
+
+/**
+ * What is wrong with one value of a tunable, or null when it is valid: the one check every reader of a
+ * config uses (flags, grids, stored samples, profiles, models). `where` names the flag or file position.
+ *
+ * @example
+ * ```ts
+ * tunableValueProblem(TUNABLES[0], -5, "--slice-us"); // "--slice-us -5 is out of range: expected ..."
+ * ```
+ */
+export function tunableValueProblem(t: Tunable, value: unknown, where: string): string | null {
+  if (t.kind === "switch") {
+    return typeof value === "boolean"
+      ? null
+      : `${where} '${String(value)}' is not a switch value: expected true or false`;
   }
-  return problems;
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    return `${where} '${String(value)}' is not a whole number: expected ${tunableRangeText(t)}`;
+  }
+  if (value < t.min || value > t.max) {
+    return `${where} ${value} is out of range: expected ${tunableRangeText(t)}`;
+  }
+  return null;
 }
 
 /**

@@ -7,7 +7,15 @@
  * @module
  */
 
-import { defaultConfig, flagOf, type SchedConfig, type Tunable, TUNABLES } from "./config.ts";
+import {
+  defaultConfig,
+  flagOf,
+  type SchedConfig,
+  type Tunable,
+  tunableRangeText,
+  TUNABLES,
+  tunableValueProblem,
+} from "./config.ts";
 import { parseDecimal } from "./numbers.ts";
 
 /** A bad grid (flag value or file). `message` is the one line to print; the caller exits with status 2. */
@@ -44,35 +52,21 @@ function tunableOf(key: string): Tunable | undefined {
   return TUNABLES.find((t) => t.key === key);
 }
 
-function rangeText(t: Tunable): string {
-  return t.kind === "switch"
-    ? "true or false"
-    : `${t.min}..${t.max}${t.unit === "count" ? "" : " " + t.unit}`;
-}
-
 /**
  * Check one value of a tunable; `where` names the flag or file position in the message.
  *
  * @throws {GridError}
  */
 function checkValue(t: Tunable, value: unknown, where: string): number | boolean {
-  if (t.kind === "switch") {
-    if (typeof value !== "boolean") {
-      throw new GridError(`${where} '${String(value)}' is not a switch value: expected true or false`);
-    }
-    return value;
-  }
-  if (typeof value !== "number" || !Number.isInteger(value)) {
-    throw new GridError(`${where} '${String(value)}' is not a whole number: expected ${rangeText(t)}`);
-  }
-  if (value < t.min || value > t.max) {
-    throw new GridError(`${where} ${value} is out of range: expected ${rangeText(t)}`);
-  }
-  return value;
+  const problem = tunableValueProblem(t, value, where);
+  if (problem !== null) throw new GridError(problem);
+  return value as number | boolean;
 }
 
 function checkAxis(t: Tunable, values: readonly unknown[], where: string): (number | boolean)[] {
-  if (values.length === 0) throw new GridError(`${where}: expected at least one value (${rangeText(t)})`);
+  if (values.length === 0) {
+    throw new GridError(`${where}: expected at least one value (${tunableRangeText(t)})`);
+  }
   const checked = values.map((v) => checkValue(t, v, where));
   const seen = new Set<number | boolean>();
   for (const v of checked) {
@@ -100,7 +94,9 @@ export function parseAxisFlag(key: TunableKey, raw: string): (number | boolean)[
   const items = raw.split(",").map((s) => s.trim());
   const values = items.map((item): unknown => {
     if (item === "") {
-      throw new GridError(`${flag} '${raw}' has an empty value: expected ${rangeText(t)}, comma-separated`);
+      throw new GridError(
+        `${flag} '${raw}' has an empty value: expected ${tunableRangeText(t)}, comma-separated`,
+      );
     }
     if (t.kind === "switch") {
       if (item === "true" || item === "on" || item === "1") return true;
