@@ -136,3 +136,11 @@ Deno.test("a state from a different grid only skips the configs both grids share
   for (const p of other.configs) state.configs[p.key] = entry("done");
   assert.deepEqual(pendingConfigs(plan, state).map((p) => p.label), ["slice_us=5", "slice_us=15"]);
 });
+
+Deno.test("a malformed entry's key is shown with its control characters escaped", () => {
+  const text = JSON.stringify({ version: 1, configs: { "\x1b]0;PWN\x07\x1b[2J\u009b": { status: "x" } } });
+  const message = stateError(() => parseState(text, "s\x1b[2J.json"));
+  // deno-lint-ignore no-control-regex
+  assert.doesNotMatch(message, /[\x00-\x1f\x7f-\x9f]/);
+  assert.match(message, /the entry for '\\x1b\]0;PWN\\x07\\x1b\[2J\\x9b' is malformed/);
+});

@@ -15,6 +15,7 @@ import type { SchedConfig } from "../config.ts";
 import type { GameInfo, Metrics, Sample, ThreadClass, ThreadCounts } from "../types.ts";
 import { type CpuSnapshot, detectGame } from "./game_detect.ts";
 import { buildSample, cpuModel } from "./sample.ts";
+import { printable } from "../host/terminal.ts";
 import { classifyThreads, refineByBehaviour } from "./thread_classes.ts";
 
 /** What the session needs of the running scheduler. */
@@ -93,7 +94,7 @@ export class CollectSession {
     if (!this.#game) return "game: none";
     const c = this.#counts;
     const n = c ? `in${c.input} gpu${c.gpu_submit} au${c.audio} bg${c.background}` : "";
-    return `game: ${JSON.stringify(this.#game.name)}(${this.#game.tgid}) ${n} samples ${this.#samples}`;
+    return `game: "${printable(this.#game.name)}"(${this.#game.tgid}) ${n} samples ${this.#samples}`;
   }
 
   /** Take a sample when one is due. `nowMs` is a monotonic clock (performance.now()). */
@@ -162,7 +163,7 @@ export class CollectSession {
       this.#samples++;
     } catch (e) {
       // A failed autosave keeps the sample in memory and retries at the next one: say so, keep going.
-      this.#o.log(`scx_gamer: ${(e as Error).message}`);
+      this.#o.log(`scx_gamer: ${printable((e as Error).message)}`);
     }
   }
 
@@ -170,7 +171,11 @@ export class CollectSession {
     const { scheduler, log } = this.#o;
     if (this.#sink) {
       this.#sink.close();
-      log(`scx_gamer: ${JSON.stringify(this.#game?.name)} exited; samples saved to ${this.#sink.path}`);
+      log(
+        `scx_gamer: "${printable(this.#game?.name ?? "")}" exited; samples saved to ${
+          printable(this.#sink.path)
+        }`,
+      );
     }
     this.#sink = null;
     this.#game = null;
@@ -181,9 +186,9 @@ export class CollectSession {
     if (game) {
       this.#sink = this.#o.openSink(game, this.#cpuModel);
       log(
-        `scx_gamer: collecting for ${
-          JSON.stringify(game.name)
-        } (pid ${game.tgid}, ${game.source}) into ${this.#sink.path}`,
+        `scx_gamer: collecting for "${printable(game.name)}" (pid ${game.tgid}, ${game.source}) into ${
+          printable(this.#sink.path)
+        }`,
       );
     }
   }
@@ -194,6 +199,6 @@ export class CollectSession {
     const sink = this.#sink;
     this.#sink = null;
     sink.close();
-    this.#o.log(`scx_gamer: ${this.#samples} samples saved to ${sink.path} (${reason})`);
+    this.#o.log(`scx_gamer: ${this.#samples} samples saved to ${printable(sink.path)} (${reason})`);
   }
 }

@@ -86,18 +86,3 @@ export function safeName(input: string, options: SafeNameOptions = {}): string {
   body = body.slice(0, maxBytes - suffix.length);
   return body + suffix;
 }
-
-/**
- * A name made safe to print on a terminal: control characters (which could move the cursor or rewrite
- * the screen, and names come from other users' processes) are shown as `\xNN` escapes; the rest is
- * unchanged.
- *
- * @example
- * ```ts
- * printable("evil\x1b[2Jname"); // "evil\\x1b[2Jname"
- * ```
- */
-export function printable(name: string): string {
-  // deno-lint-ignore no-control-regex
-  return name.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => "\\x" + c.charCodeAt(0).toString(16).padStart(2, "0"));
-}

@@ -8,6 +8,7 @@
 import * as fs from "node:fs";
 import { join } from "node:path";
 import { checkRealDir, lstatOrNull, readFileNoFollow, UnsafePathError } from "../host/safe_fs.ts";
+import { printable } from "../host/terminal.ts";
 import { CorruptStoreError, parseStoreDoc, type StoreDoc } from "./store_doc.ts";
 
 /** One samples file that read back valid. */
@@ -49,7 +50,7 @@ export function readAllStores(mlDir: string): StoreListing {
     const st = lstatOrNull(cpuDir);
     if (st === null || cpu.startsWith(".")) continue;
     if (st.isSymbolicLink()) {
-      listing.warnings.push(`skipping ${cpuDir}: it is a symlink (the store never follows links)`);
+      listing.warnings.push(`skipping ${printable(cpuDir)}: it is a symlink (the store never follows links)`);
       continue;
     }
     // Loose files beside the CPU folders (a README, .gitkeep) are not samples.

@@ -17,6 +17,7 @@ import {
   UnsafePathError,
   writeFileAtomicSync,
 } from "../host/safe_fs.ts";
+import { printable } from "../host/terminal.ts";
 import type { PlannedConfig, SweepPlan } from "../modes/sweep/plan.ts";
 
 /** The state file cannot be read, parsed or written. `message` is the one line to print. */
@@ -78,7 +79,7 @@ export function parseState(text: string, file: string): SweepState {
     doc = JSON.parse(text);
   } catch {
     throw new SweepStateError(
-      `${file}: not a sweep state file (not valid JSON): remove it to start the sweep over`,
+      `${printable(file)}: not a sweep state file (not valid JSON): remove it to start the sweep over`,
     );
   }
   const o = doc as Record<string, unknown> | null;
@@ -87,13 +88,17 @@ export function parseState(text: string, file: string): SweepState {
     o.configs === null
   ) {
     throw new SweepStateError(
-      `${file}: not a sweep state file (expected {"version": 1, "configs": {...}}): remove it to start over`,
+      `${
+        printable(file)
+      }: not a sweep state file (expected {"version": 1, "configs": {...}}): remove it to start over`,
     );
   }
   for (const [key, entry] of Object.entries(o.configs as Record<string, unknown>)) {
     if (!isFinished(entry)) {
       throw new SweepStateError(
-        `${file}: the entry for '${key}' is malformed (expected status, reason, exitCode, startedAt, finishedAt, ranS)`,
+        `${printable(file)}: the entry for '${
+          printable(key)
+        }' is malformed (expected status, reason, exitCode, startedAt, finishedAt, ranS)`,
       );
     }
   }
