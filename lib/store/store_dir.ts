@@ -8,6 +8,7 @@
 import * as fs from "node:fs";
 import { join } from "node:path";
 import { checkRealDir, lstatOrNull, readFileNoFollow, UnsafePathError } from "../host/safe_fs.ts";
+import { checkTrustedDir, checkTrustedPath, processTrust, type TrustPolicy } from "../host/trust.ts";
 import { printable } from "../host/terminal.ts";
 import { CorruptStoreError, parseStoreDoc, type StoreDoc } from "./store_doc.ts";
 
@@ -33,17 +34,28 @@ function sortedNames(dir: string): string[] {
   return fs.readdirSync(dir).sort();
 }
 
+/** Options of {@link readAllStores}. */
+export interface ReadStoresOptions {
+  /** Who may change the folders read. Default: this process's policy (root, us, SUDO_UID). */
+  trust?: TrustPolicy;
+}
+
 /**
  * Read every `{mlDir}/{cpu}/{game}.json`, sorted by CPU folder then file name. A missing ml dir gives
- * an empty listing; the caller says what that means.
+ * an empty listing; the caller says what that means. Only folders trusted users alone can change are
+ * read (see `lib/host/trust.ts`): another user could otherwise swap a CPU folder for a link to files
+ * root may read and she may not. An untrusted CPU folder is skipped with a warning.
  *
- * @throws {UnsafePathError} when the ml dir itself is a symlink or not a directory.
+ * @throws {UnsafePathError} when the ml dir itself is a symlink, not a directory, or on a path another
+ * user can change.
  */
-export function readAllStores(mlDir: string): StoreListing {
+export function readAllStores(mlDir: string, options: ReadStoresOptions = {}): StoreListing {
   const listing: StoreListing = { games: [], warnings: [] };
+  const trust = options.trust ?? processTrust();
   const top = lstatOrNull(mlDir);
   if (top === null) return listing;
   checkRealDir(mlDir, top);
+  checkTrustedPath(mlDir, trust);
 
   for (const cpu of sortedNames(mlDir)) {
     const cpuDir = join(mlDir, cpu);
@@ -55,6 +67,13 @@ export function readAllStores(mlDir: string): StoreListing {
     }
     // Loose files beside the CPU folders (a README, .gitkeep) are not samples.
     if (!st.isDirectory()) continue;
+    try {
+      checkTrustedDir(cpuDir, st, trust);
+    } catch (err) {
+      if (!(err instanceof UnsafePathError)) throw err;
+      listing.warnings.push(`skipping ${err.message}`);
+      continue;
+    }
     for (const name of sortedNames(cpuDir).filter(isSamplesFileName)) {
       const path = join(cpuDir, name);
       try {
