@@ -4,6 +4,7 @@ import { AUTOSAVE_EVERY, GameStore, InvalidSampleError, StoreClosedError } from 
 import { safeName } from "../lib/store/safe_name.ts";
 import { UnsafePathError } from "../lib/host/safe_fs.ts";
 import { parseStoreDoc, STORE_SCHEMA } from "../lib/store/store_doc.ts";
+import { readStoredGame } from "../lib/store/store_dir.ts";
 import { makeSample } from "./fixtures/sample.ts";
 import { tempDir } from "./fixtures/temp.ts";
 
@@ -17,6 +18,13 @@ function open(ml: string, extra: Partial<Parameters<typeof GameStore.open>[1]> =
 
 function readDoc(path: string) {
   return parseStoreDoc(Deno.readTextFileSync(path), path);
+}
+
+/** What is durable on disk for a game: its samples file and journal together. */
+function readStored(path: string) {
+  const doc = readStoredGame(path);
+  assert.ok(doc !== null, `nothing stored at ${path}`);
+  return doc;
 }
 
 function exists(path: string): boolean {
@@ -34,23 +42,29 @@ Deno.test("GameStore files samples at {mlDir}/{safe cpu}/{safe game}.json", () =
   assert.equal(store.path, join(ml, safeName(CPU), "The Witcher 3.json"));
 });
 
-Deno.test("GameStore autosaves at the 100th sample, not the 99th", () => {
+Deno.test("GameStore autosaves at the 100th sample, not the 99th, into the journal", async () => {
   const ml = tempDir();
   const store = open(ml);
   for (let i = 0; i < AUTOSAVE_EVERY - 1; i++) assert.equal(store.add(makeSample(i)), false);
-  assert.equal(exists(store.path), false);
+  assert.equal(exists(store.journalPath), false);
   assert.equal(store.unsaved, 99);
   assert.equal(store.add(makeSample(99)), true);
-  assert.equal(readDoc(store.path).samples.length, 100);
+  await store.flush();
+  assert.equal(exists(store.path), false);
+  assert.equal(readStored(store.path).samples.length, 100);
   assert.equal(store.unsaved, 0);
+  store.close();
+  assert.equal(exists(store.journalPath), false);
+  assert.equal(readDoc(store.path).samples.length, 100);
 });
 
-Deno.test("GameStore autosaves every N samples when configured", () => {
+Deno.test("GameStore autosaves every N samples when configured", async () => {
   const ml = tempDir();
   const store = open(ml, { autosaveEvery: 3 });
   const saved = [0, 1, 2, 3, 4, 5].map((i) => store.add(makeSample(i)));
   assert.deepEqual(saved, [false, false, true, false, false, true]);
-  assert.equal(readDoc(store.path).samples.length, 6);
+  await store.flush();
+  assert.equal(readStored(store.path).samples.length, 6);
 });
 
 Deno.test("GameStore writes nothing before the first save", () => {
@@ -308,10 +322,11 @@ Deno.test("GameStore async save never overwrites a newer synchronous save", asyn
   store.add(makeSample(2));
   store.saveSync();
   await pending;
-  assert.equal(readDoc(store.path).samples.length, 3);
+  assert.deepEqual(readDoc(store.path).samples, [0, 1, 2].map((i) => makeSample(i)));
   assert.equal(store.unsaved, 0);
   const names = [...Deno.readDirSync(join(store.path, ".."))].map((e) => e.name);
   assert.deepEqual(names, [`${GAME}.json`]);
+  assert.deepEqual(readDoc(store.path).samples, [0, 1, 2].map((i) => makeSample(i)));
 });
 
 Deno.test("GameStore async save writes the file", async () => {

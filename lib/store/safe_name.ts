@@ -27,6 +27,11 @@ const ASIDE_MARKER = ".corrupt-";
 export interface SafeNameOptions {
   /** Longest result in bytes, hash suffix included. Default 80; at least 16. */
   maxBytes?: number;
+  /**
+   * Append the hash even when nothing had to change. The store asks for it on a case-insensitive file
+   * system for names with capitals, so "Game" and "game" never share one file there.
+   */
+  forceHash?: boolean;
 }
 
 /**
@@ -79,7 +84,8 @@ export function safeName(input: string, options: SafeNameOptions = {}): string {
     .replace(/^[. ]/, "_")
     .replaceAll(ASIDE_MARKER, "_corrupt-");
 
-  const mustHash = body !== input || body.length > maxBytes || HASH_SUFFIX.test(body) || body === EMPTY_NAME;
+  const mustHash = options.forceHash === true || body !== input || body.length > maxBytes ||
+    HASH_SUFFIX.test(body) || body === EMPTY_NAME;
   if (!mustHash) return body;
 
   const suffix = "-" + nameHash(input);

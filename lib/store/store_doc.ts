@@ -219,6 +219,38 @@ export function parseStoreDoc(text: string, path: string): StoreDoc {
   };
 }
 
+/**
+ * `base` with the samples of `extra` it does not hold yet, sorted by timestamp (stable). Two samples are
+ * the same when their JSON is: a sample written twice (a retried save, a journal read beside the file it
+ * was compacted into) counts once. Only samples with equal timestamps are compared as JSON, so merging a
+ * journal into a large file costs about the journal's size.
+ */
+export function mergeSamples(base: readonly Sample[], extra: readonly Sample[]): Sample[] {
+  if (extra.length === 0) return [...base];
+  const byTime = new Map<number, string[]>();
+  const seen = (s: Sample): boolean => {
+    const list = byTime.get(s.timestamp);
+    if (list === undefined) return false;
+    const text = JSON.stringify(s);
+    return list.includes(text);
+  };
+  const remember = (s: Sample) => {
+    const list = byTime.get(s.timestamp);
+    if (list === undefined) byTime.set(s.timestamp, [JSON.stringify(s)]);
+    else list.push(JSON.stringify(s));
+  };
+  const timestamps = new Set(extra.map((s) => s.timestamp));
+  for (const s of base) if (timestamps.has(s.timestamp)) remember(s);
+  const added: Sample[] = [];
+  for (const s of extra) {
+    if (seen(s)) continue;
+    remember(s);
+    added.push(s);
+  }
+  if (added.length === 0) return [...base];
+  return [...base, ...added].sort((a, b) => a.timestamp - b.timestamp);
+}
+
 /** Render a samples file: header fields first, then one sample per line. */
 export function formatStoreDoc(doc: StoreDoc): string {
   const head = [
