@@ -156,6 +156,20 @@ const JOURNAL_FLAGS = fs.constants.O_RDWR | fs.constants.O_APPEND | fs.constants
   fs.constants.O_NOFOLLOW;
 
 /**
+ * The locks this process holds, by samples file, shared by every store of that file in the process: a
+ * flock is per open file, so two stores of one game here (a game that exits and starts again while the
+ * first store's autosave is still being written) would otherwise wait for each other, and a
+ * synchronous wait can never see an asynchronous holder of the same thread let go.
+ */
+const processLocks = new Map<string, { held: HeldLock; depth: number }>();
+
+/**
+ * The autosave batches being written right now, by samples file: a rewrite (by any store of this
+ * process) folds them in, since the journal they are written to may be removed under them.
+ */
+const inFlight = new Map<string, Set<readonly Sample[]>>();
+
+/**
  * The samples of one game on one CPU model, backed by its JSON file and journal.
  *
  * @example
@@ -192,8 +206,6 @@ export class GameStore {
   #generation = 0;
   #committedGeneration = 0;
   #disk: DiskId | null = null;
-  #held: HeldLock | null = null;
-  #lockDepth = 0;
   #closed = false;
 
   private constructor(mlDir: string, options: GameStoreOptions) {
@@ -374,56 +386,60 @@ export class GameStore {
     return plain;
   }
 
-  #withLockSync<T>(fn: () => T): T {
-    if (this.#lockDepth === 0) {
-      // The lock file lives in the CPU folder: recreate it first if it was deleted.
-      this.#ensureDirs();
-      this.#held = lockSync(this.path, {
-        what: "samples file",
-        waitMs: this.#lockWaitMs,
-        owner: this.#owner,
-      });
+  /** Take the lock (shared with every store of this file in the process), waiting up to `lockWaitMs`. */
+  #acquire(waitMs: number): boolean {
+    const shared = processLocks.get(this.path);
+    if (shared !== undefined) {
+      shared.depth++;
+      return true;
     }
-    this.#lockDepth++;
+    // The lock file lives in the CPU folder: recreate it first if it was deleted.
+    this.#ensureDirs();
+    const held = lockSync(this.path, { what: "samples file", waitMs, owner: this.#owner });
+    processLocks.set(this.path, { held, depth: 1 });
+    return true;
+  }
+
+  #release(): void {
+    const shared = processLocks.get(this.path);
+    if (shared === undefined) return;
+    if (--shared.depth === 0) {
+      processLocks.delete(this.path);
+      shared.held.release();
+    }
+  }
+
+  #withLockSync<T>(fn: () => T): T {
+    this.#acquire(this.#lockWaitMs);
     try {
       return fn();
     } finally {
-      this.#unlockOnce();
+      this.#release();
     }
   }
 
   /**
    * Take the lock without blocking the event loop; returns the function that lets go of it. Each try is
-   * synchronous and counted at once, so a synchronous save of this store that runs meanwhile shares
-   * the lock instead of waiting for itself.
+   * synchronous and registered at once, so a synchronous save that runs meanwhile shares the lock
+   * instead of waiting for this thread.
    */
   async #lockAsync(): Promise<() => void> {
     const start = performance.now();
-    while (this.#lockDepth === 0) {
-      this.#ensureDirs();
+    for (;;) {
       try {
-        this.#held = lockSync(this.path, { what: "samples file", waitMs: 0, owner: this.#owner });
+        this.#acquire(0);
         break;
       } catch (err) {
         if (!(err instanceof LockBusyError) || performance.now() - start >= this.#lockWaitMs) throw err;
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     }
-    this.#lockDepth++;
     let done = false;
     return () => {
       if (done) return;
       done = true;
-      this.#unlockOnce();
+      this.#release();
     };
-  }
-
-  #unlockOnce(): void {
-    this.#lockDepth--;
-    if (this.#lockDepth === 0) {
-      this.#held?.release();
-      this.#held = null;
-    }
   }
 
   /** Read and check the samples file; a corrupt or foreign one is moved aside. Null when there is none. */
@@ -508,6 +524,7 @@ export class GameStore {
   #prepareRewrite(): { text: string; generation: number; seq: number; beforeCommit: () => boolean } {
     this.#ensureDirs();
     this.#mergeDisk();
+    for (const batch of inFlight.get(this.path) ?? []) this.#mergeIn(batch);
     const generation = ++this.#generation;
     const disk = diskIdOf(this.path);
     const doc: StoreDoc = {
@@ -675,27 +692,41 @@ export class GameStore {
       // A snapshot: samples added while this one is written wait for the next append.
       const batch = this.#pending.slice();
       if (batch.length === 0) return;
-      const text = formatJournalLines(batch.map((p) => p.sample));
-      this.#ensureDirs();
-      let handle: fsp.FileHandle;
+      const samples = batch.map((p) => p.sample);
+      const text = formatJournalLines(samples);
+      let batches = inFlight.get(this.path);
+      if (batches === undefined) inFlight.set(this.path, batches = new Set());
+      batches.add(samples);
       try {
-        handle = await fsp.open(this.journalPath, JOURNAL_FLAGS, 0o644);
-      } catch (err) {
-        throw this.#openError(err);
-      }
-      try {
-        this.#prepareJournal(handle.fd);
-        await handle.writeFile(text);
-        await handle.datasync();
-      } catch (err) {
-        if (err instanceof UnsafePathError || err instanceof StoreIoError) throw err;
-        throw new StoreIoError(`cannot append to ${printable(this.journalPath)}: ${osReason(err)}`);
+        await this.#writeJournal(text);
       } finally {
-        await handle.close();
+        batches.delete(samples);
+        if (batches.size === 0) inFlight.delete(this.path);
       }
       this.#durableUpTo(batch.at(-1)!.seq);
     } finally {
       release();
+    }
+  }
+
+  /** Append `text` to the journal (under the lock) and fdatasync it, off the event loop. */
+  async #writeJournal(text: string): Promise<void> {
+    this.#ensureDirs();
+    let handle: fsp.FileHandle;
+    try {
+      handle = await fsp.open(this.journalPath, JOURNAL_FLAGS, 0o644);
+    } catch (err) {
+      throw this.#openError(err);
+    }
+    try {
+      this.#prepareJournal(handle.fd);
+      await handle.writeFile(text);
+      await handle.datasync();
+    } catch (err) {
+      if (err instanceof UnsafePathError || err instanceof StoreIoError) throw err;
+      throw new StoreIoError(`cannot append to ${printable(this.journalPath)}: ${osReason(err)}`);
+    } finally {
+      await handle.close();
     }
   }
 
