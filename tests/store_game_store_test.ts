@@ -4,6 +4,7 @@ import { AUTOSAVE_EVERY, GameStore, InvalidSampleError, StoreClosedError } from 
 import { safeName } from "../lib/store/safe_name.ts";
 import { UnsafePathError } from "../lib/host/safe_fs.ts";
 import { parseStoreDoc, STORE_SCHEMA } from "../lib/store/store_doc.ts";
+import { readStoredGame } from "../lib/store/store_dir.ts";
 import { makeSample } from "./fixtures/sample.ts";
 import { tempDir } from "./fixtures/temp.ts";
 
@@ -17,6 +18,13 @@ function open(ml: string, extra: Partial<Parameters<typeof GameStore.open>[1]> =
 
 function readDoc(path: string) {
   return parseStoreDoc(Deno.readTextFileSync(path), path);
+}
+
+/** What is durable on disk for a game: its samples file and journal together. */
+function readStored(path: string) {
+  const doc = readStoredGame(path);
+  assert.ok(doc !== null, `nothing stored at ${path}`);
+  return doc;
 }
 
 function exists(path: string): boolean {
@@ -34,23 +42,29 @@ Deno.test("GameStore files samples at {mlDir}/{safe cpu}/{safe game}.json", () =
   assert.equal(store.path, join(ml, safeName(CPU), "The Witcher 3.json"));
 });
 
-Deno.test("GameStore autosaves at the 100th sample, not the 99th", () => {
+Deno.test("GameStore autosaves at the 100th sample, not the 99th, into the journal", async () => {
   const ml = tempDir();
   const store = open(ml);
   for (let i = 0; i < AUTOSAVE_EVERY - 1; i++) assert.equal(store.add(makeSample(i)), false);
-  assert.equal(exists(store.path), false);
+  assert.equal(exists(store.journalPath), false);
   assert.equal(store.unsaved, 99);
   assert.equal(store.add(makeSample(99)), true);
-  assert.equal(readDoc(store.path).samples.length, 100);
+  await store.flush();
+  assert.equal(exists(store.path), false);
+  assert.equal(readStored(store.path).samples.length, 100);
   assert.equal(store.unsaved, 0);
+  store.close();
+  assert.equal(exists(store.journalPath), false);
+  assert.equal(readDoc(store.path).samples.length, 100);
 });
 
-Deno.test("GameStore autosaves every N samples when configured", () => {
+Deno.test("GameStore autosaves every N samples when configured", async () => {
   const ml = tempDir();
   const store = open(ml, { autosaveEvery: 3 });
   const saved = [0, 1, 2, 3, 4, 5].map((i) => store.add(makeSample(i)));
   assert.deepEqual(saved, [false, false, true, false, false, true]);
-  assert.equal(readDoc(store.path).samples.length, 6);
+  await store.flush();
+  assert.equal(readStored(store.path).samples.length, 6);
 });
 
 Deno.test("GameStore writes nothing before the first save", () => {
@@ -308,10 +322,11 @@ Deno.test("GameStore async save never overwrites a newer synchronous save", asyn
   store.add(makeSample(2));
   store.saveSync();
   await pending;
-  assert.equal(readDoc(store.path).samples.length, 3);
+  assert.deepEqual(readDoc(store.path).samples, [0, 1, 2].map((i) => makeSample(i)));
   assert.equal(store.unsaved, 0);
   const names = [...Deno.readDirSync(join(store.path, ".."))].map((e) => e.name);
   assert.deepEqual(names, [`${GAME}.json`]);
+  assert.deepEqual(readDoc(store.path).samples, [0, 1, 2].map((i) => makeSample(i)));
 });
 
 Deno.test("GameStore async save writes the file", async () => {
@@ -379,4 +394,186 @@ Deno.test("GameStore recreates its CPU folder when it was deleted between saves"
   store.add(makeSample(1));
   store.close();
   assert.equal(readDoc(store.path).samples.length, 2);
+});
+
+// ---- several processes, kill -9, journal ----
+
+const WRITER = new URL("./fixtures/store_writer.ts", import.meta.url).pathname;
+
+function writer(args: string[], stdout: "piped" | "null" = "null"): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--no-check", WRITER, ...args],
+    stdout,
+    stderr: "piped",
+  }).spawn();
+}
+
+function timestampsIn(ml: string): number[] {
+  const doc = readStoredGame(join(ml, "cpu", "Game.json"));
+  return (doc?.samples ?? []).map((s) => s.timestamp);
+}
+
+for (const mode of ["sync", "async"]) {
+  Deno.test(`two processes saving one game file after every sample never lose one (${mode})`, async () => {
+    const ml = tempDir();
+    const n = 120;
+    const [a, b] = [writer([ml, "0", String(n), mode]), writer([ml, "100000", String(n), mode])];
+    const [ra, rb] = await Promise.all([a.output(), b.output()]);
+    assert.ok(
+      ra.success && rb.success,
+      new TextDecoder().decode(ra.stderr) + new TextDecoder().decode(rb.stderr),
+    );
+    const ts = timestampsIn(ml).sort((x, y) => x - y);
+    const want = [...Array(n).keys()].flatMap((i) => [1_000_000 + i, 1_100_000 + i]).sort((x, y) => x - y);
+    assert.deepEqual(ts, want);
+    // Both closed: everything is folded into the samples file, no journal, lock or temp file is left.
+    assert.deepEqual([...Deno.readDirSync(join(ml, "cpu"))].map((e) => e.name), ["Game.json"]);
+  });
+}
+
+Deno.test("a held lock makes another process's save wait, then fail naming the holder's pid", async () => {
+  const ml = tempDir();
+  const store = open(ml, { cpuModel: "cpu", gameName: "Game" });
+  const holder = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--no-check",
+      new URL("./fixtures/hold_lock.ts", import.meta.url).pathname,
+      store.path,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+  }).spawn();
+  const reader = holder.stdout.getReader();
+  const first = await reader.read();
+  assert.match(new TextDecoder().decode(first.value), /locked/);
+  store.add(makeSample(0, { cpu: "cpu", game: "Game" }));
+  const started = performance.now();
+  assert.throws(
+    () => GameStore.open(ml, { cpuModel: "cpu", gameName: "Game", owner: null, lockWaitMs: 300 }),
+    (e: Error) =>
+      e.name === "LockBusyError" && e.message.includes(`locked by pid ${holder.pid} (deno)`) &&
+      e.message.includes("Game.json"),
+  );
+  assert.ok(performance.now() - started >= 300);
+  await holder.stdin.close();
+  reader.releaseLock();
+  await holder.stdout.cancel();
+  await holder.status;
+  // Released: the save goes through.
+  store.close();
+  assert.equal(readDoc(store.path).samples.length, 1);
+});
+
+Deno.test("kill -9 at random moments: the files parse and every sample of a completed autosave is kept", async () => {
+  const ml = tempDir();
+  let next = 0;
+  let lastDurable = -1;
+  for (let round = 0; round < 6; round++) {
+    const child = writer([ml, String(next), "0", "forever", "7"], "piped");
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    const killAt = performance.now() + 400 + Math.random() * 900;
+    while (performance.now() < killAt) {
+      const chunk = await Promise.race([
+        reader.read(),
+        new Promise<null>((r) => setTimeout(() => r(null), Math.max(1, killAt - performance.now()))),
+      ]);
+      if (chunk === null || chunk.done) break;
+      text += chunk.value;
+    }
+    child.kill("SIGKILL");
+    await child.status;
+    reader.releaseLock();
+    await child.stdout.cancel().catch(() => {});
+    await child.stderr.cancel().catch(() => {});
+    const durable = [...text.matchAll(/durable (\d+)/g)].map((m) => Number(m[1]));
+    if (durable.length > 0) lastDurable = Math.max(lastDurable, ...durable);
+    const ts = new Set(timestampsIn(ml));
+    for (let i = 0; i <= lastDurable; i++) {
+      assert.ok(
+        ts.has(1_000_000 + i),
+        `round ${round}: sample ${i} was autosaved (<= ${lastDurable}) but is gone`,
+      );
+    }
+    next = Math.max(next, lastDurable + 1, ...[...ts].map((t) => t - 1_000_000 + 1));
+  }
+  assert.ok(lastDurable > 20, `the writer got going (${lastDurable})`);
+  // The next store to open folds the journal in and removes what killed writers left.
+  const store = GameStore.open(ml, { cpuModel: "cpu", gameName: "Game", owner: null, log: () => {} });
+  store.close();
+  const names = [...Deno.readDirSync(join(ml, "cpu"))].map((e) => e.name);
+  assert.deepEqual(names, ["Game.json"]);
+  assert.ok(readDoc(store.path).samples.length > lastDurable);
+});
+
+Deno.test("an append cut short is cut off and the next append starts on a clean line", async () => {
+  const ml = tempDir();
+  const a = open(ml, { autosaveEvery: 2 });
+  a.add(makeSample(0));
+  a.add(makeSample(1));
+  await a.flush();
+  // What a writer killed half-way through an append leaves: a line without its end.
+  Deno.writeTextFileSync(a.journalPath, JSON.stringify(makeSample(2)).slice(0, 300), { append: true });
+  a.add(makeSample(3));
+  a.add(makeSample(4));
+  await a.flush();
+  const lines = Deno.readTextFileSync(a.journalPath).split("\n");
+  assert.equal(lines.at(-1), "");
+  for (const line of lines.slice(0, -1)) JSON.parse(line);
+  const logs: string[] = [];
+  const b = open(ml, { log: (l) => logs.push(l) });
+  assert.deepEqual(b.samples, [0, 1, 3, 4].map((i) => makeSample(i)));
+  assert.deepEqual(logs, []);
+  assert.equal(exists(b.journalPath), false);
+});
+
+Deno.test("an autosave appends only the new samples: the samples file is not rewritten", async () => {
+  const ml = tempDir();
+  const first = open(ml);
+  for (let i = 0; i < 500; i++) first.add(makeSample(i));
+  first.close();
+  const before = Deno.statSync(first.path);
+  const store = open(ml, { autosaveEvery: 10 });
+  for (let i = 500; i < 510; i++) store.add(makeSample(i));
+  await store.flush();
+  const after = Deno.statSync(store.path);
+  assert.equal(after.ino, before.ino);
+  assert.equal(after.mtime?.getTime(), before.mtime?.getTime());
+  const journal = Deno.readTextFileSync(store.journalPath);
+  assert.equal(journal.split("\n").length - 1, 1 + 10);
+  assert.ok(journal.length < 20 * JSON.stringify(makeSample(0)).length);
+});
+
+Deno.test("temp files a killed writer left are removed when a store opens; a live writer's are kept", () => {
+  const ml = tempDir();
+  const store = open(ml);
+  store.close();
+  const dir = join(store.path, "..");
+  const dead = join(dir, `.${GAME}.json.tmp-999999999-3-abc`);
+  const live = join(dir, `.${GAME}.json.tmp-${Deno.pid}-7-def`);
+  Deno.writeTextFileSync(dead, "partial");
+  Deno.writeTextFileSync(live, "in progress");
+  open(ml).close();
+  assert.equal(exists(dead), false);
+  assert.equal(exists(live), true);
+});
+
+Deno.test("a failed autosave is one log line; the samples stay and the next save writes them", async () => {
+  const ml = tempDir();
+  const logs: string[] = [];
+  const store = open(ml, { autosaveEvery: 1, log: (l) => logs.push(l) });
+  Deno.mkdirSync(store.journalPath);
+  store.add(makeSample(0));
+  await store.flush().catch(() => {});
+  assert.equal(logs.length, 1);
+  assert.match(
+    logs[0],
+    /autosave of Cyberpunk2077 failed: cannot open .*Cyberpunk2077\.journal: it is a directory; its 1 samples stay/,
+  );
+  assert.equal(store.unsaved, 1);
+  Deno.removeSync(store.journalPath);
+  store.close();
+  assert.equal(readDoc(store.path).samples.length, 1);
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { EMPTY_NAME, nameHash, printable, SAFE_NAME_MAX_BYTES, safeName } from "../lib/store/safe_name.ts";
+import { EMPTY_NAME, nameHash, SAFE_NAME_MAX_BYTES, safeName } from "../lib/store/safe_name.ts";
 
 const SAFE = /^[A-Za-z0-9._+() -]+$/;
 
@@ -96,9 +96,4 @@ Deno.test("safeName never maps distinct inputs to the same name", () => {
 
 Deno.test("safeName never produces the store's .corrupt- marker", () => {
   assert.ok(!safeName("game.corrupt-20250101T000000Z").includes(".corrupt-"));
-});
-
-Deno.test("printable escapes control characters and keeps the rest", () => {
-  assert.equal(printable("evil\x1b[2J\nname"), "evil\\x1b[2J\\x0aname");
-  assert.equal(printable("Café 2077"), "Café 2077");
 });

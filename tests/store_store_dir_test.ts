@@ -60,3 +60,19 @@ Deno.test("readAllStores warns about a symlinked game file and a corrupt one, an
   assert.equal(Deno.readTextFileSync(join(ml, "cpu", "bad.json")), "[");
   assert.equal(Deno.readTextFileSync(victim), "{}");
 });
+
+Deno.test("readAllStores warnings escape control characters of names and never echo file content", () => {
+  const ml = tempDir();
+  store(ml, "cpu", "ok", 1);
+  const evil = "\x1b]0;PWNED\x07\x1b[2J\u009b31m";
+  Deno.writeTextFileSync(join(ml, "cpu", `${evil}.json`), "{}");
+  Deno.writeTextFileSync(join(ml, "cpu", "content.json"), "\x1b]0;OWNED\x07root:x:0:0:{");
+  const { warnings } = readAllStores(ml);
+  assert.equal(warnings.length, 2);
+  for (const w of warnings) {
+    // deno-lint-ignore no-control-regex
+    assert.doesNotMatch(w, /[\x00-\x1f\x7f-\x9f]/);
+    assert.doesNotMatch(w, /root:x|OWNED/);
+  }
+  assert.ok(warnings.some((w) => w.includes("\\x1b]0;PWNED\\x07")));
+});

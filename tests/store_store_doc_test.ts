@@ -72,3 +72,15 @@ Deno.test("sampleProblem accepts a real sample and names the first bad field oth
   g.game.app_id = 570;
   assert.equal(sampleProblem(g), "sample.game.app_id is not text or null");
 });
+
+Deno.test("parseStoreDoc never quotes the file's bytes in its message", () => {
+  let message = "";
+  try {
+    parseStoreDoc("root:x:0:0:root:/root:/bin/bash\n", "f.json");
+  } catch (err) {
+    assert.ok(err instanceof CorruptStoreError);
+    message = err.message;
+  }
+  assert.match(message, /^f\.json: not valid JSON/);
+  assert.doesNotMatch(message, /root/);
+});

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
+  claimState,
   emptyState,
   type FinishedConfig,
   finishedKeys,
@@ -67,7 +68,7 @@ Deno.test("saving refuses a symlink in the state file's place and leaves its tar
   Deno.symlinkSync(target, file);
   assert.match(
     stateError(() => saveState(file, emptyState())),
-    /refusing to use .*sweep_state\.json: it is a symlink/,
+    /refusing to (use|read) .*sweep_state\.json: it is a symlink/,
   );
   assert.equal(Deno.readTextFileSync(target), "precious");
   assert.ok(Deno.lstatSync(file).isSymlink);
@@ -127,4 +128,77 @@ Deno.test("an empty entry with a sample count reads back; a negative count is re
     stateError(() => parseState(JSON.stringify({ version: 1, configs: { "--a": bad } }), "s.json")),
     /malformed/,
   );
+});
+
+Deno.test("a malformed entry's key is shown with its control characters escaped", () => {
+  const text = JSON.stringify({ version: 1, configs: { "\x1b]0;PWN\x07\x1b[2J\u009b": { status: "x" } } });
+  const message = stateError(() => parseState(text, "s\x1b[2J.json"));
+  // deno-lint-ignore no-control-regex
+  assert.doesNotMatch(message, /[\x00-\x1f\x7f-\x9f]/);
+  assert.match(message, /the entry for '\\x1b\]0;PWN\\x07\\x1b\[2J\\x9b' is malformed/);
+});
+
+Deno.test("two sweeps saving one state file keep every finished config of both", async () => {
+  const file = join(tempDir(), "sweep_state.json");
+  const run = (prefix: string) =>
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--no-check",
+        new URL("./fixtures/state_writer.ts", import.meta.url).pathname,
+        file,
+        prefix,
+        "40",
+      ],
+      stderr: "piped",
+    }).output();
+  const [a, b] = await Promise.all([run("a"), run("b")]);
+  assert.ok(a.success && b.success, new TextDecoder().decode(a.stderr) + new TextDecoder().decode(b.stderr));
+  const keys = Object.keys(loadState(file).configs).sort();
+  assert.equal(keys.length, 80);
+  assert.deepEqual(keys.filter((k) => k.startsWith("a-")).length, 40);
+  assert.deepEqual([...Deno.readDirSync(join(file, ".."))].map((e) => e.name), ["sweep_state.json"]);
+});
+
+Deno.test("a state file claimed by a running sweep is refused with its pid", async () => {
+  const file = join(tempDir(), "sweep_state.json");
+  const holder = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--no-check",
+      new URL("./fixtures/hold_lock.ts", import.meta.url).pathname,
+      file + ".sweep",
+    ],
+    stdin: "piped",
+    stdout: "piped",
+  }).spawn();
+  const reader = holder.stdout.getReader();
+  await reader.read();
+  assert.throws(
+    () => claimState(file),
+    (e: Error) =>
+      e instanceof SweepStateError &&
+      e.message.includes(`sweep_state.json is locked by pid ${holder.pid} (deno)`),
+  );
+  await holder.stdin.close();
+  reader.releaseLock();
+  await holder.stdout.cancel();
+  await holder.status;
+  const claim = claimState(file);
+  claim.release();
+});
+
+Deno.test("a FIFO or an oversized file as the state file is refused at once with one line", () => {
+  const dir = tempDir();
+  const fifo = join(dir, "fifo.json");
+  new Deno.Command("mkfifo", { args: [fifo] }).outputSync();
+  assert.match(
+    stateError(() => loadState(fifo)),
+    /fifo\.json: it is not a regular file; expected a sweep state file/,
+  );
+  const big = join(dir, "big.json");
+  Deno.writeTextFileSync(big, " ".repeat(64 * 1024 * 1024 + 1));
+  assert.match(stateError(() => loadState(big)), /big\.json: 67108865 bytes is more than the 67108864/);
 });

@@ -17,6 +17,12 @@
  * detection is a pure function of what it read plus that state. Without a previous snapshot (the first
  * call) candidates rank by their total CPU time since start, and `cpu_pct` is reported as 0.
  *
+ * Only processes of the player are candidates (forced ones included): the user who ran sudo, else the
+ * seat's active user, else our own (`lib/host/users.ts`). Other users' processes are left out before
+ * their command line or environment is read. `allUsers` (suggested flag: `--all-users`) widens it to
+ * every user's processes, as before. A name longer than {@link MAX_GAME_NAME} characters (argv0 is the
+ * process's to choose, up to its whole 16 KiB) is cut and marked with a hash of the whole.
+ *
  * `forcedName` (the `--game` flag) picks the process whose name matches it (case-insensitive, with or
  * without ".exe", and a comm cut to 15 bytes matches a longer forced name it begins). If no process
  * matches, the busiest candidate is still returned under the forced name; if there is no candidate at
@@ -25,7 +31,9 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import { baseName, type ProcInfo, readProcesses } from "../host/proc.ts";
+import { playerUid } from "../host/users.ts";
 import type { GameInfo } from "../types.ts";
 
 /**
@@ -56,6 +64,24 @@ export interface DetectOptions {
   previous?: CpuSnapshot | null;
   /** The time of this reading in monotonic seconds. Default: `performance.now() / 1000`. */
   nowS?: number;
+  /** Real uids whose processes may be the game. Default: the player's ({@link playerUid}). */
+  uids?: ReadonlySet<number>;
+  /** Every user's processes may be the game (suggested flag `--all-users`). Default false. */
+  allUsers?: boolean;
+}
+
+/** Longest game name kept, in characters (samples carry it twice, file names are cut at 80 bytes). */
+export const MAX_GAME_NAME = 128;
+
+/**
+ * A name cut to {@link MAX_GAME_NAME} characters: the first ones, "~" and 10 hex digits of the whole
+ * name's SHA-256, so two long names that start alike stay apart.
+ */
+export function capName(name: string): string {
+  const chars = [...name];
+  if (chars.length <= MAX_GAME_NAME) return name;
+  const hash = createHash("sha256").update(name).digest("hex").slice(0, 10);
+  return chars.slice(0, MAX_GAME_NAME - 11).join("") + "~" + hash;
 }
 
 /** This scheduler's own process: never the game, not even when forced. */
@@ -200,7 +226,9 @@ const SIGNAL_STRENGTH: Record<Signal, number> = { wine: 2, steam: 2, render_node
  * second.game?.cpu_pct; // CPU use over those 5 s
  * ```
  */
-export function chooseGame(processes: readonly ProcInfo[], options: DetectOptions = {}): Detection {
+export function chooseGame(all: readonly ProcInfo[], options: DetectOptions = {}): Detection {
+  const uids = allowedUids(options);
+  const processes = uids === null ? all : all.filter((p) => p.uid !== null && uids.has(p.uid));
   const nowS = options.nowS ?? performance.now() / 1000;
   const previous = options.previous ?? null;
   const ticks = new Map<number, number>();
@@ -231,7 +259,7 @@ export function chooseGame(processes: readonly ProcInfo[], options: DetectOption
     source: GameInfo["source"],
     appId: string | null,
   ): GameInfo => ({
-    name,
+    name: capName(name),
     tgid: proc.pid,
     app_id: appId,
     source,
@@ -263,7 +291,17 @@ export function chooseGame(processes: readonly ProcInfo[], options: DetectOption
  * ```
  */
 export function detectGame(procRoot: string, options: DetectOptions = {}): Detection {
-  return chooseGame(readProcesses(procRoot, { checkRenderNode: renderNodeMatters }), options);
+  const uids = allowedUids(options);
+  return chooseGame(readProcesses(procRoot, { checkRenderNode: renderNodeMatters, uids }), {
+    ...options,
+    uids: uids ?? undefined,
+  });
+}
+
+/** The uids whose processes may be the game, or null for every user's. */
+function allowedUids(options: DetectOptions): ReadonlySet<number> | null {
+  if (options.allUsers === true) return null;
+  return options.uids ?? new Set([playerUid()]);
 }
 
 /**

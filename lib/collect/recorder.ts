@@ -11,6 +11,7 @@
 
 import type { SchedConfig } from "../config.ts";
 import type { GameInfo, Metrics, Sample, ThreadCounts } from "../types.ts";
+import { printable } from "../host/terminal.ts";
 import { buildSample } from "./sample.ts";
 
 /** Where a game's samples go (lib/store's GameStore in the product). */
@@ -102,7 +103,7 @@ export class SampleRecorder {
       this.#samples++;
       return sample;
     } catch (e) {
-      this.#o.log(`scx_gamer: ${(e as Error).message}`);
+      this.#o.log(`scx_gamer: ${printable((e as Error).message)}`);
       return null;
     }
   }
@@ -113,6 +114,6 @@ export class SampleRecorder {
     const sink = this.#sink;
     this.#sink = null;
     sink.close();
-    this.#o.log(`scx_gamer: ${this.#samples} samples saved to ${sink.path} (${reason})`);
+    this.#o.log(`scx_gamer: ${this.#samples} samples saved to ${printable(sink.path)} (${reason})`);
   }
 }

@@ -38,6 +38,8 @@ export interface ProcInfo {
   /** Basename of the `/proc/PID/exe` link target (" (deleted)" removed), or null when unreadable. */
   exe: string | null;
   env: SteamEnv;
+  /** Real uid from `status`, or null when unreadable. */
+  uid: number | null;
   /** Number of threads from stat, or 0 when unknown. */
   threadCount: number;
   /** utime + stime in clock ticks, or null when stat was unreadable. */
@@ -56,6 +58,12 @@ export interface ReadProcOptions {
   /** Also list every thread's name. Default false: detection needs only the count stat gives. */
   readThreads?: boolean;
   /**
+   * Only processes of these real uids are read further than their stat and status (their cmdline,
+   * environment and fds are never opened otherwise); the others are left out. Null or absent: every
+   * user's.
+   */
+  uids?: ReadonlySet<number> | null;
+  /**
    * Whether to scan this process's fds for a render node, decided from what was read before. Scanning
    * is the costly part (one readlink per fd, hundreds for a browser), so detection skips processes
    * whose render node could not change its verdict. Default: scan every process.
@@ -66,6 +74,7 @@ export interface ReadProcOptions {
 /** Most bytes read from one file. Thread and process names are 16 bytes; environments can be large. */
 const LIMITS = {
   comm: 256,
+  status: 4 * 1024,
   cmdline: 16 * 1024,
   stat: 4 * 1024,
   environ: 256 * 1024,
@@ -198,6 +207,12 @@ export function parseSteamEnv(environ: string): SteamEnv {
   return env;
 }
 
+/** The real uid from the text of `/proc/PID/status` ("Uid:\treal\teffective\tsaved\tfs"), or null. */
+export function parseUid(status: string | null): number | null {
+  const m = status === null ? null : /^Uid:\s+(\d+)/m.exec(status);
+  return m === null ? null : Number(m[1]);
+}
+
 function stripNewline(s: string): string {
   return s.endsWith("\n") ? s.slice(0, -1) : s;
 }
@@ -250,7 +265,8 @@ export function readThreads(procRoot: string, pid: number): ProcThread[] {
 }
 
 /**
- * Read one process, or null when it is gone, is a kernel thread, or is a zombie.
+ * Read one process, or null when it is gone, is a kernel thread, is a zombie, or belongs to a user
+ * outside `options.uids`.
  *
  * @example
  * ```ts
@@ -264,6 +280,10 @@ export function readProcess(procRoot: string, pid: number, options: ReadProcOpti
   const stat = statText === null ? null : parseStat(statText);
   if (stat === null) return null;
   if ((stat.flags & PF_KTHREAD) !== 0 || stat.state === "Z" || stat.state === "X") return null;
+
+  const uid = parseUid(readBounded(join(dir, "status"), LIMITS.status));
+  // Another user's process: its command line and environment are hers, not ours to read.
+  if (options.uids != null && (uid === null || !options.uids.has(uid))) return null;
 
   const comm = readBounded(join(dir, "comm"), LIMITS.comm);
   const cmdline = readBounded(join(dir, "cmdline"), LIMITS.cmdline) ?? "";
@@ -279,6 +299,7 @@ export function readProcess(procRoot: string, pid: number, options: ReadProcOpti
     cmdline: args,
     exe: readExe(dir),
     env: parseSteamEnv(environ),
+    uid,
     threadCount: stat.numThreads,
     cpuTicks: stat.utime + stat.stime,
   };

@@ -16,6 +16,7 @@
 
 import type { SchedConfig } from "../config.ts";
 import { GameWatch } from "../collect/game_watch.ts";
+import { printable } from "../host/terminal.ts";
 import type { SampleRecorder } from "../collect/recorder.ts";
 import { formatStatsLine, metricsBetween, type StatsSnapshot } from "../sched/stats.ts";
 import type { ExitInfo } from "../sched/scheduler.ts";
@@ -132,7 +133,7 @@ function advance(d: Due, now: number): void {
 function statusOf(game: GameInfo | null, counts: ThreadCounts | null, samples: number | null): string {
   if (!game) return "game: none";
   const c = counts ? ` threads input ${counts.input} gpu ${counts.gpu_submit} audio ${counts.audio}` : "";
-  return `game: ${JSON.stringify(game.name)} (pid ${game.tgid})${c}${
+  return `game: "${printable(game.name)}" (pid ${game.tgid})${c}${
     samples === null ? "" : ` samples ${samples}`
   }`;
 }

@@ -19,6 +19,7 @@ import { ensureRealDir, InputFileError, type Owner, ownerFromEnv, readInputFile 
 import { preflight } from "../sched/preflight.ts";
 import type { ExitInfo } from "../sched/scheduler.ts";
 import {
+  claimState,
   type FinishedConfig,
   finishedKeys,
   loadState,
@@ -129,6 +130,20 @@ export async function sweepMode(cmd: SweepCommand): Promise<number> {
   const owner = ownerFromEnv();
   const prepared = prepare(cmd, owner);
   if (typeof prepared === "number") return prepared;
+  // One sweep per state file: a second one is refused at once, naming the first one's pid.
+  const claim = claimState(cmd.stateFile, { owner });
+  try {
+    return await sweepPrepared(cmd, prepared, owner);
+  } finally {
+    claim.release();
+  }
+}
+
+async function sweepPrepared(
+  cmd: SweepCommand,
+  prepared: PreparedSweep,
+  owner: Owner | null,
+): Promise<number> {
   const { state, pending } = prepared;
   const total = pending.length;
   const save = () => saveState(cmd.stateFile, state, { owner });

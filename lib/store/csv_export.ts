@@ -4,7 +4,9 @@
  * The columns are the COLUMNS table (`columns.ts`) in order: the original tool's 26 first, ours after.
  * Fields are quoted as RFC 4180 says (a field holding a comma, quote or line break is quoted, quotes
  * doubled); lines end in "\n"; switches are written 0/1 and numbers in JavaScript's shortest
- * round-trip form, so parsing a cell gives back the exact stored value.
+ * round-trip form, so parsing a cell gives back the exact stored value. A text cell (game name, CPU
+ * model) that starts like a spreadsheet formula (= + - @ tab CR) gets a leading `'`, so opening the
+ * export in a spreadsheet never runs a formula a process name carried.
  *
  * The output is written like the store writes (temp file, fsync, rename) and never through a symlink.
  * An existing file is replaced only when it is empty or is itself an export (its first line starts with
@@ -15,10 +17,10 @@
  */
 
 import { stringify } from "csv-stringify/sync";
-import { type Cell, COLUMN_NAMES, COLUMNS } from "./columns.ts";
+import { type Cell, type Column, COLUMN_NAMES, COLUMNS } from "./columns.ts";
 import { type Owner, ownerFromEnv, readHeadNoFollow, writeFileAtomicSync } from "../host/safe_fs.ts";
 import { readAllStores } from "./store_dir.ts";
-import { printable } from "./safe_name.ts";
+import { printable } from "../host/terminal.ts";
 
 /** An export that cannot be made. `message` is the one line to print. */
 export class ExportError extends Error {
@@ -56,10 +58,31 @@ export interface ExportOptions {
 /** How an existing export starts; an existing file that does not is never replaced. */
 const EXPORT_PREFIX = "timestamp,game_name,";
 
+/**
+ * What a spreadsheet reads as the start of a formula (or, for tab and CR, what it strips before looking
+ * for one). Game names come from other users' processes, so `=HYPERLINK(...)` must stay text.
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * A text cell a spreadsheet will show as text: a leading `'` when it starts like a formula (OWASP's
+ * advice). Only text columns get it; numeric cells (negative numbers start with "-") are never touched,
+ * so the original 26-column layout still parses.
+ *
+ * @example
+ * ```ts
+ * neutralizeFormula("=HYPERLINK(\"x\")"); // "'=HYPERLINK(\"x\")"
+ * neutralizeFormula("Cyberpunk2077"); // "Cyberpunk2077"
+ * ```
+ */
+export function neutralizeFormula(text: string): string {
+  return FORMULA_START.test(text) ? "'" + text : text;
+}
+
 /** Turn a cell into CSV text: switches as 0/1 (csv-stringify would write false as an empty field). */
-function cellText(cell: Cell): string {
+function cellText(cell: Cell, type: Column["type"]): string {
   if (typeof cell === "boolean") return cell ? "1" : "0";
-  return String(cell);
+  return type === "text" ? neutralizeFormula(String(cell)) : String(cell);
 }
 
 function defaultOwner(): Owner | null {
@@ -104,7 +127,7 @@ export function exportCsv(mlDir: string, outPath: string, options: ExportOptions
   const records: string[][] = [];
   for (const { path, doc } of listing.games) {
     if (doc.samples.length === 0) continue;
-    for (const sample of doc.samples) records.push(COLUMNS.map((c) => cellText(c.get(sample))));
+    for (const sample of doc.samples) records.push(COLUMNS.map((c) => cellText(c.get(sample), c.type)));
     games.push({
       game_name: doc.game_name,
       cpu_model: doc.cpu_model,

@@ -20,7 +20,7 @@
 
 import { readInputFile } from "../host/safe_fs.ts";
 import { parseDecimal } from "../numbers.ts";
-import { printable } from "./safe_name.ts";
+import { printable } from "../host/terminal.ts";
 
 /** One row of a frame log, placed in wall-clock time. */
 export interface FrameRow {

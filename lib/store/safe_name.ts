@@ -27,6 +27,11 @@ const ASIDE_MARKER = ".corrupt-";
 export interface SafeNameOptions {
   /** Longest result in bytes, hash suffix included. Default 80; at least 16. */
   maxBytes?: number;
+  /**
+   * Append the hash even when nothing had to change. The store asks for it on a case-insensitive file
+   * system for names with capitals, so "Game" and "game" never share one file there.
+   */
+  forceHash?: boolean;
 }
 
 /**
@@ -79,25 +84,11 @@ export function safeName(input: string, options: SafeNameOptions = {}): string {
     .replace(/^[. ]/, "_")
     .replaceAll(ASIDE_MARKER, "_corrupt-");
 
-  const mustHash = body !== input || body.length > maxBytes || HASH_SUFFIX.test(body) || body === EMPTY_NAME;
+  const mustHash = options.forceHash === true || body !== input || body.length > maxBytes ||
+    HASH_SUFFIX.test(body) || body === EMPTY_NAME;
   if (!mustHash) return body;
 
   const suffix = "-" + nameHash(input);
   body = body.slice(0, maxBytes - suffix.length);
   return body + suffix;
-}
-
-/**
- * A name made safe to print on a terminal: control characters (which could move the cursor or rewrite
- * the screen, and names come from other users' processes) are shown as `\xNN` escapes; the rest is
- * unchanged.
- *
- * @example
- * ```ts
- * printable("evil\x1b[2Jname"); // "evil\\x1b[2Jname"
- * ```
- */
-export function printable(name: string): string {
-  // deno-lint-ignore no-control-regex
-  return name.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => "\\x" + c.charCodeAt(0).toString(16).padStart(2, "0"));
 }

@@ -8,7 +8,7 @@
 
 import { configToCommandLine, type SchedConfig } from "../config.ts";
 import type { Sample } from "../types.ts";
-import { printable } from "./safe_name.ts";
+import { printable } from "../host/terminal.ts";
 import { readAllStores, type StoredGame } from "./store_dir.ts";
 import { bestSample } from "./store_doc.ts";
 

@@ -22,6 +22,7 @@
 
 import { type SchedConfig, TUNABLES } from "../config.ts";
 import { HOT_PATHS, type Sample, THREAD_CLASSES } from "../types.ts";
+import { printable } from "../host/terminal.ts";
 
 /** The schema tag every samples file carries. */
 export const STORE_SCHEMA = "scx_gamer.samples";
@@ -163,6 +164,15 @@ export function bestSample(samples: readonly Sample[]): Sample | null {
 }
 
 /**
+ * Where JSON.parse stopped, without its message: V8 quotes the first bytes of the text in it ("root:x:0:0"
+ * of a planted link to /etc/shadow), and those bytes are neither ours to print nor safe for a terminal.
+ */
+export function jsonErrorWhere(err: unknown): string {
+  const at = /at position (\d+)/.exec(err instanceof Error ? err.message : "")?.[1];
+  return at === undefined ? "" : ` (stops at character ${at})`;
+}
+
+/**
  * Parse and check the text of a samples file. `path` only names the file in the error.
  *
  * @throws {CorruptStoreError} for invalid JSON, another schema or version, or a malformed sample.
@@ -172,25 +182,27 @@ export function parseStoreDoc(text: string, path: string): StoreDoc {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new CorruptStoreError(`${path}: not valid JSON (${err instanceof Error ? err.message : err})`);
+    throw new CorruptStoreError(`${printable(path)}: not valid JSON${jsonErrorWhere(err)}`);
   }
   if (!isObject(value) || value.schema !== STORE_SCHEMA) {
-    throw new CorruptStoreError(`${path}: not a scx_gamer samples file (schema is not "${STORE_SCHEMA}")`);
+    throw new CorruptStoreError(
+      `${printable(path)}: not a scx_gamer samples file (schema is not "${STORE_SCHEMA}")`,
+    );
   }
   if (value.version !== STORE_VERSION) {
     throw new CorruptStoreError(
-      `${path}: samples file version ${
+      `${printable(path)}: samples file version ${
         JSON.stringify(value.version)
       }, this build reads version ${STORE_VERSION}`,
     );
   }
   if (typeof value.game_name !== "string" || typeof value.cpu_model !== "string") {
-    throw new CorruptStoreError(`${path}: game_name or cpu_model is missing or not text`);
+    throw new CorruptStoreError(`${printable(path)}: game_name or cpu_model is missing or not text`);
   }
-  if (!Array.isArray(value.samples)) throw new CorruptStoreError(`${path}: samples is not a list`);
+  if (!Array.isArray(value.samples)) throw new CorruptStoreError(`${printable(path)}: samples is not a list`);
   for (let i = 0; i < value.samples.length; i++) {
     const problem = sampleProblem(value.samples[i], `samples[${i}]`);
-    if (problem !== null) throw new CorruptStoreError(`${path}: ${problem}`);
+    if (problem !== null) throw new CorruptStoreError(`${printable(path)}: ${printable(problem)}`);
   }
   const samples = value.samples as Sample[];
   const best = bestSample(samples);
@@ -205,6 +217,38 @@ export function parseStoreDoc(text: string, path: string): StoreDoc {
     best_score: best?.score ?? null,
     updated_at: typeof value.updated_at === "string" ? value.updated_at : "",
   };
+}
+
+/**
+ * `base` with the samples of `extra` it does not hold yet, sorted by timestamp (stable). Two samples are
+ * the same when their JSON is: a sample written twice (a retried save, a journal read beside the file it
+ * was compacted into) counts once. Only samples with equal timestamps are compared as JSON, so merging a
+ * journal into a large file costs about the journal's size.
+ */
+export function mergeSamples(base: readonly Sample[], extra: readonly Sample[]): Sample[] {
+  if (extra.length === 0) return [...base];
+  const byTime = new Map<number, string[]>();
+  const seen = (s: Sample): boolean => {
+    const list = byTime.get(s.timestamp);
+    if (list === undefined) return false;
+    const text = JSON.stringify(s);
+    return list.includes(text);
+  };
+  const remember = (s: Sample) => {
+    const list = byTime.get(s.timestamp);
+    if (list === undefined) byTime.set(s.timestamp, [JSON.stringify(s)]);
+    else list.push(JSON.stringify(s));
+  };
+  const timestamps = new Set(extra.map((s) => s.timestamp));
+  for (const s of base) if (timestamps.has(s.timestamp)) remember(s);
+  const added: Sample[] = [];
+  for (const s of extra) {
+    if (seen(s)) continue;
+    remember(s);
+    added.push(s);
+  }
+  if (added.length === 0) return [...base];
+  return [...base, ...added].sort((a, b) => a.timestamp - b.timestamp);
 }
 
 /** Render a samples file: header fields first, then one sample per line. */
