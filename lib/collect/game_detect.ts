@@ -276,3 +276,28 @@ export function renderNodeMatters(proc: Omit<ProcInfo, "hasRenderNode" | "thread
   return name !== "" && !isNotGame(name) && !isNotGame(proc.comm) &&
     !(proc.exe !== null && isNotGame(proc.exe));
 }
+
+/**
+ * The name detection gives a process (its Windows program name without ".exe" for a Wine process, else
+ * its native name), or null when it is never the game: this scheduler, Wine's or Steam's machinery,
+ * launchers, compositors, browsers, shells (see {@link NOT_GAMES}). For choosing within a process tree
+ * the user announced, where every process is a candidate.
+ *
+ * @example
+ * ```ts
+ * gameNameOf({ comm: "game.exe", cmdline: ["Z:\\game.exe"], exe: "wine64-preloader" }); // "game"
+ * gameNameOf({ comm: "bash", cmdline: ["bash"], exe: "bash" }); // null
+ * ```
+ */
+export function gameNameOf(proc: Pick<ProcInfo, "cmdline" | "comm" | "exe">): string | null {
+  const exeName = wineExeName(proc);
+  if (exeName !== null) {
+    const name = stripExe(exeName);
+    return name === "" || isNotGame(exeName) || isNotGame(proc.comm) ? null : name;
+  }
+  const name = nativeName(proc);
+  if (name === "" || isNotGame(name) || isNotGame(proc.comm) || (proc.exe !== null && isNotGame(proc.exe))) {
+    return null;
+  }
+  return name;
+}
