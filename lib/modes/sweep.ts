@@ -24,7 +24,12 @@ import {
   saveState,
   type SweepState,
 } from "../store/sweep_state.ts";
-import { startScheduler, stopOnSignals, storeRecorder } from "./run.ts";
+import { loadSchedulerModule } from "./bpf_object.ts";
+import type { ControlCommand, ControlReply } from "./control.ts";
+import { Inbox } from "./inbox.ts";
+import { messageLog, startScheduler, stopOnSignals, storeRecorder } from "./run.ts";
+import { serveControl } from "./serve_control.ts";
+import { VERSION } from "./version.ts";
 import { describeExit, runSession } from "./session.ts";
 import { type ConfigOutcome, SweepDriver } from "./sweep_driver.ts";
 import { formatSeconds } from "./sweep_eta.ts";
@@ -96,10 +101,12 @@ export async function sweepMode(cmd: SweepCommand): Promise<number> {
   const owner = ownerFromEnv();
   ensureRealDir(cmd.mlDir, owner);
   saveState(cmd.stateFile, state, { owner });
+  const { Scheduler } = await loadSchedulerModule();
   preflight();
+  const log = messageLog(cmd.statsJson);
 
   const total = pending.length;
-  console.log(
+  log(
     `sweep: ${total} config${total === 1 ? "" : "s"} to run${
       skipped ? `, ${skipped} finished earlier` : ""
     }, ` +
@@ -111,28 +118,37 @@ export async function sweepMode(cmd: SweepCommand): Promise<number> {
     pending,
     durationS: cmd.durationS,
     settleS: cmd.settleS,
-    onStart: (i, p) => console.log(`${position(i, total)} ${p.label} applied`),
+    onStart: (i, p) => log(`${position(i, total)} ${p.label} applied`),
     onFinish: (outcome) => {
       const record = recordOf(outcome, cmd.durationS);
       state.configs[outcome.planned.key] = record;
       saveState(cmd.stateFile, state, { owner });
       counts[record.status === "done" ? "done" : "empty"]++;
       const what = record.status === "done" ? `done, ${outcome.samples} samples` : `empty (${record.reason})`;
-      console.log(`${position(outcome.position, total)} ${outcome.planned.label} ${what}`);
+      log(`${position(outcome.position, total)} ${outcome.planned.label} ${what}`);
     },
   });
+  const inbox = new Inbox<ControlCommand, ControlReply>();
+  const server = await serveControl(cmd, { inbox, log });
   const stop = stopOnSignals();
   try {
     const end = await runSession({
-      start: startScheduler({ stats: true, verbose: cmd.verbose }),
+      start: startScheduler(Scheduler, { stats: true, verbose: cmd.verbose, log }),
       config: defaultConfig(),
       statsS: cmd.statsS,
       durationS: null,
-      collect: { sampleIntervalS: cmd.sampleIntervalS, recorder: (sched) => storeRecorder(cmd.mlDir, sched) },
+      collect: {
+        sampleIntervalS: cmd.sampleIntervalS,
+        recorder: (sched) => storeRecorder(cmd.mlDir, sched, log),
+      },
       driver,
       game: cmd.game,
       signal: stop.signal,
-      log: (l) => console.log(l),
+      log,
+      statsFormat: cmd.statsJson ? "json" : "text",
+      emitStats: (l) => console.log(l),
+      inbox,
+      version: VERSION,
     });
     const summary = `${counts.done} done, ${counts.empty} empty (of ${total}); state: ${cmd.stateFile}`;
     if (end.reason === "ejected") {
@@ -154,16 +170,17 @@ export async function sweepMode(cmd: SweepCommand): Promise<number> {
       return 1;
     }
     if (end.reason === "signal") {
-      console.log(`sweep: interrupted during ${driver.current?.label ?? "the sweep"}: ${summary}`);
-      console.log("sweep: to resume, run the same command again");
+      log(`sweep: interrupted during ${driver.current?.label ?? "the sweep"}: ${summary}`);
+      log("sweep: to resume, run the same command again");
       return EXIT_INTERRUPTED;
     }
-    console.log(`sweep: finished: ${summary}`);
+    log(`sweep: finished: ${summary}`);
     if (counts.empty > 0) {
-      console.log("sweep: empty configs got no sample (no game ran): the next sweep runs them again");
+      log("sweep: empty configs got no sample (no game ran): the next sweep runs them again");
     }
     return 0;
   } finally {
     stop.dispose();
+    await server.close();
   }
 }
