@@ -68,9 +68,9 @@ function describe(e: unknown): string {
 function connectError(path: string, e: unknown): ControlSocketError {
   switch (errCode(e)) {
     case "ENOENT":
-      return new ControlSocketError("absent", `${path} does not exist: no scx_gamer is running`);
+      return new ControlSocketError("absent", `${path} does not exist`);
     case "ECONNREFUSED":
-      return new ControlSocketError("refused", `nothing answers on ${path}: no scx_gamer is running`);
+      return new ControlSocketError("refused", `nothing answers on ${path}`);
     case "EACCES":
     case "EPERM":
       return new ControlSocketError("denied", `${path}: permission denied`);
