@@ -291,6 +291,8 @@ Deno.test("apply from the socket changes the config live; set-game announces a p
   assert.equal(announced.tgid, 6001);
   assert.equal(announced.source, "announced");
   assert.equal(s.sched.game, 6001);
+  assert.ok(s.lines.includes("scx_gamer: process 6000 announced as the game"));
+  assert.ok(s.lines.some((l) => /^scx_gamer: config applied from the control socket: --slice-us 7 /.test(l)));
 });
 
 Deno.test("a sweep refuses apply from the socket: its driver chooses the configs", async () => {

@@ -16,7 +16,7 @@
  * @module
  */
 
-import type { SchedConfig } from "../config.ts";
+import { configToArgs, type SchedConfig } from "../config.ts";
 import { GameWatch } from "../collect/game_watch.ts";
 import type { SampleRecorder } from "../collect/recorder.ts";
 import { metricsBetween, type StatsSnapshot } from "../sched/stats.ts";
@@ -220,10 +220,13 @@ export async function runSession(o: SessionOptions): Promise<SessionEnd> {
           throw new ControlError("apply: refused: this mode chooses the configs itself (a sweep is running)");
         }
         applyStep({ apply: next, recording }, now());
+        // Said in the log (the journal, as a service): a config changed from outside is worth knowing.
+        o.log(`scx_gamer: config applied from the control socket: ${configToArgs(next).join(" ")}`);
       },
       setGame: (pid) => {
         watch.announce(pid);
         checkGame(now());
+        o.log(`scx_gamer: process ${pid} announced as the game`);
         return watch.game;
       },
       loadProfile: o.loadProfile ?? null,
