@@ -20,6 +20,13 @@ import { metricsBetween, type StatsSnapshot } from "../sched/stats.ts";
 import { ControlError, decodeStatsReply, type StatsReport } from "./control.ts";
 import { statsLine } from "./stats_out.ts";
 
+/**
+ * Most milliseconds to wait for a reply. The scheduler answers between its duties, within a second on
+ * any ordinary machine; a machine saturated by starting programs (or an emulated one) can take
+ * seconds, which is slow, not stopped.
+ */
+export const MONITOR_REPLY_TIMEOUT_MS = 30_000;
+
 /** Options of {@link monitorMode} (tests pass their own). */
 export interface MonitorOptions {
   /** Ends the monitor (SIGINT/SIGTERM in the product). */
@@ -86,7 +93,7 @@ export async function monitorMode(cmd: MonitorCommand, options: MonitorOptions):
   const format = cmd.statsJson ? "json" : "text";
   let client: ControlClient | null = null;
   try {
-    client = await ControlClient.connect(cmd.socket);
+    client = await ControlClient.connect(cmd.socket, { timeoutMs: MONITOR_REPLY_TIMEOUT_MS });
     const ask = async () => decodeStatsReply(await client!.request('{"cmd":"stats"}'));
     let prev: { report: StatsReport; snapshot: StatsSnapshot } | null = await unlessStopped(
       ask(),
@@ -123,11 +130,12 @@ export async function monitorMode(cmd: MonitorCommand, options: MonitorOptions):
     return 0;
   } catch (e) {
     if (e instanceof ControlSocketError) {
-      error(
-        e.code === "closed" || e.code === "timeout"
-          ? `scx_gamer: the scheduler stopped answering: ${printable(e.message)}`
-          : `scx_gamer: ${explainSocketError(e, cmd.socket)}`,
-      );
+      const why = e.code === "closed"
+        ? `the scheduler stopped: ${printable(e.message)}`
+        : e.code === "timeout"
+        ? `the scheduler did not answer: ${printable(e.message)}`
+        : explainSocketError(e, cmd.socket);
+      error(`scx_gamer: ${why}`);
       return 1;
     }
     if (e instanceof ControlError) {
