@@ -99,7 +99,10 @@ Deno.test("--monitor reports a scheduler that stops while watched", async () => 
     },
   );
   assert.equal(status, 1);
-  assert.match(errors[0], /^scx_gamer: the scheduler stopped: .*(closed the connection|the connection failed)/);
+  assert.match(
+    errors[0],
+    /^scx_gamer: the scheduler stopped: .*(closed the connection|the connection failed)/,
+  );
 });
 
 Deno.test("--monitor as a user outside the socket's group is refused with what to do", async () => {
