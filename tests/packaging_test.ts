@@ -42,14 +42,13 @@ Deno.test("the unit restarts on failure, not on bad flags, keeps state in /var/l
 });
 
 Deno.test("the service's command line is a valid run command whose data goes to the state directory", () => {
-  const { argv, env } = serviceCommand(unit, { "/etc/default/scx_gamer": defaults });
+  const { argv, env, cwd } = serviceCommand(unit, { "/etc/default/scx_gamer": defaults });
   assert.equal(argv[0], "/usr/local/bin/scx_gamer");
   assert.deepEqual(argv.slice(1), ["--ml-collect"]);
   assert.equal(env.NO_COLOR, "1");
-  // systemd sets STATE_DIRECTORY from StateDirectory=.
-  const cmd = parseArgs(argv.slice(1), {
-    env: { get: (k) => (k === "STATE_DIRECTORY" ? "/var/lib/scx_gamer" : env[k]) },
-  });
+  assert.equal(env.STATE_DIRECTORY, "/var/lib/scx_gamer");
+  assert.equal(cwd, "/var/lib/scx_gamer");
+  const cmd = parseArgs(argv.slice(1), { env: { get: (k) => env[k] } });
   assert.equal(cmd.mode, "run");
   assert.equal(cmd.mode === "run" && cmd.mlDir, "/var/lib/scx_gamer/ml_data");
   assert.equal(cmd.mode === "run" && cmd.collect, true);
