@@ -3,34 +3,53 @@
  * mode works lives in lib/modes/; the flag tables in lib/cli/.
  *
  * Exit codes: 0 success; 1 runtime failure (scheduler ejected, bad data, kernel refusal); 2 bad usage;
- * 130 an interrupted sweep.
+ * 130 an interrupted sweep; `run -- CMD`: 126/127 when CMD cannot be started (else CMD's own status,
+ * since it replaces this process).
  *
  * @module
  */
 
-import denoJson from "./deno.json" with { type: "json" };
 import { UsageError } from "./lib/cli/engine.ts";
 import { helpText } from "./lib/cli/help.ts";
 import { type Command, parseArgs } from "./lib/cli/modes.ts";
 import { exportMode, showBestMode, trainMode } from "./lib/modes/data.ts";
-import { runMode } from "./lib/modes/run.ts";
+import { launchMode } from "./lib/modes/launch.ts";
+import { monitorMode } from "./lib/modes/monitor.ts";
+import { runMode, stopOnSignals } from "./lib/modes/run.ts";
+import { selfTestMode } from "./lib/modes/self_test.ts";
 import { sweepMode } from "./lib/modes/sweep.ts";
+import { buildIdentity, formatVersion, VERSION } from "./lib/modes/version.ts";
+import { helpStatsText } from "./lib/sched/stats.ts";
 
-/** The product version (from deno.json). */
-export const VERSION: string = denoJson.version;
+export { VERSION };
 
-function dispatch(cmd: Command): number | Promise<number> {
+async function dispatch(cmd: Command): Promise<number> {
   switch (cmd.mode) {
     case "help":
       console.log(helpText(VERSION));
       return 0;
+    case "help-stats":
+      console.log(helpStatsText());
+      return 0;
     case "version":
-      console.log(`scx_gamer ${VERSION}`);
+      console.log(formatVersion(await buildIdentity()));
       return 0;
     case "run":
       return runMode(cmd);
     case "sweep":
       return sweepMode(cmd);
+    case "monitor": {
+      const stop = stopOnSignals();
+      try {
+        return await monitorMode(cmd, { signal: stop.signal });
+      } finally {
+        stop.dispose();
+      }
+    }
+    case "launch":
+      return launchMode(cmd);
+    case "self-test":
+      return selfTestMode(cmd);
     case "export":
       return exportMode(cmd);
     case "show-best":

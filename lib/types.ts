@@ -77,7 +77,7 @@ export interface GameInfo {
   /** Steam app id when the environment carries one. */
   app_id: string | null;
   /** How it was recognised. */
-  source: "wine" | "steam" | "render_node" | "forced";
+  source: "wine" | "steam" | "render_node" | "forced" | "announced";
   thread_count: number;
   /** CPU use of the game's process over the last interval, in percent of one CPU. */
   cpu_pct: number;

@@ -11,7 +11,7 @@ export DEBIAN_FRONTEND=noninteractive
 say() { printf 'setup: %s\n' "$*" >&2; }
 
 DENO_VERSION=2.9.6
-APT_PACKAGES=(clang-16 llvm-16 qemu-system-x86 busybox-static cpio rt-tests zstd xz-utils gcc libc6-dev python3 file exfatprogs exfat-fuse)
+APT_PACKAGES=(clang-16 llvm-16 qemu-system-x86 busybox-static cpio rt-tests zstd xz-utils gcc libc6-dev python3 file exfatprogs exfat-fuse systemd)
 
 need_apt=()
 for p in "${APT_PACKAGES[@]}"; do

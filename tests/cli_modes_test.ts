@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { configToCommandLine, defaultConfig, type SchedConfig, TUNABLES } from "../lib/config.ts";
 import { UsageError } from "../lib/cli/engine.ts";
 import { helpText } from "../lib/cli/help.ts";
-import { MODES, parseArgs, parseConfigFlags } from "../lib/cli/modes.ts";
+import { type EnvReader, MODES, parseArgs, parseConfigFlags, stateDirectory } from "../lib/cli/modes.ts";
 
 function usageError(argv: string[]): string {
   try {
@@ -156,4 +156,87 @@ Deno.test("--sweep takes tunable axes, timing and state; the default grid is the
 Deno.test("a config from tunable flags only; any other flag is refused", () => {
   assert.equal(parseConfigFlags(["--slice-us", "7"]).slice_us, 7);
   assert.throws(() => parseConfigFlags(["--stats", "1"]), /unknown flag --stats/);
+});
+
+Deno.test("the control socket flags: --socket moves it, --socket-group names who may use it", () => {
+  const plain = run([]);
+  assert.equal(plain.socket, "/run/scx_gamer.sock");
+  assert.equal(plain.socketGroup, null);
+  const moved = run(["--socket", "/tmp/x.sock", "--socket-group", "games"]);
+  assert.deepEqual([moved.socket, moved.socketGroup], ["/tmp/x.sock", "games"]);
+  const sweep = parseArgs(["--sweep", "--socket", "/tmp/y.sock"]);
+  assert.equal(sweep.mode === "sweep" && sweep.socket, "/tmp/y.sock");
+});
+
+Deno.test("--stats-json needs --stats, and says so", () => {
+  assert.equal(run(["--stats", "1", "--stats-json"]).statsJson, true);
+  assert.equal(
+    usageError(["--stats-json"]),
+    "--stats-json needs --stats SECONDS (how often to write a line)",
+  );
+});
+
+Deno.test("--monitor takes an optional interval (default 1 s), the socket and --stats-json, nothing else", () => {
+  assert.deepEqual(parseArgs(["--monitor"]), {
+    mode: "monitor",
+    intervalS: 1,
+    socket: "/run/scx_gamer.sock",
+    statsJson: false,
+  });
+  assert.deepEqual(parseArgs(["--monitor", "0.5", "--stats-json", "--socket", "/tmp/s"]), {
+    mode: "monitor",
+    intervalS: 0.5,
+    socket: "/tmp/s",
+    statsJson: true,
+  });
+  assert.match(
+    usageError(["--monitor", "0"]),
+    /--monitor 0 is out of range: expected a number greater than 0/,
+  );
+  assert.match(usageError(["--monitor", "--slice-us", "5"]), /--slice-us does not apply to --monitor/);
+  assert.match(usageError(["--monitor", "--stats", "1"]), /--stats does not apply to --monitor/);
+});
+
+Deno.test("'run -- CMD' is the launch subcommand: its command is kept word for word", () => {
+  assert.deepEqual(parseArgs(["run", "--", "/games/game", "--fullscreen", "-w", "--help"]), {
+    mode: "launch",
+    socket: "/run/scx_gamer.sock",
+    command: ["/games/game", "--fullscreen", "-w", "--help"],
+    verbose: false,
+  });
+  const moved = parseArgs(["run", "--socket", "/tmp/s", "-v", "--", "game"]);
+  assert.deepEqual(moved.mode === "launch" && [moved.socket, moved.verbose, moved.command], [
+    "/tmp/s",
+    true,
+    ["game"],
+  ]);
+  assert.match(usageError(["run", "--slice-us", "5", "--", "game"]), /--slice-us does not apply to 'run'/);
+});
+
+Deno.test("--help-stats and --self-test are modes of their own", () => {
+  assert.equal(parseArgs(["--help-stats"]).mode, "help-stats");
+  assert.equal(parseArgs(["--stats", "1", "--help-stats"]).mode, "help-stats");
+  assert.deepEqual(parseArgs(["--self-test", "-v"]), { mode: "self-test", verbose: true });
+});
+
+Deno.test("as a service ($STATE_DIRECTORY set) samples and models default to the state directory", () => {
+  const service = { get: (k: string) => (k === "STATE_DIRECTORY" ? "/var/lib/scx_gamer" : undefined) };
+  const byHand: EnvReader = { get: (_k: string) => undefined };
+  const runAs = (env: EnvReader) => parseArgs([], { env });
+  assert.equal((runAs(service) as { mlDir: string }).mlDir, "/var/lib/scx_gamer/ml_data");
+  assert.equal((runAs(byHand) as { mlDir: string }).mlDir, "./ml_data");
+  const train = parseArgs(["--ml-train", "x.csv"], { env: service });
+  assert.equal(train.mode === "train" && train.modelsDir, "/var/lib/scx_gamer/models");
+  const sweep = parseArgs(["--sweep"], { env: service });
+  assert.equal(sweep.mode === "sweep" && sweep.stateFile, "/var/lib/scx_gamer/ml_data/sweep_state.json");
+  const exp = parseArgs(["--ml-export-csv", "x.csv"], { env: service });
+  assert.equal(exp.mode === "export" && exp.mlDir, "/var/lib/scx_gamer/ml_data");
+  // --ml-dir still wins, and a list of state directories means the first.
+  assert.equal((parseArgs(["--ml-dir", "/data"], { env: service }) as { mlDir: string }).mlDir, "/data");
+  const env = (vars: Record<string, string>): EnvReader => ({ get: (k) => vars[k] });
+  assert.equal(stateDirectory(env({ STATE_DIRECTORY: "/var/lib/a:/var/lib/b" })), "/var/lib/a");
+  assert.equal(stateDirectory(env({ STATE_DIRECTORY: "relative" })), null);
+  // A unit without StateDirectory= still keeps its data out of its working folder, /.
+  assert.equal(stateDirectory(env({ INVOCATION_ID: "abc" })), "/var/lib/scx_gamer");
+  assert.equal(stateDirectory(env({})), null);
 });

@@ -71,3 +71,64 @@ Deno.test("a game that exits is noticed at once; a new game replaces it", () => 
   assert.equal(next.game?.name, "other");
   assert.equal(sched.game, 6000);
 });
+
+const launcher = {
+  pid: 6000,
+  comm: "start.sh",
+  cmdline: ["/bin/sh", "start.sh"],
+  exe: "/usr/bin/dash",
+  utime: 1,
+};
+const nativeGame = {
+  pid: 6001,
+  ppid: 6000,
+  comm: "native_game",
+  cmdline: ["./native_game"],
+  exe: "/opt/game/native_game",
+  utime: 10,
+  threads: [{ tid: 6001, comm: "native_game" }, { tid: 6002, comm: "InputThread" }],
+};
+
+Deno.test("an announced tree is the game while it lives, over the scan's choice", () => {
+  const proc = makeFakeProc([...desktop(), wineGame, launcher, nativeGame]);
+  const sched = new FakeScheduler();
+  const watch = new GameWatch({ scheduler: sched, procRoot: proc });
+  assert.equal(watch.update(0).game?.tgid, 5000, "the scan finds the Wine game");
+  watch.announce(6000);
+  const u = watch.update(100);
+  assert.equal(u.changed, true);
+  assert.deepEqual([u.game?.tgid, u.game?.name, u.game?.source], [6001, "native_game", "announced"]);
+  assert.equal(sched.game, 6001);
+  assert.equal(sched.classes.get(6002), "input");
+  assert.equal(watch.announced, 6000);
+  // Later full scans (here every update: rescanMs 0) keep to the tree.
+  const watch2 = new GameWatch({ scheduler: new FakeScheduler(), procRoot: proc, rescanMs: 0 });
+  watch2.announce(6000);
+  for (let t = 0; t < 5; t++) assert.equal(watch2.update(t * 1000).game?.tgid, 6001);
+});
+
+Deno.test("when the announced tree has exited, detection falls back to the scan", () => {
+  const proc = makeFakeProc([...desktop(), wineGame, launcher, nativeGame]);
+  const sched = new FakeScheduler();
+  const watch = new GameWatch({ scheduler: sched, procRoot: proc, rescanMs: 1e9 });
+  watch.announce(6000);
+  assert.equal(watch.update(0).game?.tgid, 6001);
+  rmSync(join(proc, "6001"), { recursive: true });
+  rmSync(join(proc, "6000"), { recursive: true });
+  const u = watch.update(100);
+  assert.equal(u.game?.tgid, 5000);
+  assert.equal(u.game?.source, "wine");
+  assert.equal(watch.announced, null);
+});
+
+Deno.test("an announced launcher that has not started the game yet means no game, not the scan's", () => {
+  const proc = makeFakeProc([...desktop(), wineGame, launcher]);
+  const sched = new FakeScheduler();
+  const watch = new GameWatch({ scheduler: sched, procRoot: proc });
+  watch.announce(6000);
+  assert.equal(watch.update(0).game, null);
+  writeFakeProcess(proc, nativeGame); // the launcher starts it
+  const u = watch.update(2000);
+  assert.equal(u.game?.tgid, 6001);
+  assert.equal(sched.game, 6001);
+});

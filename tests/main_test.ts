@@ -1,6 +1,8 @@
 // The CLI as a user runs it: the entry point and the one-file bundle, as separate processes.
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { libbpfVersion } from "../lib/bpf/ffi.ts";
 import { tempDir } from "./fixtures/temp.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
@@ -17,10 +19,68 @@ async function run(args: string[], options: { entry?: string; cwd?: string } = {
   return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
 }
 
-Deno.test("--version prints the version from deno.json", async () => {
-  const r = await run(["--version"]);
+async function git(args: string[]): Promise<string> {
+  const out = await new Deno.Command("git", { args: ["-C", root, ...args] }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
+/** What --version must print for the embedded object and this machine's libbpf. */
+async function expectedIdentity(commit: string): Promise<string> {
+  const { SCX_GAMER_OBJECT_SHA256 } = await import("../lib/bpf/generated/scx_gamer_object.ts");
+  return `scx_gamer ${denoJson.version} (commit ${commit}, bpf ${SCX_GAMER_OBJECT_SHA256.slice(0, 12)}, ` +
+    `libbpf ${libbpfVersion()})`;
+}
+
+Deno.test("--version names the checkout's commit, the embedded BPF object's hash and libbpf", async () => {
+  const sha = await git(["rev-parse", "--short=12", "HEAD"]);
+  const dirty = (await git(["status", "--porcelain", "--untracked-files=no"])) !== "";
+  for (const flag of ["--version", "-V"]) {
+    const r = await run([flag]);
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout.trim(), await expectedIdentity(dirty ? `${sha}-modified` : sha));
+  }
+});
+
+Deno.test("--help-stats explains the stats line", async () => {
+  const r = await run(["--help-stats"]);
   assert.equal(r.code, 0);
-  assert.equal(r.stdout.trim(), `scx_gamer ${denoJson.version}`);
+  assert.match(r.stdout, /^scx_gamer --stats SECONDS \(and --monitor\) print one line per interval/);
+  assert.ok(r.stdout.includes("\n  migrations blocked N%\n      share of CPU moves refused"), r.stdout);
+});
+
+Deno.test("--self-test checks libbpf and opens the embedded object; here the load is skipped with the reason", async () => {
+  const r = await run(["--self-test"]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^self-test: libbpf \d+\.\d+: ok$/m);
+  assert.match(r.stdout, /^self-test: BPF object: opens, \d+ programs, globals found: ok$/m);
+  if (!existsSync("/sys/kernel/sched_ext")) {
+    assert.match(r.stdout, /^self-test: BPF load: skipped: this kernel has no sched_ext/m);
+  } else {
+    assert.match(r.stdout, /^self-test: BPF load: verified and loaded, not attached: ok$/m);
+  }
+});
+
+Deno.test("a source checkout where `deno task bpf` never ran says which task builds the object, in one line", async () => {
+  // The tracked files only, as after `git clone`: no generated BPF object, no build stamp, no .git.
+  const dir = tempDir("fresh_clone_");
+  // Tracked and new (not ignored) files: what a commit of this tree would hold.
+  for (const file of (await git(["ls-files", "--cached", "--others", "--exclude-standard"])).split("\n")) {
+    if (!Deno.lstatSync(join(root, file)).isFile) continue;
+    Deno.mkdirSync(dirname(join(dir, file)), { recursive: true });
+    Deno.copyFileSync(join(root, file), join(dir, file));
+  }
+  assert.ok(!existsSync(join(dir, "lib/bpf/generated")));
+  const attach = await run(["--stats", "1"], { entry: join(dir, "main.ts"), cwd: dir });
+  assert.equal(attach.code, 1);
+  assert.equal(
+    attach.stderr.trim(),
+    "scx_gamer: the BPF scheduler object is not built (lib/bpf/generated/scx_gamer_object.ts): run `deno task bpf` first",
+  );
+  const help = await run(["--help"], { entry: join(dir, "main.ts"), cwd: dir });
+  assert.equal(help.code, 0, help.stderr);
+  const version = await run(["--version"], { entry: join(dir, "main.ts"), cwd: dir });
+  assert.match(version.stdout.trim(), /^scx_gamer [\d.]+ \(commit unknown, bpf not built, libbpf /);
 });
 
 Deno.test("a bad flag exits 2 with one line on stderr", async () => {
@@ -73,6 +133,10 @@ Deno.test("the one-file bundle runs away from the source tree and carries the BP
   const help = await run(["--help"], { entry: copy, cwd: dir });
   assert.equal(help.code, 0);
   assert.match(help.stdout, /--ml-collect/);
+  // The bundle names the commit stamped when it was made (scripts/build_info.sh), not a guess.
+  const { BUILD_COMMIT } = await import("../lib/generated/build_info.ts");
+  const version = await run(["--version"], { entry: copy, cwd: dir });
+  assert.equal(version.stdout.trim(), await expectedIdentity(BUILD_COMMIT ?? "unknown"));
   const text = await Deno.readTextFile(copy);
   assert.match(text, /SCX_GAMER_OBJECT_BASE64/);
   const b64 = /SCX_GAMER_OBJECT_BASE64 =\s*"([A-Za-z0-9+/=]+)"/.exec(text)![1];

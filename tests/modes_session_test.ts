@@ -9,6 +9,8 @@ import {
   type SessionOptions,
 } from "../lib/modes/session.ts";
 import type { Sample } from "../lib/types.ts";
+import type { ControlCommand, ControlReply, StatsReport } from "../lib/modes/control.ts";
+import { Inbox } from "../lib/modes/inbox.ts";
 import { desktop, makeFakeProc } from "./fixtures/fake_proc.ts";
 import { FakeScheduler, stall } from "./fixtures/fake_sched.ts";
 
@@ -20,6 +22,24 @@ const game = {
   environ: { SteamAppId: "12345" },
   utime: 5000,
   threads: [{ tid: 5000, comm: "game.exe" }, { tid: 5001, comm: "InputThread" }],
+};
+
+/** A launcher (a shell script) and the game it started: the tree scx_gamer-run announces. */
+const launcher = {
+  pid: 6000,
+  comm: "start.sh",
+  cmdline: ["/bin/sh", "start.sh"],
+  exe: "/usr/bin/dash",
+  utime: 10,
+};
+const launched = {
+  pid: 6001,
+  ppid: 6000,
+  comm: "native_game",
+  cmdline: ["./native_game"],
+  exe: "/opt/game/native_game",
+  utime: 900,
+  threads: [{ tid: 6001, comm: "native_game" }, { tid: 6002, comm: "AudioThread" }],
 };
 
 /** A virtual clock: sleeping advances it, so a session of minutes runs in milliseconds. */
@@ -86,7 +106,7 @@ Deno.test("stats lines come at their interval, with the game", async () => {
   await runSession(options);
   const stats = lines.filter((l) => /^\[\d+\.\ds\]/.test(l));
   assert.equal(stats.length, 5);
-  assert.match(stats[0], /^\[2\.0s\] .*game: "game" \(pid 5000\)/);
+  assert.match(stats[0], /^\[2\.0s\] placed .* \| game game \(pid 5000\): input 1 gpu 0 audio 0 \| cpu /);
 });
 
 Deno.test("collecting records a sample per interval and saves at the end", async () => {
@@ -165,4 +185,139 @@ Deno.test("a driver's configs are applied live, settle intervals are not recorde
   assert.deepEqual(s.sched.applied.map((c) => c.slice_us), [5, 20]);
   assert.deepEqual(s.samples.map((x) => x.config.slice_us), [5, 5, 5, 20, 20, 20]);
   assert.deepEqual(seen, [5, 5, 5, 20, 20, 20]);
+});
+
+Deno.test("--stats-json writes each interval as one JSON object with the game and the config", async () => {
+  const { options, lines } = setup({ statsS: 2, statsFormat: "json" });
+  await runSession(options);
+  const records = lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+  assert.equal(records.length, 5);
+  assert.equal(records[0].t, 2);
+  assert.equal(records[0].game.name, "game");
+  assert.equal(records[0].game.tgid, 5000);
+  assert.equal(records[0].threads.input, 1);
+  assert.equal(records[0].config.slice_us, defaultConfig().slice_us);
+  assert.equal(typeof records[0].metrics.enqueues_per_sec, "number");
+  assert.ok(!lines.some((l) => l.startsWith("[")), "no text stats lines");
+});
+
+/** The fields of a successful reply. */
+function okBody<T>(reply: ControlReply): T {
+  assert.equal(reply.ok, true, JSON.stringify(reply));
+  return reply as unknown as T;
+}
+
+/**
+ * A virtual sleep that, when a post is scheduled before the sleep would end, jumps to it, posts (which
+ * must abort the signal the session sleeps on) and returns: as a real socket command would wake it.
+ */
+function postingSleep(
+  clock: ReturnType<typeof virtualTime>,
+  inbox: Inbox<ControlCommand, ControlReply>,
+  posts: { at: number; command: ControlCommand; reply?: Promise<ControlReply> }[],
+) {
+  const sleeps: number[] = [];
+  const sleep = (ms: number, signal: AbortSignal) => {
+    sleeps.push(clock.now());
+    const due = posts.find((p) => p.reply === undefined && p.at <= clock.now() + ms);
+    if (!due) return clock.sleep(ms);
+    clock.sleep(due.at - clock.now());
+    due.reply = inbox.post(due.command);
+    assert.ok(signal.aborted, "posting aborts the signal the session sleeps on");
+    return Promise.resolve();
+  };
+  return { sleep, sleeps };
+}
+
+Deno.test("with nothing posted the session sleeps exactly as without an inbox", async () => {
+  const plain = setup({ durationS: 10 });
+  const counted = { n: 0 };
+  await runSession({ ...plain.options, sleep: (ms) => (counted.n++, plain.clock.sleep(ms)) });
+  const withInbox = setup({ durationS: 10 });
+  const inbox = new Inbox<ControlCommand, ControlReply>();
+  const { sleep, sleeps } = postingSleep(withInbox.clock, inbox, []);
+  await runSession({ ...withInbox.options, inbox, sleep });
+  assert.equal(sleeps.length, counted.n);
+});
+
+Deno.test("a posted command wakes the session at once and is answered there", async () => {
+  const s = setup({ durationS: 10 });
+  const inbox = new Inbox<ControlCommand, ControlReply>();
+  const posts: Parameters<typeof postingSleep>[2] = [{ at: 2500, command: { cmd: "stats" } }];
+  const { sleep } = postingSleep(s.clock, inbox, posts);
+  await runSession({ ...s.options, inbox, sleep, version: "9.9.9" });
+  const reply = await posts[0].reply!;
+  const stats = okBody<{ stats: StatsReport }>(reply).stats;
+  assert.equal(stats.version, "9.9.9");
+  // Answered at the moment it was posted (2.5 s), not at the loop's next due event (3 s).
+  assert.equal(stats.uptime_s, 2.5);
+  assert.equal(stats.game?.tgid, 5000);
+  assert.equal(stats.threads?.input, 1);
+  assert.equal(typeof stats.snapshot.counters.enqueues, "string");
+});
+
+Deno.test("the session wakes from a real sleep when a command is posted", async () => {
+  const controller = new AbortController();
+  const inbox = new Inbox<ControlCommand, ControlReply>();
+  const s = setup({ durationS: 60, signal: controller.signal, now: undefined, sleep: undefined });
+  const ended = runSession({ ...s.options, inbox, now: () => performance.now(), sleep: undefined });
+  await new Promise((r) => setTimeout(r, 100)); // the loop is asleep now, for up to a second
+  const t0 = performance.now();
+  const reply = await inbox.post({ cmd: "stats" });
+  const waited = performance.now() - t0;
+  controller.abort();
+  await ended;
+  assert.equal(reply.ok, true);
+  // The loop's own next look is up to 1000 ms away; the command did not wait for it.
+  assert.ok(waited < 500, `answered after ${waited.toFixed(0)} ms`);
+});
+
+Deno.test("apply from the socket changes the config live; set-game announces a process tree", async () => {
+  const s = setup({ durationS: 10, procRoot: makeFakeProc([...desktop(), game, launcher, launched]) });
+  const inbox = new Inbox<ControlCommand, ControlReply>();
+  const posts: Parameters<typeof postingSleep>[2] = [
+    { at: 1500, command: { cmd: "apply", changes: { slice_us: 7 } } },
+    { at: 2500, command: { cmd: "set-game", pid: 6000 } },
+    { at: 3500, command: { cmd: "apply", config: { ...defaultConfig(), mig_max: 9 } } },
+  ];
+  const { sleep } = postingSleep(s.clock, inbox, posts);
+  await runSession({ ...s.options, inbox, sleep });
+  const [a, g, b] = await Promise.all(posts.map((p) => p.reply!));
+  assert.deepEqual(s.sched.applied.map((c) => [c.slice_us, c.mig_max]), [[10, 3], [7, 3], [10, 9]]);
+  assert.equal(okBody<{ config: SchedConfig }>(a).config.slice_us, 7);
+  assert.equal(okBody<{ config: SchedConfig }>(b).config.mig_max, 9);
+  // The scan had found game.exe (5000); the announced tree's busiest non-launcher process wins.
+  const announced = okBody<{ game: { tgid: number; source: string } }>(g).game;
+  assert.equal(announced.tgid, 6001);
+  assert.equal(announced.source, "announced");
+  assert.equal(s.sched.game, 6001);
+  assert.ok(s.lines.includes("scx_gamer: process 6000 announced as the game"));
+  assert.ok(s.lines.some((l) => /^scx_gamer: config applied from the control socket: --slice-us 7 /.test(l)));
+});
+
+Deno.test("a sweep refuses apply from the socket: its driver chooses the configs", async () => {
+  const driver: ConfigDriver = {
+    start: () => ({ recording: true }),
+    dueMs: () => Infinity,
+    tick: () => ({ recording: true }),
+  };
+  const s = setup({ durationS: 5, driver });
+  const inbox = new Inbox<ControlCommand, ControlReply>();
+  const posts: Parameters<typeof postingSleep>[2] = [{
+    at: 1000,
+    command: { cmd: "apply", changes: { slice_us: 7 } },
+  }];
+  const { sleep } = postingSleep(s.clock, inbox, posts);
+  await runSession({ ...s.options, inbox, sleep });
+  const reply = await posts[0].reply!;
+  assert.equal(reply.ok, false);
+  assert.match((reply as { error: string }).error, /refused: .*sweep/);
+  assert.equal(s.sched.applied.length, 1);
+});
+
+Deno.test("commands posted after the session ended are refused, not left hanging", async () => {
+  const s = setup({ durationS: 1 });
+  const inbox = new Inbox<ControlCommand, ControlReply>();
+  await runSession({ ...s.options, inbox });
+  await assert.rejects(inbox.post({ cmd: "stats" }), /duration/);
 });

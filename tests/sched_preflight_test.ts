@@ -33,9 +33,17 @@ Deno.test("a kernel without sched_ext is named with what it needs", async () => 
   assert.match(msg, /6\.12 or newer.*CONFIG_SCHED_CLASS_EXT=y/);
 });
 
-Deno.test("another running scheduler is named", async () => {
+Deno.test("another running scheduler is named, with how the scx tools stop it", async () => {
   const msg = preflightError({ uid: 0, sysRoot: await fakeSys("enabled", "bpfland_1.0.14_x86_64") });
-  assert.match(msg, /already running: 'bpfland_1\.0\.14_x86_64'/);
+  assert.match(msg, /^a sched_ext scheduler is already running: 'bpfland_1\.0\.14_x86_64'/);
+  assert.match(msg, /'systemctl stop scx'/);
+  assert.match(msg, /'scxctl stop'/);
+  assert.ok(!msg.includes("\n"), "one line");
+});
+
+Deno.test("a running scheduler's name is escaped before it reaches the terminal", async () => {
+  const msg = preflightError({ uid: 0, sysRoot: await fakeSys("enabled", "evil\x1b]0;pwn\x07") });
+  assert.match(msg, /already running: 'evil\\x1b\]0;pwn\\x07'/);
 });
 
 Deno.test("a disabled sched_ext with root passes", async () => {

@@ -3,11 +3,14 @@ import {
   bucketLowerNs,
   bucketUpperNs,
   formatStatsLine,
+  helpStatsText,
   metricsBetween,
   parseProcStatCpu,
   quantileFromBuckets,
+  STATS_FIELDS,
   zeroSnapshot,
 } from "../lib/sched/stats.ts";
+import { emptyThreadCounts } from "../lib/types.ts";
 
 Deno.test("buckets are log2 from <100ns to >=102.4us", () => {
   assert.equal(bucketLowerNs(0), 0);
@@ -81,9 +84,67 @@ Deno.test("/proc/stat's cpu line gives busy and total jiffies", () => {
   assert.throws(() => parseProcStatCpu("intr 1 2 3"), /no aggregate 'cpu' line/);
 });
 
-Deno.test("the stats line shows latency, rates and utilisation", () => {
-  const line = formatStatsLine(metricsBetween(zeroSnapshot(0), zeroSnapshot(1000)), "game none");
-  assert.match(line, /select_cpu 0ns p50 0ns p99 0ns/);
-  assert.match(line, /direct 0% mm 0% migblk 0%/);
-  assert.match(line, /game none$/);
+/** An interval with every figure non-zero: 2 s, 400 placements (75% direct), 50 migration tries. */
+function busyInterval() {
+  const a = zeroSnapshot(1000);
+  const b = structuredClone(a);
+  b.at_ms = 3000;
+  b.counters.enqueues = 200n;
+  b.counters.direct_dispatches = 300n;
+  b.counters.dispatches = 100n;
+  b.counters.mig_attempts = 50n;
+  b.counters.mig_blocked = 5n;
+  b.counters.mm_hint_tries = 10n;
+  b.counters.mm_hint_hits = 4n;
+  b.counters.preempt_kicks = 3000n;
+  b.counters.input_events = 24n;
+  b.hists.select_cpu = {
+    buckets: [0n, 0n, 0n, 0n, 0n, 0n, 0n, 10n, 0n, 0n, 0n, 0n],
+    sum_ns: 80_000n,
+    count: 10n,
+  };
+  b.cpu = { busy: 93n, total: 100n };
+  return metricsBetween(a, b);
+}
+
+Deno.test("the stats line is labelled in words: rates, game and its threads, cpu, limiter, cost", () => {
+  const threads = { ...emptyThreadCounts(), input: 1, gpu_submit: 2, audio: 1 };
+  const line = formatStatsLine(busyInterval(), {
+    game: { name: "game.exe", tgid: 4242 },
+    threads,
+    samples: 12,
+  });
+  assert.match(line, /^placed 200\/s direct 75% enqueued 100\/s preempt 1\.5k\/s input 12\/s \| /);
+  assert.match(line, / \| game game\.exe \(pid 4242\): input 1 gpu 2 audio 1 \| cpu 93% \| /);
+  assert.match(line, / \| migrations blocked 10% mm hits 40% \| /);
+  assert.match(
+    line,
+    / \| cost select_cpu 8\.0us enqueue 0ns dispatch 0ns, p99 \d+\.\dus 0ns 0ns \| samples 12$/,
+  );
+});
+
+Deno.test("without a game the line says so, and parts not given are left out", () => {
+  const idle = metricsBetween(zeroSnapshot(0), zeroSnapshot(1000));
+  assert.match(formatStatsLine(idle, { game: null }), / \| game none \| cpu 0% /);
+  const bare = formatStatsLine(idle);
+  assert.doesNotMatch(bare, /game|samples/);
+});
+
+Deno.test("a game name from another process is escaped in the stats line", () => {
+  const line = formatStatsLine(busyInterval(), { game: { name: "evil\x1b[2J\u009bname", tgid: 1 } });
+  assert.match(line, /game evil\\x1b\[2J\\x9bname \(pid 1\)/);
+  assert.ok(!line.includes("\x1b") && !line.includes("\u009b"), line);
+});
+
+Deno.test("--help-stats explains every label the stats line shows", () => {
+  const help = helpStatsText();
+  for (const f of STATS_FIELDS) assert.ok(help.includes(f.label) && help.includes(f.help), f.label);
+  // Every word-label of a full line is one of the explained fields.
+  const threads = { ...emptyThreadCounts(), input: 1 };
+  const line = formatStatsLine(busyInterval(), { game: { name: "g", tgid: 9 }, threads, samples: 1 });
+  const labels = new Set(STATS_FIELDS.flatMap((f) => f.label.split(" ")).filter((w) => /^[a-z_]+$/.test(w)));
+  const words = line.replace(/game g \(pid 9\)/, "").match(/\b[a-z_]{2,}\b/g) ?? [];
+  for (const w of words.filter((w) => !["us", "ns", "ms", "k"].includes(w))) {
+    assert.ok(labels.has(w), `"${w}" is not explained by --help-stats`);
+  }
 });

@@ -5,13 +5,21 @@
  *
  * | mode      | selected by                | does                                                     |
  * |-----------|----------------------------|----------------------------------------------------------|
- * | run       | (default)                  | load and attach the scheduler; stats, collection          |
- * | sweep     | `--sweep`                  | walk a grid of configs in one attach, collecting samples  |
- * | export    | `--ml-export-csv FILE`     | every game's samples into one CSV                         |
- * | show-best | `--ml-show-best GAME`      | a game's summary and best configuration                   |
- * | train     | `--ml-train CSV`           | train the forest, print and save the best configuration   |
- * | help      | `-h`, `--help`             | this text                                                 |
- * | version   | `-V`, `--version`          | the build's identity                                      |
+ * | run        | (default)                  | load and attach the scheduler; stats, collection, socket |
+ * | sweep      | `--sweep`                  | walk a grid of configs in one attach, collecting samples |
+ * | monitor    | `--monitor [SECONDS]`      | the running instance's stats, read from its socket       |
+ * | launch     | `run -- CMD [ARGS...]`     | announce this process tree as the game, then exec CMD    |
+ * | export     | `--ml-export-csv FILE`     | every game's samples into one CSV                        |
+ * | show-best  | `--ml-show-best GAME`      | a game's summary and best configuration                  |
+ * | train      | `--ml-train CSV`           | train the forest, print and save the best configuration  |
+ * | self-test  | `--self-test`              | check this build on this machine (libbpf, BPF object)    |
+ * | help       | `-h`, `--help`             | this text                                                |
+ * | help-stats | `--help-stats`             | every field of the stats line explained                  |
+ * | version    | `-V`, `--version`          | the build's identity                                     |
+ *
+ * Run as a systemd service (`$STATE_DIRECTORY` set, see packaging/scx_gamer.service) the data
+ * defaults move under the state directory: samples to `$STATE_DIRECTORY/ml_data`, models to
+ * `$STATE_DIRECTORY/models`; by hand they are `./ml_data` and `ml/models`.
  *
  * @module
  */
@@ -27,8 +35,44 @@ import {
 } from "../grid.ts";
 import { type CommandLine, type FlagSpec, type ModeSpec, parseCommandLine, UsageError } from "./engine.ts";
 
-/** Where samples go by default (relative to the working folder). */
+/** Where samples go by default when run by hand (relative to the working folder). */
 export const DEFAULT_ML_DIR = "./ml_data";
+/** Where trained models go by default when run by hand. */
+export const DEFAULT_MODELS_DIR = "ml/models";
+/** Where the running scheduler serves its control socket by default. */
+export const DEFAULT_SOCKET = "/run/scx_gamer.sock";
+
+/** Where {@link parseArgs} reads the environment from: `Deno.env` or a test's map. */
+export interface EnvReader {
+  get(key: string): string | undefined;
+}
+
+/** The state directory of a service whose unit has no StateDirectory= (its working folder is `/`). */
+export const SERVICE_STATE_DIR = "/var/lib/scx_gamer";
+
+/**
+ * The state directory systemd gives a service (`StateDirectory=` sets `$STATE_DIRECTORY`; with
+ * several, a colon-separated list whose first is ours); under a unit without one (systemd sets
+ * INVOCATION_ID for every unit it starts) /var/lib/scx_gamer, never the service's working folder `/`;
+ * null when not run as a service.
+ */
+export function stateDirectory(env: EnvReader = Deno.env): string | null {
+  const first = env.get("STATE_DIRECTORY")?.split(":")[0] ?? "";
+  if (first.startsWith("/")) return first.replace(/\/+$/, "") || "/";
+  return (env.get("INVOCATION_ID") ?? "") !== "" ? SERVICE_STATE_DIR : null;
+}
+
+/** The default of `--ml-dir`: `$STATE_DIRECTORY/ml_data` under systemd, else `./ml_data`. */
+export function defaultMlDir(env: EnvReader = Deno.env): string {
+  const state = stateDirectory(env);
+  return state === null ? DEFAULT_ML_DIR : `${state}/ml_data`;
+}
+
+/** The default of `--models-dir`: `$STATE_DIRECTORY/models` under systemd, else `ml/models`. */
+export function defaultModelsDir(env: EnvReader = Deno.env): string {
+  const state = stateDirectory(env);
+  return state === null ? DEFAULT_MODELS_DIR : `${state}/models`;
+}
 /** Seconds between samples by default. */
 export const DEFAULT_SAMPLE_INTERVAL_S = 5;
 
@@ -45,7 +89,7 @@ const ML_DIR: FlagSpec = {
   kind: "string",
   metavar: "DIR",
   default: DEFAULT_ML_DIR,
-  help: "where samples are stored: DIR/{cpu_model}/{game}.json",
+  help: "where samples are stored: DIR/{cpu_model}/{game}.json (as a service: $STATE_DIRECTORY/ml_data)",
 };
 const SAMPLE_INTERVAL: FlagSpec = {
   flag: "--ml-sample-interval",
@@ -69,6 +113,28 @@ const STATS: FlagSpec = {
   max: 3600,
   unit: "s",
   help: "print a line of live scheduler statistics every SECONDS",
+};
+const SOCKET: FlagSpec = {
+  flag: "--socket",
+  key: "socket",
+  kind: "string",
+  metavar: "PATH",
+  default: DEFAULT_SOCKET,
+  help: "the control socket: served while the scheduler runs, read by --monitor and 'run --'",
+};
+const SOCKET_GROUP: FlagSpec = {
+  flag: "--socket-group",
+  key: "socket_group",
+  kind: "string",
+  metavar: "GROUP",
+  help:
+    "group whose members may use the control socket (mode 0660) [default: the sudo user's group, else root only]",
+};
+const STATS_JSON: FlagSpec = {
+  flag: "--stats-json",
+  key: "stats_json",
+  kind: "switch",
+  help: "write each stats interval as one JSON line (on stdout; other messages go to stderr)",
 };
 const GAME: FlagSpec = {
   flag: "--game",
@@ -133,6 +199,9 @@ const RUN_FLAGS: readonly FlagSpec[] = [
   SAMPLE_INTERVAL,
   ML_DIR,
   GAME,
+  SOCKET,
+  SOCKET_GROUP,
+  STATS_JSON,
   ...TUNABLES.map(tunableValueFlag),
   VERBOSE,
 ];
@@ -191,6 +260,9 @@ const SWEEP_FLAGS: readonly FlagSpec[] = [
   SAMPLE_INTERVAL,
   ML_DIR,
   GAME,
+  SOCKET,
+  SOCKET_GROUP,
+  STATS_JSON,
   ...TUNABLES.map(tunableAxisFlag),
   VERBOSE,
 ];
@@ -207,7 +279,13 @@ const VERSION: FlagSpec = {
   short: "-V",
   key: "version",
   kind: "switch",
-  help: "print the version and build identity, and exit",
+  help: "print the version and build identity (commit, BPF object hash, libbpf found), and exit",
+};
+const HELP_STATS: FlagSpec = {
+  flag: "--help-stats",
+  key: "help_stats",
+  kind: "switch",
+  help: "explain every field of the stats line, and exit",
 };
 
 /** Every mode with its table, in --help order. */
@@ -223,6 +301,30 @@ export const MODES: readonly ModeSpec[] = [
       help: "walk a grid of configs, collecting samples",
     },
     flags: SWEEP_FLAGS,
+  },
+  {
+    mode: "monitor",
+    summary: "Watching the running scheduler (no root needed with --socket-group; attaches nothing)",
+    selector: {
+      flag: "--monitor",
+      key: "monitor",
+      kind: "optional-number",
+      metavar: "SECONDS",
+      default: 1,
+      min: 0,
+      minExclusive: true,
+      max: 3600,
+      unit: "s",
+      help: "print the running instance's stats every SECONDS, read from its control socket, until Ctrl-C",
+    },
+    flags: [SOCKET, STATS_JSON],
+  },
+  {
+    mode: "launch",
+    subcommand: "run",
+    summary:
+      "Launching a game: scx_gamer run -- CMD [ARGS...] (Steam launch option: scx_gamer-run %command%)",
+    flags: [SOCKET, VERBOSE],
   },
   {
     mode: "export",
@@ -276,18 +378,38 @@ export const MODES: readonly ModeSpec[] = [
         key: "models_dir",
         kind: "string",
         metavar: "DIR",
-        default: "ml/models",
-        help: "where the trained model is saved",
+        default: DEFAULT_MODELS_DIR,
+        help: "where the trained model is saved (as a service: $STATE_DIRECTORY/models)",
       },
       VERBOSE,
     ],
   },
+  {
+    mode: "self-test",
+    summary: "Checking this build on this machine",
+    selector: {
+      flag: "--self-test",
+      key: "self_test",
+      kind: "switch",
+      help:
+        "check libbpf and the embedded BPF object (opened, and loaded without attaching where the kernel has sched_ext)",
+    },
+    flags: [VERBOSE],
+  },
   { mode: "help", selector: HELP, overrides: true, flags: [] },
+  { mode: "help-stats", selector: HELP_STATS, overrides: true, flags: [] },
   { mode: "version", selector: VERSION, overrides: true, flags: [] },
 ];
 
+/** Where the control socket is and who may use it (every mode that attaches serves one). */
+export interface SocketOptions {
+  socket: string;
+  /** `--socket-group` as given (a name or a number), or null for the default. */
+  socketGroup: string | null;
+}
+
 /** What `run` receives. */
-export interface RunCommand {
+export interface RunCommand extends SocketOptions {
   mode: "run";
   config: SchedConfig;
   /** Seconds between stats lines, or null for none. */
@@ -298,11 +420,36 @@ export interface RunCommand {
   sampleIntervalS: number;
   mlDir: string;
   game: string | null;
+  /** Stats intervals as JSON lines. */
+  statsJson: boolean;
+  verbose: boolean;
+}
+
+/** What `--monitor` receives. */
+export interface MonitorCommand {
+  mode: "monitor";
+  intervalS: number;
+  socket: string;
+  statsJson: boolean;
+}
+
+/** What `scx_gamer run -- CMD` receives. */
+export interface LaunchCommand {
+  mode: "launch";
+  socket: string;
+  /** The command to run as the game, argv[0] first. */
+  command: readonly string[];
+  verbose: boolean;
+}
+
+/** What `--self-test` receives. */
+export interface SelfTestCommand {
+  mode: "self-test";
   verbose: boolean;
 }
 
 /** What `--sweep` receives. */
-export interface SweepCommand {
+export interface SweepCommand extends SocketOptions {
   mode: "sweep";
   /** The grid from the defaults, --grid's file (read by the mode) and the tunable flags. */
   axes: Partial<Record<TunableKey, readonly (number | boolean)[]>>;
@@ -316,6 +463,7 @@ export interface SweepCommand {
   sampleIntervalS: number;
   mlDir: string;
   game: string | null;
+  statsJson: boolean;
   verbose: boolean;
 }
 
@@ -353,8 +501,18 @@ export type Command =
   | ExportCommand
   | ShowBestCommand
   | TrainCommand
+  | MonitorCommand
+  | LaunchCommand
+  | SelfTestCommand
   | { mode: "help" }
+  | { mode: "help-stats" }
   | { mode: "version" };
+
+/** Options of {@link parseArgs}. */
+export interface ParseOptions {
+  /** The environment (`$STATE_DIRECTORY` moves the data defaults). Default Deno.env. */
+  env?: EnvReader;
+}
 
 function reader(line: CommandLine) {
   const v = line.values;
@@ -366,7 +524,20 @@ function reader(line: CommandLine) {
   };
 }
 
-function runCommand(line: CommandLine): RunCommand {
+function socketOptions(line: CommandLine): SocketOptions {
+  const r = reader(line);
+  return { socket: r.str("socket") ?? DEFAULT_SOCKET, socketGroup: r.str("socket_group") };
+}
+
+function statsJson(line: CommandLine): boolean {
+  const r = reader(line);
+  if (r.bool("stats_json") && !r.has("stats")) {
+    throw new UsageError("--stats-json needs --stats SECONDS (how often to write a line)");
+  }
+  return r.bool("stats_json");
+}
+
+function runCommand(line: CommandLine, env: EnvReader): RunCommand {
   const r = reader(line);
   const config: Record<string, number | boolean> = {};
   for (const t of TUNABLES) {
@@ -382,20 +553,22 @@ function runCommand(line: CommandLine): RunCommand {
     durationS: r.num("duration"),
     collect: r.bool("ml_collect"),
     sampleIntervalS: r.num("ml_sample_interval") ?? DEFAULT_SAMPLE_INTERVAL_S,
-    mlDir: r.str("ml_dir") ?? DEFAULT_ML_DIR,
+    mlDir: r.str("ml_dir") ?? defaultMlDir(env),
     game: r.str("game"),
+    statsJson: statsJson(line),
+    ...socketOptions(line),
     verbose: r.bool("verbose"),
   };
 }
 
-function sweepCommand(line: CommandLine): SweepCommand {
+function sweepCommand(line: CommandLine, env: EnvReader): SweepCommand {
   const r = reader(line);
   const axes: Partial<Record<TunableKey, readonly (number | boolean)[]>> = {};
   for (const t of TUNABLES) {
     const values = line.values.get(t.key) as readonly (number | boolean)[] | undefined;
     if (values) axes[t.key] = values;
   }
-  const mlDir = r.str("ml_dir") ?? DEFAULT_ML_DIR;
+  const mlDir = r.str("ml_dir") ?? defaultMlDir(env);
   const gridFile = r.str("grid");
   if (gridFile === null) {
     // Without a file the grid is fully known now: check its size before any work starts.
@@ -419,6 +592,8 @@ function sweepCommand(line: CommandLine): SweepCommand {
     sampleIntervalS: r.num("ml_sample_interval") ?? DEFAULT_SAMPLE_INTERVAL_S,
     mlDir,
     game: r.str("game"),
+    statsJson: statsJson(line),
+    ...socketOptions(line),
     verbose: r.bool("verbose"),
   };
 }
@@ -434,26 +609,43 @@ function sweepCommand(line: CommandLine): SweepCommand {
  * if (cmd.mode === "run") cmd.config.slice_us; // 7
  * ```
  */
-export function parseArgs(argv: readonly string[]): Command {
+export function parseArgs(argv: readonly string[], options: ParseOptions = {}): Command {
+  const env = options.env ?? Deno.env;
   const line = parseCommandLine(argv, MODES);
   const r = reader(line);
   switch (line.mode) {
     case "run":
-      return runCommand(line);
+      return runCommand(line, env);
     case "sweep":
-      return sweepCommand(line);
+      return sweepCommand(line, env);
+    case "monitor":
+      return {
+        mode: "monitor",
+        intervalS: r.num("monitor") ?? 1,
+        socket: r.str("socket") ?? DEFAULT_SOCKET,
+        statsJson: r.bool("stats_json"),
+      };
+    case "launch":
+      return {
+        mode: "launch",
+        socket: r.str("socket") ?? DEFAULT_SOCKET,
+        command: line.command,
+        verbose: r.bool("verbose"),
+      };
+    case "self-test":
+      return { mode: "self-test", verbose: r.bool("verbose") };
     case "export":
       return {
         mode: "export",
         csvPath: r.str("ml_export_csv")!,
-        mlDir: r.str("ml_dir") ?? DEFAULT_ML_DIR,
+        mlDir: r.str("ml_dir") ?? defaultMlDir(env),
         verbose: r.bool("verbose"),
       };
     case "show-best":
       return {
         mode: "show-best",
         game: r.str("ml_show_best")!,
-        mlDir: r.str("ml_dir") ?? DEFAULT_ML_DIR,
+        mlDir: r.str("ml_dir") ?? defaultMlDir(env),
         verbose: r.bool("verbose"),
       };
     case "train":
@@ -463,10 +655,11 @@ export function parseArgs(argv: readonly string[]): Command {
         game: r.str("game"),
         analyze: r.bool("analyze"),
         seed: r.num("seed") ?? 0,
-        modelsDir: r.str("models_dir") ?? "ml/models",
+        modelsDir: r.str("models_dir") ?? defaultModelsDir(env),
         verbose: r.bool("verbose"),
       };
     case "help":
+    case "help-stats":
     case "version":
       return { mode: line.mode };
   }

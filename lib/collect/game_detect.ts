@@ -33,7 +33,7 @@
 
 import { createHash } from "node:crypto";
 import { baseName, type ProcInfo, readProcesses } from "../host/proc.ts";
-import { playerUid } from "../host/users.ts";
+import { playerUids } from "../host/users.ts";
 import type { GameInfo } from "../types.ts";
 
 /**
@@ -64,7 +64,7 @@ export interface DetectOptions {
   previous?: CpuSnapshot | null;
   /** The time of this reading in monotonic seconds. Default: `performance.now() / 1000`. */
   nowS?: number;
-  /** Real uids whose processes may be the game. Default: the player's ({@link playerUid}). */
+  /** Real uids whose processes may be the game. Default: the player's ({@link playerUids}). */
   uids?: ReadonlySet<number>;
   /** Every user's processes may be the game (suggested flag `--all-users`). Default false. */
   allUsers?: boolean;
@@ -301,7 +301,7 @@ export function detectGame(procRoot: string, options: DetectOptions = {}): Detec
 /** The uids whose processes may be the game, or null for every user's. */
 function allowedUids(options: DetectOptions): ReadonlySet<number> | null {
   if (options.allUsers === true) return null;
-  return options.uids ?? new Set([playerUid()]);
+  return options.uids ?? playerUids();
 }
 
 /**
@@ -313,4 +313,29 @@ export function renderNodeMatters(proc: Omit<ProcInfo, "hasRenderNode" | "thread
   const name = nativeName(proc);
   return name !== "" && !isNotGame(name) && !isNotGame(proc.comm) &&
     !(proc.exe !== null && isNotGame(proc.exe));
+}
+
+/**
+ * The name detection gives a process (its Windows program name without ".exe" for a Wine process, else
+ * its native name), or null when it is never the game: this scheduler, Wine's or Steam's machinery,
+ * launchers, compositors, browsers, shells (see {@link NOT_GAMES}). For choosing within a process tree
+ * the user announced, where every process is a candidate.
+ *
+ * @example
+ * ```ts
+ * gameNameOf({ comm: "game.exe", cmdline: ["Z:\\game.exe"], exe: "wine64-preloader" }); // "game"
+ * gameNameOf({ comm: "bash", cmdline: ["bash"], exe: "bash" }); // null
+ * ```
+ */
+export function gameNameOf(proc: Pick<ProcInfo, "cmdline" | "comm" | "exe">): string | null {
+  const exeName = wineExeName(proc);
+  if (exeName !== null) {
+    const name = stripExe(exeName);
+    return name === "" || isNotGame(exeName) || isNotGame(proc.comm) ? null : name;
+  }
+  const name = nativeName(proc);
+  if (name === "" || isNotGame(name) || isNotGame(proc.comm) || (proc.exe !== null && isNotGame(proc.exe))) {
+    return null;
+  }
+  return name;
 }

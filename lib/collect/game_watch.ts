@@ -5,6 +5,10 @@
  * saw them do, and hand both to the scheduler. A full `/proc` scan costs tens of milliseconds on a
  * desktop, so while the game lives only its own threads are re-read; the full scan repeats now and then.
  *
+ * A process tree can be announced as the game ({@link GameWatch.announce}, from `scx_gamer-run`):
+ * while any process of that tree lives, the game is chosen inside it (lib/collect/game_tree.ts) and
+ * the scan is not consulted; once the tree has exited, detection falls back to the scan.
+ *
  * It knows no BPF and no files: the scheduler comes in as a small port, `/proc` as a root path.
  *
  * @module
@@ -13,7 +17,9 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { GameInfo, ThreadClass, ThreadCounts } from "../types.ts";
-import { type CpuSnapshot, detectGame } from "./game_detect.ts";
+import { readProcesses } from "../host/proc.ts";
+import { type CpuSnapshot, detectGame, type Detection, renderNodeMatters } from "./game_detect.ts";
+import { chooseInTree, treeMembers } from "./game_tree.ts";
 import { classifyThreads, refineByBehaviour } from "./thread_classes.ts";
 
 /** What the watch needs of the running scheduler. */
@@ -58,6 +64,8 @@ export class GameWatch {
   #wakeups = new Map<number, number>();
   #lastScanMs = -Infinity;
   #lastUpdateMs: number | null = null;
+  /** The announced tree: its root pid and every member seen so far, or null. */
+  #announced: { root: number; members: Set<number> } | null = null;
 
   constructor(options: GameWatchOptions) {
     this.#scheduler = options.scheduler;
@@ -78,6 +86,35 @@ export class GameWatch {
     return this.#counts;
   }
 
+  /** The root pid of the announced process tree while it lives, else null. */
+  get announced(): number | null {
+    return this.#announced?.root ?? null;
+  }
+
+  /**
+   * Take the process tree rooted at `pid` as the game from the next {@link update} on, until every
+   * process of it has exited. A later announcement replaces an earlier one. The caller has checked
+   * that the process may be announced (its owner); this only records it.
+   */
+  announce(pid: number): void {
+    this.#announced = { root: pid, members: new Set([pid]) };
+    this.#lastScanMs = -Infinity;
+  }
+
+  /** One full look: inside the announced tree while it lives, else the scan. */
+  #detect(): Detection {
+    if (this.#announced !== null) {
+      const processes = readProcesses(this.#procRoot, { checkRenderNode: renderNodeMatters });
+      const members = treeMembers(processes, this.#announced.members);
+      if (members.size > 0) {
+        this.#announced.members = members;
+        return chooseInTree(processes, members, { previous: this.#cpu });
+      }
+      this.#announced = null; // the announced game has exited: back to scanning
+    }
+    return detectGame(this.#procRoot, { forcedName: this.#forced, previous: this.#cpu });
+  }
+
   /** Find the game (rescanning when due or when it is gone), classify its threads, tell the scheduler. */
   update(nowMs: number): WatchUpdate {
     const elapsedS = this.#lastUpdateMs === null ? 0 : (nowMs - this.#lastUpdateMs) / 1000;
@@ -86,7 +123,7 @@ export class GameWatch {
     let game = previous;
     const alive = game !== null && existsSync(join(this.#procRoot, String(game.tgid), "task"));
     if (!alive || nowMs - this.#lastScanMs >= this.#rescanMs) {
-      const detection = detectGame(this.#procRoot, { forcedName: this.#forced, previous: this.#cpu });
+      const detection = this.#detect();
       this.#cpu = detection.snapshot;
       this.#lastScanMs = nowMs;
       game = detection.game;

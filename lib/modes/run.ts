@@ -1,7 +1,12 @@
 /**
- * The run mode: preflight, attach the scheduler with the config from the command line, keep it told
- * which process is the game, print stats lines, collect samples with `--ml-collect`, and detach on
- * SIGINT/SIGTERM or `--duration`; when the kernel ejects the scheduler, report why and exit 1.
+ * The run mode: preflight, attach the scheduler with the config from the command line, serve the
+ * control socket, keep the scheduler told which process is the game, print stats lines (text, or JSON
+ * with `--stats-json`), collect samples with `--ml-collect`, and detach on SIGINT/SIGTERM or
+ * `--duration`; when the kernel ejects the scheduler, report why and exit 1.
+ *
+ * Output is plain lines (no colour, nothing redrawn), so it reads the same in a terminal and in the
+ * journal when run as a service. With `--stats-json`, stdout carries only the JSON lines and every
+ * other message goes to stderr.
  *
  * @module
  */
@@ -10,9 +15,14 @@ import type { RunCommand } from "../cli/modes.ts";
 import { SampleRecorder } from "../collect/recorder.ts";
 import { cpuModel } from "../collect/sample.ts";
 import { preflight } from "../sched/preflight.ts";
-import { Scheduler } from "../sched/scheduler.ts";
+import type { Scheduler } from "../sched/scheduler.ts";
 import { GameStore } from "../store/game_store.ts";
+import { loadSchedulerModule } from "./bpf_object.ts";
+import type { ControlCommand, ControlReply } from "./control.ts";
+import { Inbox } from "./inbox.ts";
+import { serveControl } from "./serve_control.ts";
 import { describeExit, metricsSource, type RunningScheduler, runSession } from "./session.ts";
+import { VERSION } from "./version.ts";
 
 /** An abort signal raised by SIGINT or SIGTERM (its reason names which); `dispose` removes the listeners. */
 export function stopOnSignals(): { signal: AbortSignal; dispose: () => void } {
@@ -29,20 +39,33 @@ export function stopOnSignals(): { signal: AbortSignal; dispose: () => void } {
 }
 
 /** A recorder filing samples into the store under `mlDir`, fed from the scheduler's snapshots. */
-export function storeRecorder(mlDir: string, sched: RunningScheduler): SampleRecorder {
+export function storeRecorder(
+  mlDir: string,
+  sched: RunningScheduler,
+  log: (line: string) => void = console.log,
+): SampleRecorder {
   return new SampleRecorder({
     nextMetrics: metricsSource(() => sched.snapshot()),
     openSink: (game, cpu) => GameStore.open(mlDir, { cpuModel: cpu, gameName: game.name }),
     cpuModel: cpuModel("/proc"),
-    log: (l) => console.log(l),
+    log,
   });
 }
 
-/** Start the embedded scheduler, saying so in one line. */
-export function startScheduler(options: { stats: boolean; verbose: boolean }) {
+/** Where a mode's messages go: stdout, or stderr when stdout carries `--stats-json` lines. */
+export function messageLog(statsJson: boolean): (line: string) => void {
+  return statsJson ? (l) => console.error(l) : (l) => console.log(l);
+}
+
+/** Start the embedded scheduler (the class from {@link loadSchedulerModule}), saying so in one line. */
+export function startScheduler(
+  scheduler: typeof Scheduler,
+  options: { stats: boolean; verbose: boolean; log?: (line: string) => void },
+) {
+  const log = options.log ?? console.log;
   return (config: Parameters<typeof Scheduler.start>[0]): RunningScheduler => {
-    const sched = Scheduler.start(config, options);
-    console.log(
+    const sched = scheduler.start(config, options);
+    log(
       `scx_gamer: attached (stats ${options.stats ? "on" : "off"}, input hook ${
         sched.inputHook ? "on" : "off"
       })`,
@@ -50,7 +73,7 @@ export function startScheduler(options: { stats: boolean; verbose: boolean }) {
     if (options.verbose) {
       // What the verifier kept: with stats off the profiling code is pruned at load.
       const insns = sched.programInsns().map((p) => `${p.name.replace(/^gamer_/, "")}=${p.xlatedInsns}`);
-      console.log(`scx_gamer: program instructions: ${insns.join(" ")}`);
+      log(`scx_gamer: program instructions: ${insns.join(" ")}`);
     }
     return sched;
   };
@@ -58,29 +81,46 @@ export function startScheduler(options: { stats: boolean; verbose: boolean }) {
 
 /** Run the scheduler until a signal, --duration, or ejection. Returns the exit code. */
 export async function runMode(cmd: RunCommand): Promise<number> {
+  // The object first: a checkout that never ran `deno task bpf` is told so wherever it runs.
+  const { Scheduler } = await loadSchedulerModule();
   preflight();
+  const log = messageLog(cmd.statsJson);
+  const inbox = new Inbox<ControlCommand, ControlReply>();
+  const server = await serveControl(cmd, { inbox, log });
   const stop = stopOnSignals();
   try {
     const end = await runSession({
-      start: startScheduler({ stats: cmd.statsS !== null || cmd.collect, verbose: cmd.verbose }),
+      start: startScheduler(Scheduler, {
+        stats: cmd.statsS !== null || cmd.collect,
+        verbose: cmd.verbose,
+        log,
+      }),
       config: cmd.config,
       statsS: cmd.statsS,
       durationS: cmd.durationS,
       collect: cmd.collect
-        ? { sampleIntervalS: cmd.sampleIntervalS, recorder: (sched) => storeRecorder(cmd.mlDir, sched) }
+        ? {
+          sampleIntervalS: cmd.sampleIntervalS,
+          recorder: (sched) => storeRecorder(cmd.mlDir, sched, log),
+        }
         : null,
       game: cmd.game,
       signal: stop.signal,
-      log: (l) => console.log(l),
+      log,
+      statsFormat: cmd.statsJson ? "json" : "text",
+      emitStats: (l) => console.log(l),
+      inbox,
+      version: VERSION,
     });
     if (end.reason === "ejected") {
       console.error(`scx_gamer: the kernel stopped the scheduler: ${describeExit(end.exit!)}`);
       return 1;
     }
     const why = end.reason === "signal" ? String(stop.signal.reason) : end.reason;
-    console.log(`scx_gamer: detached (${why}${end.exit ? `; ${end.exit.kindName}` : ""})`);
+    log(`scx_gamer: detached (${why}${end.exit ? `; ${end.exit.kindName}` : ""})`);
     return 0;
   } finally {
     stop.dispose();
+    await server.close();
   }
 }

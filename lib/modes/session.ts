@@ -6,7 +6,9 @@
  *
  * The loop sleeps until the next thing is due (a stats line, a game check, a sample, the driver, the
  * end), never on a fixed short tick; it also looks at the scheduler's exit record at least once a
- * second, so an ejection is reported promptly.
+ * second, so an ejection is reported promptly. Commands from the control socket arrive through an
+ * {@link Inbox} whose signal wakes the loop at once; the loop runs them between its duties
+ * (lib/modes/control.ts) and answers, so nothing else ever touches the scheduler.
  *
  * Everything with an effect comes in through {@link SessionOptions} (the scheduler's start function,
  * the /proc root, the clock, the sleep, the log), so the loop is tested with fakes and no kernel.
@@ -14,13 +16,23 @@
  * @module
  */
 
-import type { SchedConfig } from "../config.ts";
+import { configToArgs, type SchedConfig } from "../config.ts";
 import { GameWatch } from "../collect/game_watch.ts";
 import { printable } from "../host/terminal.ts";
 import type { SampleRecorder } from "../collect/recorder.ts";
-import { formatStatsLine, metricsBetween, type StatsSnapshot } from "../sched/stats.ts";
+import { metricsBetween, type StatsSnapshot } from "../sched/stats.ts";
 import type { ExitInfo } from "../sched/scheduler.ts";
-import type { GameInfo, Metrics, Sample, ThreadClass, ThreadCounts } from "../types.ts";
+import type { GameInfo, Metrics, Sample, ThreadClass } from "../types.ts";
+import {
+  type ControlCommand,
+  ControlError,
+  type ControlReply,
+  type ControlTarget,
+  encodeSnapshot,
+  executeCommand,
+} from "./control.ts";
+import type { Inbox } from "./inbox.ts";
+import { type StatsFormat, statsLine } from "./stats_out.ts";
 
 /** The running scheduler as the session uses it (lib/sched's Scheduler in the product). */
 export interface RunningScheduler {
@@ -80,6 +92,16 @@ export interface SessionOptions {
   /** Milliseconds between game checks. Default 2000. */
   watchMs?: number;
   log: (line: string) => void;
+  /** How stats lines are written. Default "text". */
+  statsFormat?: StatsFormat;
+  /** Where stats lines go. Default `log`. */
+  emitStats?: (line: string) => void;
+  /** Commands from the control socket; posting wakes the loop. */
+  inbox?: Inbox<ControlCommand, ControlReply> | null;
+  /** The version the `stats` command reports. */
+  version?: string;
+  /** Loads a game's profile for `load-profile`; null (the default) while profiles are not supported. */
+  loadProfile?: ((game: string) => SchedConfig) | null;
   /** Monotonic ms. Default performance.now. */
   now?: () => number;
   /** Sleep until `ms` from now, or until aborted. Default setTimeout. */
@@ -130,14 +152,6 @@ function advance(d: Due, now: number): void {
   if (d.at < now) d.at = now + d.every; // fell behind: skip, do not burst
 }
 
-function statusOf(game: GameInfo | null, counts: ThreadCounts | null, samples: number | null): string {
-  if (!game) return "game: none";
-  const c = counts ? ` threads input ${counts.input} gpu ${counts.gpu_submit} audio ${counts.audio}` : "";
-  return `game: "${printable(game.name)}" (pid ${game.tgid})${c}${
-    samples === null ? "" : ` samples ${samples}`
-  }`;
-}
-
 /**
  * Run the scheduler until a signal, the duration, the driver's end, or an ejection. Always detaches
  * and closes the recorder (saving first: the data must survive whatever detaching does).
@@ -151,6 +165,7 @@ export async function runSession(o: SessionOptions): Promise<SessionEnd> {
   if (driverStart?.apply) config = driverStart.apply;
   if (driverStart) recording = driverStart.recording;
 
+  const emitStats = o.emitStats ?? o.log;
   const sched = o.start(config);
   let reason: SessionEnd["reason"] | null = null;
   let ejected: ExitInfo | null = null;
@@ -187,16 +202,52 @@ export async function runSession(o: SessionOptions): Promise<SessionEnd> {
       applyStep(o.driver?.onGame?.(update.game, at) ?? null, at);
     };
 
+    const target: ControlTarget = {
+      report: () => ({
+        pid: Deno.pid,
+        version: o.version ?? "",
+        uptime_s: (now() - t0) / 1000,
+        config,
+        game: watch.game,
+        threads: watch.counts,
+        announced: watch.announced,
+        samples: rec ? rec.recorder.samples : null,
+        status: o.driver?.status?.() ?? null,
+        snapshot: encodeSnapshot(sched.snapshot()),
+      }),
+      config: () => config,
+      apply: (next) => {
+        if (o.driver) {
+          throw new ControlError("apply: refused: this mode chooses the configs itself (a sweep is running)");
+        }
+        applyStep({ apply: next, recording }, now());
+        // Said in the log (the journal, as a service): a config changed from outside is worth knowing.
+        o.log(`scx_gamer: config applied from the control socket: ${configToArgs(next).join(" ")}`);
+      },
+      setGame: (pid) => {
+        watch.announce(pid);
+        checkGame(now());
+        o.log(`scx_gamer: process ${pid} announced as the game`);
+        return watch.game;
+      },
+      loadProfile: o.loadProfile ?? null,
+    };
+
     checkGame(t0);
     while (reason === null) {
       const next = Math.min(stats.at, watchDue.at, sample.at, o.driver?.dueMs() ?? Infinity, endAt);
       const t = now();
-      if (next > t) await sleep(Math.min(next - t, EXIT_CHECK_MS), o.signal);
+      // A command waiting is handled now; otherwise sleep until something is due, or a command comes.
+      if (next > t && !(o.inbox && o.inbox.size > 0)) {
+        const wake = o.inbox ? AbortSignal.any([o.signal, o.inbox.signal]) : o.signal;
+        await sleep(Math.min(next - t, EXIT_CHECK_MS), wake);
+      }
       const at = now();
       if (o.signal.aborted) reason = "signal";
       ejected = sched.exitInfo();
       if (ejected) reason = "ejected";
       if (reason !== null) break;
+      for (const m of o.inbox?.take() ?? []) m.reply(executeCommand(m.message, target));
       if (at >= watchDue.at) {
         checkGame(at);
         advance(watchDue, at);
@@ -212,22 +263,22 @@ export async function runSession(o: SessionOptions): Promise<SessionEnd> {
       if (at >= (o.driver?.dueMs() ?? Infinity)) applyStep(o.driver!.tick(at), at);
       if (at >= stats.at) {
         const next = sched.snapshot();
-        const extra = [
-          statusOf(watch.game, watch.counts, rec ? rec.recorder.samples : null),
-          o.driver?.status?.(),
-        ]
-          .filter((s) => s);
-        o.log(
-          `[${((at - t0) / 1000).toFixed(1)}s] ${
-            formatStatsLine(metricsBetween(statsPrev, next), extra.join(" | "))
-          }`,
-        );
+        emitStats(statsLine({
+          uptimeS: (at - t0) / 1000,
+          metrics: metricsBetween(statsPrev, next),
+          game: watch.game,
+          threads: watch.counts,
+          samples: rec ? rec.recorder.samples : null,
+          status: o.driver?.status?.() ?? null,
+          config,
+        }, o.statsFormat ?? "text"));
         statsPrev = next;
         advance(stats, at);
       }
       if (at >= endAt) reason = "duration";
     }
   } finally {
+    o.inbox?.close(reason === null ? "error" : reason);
     try {
       rec?.recorder.close(
         ejected ? `scheduler ejected: ${describeExit(ejected)}` : reason ?? "error",

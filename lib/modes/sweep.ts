@@ -26,7 +26,12 @@ import {
   saveState,
   type SweepState,
 } from "../store/sweep_state.ts";
-import { startScheduler, stopOnSignals, storeRecorder } from "./run.ts";
+import { loadSchedulerModule } from "./bpf_object.ts";
+import type { ControlCommand, ControlReply } from "./control.ts";
+import { Inbox } from "./inbox.ts";
+import { messageLog, startScheduler, stopOnSignals, storeRecorder } from "./run.ts";
+import { serveControl } from "./serve_control.ts";
+import { VERSION } from "./version.ts";
 import { describeExit, runSession } from "./session.ts";
 import { type ConfigOutcome, SweepDriver } from "./sweep_driver.ts";
 import { formatSeconds } from "./sweep_eta.ts";
@@ -87,7 +92,11 @@ interface PreparedSweep {
 }
 
 /** Plan the sweep and check everything it will write, before the first config runs. */
-function prepare(cmd: SweepCommand, owner: Owner | null): PreparedSweep | number {
+function prepare(
+  cmd: SweepCommand,
+  owner: Owner | null,
+  log: (line: string) => void,
+): PreparedSweep | number {
   const plan = makePlan(readGrid(cmd), { durationS: cmd.durationS, settleS: cmd.settleS });
   const state = loadState(cmd.stateFile);
   if (cmd.dryRun) {
@@ -104,7 +113,7 @@ function prepare(cmd: SweepCommand, owner: Owner | null): PreparedSweep | number
   preflight();
   const skipped = plan.configs.length - pending.length;
   const n = pending.length;
-  console.log(
+  log(
     `sweep: ${n} config${n === 1 ? "" : "s"} to run${skipped ? `, ${skipped} finished earlier` : ""}, ` +
       `about ${formatSeconds(sweepSeconds(n, plan))} (${formatSeconds(cmd.settleS)} settle + ` +
       `${formatSeconds(cmd.durationS)} measured each, while a game runs)`,
@@ -128,12 +137,13 @@ function failedRecord(exit: ExitInfo): FinishedConfig {
 /** Run the sweep; returns the exit status. */
 export async function sweepMode(cmd: SweepCommand): Promise<number> {
   const owner = ownerFromEnv();
-  const prepared = prepare(cmd, owner);
+  const log = messageLog(cmd.statsJson);
+  const prepared = prepare(cmd, owner, log);
   if (typeof prepared === "number") return prepared;
   // One sweep per state file: a second one is refused at once, naming the first one's pid.
   const claim = claimState(cmd.stateFile, { owner });
   try {
-    return await sweepPrepared(cmd, prepared, owner);
+    return await sweepPrepared(cmd, prepared, { owner, log });
   } finally {
     claim.release();
   }
@@ -142,8 +152,10 @@ export async function sweepMode(cmd: SweepCommand): Promise<number> {
 async function sweepPrepared(
   cmd: SweepCommand,
   prepared: PreparedSweep,
-  owner: Owner | null,
+  io: { owner: Owner | null; log: (line: string) => void },
 ): Promise<number> {
+  const { owner, log } = io;
+  const { Scheduler } = await loadSchedulerModule();
   const { state, pending } = prepared;
   const total = pending.length;
   const save = () => saveState(cmd.stateFile, state, { owner });
@@ -152,28 +164,37 @@ async function sweepPrepared(
     pending,
     durationS: cmd.durationS,
     settleS: cmd.settleS,
-    onStart: (i, p) => console.log(`${position(i, total)} ${p.label} applied`),
+    onStart: (i, p) => log(`${position(i, total)} ${p.label} applied`),
     onFinish: (outcome) => {
       const record = recordOf(outcome, cmd.durationS);
       state.configs[outcome.planned.key] = record;
       save();
       counts[record.status === "done" ? "done" : "empty"]++;
       const what = record.status === "done" ? `done, ${outcome.samples} samples` : `empty (${record.reason})`;
-      console.log(`${position(outcome.position, total)} ${outcome.planned.label} ${what}`);
+      log(`${position(outcome.position, total)} ${outcome.planned.label} ${what}`);
     },
   });
+  const inbox = new Inbox<ControlCommand, ControlReply>();
+  const server = await serveControl(cmd, { inbox, log });
   const stop = stopOnSignals();
   try {
     const end = await runSession({
-      start: startScheduler({ stats: true, verbose: cmd.verbose }),
+      start: startScheduler(Scheduler, { stats: true, verbose: cmd.verbose, log }),
       config: defaultConfig(),
       statsS: cmd.statsS,
       durationS: null,
-      collect: { sampleIntervalS: cmd.sampleIntervalS, recorder: (sched) => storeRecorder(cmd.mlDir, sched) },
+      collect: {
+        sampleIntervalS: cmd.sampleIntervalS,
+        recorder: (sched) => storeRecorder(cmd.mlDir, sched, log),
+      },
       driver,
       game: cmd.game,
       signal: stop.signal,
-      log: (l) => console.log(l),
+      log,
+      statsFormat: cmd.statsJson ? "json" : "text",
+      emitStats: (l) => console.log(l),
+      inbox,
+      version: VERSION,
     });
     const summary = `${counts.done} done, ${counts.empty} empty (of ${total}); state: ${cmd.stateFile}`;
     switch (end.reason) {
@@ -185,17 +206,18 @@ async function sweepPrepared(
         );
         return 1;
       case "signal":
-        console.log(`sweep: interrupted during ${driver.current?.label ?? "the sweep"}: ${summary}`);
-        console.log("sweep: to resume, run the same command again");
+        log(`sweep: interrupted during ${driver.current?.label ?? "the sweep"}: ${summary}`);
+        log("sweep: to resume, run the same command again");
         return EXIT_INTERRUPTED;
       default:
-        console.log(`sweep: finished: ${summary}`);
+        log(`sweep: finished: ${summary}`);
         if (counts.empty) {
-          console.log("sweep: empty configs got no sample (no game ran): the next sweep runs them again");
+          log("sweep: empty configs got no sample (no game ran): the next sweep runs them again");
         }
         return 0;
     }
   } finally {
     stop.dispose();
+    await server.close();
   }
 }

@@ -7,6 +7,7 @@
 
 import { join } from "node:path";
 import { openLibbpf } from "../bpf/ffi.ts";
+import { printable } from "../host/terminal.ts";
 
 /** A reason the scheduler cannot be loaded here; the message is the one line to print. */
 export class PreflightError extends Error {
@@ -64,9 +65,11 @@ export function preflight(options: PreflightOptions = {}): void {
     );
   }
   if (ext.state !== "disabled") {
-    const who = ext.ops ? `'${ext.ops}'` : "another scheduler";
+    const who = ext.ops ? `'${printable(ext.ops)}'` : "another scheduler";
+    // Named the ways the scx project's tools start one, so the line says how to stop it.
     throw new PreflightError(
-      `a sched_ext scheduler is already running: ${who} (state ${ext.state}); stop it before starting scx_gamer`,
+      `a sched_ext scheduler is already running: ${who} (state ${ext.state}); stop it first: ` +
+        "'systemctl stop scx' (the scx.service unit), 'scxctl stop' (scx_loader), or Ctrl-C where it was started",
     );
   }
   if (checkLibbpf) openLibbpf();

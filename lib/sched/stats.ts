@@ -5,7 +5,8 @@
  * @module
  */
 
-import { HOT_PATHS, type HotPath, type LatencySummary, type Metrics } from "../types.ts";
+import { printable } from "../host/terminal.ts";
+import { HOT_PATHS, type HotPath, type LatencySummary, type Metrics, type ThreadCounts } from "../types.ts";
 import { COUNTER_FIELDS, type CounterName, HIST_BASE_NS, HIST_BUCKETS } from "./intf.ts";
 
 /** One hot path's cumulative histogram (summed over CPUs). */
@@ -140,22 +141,120 @@ function fmtRate(n: number): string {
   return n >= 1000 ? `${(n / 1000).toFixed(1)}k` : n.toFixed(0);
 }
 
-/** One line of `--stats` output. */
-export function formatStatsLine(m: Metrics, extra = ""): string {
-  const lat = (p: HotPath) => {
-    const l = m.latency[p];
-    return `${p} ${fmtNs(l.avg_ns)} p50 ${fmtNs(l.p50_ns)} p99 ${fmtNs(l.p99_ns)}`;
-  };
-  const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
-  return [
-    `${lat("select_cpu")} | ${lat("enqueue")} | ${lat("dispatch")}`,
-    `enq ${fmtRate(m.enqueues_per_sec)}/s disp ${fmtRate(m.dispatches_per_sec)}/s`,
-    `direct ${pct(m.direct_dispatch_rate)} mm ${pct(m.mm_hint_hit_rate)} migblk ${
-      pct(m.migration_block_rate)
+function fmtPct(fraction: number): string {
+  return `${(fraction * 100).toFixed(0)}%`;
+}
+
+/** What a stats line says beside the scheduler's own figures. Absent fields leave their part out. */
+export interface StatsLineContext {
+  /** The game (null: none found). Its name comes from another process and is escaped here. */
+  game?: { name: string; tgid: number } | null;
+  /** The game's threads per class, or null without a game. */
+  threads?: ThreadCounts | null;
+  /** Samples recorded so far, when collecting. */
+  samples?: number | null;
+  /** A mode's own short status (a sweep's position), printed last. */
+  status?: string | null;
+}
+
+/**
+ * The labels of the stats line, each with what it means: `--help-stats` prints this table, so every
+ * label the line shows is explained (a test checks that none is missing).
+ */
+export const STATS_FIELDS: readonly { label: string; help: string }[] = [
+  { label: "[12.0s]", help: "seconds since the scheduler attached" },
+  {
+    label: "placed N/s",
+    help: "tasks put on a CPU per second: every scheduling decision, direct or through the shared queue",
+  },
+  {
+    label: "direct N%",
+    help: "share of them put straight on a chosen CPU (idle, or being preempted) instead of the shared queue",
+  },
+  {
+    label: "enqueued N/s",
+    help:
+      "tasks per second that reached the enqueue callback: no idle CPU picked at wake-up, or a slice ended",
+  },
+  {
+    label: "preempt N/s",
+    help: "background tasks pushed off a CPU per second so a waiting game, input or audio thread runs now",
+  },
+  { label: "input N/s", help: "keyboard, mouse and pad events per second seen by the kernel's input hook" },
+  {
+    label: "game NAME (pid N)",
+    help:
+      "the game the scheduler favours (found by scan, --game, or announced by scx_gamer-run); none: no game",
+  },
+  {
+    label: "input N gpu N audio N",
+    help: "the game's threads recognised as input, GPU submission and audio (boosted when they wake)",
+  },
+  { label: "cpu N%", help: "share of all CPUs' time not idle, over the interval" },
+  {
+    label: "migrations blocked N%",
+    help: "share of CPU moves refused by the migration limiter (--mig-max per --mig-window-ms)",
+  },
+  {
+    label: "mm hits N%",
+    help: "share of address-space CPU hints that found that CPU idle and took it (--mm-affinity)",
+  },
+  {
+    label: "cost select_cpu T enqueue T dispatch T",
+    help: "average time spent in each scheduler callback (its own overhead), then the 99th percentiles",
+  },
+  { label: "samples N", help: "training samples recorded so far (--ml-collect)" },
+];
+
+/**
+ * One line of `--stats` output, labelled in words (see {@link STATS_FIELDS} and `--help-stats`), e.g.
+ * `placed 1.9k/s direct 42% enqueued 310/s preempt 726/s input 12/s | game game.exe (pid 4242): input 1
+ * gpu 1 audio 1 | cpu 93% | migrations blocked 3% mm hits 0% | cost select_cpu 1.2us enqueue 900ns
+ * dispatch 95ns, p99 4.1us 3.0us 210ns`.
+ */
+export function formatStatsLine(m: Metrics, context: StatsLineContext = {}): string {
+  const parts = [
+    `placed ${fmtRate(m.dispatches_per_sec)}/s direct ${fmtPct(m.direct_dispatch_rate)} enqueued ${
+      fmtRate(m.enqueues_per_sec)
+    }/s preempt ${fmtRate(m.preempt_kicks_per_sec)}/s input ${fmtRate(m.input_events_per_sec)}/s`,
+  ];
+  if (context.game !== undefined) {
+    const g = context.game;
+    const t = context.threads;
+    parts.push(
+      g === null
+        ? "game none"
+        : `game ${printable(g.name)} (pid ${g.tgid})${
+          t ? `: input ${t.input} gpu ${t.gpu_submit} audio ${t.audio}` : ""
+        }`,
+    );
+  }
+  parts.push(`cpu ${m.cpu_util_pct.toFixed(0)}%`);
+  parts.push(
+    `migrations blocked ${fmtPct(m.migration_block_rate)} mm hits ${fmtPct(m.mm_hint_hit_rate)}`,
+  );
+  const paths = ["select_cpu", "enqueue", "dispatch"] as const;
+  parts.push(
+    `cost ${paths.map((p) => `${p} ${fmtNs(m.latency[p].avg_ns)}`).join(" ")}, p99 ${
+      paths.map((p) => fmtNs(m.latency[p].p99_ns)).join(" ")
     }`,
-    `preempt ${fmtRate(m.preempt_kicks_per_sec)}/s input ${fmtRate(m.input_events_per_sec)}/s cpu ${
-      m.cpu_util_pct.toFixed(0)
-    }%`,
-    ...(extra ? [extra] : []),
-  ].join(" | ");
+  );
+  if (context.samples !== undefined && context.samples !== null) parts.push(`samples ${context.samples}`);
+  if (context.status) parts.push(printable(context.status));
+  return parts.join(" | ");
+}
+
+/** The `--help-stats` text: an example line, then every field of it explained. */
+export function helpStatsText(): string {
+  return [
+    "scx_gamer --stats SECONDS (and --monitor) print one line per interval; rates are per second over it:",
+    "",
+    "  [12.0s] placed 1.9k/s direct 42% enqueued 310/s preempt 726/s input 12/s | game game.exe (pid 4242):",
+    "          input 1 gpu 1 audio 1 | cpu 93% | migrations blocked 3% mm hits 0% |",
+    "          cost select_cpu 1.2us enqueue 900ns dispatch 95ns, p99 4.1us 3.0us 210ns | samples 12",
+    "",
+    ...STATS_FIELDS.flatMap((f) => [`  ${f.label}`, `      ${f.help}`]),
+    "",
+    "With --stats-json each interval is one JSON object instead (the same figures, unrounded).",
+  ].join("\n");
 }

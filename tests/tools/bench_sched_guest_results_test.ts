@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
+import { formatStatsLine, metricsBetween, zeroSnapshot } from "../../lib/sched/stats.ts";
 import {
   BenchResultError,
   parseCpuSamples,
@@ -15,9 +16,17 @@ import {
   WORKLOADS,
 } from "../../tools/bench_sched/guest_results.ts";
 
-const STATS =
-  "[4.0s] select_cpu 72.6us p50 27.6us p99 184.9us | enqueue 310ns p50 15.7us p99 1.2ms | dispatch 155.9us " +
-  "p50 24.0us p99 196.3us | enq 432/s disp 444/s | direct 15% mm 0% migblk 0% | preempt 1.5k/s input 0/s cpu 94%";
+/** A stats line as scx_gamer prints it (made by its own formatter, so the parser follows the format). */
+function statsLine(): string {
+  const m = metricsBetween(zeroSnapshot(0), zeroSnapshot(4000));
+  const lat = (avg: number, p99: number) => ({ avg_ns: avg, p50_ns: 0, p99_ns: p99, p999_ns: 0, count: 10 });
+  m.latency.select_cpu = lat(72_600, 184_900);
+  m.latency.enqueue = lat(310, 1_200_000);
+  m.latency.dispatch = lat(155_900, 196_300);
+  m.preempt_kicks_per_sec = 1500;
+  return `[4.0s] ${formatStatsLine(m, { game: { name: "game", tgid: 42 }, threads: null })}`;
+}
+const STATS = statsLine();
 
 function ctJson(hist: Record<string, number>, cycles: number, max: number): string {
   return JSON.stringify({ thread: { "0": { histogram: hist, cycles, min: 1, max, avg: 1 } } });

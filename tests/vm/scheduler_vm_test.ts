@@ -83,15 +83,23 @@ Deno.test("scx_gamer on a sched_ext kernel", async (t) => {
     assert.equal(read(out, "state_after_nostats.txt"), "disabled");
   });
 
-  await t.step("the stats line is live and plausible: enqueues, dispatches and histograms populated", () => {
-    const lines = read(out, "run.log").split("\n").filter((l) => /^\[\d+\.\d+s\] select_cpu/.test(l));
-    assert.ok(lines.length >= 5, `only ${lines.length} stats lines`);
-    const last = lines.at(-1)!;
-    const enq = Number(/enq ([\d.]+)(k?)\/s/.exec(last)![1]);
-    assert.ok(enq > 0, last);
-    assert.doesNotMatch(last, /select_cpu 0ns p50 0ns/, "select_cpu histogram populated");
-    assert.match(last, /game: "game" \(pid \d+\)/, "game detected");
-  });
+  await t.step(
+    "the stats line is live and plausible: placements, enqueues and callback costs populated",
+    () => {
+      const lines = read(out, "run.log").split("\n").filter((l) => /^\[\d+\.\d+s\] placed /.test(l));
+      assert.ok(lines.length >= 5, `only ${lines.length} stats lines`);
+      const last = lines.at(-1)!;
+      const enq = Number(/ enqueued ([\d.]+)(k?)\/s/.exec(last)![1]);
+      const placed = Number(/^\[[\d.]+s\] placed ([\d.]+)(k?)\/s/.exec(last)![1]);
+      assert.ok(enq > 0 && placed > 0, last);
+      assert.doesNotMatch(last, /cost select_cpu 0ns/, "select_cpu histogram populated");
+      assert.match(
+        last,
+        / \| game game \(pid \d+\): input [1-9]\d* gpu [1-9]\d* audio [1-9]/,
+        "game and its threads",
+      );
+    },
+  );
 
   await t.step("the game is detected and its threads classified in the collected samples", () => {
     const cpuDirs = [...Deno.readDirSync(join(out, "ml"))].filter((e) => e.isDirectory);

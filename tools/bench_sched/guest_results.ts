@@ -308,35 +308,32 @@ export function parseGamesimJson(text: string, file: string): GameFigures {
 }
 
 const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, ms: 1e6 };
-const PATH_RE =
-  /(select_cpu|enqueue|dispatch) ([\d.]+)(ns|us|ms) p50 [\d.]+(?:ns|us|ms) p99 ([\d.]+)(ns|us|ms)/g;
+const TIME = "([\\d.]+)(ns|us|ms)";
+const COST_RE = new RegExp(
+  `\\| cost select_cpu ${TIME} enqueue ${TIME} dispatch ${TIME}, p99 ${TIME} ${TIME} ${TIME}`,
+);
 
 /**
- * Parse one line of scx_gamer's `--stats` output (lib/sched/stats.ts formatStatsLine); null for any
- * other line.
+ * Parse one line of scx_gamer's `--stats` output (lib/sched/stats.ts formatStatsLine: its `cost`
+ * part, the average then the 99th percentile of each callback, and `preempt`); null for any other line.
  *
  * @example
  * ```ts
- * parseStatsLine("[2.0s] select_cpu 45.0us p50 15.4us p99 166.4us | enqueue 61.7us p50 17.7us p99 168.1us" +
- *   " | dispatch 304ns p50 30ns p99 1.2ms | enq 826/s disp 826/s | preempt 1.5k/s input 0/s cpu 100%");
+ * parseStatsLine("[2.0s] placed 826/s direct 40% enqueued 826/s preempt 1.5k/s input 0/s | cpu 100% | " +
+ *   "migrations blocked 0% mm hits 0% | cost select_cpu 45.0us enqueue 61.7us dispatch 304ns, p99 166.4us 168.1us 1.2ms");
  * // { paths: { select_cpu: { avgNs: 45000, p99Ns: 166400 }, ... }, preemptPerS: 1500 }
  * ```
  */
 export function parseStatsLine(line: string): StatsLine | null {
-  if (!/^\[[\d.]+s\] select_cpu /.test(line)) return null;
-  const paths: Partial<Record<HotPathName, HotPathCost>> = {};
-  for (const m of line.matchAll(PATH_RE)) {
-    paths[m[1] as HotPathName] = {
-      avgNs: Number(m[2]) * UNIT_NS[m[3]],
-      p99Ns: Number(m[4]) * UNIT_NS[m[5]],
-    };
-  }
+  if (!/^\[[\d.]+s\] placed /.test(line)) return null;
+  const cost = COST_RE.exec(line);
   const preempt = /preempt ([\d.]+)(k?)\/s/.exec(line);
-  if (HOT_PATH_NAMES.some((p) => !paths[p]) || !preempt) return null;
-  return {
-    paths: paths as Record<HotPathName, HotPathCost>,
-    preemptPerS: Number(preempt[1]) * (preempt[2] ? 1000 : 1),
-  };
+  if (!cost || !preempt) return null;
+  const ns = (i: number) => Number(cost[i]) * UNIT_NS[cost[i + 1]];
+  const paths = Object.fromEntries(
+    HOT_PATH_NAMES.map((p, k) => [p, { avgNs: ns(1 + 2 * k), p99Ns: ns(7 + 2 * k) }]),
+  ) as Record<HotPathName, HotPathCost>;
+  return { paths, preemptPerS: Number(preempt[1]) * (preempt[2] ? 1000 : 1) };
 }
 
 /**
