@@ -12,7 +12,7 @@
 import { UsageError } from "./lib/cli/engine.ts";
 import { helpText } from "./lib/cli/help.ts";
 import { type Command, parseArgs } from "./lib/cli/modes.ts";
-import { exportMode, showBestMode, trainMode } from "./lib/modes/data.ts";
+import { exportMode, importMode, showBestMode, trainMode } from "./lib/modes/data.ts";
 import { launchMode } from "./lib/modes/launch.ts";
 import { monitorMode } from "./lib/modes/monitor.ts";
 import { runMode, stopOnSignals } from "./lib/modes/run.ts";
@@ -56,6 +56,8 @@ async function dispatch(cmd: Command): Promise<number> {
       return showBestMode(cmd);
     case "train":
       return trainMode(cmd);
+    case "import":
+      return importMode(cmd);
   }
 }
 

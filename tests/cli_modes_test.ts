@@ -240,3 +240,13 @@ Deno.test("as a service ($STATE_DIRECTORY set) samples and models default to the
   assert.equal(stateDirectory(env({ INVOCATION_ID: "abc" })), "/var/lib/scx_gamer");
   assert.equal(stateDirectory(env({})), null);
 });
+
+Deno.test("--all-users widens game candidates when running and sweeping; --ml-import takes a folder", () => {
+  assert.equal(run(["--all-users"]).allUsers, true);
+  assert.equal(run([]).allUsers, false);
+  const sweep = parseArgs(["--sweep", "--all-users"]);
+  assert.equal(sweep.mode === "sweep" && sweep.allUsers, true);
+  const imp = parseArgs(["--ml-import", "old", "--ml-dir", "d"]);
+  assert.deepEqual(imp, { mode: "import", dir: "old", mlDir: "d", verbose: false });
+  assert.match(usageError(["--ml-import", "old", "--slice-us", "5"]), /does not apply to --ml-import/);
+});

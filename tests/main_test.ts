@@ -143,3 +143,48 @@ Deno.test("the one-file bundle runs away from the source tree and carries the BP
   const elf = atob(b64.slice(0, 8));
   assert.equal(elf.slice(1, 4), "ELF");
 });
+
+Deno.test("--ml-import brings the original tool's sample files into --ml-dir and says how many", async () => {
+  const old = tempDir();
+  const ml = join(tempDir(), "ml_data");
+  const config = {
+    slice_us: 10,
+    slice_lag_us: 20000,
+    input_window_us: 2000,
+    mig_window_ms: 50,
+    mig_max: 3,
+    mm_affinity: false,
+    avoid_smt: false,
+    preferred_idle_scan: false,
+    enable_numa: false,
+    wakeup_timer_us: 500,
+  };
+  const sample = (i: number) => ({
+    timestamp: 1_735_776_000 + i,
+    config,
+    metrics: {
+      cpu_util_pct: 50,
+      latency_select_cpu_avg_ns: 800,
+      latency_enqueue_avg_ns: 400,
+      latency_dispatch_avg_ns: 900,
+      latency_deadline_avg_ns: 150,
+      enqueues_per_sec: 4000,
+      dispatches_per_sec: 3900,
+      migration_block_rate: 0.02,
+      mm_hint_hit_rate: 0.6,
+      direct_dispatch_rate: 0.85,
+      input_handler_count: 1,
+      gpu_submit_count: 2,
+      compositor_count: 0,
+      network_count: 1,
+    },
+    game: { tgid: 1, name: "game.exe", is_wine: true, is_steam: false },
+  });
+  const doc = { game_name: "game.exe", samples: [sample(0), sample(1)], best_config: config, best_score: 80 };
+  Deno.writeTextFileSync(join(old, "game.exe.json"), JSON.stringify(doc, null, 2));
+  const r = await run(["--ml-import", old, "--ml-dir", ml]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /game\.exe: 2 samples imported, 0 already there/);
+  const again = await run(["--ml-import", old, "--ml-dir", ml]);
+  assert.match(again.stdout, /game\.exe: 0 samples imported, 2 already there/);
+});

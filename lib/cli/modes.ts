@@ -143,6 +143,12 @@ const GAME: FlagSpec = {
   metavar: "NAME",
   help: "the game: forces detection when running, picks the game's samples when training",
 };
+const ALL_USERS: FlagSpec = {
+  flag: "--all-users",
+  key: "all_users",
+  kind: "switch",
+  help: "let any user's process be the game (default: only the player's: the sudo user, else the seat's)",
+};
 
 /** A tunable's flag when running: one value, checked against the tunables table. */
 function tunableValueFlag(t: (typeof TUNABLES)[number]): FlagSpec {
@@ -199,6 +205,7 @@ const RUN_FLAGS: readonly FlagSpec[] = [
   SAMPLE_INTERVAL,
   ML_DIR,
   GAME,
+  ALL_USERS,
   SOCKET,
   SOCKET_GROUP,
   STATS_JSON,
@@ -260,6 +267,7 @@ const SWEEP_FLAGS: readonly FlagSpec[] = [
   SAMPLE_INTERVAL,
   ML_DIR,
   GAME,
+  ALL_USERS,
   SOCKET,
   SOCKET_GROUP,
   STATS_JSON,
@@ -351,6 +359,18 @@ export const MODES: readonly ModeSpec[] = [
     flags: [ML_DIR, VERBOSE],
   },
   {
+    mode: "import",
+    summary: "Importing the original tool's samples",
+    selector: {
+      flag: "--ml-import",
+      key: "ml_import",
+      kind: "string",
+      metavar: "DIR",
+      help: "add the original scx_gamer's JSON sample files in DIR to --ml-dir (under this machine's CPU)",
+    },
+    flags: [ML_DIR, VERBOSE],
+  },
+  {
     mode: "train",
     summary: "Training",
     selector: {
@@ -420,8 +440,18 @@ export interface RunCommand extends SocketOptions {
   sampleIntervalS: number;
   mlDir: string;
   game: string | null;
+  /** Any user's process may be the game (`--all-users`), not only the player's. */
+  allUsers: boolean;
   /** Stats intervals as JSON lines. */
   statsJson: boolean;
+  verbose: boolean;
+}
+
+/** What `--ml-import` receives. */
+export interface ImportCommand {
+  mode: "import";
+  dir: string;
+  mlDir: string;
   verbose: boolean;
 }
 
@@ -463,6 +493,8 @@ export interface SweepCommand extends SocketOptions {
   sampleIntervalS: number;
   mlDir: string;
   game: string | null;
+  /** Any user's process may be the game (`--all-users`). */
+  allUsers: boolean;
   statsJson: boolean;
   verbose: boolean;
 }
@@ -501,6 +533,7 @@ export type Command =
   | ExportCommand
   | ShowBestCommand
   | TrainCommand
+  | ImportCommand
   | MonitorCommand
   | LaunchCommand
   | SelfTestCommand
@@ -555,6 +588,7 @@ function runCommand(line: CommandLine, env: EnvReader): RunCommand {
     sampleIntervalS: r.num("ml_sample_interval") ?? DEFAULT_SAMPLE_INTERVAL_S,
     mlDir: r.str("ml_dir") ?? defaultMlDir(env),
     game: r.str("game"),
+    allUsers: r.bool("all_users"),
     statsJson: statsJson(line),
     ...socketOptions(line),
     verbose: r.bool("verbose"),
@@ -592,6 +626,7 @@ function sweepCommand(line: CommandLine, env: EnvReader): SweepCommand {
     sampleIntervalS: r.num("ml_sample_interval") ?? DEFAULT_SAMPLE_INTERVAL_S,
     mlDir,
     game: r.str("game"),
+    allUsers: r.bool("all_users"),
     statsJson: statsJson(line),
     ...socketOptions(line),
     verbose: r.bool("verbose"),
@@ -645,6 +680,13 @@ export function parseArgs(argv: readonly string[], options: ParseOptions = {}): 
       return {
         mode: "show-best",
         game: r.str("ml_show_best")!,
+        mlDir: r.str("ml_dir") ?? defaultMlDir(env),
+        verbose: r.bool("verbose"),
+      };
+    case "import":
+      return {
+        mode: "import",
+        dir: r.str("ml_import")!,
         mlDir: r.str("ml_dir") ?? defaultMlDir(env),
         verbose: r.bool("verbose"),
       };

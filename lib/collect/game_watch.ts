@@ -39,6 +39,8 @@ export interface GameWatchOptions {
   procRoot?: string;
   /** Milliseconds between full scans while a game runs. Default 10 000. */
   rescanMs?: number;
+  /** Any user's process may be the game, not only the player's (`--all-users`). Default false. */
+  allUsers?: boolean;
 }
 
 /** What one update found. */
@@ -58,6 +60,7 @@ export class GameWatch {
   readonly #forced: string | null;
   readonly #procRoot: string;
   readonly #rescanMs: number;
+  readonly #allUsers: boolean;
   #cpu: CpuSnapshot | null;
   #game: GameInfo | null = null;
   #counts: ThreadCounts | null = null;
@@ -72,8 +75,9 @@ export class GameWatch {
     this.#forced = options.forcedGame ?? null;
     this.#procRoot = options.procRoot ?? "/proc";
     this.#rescanMs = options.rescanMs ?? 10_000;
+    this.#allUsers = options.allUsers ?? false;
     // A first reading now, so the first update can already measure CPU use.
-    this.#cpu = detectGame(this.#procRoot, { forcedName: this.#forced }).snapshot;
+    this.#cpu = detectGame(this.#procRoot, { forcedName: this.#forced, allUsers: this.#allUsers }).snapshot;
   }
 
   /** The game of the last update, or null. */
@@ -112,7 +116,11 @@ export class GameWatch {
       }
       this.#announced = null; // the announced game has exited: back to scanning
     }
-    return detectGame(this.#procRoot, { forcedName: this.#forced, previous: this.#cpu });
+    return detectGame(this.#procRoot, {
+      forcedName: this.#forced,
+      previous: this.#cpu,
+      allUsers: this.#allUsers,
+    });
   }
 
   /** Find the game (rescanning when due or when it is gone), classify its threads, tell the scheduler. */

@@ -1,11 +1,14 @@
 /**
- * The modes that work on collected data, without the scheduler: `--ml-export-csv`, `--ml-show-best`
- * and `--ml-train`.
+ * The modes that work on collected data, without the scheduler: `--ml-export-csv`, `--ml-show-best`,
+ * `--ml-import` and `--ml-train`.
  *
  * @module
  */
 
-import type { ExportCommand, ShowBestCommand, TrainCommand } from "../cli/modes.ts";
+import type { ExportCommand, ImportCommand, ShowBestCommand, TrainCommand } from "../cli/modes.ts";
+import { cpuModel } from "../collect/sample.ts";
+import { printable } from "../host/terminal.ts";
+import { importOriginalSamples } from "../store/import_original.ts";
 import { runTraining } from "../ml/train_pipeline.ts";
 import { exportCsv, formatExportCounts } from "../store/csv_export.ts";
 import { showBest } from "../store/show_best.ts";
@@ -20,6 +23,26 @@ export function exportMode(cmd: ExportCommand): number {
 /** `--ml-show-best`: a game's summary and best configuration. */
 export function showBestMode(cmd: ShowBestCommand): number {
   console.log(showBest(cmd.mlDir, cmd.game));
+  return 0;
+}
+
+/**
+ * `--ml-import`: the original tool's sample files into the store, filed under this machine's CPU model
+ * (the original did not record it). Importing twice adds nothing the second time.
+ */
+export function importMode(cmd: ImportCommand): number {
+  const result = importOriginalSamples(cmd.dir, cmd.mlDir, { cpuModel: cpuModel("/proc") });
+  for (const g of result.games) {
+    console.log(
+      `${printable(g.game_name)}: ${g.imported} samples imported, ${g.alreadyThere} already there -> ${
+        printable(g.path)
+      }`,
+    );
+  }
+  if (result.games.length === 0) {
+    console.log(`no samples in the original layout found in ${printable(cmd.dir)}`);
+    return 1;
+  }
   return 0;
 }
 

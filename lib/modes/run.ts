@@ -105,6 +105,7 @@ export async function runMode(cmd: RunCommand): Promise<number> {
         }
         : null,
       game: cmd.game,
+      allUsers: cmd.allUsers,
       signal: stop.signal,
       log,
       statsFormat: cmd.statsJson ? "json" : "text",

@@ -86,6 +86,8 @@ export interface SessionOptions {
   driver?: ConfigDriver | null;
   /** The `--game` name, or null to detect. */
   game: string | null;
+  /** Any user's process may be the game (`--all-users`). Default false. */
+  allUsers?: boolean;
   /** Stop request (SIGINT, SIGTERM): the session ends at once with this reason. */
   signal: AbortSignal;
   procRoot?: string;
@@ -175,7 +177,12 @@ export async function runSession(o: SessionOptions): Promise<SessionEnd> {
     rec = o.collect
       ? { recorder: o.collect.recorder(sched), sampleIntervalS: o.collect.sampleIntervalS }
       : null;
-    const watch = new GameWatch({ scheduler: sched, forcedGame: o.game, procRoot: o.procRoot });
+    const watch = new GameWatch({
+      scheduler: sched,
+      forcedGame: o.game,
+      procRoot: o.procRoot,
+      allUsers: o.allUsers,
+    });
     const t0 = now();
     const stats = schedule(o.statsS === null ? null : o.statsS * 1000, t0);
     const watchDue = schedule(o.watchMs ?? 2000, t0);

@@ -189,6 +189,7 @@ async function sweepPrepared(
       },
       driver,
       game: cmd.game,
+      allUsers: cmd.allUsers,
       signal: stop.signal,
       log,
       statsFormat: cmd.statsJson ? "json" : "text",
