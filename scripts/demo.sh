@@ -98,11 +98,12 @@ csv="$data/training.csv"
 samples=$(($(wc -l <"$csv") - 1))
 say "4/5 training the forest on $samples samples (deno task train $csv --game game.exe)"
 deno run --allow-read --allow-write --allow-env --allow-sys lib/modes/train_cli.ts "$csv" --game game.exe \
-  --models-dir "$demo/models"
+  --models-dir "$demo/models" --ml-dir "$data/ml"
 took "training"
 
 say "5/5 done in $(($(date +%s) - start)) s. Where everything went:"
-echo "  samples:     $(find "$data/ml" -name '*.json' ! -name sweep_state.json | head -n 1)"
+echo "  samples:     $(find "$data/ml" -name '*.json' ! -name sweep_state.json ! -path '*/profiles/*' | head -n 1)"
+echo "  profile:     $(find "$data/ml" -path '*/profiles/*.json' | head -n 1)"
 echo "  sweep state: $data/ml/sweep_state.json"
 echo "  CSV:         $csv ($samples samples)"
 echo "  model:       $(ls -t "$demo"/models/game-*.json | head -n 1)"

@@ -6,10 +6,9 @@
  */
 
 import type { CliOptions } from "../cli/parse.ts";
-import { runTraining } from "../ml/train_pipeline.ts";
 import { exportCsv, formatExportCounts } from "../store/csv_export.ts";
 import { showBest } from "../store/show_best.ts";
-import { readTopology } from "../host/topology.ts";
+import { runTrainMode } from "./train.ts";
 
 /** Run one data mode; returns the exit code (errors are thrown as typed one-line errors). */
 export async function runDataMode(opts: CliOptions): Promise<number> {
@@ -23,11 +22,7 @@ export async function runDataMode(opts: CliOptions): Promise<number> {
       console.log(showBest(opts.mlDir, opts.modeArg!));
       return 0;
     case "train":
-      await runTraining(opts.modeArg!, {
-        game: opts.game,
-        analyze: opts.analyze,
-        topology: await readTopology(),
-      });
+      await runTrainMode({ csv: opts.modeArg!, game: opts.game, analyze: opts.analyze, mlDir: opts.mlDir });
       return 0;
     default:
       throw new Error(`not a data mode: ${opts.mode}`);

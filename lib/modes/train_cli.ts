@@ -1,71 +1,86 @@
 /**
- * `deno task train CSV [--game NAME] [--analyze] [--seed N] [--models-dir DIR]`: train the forest on a
- * training CSV and print the best configuration (see lib/ml/train_pipeline.ts). Reads the machine's
- * topology from /sys here, at the edge, and passes it in as data.
+ * `deno task train CSV [--game NAME] [--cpu-model NAME|all] [--target NAME] [--analyze] [--seed N]
+ * [--models-dir DIR] [--ml-dir DIR] [--interpolate]`: the train mode on its own command line, until the
+ * one front door (main.ts) takes these flags. Parses, then calls {@link runTrainMode} (lib/modes/train.ts).
  *
- * Exit status: 0 done, 1 bad data (the CSV or the models directory), 2 bad command line.
+ * Exit status: 0 done, 1 bad data (the CSV, the models directory, a failed write), 2 bad command line.
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
-import { runTraining } from "../ml/train_pipeline.ts";
-import { readTopology } from "../host/topology.ts";
+import { parseWholeNumber } from "../numbers.ts";
+import { runTrainMode, TrainOptionError } from "./train.ts";
 
-const USAGE = "usage: deno task train CSV [--game NAME] [--analyze] [--seed N] [--models-dir DIR]";
+const USAGE = "usage: deno task train CSV [--game NAME] [--cpu-model NAME|all] [--target NAME] [--analyze] " +
+  "[--seed N] [--models-dir DIR] [--ml-dir DIR] [--interpolate]";
 
 /** A bad command line; `message` is the one line to print. */
 export class TrainUsageError extends Error {
   override name = "TrainUsageError";
 }
 
-/** The parsed command line of ml/train.ts. */
+/** The parsed command line. */
 export interface TrainArgs {
   csv: string;
   game: string | null;
+  cpuModel: string | null;
+  target: string | null;
   analyze: boolean;
   seed: number;
   modelsDir: string;
+  mlDir: string;
+  interpolate: boolean;
   help: boolean;
 }
 
-/** Parse ml/train.ts's arguments (without the program name). */
-export function parseTrainArgs(argv: readonly string[]): TrainArgs {
-  let parsed;
+function parse(argv: readonly string[]) {
   try {
-    parsed = parseArgs({
+    return parseArgs({
       args: [...argv],
       allowPositionals: true,
       strict: true,
       options: {
         game: { type: "string" },
+        "cpu-model": { type: "string" },
+        target: { type: "string" },
         analyze: { type: "boolean", default: false },
         seed: { type: "string", default: "0" },
         "models-dir": { type: "string", default: "ml/models" },
+        "ml-dir": { type: "string", default: "ml_data" },
+        interpolate: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
     });
   } catch (err) {
     throw new TrainUsageError(`${(err as Error).message.split("\n")[0]} (${USAGE})`);
   }
-  const { values, positionals } = parsed;
-  if (values.help) return { csv: "", game: null, analyze: false, seed: 0, modelsDir: "", help: true };
+}
+
+/** Parse the trainer's arguments (without the program name). */
+export function parseTrainArgs(argv: readonly string[]): TrainArgs {
+  const { values, positionals } = parse(argv);
+  const seed = parseWholeNumber(values.seed);
+  const args: TrainArgs = {
+    csv: positionals[0] ?? "",
+    game: values.game ?? null,
+    cpuModel: values["cpu-model"] ?? null,
+    target: values.target ?? null,
+    analyze: values.analyze,
+    seed: seed ?? 0,
+    modelsDir: values["models-dir"],
+    mlDir: values["ml-dir"],
+    interpolate: values.interpolate,
+    help: values.help,
+  };
+  if (args.help) return args;
   if (positionals.length !== 1) {
     throw new TrainUsageError(`expected one CSV file, got ${positionals.length} arguments (${USAGE})`);
   }
-  const seed = Number(values.seed);
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
+  if (seed === null || seed < 0 || seed > 0xffffffff) {
     throw new TrainUsageError(`--seed '${values.seed}' is not a whole number in 0..4294967295`);
   }
-  if (values.game === "") throw new TrainUsageError("--game: expected NAME, got an empty value");
-  return {
-    csv: positionals[0],
-    game: values.game ?? null,
-    analyze: values.analyze,
-    seed,
-    modelsDir: values["models-dir"],
-    help: false,
-  };
+  return args;
 }
 
 /** Run the trainer; returns the exit status. */
@@ -82,18 +97,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   try {
-    await runTraining(args.csv, {
-      game: args.game,
-      analyze: args.analyze,
-      seed: args.seed,
-      modelsDir: args.modelsDir,
-      topology: await readTopology(),
-    });
+    const { help: _help, ...options } = args;
+    await runTrainMode(options);
     return 0;
   } catch (err) {
-    // Bad data (CsvError, ModelFileError, ...) and IO failures: one line, status 1.
     console.error(`train: ${err instanceof Error ? err.message : String(err)}`);
-    return 1;
+    return err instanceof TrainOptionError ? 2 : 1;
   }
 }
 
