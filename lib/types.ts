@@ -121,8 +121,8 @@ export interface Objective {
 }
 
 /**
- * A training data set as numbers: what lib/store/csv_read.ts makes of a CSV and lib/ml trains on. Row i
- * is the i-th data line of the source (1-based line i + 1 in messages, the header not counted).
+ * A training data set as numbers: what lib/store/csv_read.ts makes of a CSV and lib/ml trains on.
+ * `sourceRow[i]` says which data row of the source row i came from, for messages.
  */
 export interface Dataset {
   /** Where it came from (a path), for messages. */
@@ -143,6 +143,8 @@ export interface Dataset {
   game: string[];
   /** Per row: the CPU model, or null when the source has no cpu_model column (the original layout). */
   cpuModel: (string | null)[];
+  /** Per row: its 1-based data row in the source (the header not counted). */
+  sourceRow: Int32Array;
   /** Rows of the source left out because their target was not measured (an empty objective cell). */
   dropped: number;
 }

@@ -71,6 +71,9 @@ Deno.test("a value whose square would overflow is refused, naming the row and co
       e instanceof DatasetError && e.message.includes(`row 4, column ${ds.featureNames[1]}: -2e+100`),
   );
   checkMagnitudes(ds, selectScope(ds).rows); // the synthetic data is fine
+  // Rows left out by the reader shift the numbering: the message names the row of the file.
+  const shifted = { ...ds, y, sourceRow: ds.sourceRow.map((r) => r + 10) };
+  throws(() => checkMagnitudes(shifted, [7]), /synthetic\.csv: row 18, column score/);
 });
 
 Deno.test("the scope's matrix and target are its rows, in order", () => {

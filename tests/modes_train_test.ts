@@ -147,7 +147,7 @@ Deno.test("bad options fail before training, naming the flag", async () => {
   }
 });
 
-Deno.test("bad data and a bad models directory fail in a second, naming the file", async () => {
+Deno.test("bad data and a bad models or ml directory fail in a second, naming the file", async () => {
   Deno.writeTextFileSync(`${dir}/notes.txt`, "x");
   const started = performance.now();
   await rejects(
@@ -159,6 +159,10 @@ Deno.test("bad data and a bad models directory fail in a second, naming the file
     /training_data\.csv: 0 samples for game 'gamma'.*games in the file/,
   );
   await rejects(runTrainMode(opts({ cpuModel: "Other" })), /--cpu-model 'Other': no samples of it/);
+  await rejects(
+    runTrainMode(opts({ game: "beta", mlDir: `${dir}/notes.txt`, forest: { nEstimators: 100 } })),
+    /refusing to use .*notes\.txt: it is not a directory/,
+  );
   await rejects(
     runTrainMode(opts({ csv: `${dir}/missing.csv` })),
     /^InputFileError: --ml-train .*missing\.csv: no such file$/,

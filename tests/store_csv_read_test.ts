@@ -77,7 +77,7 @@ Deno.test("smooth_score is the default target when present; --target picks anoth
   deepStrictEqual(smooth.objectives, ["smooth_score", "score", "frametime_p99"]);
   const ft = dataset(text, "frametime_p99");
   strictEqual(ft.target.direction, "min");
-  deepStrictEqual([ft.x.rows, ft.dropped, ft.y[0], ft.game.length], [45, 5, 16.5, 45]);
+  deepStrictEqual([ft.x.rows, ft.dropped, ft.y[0], ft.game.length, ft.sourceRow[0]], [45, 5, 16.5, 45, 6]);
 });
 
 Deno.test("a target that is not an objective, or not in the file, is one line naming --target", () => {

@@ -145,7 +145,9 @@ export function checkMagnitudes(dataset: Dataset, rows: ArrayLike<number>): void
   const bad = (v: number) => !(Math.abs(v) < MAX_MAGNITUDE);
   const fail = (r: number, column: string, v: number): never => {
     throw new DatasetError(
-      `${dataset.source}: row ${r + 1}, column ${column}: ${v} is too large to train on: expected a ` +
+      `${dataset.source}: row ${
+        dataset.sourceRow[r]
+      }, column ${column}: ${v} is too large to train on: expected a ` +
         `magnitude below ${MAX_MAGNITUDE} (squares of larger values overflow)`,
     );
   };

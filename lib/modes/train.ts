@@ -27,7 +27,7 @@ import { trainModel, type TrainResult } from "../ml/train.ts";
 import { OBJECTIVES } from "../score.ts";
 import { readTrainingDataset } from "../store/csv_read.ts";
 import { type ModelFile, prepareModelsDir, saveModel } from "../store/model_file.ts";
-import { saveProfile } from "../store/profile.ts";
+import { prepareProfilesDir, saveProfile } from "../store/profile.ts";
 import { printable } from "../store/safe_name.ts";
 import type { Dataset, GameProfile, Topology } from "../types.ts";
 import { DEFAULT_GRID_VALUES } from "./sweep/grid.ts";
@@ -244,6 +244,8 @@ export async function runTrainMode(options: TrainModeOptions): Promise<TrainMode
   const cpu = resolveCpuModel(dataset, { requested: options.cpuModel, host });
   const scope = selectScope(dataset, { game: options.game ?? null, cpuModel: cpu.cpuModel });
   prepareModelsDir(modelsDir, owner);
+  const profiles = options.saveProfile !== false && scope.game !== null && scope.cpuModel !== null;
+  if (profiles) prepareProfilesDir(mlDir, scope.cpuModel!, owner);
   out(
     `Training on ${scope.rows.length} samples ${
       scope.game === null ? "(all games)" : `of ${printable(scope.game)}`
@@ -266,7 +268,7 @@ export async function runTrainMode(options: TrainModeOptions): Promise<TrainMode
   printMetrics(train, out);
   const model = modelFileOf(train, csv, (options.now?.() ?? new Date()).toISOString());
   const saved = await saveModel(modelsDir, model, { owner });
-  const profile = options.saveProfile === false ? null : profileOf(train, model, saved.sha256);
+  const profile = profiles ? profileOf(train, model, saved.sha256) : null;
   const profilePath = profile === null ? null : await saveProfile(mlDir, profile, { owner });
 
   const best = train.best;

@@ -226,6 +226,7 @@ export function tableToDataset(table: TrainingTable, options: DatasetOptions): D
     objectives: have,
     game: keep.map((r) => table.rows[r][gameCol]),
     cpuModel: keep.map((r) => (cpuCol < 0 ? null : table.rows[r][cpuCol])),
+    sourceRow: Int32Array.from(keep, (r) => r + 1),
     dropped: table.rows.length - keep.length,
   };
 }

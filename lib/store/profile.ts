@@ -121,9 +121,23 @@ export function parseProfile(text: string, path: string): GameProfile {
 }
 
 /**
+ * Make sure the profiles folder of `cpuModel` exists as a real directory (the ml dir, the CPU folder
+ * and `profiles/`, created with the store's safe mkdir and owned by `owner`); returns it. Call it before
+ * a long training run so that a bad ml dir fails at once.
+ *
+ * @throws {UnsafePathError} / {StoreIoError} (lib/host/safe_fs.ts) naming the folder that cannot be used.
+ */
+export function prepareProfilesDir(mlDir: string, cpuModel: string, owner: Owner | null): string {
+  const dir = profilesDir(mlDir, cpuModel);
+  for (const d of [mlDir, join(mlDir, safeName(cpuModel)), dir]) ensureRealDir(d, owner);
+  return dir;
+}
+
+/**
  * Save `profile` atomically at {@link profilePath}, creating the folders (real, owned by `owner`).
  * Returns the path.
  *
+ * @throws {ProfileError} when the profile is not valid (its config out of range, ...).
  * @throws {UnsafePathError} / {StoreIoError} (lib/host/safe_fs.ts) naming the path when it cannot be written.
  */
 export async function saveProfile(
@@ -134,8 +148,7 @@ export async function saveProfile(
   const owner = options.owner ?? null;
   const problem = problemOf({ format: PROFILE_FORMAT, version: PROFILE_VERSION, ...profile });
   if (problem !== null) throw new ProfileError(`profile of ${printable(profile.game)}: ${problem}`);
-  const dir = profilesDir(mlDir, profile.cpuModel);
-  for (const d of [mlDir, join(mlDir, safeName(profile.cpuModel)), dir]) ensureRealDir(d, owner);
+  prepareProfilesDir(mlDir, profile.cpuModel, owner);
   const path = profilePath(mlDir, profile.cpuModel, profile.game);
   await writeFileAtomic(path, formatProfile(profile), { owner });
   return path;
@@ -193,7 +206,7 @@ export function listProfiles(
       if (p !== null && p.cpuModel === cpuModel) out.profiles.push(p);
     } catch (err) {
       if (!(err instanceof ProfileError || err instanceof UnsafePathError)) throw err;
-      out.warnings.push(`skipping ${err.message}`);
+      out.warnings.push(`skipping ${printable(err.message)}`);
     }
   }
   out.profiles.sort((a, b) => (a.gameKey < b.gameKey ? -1 : a.gameKey > b.gameKey ? 1 : 0));
