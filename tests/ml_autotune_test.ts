@@ -83,14 +83,17 @@ const key = (c: object) => JSON.stringify(TUNABLES.map((t) => (c as Record<strin
 
 Deno.test("grid neighbours move one tunable to the next grid value on either side", () => {
   const incumbent = defaultConfig(); // slice 10, window 2000, mig_max 3
-  const got = gridNeighbours(incumbent, GRID, createRng(1)).map((
+  const got = gridNeighbours(incumbent, { grid: GRID, rng: createRng(1) }).map((
     c,
   ) => [c.slice_us, c.input_window_us, c.mig_max]);
   deepStrictEqual(
     got.map((v) => v.join()).sort(),
     ["10,1000,3", "10,2000,1", "10,2000,5", "10,3000,3", "15,2000,3", "5,2000,3"],
   );
-  const off = gridNeighbours({ ...incumbent, slice_us: 12 }, { slice_us: [5, 10, 15] }, createRng(1));
+  const off = gridNeighbours({ ...incumbent, slice_us: 12 }, {
+    grid: { slice_us: [5, 10, 15] },
+    rng: createRng(1),
+  });
   deepStrictEqual(off.map((c) => c.slice_us).sort(), [10, 15]);
 });
 

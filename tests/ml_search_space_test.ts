@@ -68,14 +68,14 @@ Deno.test("a tunable measured at one value stays there; its base is the measured
 
 Deno.test("the grid keeps only allowed values, first tunable outermost, others at their base", () => {
   const { dims } = searchDims(measured(), { topology: NO_SMT });
-  const rows = gridCandidates(dims, { slice_us: [5, 15, 20], mig_max: [1, 3, 5] }, 100);
+  const rows = gridCandidates(dims, { grid: { slice_us: [5, 15, 20], mig_max: [1, 3, 5] }, limit: 100 });
   const configs = [];
   for (let k = 0; k < rows.length / dims.length; k++) {
     configs.push(configOf(dims, rows.subarray(k * dims.length, (k + 1) * dims.length)));
   }
   deepStrictEqual(configs.map((c) => [c.slice_us, c.mig_max]), [[5, 1], [5, 3], [20, 1], [20, 3]]);
   ok(configs.every((c) => c.input_window_us === 2000 && c.mm_affinity === false));
-  strictEqual(gridCandidates(dims, { slice_us: [5, 10, 20] }, 2).length, 2 * dims.length);
+  strictEqual(gridCandidates(dims, { grid: { slice_us: [5, 10, 20] }, limit: 2 }).length, 2 * dims.length);
 });
 
 Deno.test("topology rules: SMT -> avoid_smt, several nodes -> enable_numa, hybrid -> idle scan, not mm hint", () => {

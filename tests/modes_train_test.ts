@@ -92,7 +92,7 @@ Deno.test("the model is saved under the game's key and CPU model and loads back 
 });
 
 Deno.test("the game's profile is saved beside its samples with the objective, provenance and workload", () => {
-  const profile = loadProfile(`${dir}/ml_data`, CPU, "Alpha Game")!;
+  const profile = loadProfile(`${dir}/ml_data`, { cpuModel: CPU, game: "Alpha Game" })!;
   strictEqual(game.profilePath, `${dir}/ml_data/${CPU}/profiles/alpha game.json`);
   deepStrictEqual(profile, game.profile);
   deepStrictEqual(profile.config, game.train.best.config);

@@ -31,18 +31,18 @@ const PROFILE: GameProfile = {
 };
 
 Deno.test("a profile lives in the CPU folder's profiles/ folder, named by the game's key", () => {
-  strictEqual(profilePath("ml", CPU, "DOOM.exe"), `ml/${CPU}/profiles/doom.json`);
-  ok(!profilePath("ml", "../../x", "../../etc/passwd").includes("../"));
+  strictEqual(profilePath("ml", { cpuModel: CPU, game: "DOOM.exe" }), `ml/${CPU}/profiles/doom.json`);
+  ok(!profilePath("ml", { cpuModel: "../../x", game: "../../etc/passwd" }).includes("../"));
 });
 
 Deno.test("a saved profile loads back equal, under any spelling of the game's name", async () => {
   const ml = tempDir();
   const path = await saveProfile(ml, PROFILE);
-  strictEqual(path, profilePath(ml, CPU, "doom"));
-  deepStrictEqual(loadProfile(ml, CPU, "doom"), PROFILE);
-  deepStrictEqual(loadProfile(ml, CPU, "Doom.EXE"), PROFILE);
-  strictEqual(loadProfile(ml, CPU, "quake"), null);
-  strictEqual(loadProfile(ml, "Other CPU", "doom"), null);
+  strictEqual(path, profilePath(ml, { cpuModel: CPU, game: "doom" }));
+  deepStrictEqual(loadProfile(ml, { cpuModel: CPU, game: "doom" }), PROFILE);
+  deepStrictEqual(loadProfile(ml, { cpuModel: CPU, game: "Doom.EXE" }), PROFILE);
+  strictEqual(loadProfile(ml, { cpuModel: CPU, game: "quake" }), null);
+  strictEqual(loadProfile(ml, { cpuModel: "Other CPU", game: "doom" }), null);
   ok(formatProfile(PROFILE).startsWith('{\n  "format": "scx_gamer-profile",\n  "version": 1,'));
 });
 
@@ -90,13 +90,16 @@ Deno.test("a profile whose config is out of the tunables' ranges is refused on l
 Deno.test("a profile file that holds another game, a symlink or a huge file is refused", async () => {
   const ml = tempDir();
   const path = await saveProfile(ml, PROFILE);
-  Deno.renameSync(path, profilePath(ml, CPU, "quake"));
-  throws(() => loadProfile(ml, CPU, "quake"), /holds Doom\.exe on .*, not quake/);
-  Deno.symlinkSync(profilePath(ml, CPU, "quake"), profilePath(ml, CPU, "doom"));
-  throws(() => loadProfile(ml, CPU, "doom"), /symlink/);
-  Deno.removeSync(profilePath(ml, CPU, "doom"));
-  Deno.writeTextFileSync(profilePath(ml, CPU, "doom"), " ".repeat(1024 * 1024 + 1));
-  throws(() => loadProfile(ml, CPU, "doom"), /larger than the 1048576 bytes/);
+  Deno.renameSync(path, profilePath(ml, { cpuModel: CPU, game: "quake" }));
+  throws(() => loadProfile(ml, { cpuModel: CPU, game: "quake" }), /holds Doom\.exe on .*, not quake/);
+  Deno.symlinkSync(
+    profilePath(ml, { cpuModel: CPU, game: "quake" }),
+    profilePath(ml, { cpuModel: CPU, game: "doom" }),
+  );
+  throws(() => loadProfile(ml, { cpuModel: CPU, game: "doom" }), /symlink/);
+  Deno.removeSync(profilePath(ml, { cpuModel: CPU, game: "doom" }));
+  Deno.writeTextFileSync(profilePath(ml, { cpuModel: CPU, game: "doom" }), " ".repeat(1024 * 1024 + 1));
+  throws(() => loadProfile(ml, { cpuModel: CPU, game: "doom" }), /larger than the 1048576 bytes/);
 });
 
 Deno.test("saving refuses a CPU folder that is a symlink", async () => {

@@ -76,7 +76,8 @@ export function bootstrapMeans(
 }
 
 /** Check a list of window values: finite numbers, at least `min` of them. */
-export function checkWindows(name: string, values: readonly number[], min: number): void {
+export function checkWindows(values: readonly number[], options: { name: string; min: number }): void {
+  const { name, min } = options;
   if (values.length < min) {
     throw new RangeError(`${name}: ${values.length} windows: at least ${min} are needed`);
   }
@@ -118,8 +119,8 @@ export function abCompare(
       `A/B: ${a.length} windows of A and ${b.length} of B: interleaved windows come in pairs`,
     );
   }
-  checkWindows("A/B: A", a, MIN_PAIRS);
-  checkWindows("A/B: B", b, MIN_PAIRS);
+  checkWindows(a, { name: "A/B: A", min: MIN_PAIRS });
+  checkWindows(b, { name: "A/B: B", min: MIN_PAIRS });
   const d = Float64Array.from(a, (v, i) => b[i] - v);
   const means = bootstrapMeans(d, { ...options, resamples });
   return {

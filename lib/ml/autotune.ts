@@ -64,8 +64,8 @@ export interface AutotuneDecision {
 export function autotuneDecision(windows: AutotuneWindows, options: BootstrapOptions): AutotuneDecision {
   const { incumbent, candidate, direction } = windows;
   const { confidence = 0.95 } = options;
-  checkWindows("autotune: candidate", candidate, MIN_PAIRS);
-  checkWindows("autotune: incumbent", incumbent, candidate.length);
+  checkWindows(candidate, { name: "autotune: candidate", min: MIN_PAIRS });
+  checkWindows(incumbent, { name: "autotune: incumbent", min: candidate.length });
   if (!(confidence > 0 && confidence < 1)) {
     throw new RangeError(`confidence ${confidence}: expected a value in (0, 1)`);
   }
@@ -130,7 +130,11 @@ const keyOf = (c: SchedConfig) => JSON.stringify(TUNABLES.map((t) => c[t.key]));
  * The incumbent's neighbours on the grid: for each tunable in `grid`, the config with that tunable moved
  * to the next grid value below or above the incumbent's (a switch flipped), in a seeded random order.
  */
-export function gridNeighbours(incumbent: SchedConfig, grid: SearchGrid, rng: Rng): SchedConfig[] {
+export function gridNeighbours(
+  incumbent: SchedConfig,
+  options: { grid: SearchGrid; rng: Rng },
+): SchedConfig[] {
+  const { grid, rng } = options;
   const out: SchedConfig[] = [];
   for (const t of TUNABLES) {
     const axis = grid[t.key];
@@ -180,7 +184,7 @@ export function nextCandidates(input: NextCandidatesInput, options: NextCandidat
     });
     for (const r of result.top) offer({ config: r.config, source: "forest", predicted: r.predicted });
   }
-  for (const config of gridNeighbours(incumbent, grid, rng)) {
+  for (const config of gridNeighbours(incumbent, { grid, rng })) {
     offer({ config, source: "grid", predicted: null });
   }
   return out;

@@ -162,7 +162,7 @@ export function searchBestConfig(
     cellCache,
   });
 
-  const first = gridCandidates(dims, grid, budget);
+  const first = gridCandidates(dims, { grid, limit: budget });
   scorer.score(first, first.length / dims.length);
   randomPhase(scorer, dims, Math.floor((budget - scorer.evaluated) / 2), rng);
   localPhase(scorer, dims, budget, rng);

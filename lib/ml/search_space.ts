@@ -143,7 +143,11 @@ export function stepValue(d: Dim, v: number, rng: Rng): number {
  * `grid` takes its allowed values there (values the space does not allow are dropped), every other
  * tunable its base value.
  */
-export function gridCandidates(dims: readonly Dim[], grid: SearchGrid, limit: number): Float64Array {
+export function gridCandidates(
+  dims: readonly Dim[],
+  options: { grid: SearchGrid; limit: number },
+): Float64Array {
+  const { grid, limit } = options;
   const axes = dims.map((d) => {
     const given = (grid[d.key] ?? []).map((v) => (typeof v === "boolean" ? Number(v) : v));
     const kept = [...new Set(given.filter((v) => allows(d, v)))];

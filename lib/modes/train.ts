@@ -245,7 +245,7 @@ export async function runTrainMode(options: TrainModeOptions): Promise<TrainMode
   const scope = selectScope(dataset, { game: options.game ?? null, cpuModel: cpu.cpuModel });
   prepareModelsDir(modelsDir, owner);
   const profiles = options.saveProfile !== false && scope.game !== null && scope.cpuModel !== null;
-  if (profiles) prepareProfilesDir(mlDir, scope.cpuModel!, owner);
+  if (profiles) prepareProfilesDir(mlDir, { cpuModel: scope.cpuModel!, owner });
   out(
     `Training on ${scope.rows.length} samples ${
       scope.game === null ? "(all games)" : `of ${printable(scope.game)}`

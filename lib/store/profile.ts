@@ -54,9 +54,15 @@ export function profilesDir(mlDir: string, cpuModel: string): string {
   return join(mlDir, safeName(cpuModel), PROFILES_DIR);
 }
 
-/** Where the profile of `game` on `cpuModel` lives. */
-export function profilePath(mlDir: string, cpuModel: string, game: string): string {
-  return join(profilesDir(mlDir, cpuModel), `${safeName(gameKey(game))}.json`);
+/** Which profile: a game (any spelling: matched by its key) on a CPU model. */
+export interface ProfileKey {
+  cpuModel: string;
+  game: string;
+}
+
+/** Where the profile of `key.game` on `key.cpuModel` lives. */
+export function profilePath(mlDir: string, key: ProfileKey): string {
+  return join(profilesDir(mlDir, key.cpuModel), `${safeName(gameKey(key.game))}.json`);
 }
 
 /** The file text of a profile. */
@@ -127,7 +133,11 @@ export function parseProfile(text: string, path: string): GameProfile {
  *
  * @throws {UnsafePathError} / {StoreIoError} (lib/host/safe_fs.ts) naming the folder that cannot be used.
  */
-export function prepareProfilesDir(mlDir: string, cpuModel: string, owner: Owner | null): string {
+export function prepareProfilesDir(
+  mlDir: string,
+  options: { cpuModel: string; owner: Owner | null },
+): string {
+  const { cpuModel, owner } = options;
   const dir = profilesDir(mlDir, cpuModel);
   for (const d of [mlDir, join(mlDir, safeName(cpuModel)), dir]) ensureRealDir(d, owner);
   return dir;
@@ -148,8 +158,8 @@ export async function saveProfile(
   const owner = options.owner ?? null;
   const problem = problemOf({ format: PROFILE_FORMAT, version: PROFILE_VERSION, ...profile });
   if (problem !== null) throw new ProfileError(`profile of ${printable(profile.game)}: ${problem}`);
-  prepareProfilesDir(mlDir, profile.cpuModel, owner);
-  const path = profilePath(mlDir, profile.cpuModel, profile.game);
+  prepareProfilesDir(mlDir, { cpuModel: profile.cpuModel, owner });
+  const path = profilePath(mlDir, profile);
   await writeFileAtomic(path, formatProfile(profile), { owner });
   return path;
 }
@@ -170,11 +180,12 @@ function readProfileFile(path: string): GameProfile | null {
  *
  * @throws {ProfileError} / {UnsafePathError} when the file exists but is not a valid profile.
  */
-export function loadProfile(mlDir: string, cpuModel: string, game: string): GameProfile | null {
-  const profile = readProfileFile(profilePath(mlDir, cpuModel, game));
+export function loadProfile(mlDir: string, key: ProfileKey): GameProfile | null {
+  const { cpuModel, game } = key;
+  const profile = readProfileFile(profilePath(mlDir, key));
   if (profile !== null && (profile.gameKey !== gameKey(game) || profile.cpuModel !== cpuModel)) {
     throw new ProfileError(
-      `${printable(profilePath(mlDir, cpuModel, game))}: holds ${printable(profile.game)} on ` +
+      `${printable(profilePath(mlDir, key))}: holds ${printable(profile.game)} on ` +
         `${printable(profile.cpuModel)}, not ${printable(game)} on ${printable(cpuModel)}`,
     );
   }
