@@ -13,6 +13,7 @@ import { UsageError } from "./lib/cli/engine.ts";
 import { helpText } from "./lib/cli/help.ts";
 import { type Command, parseArgs } from "./lib/cli/modes.ts";
 import { exportMode, importMode, showBestMode, trainMode } from "./lib/modes/data.ts";
+import { TrainOptionError } from "./lib/modes/train.ts";
 import { launchMode } from "./lib/modes/launch.ts";
 import { monitorMode } from "./lib/modes/monitor.ts";
 import { runMode, stopOnSignals } from "./lib/modes/run.ts";
@@ -68,7 +69,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     cmd = parseArgs(argv);
     return await dispatch(cmd);
   } catch (e) {
-    if (e instanceof UsageError) {
+    // A bad command line, or a training option only checkable against its data: exit 2.
+    if (e instanceof UsageError || e instanceof TrainOptionError) {
       console.error(`scx_gamer: ${e.message}`);
       return 2;
     }

@@ -151,7 +151,26 @@ export function flagOf(key: keyof SchedConfig): string {
  * ```
  */
 export function validateConfig(config: SchedConfig): string[] {
-  return TUNABLES.map((t) => tunableValueProblem(t, config[t.key], flagOf(t.key))).filter((p) => p !== null);
+  return configProblems(config).map((p) => p.message);
+}
+
+/** One problem of a config: which tunable, and the one line to print. */
+export interface ConfigProblem {
+  key: keyof SchedConfig;
+  message: string;
+}
+
+/**
+ * Every problem of a config, by tunable (readers that know where a tunable came from, a CSV column or
+ * a file's key, name it without parsing the message).
+ */
+export function configProblems(config: SchedConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const t of TUNABLES) {
+    const message = tunableValueProblem(t, config[t.key], flagOf(t.key));
+    if (message !== null) problems.push({ key: t.key, message });
+  }
+  return problems;
 }
 
 /** How a tunable's range reads in messages: "1..100000 us", "true or false". */
@@ -176,8 +195,11 @@ export function tunableValueProblem(t: Tunable, value: unknown, where: string): 
       ? null
       : `${where} '${String(value)}' is not a switch value: expected true or false`;
   }
-  if (typeof value !== "number" || !Number.isInteger(value)) {
+  if (typeof value !== "number") {
     return `${where} '${String(value)}' is not a whole number: expected ${tunableRangeText(t)}`;
+  }
+  if (!Number.isInteger(value)) {
+    return `${where} ${value} is not a whole number: expected ${tunableRangeText(t)}`;
   }
   if (value < t.min || value > t.max) {
     return `${where} ${value} is out of range: expected ${tunableRangeText(t)}`;

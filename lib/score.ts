@@ -1,9 +1,76 @@
 /**
- * The performance score the trainer maximises. One definition, used by the collector, the CSV importer
- * (for files from the original tool without a score column) and the tests.
+ * What the trainer optimises: the objective table (every numeric column it can target, with its
+ * direction), and the original tool's performance score. One definition of each, used by the collector,
+ * the CSV importer (for files from the original tool without a score column), the trainer and the tests.
  *
  * @module
  */
+
+import type { Objective } from "./types.ts";
+
+/**
+ * Every objective the trainer can target (`--target NAME`), by CSV column name. The trainer fits the
+ * forest to the column as it is and the search maximises it ("max") or minimises it ("min"). A column
+ * not listed here cannot be a target: add a row (name, direction, what it measures) to make it one.
+ */
+export const OBJECTIVES: readonly Objective[] = [
+  {
+    name: "smooth_score",
+    direction: "max",
+    description: "smoothness of the game's threads from in-kernel metrics (wake-up-to-run latency, " +
+      "time runnable behind non-game work, frame pacing); higher is better",
+  },
+  {
+    name: "score",
+    direction: "max",
+    description: "the original tool's formula, dominated by 10000 / select_cpu latency; higher is better",
+  },
+  {
+    name: "frametime_p99",
+    direction: "min",
+    description: "99th percentile frame time in ms, from MangoHud logs; lower is better",
+  },
+  { name: "fps", direction: "max", description: "mean frames per second, from MangoHud logs" },
+  {
+    name: "fps_1pct_low",
+    direction: "max",
+    description: "1% low frames per second (the mean of the slowest 1% of frames), from MangoHud logs",
+  },
+];
+
+/** The objectives trained on when none is named, in order of preference: the first one the data has. */
+export const DEFAULT_OBJECTIVES: readonly string[] = ["smooth_score", "score"];
+
+/**
+ * The objective named `name`, or null when the table has none.
+ *
+ * @example
+ * ```ts
+ * findObjective("frametime_p99")?.direction; // "min"
+ * ```
+ */
+export function findObjective(name: string): Objective | null {
+  return OBJECTIVES.find((o) => o.name === name) ?? null;
+}
+
+/**
+ * The default objective for data with the given columns: `smooth_score` when present, else `score`
+ * (null when neither is).
+ *
+ * @example
+ * ```ts
+ * defaultObjective(["slice_us", "score"])?.name; // "score"
+ * ```
+ */
+export function defaultObjective(columns: readonly string[]): Objective | null {
+  const name = DEFAULT_OBJECTIVES.find((n) => columns.includes(n));
+  return name === undefined ? null : findObjective(name);
+}
+
+/** `+1` for an objective to maximise, `-1` for one to minimise: `sign * value` is always "higher is better". */
+export function objectiveSign(objective: Objective): 1 | -1 {
+  return objective.direction === "max" ? 1 : -1;
+}
 
 /** The four metrics the score depends on. Rates are fractions in 0..1. */
 export interface ScoreInputs {

@@ -95,3 +95,88 @@ export interface Sample {
   game: GameInfo;
   score: number;
 }
+
+/** The machine's CPU topology, read at the edge (lib/host/topology.ts) and passed to the trainer as data. */
+export interface Topology {
+  /** Some core has more than one hardware thread. */
+  smt: boolean;
+  numaNodes: number;
+  /** Cores of different capacity (P/E cores). */
+  hybrid: boolean;
+}
+
+/** The topology assumed when none is known: no SMT, one NUMA node, not hybrid. */
+export const NO_TOPOLOGY: Topology = { smt: false, numaNodes: 1, hybrid: false };
+
+/** Whether an objective is better higher ("max") or lower ("min"). */
+export type ObjectiveDirection = "max" | "min";
+
+/** One objective the trainer can optimise: a numeric column and its direction (table: lib/score.ts). */
+export interface Objective {
+  /** The column name in the training CSV. */
+  name: string;
+  direction: ObjectiveDirection;
+  /** One line for `--help` and reports. */
+  description: string;
+}
+
+/**
+ * A training data set as numbers: what lib/store/csv_read.ts makes of a CSV and lib/ml trains on.
+ * `sourceRow[i]` says which data row of the source row i came from, for messages.
+ */
+export interface Dataset {
+  /** Where it came from (a path), for messages. */
+  source: string;
+  /** Names of the feature columns, in matrix column order: the tunables first, then the workload. */
+  featureNames: string[];
+  /** The features, row-major: `x.data[i * x.cols + j]` is feature j of row i. */
+  x: { rows: number; cols: number; data: Float64Array };
+  /** The objective `y` holds. */
+  target: Objective;
+  /** The target value of every row. */
+  y: Float64Array;
+  /** True when the target was computed from other columns (the original 26-column file's score). */
+  targetComputed: boolean;
+  /** Every objective of the table that the source has a column for (or computed), in table order. */
+  objectives: string[];
+  /** Per row: the game name as written (display name; match with `gameKey`). */
+  game: string[];
+  /** Per row: the CPU model, or null when the source has no cpu_model column (the original layout). */
+  cpuModel: (string | null)[];
+  /** Per row: its 1-based data row in the source (the header not counted). */
+  sourceRow: Int32Array;
+  /** Rows of the source left out because their target was not measured (an empty objective cell). */
+  dropped: number;
+}
+
+/** A config trained for one game on one CPU model, applied when that game runs (lib/store/profile.ts). */
+export interface GameProfile {
+  /** The game's display name as trained on. */
+  game: string;
+  /** Its key (`gameKey`), what the profile is matched by. */
+  gameKey: string;
+  cpuModel: string;
+  config: SchedConfig;
+  /** Tunables whose value in `config` no sample measured (set from the topology, or interpolated). */
+  unmeasured: (keyof SchedConfig)[];
+  /** What the config was chosen on, and the forest's prediction of it (in the objective's unit). */
+  objective: { name: string; direction: ObjectiveDirection; predicted: number };
+  /** Where it came from. */
+  provenance: {
+    /** Samples of this game (and CPU model) the forest saw. */
+    samples: number;
+    /** ISO 8601 time of training. */
+    trainedAt: string;
+    /** SHA-256 (hex) of the saved model file the config was searched on. */
+    modelSha256: string;
+    /** The training data (a path as given). */
+    source: string;
+    /** Mean 5-fold CV R² of the model. */
+    cvR2: number;
+  };
+  /**
+   * The game's workload: the median of each workload feature the forest used (thread-class counts, CPU
+   * use, input rate, ...), by column name; how a new game finds the most similar known one.
+   */
+  workload: Record<string, number>;
+}

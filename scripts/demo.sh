@@ -95,11 +95,13 @@ fi
 csv="$data/training.csv"
 samples=$(($(wc -l <"$csv") - 1))
 say "4/5 training the forest on $samples samples (scx_gamer --ml-train $csv --game game.exe)"
-deno run -A --unstable-ffi dist/scx_gamer.js --ml-train "$csv" --game game.exe --models-dir "$demo/models"
+deno run -A --unstable-ffi dist/scx_gamer.js --ml-train "$csv" --game game.exe --models-dir "$demo/models" \
+  --ml-dir "$data/ml"
 took "training"
 
 say "5/5 done in $(($(date +%s) - start)) s. Where everything went:"
-echo "  samples:     $(find "$data/ml" -name '*.json' ! -name sweep_state.json | head -n 1)"
+echo "  samples:     $(find "$data/ml" -name '*.json' ! -name sweep_state.json ! -path '*/profiles/*' | head -n 1)"
+echo "  profile:     $(find "$data/ml" -path '*/profiles/*.json' | head -n 1)"
 echo "  sweep state: $data/ml/sweep_state.json"
 echo "  CSV:         $csv ($samples samples)"
 echo "  model:       $(ls -t "$demo"/models/game-*.json | head -n 1)"

@@ -117,12 +117,19 @@ Deno.test("--help wins over other flags and lists every mode's flags with defaul
 });
 
 Deno.test("data modes carry their argument", () => {
-  const train = parseArgs(["--ml-train", "data.csv", "--game", "cs2", "--analyze", "--seed", "7"]);
+  const train = parseArgs([
+    ...["--ml-train", "data.csv", "--game", "cs2", "--analyze", "--seed", "7"],
+    ...["--target", "score", "--cpu-model", "all", "--interpolate", "--ml-dir", "d"],
+  ]);
   assert.deepEqual(train, {
     mode: "train",
     csvPath: "data.csv",
     game: "cs2",
+    cpuModel: "all",
+    target: "score",
     analyze: true,
+    interpolate: true,
+    mlDir: "d",
     seed: 7,
     modelsDir: "ml/models",
     verbose: false,

@@ -3,6 +3,11 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { libbpfVersion } from "../lib/bpf/ffi.ts";
+import { stringify } from "csv-stringify/sync";
+import { readTopology } from "../lib/host/topology.ts";
+import { createRng } from "../lib/ml/rng.ts";
+import { runTrainMode } from "../lib/modes/train.ts";
+import { syntheticTrainingRows } from "../tools/bench_forest/synthetic.ts";
 import { tempDir } from "./fixtures/temp.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
@@ -187,4 +192,59 @@ Deno.test("--ml-import brings the original tool's sample files into --ml-dir and
   assert.match(r.stdout, /game\.exe: 2 samples imported, 0 already there/);
   const again = await run(["--ml-import", old, "--ml-dir", ml]);
   assert.match(again.stdout, /game\.exe: 0 samples imported, 2 already there/);
+});
+
+Deno.test("the one-file bundle trains on workers and prints what training in-process prints", async () => {
+  const dir = tempDir();
+  const csv = join(dir, "training.csv");
+  const { header, rows } = syntheticTrainingRows({
+    rng: createRng(71),
+    games: ["Alpha Game", "beta"],
+    perGame: 60,
+  });
+  Deno.writeTextFileSync(csv, stringify([header, ...rows]));
+  const bundle = join(dir, "scx_gamer.js");
+  await Deno.copyFile(join(root, "dist", "scx_gamer.js"), bundle);
+  const args = [
+    "--ml-train",
+    csv,
+    "--game",
+    "beta",
+    "--seed",
+    "3",
+    "--models-dir",
+    join(dir, "m"),
+    "--ml-dir",
+    join(dir, "ml"),
+  ];
+  const r = await run(args, { entry: bundle, cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  if (navigator.hardwareConcurrency > 1) assert.match(r.stdout, /grown on \d+ workers/);
+  assert.match(r.stdout, /Profile of beta saved to /);
+  const here = await runTrainMode({
+    csv,
+    game: "beta",
+    seed: 3,
+    modelsDir: join(dir, "m2"),
+    mlDir: join(dir, "ml2"),
+    topology: await readTopology(),
+    out: () => {},
+  });
+  assert.ok(r.stdout.trimEnd().endsWith(here.commandLine), r.stdout);
+});
+
+Deno.test("a bad training option exits 2, bad training data 1, each with one line", async () => {
+  const dir = tempDir();
+  const csv = join(dir, "t.csv");
+  const { header, rows } = syntheticTrainingRows({ rng: createRng(5), games: ["g"], perGame: 5 });
+  Deno.writeTextFileSync(csv, stringify([header, ...rows]));
+  const bad = await run(["--ml-train", csv, "--target", "nope"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr.trim(), /^scx_gamer: --target 'nope': expected one of smooth_score, score/);
+  const short = await run(["--ml-train", csv, "--models-dir", join(dir, "m"), "--ml-dir", join(dir, "ml")]);
+  assert.equal(short.code, 1);
+  assert.equal(short.stderr.trim().split("\n").length, 1, short.stderr);
+  const zero = await run(["--ml-train", "/dev/zero"]);
+  assert.equal(zero.code, 1);
+  assert.match(zero.stderr, /\/dev\/zero: not a regular file/);
 });

@@ -1,6 +1,6 @@
 import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
 import { TUNABLE_KEYS } from "../lib/config.ts";
-import { columnMedians, featureLayout, WORKLOAD_FEATURES } from "../lib/ml/features.ts";
+import { FEATURE_COLUMNS, featureLayout, WORKLOAD_FEATURES } from "../lib/ml/features.ts";
 import { COLUMN_NAMES, ORIGINAL_COLUMNS } from "../lib/store/columns.ts";
 
 Deno.test("every workload feature is a column of the export", () => {
@@ -30,8 +30,7 @@ Deno.test("a file without every tunable has no layout", () => {
   throws(() => featureLayout(["slice_us"]), /tunable column slice_lag_us is missing/);
 });
 
-Deno.test("column medians take the middle value, or the mean of the two middle ones", () => {
-  const x = { rows: 4, cols: 2, data: Float64Array.of(1, 10, 9, 30, 3, 20, 100, 40) };
-  deepStrictEqual(Array.from(columnMedians(x)), [6, 25]);
-  deepStrictEqual(Array.from(columnMedians(x, [0, 1, 2])), [3, 20]);
+Deno.test("the feature columns are the tunables, then the workload", () => {
+  deepStrictEqual(FEATURE_COLUMNS, [...TUNABLE_KEYS, ...WORKLOAD_FEATURES]);
+  deepStrictEqual(featureLayout(FEATURE_COLUMNS).names, [...FEATURE_COLUMNS]);
 });

@@ -74,3 +74,31 @@ Deno.test("predict before fit and a feature-count mismatch are errors", () => {
     /fitted on 10 features: got 3/,
   );
 });
+
+Deno.test("a hostile forest JSON is refused node by node: a cycle can never make predict loop", () => {
+  const base = new RandomForestRegressor({ nEstimators: 1, seed: 7 }).fitSync(xTrain, yTrain).toJSON();
+  const tree = {
+    feature: [0, -1, -1],
+    threshold: [0.5, 0, 0],
+    left: [1, -1, -1],
+    right: [2, -1, -1],
+    value: [0, 1, 2],
+  };
+  const load = (t: object, extra: object = {}) =>
+    RandomForestRegressor.fromJSON({ ...base, trees: [t as never], ...extra });
+  strictEqual(load(tree).predict(xTest).length, 100);
+  const refused: [object, RegExp][] = [
+    [{ ...tree, right: [0, -1, -1] }, /tree 0, node 0: children 1, 0: expected ids in 1\.\.2/],
+    [{ ...tree, left: [0, -1, -1] }, /node 0: children 0, 2/],
+    [{ ...tree, feature: [10, -1, -1] }, /node 0: feature 10: expected 0\.\.9/],
+    [{ ...tree, threshold: [NaN, 0, 0] }, /node 0: threshold NaN/],
+    [{ ...tree, value: [0, Infinity, 2] }, /node 1: value Infinity/],
+    [{ ...tree, right: [2, 5, -1] }, /node 1: children -1, 5/],
+  ];
+  for (const [t, pattern] of refused) {
+    throws(() => load(t), (e: Error) => e instanceof ForestError && pattern.test(e.message));
+  }
+  throws(() => load(tree, { featureImportances: [1] }), /featureImportances: expected 10 finite numbers/);
+  throws(() => load(tree, { nFeatures: 0 }), /nFeatures 0/);
+  throws(() => load(tree, { params: null }), /params: missing/);
+});

@@ -1,9 +1,13 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { defaultConfig } from "../lib/config.ts";
-import { formatBestBlock, formatImportanceTable } from "../lib/ml/report.ts";
+import { formatBestBlock, formatImportanceTable, formatUnmeasured } from "../lib/ml/report.ts";
+import { findObjective } from "../lib/score.ts";
 
 Deno.test("the best-configuration block has the promised five lines", () => {
-  const block = formatBestBlock(87.4249, { ...defaultConfig(), slice_us: 7, avoid_smt: true });
+  const block = formatBestBlock(
+    { predicted: 87.4249, config: { ...defaultConfig(), slice_us: 7, avoid_smt: true } },
+    findObjective("score")!,
+  );
   deepStrictEqual(block.split("\n"), [
     "=== Best Configuration Found ===",
     "Performance Score: 87.42",
@@ -12,6 +16,26 @@ Deno.test("the best-configuration block has the promised five lines", () => {
     "sudo ./scx_gamer --stats 1 --slice-us 7 --slice-lag-us 20000 --input-window-us 2000 --mig-window-ms 50 " +
     "--mig-max 3 --avoid-smt --wakeup-timer-us 500",
   ]);
+});
+
+Deno.test("for another objective the second line names it and its direction", () => {
+  const block = formatBestBlock(
+    { predicted: 8.125, config: defaultConfig() },
+    findObjective("frametime_p99")!,
+  );
+  strictEqual(block.split("\n")[1], "Predicted frametime_p99: 8.13 (lower is better)");
+});
+
+Deno.test("values no sample measured are named: switches from the topology and interpolated numbers", () => {
+  const config = { ...defaultConfig(), mig_max: 4, avoid_smt: true };
+  deepStrictEqual(
+    formatUnmeasured({ config, fromTopology: ["avoid_smt", "enable_numa"], interpolated: ["mig_max"] }),
+    [
+      "Set from this machine's topology (the data never varied them): avoid_smt=on, enable_numa=off",
+      "Interpolated (no sample measured these values): mig_max 4",
+    ],
+  );
+  deepStrictEqual(formatUnmeasured({ config, fromTopology: [], interpolated: [] }), []);
 });
 
 Deno.test("the importance table ranks the largest first with bars scaled to it", () => {

@@ -29,3 +29,22 @@ Deno.test("using a scaler before fit or on another width is an error", () => {
     /2 features: got 1/,
   );
 });
+
+Deno.test("values whose sums overflow are refused instead of scaling everything to NaN", () => {
+  throws(
+    () => new StandardScaler().fit(matrixFromRows([[1, 1e308], [2, 1e308]])),
+    /StandardScaler\.fit: feature 2 overflows \(mean Infinity/,
+  );
+  throws(() => new StandardScaler().fit(matrixFromRows([[-1e308], [1e308], [1e308]])), /feature 1 overflows/);
+});
+
+Deno.test("a loaded scaler must have finite means and finite positive scales", () => {
+  strictEqual(StandardScaler.fromJSON({ mean: [1, 2], scale: [1, 3] }).nFeatures, 2);
+  throws(
+    () => StandardScaler.fromJSON({ mean: [1, 2], scale: [1, 0] }),
+    /feature 2: expected a finite mean and a finite scale above 0/,
+  );
+  throws(() => StandardScaler.fromJSON({ mean: [NaN], scale: [1] }), /feature 1/);
+  throws(() => StandardScaler.fromJSON({ mean: ["1"], scale: [1] } as never), /feature 1/);
+  throws(() => StandardScaler.fromJSON({ mean: [1], scale: [1, 2] }), /equal length/);
+});

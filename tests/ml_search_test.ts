@@ -1,63 +1,83 @@
-import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
 import { TUNABLES, validateConfig } from "../lib/config.ts";
-import { columnMedians, featureLayout } from "../lib/ml/features.ts";
+import { columnMedians, distinctColumnValues } from "../lib/ml/dataset.ts";
+import { featureLayout } from "../lib/ml/features.ts";
 import { RandomForestRegressor } from "../lib/ml/forest.ts";
-import { createRng } from "../lib/ml/rng.ts";
 import { StandardScaler } from "../lib/ml/scaler.ts";
-import { searchBestConfig, type SearchInput, SWEEP_GRID, switchesFromTopology } from "../lib/ml/search.ts";
-import { syntheticTrainingRows } from "../tools/bench_forest/synthetic.ts";
+import { searchBestConfig, SearchError, type SearchInput } from "../lib/ml/search.ts";
+import { syntheticDataset } from "./fixtures/dataset.ts";
 
-const { header, rows } = syntheticTrainingRows({ rng: createRng(51), games: ["g"], perGame: 200 });
-const layout = featureLayout(header);
-const x = {
-  rows: rows.length,
-  cols: layout.names.length,
-  data: Float64Array.from(rows.flatMap((r) => layout.names.map((n) => Number(r[header.indexOf(n)])))),
-};
-const y = Float64Array.from(rows, (r) => Number(r[header.indexOf("score")]));
+const ds = syntheticDataset({ seed: 51, games: ["g"], perGame: 200 });
+const layout = featureLayout(ds.featureNames);
+const x = ds.x, y = ds.y;
 const scaler = new StandardScaler().fit(x);
 const forest = new RandomForestRegressor({ nEstimators: 30, seed: 1 }).fitSync(scaler.transform(x), y);
-const min = new Float64Array(x.cols).fill(Infinity), max = new Float64Array(x.cols).fill(-Infinity);
-for (let k = 0; k < x.data.length; k++) {
-  min[k % x.cols] = Math.min(min[k % x.cols], x.data[k]);
-  max[k % x.cols] = Math.max(max[k % x.cols], x.data[k]);
-}
+const measured = distinctColumnValues(x);
 const input: SearchInput = {
   layout,
   workload: columnMedians(x),
-  observedMin: min,
-  observedMax: max,
+  measured,
   topology: { smt: true, numaNodes: 2, hybrid: false },
 };
+const GRID = { slice_us: [5, 10, 15, 20], input_window_us: [1000, 2000, 3000], mig_max: [1, 3, 5] };
 
-Deno.test("the best config is valid and every numeric tunable lies in the range the data covers", () => {
-  const best = searchBestConfig({ forest, scaler }, input, { budget: 20_000 });
+function predictConfig(config: Record<string, number | boolean>, on = forest): number {
+  const row = input.workload.slice();
+  for (const t of TUNABLES) row[layout.tunableColumn[t.key]] = Number(config[t.key]);
+  return on.predict(scaler.transform({ rows: 1, cols: row.length, data: row }))[0];
+}
+
+Deno.test("the best config is valid and every numeric value was measured by some sample", () => {
+  const best = searchBestConfig({ forest, scaler }, input, { budget: 20_000, grid: GRID });
   deepStrictEqual(validateConfig(best.config), []);
   for (const t of TUNABLES) {
     if (t.kind !== "number") continue;
-    const j = layout.tunableColumn[t.key];
     const v = best.config[t.key];
-    ok(Number.isInteger(v) && v >= min[j] && v <= max[j], `${t.key} ${v} outside ${min[j]}..${max[j]}`);
+    ok(measured[layout.tunableColumn[t.key]].includes(v), `${t.key} ${v} was never measured`);
   }
+  deepStrictEqual(best.interpolated, []);
   strictEqual(best.evaluated, 20_000);
 });
 
-Deno.test("the reported score is exactly the forest's prediction for the config on the game's workload", () => {
+Deno.test("the reported prediction is exactly the forest's prediction for the config on the game's workload", () => {
   const best = searchBestConfig({ forest, scaler }, input, { budget: 5_000 });
-  const row = input.workload.slice();
-  for (const t of TUNABLES) {
-    const v = best.config[t.key];
-    row[layout.tunableColumn[t.key]] = typeof v === "boolean" ? Number(v) : v;
-  }
-  const predicted = forest.predict(scaler.transform({ rows: 1, cols: row.length, data: row }))[0];
-  strictEqual(best.score, predicted);
+  strictEqual(best.predicted, predictConfig(best.config));
+  for (const r of best.top) strictEqual(r.predicted, predictConfig(r.config));
+});
+
+Deno.test("top lists distinct configs, best first", () => {
+  const { top } = searchBestConfig({ forest, scaler }, input, { budget: 5_000, keep: 5 });
+  strictEqual(top.length, 5);
+  for (let i = 1; i < top.length; i++) ok(top[i - 1].predicted >= top[i].predicted);
+  strictEqual(new Set(top.map((r) => JSON.stringify(r.config))).size, 5);
 });
 
 Deno.test("the search finds the synthetic optimum's neighbourhood", () => {
-  const best = searchBestConfig({ forest, scaler }, input, { budget: 20_000 });
+  const best = searchBestConfig({ forest, scaler }, input, { budget: 20_000, grid: GRID });
   ok(Math.abs(best.config.slice_us - 7) <= 3, `slice_us ${best.config.slice_us}`);
   ok(best.config.mig_max <= 4, `mig_max ${best.config.mig_max}`);
   strictEqual(best.config.mm_affinity, true);
+});
+
+Deno.test("minimising finds the lowest prediction instead", () => {
+  const hi = searchBestConfig({ forest, scaler }, input, { budget: 5_000 });
+  const lo = searchBestConfig({ forest, scaler }, input, { budget: 5_000, direction: "min" });
+  ok(lo.predicted < hi.predicted, `${lo.predicted} < ${hi.predicted}`);
+  strictEqual(lo.predicted, predictConfig(lo.config));
+  ok(lo.top.every((r) => r.predicted >= lo.predicted));
+});
+
+Deno.test("the range space may interpolate, and says which tunables it did", () => {
+  // Only two slice values measured, far apart: any value between them is an interpolation.
+  const sparse = measured.map((m, j) => (j === layout.tunableColumn.slice_us ? Float64Array.of(1, 16) : m));
+  const best = searchBestConfig({ forest, scaler }, { ...input, measured: sparse }, {
+    budget: 5_000,
+    candidates: "range",
+  });
+  ok(best.config.slice_us > 1 && best.config.slice_us < 16, `slice_us ${best.config.slice_us}`);
+  ok(best.interpolated.includes("slice_us"), String(best.interpolated));
+  const strict = searchBestConfig({ forest, scaler }, { ...input, measured: sparse }, { budget: 5_000 });
+  ok([1, 16].includes(strict.config.slice_us));
 });
 
 Deno.test("switches the data never varied are set from the topology", () => {
@@ -68,31 +88,29 @@ Deno.test("switches the data never varied are set from the topology", () => {
   strictEqual(best.config.preferred_idle_scan, false);
 });
 
-Deno.test("topology rules: SMT -> avoid_smt, several nodes -> enable_numa, hybrid -> idle scan, not mm hint", () => {
-  deepStrictEqual(switchesFromTopology({ smt: false, numaNodes: 1, hybrid: true }), {
-    mm_affinity: false,
-    avoid_smt: false,
-    preferred_idle_scan: true,
-    enable_numa: false,
-  });
-  deepStrictEqual(switchesFromTopology({ smt: true, numaNodes: 1, hybrid: false }), {
-    mm_affinity: true,
-    avoid_smt: true,
-    preferred_idle_scan: false,
-    enable_numa: false,
-  });
-});
-
 Deno.test("the same seed gives the same search result", () => {
   const a = searchBestConfig({ forest, scaler }, input, { budget: 10_000, seed: 3 });
   const b = searchBestConfig({ forest, scaler }, input, { budget: 10_000, seed: 3 });
-  deepStrictEqual([a.config, a.score], [b.config, b.score]);
+  deepStrictEqual([a.config, a.predicted], [b.config, b.predicted]);
 });
 
-Deno.test("a budget smaller than the grid scores only grid configs, sweep values first", () => {
-  const best = searchBestConfig({ forest, scaler }, input, { budget: 1 });
+Deno.test("a budget smaller than the grid scores only grid configs, first grid values first", () => {
+  const best = searchBestConfig({ forest, scaler }, input, { budget: 1, grid: GRID });
   strictEqual(best.evaluated, 1);
-  strictEqual(best.config.slice_us, SWEEP_GRID.slice_us[0]);
-  strictEqual(best.config.input_window_us, SWEEP_GRID.input_window_us[0]);
-  strictEqual(best.config.mig_max, SWEEP_GRID.mig_max[0]);
+  strictEqual(best.config.slice_us, 5);
+  strictEqual(best.config.input_window_us, 1000);
+  strictEqual(best.config.mig_max, 1);
+});
+
+Deno.test("a forest that predicts NaN everywhere is one clear error, not a crash", () => {
+  // What an overflowed fit gave before values were checked: NaN in every leaf.
+  const nanForest = {
+    trees: forest.trees.map((t) => ({ ...t, value: t.value.map(() => NaN) })),
+  } as unknown as RandomForestRegressor;
+  throws(
+    () => searchBestConfig({ forest: nanForest, scaler }, input, { budget: 100 }),
+    (e: Error) =>
+      e instanceof SearchError &&
+      /^the forest predicts no finite value for any of \d+ configs: the model is unusable$/.test(e.message),
+  );
 });

@@ -1,53 +1,102 @@
-import { deepStrictEqual, ok, rejects, strictEqual, throws } from "node:assert/strict";
+import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
 import { stringify } from "csv-stringify/sync";
+import { InputFileError } from "../lib/host/safe_fs.ts";
+import { FEATURE_COLUMNS } from "../lib/ml/features.ts";
 import { createRng } from "../lib/ml/rng.ts";
-import { syntheticTrainingRows } from "../tools/bench_forest/synthetic.ts";
-import { COLUMN_NAMES, ORIGINAL_COLUMNS } from "../lib/store/columns.ts";
-import { CsvError, numericColumn, parseTrainingCsv, readTrainingCsv } from "../lib/store/csv_read.ts";
 import { score } from "../lib/score.ts";
+import { COLUMN_NAMES, ORIGINAL_COLUMNS } from "../lib/store/columns.ts";
+import { CsvError, parseTrainingCsv, readTrainingDataset, tableToDataset } from "../lib/store/csv_read.ts";
+import { syntheticTrainingRows } from "../tools/bench_forest/synthetic.ts";
+import { tempDir } from "./fixtures/temp.ts";
 
 const full = syntheticTrainingRows({ rng: createRng(61), games: ["alpha", "beta"], perGame: 25 });
 const csv = (header: string[], rows: string[][]) => stringify([header, ...rows]);
 const clone = () => ({ header: [...full.header], rows: full.rows.map((r) => [...r]) });
+const dataset = (text: string, target?: string) =>
+  tableToDataset(parseTrainingCsv(text, { file: "data.csv" }), { features: FEATURE_COLUMNS, target });
 
-function fails(text: string, pattern: RegExp, options: { game?: string } = {}) {
+function fails(text: string, pattern: RegExp, target?: string) {
   throws(
-    () => parseTrainingCsv(text, { file: "data.csv", ...options }),
+    () => dataset(text, target),
     (e: Error) => e instanceof CsvError && pattern.test(e.message) && !e.message.includes("\n"),
   );
 }
 
-Deno.test("the full export is accepted as is, score included", () => {
+function withCell(column: string, row: number, value: string): string {
+  const { header, rows } = clone();
+  rows[row][header.indexOf(column)] = value;
+  return csv(header, rows);
+}
+
+Deno.test("the full export becomes a numeric data set: features, score as the target, game and CPU per row", () => {
   const t = parseTrainingCsv(csv(full.header, full.rows), { file: "data.csv" });
   deepStrictEqual(t.header, [...COLUMN_NAMES]);
-  strictEqual(t.rows.length, 50);
   strictEqual(t.scoreComputed, false);
+  const ds = tableToDataset(t, { features: FEATURE_COLUMNS });
+  deepStrictEqual(ds.featureNames, [...FEATURE_COLUMNS]);
+  deepStrictEqual([ds.x.rows, ds.x.cols], [50, FEATURE_COLUMNS.length]);
+  strictEqual(ds.target.name, "score");
+  deepStrictEqual(ds.objectives, ["score"]);
+  const at = (name: string) => full.header.indexOf(name);
+  strictEqual(ds.y[7], Number(full.rows[7][at("score")]));
+  strictEqual(
+    ds.x.data[7 * ds.x.cols + ds.featureNames.indexOf("mig_max")],
+    Number(full.rows[7][at("mig_max")]),
+  );
+  strictEqual(ds.game[30], "beta");
+  strictEqual(ds.cpuModel[0], "Synthetic CPU 8-Core");
 });
 
-Deno.test("an original 26-column file gets its score computed from the four metrics", () => {
+Deno.test("an original 26-column file gets its score computed from the four metrics, and no CPU model", () => {
   const keep = ORIGINAL_COLUMNS.map((c) => full.header.indexOf(c));
-  const t = parseTrainingCsv(csv([...ORIGINAL_COLUMNS], full.rows.map((r) => keep.map((i) => r[i]))), {
-    file: "o.csv",
-  });
-  strictEqual(t.scoreComputed, true);
-  strictEqual(t.header.at(-1), "score");
-  const v = (row: string[], name: string) => Number(row[t.header.indexOf(name)]);
-  for (const row of t.rows) {
+  const ds = dataset(csv([...ORIGINAL_COLUMNS], full.rows.map((r) => keep.map((i) => r[i]))));
+  ok(ds.targetComputed);
+  strictEqual(ds.cpuModel[0], null);
+  const v = (r: number, name: string) => Number(full.rows[r][full.header.indexOf(name)]);
+  for (let r = 0; r < 50; r++) {
     strictEqual(
-      v(row, "score"),
+      ds.y[r],
       score({
-        select_cpu_latency_ns: v(row, "latency_select_cpu_ns"),
-        mm_hint_hit_rate: v(row, "mm_hint_hit_rate"),
-        direct_dispatch_rate: v(row, "direct_dispatch_rate"),
-        migration_block_rate: v(row, "migration_block_rate"),
+        select_cpu_latency_ns: v(r, "latency_select_cpu_ns"),
+        mm_hint_hit_rate: v(r, "mm_hint_hit_rate"),
+        direct_dispatch_rate: v(r, "direct_dispatch_rate"),
+        migration_block_rate: v(r, "migration_block_rate"),
       }),
     );
   }
 });
 
-Deno.test("an empty file is one error naming the file", () => {
+Deno.test("smooth_score is the default target when present; --target picks another; rows without it are left out", () => {
+  const { header, rows } = clone();
+  header.push("smooth_score", "frametime_p99");
+  rows.forEach((r, i) => r.push(String(i), i < 5 ? "" : String(16 + i / 10)));
+  const text = csv(header, rows);
+  const smooth = dataset(text);
+  strictEqual(smooth.target.name, "smooth_score");
+  strictEqual(smooth.y[9], 9);
+  deepStrictEqual(smooth.objectives, ["smooth_score", "score", "frametime_p99"]);
+  const ft = dataset(text, "frametime_p99");
+  strictEqual(ft.target.direction, "min");
+  deepStrictEqual([ft.x.rows, ft.dropped, ft.y[0], ft.game.length, ft.sourceRow[0]], [45, 5, 16.5, 45, 6]);
+});
+
+Deno.test("a target that is not an objective, or not in the file, is one line naming --target", () => {
+  fails(
+    csv(full.header, full.rows),
+    /^--target latency_select_cpu_ns: not an objective: expected one of smooth_score, score/,
+    "latency_select_cpu_ns",
+  );
+  fails(
+    csv(full.header, full.rows),
+    /^data\.csv: --target fps: the file has no fps column \(its objectives: score\)$/,
+    "fps",
+  );
+});
+
+Deno.test("an empty file, or a header with no rows, is one error naming the file", () => {
   fails("", /^data\.csv: empty file/);
   fails("\n\n", /^data\.csv: empty file/);
+  fails(csv(full.header, []), /^data\.csv: a header line and no data rows$/);
 });
 
 Deno.test("a missing column is named, with the header as the row", () => {
@@ -58,18 +107,41 @@ Deno.test("a missing column is named, with the header as the row", () => {
   fails(csv(header, rows), /^data\.csv: header, column mig_max: missing/);
 });
 
-Deno.test("a non-numeric cell names the file, the 1-based data row and the column", () => {
-  const { header, rows } = clone();
-  rows[2][header.indexOf("slice_us")] = "fast";
-  fails(csv(header, rows), /^data\.csv: row 3, column slice_us: 'fast' is not a number$/);
-  rows[2][header.indexOf("slice_us")] = "";
-  fails(csv(header, rows), /^data\.csv: row 3, column slice_us: '' is not a number$/);
+Deno.test("numbers are plain decimals: no hex, binary, empty cell, NaN or infinity; padding is allowed", () => {
+  for (const bad of ["fast", "", "0x10", "0b11", "NaN", "Infinity", "1e400", "1_000"]) {
+    fails(
+      withCell("latency_enqueue_ns", 2, bad),
+      new RegExp(
+        `^data\\.csv: row 3, column latency_enqueue_ns: '${bad}' is not a number: expected a decimal`,
+      ),
+    );
+  }
+  strictEqual(
+    dataset(withCell("cpu_util_pct", 0, " 12 ")).x.data[FEATURE_COLUMNS.indexOf("cpu_util_pct")],
+    12,
+  );
 });
 
 Deno.test("a switch cell other than 0 or 1 is an error naming row and column", () => {
-  const { header, rows } = clone();
-  rows[0][header.indexOf("avoid_smt")] = "true";
-  fails(csv(header, rows), /^data\.csv: row 1, column avoid_smt: 'true' is not a switch: expected 0 or 1$/);
+  fails(
+    withCell("avoid_smt", 0, "true"),
+    /^data\.csv: row 1, column avoid_smt: 'true' is not a switch: expected 0 or 1$/,
+  );
+});
+
+Deno.test("a tunable out of the tunables table's range, or not whole, is refused naming the row and column", () => {
+  fails(
+    withCell("slice_us", 4, "-5"),
+    /^data\.csv: row 5, column slice_us: --slice-us -5 is out of range: expected 1\.\.100000 us$/,
+  );
+  fails(
+    withCell("mig_max", 0, "1e21"),
+    /^data\.csv: row 1, column mig_max: --mig-max 1e\+21 is out of range/,
+  );
+  fails(
+    withCell("slice_us", 1, "7.5"),
+    /^data\.csv: row 2, column slice_us: --slice-us 7\.5 is not a whole number: expected 1\.\.100000 us$/,
+  );
 });
 
 Deno.test("a row with the wrong number of cells is an error naming the row", () => {
@@ -78,33 +150,28 @@ Deno.test("a row with the wrong number of cells is an error naming the row", () 
   fails(csv(header, rows), /^data\.csv: row 5: has \d+ cells: expected \d+/);
 });
 
-Deno.test("fewer than 20 samples in the file is an error", () => {
-  fails(csv(full.header, full.rows.slice(0, 19)), /^data\.csv: 19 samples in the file: at least 20/);
+Deno.test("a huge but finite value passes the reader (the trainer refuses it with its row and column)", () => {
+  strictEqual(dataset(withCell("score", 0, "1e308")).y[0], 1e308);
 });
 
-Deno.test("fewer than 20 samples for the chosen game is an error naming the game column", () => {
-  fails(
-    csv(full.header, full.rows.slice(0, 30)),
-    /^data\.csv: 5 samples for game 'beta' \(column game_name\)/,
-    { game: "beta" },
-  );
-  fails(csv(full.header, full.rows), /0 samples for game 'gamma'.*; games in the file: alpha, beta$/, {
-    game: "gamma",
-  });
-  strictEqual(parseTrainingCsv(csv(full.header, full.rows), { file: "d", game: "alpha" }).rows.length, 50);
-});
-
-Deno.test("a missing file is one error naming the path", async () => {
-  await rejects(
-    readTrainingCsv("/nonexistent/data.csv"),
+Deno.test("files: a missing file, a FIFO and /dev/zero are one line each, without blocking", async () => {
+  const opts = { features: FEATURE_COLUMNS, what: "--ml-train" };
+  throws(
+    () => readTrainingDataset("/nonexistent/data.csv", opts),
     (e: Error) =>
-      e instanceof CsvError && /^\/nonexistent\/data\.csv: cannot read: no such file$/.test(e.message),
+      e instanceof InputFileError && e.message === "--ml-train /nonexistent/data.csv: no such file",
   );
+  const fifo = `${tempDir()}/fifo.csv`;
+  const made = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+  strictEqual(made.code, 0);
+  throws(() => readTrainingDataset(fifo, opts), /--ml-train .*fifo\.csv: not a regular file/);
+  throws(() => readTrainingDataset("/dev/zero", opts), /--ml-train \/dev\/zero: not a regular file/);
 });
 
-Deno.test("numericColumn reads a validated column as doubles", () => {
-  const t = parseTrainingCsv(csv(full.header, full.rows), { file: "d" });
-  const slice = numericColumn(t, "slice_us");
-  strictEqual(slice.length, 50);
-  ok(slice.every((v, i) => v === Number(full.rows[i][full.header.indexOf("slice_us")])));
+Deno.test("a valid file on disk reads into the same data set as its text", () => {
+  const path = `${tempDir()}/d.csv`;
+  Deno.writeTextFileSync(path, csv(full.header, full.rows));
+  const ds = readTrainingDataset(path, { features: FEATURE_COLUMNS });
+  strictEqual(ds.source, path);
+  deepStrictEqual(ds.y, dataset(csv(full.header, full.rows)).y);
 });

@@ -24,6 +24,7 @@
  * @module
  */
 
+import { findObjective, OBJECTIVES } from "../score.ts";
 import { flagOf, type SchedConfig, TUNABLES } from "../config.ts";
 import {
   buildGrid,
@@ -382,7 +383,31 @@ export const MODES: readonly ModeSpec[] = [
     },
     flags: [
       GAME,
+      {
+        flag: "--cpu-model",
+        key: "cpu_model",
+        kind: "string",
+        metavar: "NAME",
+        help:
+          "train on one CPU model's samples, or 'all' to merge [default: this machine's, when the data has it]",
+      },
+      {
+        flag: "--target",
+        key: "target",
+        kind: "string",
+        metavar: "NAME",
+        help: `the objective: ${
+          OBJECTIVES.map((o) => o.name).join(", ")
+        } [default: smooth_score when the data has it, else score]`,
+      },
       { flag: "--analyze", key: "analyze", kind: "switch", help: "also print feature importance" },
+      {
+        flag: "--interpolate",
+        key: "interpolate",
+        kind: "switch",
+        help: "let the search pick tunable values no sample measured (named in the output)",
+      },
+      ML_DIR,
       {
         flag: "--seed",
         key: "seed",
@@ -520,9 +545,16 @@ export interface TrainCommand {
   mode: "train";
   csvPath: string;
   game: string | null;
+  /** One CPU model, "all", or null for this machine's. */
+  cpuModel: string | null;
+  /** An objective of lib/score.ts, or null for the default. */
+  target: string | null;
   analyze: boolean;
+  interpolate: boolean;
   seed: number;
   modelsDir: string;
+  /** The samples store, where the game's profile is saved. */
+  mlDir: string;
   verbose: boolean;
 }
 
@@ -695,9 +727,13 @@ export function parseArgs(argv: readonly string[], options: ParseOptions = {}): 
         mode: "train",
         csvPath: r.str("ml_train")!,
         game: r.str("game"),
+        cpuModel: r.str("cpu_model"),
+        target: objectiveName(r.str("target")),
         analyze: r.bool("analyze"),
+        interpolate: r.bool("interpolate"),
         seed: r.num("seed") ?? 0,
         modelsDir: r.str("models_dir") ?? defaultModelsDir(env),
+        mlDir: r.str("ml_dir") ?? defaultMlDir(env),
         verbose: r.bool("verbose"),
       };
     case "help":
@@ -706,6 +742,14 @@ export function parseArgs(argv: readonly string[], options: ParseOptions = {}): 
       return { mode: line.mode };
   }
   throw new Error(`no command for mode ${line.mode}`);
+}
+
+/** A `--target` name checked against the objectives table (null: the default). */
+function objectiveName(name: string | null): string | null {
+  if (name !== null && findObjective(name) === null) {
+    throw new UsageError(`--target '${name}': expected one of ${OBJECTIVES.map((o) => o.name).join(", ")}`);
+  }
+  return name;
 }
 
 /** The grid a sweep command describes, given its --grid file's parsed axes (null: no file). */

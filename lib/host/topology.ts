@@ -5,8 +5,7 @@
  * @module
  */
 
-import type { Topology } from "../ml/search.ts";
-import { NO_TOPOLOGY } from "../ml/train_pipeline.ts";
+import { NO_TOPOLOGY, type Topology } from "../types.ts";
 
 async function readText(path: string): Promise<string | null> {
   try {

@@ -34,6 +34,12 @@ export const WORKLOAD_FEATURES: readonly string[] = [
   "background_count",
 ];
 
+/**
+ * Every column the forest may learn from, in matrix order: the tunables, then the workload. A data set
+ * takes those its source has (every tunable is required; workload columns are optional).
+ */
+export const FEATURE_COLUMNS: readonly string[] = [...TUNABLE_KEYS, ...WORKLOAD_FEATURES];
+
 /** The columns of the feature matrix. */
 export interface FeatureLayout {
   /** Column names in matrix order: the tunables first, then the workload. */
@@ -59,21 +65,4 @@ export function featureLayout(available: readonly string[]): FeatureLayout {
     number
   >;
   return { names, tunableColumn, workloadColumns: workload.map((_, i) => TUNABLE_KEYS.length + i) };
-}
-
-/** The median of each column over the given rows (the "typical" workload of a game). */
-export function columnMedians(
-  x: { rows: number; cols: number; data: Float64Array },
-  rows?: ArrayLike<number>,
-): Float64Array {
-  const pick = rows ?? Int32Array.from({ length: x.rows }, (_, i) => i);
-  const out = new Float64Array(x.cols);
-  const buf = new Float64Array(pick.length);
-  for (let j = 0; j < x.cols; j++) {
-    for (let k = 0; k < pick.length; k++) buf[k] = x.data[pick[k] * x.cols + j];
-    buf.sort();
-    const h = buf.length >> 1;
-    out[j] = buf.length % 2 ? buf[h] : (buf[h - 1] + buf[h]) / 2;
-  }
-  return out;
 }

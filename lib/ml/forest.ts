@@ -222,30 +222,19 @@ export class RandomForestRegressor {
     };
   }
 
-  /** Load a forest saved by toJSON; it predicts exactly what the saved one did. */
+  /**
+   * Load a forest saved by toJSON; it predicts exactly what the saved one did. Everything is checked
+   * first (a model file may be hostile): kind, counts, hyperparameters, finite importances, and every
+   * tree node by node (see treeFromJSON), so a loaded forest can never loop or read out of bounds.
+   *
+   * @throws {ForestError} naming the tree and node of the first problem.
+   */
   static fromJSON(json: ForestJSON): RandomForestRegressor {
-    if (json?.kind !== "RandomForestRegressor" || !Array.isArray(json.trees) || json.trees.length === 0) {
-      throw new ForestError("model JSON: expected kind RandomForestRegressor with at least one tree");
-    }
-    const forest = new RandomForestRegressor(json.params);
+    const params = forestHeaderFromJSON(json);
+    const forest = new RandomForestRegressor(params);
     forest.#nFeatures = json.nFeatures;
     forest.#importances = Float64Array.from(json.featureImportances);
-    forest.#trees = json.trees.map((t, i) => {
-      const n = t.value.length;
-      if ([t.feature, t.threshold, t.left, t.right].some((a) => a.length !== n)) {
-        throw new ForestError(`model JSON: tree ${i} has arrays of different lengths`);
-      }
-      return {
-        nodeCount: n,
-        feature: Int32Array.from(t.feature),
-        threshold: Float64Array.from(t.threshold),
-        left: Int32Array.from(t.left),
-        right: Int32Array.from(t.right),
-        value: Float64Array.from(t.value),
-        impurity: new Float64Array(n),
-        weightedSamples: new Float64Array(n),
-      };
-    });
+    forest.#trees = json.trees.map((t, i) => treeFromJSON(t, i, json.nFeatures));
     forest.#packed = forest.#trees.map(packIfDepthFirst);
     return forest;
   }
@@ -298,6 +287,90 @@ export class RandomForestRegressor {
     this.#importances = total;
     this.#lastGrow = report;
   }
+}
+
+/** Most trees a loaded forest may have, and most nodes per tree (a forest on 8 million rows). */
+export const MAX_TREES = 10_000;
+export const MAX_TREE_NODES = 1 << 24;
+/** Most features a loaded forest may have. */
+export const MAX_FEATURES = 100_000;
+
+const isFiniteNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+
+/**
+ * One tree of a model file, checked node by node: equal-length arrays; at a leaf (left -1) right is -1
+ * and the value finite; at an internal node both children come after it (ids in i+1..n-1, which also
+ * rules out any cycle: every step of a walk goes to a higher id), the feature is a whole number in
+ * 0..nFeatures-1, and threshold and value are finite.
+ */
+function treeFromJSON(t: TreeJSON, i: number, nFeatures: number): FlatTree {
+  const where = `model JSON: tree ${i}`;
+  const arrays = [t?.feature, t?.threshold, t?.left, t?.right, t?.value];
+  if (!arrays.every(Array.isArray)) {
+    throw new ForestError(`${where}: expected arrays feature, threshold, left, right and value`);
+  }
+  const n = t.value.length;
+  if (arrays.some((a) => a.length !== n)) throw new ForestError(`${where}: arrays of different lengths`);
+  if (n < 1 || n > MAX_TREE_NODES) {
+    throw new ForestError(`${where}: ${n} nodes: expected 1..${MAX_TREE_NODES}`);
+  }
+  const tree: FlatTree = {
+    nodeCount: n,
+    feature: new Int32Array(n),
+    threshold: new Float64Array(n),
+    left: new Int32Array(n),
+    right: new Int32Array(n),
+    value: new Float64Array(n),
+    impurity: new Float64Array(n),
+    weightedSamples: new Float64Array(n),
+  };
+  for (let k = 0; k < n; k++) {
+    const bad = (what: string) => new ForestError(`${where}, node ${k}: ${what}`);
+    const l = t.left[k], r = t.right[k], f = t.feature[k], thr = t.threshold[k], v = t.value[k];
+    if (!isFiniteNumber(v)) throw bad(`value ${v}: expected a finite number`);
+    if (!isFiniteNumber(thr)) throw bad(`threshold ${thr}: expected a finite number`);
+    tree.value[k] = v;
+    if (l === -1 && r === -1) {
+      tree.feature[k] = tree.left[k] = tree.right[k] = -1;
+      continue;
+    }
+    const child = (c: unknown) => Number.isInteger(c) && (c as number) > k && (c as number) < n;
+    if (!child(l) || !child(r)) {
+      throw bad(
+        `children ${l}, ${r}: expected ids in ${k + 1}..${n - 1} (after their parent), or -1, -1 at a leaf`,
+      );
+    }
+    if (!Number.isInteger(f) || f < 0 || f >= nFeatures) {
+      throw bad(`feature ${f}: expected 0..${nFeatures - 1}`);
+    }
+    tree.feature[k] = f;
+    tree.threshold[k] = thr;
+    tree.left[k] = l;
+    tree.right[k] = r;
+  }
+  return tree;
+}
+
+/** Check the forest-wide fields of a model file and return its resolved hyperparameters. */
+function forestHeaderFromJSON(json: ForestJSON): ForestParams {
+  if (json?.kind !== "RandomForestRegressor" || !Array.isArray(json.trees) || json.trees.length === 0) {
+    throw new ForestError("model JSON: expected kind RandomForestRegressor with at least one tree");
+  }
+  if (json.trees.length > MAX_TREES) {
+    throw new ForestError(`model JSON: ${json.trees.length} trees: at most ${MAX_TREES}`);
+  }
+  const nf = json.nFeatures;
+  if (!Number.isInteger(nf) || nf < 1 || nf > MAX_FEATURES) {
+    throw new ForestError(`model JSON: nFeatures ${nf}: expected a whole number in 1..${MAX_FEATURES}`);
+  }
+  const imp = json.featureImportances;
+  if (!Array.isArray(imp) || imp.length !== nf || !imp.every(isFiniteNumber)) {
+    throw new ForestError(`model JSON: featureImportances: expected ${nf} finite numbers`);
+  }
+  if (typeof json.params !== "object" || json.params === null) {
+    throw new ForestError("model JSON: params: missing");
+  }
+  return resolveParams(json.params);
 }
 
 /** The packed form of a tree, or null when its numbering is not depth-first (loaded from elsewhere). */

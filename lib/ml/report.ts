@@ -5,7 +5,8 @@
  * @module
  */
 
-import { configToCommandLine, type SchedConfig } from "../config.ts";
+import { configToCommandLine, type SchedConfig, type SwitchKey } from "../config.ts";
+import type { Objective } from "../types.ts";
 
 /**
  * The block that ends a training run, e.g.
@@ -16,15 +17,54 @@ import { configToCommandLine, type SchedConfig } from "../config.ts";
  * Command line:
  * sudo ./scx_gamer --stats 1 --slice-us 7 ...
  * ```
+ * The second line says "Performance Score" for the original score (the shape scripts of the original
+ * tool read) and "Predicted NAME: VALUE (higher|lower is better)" for any other objective.
  */
-export function formatBestBlock(score: number, config: SchedConfig): string {
+export function formatBestBlock(
+  best: { predicted: number; config: SchedConfig },
+  objective: Objective,
+): string {
+  const value = best.predicted.toFixed(2);
   return [
     "=== Best Configuration Found ===",
-    `Performance Score: ${score.toFixed(2)}`,
+    objective.name === "score"
+      ? `Performance Score: ${value}`
+      : `Predicted ${objective.name}: ${value} (${
+        objective.direction === "max" ? "higher" : "lower"
+      } is better)`,
     "",
     "Command line:",
-    configToCommandLine(config, { stats: 1 }),
+    configToCommandLine(best.config, { stats: 1 }),
   ].join("\n");
+}
+
+/**
+ * The lines that say which values of the best config no sample measured (empty when every value was):
+ * switches set from the topology because the data never varied them, and interpolated numeric values.
+ */
+export function formatUnmeasured(
+  best: {
+    config: SchedConfig;
+    fromTopology: readonly SwitchKey[];
+    interpolated: readonly (keyof SchedConfig)[];
+  },
+): string[] {
+  const lines: string[] = [];
+  if (best.fromTopology.length > 0) {
+    lines.push(
+      `Set from this machine's topology (the data never varied them): ${
+        best.fromTopology.map((k) => `${k}=${best.config[k] ? "on" : "off"}`).join(", ")
+      }`,
+    );
+  }
+  if (best.interpolated.length > 0) {
+    lines.push(
+      `Interpolated (no sample measured these values): ${
+        best.interpolated.map((k) => `${k} ${best.config[k]}`).join(", ")
+      }`,
+    );
+  }
+  return lines;
 }
 
 /** One row of an importance table. */

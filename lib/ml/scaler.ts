@@ -32,6 +32,10 @@ export class StandardScaler {
     }
     for (let j = 0; j < cols; j++) {
       const sd = Math.sqrt(scale[j] / rows);
+      // Values near the largest doubles overflow the sums: refuse rather than scale everything to NaN.
+      if (!Number.isFinite(mean[j]) || !Number.isFinite(sd)) {
+        throw new ShapeError(`StandardScaler.fit: feature ${j + 1} overflows (mean ${mean[j]}, sd ${sd})`);
+      }
       scale[j] = sd > 0 ? sd : 1;
     }
     this.#mean = mean;
@@ -69,10 +73,27 @@ export class StandardScaler {
     return { mean: Array.from(this.#mean), scale: Array.from(this.#scale) };
   }
 
-  /** Restore a scaler saved with toJSON. */
+  /** Number of features it was fitted on. */
+  get nFeatures(): number {
+    return this.#mean.length;
+  }
+
+  /**
+   * Restore a scaler saved with toJSON.
+   *
+   * @throws {ShapeError} unless mean and scale are arrays of equal length, every mean finite and every
+   * scale finite and above zero.
+   */
   static fromJSON(json: ScalerJSON): StandardScaler {
     if (!Array.isArray(json?.mean) || !Array.isArray(json?.scale) || json.mean.length !== json.scale.length) {
       throw new ShapeError("scaler JSON: expected mean and scale arrays of equal length");
+    }
+    const finite = (v: unknown) => typeof v === "number" && Number.isFinite(v);
+    const bad = json.mean.findIndex((m, j) => !finite(m) || !finite(json.scale[j]) || !(json.scale[j] > 0));
+    if (bad >= 0) {
+      throw new ShapeError(
+        `scaler JSON: feature ${bad + 1}: expected a finite mean and a finite scale above 0`,
+      );
     }
     const s = new StandardScaler();
     s.#mean = Float64Array.from(json.mean);

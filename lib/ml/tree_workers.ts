@@ -1,8 +1,9 @@
 /**
  * Grow many trees on every core with Web Workers, or in this thread when workers are unavailable.
  *
- * Why a Blob URL: the worker's program is built as text from the source of `createRng` and `growTree`
- * (both self-contained), so it needs no worker module file. That keeps working when the entry point is
+ * Why a Blob URL: the worker's program is built as text from the source of `createRng` and of the
+ * growing functions (tree.ts GROW_FUNCTIONS, which use nothing but each other), so it needs no worker
+ * module file. That keeps working when the entry point is
  * bundled into one file by `deno bundle` or embedded by `deno compile`, where a
  * `new URL("./worker.ts", import.meta.url)` would point at a file that does not exist. If a worker
  * cannot be created or fails, its trees are grown in this thread instead, so fitting never fails for
@@ -13,7 +14,7 @@
  */
 
 import { createRng } from "./rng.ts";
-import { type FlatTree, growTree, type TreeData, type TreeParams } from "./tree.ts";
+import { type FlatTree, GROW_FUNCTIONS, growTree, type TreeData, type TreeParams } from "./tree.ts";
 
 /** How the trees were actually grown (reported by the benchmark and the trainer). */
 export interface GrowReport {
@@ -31,16 +32,19 @@ export interface GrowOptions {
   workers?: number;
 }
 
-/** The worker's whole program, as text (see the module doc for why). */
+/**
+ * The worker's whole program, as text (see the module doc for why): each function's own source, a
+ * declaration under the name it has in this build (a bundler may rename them, consistently).
+ */
 export function workerSource(): string {
   return [
-    `const createRng = ${createRng.toString()};`,
-    `const growTree = ${growTree.toString()};`,
+    createRng.toString(),
+    ...GROW_FUNCTIONS.map((f) => f.toString()),
     `let data = null, params = null;`,
     `self.onmessage = (event) => {`,
     `  const msg = event.data;`,
     `  if (msg.kind === "init") { data = msg.data; params = msg.params; return; }`,
-    `  const t = growTree(data, { ...params, rng: createRng(msg.seed) });`,
+    `  const t = ${growTree.name}(data, { ...params, rng: ${createRng.name}(msg.seed) });`,
     `  const buffers = [t.feature, t.threshold, t.left, t.right, t.value, t.impurity, t.weightedSamples]`,
     `    .map((a) => a.buffer);`,
     `  self.postMessage({ kind: "tree", index: msg.index, tree: t }, buffers);`,

@@ -9,10 +9,9 @@ import type { ExportCommand, ImportCommand, ShowBestCommand, TrainCommand } from
 import { cpuModel } from "../collect/sample.ts";
 import { printable } from "../host/terminal.ts";
 import { importOriginalSamples } from "../store/import_original.ts";
-import { runTraining } from "../ml/train_pipeline.ts";
 import { exportCsv, formatExportCounts } from "../store/csv_export.ts";
 import { showBest } from "../store/show_best.ts";
-import { readTopology } from "../host/topology.ts";
+import { runTrainMode } from "./train.ts";
 
 /** `--ml-export-csv`: every game's samples into one CSV. */
 export function exportMode(cmd: ExportCommand): number {
@@ -46,14 +45,18 @@ export function importMode(cmd: ImportCommand): number {
   return 0;
 }
 
-/** `--ml-train`: train, print the best configuration, save the model. */
+/** `--ml-train`: train, print the best configuration, save the model and the game's profile. */
 export async function trainMode(cmd: TrainCommand): Promise<number> {
-  await runTraining(cmd.csvPath, {
+  await runTrainMode({
+    csv: cmd.csvPath,
     game: cmd.game,
+    cpuModel: cmd.cpuModel,
+    target: cmd.target,
     analyze: cmd.analyze,
     seed: cmd.seed,
     modelsDir: cmd.modelsDir,
-    topology: await readTopology(),
+    mlDir: cmd.mlDir,
+    interpolate: cmd.interpolate,
   });
   return 0;
 }

@@ -1,17 +1,25 @@
 /**
- * Read a training CSV and validate it against the column table (lib/store/columns.ts).
+ * Read a training CSV, validate it against the column table (lib/store/columns.ts) and turn it into a
+ * typed numeric {@link Dataset}: the edge where text becomes numbers, so the trainer never sees a cell.
  *
  * Two shapes are accepted: our full export (every name in COLUMN_NAMES, or any superset of the
  * original 26) and the original tool's 26 columns (ORIGINAL_COLUMNS), which has no `score`; the score is
- * then computed from its metrics with lib/score.ts and appended as a last column, so every reader
- * downstream sees one shape. Columns we do not know are kept but not checked. Every problem is one
- * line naming the file, the row (1-based data line, the header is not counted) and the column.
+ * then computed from its metrics with lib/score.ts, so every reader downstream sees one shape. Numbers
+ * follow the one decimal grammar (lib/numbers.ts: no hex, no empty cell as 0, nothing infinite), and
+ * every row's tunables are range-checked against the tunables table. Columns we do not know are kept
+ * but not checked, except objective columns (lib/score.ts) the column table does not list yet (the
+ * MangoHud and smoothness columns), which are numbers and may be empty (not measured for that sample). Every problem is one line naming the file, the row (1-based data line, the
+ * header not counted) and the column.
  *
  * @module
  */
 
 import { parse } from "csv-parse/sync";
-import { score } from "../score.ts";
+import { configProblems, type SchedConfig, TUNABLES } from "../config.ts";
+import { readInputFile } from "../host/safe_fs.ts";
+import { parseDecimal } from "../numbers.ts";
+import { defaultObjective, findObjective, OBJECTIVES, score } from "../score.ts";
+import type { Dataset } from "../types.ts";
 import { COLUMN_NAMES, COLUMNS, ORIGINAL_COLUMNS } from "./columns.ts";
 
 /** A training CSV after validation: every numeric cell parses, `score` is present. */
@@ -21,6 +29,8 @@ export interface TrainingTable {
   header: string[];
   /** Data rows as text, in file order; each has header.length cells. */
   rows: string[][];
+  /** The value of every numeric column (columns table and objectives), by name; NaN = an empty objective cell. */
+  numbers: ReadonlyMap<string, Float64Array>;
   /** True when `score` was computed because the file had no score column. */
   scoreComputed: boolean;
 }
@@ -30,33 +40,13 @@ export class CsvError extends Error {
   override name = "CsvError";
 }
 
-/** Fewest samples the trainer accepts for one scope (the whole file, or one game). */
-export const MIN_SAMPLES = 20;
+/** Largest training CSV read: 256 MiB, about a million samples. */
+export const MAX_CSV_BYTES = 256 * 1024 * 1024;
 
-/** Options of {@linkcode parseTrainingCsv}. */
-export interface CsvReadOptions {
-  /** Name used in messages (the path). */
-  file: string;
-  /** Only count this game's rows towards the minimum (the trainer's --game); null = every row. */
-  game?: string | null;
-  /** Fewest rows needed in scope. Default {@linkcode MIN_SAMPLES}. */
-  minSamples?: number;
-}
+const columnType = new Map<string, "number" | "switch" | "text">(COLUMNS.map((c) => [c.name, c.type]));
+const objectiveNames = new Set(OBJECTIVES.map((o) => o.name));
 
-const columnType = new Map(COLUMNS.map((c) => [c.name, c.type]));
-
-function isNumber(cell: string): boolean {
-  return cell.trim() !== "" && Number.isFinite(Number(cell));
-}
-
-/**
- * Validate CSV text (the pure part of {@linkcode readTrainingCsv}).
- *
- * @throws {CsvError} for an empty file, missing columns, a row with the wrong cell count, a
- * non-numeric cell in a numeric column, a switch cell other than 0/1, or too few samples in scope.
- */
-export function parseTrainingCsv(text: string, options: CsvReadOptions): TrainingTable {
-  const { file, game = null, minSamples = MIN_SAMPLES } = options;
+function parseRecords(text: string, file: string): string[][] {
   let records: string[][];
   try {
     records = parse(text, { relax_column_count: true, skip_empty_lines: true, bom: true }) as string[][];
@@ -65,10 +55,13 @@ export function parseTrainingCsv(text: string, options: CsvReadOptions): Trainin
     throw new CsvError(`${file}: line ${e.lines ?? "?"}: not valid CSV: ${e.message ?? String(err)}`);
   }
   if (records.length === 0) {
-    throw new CsvError(`${file}: empty file: expected a header line and at least ${minSamples} data rows`);
+    throw new CsvError(`${file}: empty file: expected a header line and data rows`);
   }
-  const header = records[0].map((h) => h.trim());
-  const rows = records.slice(1);
+  if (records.length === 1) throw new CsvError(`${file}: a header line and no data rows`);
+  return records;
+}
+
+function checkHeader(header: string[], file: string): void {
   const present = new Set(header);
   const missing = ORIGINAL_COLUMNS.filter((c) => !present.has(c));
   if (missing.length > 0) {
@@ -80,83 +73,180 @@ export function parseTrainingCsv(text: string, options: CsvReadOptions): Trainin
   }
   const duplicate = header.find((h, i) => header.indexOf(h) !== i);
   if (duplicate) throw new CsvError(`${file}: header, column ${duplicate}: appears more than once`);
+}
 
-  const checks = header.map((name) => columnType.get(name));
+/** How a column's cells are read: as a number, a 0/1 switch, an objective (may be empty), or not. */
+type CellKind = "number" | "switch" | "objective" | null;
+
+function kindOf(name: string): CellKind {
+  const type = columnType.get(name);
+  if (type === "number" || type === "switch") return type;
+  return type === undefined && objectiveNames.has(name) ? "objective" : null;
+}
+
+function cellValue(cell: string, kind: CellKind, where: () => string): number {
+  const text = cell.trim();
+  if (kind === "switch") {
+    if (text === "0" || text === "1") return Number(text);
+    throw new CsvError(`${where()}: '${cell}' is not a switch: expected 0 or 1`);
+  }
+  if (kind === "objective" && text === "") return NaN;
+  const value = parseDecimal(text);
+  if (value === null) throw new CsvError(`${where()}: '${cell}' is not a number: expected a decimal number`);
+  return value;
+}
+
+/** Parse every numeric column; checks each row's cell count and each cell. */
+function readNumbers(header: string[], rows: string[][], file: string): Map<string, Float64Array> {
+  const kinds = header.map(kindOf);
+  const numbers = new Map<string, Float64Array>();
+  const cols = kinds.flatMap((k, c) => (k === null ? [] : [c]));
+  for (const c of cols) numbers.set(header[c], new Float64Array(rows.length));
   rows.forEach((row, r) => {
     if (row.length !== header.length) {
       throw new CsvError(
         `${file}: row ${r + 1}: has ${row.length} cells: expected ${header.length} (one per header column)`,
       );
     }
-    row.forEach((cell, c) => {
-      const type = checks[c];
-      if (type === "number" && !isNumber(cell)) {
-        throw new CsvError(`${file}: row ${r + 1}, column ${header[c]}: '${cell}' is not a number`);
-      }
-      if (type === "switch" && cell.trim() !== "0" && cell.trim() !== "1") {
-        throw new CsvError(
-          `${file}: row ${r + 1}, column ${header[c]}: '${cell}' is not a switch: expected 0 or 1`,
-        );
-      }
-    });
-  });
-
-  let scoreComputed = false;
-  if (!present.has("score")) {
-    const at = (name: string) => header.indexOf(name);
-    const lat = at("latency_select_cpu_ns"), mm = at("mm_hint_hit_rate");
-    const dd = at("direct_dispatch_rate"), mb = at("migration_block_rate");
-    header.push("score");
-    for (const row of rows) {
-      row.push(String(score({
-        select_cpu_latency_ns: Number(row[lat]),
-        mm_hint_hit_rate: Number(row[mm]),
-        direct_dispatch_rate: Number(row[dd]),
-        migration_block_rate: Number(row[mb]),
-      })));
+    for (const c of cols) {
+      numbers.get(header[c])![r] = cellValue(
+        row[c],
+        kinds[c],
+        () => `${file}: row ${r + 1}, column ${header[c]}`,
+      );
     }
-    scoreComputed = true;
-  }
+  });
+  return numbers;
+}
 
-  const gameCol = header.indexOf("game_name");
-  const inScope = game === null ? rows.length : rows.filter((row) => row[gameCol] === game).length;
-  if (inScope < minSamples) {
-    const scope = game === null ? "in the file" : `for game '${game}' (column game_name)`;
-    const names = [...new Set(rows.map((row) => row[gameCol]))].slice(0, 10);
-    const known = game === null || names.length === 0 ? "" : `; games in the file: ${names.join(", ")}`;
-    throw new CsvError(
-      `${file}: ${inScope} samples ${scope}: at least ${minSamples} are needed to train${known}`,
-    );
+/** Every row's tunables must be a valid config (whole numbers in the tunables table's ranges). */
+function checkTunables(numbers: ReadonlyMap<string, Float64Array>, rows: number, file: string): void {
+  const columns = TUNABLES.map((t) => numbers.get(t.key)!);
+  for (let r = 0; r < rows; r++) {
+    const config: Record<string, number | boolean> = {};
+    TUNABLES.forEach((t, i) => (config[t.key] = t.kind === "switch" ? columns[i][r] === 1 : columns[i][r]));
+    const problem = configProblems(config as SchedConfig)[0];
+    if (problem !== undefined) {
+      throw new CsvError(`${file}: row ${r + 1}, column ${problem.key}: ${problem.message}`);
+    }
   }
-  return { file, header, rows, scoreComputed };
+}
+
+/** The original layout's score, from its four metrics. */
+function computedScore(numbers: ReadonlyMap<string, Float64Array>, rows: number): Float64Array {
+  const get = (name: string) => numbers.get(name)!;
+  const lat = get("latency_select_cpu_ns"), mm = get("mm_hint_hit_rate");
+  const dd = get("direct_dispatch_rate"), mb = get("migration_block_rate");
+  return Float64Array.from({ length: rows }, (_, r) =>
+    score({
+      select_cpu_latency_ns: lat[r],
+      mm_hint_hit_rate: mm[r],
+      direct_dispatch_rate: dd[r],
+      migration_block_rate: mb[r],
+    }));
 }
 
 /**
- * Read and validate a training CSV from disk.
+ * Validate CSV text (the pure part of {@linkcode readTrainingDataset}).
+ *
+ * @throws {CsvError} for an empty file, missing columns, a row with the wrong cell count, a cell that is
+ * not a decimal number in a numeric column, a switch cell other than 0/1, or a tunable out of range.
+ */
+export function parseTrainingCsv(text: string, options: { file: string }): TrainingTable {
+  const { file } = options;
+  const records = parseRecords(text, file);
+  const header = records[0].map((h) => h.trim());
+  checkHeader(header, file);
+  const rows = records.slice(1);
+  const numbers = readNumbers(header, rows, file);
+  checkTunables(numbers, rows.length, file);
+  let scoreComputed = false;
+  if (!numbers.has("score")) {
+    const computed = computedScore(numbers, rows.length);
+    numbers.set("score", computed);
+    header.push("score");
+    rows.forEach((row, r) => row.push(String(computed[r])));
+    scoreComputed = true;
+  }
+  return { file, header, rows, numbers, scoreComputed };
+}
+
+/** Options of {@linkcode tableToDataset}. */
+export interface DatasetOptions {
+  /** Feature columns to take, in order (lib/ml/features.ts FEATURE_COLUMNS); those absent are left out. */
+  features: readonly string[];
+  /** The objective to train on (lib/score.ts); default: `smooth_score` when the file has it, else `score`. */
+  target?: string | null;
+}
+
+/** The target objective and its values, or a one-line error naming the flag and what the file has. */
+function targetOf(table: TrainingTable, wanted: string | null) {
+  const have = OBJECTIVES.filter((o) => table.numbers.has(o.name)).map((o) => o.name);
+  const objective = wanted === null ? defaultObjective(have) : findObjective(wanted);
+  if (objective === null) {
+    throw new CsvError(
+      `--target ${wanted}: not an objective: expected one of ${OBJECTIVES.map((o) => o.name).join(", ")}`,
+    );
+  }
+  if (!table.numbers.has(objective.name)) {
+    throw new CsvError(
+      `${table.file}: --target ${objective.name}: the file has no ${objective.name} column ` +
+        `(its objectives: ${have.join(", ") || "none"})`,
+    );
+  }
+  return { objective, values: table.numbers.get(objective.name)!, have };
+}
+
+/**
+ * The numeric data set of a validated table: the feature columns it has, the target objective, and
+ * per row the game and CPU model. Rows whose target cell is empty (an objective not measured for that
+ * sample) are left out and counted in `dropped`.
+ *
+ * @throws {CsvError} when the target is not an objective or the file has no column for it.
+ */
+export function tableToDataset(table: TrainingTable, options: DatasetOptions): Dataset {
+  const { objective, values, have } = targetOf(table, options.target ?? null);
+  const featureNames = options.features.filter((f) => table.numbers.has(f));
+  const keep: number[] = [];
+  values.forEach((v, r) => {
+    if (!Number.isNaN(v)) keep.push(r);
+  });
+  const cols = featureNames.map((f) => table.numbers.get(f)!);
+  const data = new Float64Array(keep.length * cols.length);
+  keep.forEach((r, i) => cols.forEach((col, j) => (data[i * cols.length + j] = col[r])));
+  const gameCol = table.header.indexOf("game_name"), cpuCol = table.header.indexOf("cpu_model");
+  return {
+    source: table.file,
+    featureNames,
+    x: { rows: keep.length, cols: cols.length, data },
+    target: objective,
+    y: Float64Array.from(keep, (r) => values[r]),
+    targetComputed: objective.name === "score" && table.scoreComputed,
+    objectives: have,
+    game: keep.map((r) => table.rows[r][gameCol]),
+    cpuModel: keep.map((r) => (cpuCol < 0 ? null : table.rows[r][cpuCol])),
+    sourceRow: Int32Array.from(keep, (r) => r + 1),
+    dropped: table.rows.length - keep.length,
+  };
+}
+
+/**
+ * Read a training CSV the user named (a regular file of at most {@link MAX_CSV_BYTES}; a FIFO or
+ * device is refused without blocking) and turn it into a data set.
+ *
+ * @throws {InputFileError} (lib/host/safe_fs.ts) when the file cannot be read, naming `what` and the path.
+ * @throws {CsvError} when its content is not a usable training CSV.
  *
  * @example
  * ```ts
- * const table = await readTrainingCsv("training_data.csv", { game: "cs2" });
- * table.header.includes("score"); // always true
+ * const dataset = readTrainingDataset("training_data.csv", { features: FEATURE_COLUMNS });
+ * dataset.target.name; // "smooth_score" when the file has it, else "score"
  * ```
  */
-export async function readTrainingCsv(
+export function readTrainingDataset(
   path: string,
-  options: Omit<CsvReadOptions, "file"> = {},
-): Promise<TrainingTable> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (err) {
-    const reason = err instanceof Deno.errors.NotFound ? "no such file" : (err as Error).message;
-    throw new CsvError(`${path}: cannot read: ${reason}`);
-  }
-  return parseTrainingCsv(text, { ...options, file: path });
-}
-
-/** The numeric values of one column, as doubles (the table is already validated). */
-export function numericColumn(table: TrainingTable, name: string): Float64Array {
-  const c = table.header.indexOf(name);
-  if (c < 0) throw new CsvError(`${table.file}: header, column ${name}: missing`);
-  return Float64Array.from(table.rows, (row) => Number(row[c]));
+  options: DatasetOptions & { what?: string },
+): Dataset {
+  const text = readInputFile(path, { what: options.what ?? "training CSV", maxBytes: MAX_CSV_BYTES });
+  return tableToDataset(parseTrainingCsv(text, { file: path }), options);
 }

@@ -1,22 +1,48 @@
 /**
- * The saved model: one JSON file per scope under the models directory (format in ml/models/README.md).
- * `global.json` for a model of every game, `game-<slug>-<hash>.json` for one game, where the slug is
- * the name lowercased with every run of characters outside [a-z0-9_-] turned into "_" (at most 40) and
- * the hash is the first 8 hex digits of the name's SHA-256, so two names that slug alike ("Half-Life 2"
- * and "half life 2") still get different files. Writes go to a fresh temp file (created exclusively,
- * so a planted symlink is never followed) and are renamed over the target (a symlink there is replaced,
- * not followed); a models directory that is itself a symlink is refused.
+ * The saved model: one JSON file per scope (game and CPU model) in the models directory (format in
+ * ml/models/README.md), `{modelsDir}/{game}@{cpu}.json` where `{game}` is `game-<safe game key>` or
+ * `global` (every game) and `{cpu}` is `cpu-<safe CPU model>` or `all-cpus` (merged). The safe names are
+ * the store's (safe_name.ts; the game by its `gameKey`, so "Game.exe" and "game" share a model); a safe
+ * name never contains "@", so the two parts never run into each other, and the prefixes keep a game
+ * named "global" from taking the global model's place.
+ *
+ * Writes go through the store's atomic writer (lib/host/safe_fs.ts): a temp file created exclusively
+ * (a planted symlink is never followed), written whole and fsynced, then renamed over the target, so a
+ * full disk or a kill leaves the old model or the new one, never half of one, and no temp file; temp
+ * files a killed trainer left behind are removed before the next save. Directories are created real
+ * (never through a symlink at the models directory or below) and, run through sudo, given to the user.
+ *
+ * Loading validates everything (format, shapes, index ranges, acyclic trees, finite numbers, the best
+ * config's ranges) before a model is used: profiles and the autotuner load these files.
  *
  * @module
  */
 
-import type { SchedConfig, SwitchKey } from "../config.ts";
-import type { ForestJSON } from "../ml/forest.ts";
-import type { ScalerJSON } from "../ml/scaler.ts";
-import type { Topology } from "../ml/search.ts";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import { dirname, join } from "node:path";
+import { type SchedConfig, type SwitchKey, validateConfig } from "../config.ts";
+import { gameKey } from "../game_key.ts";
+import {
+  ensureRealDir,
+  InputFileError,
+  lstatOrNull,
+  type Owner,
+  readInputFile,
+  writeFileAtomic,
+} from "../host/safe_fs.ts";
+import { ForestError, type ForestJSON, RandomForestRegressor } from "../ml/forest.ts";
+import { ShapeError } from "../ml/matrix.ts";
+import { type ScalerJSON, StandardScaler } from "../ml/scaler.ts";
+import { findObjective } from "../score.ts";
+import type { ObjectiveDirection, Topology } from "../types.ts";
+import { safeName } from "./safe_name.ts";
 
-/** Version of the file format; bumped on any incompatible change. */
-export const MODEL_FORMAT_VERSION = 1;
+/** Version of the file format; bumped on any incompatible change (2: scope by game key and CPU, targets). */
+export const MODEL_FORMAT_VERSION = 2;
+
+/** Largest model file loaded: 512 MiB (a 100-tree forest on a million samples). */
+export const MAX_MODEL_BYTES = 512 * 1024 * 1024;
 
 /** A saved model file. */
 export interface ModelFile {
@@ -24,8 +50,17 @@ export interface ModelFile {
   version: number;
   /** ISO 8601 time of training. */
   created: string;
-  scope: { game: string | null; rows: number; csv: string };
-  target: "score";
+  scope: {
+    /** The game's display name, or null for every game. */
+    game: string | null;
+    gameKey: string | null;
+    /** The CPU model, or null for every CPU model merged. */
+    cpuModel: string | null;
+    rows: number;
+    /** The training data (a path as given). */
+    source: string;
+  };
+  target: { name: string; direction: ObjectiveDirection };
   /** Feature names in matrix column order. */
   features: string[];
   scaler: ScalerJSON;
@@ -34,61 +69,207 @@ export interface ModelFile {
     holdout: { r2: number; mae: number; trainRows: number; testRows: number };
     cv: { folds: { r2: number; mae: number }[]; r2: number; mae: number };
   };
-  best: { config: SchedConfig; score: number; commandLine: string; fromTopology: SwitchKey[] };
+  best: {
+    config: SchedConfig;
+    /** The forest's prediction of `config`, in the target's unit. */
+    predicted: number;
+    commandLine: string;
+    fromTopology: SwitchKey[];
+    interpolated: (keyof SchedConfig)[];
+  };
   topology: Topology;
+  /** The scope's median workload, by feature name. */
+  workload: Record<string, number>;
 }
 
-/** A models directory or file that cannot be used. */
+/** A model file, checked, with its estimators ready to predict. */
+export interface LoadedModel {
+  file: ModelFile;
+  forest: RandomForestRegressor;
+  scaler: StandardScaler;
+  /** SHA-256 (hex) of the file's bytes. */
+  sha256: string;
+}
+
+/** A models directory or model file that cannot be used. `message` is the one line to print. */
 export class ModelFileError extends Error {
   override name = "ModelFileError";
 }
 
-/** The file name of a scope's model (see the module doc). */
-export async function modelFileName(game: string | null): Promise<string> {
-  if (game === null) return "global.json";
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(game));
-  const hash = Array.from(new Uint8Array(digest).slice(0, 4), (b) => b.toString(16).padStart(2, "0")).join(
-    "",
-  );
-  const slug = game.toLowerCase().replace(/[^a-z0-9_-]+/g, "_").replace(/^_+|_+$/g, "").slice(0, 40) ||
-    "game";
-  return `game-${slug}-${hash}.json`;
+/** The model's path under `modelsDir` for a scope (see the module doc). */
+export function modelPath(
+  modelsDir: string,
+  scope: { game: string | null; cpuModel: string | null },
+): string {
+  const cpu = scope.cpuModel === null ? "all-cpus" : `cpu-${safeName(scope.cpuModel)}`;
+  const game = scope.game === null ? "global" : `game-${safeName(gameKey(scope.game))}`;
+  return join(modelsDir, `${game}@${cpu}.json`);
 }
 
-/** Write `model` atomically as `<dir>/<modelFileName>`; returns the path written. */
-export async function saveModel(dir: string, model: ModelFile): Promise<string> {
-  await Deno.mkdir(dir, { recursive: true });
-  const info = await Deno.lstat(dir);
-  if (info.isSymlink || !info.isDirectory) {
-    throw new ModelFileError(
-      `${dir}: models directory is ${info.isSymlink ? "a symlink" : "not a directory"}`,
-    );
-  }
-  const path = `${dir.replace(/\/+$/, "")}/${await modelFileName(model.scope.game)}`;
-  const tmp = `${path}.tmp-${crypto.randomUUID()}`;
-  const file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o644 });
-  try {
-    await file.write(new TextEncoder().encode(JSON.stringify(model) + "\n"));
-    await file.sync();
-  } finally {
-    file.close();
+/** SHA-256 of text as UTF-8, in hex. */
+export function sha256Hex(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/**
+ * Make sure the models directory exists as a real directory (missing parts created with the store's
+ * safe mkdir, owned by `owner`). Its existing parents are the user's choice and may be symlinks; the
+ * models directory itself never is.
+ *
+ * @throws {ModelFileError} naming the models directory and what is wrong with it.
+ */
+export function prepareModelsDir(modelsDir: string, owner: Owner | null): void {
+  if (modelsDir === "") {
+    throw new ModelFileError("models directory: expected a directory name, got an empty one");
   }
   try {
-    await Deno.rename(tmp, path);
+    const missing: string[] = [];
+    let at = modelsDir;
+    while (lstatOrNull(at) === null && dirname(at) !== at) {
+      missing.unshift(at);
+      at = dirname(at);
+    }
+    const top = missing.length > 0 ? fs.statSync(at, { throwIfNoEntry: false }) : null;
+    if (top && !top.isDirectory()) {
+      throw new ModelFileError(`models directory ${modelsDir}: ${at} is not a directory`);
+    }
+    for (const d of missing) ensureRealDir(d, owner);
+    ensureRealDir(modelsDir, owner);
   } catch (err) {
-    await Deno.remove(tmp).catch(() => {});
+    if (err instanceof ModelFileError) throw err;
+    throw new ModelFileError(`models directory ${modelsDir}: ${(err as Error).message}`);
+  }
+}
+
+/** Remove temp files of `path` left by a process that no longer runs (a killed trainer). */
+export function removeStaleTemps(path: string): number {
+  const dir = dirname(path), name = path.slice(dir.length + 1);
+  let removed = 0;
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  for (const entry of entries) {
+    // safe_fs.ts names temps `.{name}.tmp-{pid}-{n}-{hex}`; the older trainer used `{name}.tmp-{uuid}`.
+    const ours = entry.startsWith(`.${name}.tmp-`)
+      ? Number(entry.slice(name.length + 6).split("-")[0])
+      : null;
+    const legacy = entry.startsWith(`${name}.tmp-`);
+    if (!legacy && (ours === null || !Number.isInteger(ours) || lstatOrNull(`/proc/${ours}`) !== null)) {
+      continue;
+    }
+    const st = lstatOrNull(join(dir, entry));
+    if (st === null || !st.isFile()) continue;
+    try {
+      fs.unlinkSync(join(dir, entry));
+      removed++;
+    } catch { /* another process took care of it */ }
+  }
+  return removed;
+}
+
+/**
+ * Write `model` atomically at {@link modelPath}; returns the path and the SHA-256 of what was written.
+ *
+ * @throws {ModelFileError} when the models directory cannot be used.
+ * @throws {StoreIoError} (lib/host/safe_fs.ts) naming the path when the write fails; the old model is
+ * then intact and no temp file is left.
+ */
+export async function saveModel(
+  modelsDir: string,
+  model: ModelFile,
+  options: { owner?: Owner | null } = {},
+): Promise<{ path: string; sha256: string }> {
+  const owner = options.owner ?? null;
+  const path = modelPath(modelsDir, model.scope);
+  prepareModelsDir(modelsDir, owner);
+  removeStaleTemps(path);
+  const text = JSON.stringify(model) + "\n";
+  await writeFileAtomic(path, text, { owner });
+  return { path, sha256: sha256Hex(text) };
+}
+
+function fail(path: string, what: string): never {
+  throw new ModelFileError(`${path}: ${what}`);
+}
+
+function isFiniteNumber(v: unknown): v is number {
+  return typeof v === "number" && Number.isFinite(v);
+}
+
+/** Check the parts of a model file that are not the estimators; throws naming the field. */
+function checkHeader(json: ModelFile, path: string): void {
+  if (json?.format !== "scx_gamer-model") fail(path, "not a scx_gamer model file (format)");
+  if (json.version !== MODEL_FORMAT_VERSION) {
+    fail(path, `format version ${json.version}: expected ${MODEL_FORMAT_VERSION} (retrain to update it)`);
+  }
+  const s = json.scope;
+  const nameOrNull = (v: unknown) => v === null || typeof v === "string";
+  if (!s || !nameOrNull(s.game) || !nameOrNull(s.cpuModel) || !Number.isInteger(s.rows) || s.rows < 1) {
+    fail(path, "scope: expected game and cpuModel (text or null) and a whole number of rows");
+  }
+  const objective = findObjective(json.target?.name);
+  if (objective === null || objective.direction !== json.target.direction) {
+    fail(path, `target ${JSON.stringify(json.target?.name)}: not an objective of this version`);
+  }
+  if (!Array.isArray(json.features) || json.features.some((f) => typeof f !== "string")) {
+    fail(path, "features: expected a list of column names");
+  }
+  const problems = json.best && typeof json.best.config === "object"
+    ? validateConfig(json.best.config)
+    : ["missing"];
+  if (problems.length > 0) fail(path, `best config: ${problems[0]}`);
+  if (!isFiniteNumber(json.best.predicted)) fail(path, "best.predicted: expected a finite number");
+  const w = json.workload;
+  if (!w || typeof w !== "object" || Object.values(w).some((v) => !isFiniteNumber(v))) {
+    fail(path, "workload: expected finite numbers by feature name");
+  }
+}
+
+/**
+ * Parse and validate a model file's text; the estimators are rebuilt (and so checked) here.
+ *
+ * @throws {ModelFileError} naming the path and the first problem found.
+ */
+export function parseModelFile(text: string, path: string): LoadedModel {
+  let json: ModelFile;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    fail(path, "not valid JSON");
+  }
+  checkHeader(json, path);
+  try {
+    const forest = RandomForestRegressor.fromJSON(json.forest);
+    const scaler = StandardScaler.fromJSON(json.scaler);
+    const n = json.features.length;
+    if (forest.nFeatures !== n) {
+      fail(path, `forest: fitted on ${forest.nFeatures} features, the file names ${n}`);
+    }
+    if (scaler.nFeatures !== n) fail(path, `scaler: has ${scaler.nFeatures} features, the file names ${n}`);
+    return { file: json, forest, scaler, sha256: sha256Hex(text) };
+  } catch (err) {
+    if (err instanceof ForestError || err instanceof ShapeError) fail(path, err.message);
     throw err;
   }
-  return path;
 }
 
-/** Read a model file written by saveModel. */
-export async function loadModel(path: string): Promise<ModelFile> {
-  const info = await Deno.lstat(path);
-  if (info.isSymlink) throw new ModelFileError(`${path}: is a symlink: refusing to follow it`);
-  const json = JSON.parse(await Deno.readTextFile(path)) as ModelFile;
-  if (json?.format !== "scx_gamer-model" || json.version !== MODEL_FORMAT_VERSION) {
-    throw new ModelFileError(`${path}: not a scx_gamer model of format version ${MODEL_FORMAT_VERSION}`);
+/**
+ * Read and validate a model file (a regular file, not a symlink, at most {@link MAX_MODEL_BYTES}).
+ *
+ * @throws {ModelFileError} naming the path when it cannot be read or is not a valid model.
+ */
+export function loadModel(path: string): LoadedModel {
+  const st = lstatOrNull(path);
+  if (st?.isSymbolicLink()) fail(path, "is a symlink: refusing to follow it");
+  let text: string;
+  try {
+    text = readInputFile(path, { what: "model file", maxBytes: MAX_MODEL_BYTES });
+  } catch (err) {
+    if (err instanceof InputFileError) throw new ModelFileError(err.message);
+    throw err;
   }
-  return json;
+  return parseModelFile(text, path);
 }

@@ -1,0 +1,171 @@
+import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
+import { stringify } from "csv-stringify/sync";
+import { parseConfigFlags } from "../lib/cli/modes.ts";
+import { createRng } from "../lib/ml/rng.ts";
+import { ORIGINAL_COLUMNS } from "../lib/store/columns.ts";
+import { loadModel } from "../lib/store/model_file.ts";
+import { loadProfile } from "../lib/store/profile.ts";
+import { runTrainMode, type TrainModeOptions, TrainOptionError } from "../lib/modes/train.ts";
+import { syntheticTrainingRows } from "../tools/bench_forest/synthetic.ts";
+import { tempDir } from "./fixtures/temp.ts";
+
+const dir = tempDir("modes_train_test_");
+const csvPath = `${dir}/training_data.csv`;
+const { header, rows } = syntheticTrainingRows({
+  rng: createRng(71),
+  games: ["Alpha Game.exe", "beta"],
+  perGame: 60,
+});
+Deno.writeTextFileSync(csvPath, stringify([header, ...rows]));
+const CPU = "Synthetic CPU 8-Core";
+
+/** Fast, isolated options: few trees, temp folders, no host reads. */
+function opts(extra: Partial<TrainModeOptions> = {}): TrainModeOptions & { lines: string[] } {
+  const lines: string[] = [];
+  return {
+    csv: csvPath,
+    forest: { nEstimators: 12 },
+    searchBudget: 5_000,
+    modelsDir: `${dir}/models`,
+    mlDir: `${dir}/ml_data`,
+    topology: { smt: false, numaNodes: 1, hybrid: false },
+    hostCpuModel: CPU,
+    owner: null,
+    now: () => new Date("2026-01-02T03:04:05Z"),
+    out: (l) => lines.push(...l.split("\n")),
+    lines,
+    ...extra,
+  };
+}
+
+const gameRun = opts({ game: "alpha game", analyze: true });
+const game = await runTrainMode(gameRun);
+
+Deno.test("one game's run prints the scope and target, the metrics, and the best block last", () => {
+  const lines = gameRun.lines;
+  ok(
+    lines[0].startsWith(
+      `Training on 60 samples of Alpha Game.exe from ${csvPath}: 23 features; this machine's CPU model ${CPU}`,
+    ),
+    lines[0],
+  );
+  strictEqual(lines[1], "Target: score (default: the data has no smooth_score; higher is better)");
+  ok(lines.some((l) => /^Hold-out 80\/20: R² -?\d\.\d{4} {2}MAE \d+\.\d{4}$/.test(l)));
+  ok(lines.some((l) => /^5-fold CV: +R² -?\d\.\d{4} {2}MAE \d+\.\d{4} {2}\(folds: /.test(l)));
+  ok(
+    lines.some((l) => l.startsWith("Impurity importance")) &&
+      lines.some((l) => l.startsWith("Permutation importance")),
+  );
+  ok(
+    lines.includes(
+      "Set from this machine's topology (the data never varied them): avoid_smt=off, preferred_idle_scan=off, enable_numa=off",
+    ),
+  );
+  const block = lines.slice(-5);
+  deepStrictEqual(block.slice(0, 4), [
+    "=== Best Configuration Found ===",
+    `Performance Score: ${game.train.best.predicted.toFixed(2)}`,
+    "",
+    "Command line:",
+  ]);
+  strictEqual(block[4], game.commandLine);
+  deepStrictEqual(parseConfigFlags(block[4].split(" ").slice(4)), game.train.best.config);
+});
+
+Deno.test("the model is saved under the game's key and CPU model and loads back to identical predictions", () => {
+  strictEqual(game.modelPath, `${dir}/models/game-alpha game@cpu-${CPU}.json`);
+  ok(gameRun.lines.includes(`Model saved to ${game.modelPath}`));
+  const loaded = loadModel(game.modelPath);
+  strictEqual(loaded.sha256, game.modelSha256);
+  deepStrictEqual(loaded.file.scope, {
+    game: "Alpha Game.exe",
+    gameKey: "alpha game",
+    cpuModel: CPU,
+    rows: 60,
+    source: csvPath,
+  });
+  const x = { rows: 3, cols: 23, data: new Float64Array(69).map((_, i) => i % 7) };
+  deepStrictEqual(
+    loaded.forest.predict(loaded.scaler.transform(x)),
+    game.train.forest.predict(game.train.scaler.transform(x)),
+  );
+});
+
+Deno.test("the game's profile is saved beside its samples with the objective, provenance and workload", () => {
+  const profile = loadProfile(`${dir}/ml_data`, { cpuModel: CPU, game: "Alpha Game" })!;
+  strictEqual(game.profilePath, `${dir}/ml_data/${CPU}/profiles/alpha game.json`);
+  deepStrictEqual(profile, game.profile);
+  deepStrictEqual(profile.config, game.train.best.config);
+  deepStrictEqual(profile.objective, {
+    name: "score",
+    direction: "max",
+    predicted: game.train.best.predicted,
+  });
+  deepStrictEqual(profile.provenance, {
+    samples: 60,
+    trainedAt: "2026-01-02T03:04:05.000Z",
+    modelSha256: game.modelSha256,
+    source: csvPath,
+    cvR2: game.train.cv.r2,
+  });
+  strictEqual(profile.workload.game_count, 20);
+  deepStrictEqual(profile.unmeasured, ["avoid_smt", "preferred_idle_scan", "enable_numa"]);
+});
+
+Deno.test("every game merged saves a global model and says why no profile was saved", async () => {
+  const run = opts();
+  const r = await runTrainMode(run);
+  strictEqual(r.modelPath, `${dir}/models/global@cpu-${CPU}.json`);
+  strictEqual(r.profile, null);
+  ok(run.lines.includes("No profile saved: profiles are per game (--game NAME)"));
+});
+
+Deno.test("an original 26-column CSV trains on every row, with its score computed", async () => {
+  const keep = ORIGINAL_COLUMNS.map((c) => header.indexOf(c));
+  const path = `${dir}/original.csv`;
+  Deno.writeTextFileSync(path, stringify([[...ORIGINAL_COLUMNS], ...rows.map((r) => keep.map((i) => r[i]))]));
+  const run = opts({ csv: path, game: "beta" });
+  const r = await runTrainMode(run);
+  ok(run.lines[0].endsWith("no cpu_model column: every sample used"), run.lines[0]);
+  ok(run.lines[1].endsWith("higher is better), computed from the metrics"), run.lines[1]);
+  strictEqual(r.model.features.length, 15);
+  ok(run.lines.includes("No profile saved: CPU models merged (--cpu-model NAME)"));
+});
+
+Deno.test("bad options fail before training, naming the flag", async () => {
+  for (
+    const [extra, pattern] of [
+      [{ target: "nope" }, /^--target nope: not an objective/],
+      [{ modelsDir: "" }, /^--models-dir: expected a value/],
+      [{ seed: -1 }, /^--seed -1/],
+    ] as const
+  ) {
+    await rejects(
+      runTrainMode(opts(extra)),
+      (e: Error) => e instanceof TrainOptionError && pattern.test(e.message),
+    );
+  }
+});
+
+Deno.test("bad data and a bad models or ml directory fail in a second, naming the file", async () => {
+  Deno.writeTextFileSync(`${dir}/notes.txt`, "x");
+  const started = performance.now();
+  await rejects(
+    runTrainMode(opts({ modelsDir: `${dir}/notes.txt`, forest: { nEstimators: 100 } })),
+    /models directory .*notes\.txt/,
+  );
+  await rejects(
+    runTrainMode(opts({ game: "gamma" })),
+    /training_data\.csv: 0 samples for game 'gamma'.*games in the file/,
+  );
+  await rejects(runTrainMode(opts({ cpuModel: "Other" })), /--cpu-model 'Other': no samples of it/);
+  await rejects(
+    runTrainMode(opts({ game: "beta", mlDir: `${dir}/notes.txt`, forest: { nEstimators: 100 } })),
+    /refusing to use .*notes\.txt: it is not a directory/,
+  );
+  await rejects(
+    runTrainMode(opts({ csv: `${dir}/missing.csv` })),
+    /^InputFileError: --ml-train .*missing\.csv: no such file$/,
+  );
+  ok(performance.now() - started < 5_000, "nothing was trained");
+});
