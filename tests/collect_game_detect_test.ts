@@ -171,7 +171,8 @@ Deno.test("detectGame prefers a Wine or Steam game over a busier render-node-onl
     utime: 900000,
     fds: ["/dev/dri/renderD128"],
   }]);
-  assert.equal(detectGame(root, { nowS: 1 }).game?.name, "witcher3");
+  const alone = makeFakeProc([...desktop(), ...wineMachinery(), witcher(10)]);
+  assert.equal(detectGame(alone, { nowS: 1 }).game?.name, "witcher3");
 });
 
 function twoGames(utimeA: number, utimeB: number): string {
@@ -221,11 +222,14 @@ Deno.test("detectGame ignores an app id of 0 or one that is not digits", () => {
   assert.equal(detectGame(root, { nowS: 1 }).game, null);
 });
 
-Deno.test("forcedName picks the matching process case-insensitively, with or without .exe", () => {
+Deno.test("forcedName picks the matching process case-insensitively, with or without .exe, filed under its own name", () => {
   const root = makeFakeProc([...desktop(), ...steamNative(), ...wineMachinery(), witcher(10)]);
   const { game } = detectGame(root, { forcedName: "WITCHER3.EXE", nowS: 1 });
   assert.equal(game?.tgid, 2100);
-  assert.equal(game?.name, "WITCHER3.EXE");
+  // The name detection would give it: forced or not, one game is one file.
+  assert.equal(game?.name, "witcher3");
+  const alone = makeFakeProc([...desktop(), ...wineMachinery(), witcher(10)]);
+  assert.equal(detectGame(alone, { nowS: 1 }).game?.name, "witcher3");
   assert.equal(game?.source, "forced");
   assert.equal(game?.app_id, "292030");
 });

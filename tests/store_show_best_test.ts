@@ -69,23 +69,36 @@ Deno.test("showBest prints the count, averages, best score and best command line
   assert.equal(lines.at(-1), `  ${configToCommandLine(best.config)}`);
 });
 
-Deno.test("showBest matches the game name case-insensitively when there is no exact match", () => {
+Deno.test("showBest matches the game as collection and training do: .exe and case do not matter", () => {
   const ml = tempDir();
   fill(ml);
   assert.equal(summarizeGame(ml, "cyberpunk2077", quiet).game_name, "Cyberpunk2077");
+  assert.equal(summarizeGame(ml, "Cyberpunk2077.exe", quiet).game_name, "Cyberpunk2077");
   assert.equal(summarizeGame(ml, "DOTA 2", quiet).samples, 1);
 });
 
-Deno.test("showBest prefers the exact name over a case-insensitive one", () => {
+Deno.test("files of one game under names differing only in case or .exe are one game", () => {
   const ml = tempDir();
   store(ml, AMD, "Doom", [makeSample(0, { game: "Doom" })]);
-  store(ml, AMD, "DOOM", [makeSample(1, { game: "DOOM" }), makeSample(2, { game: "DOOM" })]);
-  assert.equal(summarizeGame(ml, "DOOM", quiet).samples, 2);
+  store(ml, AMD, "DOOM.exe", [makeSample(1, { game: "DOOM.exe" }), makeSample(2, { game: "DOOM.exe" })]);
+  assert.equal(summarizeGame(ml, "doom", quiet).samples, 3);
+});
+
+Deno.test("showBest shows this machine's CPU model when the game has samples there, else every one", () => {
+  const ml = tempDir();
+  fill(ml);
+  const all = summarizeGame(ml, "Cyberpunk2077", quiet).samples;
+  const amd = summarizeGame(ml, "Cyberpunk2077", { ...quiet, hostCpuModel: AMD });
+  assert.deepEqual(amd.perCpu.map((c) => c.cpu_model), [AMD]);
+  assert.ok(amd.samples < all);
+  assert.equal(summarizeGame(ml, "Cyberpunk2077", { ...quiet, hostCpuModel: "Other CPU" }).samples, all);
+  assert.equal(
+    summarizeGame(ml, "Cyberpunk2077", { ...quiet, hostCpuModel: AMD, cpuModel: "all" }).samples,
+    all,
+  );
   assert.throws(
-    () => summarizeGame(ml, "doom", quiet),
-    (e: Error) =>
-      e instanceof UnknownGameError &&
-      e.message === 'game "doom" is ambiguous: it matches "DOOM", "Doom"; give the exact name',
+    () => summarizeGame(ml, "Cyberpunk2077", { ...quiet, cpuModel: "Nope" }),
+    /has no samples on CPU model "Nope": it has /,
   );
 });
 

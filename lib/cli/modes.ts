@@ -144,6 +144,13 @@ const GAME: FlagSpec = {
   metavar: "NAME",
   help: "the game: forces detection when running, picks the game's samples when training",
 };
+const CPU_MODEL: FlagSpec = {
+  flag: "--cpu-model",
+  key: "cpu_model",
+  kind: "string",
+  metavar: "NAME",
+  help: "one CPU model's samples, or 'all' to merge [default: this machine's, when the data has it]",
+};
 const ALL_USERS: FlagSpec = {
   flag: "--all-users",
   key: "all_users",
@@ -357,7 +364,7 @@ export const MODES: readonly ModeSpec[] = [
       metavar: "GAME",
       help: "summarise a game's samples and print its best configuration",
     },
-    flags: [ML_DIR, VERBOSE],
+    flags: [ML_DIR, CPU_MODEL, VERBOSE],
   },
   {
     mode: "import",
@@ -383,14 +390,7 @@ export const MODES: readonly ModeSpec[] = [
     },
     flags: [
       GAME,
-      {
-        flag: "--cpu-model",
-        key: "cpu_model",
-        kind: "string",
-        metavar: "NAME",
-        help:
-          "train on one CPU model's samples, or 'all' to merge [default: this machine's, when the data has it]",
-      },
+      CPU_MODEL,
       {
         flag: "--target",
         key: "target",
@@ -537,6 +537,8 @@ export interface ShowBestCommand {
   mode: "show-best";
   game: string;
   mlDir: string;
+  /** One CPU model, "all", or null for this machine's. */
+  cpuModel: string | null;
   verbose: boolean;
 }
 
@@ -713,6 +715,7 @@ export function parseArgs(argv: readonly string[], options: ParseOptions = {}): 
         mode: "show-best",
         game: r.str("ml_show_best")!,
         mlDir: r.str("ml_dir") ?? defaultMlDir(env),
+        cpuModel: r.str("cpu_model"),
         verbose: r.bool("verbose"),
       };
     case "import":

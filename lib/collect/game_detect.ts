@@ -26,7 +26,9 @@
  * `forcedName` (the `--game` flag) picks the process whose name matches it (case-insensitive, with or
  * without ".exe", and a comm cut to 15 bytes matches a longer forced name it begins). If no process
  * matches, the busiest candidate is still returned under the forced name; if there is no candidate at
- * all, there is no game (null). A forced game always has source "forced" and the forced name.
+ * all, there is no game (null). A forced game always has source "forced"; its name is the process's own
+ * game name when that is the same game (same {@link gameKey}), else the forced name without ".exe", so
+ * one game is filed under one name whether or not it was forced.
  *
  * @module
  */
@@ -34,6 +36,7 @@
 import { createHash } from "node:crypto";
 import { baseName, type ProcInfo, readProcesses } from "../host/proc.ts";
 import { playerUids } from "../host/users.ts";
+import { sameGame } from "../game_key.ts";
 import type { GameInfo } from "../types.ts";
 
 /**
@@ -205,6 +208,16 @@ function matchesForced(proc: ProcInfo, forced: string): boolean {
   return comm.length === COMM_MAX && want.startsWith(stripExe(comm));
 }
 
+/**
+ * The name a forced game is filed under: the process's own game name when it is the same game as the
+ * forced one (so `--game Game.exe` and detection share one file), else the forced name without ".exe".
+ */
+function forcedGameName(proc: ProcInfo, forced: string): string {
+  const exeName = wineExeName(proc);
+  const own = exeName !== null ? stripExe(exeName) : nativeName(proc);
+  return sameGame(own, forced) ? own : stripExe(forced.trim());
+}
+
 function deltaTicks(proc: ProcInfo, previous: CpuSnapshot | null): number {
   const now = proc.cpuTicks ?? 0;
   if (previous === null) return now;
@@ -272,7 +285,9 @@ export function chooseGame(all: readonly ProcInfo[], options: DetectOptions = {}
     // The user named it, so only this scheduler itself is off limits.
     const matching = processes.filter((p) => matchesForced(p, forced) && !SELF.test(p.comm.toLowerCase()));
     const chosen = busiest(matching, (p) => p) ?? best?.proc;
-    const game = chosen === undefined ? null : info(chosen, forced, "forced", steamAppId(chosen));
+    const game = chosen === undefined
+      ? null
+      : info(chosen, forcedGameName(chosen, forced), "forced", steamAppId(chosen));
     return { game, snapshot };
   }
   const game = best === undefined ? null : info(best.proc, best.name, best.signal, best.appId);

@@ -21,7 +21,7 @@ export function exportMode(cmd: ExportCommand): number {
 
 /** `--ml-show-best`: a game's summary and best configuration. */
 export function showBestMode(cmd: ShowBestCommand): number {
-  console.log(showBest(cmd.mlDir, cmd.game));
+  console.log(showBest(cmd.mlDir, cmd.game, { cpuModel: cmd.cpuModel, hostCpuModel: cpuModel("/proc") }));
   return 0;
 }
 

@@ -1,13 +1,15 @@
 /**
- * `--ml-show-best GAME`: a printable summary of one game's samples across every CPU model under the
- * ml dir: how many, the averages of the key metrics, the best score and the best config as a command
- * line ready to paste.
+ * `--ml-show-best GAME`: a printable summary of one game's samples on this machine's CPU model (or one
+ * chosen with `--cpu-model`, or all of them): how many, the averages of the key metrics, the best score
+ * and the best config as a command line ready to paste. The game matches as collection and training
+ * match it: ".exe" and case do not matter.
  *
  * @module
  */
 
 import { configToCommandLine, type SchedConfig } from "../config.ts";
 import type { Sample } from "../types.ts";
+import { sameGame } from "../game_key.ts";
 import { printable } from "../host/terminal.ts";
 import { readAllStores, type StoredGame } from "./store_dir.ts";
 import { bestSample } from "./store_doc.ts";
@@ -41,6 +43,10 @@ export interface GameSummary {
 export interface ShowBestOptions {
   /** Where a skipped file's warning line goes. Default `console.error`. */
   log?: (line: string) => void;
+  /** `--cpu-model`: one CPU model, or "all". Default: this machine's when the game has samples there. */
+  cpuModel?: string | null;
+  /** This machine's CPU model. Default: none (every CPU model is shown unless one is chosen). */
+  hostCpuModel?: string | null;
 }
 
 /** The metrics averaged, and how each reads from a sample. Rates are shown in percent. */
@@ -59,26 +65,42 @@ const AVERAGED: readonly { label: string; unit: MetricAverage["unit"]; get: (s: 
   { label: "score", unit: "", get: (s) => s.score },
 ];
 
-/** Pick the files of `game`: exact name first, then case-insensitive (when that is unambiguous). */
-function matchGame(stores: StoredGame[], game: string, mlDir: string): StoredGame[] {
-  const exact = stores.filter((g) => g.doc.game_name === game);
-  if (exact.length > 0) return exact;
-  const folded = stores.filter((g) => g.doc.game_name.toLowerCase() === game.toLowerCase());
-  const names = [...new Set(folded.map((g) => g.doc.game_name))];
-  if (names.length === 1) return folded;
+/**
+ * Pick the files of `game`: every file whose game is the same game ({@link sameGame}: ".exe" and case
+ * folded, as collection and training fold them), on the chosen CPU model.
+ */
+function matchGame(stores: StoredGame[], game: string, mlDir: string, cpu: CpuChoice): StoredGame[] {
+  const same = stores.filter((g) => sameGame(g.doc.game_name, game));
   const shown = (list: string[]) => list.map((n) => `"${printable(n)}"`).join(", ");
-  if (names.length > 1) {
+  if (same.length === 0) {
+    const known = [...new Set(stores.map((g) => g.doc.game_name))].sort();
+    if (known.length === 0) {
+      throw new UnknownGameError(`no games under ${mlDir}: collect some with --ml-collect first`);
+    }
     throw new UnknownGameError(
-      `game "${printable(game)}" is ambiguous: it matches ${shown(names)}; give the exact name`,
+      `unknown game "${printable(game)}" under ${mlDir}: known games are ${shown(known)}`,
     );
   }
-  const known = [...new Set(stores.map((g) => g.doc.game_name))].sort();
-  if (known.length === 0) {
-    throw new UnknownGameError(`no games under ${mlDir}: collect some with --ml-collect first`);
+  const cpus = [...new Set(same.map((g) => g.doc.cpu_model))].sort();
+  const want = cpu.cpuModel ??
+    (cpu.hostCpuModel !== null && cpus.includes(cpu.hostCpuModel) ? cpu.hostCpuModel : "all");
+  if (want === "all") return same;
+  const chosen = same.filter((g) => g.doc.cpu_model === want);
+  if (chosen.length === 0) {
+    throw new UnknownGameError(
+      `game "${printable(game)}" has no samples on CPU model "${printable(want)}": it has ${
+        shown(cpus)
+      } (or --cpu-model all)`,
+    );
   }
-  throw new UnknownGameError(
-    `unknown game "${printable(game)}" under ${mlDir}: known games are ${shown(known)}`,
-  );
+  return chosen;
+}
+
+/** Which CPU model's samples to show. */
+interface CpuChoice {
+  /** A CPU model, "all", or null for this machine's when the data has it (else all). */
+  cpuModel: string | null;
+  hostCpuModel: string | null;
 }
 
 /**
@@ -90,7 +112,10 @@ export function summarizeGame(mlDir: string, game: string, options: ShowBestOpti
   const log = options.log ?? ((line: string) => console.error(line));
   const listing = readAllStores(mlDir);
   for (const warning of listing.warnings) log(warning);
-  const files = matchGame(listing.games, game, mlDir);
+  const files = matchGame(listing.games, game, mlDir, {
+    cpuModel: options.cpuModel ?? null,
+    hostCpuModel: options.hostCpuModel ?? null,
+  });
   const samples = files.flatMap((f) => f.doc.samples);
   const best = bestSample(samples);
   if (best === null) {
