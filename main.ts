@@ -14,6 +14,7 @@ import { helpText } from "./lib/cli/help.ts";
 import { type Command, parseArgs } from "./lib/cli/modes.ts";
 import { exportMode, importMode, showBestMode, trainMode } from "./lib/modes/data.ts";
 import { TrainOptionError } from "./lib/modes/train.ts";
+import { ConfigFileError } from "./lib/store/config_file.ts";
 import { launchMode } from "./lib/modes/launch.ts";
 import { monitorMode } from "./lib/modes/monitor.ts";
 import { runMode, stopOnSignals } from "./lib/modes/run.ts";
@@ -69,8 +70,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     cmd = parseArgs(argv);
     return await dispatch(cmd);
   } catch (e) {
-    // A bad command line, or a training option only checkable against its data: exit 2.
-    if (e instanceof UsageError || e instanceof TrainOptionError) {
+    // A bad command line, a bad --config file, or a training option only checkable against its data: exit 2.
+    if (e instanceof UsageError || e instanceof TrainOptionError || e instanceof ConfigFileError) {
       console.error(`scx_gamer: ${e.message}`);
       return 2;
     }

@@ -257,3 +257,11 @@ Deno.test("--all-users widens game candidates when running and sweeping; --ml-im
   assert.deepEqual(imp, { mode: "import", dir: "old", mlDir: "d", verbose: false });
   assert.match(usageError(["--ml-import", "old", "--slice-us", "5"]), /does not apply to --ml-import/);
 });
+
+Deno.test("--ml-profiles and --config FILE; the tunable flags given are kept apart from the defaults", () => {
+  const cmd = run(["--ml-profiles", "--config", "best.json", "--mig-max", "2"]);
+  assert.equal(cmd.profiles, true);
+  assert.equal(cmd.configFile, "best.json");
+  assert.deepEqual(cmd.given, { mig_max: 2 });
+  assert.equal(run([]).profiles, false);
+});

@@ -112,7 +112,7 @@ Deno.test("load-profile answers that profiles are not supported yet, and applies
   const r = executeCommand({ cmd: "load-profile", game: "game.exe" }, target);
   assert.deepEqual(r, {
     ok: false,
-    error: "load-profile: no profile support yet (profiles come with lib/store/profile.ts)",
+    error: "load-profile: not available here (the running mode sets its own configs)",
   });
   assert.equal(applied.length, 0);
 });

@@ -212,6 +212,20 @@ const RUN_FLAGS: readonly FlagSpec[] = [
   { flag: "--ml-collect", key: "ml_collect", kind: "switch", help: "collect training samples while running" },
   SAMPLE_INTERVAL,
   ML_DIR,
+  {
+    flag: "--ml-profiles",
+    key: "ml_profiles",
+    kind: "switch",
+    help:
+      "apply a detected game's trained profile live (or the most similar game's); back to the base config when it exits",
+  },
+  {
+    flag: "--config",
+    key: "config",
+    kind: "string",
+    metavar: "FILE",
+    help: "start from a saved config: a profile, or a JSON object of tunables (tunable flags override it)",
+  },
   GAME,
   ALL_USERS,
   SOCKET,
@@ -456,7 +470,14 @@ export interface SocketOptions {
 /** What `run` receives. */
 export interface RunCommand extends SocketOptions {
   mode: "run";
+  /** The tunable flags over the defaults (a --config file goes between the two: see `given`). */
   config: SchedConfig;
+  /** The tunables given as flags, which win over a --config file. */
+  given: Partial<SchedConfig>;
+  /** `--config FILE`, or null. */
+  configFile: string | null;
+  /** `--ml-profiles`: apply games' profiles live. */
+  profiles: boolean;
   /** Seconds between stats lines, or null for none. */
   statsS: number | null;
   /** Seconds to run before detaching, or null for until a signal. */
@@ -607,8 +628,11 @@ function statsJson(line: CommandLine): boolean {
 function runCommand(line: CommandLine, env: EnvReader): RunCommand {
   const r = reader(line);
   const config: Record<string, number | boolean> = {};
+  const given: Record<string, number | boolean> = {};
   for (const t of TUNABLES) {
-    config[t.key] = (line.values.get(t.key) as number | boolean | undefined) ?? t.default;
+    const value = line.values.get(t.key) as number | boolean | undefined;
+    if (value !== undefined) given[t.key] = value;
+    config[t.key] = value ?? t.default;
   }
   if (r.has("ml_sample_interval") && !r.bool("ml_collect")) {
     throw new UsageError("--ml-sample-interval needs --ml-collect");
@@ -616,6 +640,9 @@ function runCommand(line: CommandLine, env: EnvReader): RunCommand {
   return {
     mode: "run",
     config: config as SchedConfig,
+    given: given as Partial<SchedConfig>,
+    configFile: r.str("config"),
+    profiles: r.bool("ml_profiles"),
     statsS: r.num("stats"),
     durationS: r.num("duration"),
     collect: r.bool("ml_collect"),

@@ -10,7 +10,7 @@
  * |                                                  | command line describes (unset tunables at default)  |
  * | `{"cmd":"apply","config":{"slice_us":7}}`        | `{"ok":true,"config":{...}}`: only the named        |
  * |                                                  | tunables change                                     |
- * | `{"cmd":"load-profile","game":"NAME"}`           | `{"ok":false,"error":"no profile support yet..."}`  |
+ * | `{"cmd":"load-profile","game":"NAME"}`           | `{"ok":true,"game","config"}`: the game's profile applied |
  * | `{"cmd":"set-game","pid":4242}`                  | `{"ok":true,"pid":4242,"game":{...}\|null}`         |
  * | anything else                                    | `{"ok":false,"error":"one line"}`                   |
  *
@@ -245,7 +245,7 @@ export function executeCommand(command: ControlCommand, target: ControlTarget): 
         if (target.loadProfile === null) {
           return {
             ok: false,
-            error: "load-profile: no profile support yet (profiles come with lib/store/profile.ts)",
+            error: "load-profile: not available here (the running mode sets its own configs)",
           };
         }
         const config = target.loadProfile(command.game);

@@ -12,6 +12,12 @@
  */
 
 import type { RunCommand } from "../cli/modes.ts";
+import { defaultConfig, type SchedConfig } from "../config.ts";
+import { printable } from "../host/terminal.ts";
+import { detectionWorkload } from "../store/columns.ts";
+import { readConfigFile } from "../store/config_file.ts";
+import { listProfiles, loadProfile } from "../store/profile.ts";
+import { ProfileDriver, type ProfileSource } from "./profile_driver.ts";
 import { SampleRecorder } from "../collect/recorder.ts";
 import { cpuModel } from "../collect/sample.ts";
 import { preflight } from "../sched/preflight.ts";
@@ -79,12 +85,42 @@ export function startScheduler(
   };
 }
 
+/** The config outside games: the defaults, then a --config file, then the tunable flags given. */
+export function baseConfig(cmd: Pick<RunCommand, "configFile" | "given">): SchedConfig {
+  const file = cmd.configFile === null ? {} : readConfigFile(cmd.configFile);
+  return { ...defaultConfig(), ...file, ...cmd.given };
+}
+
+/** The profiles of this CPU model under `mlDir`, for {@link ProfileDriver}; a bad file is reported, not fatal. */
+export function storeProfiles(mlDir: string, cpu: string, log: (line: string) => void): ProfileSource {
+  return {
+    load: (game) => {
+      try {
+        return loadProfile(mlDir, { cpuModel: cpu, game });
+      } catch (e) {
+        log(`scx_gamer: ${printable((e as Error).message)}`);
+        return null;
+      }
+    },
+    list: () => {
+      const { profiles, warnings } = listProfiles(mlDir, cpu);
+      for (const w of warnings) log(`scx_gamer: ${w}`);
+      return profiles;
+    },
+  };
+}
+
 /** Run the scheduler until a signal, --duration, or ejection. Returns the exit code. */
 export async function runMode(cmd: RunCommand): Promise<number> {
   // The object first: a checkout that never ran `deno task bpf` is told so wherever it runs.
   const { Scheduler } = await loadSchedulerModule();
+  const base = baseConfig(cmd);
   preflight();
   const log = messageLog(cmd.statsJson);
+  const profiles = storeProfiles(cmd.mlDir, cpuModel("/proc"), log);
+  const driver = cmd.profiles
+    ? new ProfileDriver({ profiles, base, workloadOf: detectionWorkload, log })
+    : null;
   const inbox = new Inbox<ControlCommand, ControlReply>();
   const server = await serveControl(cmd, { inbox, log });
   const stop = stopOnSignals();
@@ -95,7 +131,7 @@ export async function runMode(cmd: RunCommand): Promise<number> {
         verbose: cmd.verbose,
         log,
       }),
-      config: cmd.config,
+      config: base,
       statsS: cmd.statsS,
       durationS: cmd.durationS,
       collect: cmd.collect
@@ -104,6 +140,12 @@ export async function runMode(cmd: RunCommand): Promise<number> {
           recorder: (sched) => storeRecorder(cmd.mlDir, sched, log),
         }
         : null,
+      driver,
+      loadProfile: (game) => {
+        const profile = profiles.load(game);
+        if (profile === null) throw new Error(`no profile of "${printable(game)}" on this CPU model`);
+        return profile.config;
+      },
       game: cmd.game,
       allUsers: cmd.allUsers,
       signal: stop.signal,

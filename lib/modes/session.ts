@@ -22,7 +22,7 @@ import { printable } from "../host/terminal.ts";
 import type { SampleRecorder } from "../collect/recorder.ts";
 import { metricsBetween, type StatsSnapshot } from "../sched/stats.ts";
 import type { ExitInfo } from "../sched/scheduler.ts";
-import type { GameInfo, Metrics, Sample, ThreadClass } from "../types.ts";
+import type { GameInfo, Metrics, Sample, ThreadClass, ThreadCounts } from "../types.ts";
 import {
   type ControlCommand,
   ControlError,
@@ -67,7 +67,7 @@ export interface ConfigDriver {
   /** A sample was recorded under the driver's current config. */
   onSample?(sample: Sample): void;
   /** The game changed (null: none). */
-  onGame?(game: GameInfo | null, nowMs: number): DriverStep | null;
+  onGame?(game: GameInfo | null, nowMs: number, counts: ThreadCounts | null): DriverStep | null;
   /** A short status for the stats line. */
   status?(): string;
 }
@@ -206,7 +206,7 @@ export async function runSession(o: SessionOptions): Promise<SessionEnd> {
       const update = watch.update(at);
       if (!update.changed) return;
       rec?.recorder.switchGame(update.game);
-      applyStep(o.driver?.onGame?.(update.game, at) ?? null, at);
+      applyStep(o.driver?.onGame?.(update.game, at, update.counts) ?? null, at);
     };
 
     const target: ControlTarget = {

@@ -7,7 +7,7 @@
  */
 
 import { TUNABLES } from "../config.ts";
-import { HOT_PATHS, type Sample, THREAD_CLASSES } from "../types.ts";
+import { type GameInfo, HOT_PATHS, type Sample, THREAD_CLASSES, type ThreadCounts } from "../types.ts";
 
 /** A CSV cell value before quoting: numbers, text, or a boolean written as 0/1. */
 export type Cell = number | string | boolean;
@@ -112,3 +112,28 @@ export const COLUMNS: readonly Column[] = [
 
 /** Column names, in order. */
 export const COLUMN_NAMES: readonly string[] = COLUMNS.map((c) => c.name);
+
+/** The workload columns known as soon as a game is detected: its threads per class, thread count and CPU use. */
+const DETECTION_COLUMNS: ReadonlySet<string> = new Set([
+  ...Object.values(ORIGINAL_CLASS_COLUMNS),
+  ...extraClassColumns.map((c) => c.name),
+  "game_thread_count",
+  "game_cpu_pct",
+]);
+
+/**
+ * A just-detected game's workload under the training CSV's column names (read through the same column
+ * table, so the names cannot drift): what a game with no profile is compared by to borrow the profile
+ * of the most similar known game.
+ *
+ * @example
+ * ```ts
+ * detectionWorkload(game, counts); // { input_handler_count: 1, ..., game_thread_count: 40, game_cpu_pct: 310 }
+ * ```
+ */
+export function detectionWorkload(game: GameInfo, counts: ThreadCounts): Record<string, number> {
+  const partial = { game, threads: counts } as Pick<Sample, "game" | "threads"> as Sample;
+  const out: Record<string, number> = {};
+  for (const c of COLUMNS) if (DETECTION_COLUMNS.has(c.name)) out[c.name] = Number(c.get(partial));
+  return out;
+}
