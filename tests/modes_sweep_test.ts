@@ -4,6 +4,7 @@ import { pendingConfigs, readGrid, recordOf } from "../lib/modes/sweep.ts";
 import { makePlan } from "../lib/modes/sweep_plan.ts";
 import { emptyState, type FinishedConfig } from "../lib/store/sweep_state.ts";
 import { UsageError } from "../lib/cli/engine.ts";
+import type { Sample } from "../lib/types.ts";
 import { tempDir } from "./fixtures/temp.ts";
 
 const plan = makePlan(buildGrid({ slice_us: [5, 10, 15] }), { durationS: 60, settleS: 5 });
@@ -39,17 +40,14 @@ Deno.test("a state from a different grid only skips the configs both grids share
 });
 
 Deno.test("a config with samples is recorded done, one without is empty with the reason", () => {
-  const base = {
-    planned: plan.configs[0],
-    position: 0,
-    startedAt: new Date(0),
-    finishedAt: new Date(60_000),
-  };
-  const done = recordOf({ ...base, samples: 12 }, 60);
+  const window = { config: plan.configs[0].config, label: "x", settleS: 5, measureS: 60 };
+  const base = { window, position: 0, startedAt: new Date(0), finishedAt: new Date(60_000) };
+  const done = recordOf({ ...base, samples: Array(12).fill({} as Sample) });
   assert.equal(done.status, "done");
   assert.equal(done.samples, 12);
   assert.equal(done.reason, null);
-  const empty = recordOf({ ...base, samples: 0 }, 60);
+  assert.equal(done.ranS, 60);
+  const empty = recordOf({ ...base, samples: [] });
   assert.equal(empty.status, "empty");
   assert.match(empty.reason!, /no game/);
 });

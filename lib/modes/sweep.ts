@@ -33,7 +33,7 @@ import { messageLog, startScheduler, stopOnSignals, storeRecorder } from "./run.
 import { serveControl } from "./serve_control.ts";
 import { VERSION } from "./version.ts";
 import { describeExit, runSession } from "./session.ts";
-import { type ConfigOutcome, SweepDriver } from "./sweep_driver.ts";
+import { WindowDriver, type WindowResult } from "./window_driver.ts";
 import { formatSeconds } from "./sweep_eta.ts";
 import { formatPlan, makePlan, type PlannedConfig, type SweepPlan, sweepSeconds } from "./sweep_plan.ts";
 
@@ -67,16 +67,17 @@ export function pendingConfigs(
   return plan.configs.filter((p) => !finished.has(p.key));
 }
 
-/** The state record of a config that ended. */
-export function recordOf(outcome: ConfigOutcome, durationS: number): FinishedConfig {
+/** The state record of a config whose window ended. */
+export function recordOf(result: WindowResult): FinishedConfig {
+  const n = result.samples.length;
   return {
-    status: outcome.samples > 0 ? "done" : "empty",
-    reason: outcome.samples > 0 ? null : "no sample: no game was measured under this config",
+    status: n > 0 ? "done" : "empty",
+    reason: n > 0 ? null : "no sample: no game was measured under this config",
     exitCode: null,
-    startedAt: outcome.startedAt.toISOString(),
-    finishedAt: outcome.finishedAt.toISOString(),
-    ranS: durationS,
-    samples: outcome.samples,
+    startedAt: result.startedAt.toISOString(),
+    finishedAt: result.finishedAt.toISOString(),
+    ranS: result.window.measureS,
+    samples: n,
   };
 }
 
@@ -160,19 +161,25 @@ async function sweepPrepared(
   const total = pending.length;
   const save = () => saveState(cmd.stateFile, state, { owner });
   const counts = { done: 0, empty: 0 };
-  const driver = new SweepDriver({
-    pending,
-    durationS: cmd.durationS,
-    settleS: cmd.settleS,
-    onStart: (i, p) => log(`${position(i, total)} ${p.label} applied`),
-    onFinish: (outcome) => {
-      const record = recordOf(outcome, cmd.durationS);
-      state.configs[outcome.planned.key] = record;
-      save();
-      counts[record.status === "done" ? "done" : "empty"]++;
-      const what = record.status === "done" ? `done, ${outcome.samples} samples` : `empty (${record.reason})`;
-      log(`${position(outcome.position, total)} ${outcome.planned.label} ${what}`);
+  let running: PlannedConfig | null = null;
+  const driver = new WindowDriver({
+    next: (previous) => {
+      if (previous !== null && running !== null) {
+        const record = recordOf(previous);
+        state.configs[running.key] = record;
+        save();
+        counts[record.status === "done" ? "done" : "empty"]++;
+        const n = previous.samples.length;
+        const what = record.status === "done" ? `done, ${n} samples` : `empty (${record.reason})`;
+        log(`${position(previous.position, total)} ${running.label} ${what}`);
+      }
+      running = pending[previous === null ? 0 : previous.position + 1] ?? null;
+      return running === null
+        ? null
+        : { config: running.config, label: running.label, settleS: cmd.settleS, measureS: cmd.durationS };
     },
+    onStart: (i, w) => log(`${position(i, total)} ${w.label} applied`),
+    describe: (i) => `sweep ${i + 1}/${total}`,
   });
   const inbox = new Inbox<ControlCommand, ControlReply>();
   const server = await serveControl(cmd, { inbox, log });
@@ -200,7 +207,7 @@ async function sweepPrepared(
     const summary = `${counts.done} done, ${counts.empty} empty (of ${total}); state: ${cmd.stateFile}`;
     switch (end.reason) {
       case "ejected":
-        if (driver.current) state.configs[driver.current.key] = failedRecord(end.exit!);
+        if (running !== null) state.configs[(running as PlannedConfig).key] = failedRecord(end.exit!);
         save();
         console.error(
           `sweep: stopped: the kernel stopped the scheduler: ${describeExit(end.exit!)}; ${summary}`,
