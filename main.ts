@@ -12,6 +12,7 @@
 import { UsageError } from "./lib/cli/engine.ts";
 import { helpText } from "./lib/cli/help.ts";
 import { type Command, parseArgs } from "./lib/cli/modes.ts";
+import { abMode } from "./lib/modes/ab.ts";
 import { exportMode, importMode, showBestMode, trainMode } from "./lib/modes/data.ts";
 import { TrainOptionError } from "./lib/modes/train.ts";
 import { ConfigFileError } from "./lib/store/config_file.ts";
@@ -60,6 +61,8 @@ async function dispatch(cmd: Command): Promise<number> {
       return trainMode(cmd);
     case "import":
       return importMode(cmd);
+    case "ab":
+      return abMode(cmd);
   }
 }
 

@@ -265,3 +265,28 @@ Deno.test("--ml-profiles and --config FILE; the tunable flags given are kept apa
   assert.deepEqual(cmd.given, { mig_max: 2 });
   assert.equal(run([]).profiles, false);
 });
+
+Deno.test("--ml-ab takes two flag lists; each is checked; too short a duration for 3 pairs is refused", () => {
+  const cmd = parseArgs([
+    "--ml-ab",
+    "",
+    "--slice-us 500",
+    "--duration",
+    "120",
+    "--window",
+    "10",
+    "--settle",
+    "2",
+  ]);
+  if (cmd.mode !== "ab") throw new Error(cmd.mode);
+  assert.deepEqual(cmd.a, defaultConfig());
+  assert.equal(cmd.b.slice_us, 500);
+  assert.deepEqual(cmd.flags, ["", "--slice-us 500"]);
+  assert.match(
+    usageError(["--ml-ab", "--slice-us 0", ""]),
+    /^--ml-ab A '--slice-us 0': --slice-us 0 is out of range/,
+  );
+  assert.match(usageError(["--ml-ab", "", "--stats 1"]), /^--ml-ab B '--stats 1': unknown flag --stats/);
+  assert.match(usageError(["--ml-ab", "", "", "--duration", "30"]), /at least 3 are needed/);
+  assert.match(usageError(["--ml-ab", "x"]), /--ml-ab needs two values/);
+});

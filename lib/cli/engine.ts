@@ -29,10 +29,11 @@ export type FlagKind =
   | "number" /* a decimal number */
   | "string"
   | "optional-number" /* a number when the next word is one, else none (`--monitor [SECS]`) */
-  | "list" /* comma-separated words, checked by `parseList` */;
+  | "list" /* comma-separated words, checked by `parseList` */
+  | "pair" /* the next two words as they are, e.g. two quoted flag lists (`--ml-ab "..." "..."`) */;
 
 /** A parsed value. */
-export type FlagValue = boolean | number | string | readonly (number | boolean)[] | null;
+export type FlagValue = boolean | number | string | readonly (number | boolean)[] | readonly string[] | null;
 
 /** One row of a mode's flag table. */
 export interface FlagSpec {
@@ -209,10 +210,20 @@ export function parseCommandLine(argv: readonly string[], modes: readonly ModeSp
       continue;
     }
     if (eq !== -1) {
+      if (row.kind === "pair") {
+        throw new UsageError(`${row.flag} takes two values after it, not ${row.flag}=...`);
+      }
       values.set(row.key, parseValue(row, arg.slice(eq + 1)));
       continue;
     }
     const next = argv[i + 1];
+    if (row.kind === "pair") {
+      // Two words whatever they look like: each is typically a quoted list of flags.
+      if (argv.length < i + 3) throw new UsageError(`${row.flag} needs two values: expected ${row.metavar}`);
+      values.set(row.key, [argv[i + 1], argv[i + 2]]);
+      i += 2;
+      continue;
+    }
     if (row.kind === "optional-number") {
       const value = next !== undefined && !looksLikeFlag(next) ? parseNumberValue(row, next) : null;
       if (value !== null) i++;

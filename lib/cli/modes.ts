@@ -151,6 +151,15 @@ const CPU_MODEL: FlagSpec = {
   metavar: "NAME",
   help: "one CPU model's samples, or 'all' to merge [default: this machine's, when the data has it]",
 };
+const TARGET: FlagSpec = {
+  flag: "--target",
+  key: "target",
+  kind: "string",
+  metavar: "NAME",
+  help: `the objective: ${
+    OBJECTIVES.map((o) => o.name).join(", ")
+  } [default: smooth_score when the data has it, else score]`,
+};
 const ALL_USERS: FlagSpec = {
   flag: "--all-users",
   key: "all_users",
@@ -357,6 +366,63 @@ export const MODES: readonly ModeSpec[] = [
     flags: [SOCKET, VERBOSE],
   },
   {
+    mode: "ab",
+    summary: "Comparing two configs live (A/B)",
+    selector: {
+      flag: "--ml-ab",
+      key: "ml_ab",
+      kind: "pair",
+      metavar: '"FLAGS A" "FLAGS B"',
+      help: "alternate two configs (tunable flags, '' for the defaults) on the running game and compare them",
+    },
+    flags: [
+      {
+        flag: "--duration",
+        key: "duration",
+        kind: "number",
+        metavar: "SECONDS",
+        default: 600,
+        min: 0,
+        minExclusive: true,
+        max: 86_400,
+        unit: "s",
+        help: "total time of the comparison, settle times included (at least 3 pairs of windows)",
+      },
+      {
+        flag: "--window",
+        key: "window",
+        kind: "number",
+        metavar: "SECONDS",
+        default: 20,
+        min: 1,
+        max: 3600,
+        unit: "s",
+        help: "how long each window measures one config",
+      },
+      {
+        flag: "--settle",
+        key: "settle",
+        kind: "number",
+        metavar: "SECONDS",
+        default: 2,
+        min: 0,
+        max: 600,
+        unit: "s",
+        help: "after each switch, wait this long before measuring",
+      },
+      TARGET,
+      STATS,
+      SAMPLE_INTERVAL,
+      ML_DIR,
+      GAME,
+      ALL_USERS,
+      SOCKET,
+      SOCKET_GROUP,
+      STATS_JSON,
+      VERBOSE,
+    ],
+  },
+  {
     mode: "export",
     summary: "Exporting samples",
     selector: {
@@ -405,15 +471,7 @@ export const MODES: readonly ModeSpec[] = [
     flags: [
       GAME,
       CPU_MODEL,
-      {
-        flag: "--target",
-        key: "target",
-        kind: "string",
-        metavar: "NAME",
-        help: `the objective: ${
-          OBJECTIVES.map((o) => o.name).join(", ")
-        } [default: smooth_score when the data has it, else score]`,
-      },
+      TARGET,
       { flag: "--analyze", key: "analyze", kind: "switch", help: "also print feature importance" },
       {
         flag: "--interpolate",
@@ -489,6 +547,27 @@ export interface RunCommand extends SocketOptions {
   /** Any user's process may be the game (`--all-users`), not only the player's. */
   allUsers: boolean;
   /** Stats intervals as JSON lines. */
+  statsJson: boolean;
+  verbose: boolean;
+}
+
+/** What `--ml-ab` receives. */
+export interface AbCommand extends SocketOptions {
+  mode: "ab";
+  a: SchedConfig;
+  b: SchedConfig;
+  /** The two flag lists as given, for the report. */
+  flags: readonly [string, string];
+  durationS: number;
+  windowS: number;
+  settleS: number;
+  /** An objective of lib/score.ts, or null for the default. */
+  target: string | null;
+  statsS: number | null;
+  sampleIntervalS: number;
+  mlDir: string;
+  game: string | null;
+  allUsers: boolean;
   statsJson: boolean;
   verbose: boolean;
 }
@@ -588,6 +667,7 @@ export type Command =
   | ExportCommand
   | ShowBestCommand
   | TrainCommand
+  | AbCommand
   | ImportCommand
   | MonitorCommand
   | LaunchCommand
@@ -623,6 +703,47 @@ function statsJson(line: CommandLine): boolean {
     throw new UsageError("--stats-json needs --stats SECONDS (how often to write a line)");
   }
   return r.bool("stats_json");
+}
+
+/** The smallest number of window pairs an A/B comparison runs. */
+export const MIN_AB_PAIRS = 3;
+
+function abCommand(line: CommandLine, env: EnvReader): AbCommand {
+  const r = reader(line);
+  const [fa, fb] = line.values.get("ml_ab") as readonly string[];
+  const side = (flags: string, name: string) => {
+    try {
+      return parseConfigFlags(flags.trim().split(/\s+/).filter((w) => w !== ""));
+    } catch (e) {
+      if (e instanceof UsageError) throw new UsageError(`--ml-ab ${name} '${flags}': ${e.message}`);
+      throw e;
+    }
+  };
+  const durationS = r.num("duration") ?? 600, windowS = r.num("window") ?? 20, settleS = r.num("settle") ?? 2;
+  const pairs = Math.floor(durationS / (2 * (windowS + settleS)));
+  if (pairs < MIN_AB_PAIRS) {
+    throw new UsageError(
+      `--duration ${durationS} holds ${pairs} pairs of ${windowS} s windows (+ ${settleS} s settle): at least ${MIN_AB_PAIRS} are needed (a longer --duration or a shorter --window)`,
+    );
+  }
+  return {
+    mode: "ab",
+    a: side(fa, "A"),
+    b: side(fb, "B"),
+    flags: [fa, fb],
+    durationS,
+    windowS,
+    settleS,
+    target: objectiveName(r.str("target")),
+    statsS: r.num("stats"),
+    sampleIntervalS: r.num("ml_sample_interval") ?? DEFAULT_SAMPLE_INTERVAL_S,
+    mlDir: r.str("ml_dir") ?? defaultMlDir(env),
+    game: r.str("game"),
+    allUsers: r.bool("all_users"),
+    statsJson: statsJson(line),
+    ...socketOptions(line),
+    verbose: r.bool("verbose"),
+  };
 }
 
 function runCommand(line: CommandLine, env: EnvReader): RunCommand {
@@ -714,6 +835,8 @@ export function parseArgs(argv: readonly string[], options: ParseOptions = {}): 
       return runCommand(line, env);
     case "sweep":
       return sweepCommand(line, env);
+    case "ab":
+      return abCommand(line, env);
     case "monitor":
       return {
         mode: "monitor",

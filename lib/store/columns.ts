@@ -137,3 +137,19 @@ export function detectionWorkload(game: GameInfo, counts: ThreadCounts): Record<
   for (const c of COLUMNS) if (DETECTION_COLUMNS.has(c.name)) out[c.name] = Number(c.get(partial));
   return out;
 }
+
+/**
+ * A sample's value in a numeric column (an objective such as `score` or `smooth_score`, a metric), or
+ * null when the column is unknown, text, or the sample has no finite value there.
+ *
+ * @example
+ * ```ts
+ * columnValue(sample, "score"); // 108.8
+ * ```
+ */
+export function columnValue(sample: Sample, name: string): number | null {
+  const column = COLUMNS.find((c) => c.name === name);
+  if (!column || column.type === "text") return null;
+  const value = Number(column.get(sample));
+  return Number.isFinite(value) ? value : null;
+}
