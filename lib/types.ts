@@ -163,16 +163,16 @@ export interface GameProfile {
   objective: { name: string; direction: ObjectiveDirection; predicted: number };
   /** Where it came from. */
   provenance: {
-    /** Samples of this game (and CPU model) the forest saw. */
+    /** Samples of this game (and CPU model) the forest saw, or the autotuner measured. */
     samples: number;
-    /** ISO 8601 time of training. */
+    /** ISO 8601 time of training (or of the autotuner's decision). */
     trainedAt: string;
-    /** SHA-256 (hex) of the saved model file the config was searched on. */
+    /** SHA-256 (hex) of the saved model file the config was searched on, or of the autotuner's windows. */
     modelSha256: string;
-    /** The training data (a path as given). */
+    /** The training data (a path as given), or "autotune: ..." for a config kept live. */
     source: string;
-    /** Mean 5-fold CV R² of the model. */
-    cvR2: number;
+    /** Mean 5-fold CV R² of the model; null for a profile the autotuner measured live. */
+    cvR2: number | null;
   };
   /**
    * The game's workload: the median of each workload feature the forest used (thread-class counts, CPU

@@ -290,3 +290,13 @@ Deno.test("--ml-ab takes two flag lists; each is checked; too short a duration f
   assert.match(usageError(["--ml-ab", "", "", "--duration", "30"]), /at least 3 are needed/);
   assert.match(usageError(["--ml-ab", "x"]), /--ml-ab needs two values/);
 });
+
+Deno.test("--ml-autotune takes its window, pairs and target; they need it", () => {
+  const cmd = run(["--ml-autotune", "--autotune-window", "15", "--autotune-pairs", "5", "--target", "score"]);
+  assert.deepEqual(cmd.autotune, { windowS: 15, pairs: 5 });
+  assert.equal(cmd.target, "score");
+  assert.equal(run([]).autotune, null);
+  assert.match(usageError(["--autotune-window", "15"]), /--autotune-window needs --ml-autotune/);
+  assert.match(usageError(["--target", "score"]), /--target needs --ml-autotune/);
+  assert.match(usageError(["--ml-autotune", "--autotune-pairs", "2"]), /--autotune-pairs 2 is out of range/);
+});

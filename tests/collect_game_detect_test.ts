@@ -171,8 +171,7 @@ Deno.test("detectGame prefers a Wine or Steam game over a busier render-node-onl
     utime: 900000,
     fds: ["/dev/dri/renderD128"],
   }]);
-  const alone = makeFakeProc([...desktop(), ...wineMachinery(), witcher(10)]);
-  assert.equal(detectGame(alone, { nowS: 1 }).game?.name, "witcher3");
+  assert.equal(detectGame(root, { nowS: 1 }).game?.name, "witcher3");
 });
 
 function twoGames(utimeA: number, utimeB: number): string {

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { abCompare } from "../lib/ml/ab.ts";
 import { createRng } from "../lib/ml/rng.ts";
-import { chooseObjective, formatAbResult, windowValue } from "../lib/modes/ab.ts";
+import { formatAbResult } from "../lib/modes/ab.ts";
+import { chooseObjective, windowValue } from "../lib/modes/objective.ts";
 import { findObjective } from "../lib/score.ts";
 import { makeSample } from "./fixtures/sample.ts";
 

@@ -229,6 +229,35 @@ const RUN_FLAGS: readonly FlagSpec[] = [
       "apply a detected game's trained profile live (or the most similar game's); back to the base config when it exits",
   },
   {
+    flag: "--ml-autotune",
+    key: "ml_autotune",
+    kind: "switch",
+    help:
+      "tune the running game live: candidates against the incumbent in interleaved windows, a winner saved as its profile (collects samples)",
+  },
+  {
+    flag: "--autotune-window",
+    key: "autotune_window",
+    kind: "number",
+    metavar: "SECONDS",
+    default: 20,
+    min: 1,
+    max: 3600,
+    unit: "s",
+    help: "with --ml-autotune: how long each window measures one config",
+  },
+  {
+    flag: "--autotune-pairs",
+    key: "autotune_pairs",
+    kind: "int",
+    metavar: "N",
+    default: 4,
+    min: 3,
+    max: 100,
+    help: "with --ml-autotune: pairs of windows per candidate",
+  },
+  TARGET,
+  {
     flag: "--config",
     key: "config",
     kind: "string",
@@ -536,6 +565,10 @@ export interface RunCommand extends SocketOptions {
   configFile: string | null;
   /** `--ml-profiles`: apply games' profiles live. */
   profiles: boolean;
+  /** `--ml-autotune` and its window length (s) and pairs per candidate, or null. */
+  autotune: { windowS: number; pairs: number } | null;
+  /** The objective for --ml-autotune, or null for the default. */
+  target: string | null;
   /** Seconds between stats lines, or null for none. */
   statsS: number | null;
   /** Seconds to run before detaching, or null for until a signal. */
@@ -755,8 +788,13 @@ function runCommand(line: CommandLine, env: EnvReader): RunCommand {
     if (value !== undefined) given[t.key] = value;
     config[t.key] = value ?? t.default;
   }
-  if (r.has("ml_sample_interval") && !r.bool("ml_collect")) {
-    throw new UsageError("--ml-sample-interval needs --ml-collect");
+  if (r.has("ml_sample_interval") && !r.bool("ml_collect") && !r.bool("ml_autotune")) {
+    throw new UsageError("--ml-sample-interval needs --ml-collect (or --ml-autotune)");
+  }
+  for (const key of ["autotune_window", "autotune_pairs", "target"]) {
+    if (r.has(key) && !r.bool("ml_autotune")) {
+      throw new UsageError(`--${key.replaceAll("_", "-")} needs --ml-autotune`);
+    }
   }
   return {
     mode: "run",
@@ -764,6 +802,10 @@ function runCommand(line: CommandLine, env: EnvReader): RunCommand {
     given: given as Partial<SchedConfig>,
     configFile: r.str("config"),
     profiles: r.bool("ml_profiles"),
+    autotune: r.bool("ml_autotune")
+      ? { windowS: r.num("autotune_window") ?? 20, pairs: r.num("autotune_pairs") ?? 4 }
+      : null,
+    target: objectiveName(r.str("target")),
     statsS: r.num("stats"),
     durationS: r.num("duration"),
     collect: r.bool("ml_collect"),

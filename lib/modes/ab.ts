@@ -14,8 +14,8 @@ import { abCompare, type AbResult, MIN_PAIRS } from "../ml/ab.ts";
 import { createRng } from "../ml/rng.ts";
 import { preflight } from "../sched/preflight.ts";
 import { findObjective } from "../score.ts";
-import { columnValue } from "../store/columns.ts";
-import type { Objective, Sample } from "../types.ts";
+import type { Objective } from "../types.ts";
+import { chooseObjective, windowValue } from "./objective.ts";
 import { AbPlan } from "./ab_plan.ts";
 import { loadSchedulerModule } from "./bpf_object.ts";
 import type { ControlCommand, ControlReply } from "./control.ts";
@@ -25,22 +25,7 @@ import { serveControl } from "./serve_control.ts";
 import { describeExit, runSession } from "./session.ts";
 import { EXIT_INTERRUPTED } from "./sweep.ts";
 import { VERSION } from "./version.ts";
-import { WindowDriver, type WindowResult } from "./window_driver.ts";
-
-/** The objective named, or the default for these samples: smooth_score when they carry it, else score. */
-export function chooseObjective(name: string | null, samples: readonly Sample[]): Objective {
-  if (name !== null) return findObjective(name)!;
-  const smooth = samples.some((s) => columnValue(s, "smooth_score") !== null);
-  return findObjective(smooth ? "smooth_score" : "score")!;
-}
-
-/** A window's value: the mean objective over its samples, or null when none has a value. */
-export function windowValue(result: WindowResult, objective: Objective): number | null {
-  const values = result.samples.map((s) => columnValue(s, objective.name)).filter((v): v is number =>
-    v !== null
-  );
-  return values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;
-}
+import { WindowDriver } from "./window_driver.ts";
 
 /** The report lines of a finished comparison. */
 export function formatAbResult(

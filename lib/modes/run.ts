@@ -18,6 +18,9 @@ import { detectionWorkload } from "../store/columns.ts";
 import { readConfigFile } from "../store/config_file.ts";
 import { listProfiles, loadProfile } from "../store/profile.ts";
 import { ProfileDriver, type ProfileSource } from "./profile_driver.ts";
+import { autotuneDriver } from "./autotune.ts";
+import { defaultModelsDir } from "../cli/modes.ts";
+import { loadModel, modelPath } from "../store/model_file.ts";
 import { SampleRecorder } from "../collect/recorder.ts";
 import { cpuModel } from "../collect/sample.ts";
 import { preflight } from "../sched/preflight.ts";
@@ -110,6 +113,18 @@ export function storeProfiles(mlDir: string, cpu: string, log: (line: string) =>
   };
 }
 
+/** Seconds an autotune window settles after a switch before it measures. */
+export const AUTOTUNE_SETTLE_S = 2;
+
+/** The trained model's best config for a game on this CPU, or null when training left none (or it is unreadable). */
+export function trainedBest(modelsDir: string, game: string, cpu: string): SchedConfig | null {
+  try {
+    return loadModel(modelPath(modelsDir, { game, cpuModel: cpu })).file.best.config;
+  } catch {
+    return null; // no model yet, or one that does not load: the grid's neighbours are the candidates
+  }
+}
+
 /** Run the scheduler until a signal, --duration, or ejection. Returns the exit code. */
 export async function runMode(cmd: RunCommand): Promise<number> {
   // The object first: a checkout that never ran `deno task bpf` is told so wherever it runs.
@@ -117,24 +132,39 @@ export async function runMode(cmd: RunCommand): Promise<number> {
   const base = baseConfig(cmd);
   preflight();
   const log = messageLog(cmd.statsJson);
-  const profiles = storeProfiles(cmd.mlDir, cpuModel("/proc"), log);
-  const driver = cmd.profiles
+  const cpu = cpuModel("/proc");
+  const profiles = storeProfiles(cmd.mlDir, cpu, log);
+  const driver = cmd.autotune
+    ? autotuneDriver({
+      base,
+      profiles,
+      mlDir: cmd.mlDir,
+      cpuModel: cpu,
+      target: cmd.target,
+      windowS: cmd.autotune.windowS,
+      settleS: AUTOTUNE_SETTLE_S,
+      pairs: cmd.autotune.pairs,
+      modelBest: (game) => trainedBest(defaultModelsDir(), game, cpu),
+      log,
+    })
+    : cmd.profiles
     ? new ProfileDriver({ profiles, base, workloadOf: detectionWorkload, log })
     : null;
+  const collect = cmd.collect || cmd.autotune !== null;
   const inbox = new Inbox<ControlCommand, ControlReply>();
   const server = await serveControl(cmd, { inbox, log });
   const stop = stopOnSignals();
   try {
     const end = await runSession({
       start: startScheduler(Scheduler, {
-        stats: cmd.statsS !== null || cmd.collect,
+        stats: cmd.statsS !== null || collect,
         verbose: cmd.verbose,
         log,
       }),
       config: base,
       statsS: cmd.statsS,
       durationS: cmd.durationS,
-      collect: cmd.collect
+      collect: collect
         ? {
           sampleIntervalS: cmd.sampleIntervalS,
           recorder: (sched) => storeRecorder(cmd.mlDir, sched, log),

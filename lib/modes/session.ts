@@ -18,7 +18,6 @@
 
 import { configToArgs, type SchedConfig } from "../config.ts";
 import { GameWatch } from "../collect/game_watch.ts";
-import { printable } from "../host/terminal.ts";
 import type { SampleRecorder } from "../collect/recorder.ts";
 import { metricsBetween, type StatsSnapshot } from "../sched/stats.ts";
 import type { ExitInfo } from "../sched/scheduler.ts";

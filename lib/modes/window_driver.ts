@@ -102,7 +102,10 @@ export class WindowDriver implements ConfigDriver {
   }
 
   onSample(sample: Sample): void {
-    if (this.#phase === "measure" && this.#window !== null) this.#samples.push(sample);
+    // An endless window (a tuned config running on) keeps no samples: nobody reads them and it never ends.
+    if (this.#phase === "measure" && this.#window !== null && this.#window.measureS !== Infinity) {
+      this.#samples.push(sample);
+    }
   }
 
   onGame(game: GameInfo | null, nowMs: number): DriverStep | null {

@@ -100,8 +100,10 @@ function problemOf(p: GameProfile & { format?: unknown; version?: unknown }): st
   if (
     !v || !Number.isInteger(v.samples) || v.samples < 1 || !isText(v.trainedAt) ||
     !/^[0-9a-f]{64}$/.test(v.modelSha256) ||
-    !isText(v.source) || !isFiniteNumber(v.cvR2)
-  ) return "provenance: expected samples, trainedAt, modelSha256 (64 hex), source and a finite cvR2";
+    !isText(v.source) || !(v.cvR2 === null || isFiniteNumber(v.cvR2))
+  ) {
+    return "provenance: expected samples, trainedAt, modelSha256 (64 hex), source and a finite cvR2 (or null)";
+  }
   const w = p.workload;
   if (typeof w !== "object" || w === null || Object.values(w).some((x) => !isFiniteNumber(x))) {
     return "workload: expected finite numbers by feature name";
