@@ -83,6 +83,18 @@ export interface GameInfo {
   cpu_pct: number;
 }
 
+/** What the frames of one sample's interval say, from MangoHud's logs (lib/store/frametimes.ts). */
+export interface FrameStats {
+  /** Mean frames per second over the interval's log rows. */
+  fps: number;
+  /** MangoHud's "1% low": the mean fps of the slowest 1% of rows (at least one). */
+  fps_1pct_low: number;
+  /** The 99th percentile of frame time, ms (nearest rank). */
+  frametime_p99: number;
+  /** Log rows the figures come from. */
+  rows: number;
+}
+
 /** One training sample, as stored per game and exported as one CSV row. */
 export interface Sample {
   /** Unix time in seconds (float). */
@@ -94,6 +106,8 @@ export interface Sample {
   threads: ThreadCounts;
   game: GameInfo;
   score: number;
+  /** Frame times matched from MangoHud's logs at export (never stored; absent without logs). */
+  frames?: FrameStats;
 }
 
 /** The machine's CPU topology, read at the edge (lib/host/topology.ts) and passed to the trainer as data. */

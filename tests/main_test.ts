@@ -7,6 +7,9 @@ import { stringify } from "csv-stringify/sync";
 import { readTopology } from "../lib/host/topology.ts";
 import { createRng } from "../lib/ml/rng.ts";
 import { runTrainMode } from "../lib/modes/train.ts";
+import { formatMangoHudLog } from "../lib/store/frametimes.ts";
+import { GameStore } from "../lib/store/game_store.ts";
+import { makeSample } from "./fixtures/sample.ts";
 import { syntheticTrainingRows } from "../tools/bench_forest/synthetic.ts";
 import { tempDir } from "./fixtures/temp.ts";
 import denoJson from "../deno.json" with { type: "json" };
@@ -247,4 +250,43 @@ Deno.test("a bad training option exits 2, bad training data 1, each with one lin
   const zero = await run(["--ml-train", "/dev/zero"]);
   assert.equal(zero.code, 1);
   assert.match(zero.stderr, /\/dev\/zero: not a regular file/);
+});
+
+Deno.test("MangoHud logs join the export, and the trainer can target frame-time p99", async () => {
+  const ml = join(tempDir(), "ml_data");
+  const logs = tempDir();
+  const t0 = 1_764_078_840;
+  const store = GameStore.open(ml, { cpuModel: "Test CPU", gameName: "Doom", owner: null, log: () => {} });
+  for (let i = 0; i < 40; i++) {
+    store.add(
+      makeSample(i, {
+        cpu: "Test CPU",
+        game: "Doom",
+        timestamp: t0 + 5 * (i + 1),
+        config: { mig_max: 1 + (i % 4) },
+      }),
+    );
+  }
+  store.close();
+  // 200 s of frames, a slower stretch in the middle; logging stopped at the last sample's time.
+  const frames = Array.from({ length: 20_000 }, (_, k) => (k > 8000 && k < 9000 ? 16 : 10));
+  const log = join(logs, "Doom_2025-11-25_14-00-00.csv");
+  Deno.writeTextFileSync(log, formatMangoHudLog(frames, { cpu: "Test CPU" }));
+  Deno.utimeSync(log, t0 + 200, t0 + 200);
+  const csv = join(tempDir(), "training.csv");
+  const exp = await run(["--ml-export-csv", csv, "--ml-dir", ml, "--ml-frametimes", logs]);
+  assert.equal(exp.code, 0, exp.stderr);
+  assert.match(exp.stdout, /1 MangoHud log\(s\), 40 of 40 samples matched/);
+  const train = await run([
+    "--ml-train",
+    csv,
+    "--target",
+    "frametime_p99",
+    "--models-dir",
+    join(tempDir(), "m"),
+    "--ml-dir",
+    ml,
+  ]);
+  assert.equal(train.code, 0, train.stderr);
+  assert.match(train.stdout, /frametime_p99/);
 });

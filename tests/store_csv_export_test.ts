@@ -4,6 +4,7 @@ import { parse } from "csv-parse/sync";
 import { COLUMN_NAMES, COLUMNS, ORIGINAL_COLUMNS } from "../lib/store/columns.ts";
 import { exportCsv, ExportError, formatExportCounts } from "../lib/store/csv_export.ts";
 import { GameStore } from "../lib/store/game_store.ts";
+import { formatMangoHudLog, parseMangoHudLog } from "../lib/store/frametimes.ts";
 import { parseTrainingCsv } from "../lib/store/csv_read.ts";
 import { UnsafePathError } from "../lib/host/safe_fs.ts";
 import type { Sample } from "../lib/types.ts";
@@ -51,7 +52,7 @@ Deno.test("exportCsv round-trips every value of every column of every sample", (
     COLUMNS.forEach((col, i) => {
       const want = col.get(sample);
       if (col.type === "switch") assert.equal(row[i], want ? "1" : "0", col.name);
-      else if (col.type === "number") assert.equal(Number(row[i]), want, col.name);
+      else if (col.type === "number") assert.equal(want === "" ? row[i] : Number(row[i]), want, col.name);
       else assert.equal(row[i], want, col.name);
       compared++;
     });
@@ -242,4 +243,29 @@ Deno.test("exportCsv keeps a negative number as it is (numeric cells are never p
   exportCsv(ml, out, { owner: null, log: () => {} });
   const records = parse(Deno.readTextFileSync(out)) as string[][];
   assert.equal(records[1][COLUMN_NAMES.indexOf("cpu_util_pct")], "-1.5");
+});
+
+Deno.test("with MangoHud's logs each sample gets the fps, 1% low and frame-time p99 of its interval", () => {
+  const ml = tempDir();
+  // Samples every 5 s from t0; each covers the 5 s before its timestamp.
+  const t0 = 1_764_078_840;
+  const samples = [0, 1, 2].map((i) =>
+    makeSample(i, { cpu: AMD, game: "Doom", timestamp: t0 + 5 * (i + 1) })
+  );
+  store(ml, AMD, "Doom", samples);
+  // A log of 10 s of frames at 10 ms, then 5 s at 20 ms, written (ended) at t0 + 15.
+  const frames = [...Array(1000).fill(10), ...Array(250).fill(20)];
+  const logs = [parseMangoHudLog(formatMangoHudLog(frames, { cpu: AMD }), t0 + 15, "doom.csv")];
+  const out = join(tempDir(), "training.csv");
+  const result = exportCsv(ml, out, { owner: null, log: () => {}, frameLogs: logs });
+  assert.equal(result.framesMatched, 3);
+  const rows = parse(Deno.readTextFileSync(out), { columns: true }) as Record<string, string>[];
+  assert.ok(Math.abs(Number(rows[0].frametime_p99) - 10) < 0.01, rows[0].frametime_p99);
+  assert.ok(Math.abs(Number(rows[2].frametime_p99) - 20) < 0.01, rows[2].frametime_p99);
+  assert.ok(Math.abs(Number(rows[2].fps) - 50) < 0.5, rows[2].fps);
+  // Without logs the three columns are empty, and the original 26 stay first.
+  exportCsv(ml, out, { owner: null, log: () => {} });
+  const plain = parse(Deno.readTextFileSync(out), { columns: true }) as Record<string, string>[];
+  assert.equal(plain[0].frametime_p99, "");
+  assert.deepEqual(Object.keys(plain[0]).slice(0, ORIGINAL_COLUMNS.length), [...ORIGINAL_COLUMNS]);
 });

@@ -49,8 +49,8 @@ Deno.test("a sample's interval gets mean fps, the 1% low and frame-time p99 of i
   const log = parseMangoHudLog(formatMangoHudLog([...Array(199).fill(10), 50], { cpu: "c" }), 100, "g.csv");
   const s = frameStatsBetween([log], 97, 100.5)!;
   assert.equal(s.rows, 200);
-  assert.ok(Math.abs(s.frametime_p99_ms - 10) < 1e-3, `p99 ${s.frametime_p99_ms}`);
-  assert.ok(Math.abs(s.fps_low_1pct - (20 + 100) / 2) < 1e-3, `1% low ${s.fps_low_1pct}`);
+  assert.ok(Math.abs(s.frametime_p99 - 10) < 1e-3, `p99 ${s.frametime_p99}`);
+  assert.ok(Math.abs(s.fps_1pct_low - (20 + 100) / 2) < 1e-3, `1% low ${s.fps_1pct_low}`);
   assert.ok(s.fps > 99 && s.fps < 100);
   assert.equal(frameStatsBetween([log], 0, 50), null);
 });
@@ -70,4 +70,10 @@ Deno.test("readFrameLogs reads the logs of a folder, skips summaries and reports
   assert.equal(warnings.length, 1);
   assert.match(warnings[0], /notes\.csv/);
   assert.throws(() => readFrameLogs(`${dir}/missing`), /--ml-frametimes .*missing: cannot list it/);
+});
+
+Deno.test("MangoHud's own folder that does not exist yet gives no logs; a named one is an error", () => {
+  const dir = tempDir();
+  assert.deepEqual(readFrameLogs(`${dir}/none`, { missingOk: true }), []);
+  assert.throws(() => readFrameLogs(`${dir}/none`), FrameLogError);
 });

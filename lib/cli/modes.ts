@@ -461,7 +461,18 @@ export const MODES: readonly ModeSpec[] = [
       metavar: "FILE",
       help: "export every game's samples under --ml-dir into one training CSV",
     },
-    flags: [ML_DIR, VERBOSE],
+    flags: [
+      ML_DIR,
+      {
+        flag: "--ml-frametimes",
+        key: "ml_frametimes",
+        kind: "string",
+        metavar: "DIR",
+        help:
+          "MangoHud's frame logs: each sample gets fps, 1% low and frame-time p99 [default: MangoHud's output_folder]",
+      },
+      VERBOSE,
+    ],
   },
   {
     mode: "show-best",
@@ -662,6 +673,8 @@ export interface ExportCommand {
   mode: "export";
   csvPath: string;
   mlDir: string;
+  /** `--ml-frametimes DIR`, or null for MangoHud's configured folder (when it has one). */
+  frametimes: string | null;
   verbose: boolean;
 }
 
@@ -900,6 +913,7 @@ export function parseArgs(argv: readonly string[], options: ParseOptions = {}): 
         mode: "export",
         csvPath: r.str("ml_export_csv")!,
         mlDir: r.str("ml_dir") ?? defaultMlDir(env),
+        frametimes: r.str("ml_frametimes"),
         verbose: r.bool("verbose"),
       };
     case "show-best":

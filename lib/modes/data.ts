@@ -10,12 +10,32 @@ import { cpuModel } from "../collect/sample.ts";
 import { printable } from "../host/terminal.ts";
 import { importOriginalSamples } from "../store/import_original.ts";
 import { exportCsv, formatExportCounts } from "../store/csv_export.ts";
+import { readFrameLogs } from "../store/frametimes.ts";
+import { mangohudLogFolder } from "../host/mangohud_config.ts";
 import { showBest } from "../store/show_best.ts";
 import { runTrainMode } from "./train.ts";
 
-/** `--ml-export-csv`: every game's samples into one CSV. */
+/**
+ * `--ml-export-csv`: every game's samples into one CSV; with MangoHud's frame logs (`--ml-frametimes DIR`,
+ * else MangoHud's configured output_folder when there is one) each sample gets the fps, 1% low and
+ * frame-time p99 of its interval.
+ */
 export function exportMode(cmd: ExportCommand): number {
-  console.log(formatExportCounts(exportCsv(cmd.mlDir, cmd.csvPath)));
+  const dir = cmd.frametimes ?? mangohudLogFolder();
+  const frameLogs = dir === null ? [] : readFrameLogs(dir, {
+    // A named folder that cannot be read is an error; MangoHud's own may simply not exist yet.
+    warn: (l) => console.error(l),
+    missingOk: cmd.frametimes === null,
+  });
+  const result = exportCsv(cmd.mlDir, cmd.csvPath, { frameLogs });
+  console.log(formatExportCounts(result));
+  if (dir !== null) {
+    console.log(
+      `frame times from ${
+        printable(dir)
+      }: ${frameLogs.length} MangoHud log(s), ${result.framesMatched} of ${result.rows} samples matched`,
+    );
+  }
   return 0;
 }
 

@@ -108,6 +108,10 @@ export const COLUMNS: readonly Column[] = [
   { name: "preempt_kicks_per_sec", type: "number", get: (s) => s.metrics.preempt_kicks_per_sec },
   { name: "input_events_per_sec", type: "number", get: (s) => s.metrics.input_events_per_sec },
   { name: "score", type: "number", get: (s) => s.score },
+  // Ground truth when MangoHud logged the frames (matched at export; empty cells otherwise).
+  { name: "fps", type: "number", get: (s) => s.frames?.fps ?? "" },
+  { name: "fps_1pct_low", type: "number", get: (s) => s.frames?.fps_1pct_low ?? "" },
+  { name: "frametime_p99", type: "number", get: (s) => s.frames?.frametime_p99 ?? "" },
 ];
 
 /** Column names, in order. */

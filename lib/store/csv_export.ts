@@ -19,6 +19,7 @@
 import { stringify } from "csv-stringify/sync";
 import { type Cell, type Column, COLUMN_NAMES, COLUMNS } from "./columns.ts";
 import { type Owner, ownerFromEnv, readHeadNoFollow, writeFileAtomicSync } from "../host/safe_fs.ts";
+import { type FrameLog, frameStatsBetween } from "./frametimes.ts";
 import { readAllStores } from "./store_dir.ts";
 import { printable } from "../host/terminal.ts";
 
@@ -38,6 +39,8 @@ export interface ExportCount {
 
 /** What an export wrote. */
 export interface ExportResult {
+  /** Samples whose interval MangoHud's logs covered (0 without logs). */
+  framesMatched: number;
   outPath: string;
   /** All data rows (the header is not counted). */
   rows: number;
@@ -53,6 +56,8 @@ export interface ExportOptions {
   log?: (line: string) => void;
   /** Who gets the written file. Default: SUDO_UID/SUDO_GID when running as root, else nobody. */
   owner?: Owner | null;
+  /** MangoHud frame logs: each sample gets the fps, 1% low and frame-time p99 of its interval. */
+  frameLogs?: readonly FrameLog[];
 }
 
 /** How an existing export starts; an existing file that does not is never replaced. */
@@ -125,9 +130,18 @@ export function exportCsv(mlDir: string, outPath: string, options: ExportOptions
 
   const games: ExportCount[] = [];
   const records: string[][] = [];
+  const logs = options.frameLogs ?? [];
+  let framesMatched = 0;
   for (const { path, doc } of listing.games) {
     if (doc.samples.length === 0) continue;
-    for (const sample of doc.samples) records.push(COLUMNS.map((c) => cellText(c.get(sample), c.type)));
+    for (const stored of doc.samples) {
+      const frames = logs.length === 0
+        ? null
+        : frameStatsBetween(logs, stored.timestamp - stored.metrics.interval_s, stored.timestamp);
+      if (frames !== null) framesMatched++;
+      const sample = frames === null ? stored : { ...stored, frames };
+      records.push(COLUMNS.map((c) => cellText(c.get(sample), c.type)));
+    }
     games.push({
       game_name: doc.game_name,
       cpu_model: doc.cpu_model,
@@ -144,7 +158,7 @@ export function exportCsv(mlDir: string, outPath: string, options: ExportOptions
   const text = stringify([[...COLUMN_NAMES], ...records], { record_delimiter: "\n" });
   const owner = options.owner !== undefined ? options.owner : defaultOwner();
   writeFileAtomicSync(outPath, text, { owner });
-  return { outPath, rows: records.length, games, skipped: listing.warnings };
+  return { outPath, rows: records.length, games, skipped: listing.warnings, framesMatched };
 }
 
 /**

@@ -79,9 +79,10 @@ function checkHeader(header: string[], file: string): void {
 type CellKind = "number" | "switch" | "objective" | null;
 
 function kindOf(name: string): CellKind {
+  // Objectives may be empty (no MangoHud log covered the sample; an older export): checked before the table.
+  if (objectiveNames.has(name)) return "objective";
   const type = columnType.get(name);
-  if (type === "number" || type === "switch") return type;
-  return type === undefined && objectiveNames.has(name) ? "objective" : null;
+  return type === "number" || type === "switch" ? type : null;
 }
 
 function cellValue(cell: string, kind: CellKind, where: () => string): number {
@@ -181,16 +182,21 @@ export interface DatasetOptions {
 
 /** The target objective and its values, or a one-line error naming the flag and what the file has. */
 function targetOf(table: TrainingTable, wanted: string | null) {
-  const have = OBJECTIVES.filter((o) => table.numbers.has(o.name)).map((o) => o.name);
+  // An objective counts when some row measured it (an export without MangoHud logs has empty fps cells).
+  const measured = (name: string) => table.numbers.get(name)?.some((v) => !Number.isNaN(v)) ?? false;
+  const have = OBJECTIVES.filter((o) => measured(o.name)).map((o) => o.name);
   const objective = wanted === null ? defaultObjective(have) : findObjective(wanted);
   if (objective === null) {
     throw new CsvError(
       `--target ${wanted}: not an objective: expected one of ${OBJECTIVES.map((o) => o.name).join(", ")}`,
     );
   }
-  if (!table.numbers.has(objective.name)) {
+  if (!measured(objective.name)) {
+    const what = table.numbers.has(objective.name) ? "values in its" : "";
     throw new CsvError(
-      `${table.file}: --target ${objective.name}: the file has no ${objective.name} column ` +
+      `${table.file}: --target ${objective.name}: the file has no ${objective.name} ${
+        what ? `${what} ` : ""
+      }column ` +
         `(its objectives: ${have.join(", ") || "none"})`,
     );
   }

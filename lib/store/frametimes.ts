@@ -20,6 +20,7 @@
 
 import { readInputFile } from "../host/safe_fs.ts";
 import { parseDecimal } from "../numbers.ts";
+import type { FrameStats } from "../types.ts";
 import { printable } from "../host/terminal.ts";
 
 /** One row of a frame log, placed in wall-clock time. */
@@ -40,18 +41,6 @@ export interface FrameLog {
 /** A log that is not MangoHud's format. `message` is the one line to print. */
 export class FrameLogError extends Error {
   override name = "FrameLogError";
-}
-
-/** What the frames of one sample's interval say. */
-export interface FrameStats {
-  /** Mean frames per second over the interval's rows. */
-  fps: number;
-  /** MangoHud's "1% low": the mean fps of the slowest 1% of rows (at least one). */
-  fps_low_1pct: number;
-  /** The 99th percentile of frame time, ms (nearest rank). */
-  frametime_p99_ms: number;
-  /** Rows the figures come from. */
-  rows: number;
 }
 
 function splitLine(line: string): string[] {
@@ -131,8 +120,8 @@ export function frameStatsBetween(logs: readonly FrameLog[], fromS: number, toS:
   const p99 = frametimes[Math.min(frametimes.length - 1, Math.ceil(frametimes.length * 0.99) - 1)];
   return {
     fps: fps.reduce((a, b) => a + b, 0) / fps.length,
-    fps_low_1pct: fps.slice(0, lowCount).reduce((a, b) => a + b, 0) / lowCount,
-    frametime_p99_ms: p99,
+    fps_1pct_low: fps.slice(0, lowCount).reduce((a, b) => a + b, 0) / lowCount,
+    frametime_p99: p99,
     rows: rows.length,
   };
 }
@@ -164,6 +153,8 @@ export interface ReadFrameLogsOptions {
   sinceS?: number;
   /** Where a skipped file is reported. */
   warn?: (line: string) => void;
+  /** A folder that does not exist gives no logs instead of an error. Default false. */
+  missingOk?: boolean;
 }
 
 /**
@@ -177,8 +168,9 @@ export function readFrameLogs(dir: string, options: ReadFrameLogsOptions = {}): 
   try {
     entries = [...Deno.readDirSync(dir)];
   } catch (e) {
+    if (options.missingOk && e instanceof Deno.errors.NotFound) return [];
     throw new FrameLogError(
-      `--ml-frametimes ${dir}: cannot list it (${(e as Error).message.split("\n")[0]})`,
+      `--ml-frametimes ${printable(dir)}: cannot list it (${printable((e as Error).message.split("\n")[0])})`,
     );
   }
   const logs: FrameLog[] = [];
