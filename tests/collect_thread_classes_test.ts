@@ -73,17 +73,18 @@ const NAMED: [string, ThreadClass][] = [
   ["disk_cache", "storage"],
   ["FileWatcher", "storage"],
   ["Oodle Worker", "storage"],
+  // job systems: on the frame's path, so game threads
+  ["Job.Worker 3", "game"],
+  ["TaskGraphThread", "game"],
+  ["tbb_worker", "game"],
+  ["ThreadPool-7", "game"],
+  ["WorkerThread", "game"],
+  ["GameWorker", "game"],
   // background
-  ["Job.Worker 3", "background"],
-  ["TaskGraphThread", "background"],
-  ["tbb_worker", "background"],
-  ["ThreadPool-7", "background"],
-  ["WorkerThread", "background"],
   ["dxvk-shader-3", "background"],
   ["ShaderCompileWo", "background"],
   ["fossilize", "background"],
   ["BackgroundWorke", "background"],
-  ["GC Finalizer", "background"],
   // game loops named by engines
   ["GameThread", "game"],
   ["UnityMain", "game"],
@@ -136,20 +137,20 @@ Deno.test("classifyThreads classifies and counts every thread of a process", () 
     "gpu_submit",
     "gpu_submit",
     "audio",
-    "background",
-    "background",
+    "game",
+    "game",
     "other",
   ]);
   assert.deepEqual(counts, {
     other: 1,
-    game: 1,
+    game: 3,
     input: 0,
     gpu_submit: 2,
     compositor: 0,
     audio: 1,
     network: 0,
     storage: 0,
-    background: 2,
+    background: 0,
   });
 });
 

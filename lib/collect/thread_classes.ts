@@ -67,8 +67,14 @@ export const THREAD_PATTERNS: readonly ThreadPattern[] = [
   },
   {
     cls: "background",
-    pattern: /worker|pool|job|tbb|task|^tp[-_]|wrk|background|^bg|gc ?thread|finaliz|compile|cache|^pthread/i,
-    why: "job systems and thread pools (TBB, Unreal TaskGraph, Unity Job.Worker), GC, compilers",
+    pattern: /background|^bg[-_ ]|compile|^cache/i,
+    why: "threads that say they are background work, compilers and cache builders",
+  },
+  {
+    cls: "game",
+    pattern: /worker|pool|job|tbb|task|^tp[-_]|wrk/i,
+    why:
+      "job systems and thread pools (TBB, Unreal TaskGraph, Unity Job.Worker): each frame waits for its jobs, so they are on the frame's path",
   },
 ];
 
