@@ -146,7 +146,9 @@ export function buildBpfland(
       if (!Deno.statSync(p).isFile) throw new Error();
     } catch {
       throw new BpflandSourceError(
-        `--bpfland-src ${srcDir}: no ${what} ${path.relative(srcDir, p)}: expected a sched-ext/scx snapshot ` +
+        `--bpfland-src ${srcDir}: no ${what} ${
+          path.relative(srcDir, p)
+        }: expected a sched-ext/scx snapshot ` +
           "(git archive HEAD scheds/include scheds/rust/scx_bpfland | tar x)",
       );
     }

@@ -158,7 +158,9 @@ async function main(args: string[]): Promise<number> {
     }
     const link = obj.attachStructOps("bpfland_ops");
     console.log(
-      `bpfland: attached (${topo.cpus.length} CPUs, SMT ${topo.smt ? "on" : "off"}, NUMA nodes ${topo.nodes})`,
+      `bpfland: attached (${topo.cpus.length} CPUs, SMT ${
+        topo.smt ? "on" : "off"
+      }, NUMA nodes ${topo.nodes})`,
     );
     while (stop === null && readExit(obj).kind === 0) await new Promise((r) => setTimeout(r, 200));
     if (stop === null) {
