@@ -215,7 +215,7 @@ async function runGuest(o: BenchOptions, outDir: string): Promise<void> {
       files,
       env,
       // Generous: the host is shared and TCG slows down with it; a hung run still ends.
-      timeoutS: estimate * 2 + 300,
+      timeoutS: estimate * 3 + 600,
       outDir,
       onConsole,
     });
