@@ -326,6 +326,13 @@ Deno.test("readGuestResults leaves out a cyclictest run whose thread was not SCH
     assert.match(run.problem!, /ct_m\.policy: not SCHED_OTHER \(policy 0\): cyclictest policy : 1/);
   }));
 
+Deno.test("readGuestResults leaves out a cyclictest run whose measuring thread's policy was not read", () =>
+  withOut((dir) => {
+    Deno.writeTextFileSync(path.join(dir, "r0/gamer/ct.policy"), "cyclictest policy : 0\n");
+    const run = readGuestResults(dir).runs.find((x) => x.scheduler === "gamer" && x.workload === "ct")!;
+    assert.match(run.problem!, /ct\.policy: expected "comm policy : N" for both cyclictest threads/);
+  }));
+
 Deno.test("readGuestResults reports a run that never started, failed, or whose loops did not report", () =>
   withOut((dir) => {
     Deno.removeSync(path.join(dir, "r0/bpfland"), { recursive: true });

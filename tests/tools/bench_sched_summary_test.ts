@@ -99,6 +99,15 @@ Deno.test("the game alone has no background figures; cyclictest has its loops' t
   assert.equal(byId("ct_m.bg").value(ct), 300);
 });
 
+Deno.test("the share of frames the render thread waited for shows how many frames its latency covers", () => {
+  const g = game(0.2, 1000, 1e8);
+  assert.equal(
+    byId("gs_2x.render_waits").value(gsRun(0, "eevdf", { ...g, render: { ...g.render, wakeups: 25 } })),
+    25,
+  );
+  assert.equal(byId("gs_2x.render_waits").value(gsRun(0, "eevdf", { ...g, frames: 0 })), null);
+});
+
 Deno.test("a role without wake-ups has no latency figure", () => {
   const g = game(0.2, 1000, 1e8);
   const run = gsRun(0, "eevdf", { ...g, render: { ...g.render, wakeups: 0 } });

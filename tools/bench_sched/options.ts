@@ -75,8 +75,8 @@ export const USAGE = `usage: deno task bench:sched [-- OPTIONS]
 Benchmark scx_gamer against EEVDF in one boot of the sched_ext VM; prints one report.
   --quick              ${PRESETS.quick.rounds} rounds x ${PRESETS.quick.durationS} s per run of ${
   PRESETS.quick.workloads.join(", ")
-}, no probe (~10 min)
-  --rounds N           rounds, 1..20 (default ${PRESETS.full.rounds}; ~25 min in all, ~32 with bpfland)
+}, no probe (~5 min)
+  --rounds N           rounds, 1..20 (default ${PRESETS.full.rounds}; ~20 min in all, ~25 with bpfland)
   --duration S         seconds per workload run, 3..120 (default ${PRESETS.full.durationS})
   --workloads "..."    some of: ${WORKLOADS.join(" ")} (default ${DEFAULT_WORKLOADS.join(" ")})
   --schedulers "..."   some of: ${SCHEDULERS.join(" ")} (default ${DEFAULT_SCHEDULERS.join(" ")},
@@ -226,12 +226,12 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   };
 }
 
-/** Seconds a game run takes beyond its duration (start, teardown, JSON), measured under TCG. */
-const RUN_OVERHEAD_S = 7;
-/** cyclictest also waits for its loops to start and 1 s after, and dumps its histogram. */
-const CT_OVERHEAD_S = 10;
+/** Seconds a game run takes beyond its duration (start, teardown, JSON), measured under TCG (host load 5-9). */
+const RUN_OVERHEAD_S = 2;
+/** cyclictest also waits for its loops, 1 s before it, mlockall, and its histogram dump. */
+const CT_OVERHEAD_S = 9;
 /** Seconds to load a scheduler's userspace (Deno) on a quiet VM and to stop it, measured under TCG. */
-const LOAD_S = 30;
+const LOAD_S = 20;
 /** Seconds of boot and result copying. */
 const BOOT_S = 40;
 

@@ -196,15 +196,17 @@ run_ct() { # dir name policy [-m]
   # shellcheck disable=SC2046
   start_sampler "$dir/$name.cpu" $ct $(bg_pids)
   probe_mark "$name"
-  # The policy check once the measuring thread runs (two threads: main and the measuring one).
+  # The policy check 1 s after the measuring thread appears (two threads: main and the measuring one),
+  # while it surely still runs; a thread gone in between is left out, and the host wants two lines.
   i=0
   while [ "$(ls "/proc/$ct/task" 2>/dev/null | wc -l)" -lt 2 ] && kill -0 $ct 2>/dev/null && [ $i -lt 600 ]; do
     sleep 0.1
     i=$((i + 1))
   done
-  sleep $((dur / 2))
+  sleep 1
   for t in /proc/$ct/task/*; do
-    echo "$(cat "$t/comm" 2>/dev/null) $(grep '^policy' "$t/sched" 2>/dev/null | tr -s ' ')"
+    p=$(grep '^policy' "$t/sched" 2>/dev/null | tr -s ' ')
+    [ -n "$p" ] && echo "$(cat "$t/comm" 2>/dev/null) $p"
   done > "$dir/$name.policy"
   # The measurement is over when the measuring thread exits. Stop the loops then: the histogram dump that
   # follows takes many seconds under TCG and would otherwise compete with them.
