@@ -243,6 +243,7 @@ run_gs() { # dir name policy gamesim-background-flags...
   echo "$(ts) $name running" >> $out/timeline.txt
   # shellcheck disable=SC2046
   start_sampler "$dir/$name.cpu" $gs $(bg_pids)
+  marker=""
   if [ -n "$probe" ]; then
     probe_mark "$name"
     # The end mark before gamesim's teardown; under scx_gamer this shell wakes on time.
@@ -250,9 +251,12 @@ run_gs() { # dir name policy gamesim-background-flags...
       sleep $((dur - 1))
       probe_mark "$name"
     ) &
+    marker=$!
   fi
   wait $gs
   echo $? > "$dir/$name.rc"
+  # The end mark must land before the probe is stopped (a late "running" line delays it).
+  [ -n "$marker" ] && wait "$marker"
   wait $sampler
   echo "$(ts) $name exited" >> $out/timeline.txt
   mark end "$name"
