@@ -15,9 +15,14 @@
  *   WorkerThread  --workers of them, job-system style: all woken at once per frame, --job-us of work each.
  *
  * Background load runs in separate processes (own tgid, own cmdline, no SteamAppId) so they never look
- * like part of the game: --hogs N busy loops named `bg-hog`, and with --bursty one `bg-bursty` that spins
- * 50 ms then sleeps 50 ms. Each counts loop iterations; iterations per second is the throughput the
- * scheduler leaves to the background.
+ * like part of the game: --hogs N busy loops named `bg-hog`, with --bursty one `bg-bursty` that spins
+ * 50 ms then sleeps 50 ms, and with --pipe-pairs N pairs of `bg-pipe` processes bouncing one byte through
+ * two pipes as fast as they can (hackbench-like: short runs, a wake-up per bounce). Each counts loop
+ * iterations (bounces for the pipes); iterations per second is the throughput the scheduler leaves to the
+ * background. --hog-policy idle|batch starts every background process under SCHED_IDLE/SCHED_BATCH (what
+ * a user would do by hand with `chrt -i 0`); the report gives the policy each one ran under, read back
+ * from the kernel. --background-only runs the background processes alone (no game, comm `gamesim-bg`),
+ * e.g. as the busy loops of another benchmark.
  *
  * What is measured, all with CLOCK_MONOTONIC:
  *   - wake-up latency: actual wake time minus intended wake time. Periodic threads sleep with
@@ -35,12 +40,14 @@
  * Start: hogs first (each reports ready once named), then the threads; when every thread is named and
  * their schedules begin, one line "gamesim: pid N (game.exe) running ..." goes to stderr, so a scenario
  * can wait for it before looking at /proc. duration_s is the measured window, from the common start to
- * the stop flag (joining the threads afterwards is not in it).
+ * the stop flag (joining the threads afterwards is not in it). SIGTERM or SIGINT ends the window early
+ * and the report is still written.
  *
  * Output: one JSON object on stdout at the end (and in --json FILE): per role (input, render, submit,
  * audio, worker) the threads (name, tid), wakeups and latency p50/p99/p99.9/max/mean in microseconds;
  * render adds frames, missed frames and share, frame-time p50/p99/max; background gives iterations and
- * iterations/s per hog and in total. Percentiles are nearest-rank; a role without samples has nulls.
+ * iterations/s per background process (with its name and policy) and in total. Percentiles are
+ * nearest-rank; a role without samples has nulls. With --background-only there is no "roles" object.
  *
  * Build: gcc -O2 -static -pthread -o gamesim gamesim.c (the VM harness does this). Exit status: 0 on
  * success, 2 on a bad command line, 1 on a runtime failure; errors are one line on stderr.
@@ -52,6 +59,7 @@
 #include <linux/input.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -72,6 +80,7 @@
 #define REEXEC_ENV "GAMESIM_AS_GAME"
 #define MAX_WORKERS 64
 #define MAX_HOGS 64
+#define MAX_PIPE_PAIRS 16
 #define BURST_PERIOD_NS 100000000LL /* bursty hog: 100 ms cycle ... */
 #define BURST_ON_NS 50000000LL      /* ... of which 50 ms spinning */
 #define STOP_POLL_MS 50             /* how often blocked threads look at the stop flag */
@@ -92,6 +101,9 @@ struct options {
 	int input_work_us;
 	int hogs;
 	int bursty;
+	int pipe_pairs;
+	const char *hog_policy;
+	int background_only;
 	const char *json_path;
 };
 
@@ -109,6 +121,9 @@ static struct options opt = {
 	.input_work_us = 50,
 	.hogs = 0,
 	.bursty = 0,
+	.pipe_pairs = 0,
+	.hog_policy = "other",
+	.background_only = 0,
 	.json_path = NULL,
 };
 
@@ -443,7 +458,15 @@ static void *render_main(void *arg)
 	return NULL;
 }
 
-/* ---- background hogs (separate processes) -------------------------------------------------------- */
+/* ---- background load (separate processes) ----------------------------------------------------- */
+
+/* What a background process does; its comm is the kind's name. */
+enum bg_kind { BG_HOG, BG_BURSTY, BG_PIPE_A, BG_PIPE_B };
+static const char *const bg_comm[] = { "bg-hog", "bg-bursty", "bg-pipe", "bg-pipe" };
+static const char *const bg_arg[] = { "busy", "bursty", "pipe-a", "pipe-b" };
+/* In a pipe pair's children: the fd the byte arrives on and the fd it is sent back on. */
+#define PIPE_IN_FD 3
+#define PIPE_OUT_FD 4
 
 static volatile sig_atomic_t hog_stop;
 
@@ -453,21 +476,74 @@ static void on_term(int sig)
 	hog_stop = 1;
 }
 
-/* Child mode: spin (or spin/sleep when bursty) until SIGTERM, then write "iterations seconds" to stdout. */
-static int hog_main(int bursty)
+static int policy_of(const char *name)
 {
-	prctl(PR_SET_NAME, bursty ? "bg-bursty" : "bg-hog");
+	if (strcmp(name, "other") == 0)
+		return SCHED_OTHER;
+	if (strcmp(name, "batch") == 0)
+		return SCHED_BATCH;
+	if (strcmp(name, "idle") == 0)
+		return SCHED_IDLE;
+	return -1;
+}
+
+static const char *policy_name(int policy)
+{
+	switch (policy) {
+	case SCHED_OTHER: return "other";
+	case SCHED_BATCH: return "batch";
+	case SCHED_IDLE: return "idle";
+	case SCHED_FIFO: return "fifo";
+	case SCHED_RR: return "rr";
+	default: return "unknown";
+	}
+}
+
+/*
+ * Child mode (argv: NAME --hog-child KIND POLICY): take the scheduling policy, then spin (busy), spin and
+ * sleep (bursty) or bounce one byte through a pipe pair (pipe-a starts the ball, pipe-b returns it) until
+ * SIGTERM; then write "iterations seconds policy" to stdout. The policy is read back from the kernel, so
+ * the report says what the process ran under, not what was asked for.
+ */
+static int hog_main(const char *kind, const char *policy)
+{
+	enum bg_kind k = BG_HOG;
+	for (int i = 0; i < 4; i++)
+		if (strcmp(kind, bg_arg[i]) == 0)
+			k = (enum bg_kind)i;
+	prctl(PR_SET_NAME, bg_comm[k]);
+	/* No SA_RESTART: SIGTERM must end a pipe child's blocking read. */
 	struct sigaction sa = { .sa_handler = on_term };
 	sigaction(SIGTERM, &sa, NULL);
+	/* A pipe child whose partner is gone gets EPIPE from write, not a silent death. */
+	signal(SIGPIPE, SIG_IGN);
+	int pol = policy_of(policy);
+	struct sched_param sp = { .sched_priority = 0 };
+	if (pol < 0 || sched_setscheduler(0, pol, &sp) < 0) {
+		fprintf(stderr, "gamesim: %s: cannot take policy %s: %s\n", bg_comm[k], policy,
+			pol < 0 ? "unknown policy" : strerror(errno));
+		return 1;
+	}
 	/* Tell the game we are named and counting (it waits for this before starting its threads). */
 	if (write(1, "R", 1) != 1)
 		return 1;
 	ns_t t0 = now_ns();
 	uint64_t n = 0;
+	char ball = 'b';
+	if (k == BG_PIPE_A && write(PIPE_OUT_FD, &ball, 1) != 1)
+		return 1;
 	while (!hog_stop) {
+		if (k == BG_PIPE_A || k == BG_PIPE_B) {
+			if (read(PIPE_IN_FD, &ball, 1) != 1)
+				continue; /* EINTR: hog_stop is set */
+			n++;
+			if (write(PIPE_OUT_FD, &ball, 1) != 1)
+				continue;
+			continue;
+		}
 		n++;
 		__asm__ volatile("" : "+r"(n));
-		if (bursty && (n & 1023) == 0) {
+		if (k == BG_BURSTY && (n & 1023) == 0) {
 			ns_t phase = (now_ns() - t0) % BURST_PERIOD_NS;
 			if (phase >= BURST_ON_NS) {
 				ns_t wake = now_ns() + (BURST_PERIOD_NS - phase);
@@ -476,22 +552,32 @@ static int hog_main(int bursty)
 			}
 		}
 	}
-	printf("%llu %.6f\n", (unsigned long long)n, (double)(now_ns() - t0) / 1e9);
+	printf("%llu %.6f %s\n", (unsigned long long)n, (double)(now_ns() - t0) / 1e9,
+	       policy_name(sched_getscheduler(0)));
 	return 0;
 }
 
 struct hog {
 	pid_t pid;
 	int fd;
-	int bursty;
+	enum bg_kind kind;
 	unsigned long long iterations;
 	double seconds;
+	char policy[16];
 };
 
-static struct hog hogs[MAX_HOGS + 1];
+static struct hog hogs[MAX_HOGS + 1 + 2 * MAX_PIPE_PAIRS];
 static int n_hogs;
 
-static void start_hog(int bursty)
+/* Move fd to `to` in a child about to exec (to may already be taken by another of our fds: dup first). */
+static void child_fd(int fd, int to)
+{
+	if (fd != to && dup2(fd, to) < 0)
+		_exit(127);
+}
+
+/* Start one background process; pipe children get the fds their ball arrives on and leaves by. */
+static void start_bg(enum bg_kind kind, int in_fd, int out_fd)
 {
 	int p[2];
 	if (pipe(p) < 0)
@@ -502,20 +588,49 @@ static void start_hog(int bursty)
 	if (pid == 0) {
 		/* If the game dies (even by SIGKILL), its background load must not spin on forever. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(p[1], 1);
-		close(p[0]);
-		close(p[1]);
+		/* Park every fd we keep above the ones we assign, so no dup2 below overwrites another. */
+		int report = fcntl(p[1], F_DUPFD, 10);
+		int in = in_fd >= 0 ? fcntl(in_fd, F_DUPFD, 10) : -1;
+		int out = out_fd >= 0 ? fcntl(out_fd, F_DUPFD, 10) : -1;
+		child_fd(report, 1);
+		if (in >= 0)
+			child_fd(in, PIPE_IN_FD);
+		if (out >= 0)
+			child_fd(out, PIPE_OUT_FD);
 		/* A fresh exec with its own argv and no SteamAppId: a background process, not part of the game. */
-		char *argv[] = { bursty ? "bg-bursty" : "bg-hog", "--hog-child", bursty ? "bursty" : "busy", NULL };
+		char *argv[] = { (char *)bg_comm[kind], "--hog-child", (char *)bg_arg[kind], (char *)opt.hog_policy,
+				 NULL };
 		char *envp[] = { "PATH=/usr/bin:/bin", NULL };
+		/* Only stdin, stdout, stderr and the pipe pair's fds survive the exec. */
+		for (int fd = 3; fd < 1024; fd++)
+			if (fd != PIPE_IN_FD && fd != PIPE_OUT_FD)
+				close(fd);
+		if (in < 0)
+			close(PIPE_IN_FD);
+		if (out < 0)
+			close(PIPE_OUT_FD);
 		execve("/proc/self/exe", argv, envp);
 		_exit(127);
 	}
 	close(p[1]);
 	char ready;
 	if (read(p[0], &ready, 1) != 1 || ready != 'R')
-		die("background hog (pid %d) did not start", pid);
-	hogs[n_hogs++] = (struct hog){ .pid = pid, .fd = p[0], .bursty = bursty };
+		die("background process %s (pid %d) did not start", bg_comm[kind], pid);
+	hogs[n_hogs++] = (struct hog){ .pid = pid, .fd = p[0], .kind = kind };
+}
+
+/* A pipe pair: two processes bouncing one byte through two pipes as fast as they can (hackbench-like). */
+static void start_pipe_pair(void)
+{
+	int ab[2], ba[2];
+	if (pipe(ab) < 0 || pipe(ba) < 0)
+		die("pipe: %s", strerror(errno));
+	start_bg(BG_PIPE_A, ba[0], ab[1]);
+	start_bg(BG_PIPE_B, ab[0], ba[1]);
+	close(ab[0]);
+	close(ab[1]);
+	close(ba[0]);
+	close(ba[1]);
 }
 
 static void stop_hogs(void)
@@ -527,8 +642,10 @@ static void stop_hogs(void)
 		ssize_t r = read(hogs[i].fd, buf, sizeof(buf) - 1);
 		int status;
 		waitpid(hogs[i].pid, &status, 0);
-		if (r <= 0 || sscanf(buf, "%llu %lf", &hogs[i].iterations, &hogs[i].seconds) != 2)
-			die("background hog %d (pid %d) reported nothing", i, hogs[i].pid);
+		if (r <= 0 ||
+		    sscanf(buf, "%llu %lf %15s", &hogs[i].iterations, &hogs[i].seconds, hogs[i].policy) != 3)
+			die("background process %d (%s, pid %d) reported nothing", i, bg_comm[hogs[i].kind],
+			    hogs[i].pid);
 		close(hogs[i].fd);
 	}
 }
@@ -629,24 +746,30 @@ static void write_report(FILE *f, double elapsed_s)
 		opt.fps, opt.frame_work_us, opt.workers, opt.job_us, opt.submit_work_us, opt.audio_period_us,
 		opt.audio_work_us);
 	json_str(f, opt.input_dev ? opt.input_dev : "timer");
-	fprintf(f, ", \"input_hz\": %d, \"input_work_us\": %d, \"hogs\": %d, \"bursty\": %s},\n",
-		opt.input_dev ? 0 : opt.input_hz, opt.input_work_us, opt.hogs, opt.bursty ? "true" : "false");
-	fputs("  \"roles\": {\n", f);
-	json_role(f, "input", &st_input, 1, 0);
-	json_role(f, "render", &st_render, 1, 0);
-	json_role(f, "submit", &st_submit, 1, 0);
-	json_role(f, "audio", &st_audio, 1, 0);
-	json_role(f, "worker", st_workers, opt.workers, 1);
-	fputs("  },\n  \"background\": {\"hogs\": [", f);
+	fprintf(f,
+		", \"input_hz\": %d, \"input_work_us\": %d, \"hogs\": %d, \"bursty\": %s, \"pipe_pairs\": %d, "
+		"\"hog_policy\": \"%s\", \"background_only\": %s},\n",
+		opt.input_dev ? 0 : opt.input_hz, opt.input_work_us, opt.hogs, opt.bursty ? "true" : "false",
+		opt.pipe_pairs, opt.hog_policy, opt.background_only ? "true" : "false");
+	if (!opt.background_only) {
+		fputs("  \"roles\": {\n", f);
+		json_role(f, "input", &st_input, 1, 0);
+		json_role(f, "render", &st_render, 1, 0);
+		json_role(f, "submit", &st_submit, 1, 0);
+		json_role(f, "audio", &st_audio, 1, 0);
+		json_role(f, "worker", st_workers, opt.workers, 1);
+		fputs("  },\n", f);
+	}
+	fputs("  \"background\": {\"hogs\": [", f);
 	unsigned long long total = 0;
 	double total_rate = 0;
 	for (int i = 0; i < n_hogs; i++) {
 		double rate = hogs[i].seconds > 0 ? (double)hogs[i].iterations / hogs[i].seconds : 0;
 		total += hogs[i].iterations;
 		total_rate += rate;
-		fprintf(f, "%s\n    {\"name\": \"%s\", \"pid\": %d, \"iterations\": %llu, \"seconds\": %.3f, "
-			   "\"iterations_per_s\": %.0f}",
-			i ? "," : "", hogs[i].bursty ? "bg-bursty" : "bg-hog", hogs[i].pid, hogs[i].iterations,
+		fprintf(f, "%s\n    {\"name\": \"%s\", \"pid\": %d, \"policy\": \"%s\", \"iterations\": %llu, "
+			   "\"seconds\": %.3f, \"iterations_per_s\": %.0f}",
+			i ? "," : "", bg_comm[hogs[i].kind], hogs[i].pid, hogs[i].policy, hogs[i].iterations,
 			hogs[i].seconds, rate);
 	}
 	fprintf(f, "%s], \"total_iterations\": %llu, \"iterations_per_s\": %.0f}\n}\n", n_hogs ? "\n  " : "", total,
@@ -660,7 +783,8 @@ static void usage(FILE *f)
 	fputs("usage: gamesim [--duration S] [--fps N] [--frame-work-us US] [--workers N] [--job-us US]\n"
 	      "               [--submit-work-us US] [--audio-period-us US] [--audio-work-us US]\n"
 	      "               [--input-dev /dev/input/eventN | --input-hz HZ] [--input-work-us US]\n"
-	      "               [--hogs N] [--bursty] [--json FILE]\n"
+	      "               [--hogs N] [--bursty] [--pipe-pairs N] [--hog-policy other|batch|idle]\n"
+	      "               [--background-only] [--json FILE]\n"
 	      "A game-like workload (comm game.exe); prints one JSON report at the end. See gamesim.c.\n",
 	      f);
 }
@@ -689,7 +813,7 @@ static int int_arg(const char *flag, const char *s, int lo, int hi)
 static void parse_args(int argc, char **argv)
 {
 	enum { O_DURATION = 1, O_FPS, O_FRAME, O_WORKERS, O_JOB, O_SUBMIT, O_APERIOD, O_AWORK, O_IDEV, O_IHZ,
-	       O_IWORK, O_HOGS, O_BURSTY, O_JSON, O_HELP };
+	       O_IWORK, O_HOGS, O_BURSTY, O_PIPES, O_HOG_POLICY, O_BG_ONLY, O_JSON, O_HELP };
 	static const struct option longopts[] = {
 		{ "duration", required_argument, 0, O_DURATION },
 		{ "fps", required_argument, 0, O_FPS },
@@ -704,6 +828,9 @@ static void parse_args(int argc, char **argv)
 		{ "input-work-us", required_argument, 0, O_IWORK },
 		{ "hogs", required_argument, 0, O_HOGS },
 		{ "bursty", no_argument, 0, O_BURSTY },
+		{ "pipe-pairs", required_argument, 0, O_PIPES },
+		{ "hog-policy", required_argument, 0, O_HOG_POLICY },
+		{ "background-only", no_argument, 0, O_BG_ONLY },
 		{ "json", required_argument, 0, O_JSON },
 		{ "help", no_argument, 0, O_HELP },
 		{ 0, 0, 0, 0 },
@@ -733,6 +860,13 @@ static void parse_args(int argc, char **argv)
 		case O_IWORK: opt.input_work_us = int_arg("--input-work-us", optarg, 0, 1000000); break;
 		case O_HOGS: opt.hogs = int_arg("--hogs", optarg, 0, MAX_HOGS); break;
 		case O_BURSTY: opt.bursty = 1; break;
+		case O_PIPES: opt.pipe_pairs = int_arg("--pipe-pairs", optarg, 0, MAX_PIPE_PAIRS); break;
+		case O_HOG_POLICY:
+			if (policy_of(optarg) < 0)
+				bad_usage("--hog-policy '%s': expected other, batch or idle", optarg);
+			opt.hog_policy = optarg;
+			break;
+		case O_BG_ONLY: opt.background_only = 1; break;
 		case O_JSON: opt.json_path = optarg; break;
 		case O_HELP: usage(stdout); exit(0);
 		default:
@@ -771,26 +905,89 @@ static void become_game(int argc, char **argv)
 	die("cannot re-exec /proc/self/exe as the game: %s", strerror(errno));
 }
 
+/* SIGTERM or SIGINT ends the run early; the report is still written. */
+static volatile sig_atomic_t term_flag;
+
+static void on_main_term(int sig)
+{
+	(void)sig;
+	term_flag = 1;
+}
+
+/*
+ * Sleep until `end` or a SIGTERM/SIGINT. Only the main thread takes those signals (the game's threads
+ * block them), so the signal interrupts this sleep instead of some thread's work, and nothing polls.
+ */
+static void wait_end(ns_t end)
+{
+	struct timespec ts = { .tv_sec = end / 1000000000LL, .tv_nsec = end % 1000000000LL };
+	while (!term_flag && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+static void start_background(void)
+{
+	for (int i = 0; i < opt.hogs; i++)
+		start_bg(BG_HOG, -1, -1);
+	if (opt.bursty)
+		start_bg(BG_BURSTY, -1, -1);
+	for (int i = 0; i < opt.pipe_pairs; i++)
+		start_pipe_pair();
+}
+
+static void finish(FILE *json, double elapsed)
+{
+	stop_hogs();
+	write_report(stdout, elapsed);
+	fflush(stdout);
+	if (json) {
+		write_report(json, elapsed);
+		if (fclose(json) != 0)
+			die("--json %s: write failed: %s", opt.json_path, strerror(errno));
+	}
+}
+
 int main(int argc, char **argv)
 {
-	if (argc == 3 && strcmp(argv[1], "--hog-child") == 0)
-		return hog_main(strcmp(argv[2], "bursty") == 0);
+	if (argc == 4 && strcmp(argv[1], "--hog-child") == 0)
+		return hog_main(argv[2], argv[3]);
 	parse_args(argc, argv);
-	become_game(argc, argv);
-	prctl(PR_SET_NAME, GAME_COMM);
+	if (!opt.background_only) {
+		become_game(argc, argv);
+		prctl(PR_SET_NAME, GAME_COMM);
+	} else {
+		prctl(PR_SET_NAME, "gamesim-bg");
+	}
+	/* No SA_RESTART: the signal must interrupt wait_end's sleep. */
+	struct sigaction sa = { .sa_handler = on_main_term };
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 
 	/* Open the report file first: a bad path should fail before the run, not after it. */
 	FILE *json = NULL;
 	if (opt.json_path && !(json = fopen(opt.json_path, "w")))
 		die("--json %s: cannot write: %s", opt.json_path, strerror(errno));
-	if (opt.input_dev)
+	if (opt.input_dev && !opt.background_only)
 		open_input_dev();
 
-	for (int i = 0; i < opt.hogs; i++)
-		start_hog(0);
-	if (opt.bursty)
-		start_hog(1);
+	/* Background first, with the signals still open: children inherit the signal mask across exec. */
+	start_background();
 
+	if (opt.background_only) {
+		ns_t t0 = now_ns();
+		fprintf(stderr, "gamesim: pid %d (background only) running %.1f s: %d hogs%s, %d pipe pairs, policy %s\n",
+			getpid(), opt.duration_s, opt.hogs, opt.bursty ? " + bursty" : "", opt.pipe_pairs,
+			opt.hog_policy);
+		wait_end(t0 + (ns_t)(opt.duration_s * 1e9));
+		finish(json, (double)(now_ns() - t0) / 1e9);
+		return 0;
+	}
+
+	sigset_t term, old;
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &term, &old);
 	pthread_t th[4 + MAX_WORKERS];
 	int n = 0;
 	pthread_create(&th[n++], NULL, input_main, NULL);
@@ -799,6 +996,7 @@ int main(int argc, char **argv)
 	pthread_create(&th[n++], NULL, audio_main, NULL);
 	for (int i = 0; i < opt.workers; i++)
 		pthread_create(&th[n++], NULL, worker_main, &st_workers[i]);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_mutex_lock(&start_mu);
 	while (threads_ready < n)
 		pthread_cond_wait(&start_cv, &start_mu);
@@ -806,11 +1004,11 @@ int main(int argc, char **argv)
 	started = 1;
 	pthread_cond_broadcast(&start_cv);
 	pthread_mutex_unlock(&start_mu);
-	fprintf(stderr, "gamesim: pid %d (%s) running %.1f s: %d fps, %d workers, input %s, %d hogs%s\n",
+	fprintf(stderr, "gamesim: pid %d (%s) running %.1f s: %d fps, %d workers, input %s, %d hogs%s%s, policy %s\n",
 		getpid(), GAME_COMM, opt.duration_s, opt.fps, opt.workers, opt.input_dev ? opt.input_dev : "timer",
-		opt.hogs, opt.bursty ? " + bursty" : "");
+		opt.hogs, opt.bursty ? " + bursty" : "", opt.pipe_pairs ? " + pipe pairs" : "", opt.hog_policy);
 
-	sleep_until(t_start + (ns_t)(opt.duration_s * 1e9));
+	wait_end(t_start + (ns_t)(opt.duration_s * 1e9));
 	atomic_store(&stop_flag, 1);
 	/* The measured window ends here; joining threads (and, under load, waiting for them) is not in it. */
 	double elapsed = (double)(now_ns() - t_start) / 1e9;
@@ -823,14 +1021,6 @@ int main(int argc, char **argv)
 	pthread_mutex_unlock(&submit_mu);
 	for (int i = 0; i < n; i++)
 		pthread_join(th[i], NULL);
-	stop_hogs();
-
-	write_report(stdout, elapsed);
-	fflush(stdout);
-	if (json) {
-		write_report(json, elapsed);
-		if (fclose(json) != 0)
-			die("--json %s: write failed: %s", opt.json_path, strerror(errno));
-	}
+	finish(json, elapsed);
 	return 0;
 }

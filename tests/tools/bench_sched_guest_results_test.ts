@@ -3,6 +3,8 @@ import * as path from "node:path";
 import { formatStatsLine, metricsBetween, zeroSnapshot } from "../../lib/sched/stats.ts";
 import {
   BenchResultError,
+  kernelEjections,
+  parseBackgroundJson,
   parseCpuSamples,
   parseCyclictestJson,
   parseGamesimJson,
@@ -11,7 +13,6 @@ import {
   parseProbeWindows,
   parseStatsLine,
   readGuestResults,
-  SCHEDULERS,
   statsLinesDuring,
   WORKLOADS,
 } from "../../tools/bench_sched/guest_results.ts";
@@ -32,7 +33,12 @@ function ctJson(hist: Record<string, number>, cycles: number, max: number): stri
   return JSON.stringify({ thread: { "0": { histogram: hist, cycles, min: 1, max, avg: 1 } } });
 }
 
-function gsJson(missed = 0.25, bg = 5e7): string {
+function bgJson(policy: string, n = 4, rate = 2e8): string {
+  const hogs = Array.from({ length: n }, (_, i) => ({ name: "bg-hog", pid: 100 + i, policy, iterations: 1 }));
+  return JSON.stringify({ config: { background_only: true }, background: { hogs, iterations_per_s: rate } });
+}
+
+function gsJson(missed = 0.25, bg = 5e7, policy = "other", hogs = 4): string {
   const role = {
     threads: [],
     wakeups: 100,
@@ -50,39 +56,53 @@ function gsJson(missed = 0.25, bg = 5e7): string {
       audio: role,
       worker: role,
     },
-    background: { hogs: [], total_iterations: 1, iterations_per_s: bg },
+    background: JSON.parse(bgJson(policy, hogs, bg)).background,
   });
 }
 
-const PLAN = "rounds 1\nduration_s 4\nstats_s 2\nbest_flags --slice-us 5 --mig-max 5\nfps 60\nkernel 7.3\n" +
-  "cpus 2\ndate 2026-11-25\n";
+const SCHEDS = ["eevdf", "eevdf_idle", "gamer", "gamer_stats", "bpfland"] as const;
+const PLAN = "rounds 1\nduration_s 4\nstats_s 1\nbest_flags\nfps 144\nframe_work_us 2500\nkernel 7.3\n" +
+  `cpus 2\ndate 2026-12-02\nworkloads ${WORKLOADS.join(" ")}\nschedulers ${SCHEDS.join(" ")}\n`;
+const OPS: Record<string, string> = { gamer: "gamer_1", gamer_stats: "gamer_2", bpfland: "bpfland_3" };
 
 /** A complete, healthy out/ folder of one round, as the scenario writes it. */
 function fakeOut(): string {
   const dir = Deno.makeTempDirSync({ prefix: "bench_out_" });
   Deno.writeTextFileSync(path.join(dir, "plan.txt"), PLAN);
-  for (const s of SCHEDULERS) {
+  for (const s of SCHEDS) {
     const d = path.join(dir, "r0", s);
     Deno.mkdirSync(d, { recursive: true });
-    const state = s === "eevdf" ? "disabled none\ndisabled none\n" : "enabled gamer_1\nenabled gamer_1\n";
-    let log = "scx_gamer: program instructions: select_cpu=466 enqueue=841\n";
+    const state = s.startsWith("eevdf")
+      ? "disabled none\ndisabled none\n"
+      : `enabled ${OPS[s]}\nenabled ${OPS[s]}\n`;
+    const policy = s === "eevdf_idle" ? "idle" : "other";
+    let log = s === "gamer" ? "scx_gamer: program instructions: select_cpu=250 enqueue=497\n" : "";
+    if (s === "gamer_stats") log = "scx_gamer: program instructions: select_cpu=466 enqueue=841\n";
     for (const w of WORKLOADS) {
+      if (s === "eevdf_idle" && w === "gs_0x") continue;
       Deno.writeTextFileSync(path.join(d, `${w}.state`), state);
       Deno.writeTextFileSync(path.join(d, `${w}.rc`), "0\n");
       Deno.writeTextFileSync(
         path.join(d, `${w}.cpu`),
         "1.0 0 0 0 0 0 0 0 0 0 0\n5.0 600 40 80 720 0 40 40 0 0 0\n",
       );
+      const ct = w.startsWith("ct");
       Deno.writeTextFileSync(
         path.join(d, `${w}.json`),
-        w === "ct" ? ctJson({ "10": 9, "20": 1 }, 10, 20) : gsJson(),
+        ct ? ctJson({ "10": 9, "20": 1 }, 10, 20) : gsJson(0.25, 5e7, policy, w === "gs_0x" ? 0 : 4),
       );
-      log += `@@bench begin ${w}\n${STATS}\n${STATS}\n@@bench end ${w}\n`;
+      if (ct) {
+        Deno.writeTextFileSync(path.join(d, `${w}.bg.json`), bgJson(policy));
+        Deno.writeTextFileSync(path.join(d, `${w}.policy`), "cyclictest policy : 0\ncyclictest policy : 0\n");
+      }
+      log += `@@bench begin ${w}\n${s === "gamer_stats" ? `${STATS}\n${STATS}\n` : ""}@@bench end ${w}\n`;
     }
-    Deno.writeTextFileSync(path.join(d, "ct.policy"), "cyclictest policy : 0\ncyclictest policy : 0\n");
-    if (s !== "eevdf") {
-      Deno.writeTextFileSync(path.join(d, "gamer.log"), log);
-      Deno.writeTextFileSync(path.join(d, "gamer.rc"), "0\n");
+    const ops = s.startsWith("eevdf") ? "" : `sched_ext: BPF scheduler "${OPS[s].split("_")[0]}" enabled\n` +
+      `sched_ext: BPF scheduler "${OPS[s].split("_")[0]}" disabled (unregistered from user space)\n`;
+    Deno.writeTextFileSync(path.join(d, "dmesg.txt"), ops);
+    if (!s.startsWith("eevdf")) {
+      Deno.writeTextFileSync(path.join(d, "sched.log"), log);
+      Deno.writeTextFileSync(path.join(d, "sched.rc"), "0\n");
     }
   }
   return dir;
@@ -113,13 +133,45 @@ Deno.test("parseCyclictestJson names the file when the histogram is missing", ()
   assert.throws(() => parseCyclictestJson("not json", "x.json"), /x\.json: expected cyclictest --json/);
 });
 
-Deno.test("parseGamesimJson reads latencies, missed share, frame-time p99 and background rate", () => {
-  const g = parseGamesimJson(gsJson(0.5, 1.5e8), "gs.json");
+Deno.test("parseGamesimJson reads latencies, missed share, frame-time p99, background rate and policies", () => {
+  const g = parseGamesimJson(gsJson(0.5, 1.5e8, "idle", 2), "gs.json");
   assert.equal(g.missedShare, 0.5);
   assert.equal(g.frameTimeP99Us, 20000);
-  assert.equal(g.bgItersPerS, 1.5e8);
+  assert.deepEqual(g.background, { itersPerS: 1.5e8, policies: ["idle", "idle"] });
   assert.deepEqual(g.input, { p50: 100, p99: 900, p999: 2000, max: 3000, wakeups: 100 });
   assert.throws(() => parseGamesimJson("{}", "gs.json"), /gs\.json: expected "roles"/);
+  assert.throws(() => parseGamesimJson("[1", "gs.json"), /gs\.json: expected gamesim's JSON report/);
+});
+
+Deno.test("parseBackgroundJson reads a --background-only report; a game report without background fails", () => {
+  assert.deepEqual(parseBackgroundJson(bgJson("other", 3, 9e7), "ct.bg.json"), {
+    itersPerS: 9e7,
+    policies: ["other", "other", "other"],
+  });
+  assert.throws(
+    () => parseBackgroundJson(JSON.stringify({ roles: {} }), "ct.bg.json"),
+    /ct\.bg\.json: expected "background" with "hogs" and "iterations_per_s"/,
+  );
+});
+
+Deno.test("kernelEjections keeps a disable for any reason but the loader's, and sched_ext error lines", () => {
+  const log = [
+    '[ 37.9] sched_ext: BPF scheduler "gamer" enabled',
+    '[ 46.0] sched_ext: BPF scheduler "gamer" disabled (unregistered from user space)',
+    '[ 50.1] sched_ext: BPF scheduler "gamer" disabled (runnable task stall)',
+    "[ 50.1] sched_ext: gamer: runnable task stall (kworker/1:1[40] failed to run for 5.2s)",
+    '[ 60.0] sched_ext: BPF scheduler "bpfland" disabled (unregistered from the main kernel)',
+    "[ 61.0] virtio_blk virtio0: [vda] error-free",
+  ].join("\n");
+  assert.deepEqual(
+    kernelEjections(log),
+    [
+      'sched_ext: BPF scheduler "gamer" disabled (runnable task stall)',
+      "sched_ext: gamer: runnable task stall (kworker/1:1[40] failed to run for 5.2s)",
+      'sched_ext: BPF scheduler "bpfland" disabled (unregistered from the main kernel)',
+    ].map((l, i) => `[ ${["50.1", "50.1", "60.0"][i]}] ${l}`),
+  );
+  assert.deepEqual(kernelEjections(""), []);
 });
 
 Deno.test("parseStatsLine converts ns/us/ms to ns and k/s rates", () => {
@@ -170,64 +222,142 @@ Deno.test("parseCpuSamples ends the window at the last line before a process was
   assert.equal(c.idle, 0, "the line after the end, with its idle time, is not in the window");
 });
 
-Deno.test("parsePlan reads the workloads and refuses an unknown one", () => {
-  assert.deepEqual(parsePlan(PLAN + "workloads ct gs_2x\n", "plan.txt").workloads, ["ct", "gs_2x"]);
-  assert.deepEqual(parsePlan(PLAN, "plan.txt").workloads, [...WORKLOADS], "older plans ran all four");
+Deno.test("parsePlan reads the workloads and schedulers and refuses an unknown one", () => {
+  const p = parsePlan(PLAN, "plan.txt");
+  assert.deepEqual(p.workloads, [...WORKLOADS]);
+  assert.deepEqual(p.schedulers, [...SCHEDS]);
+  assert.equal(p.frameWorkUs, 2500);
+  assert.equal(p.bestFlags, null, "an empty best_flags line: no best row");
   assert.throws(
-    () => parsePlan(PLAN + "workloads ct gs_9x\n", "p.txt"),
+    () => parsePlan(PLAN.replace(/workloads .*\n/, "workloads ct gs_9x\n"), "p.txt"),
     /p\.txt: workload 'gs_9x': expected some of/,
   );
-});
-
-Deno.test("parsePlan names the missing key", () => {
-  assert.equal(parsePlan(PLAN, "plan.txt").bestFlags, "--slice-us 5 --mig-max 5");
   assert.throws(
-    () => parsePlan("rounds 2\n", "out/plan.txt"),
-    /^BenchResultError: out\/plan\.txt: expected a "duration_s" line/,
+    () => parsePlan(PLAN.replace(/schedulers .*\n/, "schedulers gamer eevdf\n"), "p.txt"),
+    /p\.txt: schedulers 'gamer eevdf': expected eevdf first/,
   );
 });
 
-Deno.test("readGuestResults reads every run of a healthy folder as usable", () =>
+Deno.test("parsePlan names the missing key; a plan from the older benchmark has no schedulers line", () => {
+  assert.throws(
+    () => parsePlan("rounds 2\n", "out/plan.txt"),
+    /^BenchResultError: out\/plan\.txt: expected a "schedulers" line/,
+  );
+  assert.throws(
+    () => parsePlan(PLAN.replace("duration_s 4\n", ""), "out/plan.txt"),
+    /out\/plan\.txt: expected a "duration_s" line/,
+  );
+});
+
+Deno.test("readGuestResults reads every run of a healthy folder as usable, without ejections", () =>
   withOut((dir) => {
     const r = readGuestResults(dir);
-    assert.equal(r.runs.length, SCHEDULERS.length * WORKLOADS.length);
+    assert.equal(r.runs.length, SCHEDS.length * WORKLOADS.length - 1, "no game-alone run under EEVDF+idle");
     assert.ok(r.runs.every((x) => x.problem === null), JSON.stringify(r.runs.filter((x) => x.problem)));
-    assert.equal(r.runs.find((x) => x.scheduler === "default" && x.workload === "ct")!.hot!.lines, 1);
-    assert.equal(r.runs.find((x) => x.scheduler === "eevdf")!.hot, null);
+    assert.equal(r.runs.find((x) => x.scheduler === "gamer_stats" && x.workload === "ct")!.hot!.lines, 1);
+    assert.equal(r.runs.find((x) => x.scheduler === "gamer")!.hot, null);
     assert.deepEqual(r.insns.statsOn, { select_cpu: 466, enqueue: 841 });
+    assert.deepEqual(r.insns.statsOff, { select_cpu: 250, enqueue: 497 });
+    const ct = r.runs.find((x) => x.scheduler === "eevdf_idle" && x.workload === "ct_m")!;
+    assert.deepEqual(ct.background, { itersPerS: 2e8, policies: ["idle", "idle", "idle", "idle"] });
     assert.ok(
       Math.abs(r.runs[0].cpu!.background - 1.5) < 1e-9 && Math.abs(r.runs[0].cpu!.scheduler - 0.1) < 1e-9,
     );
+    assert.deepEqual(r.ejections, []);
+    assert.equal(r.dmesgBlocks, SCHEDS.length);
     assert.deepEqual(r.hostLoad, []);
   }));
 
-Deno.test("readGuestResults leaves out a run whose scheduler was ejected during it", () =>
+Deno.test("readGuestResults leaves out a run whose scheduler was ejected during it, and counts it", () =>
   withOut((dir) => {
-    Deno.writeTextFileSync(path.join(dir, "r0/default/gs_2x.state"), "enabled gamer_1\ndisabled none\n");
-    const run = readGuestResults(dir).runs.find((x) => x.scheduler === "default" && x.workload === "gs_2x")!;
+    Deno.writeTextFileSync(path.join(dir, "r0/gamer/gs_2x.state"), "enabled gamer_1\ndisabled none\n");
+    const r = readGuestResults(dir);
+    const run = r.runs.find((x) => x.scheduler === "gamer" && x.workload === "gs_2x")!;
     assert.equal(
       run.problem,
-      "r0/default/gs_2x.state: sched_ext was 'disabled none' after the run, expected enabled, ops gamer",
+      "r0/gamer/gs_2x.state: sched_ext was 'disabled none' after the run, expected enabled, ops gamer",
+    );
+    assert.deepEqual(r.ejections.map((e) => [e.scheduler, e.file]), [["gamer", "r0/gamer/gs_2x.state"]]);
+  }));
+
+Deno.test("readGuestResults finds an ejection in the kernel log, the loader's log and its exit status", () =>
+  withOut((dir) => {
+    Deno.writeTextFileSync(
+      path.join(dir, "r0/bpfland/dmesg.txt"),
+      'sched_ext: BPF scheduler "bpfland" disabled (runnable task stall)\n',
+    );
+    Deno.writeTextFileSync(
+      path.join(dir, "r0/gamer_stats/sched.log"),
+      "scx_gamer: the kernel stopped the scheduler: stall (watchdog)\n",
+    );
+    Deno.writeTextFileSync(path.join(dir, "r0/gamer_stats/sched.rc"), "1\n");
+    const e = readGuestResults(dir).ejections;
+    assert.deepEqual(e.map((x) => x.file), [
+      "r0/gamer_stats/sched.log",
+      "r0/gamer_stats/sched.rc",
+      "r0/bpfland/dmesg.txt",
+    ]);
+    assert.match(e[2].line, /runnable task stall/);
+  }));
+
+Deno.test("readGuestResults checks the ops name: scx_gamer's state does not pass for scx_bpfland", () =>
+  withOut((dir) => {
+    Deno.writeTextFileSync(path.join(dir, "r0/bpfland/ct_m.state"), "enabled gamer_9\nenabled gamer_9\n");
+    const run = readGuestResults(dir).runs.find((x) => x.scheduler === "bpfland" && x.workload === "ct_m")!;
+    assert.match(
+      run.problem!,
+      /sched_ext was 'enabled gamer_9' before the run, expected enabled, ops bpfland/,
+    );
+  }));
+
+Deno.test("readGuestResults leaves out a run whose background did not run under the scheduler's policy", () =>
+  withOut((dir) => {
+    Deno.writeTextFileSync(path.join(dir, "r0/eevdf_idle/gs_2x.json"), gsJson(0.25, 5e7, "other"));
+    Deno.writeTextFileSync(path.join(dir, "r0/eevdf/ct.bg.json"), bgJson("idle"));
+    const runs = readGuestResults(dir).runs;
+    assert.equal(
+      runs.find((x) => x.scheduler === "eevdf_idle" && x.workload === "gs_2x")!.problem,
+      "r0/eevdf_idle/gs_2x.json: background processes ran under other, expected idle",
+    );
+    assert.equal(
+      runs.find((x) => x.scheduler === "eevdf" && x.workload === "ct")!.problem,
+      "r0/eevdf/ct.bg.json: background processes ran under idle, expected other",
     );
   }));
 
 Deno.test("readGuestResults leaves out a cyclictest run whose thread was not SCHED_OTHER", () =>
   withOut((dir) => {
     Deno.writeTextFileSync(
-      path.join(dir, "r0/eevdf/ct.policy"),
+      path.join(dir, "r0/eevdf/ct_m.policy"),
       "cyclictest policy : 0\ncyclictest policy : 1\n",
     );
-    const run = readGuestResults(dir).runs.find((x) => x.scheduler === "eevdf" && x.workload === "ct")!;
-    assert.match(run.problem!, /ct\.policy: not SCHED_OTHER \(policy 0\): cyclictest policy : 1/);
+    const run = readGuestResults(dir).runs.find((x) => x.scheduler === "eevdf" && x.workload === "ct_m")!;
+    assert.match(run.problem!, /ct_m\.policy: not SCHED_OTHER \(policy 0\): cyclictest policy : 1/);
   }));
 
-Deno.test("readGuestResults reports a run that never started or failed", () =>
+Deno.test("readGuestResults leaves out a cyclictest run whose measuring thread's policy was not read", () =>
   withOut((dir) => {
-    Deno.removeSync(path.join(dir, "r0/best"), { recursive: true });
+    Deno.writeTextFileSync(path.join(dir, "r0/gamer/ct.policy"), "cyclictest policy : 0\n");
+    const run = readGuestResults(dir).runs.find((x) => x.scheduler === "gamer" && x.workload === "ct")!;
+    assert.match(run.problem!, /ct\.policy: expected "comm policy : N" for both cyclictest threads/);
+  }));
+
+Deno.test("readGuestResults reports a run that never started, failed, or whose loops did not report", () =>
+  withOut((dir) => {
+    Deno.removeSync(path.join(dir, "r0/bpfland"), { recursive: true });
     Deno.writeTextFileSync(path.join(dir, "r0/eevdf/gs_1x.rc"), "1\n");
+    Deno.removeSync(path.join(dir, "r0/gamer/ct.bg.json"));
     const r = readGuestResults(dir);
-    assert.match(r.runs.find((x) => x.scheduler === "best")!.problem!, /r0\/best\/ct\.state: missing/);
+    assert.match(
+      r.runs.find((x) => x.scheduler === "bpfland")!.problem!,
+      /r0\/bpfland\/gs_0x\.state: missing/,
+    );
     assert.match(r.runs.find((x) => x.workload === "gs_1x")!.problem!, /exited with status 1/);
+    assert.match(
+      r.runs.find((x) => x.scheduler === "gamer" && x.workload === "ct")!.problem!,
+      /ct\.bg\.json: missing: the busy loops did not report/,
+    );
+    assert.equal(r.dmesgBlocks, SCHEDS.length - 1);
   }));
 
 Deno.test("readGuestResults refuses a folder without plan.txt", () => {

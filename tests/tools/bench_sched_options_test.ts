@@ -1,29 +1,60 @@
 import assert from "node:assert/strict";
 import {
   BenchUsageError,
-  DEFAULT_BEST_FLAGS,
+  chooseSchedulers,
+  DEFAULT_SCHEDULERS,
   estimateSeconds,
   parseBenchArgs,
   PRESETS,
   validateBestFlags,
 } from "../../tools/bench_sched/options.ts";
+import { DEFAULT_WORKLOADS } from "../../tools/bench_sched/guest_results.ts";
 
-Deno.test("no flags: the full preset, the stand-in best config and the extras", () => {
+Deno.test("no flags: the full preset, the four default schedulers, no bpfland or best row, the probe", () => {
   const o = parseBenchArgs([]);
   assert.equal(o.rounds, PRESETS.full.rounds);
   assert.equal(o.durationS, PRESETS.full.durationS);
-  assert.equal(o.bestFlags, DEFAULT_BEST_FLAGS);
-  assert.match(o.bestSource, /stand-in/);
+  assert.deepEqual(o.schedulers, ["eevdf", "eevdf_idle", "gamer", "gamer_stats"]);
+  assert.deepEqual(o.workloads, [...DEFAULT_WORKLOADS]);
+  assert.equal(o.bestFlags, null);
+  assert.equal(o.bpflandSrc, null);
+  assert.equal(o.fps, 144);
+  assert.equal(o.statsS, 1);
   assert.equal(o.extras, true);
   assert.equal(o.from, null);
 });
 
-Deno.test("--quick picks the short preset and skips the extras; --rounds still wins", () => {
+Deno.test("--quick picks the short preset and skips the probe; --rounds still wins", () => {
   const o = parseBenchArgs(["--", "--quick", "--rounds", "3"]);
   assert.equal(o.rounds, 3);
-  assert.deepEqual(o.workloads, ["ct", "gs_2x"]);
+  assert.deepEqual(o.workloads, ["gs_0x", "gs_2x", "ct_m"]);
   assert.equal(o.durationS, PRESETS.quick.durationS);
   assert.equal(o.extras, false);
+});
+
+Deno.test("--bpfland-src and --best-flags each add their row, in table order", () => {
+  const o = parseBenchArgs(["--best-flags", "--slice-us 7", "--bpfland-src", "/tmp/scx"]);
+  assert.deepEqual(o.schedulers, ["eevdf", "eevdf_idle", "gamer", "gamer_stats", "bpfland", "best"]);
+  assert.equal(o.bpflandSrc, "/tmp/scx");
+  assert.equal(o.bestFlags, "--slice-us 7");
+});
+
+Deno.test("--schedulers takes a subset and always keeps EEVDF; bpfland and best need their sources", () => {
+  assert.deepEqual(parseBenchArgs(["--schedulers", "gamer_stats gamer"]).schedulers, [
+    "eevdf",
+    "gamer",
+    "gamer_stats",
+  ]);
+  assert.throws(
+    () => parseBenchArgs(["--schedulers", "gamer bpfland"]),
+    /^BenchUsageError: --schedulers: bpfland needs --bpfland-src DIR/,
+  );
+  assert.throws(() => chooseSchedulers(["best"], { bpfland: false, best: false }), /best needs --best-flags/);
+  assert.throws(
+    () => parseBenchArgs(["--schedulers", "gamer cfs"]),
+    /--schedulers 'gamer cfs': expected some of eevdf, eevdf_idle/,
+  );
+  assert.deepEqual(chooseSchedulers(null, { bpfland: false, best: false }), [...DEFAULT_SCHEDULERS]);
 });
 
 Deno.test("--best-flags takes a value that starts with --, separate or joined", () => {
@@ -32,7 +63,6 @@ Deno.test("--best-flags takes a value that starts with --, separate or joined", 
     "--slice-us 7 --avoid-smt",
   );
   assert.equal(parseBenchArgs(["--best-flags=--mig-max 9"]).bestFlags, "--mig-max 9");
-  assert.match(parseBenchArgs(["--best-flags=--mig-max 9"]).bestSource, /given/);
 });
 
 Deno.test("--best-flags is checked by scx_gamer's own parser: ranges and non-tunable flags", () => {
@@ -50,11 +80,10 @@ Deno.test("--best-flags is checked by scx_gamer's own parser: ranges and non-tun
 });
 
 Deno.test("--workloads takes a subset, in the order given, and names an unknown one", () => {
-  assert.deepEqual(parseBenchArgs(["--workloads", "gs_2x ct"]).workloads, ["gs_2x", "ct"]);
-  assert.deepEqual(parseBenchArgs([]).workloads, ["ct", "gs_1x", "gs_2x", "gs_burst"]);
+  assert.deepEqual(parseBenchArgs(["--workloads", "gs_2x ct_m"]).workloads, ["gs_2x", "ct_m"]);
   assert.throws(
     () => parseBenchArgs(["--workloads", "ct gs_3x"]),
-    /--workloads 'ct gs_3x': expected some of ct, gs_1x/,
+    /--workloads 'ct gs_3x': expected some of gs_0x, gs_1x/,
   );
 });
 
@@ -67,15 +96,36 @@ Deno.test("numbers out of range and unknown flags are one clear line", () => {
     () => parseBenchArgs(["--duration", "2.5"]),
     /--duration '2\.5': expected a whole number in 3\.\.120/,
   );
+  assert.throws(() => parseBenchArgs(["--bpfland-src", ""]), /--bpfland-src: expected a folder/);
   assert.throws(
     () => parseBenchArgs(["--bogus"]),
     (e) => e instanceof BenchUsageError && /--bogus/.test(e.message),
   );
 });
 
-Deno.test("the full preset is estimated within 12-20 minutes and the quick one within 6", () => {
-  const full = estimateSeconds({ ...PRESETS.full, extras: true });
-  const quick = estimateSeconds({ ...PRESETS.quick, extras: false });
-  assert.ok(full >= 12 * 60 && full <= 20 * 60, `${full} s`);
-  assert.ok(quick <= 6 * 60, `${quick} s`);
+Deno.test("the estimate counts each scheduler's runs and loads: bpfland adds a block, EEVDF+idle skips one run", () => {
+  const full = estimateSeconds({
+    ...PRESETS.full,
+    workloads: [...PRESETS.full.workloads],
+    schedulers: [...DEFAULT_SCHEDULERS],
+    extras: true,
+  });
+  const bpfland = estimateSeconds({
+    ...PRESETS.full,
+    workloads: [...PRESETS.full.workloads],
+    schedulers: [...DEFAULT_SCHEDULERS, "bpfland"],
+    extras: true,
+  });
+  const quick = estimateSeconds({
+    ...PRESETS.quick,
+    workloads: [...PRESETS.quick.workloads],
+    schedulers: [...DEFAULT_SCHEDULERS],
+    extras: false,
+  });
+  assert.ok(full >= 20 * 60 && full <= 35 * 60, `${full} s`);
+  assert.ok(bpfland > full, `${bpfland} vs ${full}`);
+  assert.ok(quick <= 12 * 60, `${quick} s`);
+  const one = (schedulers: ("eevdf" | "eevdf_idle")[]) =>
+    estimateSeconds({ rounds: 1, durationS: 8, workloads: ["gs_0x"], schedulers, extras: false });
+  assert.equal(one(["eevdf", "eevdf_idle"]), one(["eevdf"]), "no game-alone run under EEVDF+idle");
 });

@@ -1,10 +1,11 @@
 /**
  * Reading what tools/vm/scenarios/bench_sched.sh left in out/: one {@link WorkloadRun} per round,
  * scheduler and workload, each either usable or carrying the one-line reason it is not (a failed or
- * ejected run is reported and left out of the medians, never silently averaged in).
+ * ejected run is reported and left out of the medians, never silently averaged in), and every sign of an
+ * ejection the guest saw ({@link Ejection}).
  *
  * The parsers of single files (cyclictest JSON, gamesim JSON, scx_gamer's stats lines and instruction
- * counts) are exported for the tests; {@link readGuestResults} walks the folder.
+ * counts, dmesg) are exported for the tests; {@link readGuestResults} walks the folder.
  *
  * @module
  */
@@ -12,15 +13,73 @@
 import * as path from "node:path";
 import type { LatencyHistogram } from "./percentiles.ts";
 
-/** The schedulers compared, in table order. */
-export const SCHEDULERS = ["eevdf", "default", "best"] as const;
+/**
+ * The schedulers the benchmark can compare, in table order:
+ * - `eevdf`: the kernel's default, nothing loaded;
+ * - `eevdf_idle`: the same with every background process under SCHED_IDLE (what a user would do by
+ *   hand: the practical limit of "game first");
+ * - `gamer`: scx_gamer with its defaults and stats off (what a user runs);
+ * - `gamer_stats`: the same with `--stats` (the profiling the issue measured too);
+ * - `bpfland`: upstream's scx_bpfland with its defaults, when the user gave a snapshot to build it from;
+ * - `best`: scx_gamer with `--best-flags` (stats off), when given.
+ */
+export const SCHEDULERS = ["eevdf", "eevdf_idle", "gamer", "gamer_stats", "bpfland", "best"] as const;
 /** One of {@link SCHEDULERS}. */
 export type SchedulerId = typeof SCHEDULERS[number];
 
-/** The workloads run under each scheduler, in table order (names as the scenario writes them). */
-export const WORKLOADS = ["ct", "gs_1x", "gs_2x", "gs_burst"] as const;
+/** How each scheduler is named in tables. */
+export const SCHEDULER_NAMES: Record<SchedulerId, string> = {
+  eevdf: "EEVDF",
+  eevdf_idle: "EEVDF+idle",
+  gamer: "scx_gamer",
+  gamer_stats: "scx_gamer+stats",
+  bpfland: "scx_bpfland",
+  best: "scx_gamer best",
+};
+
+/** The ops name sched_ext shows (`/sys/kernel/sched_ext/root/ops`) while a scheduler runs; null: none. */
+export const SCHEDULER_OPS: Record<SchedulerId, string | null> = {
+  eevdf: null,
+  eevdf_idle: null,
+  gamer: "gamer",
+  gamer_stats: "gamer",
+  bpfland: "bpfland",
+  best: "gamer",
+};
+
+/** The background's scheduling policy under each scheduler, as gamesim reports it. */
+export function backgroundPolicy(s: SchedulerId): "idle" | "other" {
+  return s === "eevdf_idle" ? "idle" : "other";
+}
+
+/**
+ * The workloads (names as the scenario writes them), in table order. The background is busy loops, as
+ * many as the vCPUs times the load factor:
+ * - `gs_0x`, `gs_1x`, `gs_2x`: the game alone, under 1x and under 2x busy loops;
+ * - `ct_m`: cyclictest `-q -m -t1 -i 1000 -l N --policy=other` under 2x loops started 1 s before it (`-m`
+ *   locks its memory first: the "game that loads" case);
+ * - `ct`: the same without `-m`;
+ * - `gs_burst`: the game with one busy loop and one bursty one (50 ms on, 50 ms off); not in the default
+ *   set.
+ */
+export const WORKLOADS = ["gs_0x", "gs_1x", "gs_2x", "ct_m", "ct", "gs_burst"] as const;
 /** One of {@link WORKLOADS}. */
 export type WorkloadId = typeof WORKLOADS[number];
+/** The workloads a run makes unless told otherwise. */
+export const DEFAULT_WORKLOADS: readonly WorkloadId[] = ["gs_0x", "gs_1x", "gs_2x", "ct_m", "ct"];
+
+/** Is this workload cyclictest (else the game)? */
+export function isCyclictest(w: WorkloadId): boolean {
+  return w === "ct" || w === "ct_m";
+}
+
+/**
+ * Does this scheduler run this workload? Everything runs everywhere except the game alone under
+ * EEVDF+idle: with no background there is nothing to demote, so it would be EEVDF again.
+ */
+export function runsUnder(s: SchedulerId, w: WorkloadId): boolean {
+  return !(s === "eevdf_idle" && w === "gs_0x");
+}
 
 /** The hot paths scx_gamer's stats line reports, in its order. */
 export const HOT_PATH_NAMES = ["select_cpu", "enqueue", "dispatch"] as const;
@@ -50,8 +109,16 @@ export interface GameFigures {
   /** Share of frames that missed their slot, 0..1. */
   missedShare: number | null;
   frameTimeP99Us: number | null;
-  /** Background hog loop iterations per second, all hogs together. */
-  bgItersPerS: number;
+  /** What the background processes did. */
+  background: BackgroundFigures;
+}
+
+/** What gamesim's background processes did (the game's, or the busy loops of a cyclictest run). */
+export interface BackgroundFigures {
+  /** Loop iterations per second, all background processes together (0 when there were none). */
+  itersPerS: number;
+  /** Each background process's scheduling policy as it read it back from the kernel ("other", "idle"). */
+  policies: string[];
 }
 
 /** One hot path's cost from scx_gamer's stats lines, ns: the median over the run's lines. */
@@ -103,11 +170,13 @@ export interface WorkloadRun {
   workload: WorkloadId;
   /** Why the run is not usable, or null when it is. */
   problem: string | null;
-  /** cyclictest's latency histogram (workload "ct"). */
+  /** cyclictest's latency histogram (workloads "ct", "ct_m"). */
   latency: LatencyHistogram | null;
   /** gamesim's figures (the gs_* workloads). */
   game: GameFigures | null;
-  /** scx_gamer's stats during the run (null under EEVDF, or without stats lines). */
+  /** The background load's throughput and policies (the game's hogs, or cyclictest's busy loops). */
+  background: BackgroundFigures | null;
+  /** scx_gamer's stats during the run (null without stats lines: every scheduler but scx_gamer+stats). */
   hot: HotPathFigures | null;
   /** CPU shares from the .cpu samples, or null when they are missing. */
   cpu: CpuShares | null;
@@ -118,14 +187,19 @@ export interface BenchPlan {
   rounds: number;
   durationS: number;
   statsS: number;
-  bestFlags: string;
+  /** scx_gamer flags of the "best" scheduler, or null when it did not run. */
+  bestFlags: string | null;
   fps: number;
+  /** The game's render work per frame, us. */
+  frameWorkUs: number;
   kernel: string;
   cpus: number;
   /** The guest's date (UTC, YYYY-MM-DD) at the start, or null when not recorded. */
   date: string | null;
   /** The workloads run under each scheduler, in order. */
   workloads: WorkloadId[];
+  /** The schedulers compared, in table order (EEVDF first). */
+  schedulers: SchedulerId[];
 }
 
 /** What the scheduler's counters did over one workload run of the counters probe. */
@@ -136,14 +210,26 @@ export interface ProbeWindow {
   deltas: Record<string, number>;
 }
 
+/** A sign that the kernel stopped a scheduler, or that a block did not run as planned. */
+export interface Ejection {
+  round: number;
+  scheduler: SchedulerId;
+  /** The file it was read from, relative to out/. */
+  file: string;
+  /** The line as found. */
+  line: string;
+}
+
 /** Everything read from one benchmark's out/ folder. */
 export interface GuestResults {
   plan: BenchPlan;
   runs: WorkloadRun[];
-  /** BPF program -> xlated instructions, as loaded with stats on (default config) and stats off. */
+  /** BPF program -> xlated instructions of scx_gamer's default config, loaded with stats on and off. */
   insns: { statsOn: Record<string, number> | null; statsOff: Record<string, number> | null };
-  /** cyclictest under the default config with stats off (one run), when it was made. */
-  statsOffLatency: LatencyHistogram | null;
+  /** Every sign of an ejection: state checks, the loaders' logs and exit status, the kernel's log. */
+  ejections: Ejection[];
+  /** Scheduler blocks whose kernel log (dmesg.txt) was read. */
+  dmesgBlocks: number;
   /** Problems that did not belong to one run (a scheduler that failed to stop, ...). */
   notes: string[];
   /** The host's 1-minute load average at the start of each scheduler block (host_load.txt), if recorded. */
@@ -276,23 +362,45 @@ function roleLatency(role: Record<string, unknown> | undefined, file: string, na
   };
 }
 
+function parseJson(text: string, file: string): Record<string, unknown> {
+  try {
+    const doc = JSON.parse(text);
+    if (doc && typeof doc === "object") return doc;
+  } catch {
+    // Reported below.
+  }
+  throw new BenchResultError(`${file}: expected gamesim's JSON report, got text that is not a JSON object`);
+}
+
+function backgroundOf(doc: Record<string, unknown>, file: string): BackgroundFigures {
+  const bg = doc.background as { iterations_per_s?: unknown; hogs?: unknown } | undefined;
+  if (!bg || typeof bg.iterations_per_s !== "number" || !Array.isArray(bg.hogs)) {
+    throw new BenchResultError(`${file}: expected "background" with "hogs" and "iterations_per_s"`);
+  }
+  const policies = (bg.hogs as { policy?: unknown }[]).map((h) => String(h.policy ?? "unknown"));
+  return { itersPerS: bg.iterations_per_s, policies };
+}
+
+/**
+ * Parse the report of gamesim's `--background-only` mode (the busy loops of a cyclictest run): the
+ * background processes' throughput and policies.
+ *
+ * @throws {BenchResultError} when the background part is missing.
+ */
+export function parseBackgroundJson(text: string, file: string): BackgroundFigures {
+  return backgroundOf(parseJson(text, file), file);
+}
+
 /**
  * Parse gamesim's JSON report (documented at the top of tools/gamesim.c).
  *
  * @throws {BenchResultError} when a field the benchmark needs is missing.
  */
 export function parseGamesimJson(text: string, file: string): GameFigures {
-  let doc: Record<string, unknown>;
-  try {
-    doc = JSON.parse(text);
-  } catch {
-    throw new BenchResultError(`${file}: expected gamesim's JSON report, got text that is not JSON`);
-  }
+  const doc = parseJson(text, file);
   const roles = doc.roles as Record<string, Record<string, unknown>> | undefined;
-  const bg = doc.background as { iterations_per_s?: unknown } | undefined;
-  if (!roles || !bg || typeof bg.iterations_per_s !== "number") {
-    throw new BenchResultError(`${file}: expected "roles" and "background.iterations_per_s"`);
-  }
+  if (!roles) throw new BenchResultError(`${file}: expected "roles" (a game's report)`);
+  const background = backgroundOf(doc, file);
   const render = roles.render;
   const frames = render?.frames;
   if (typeof frames !== "number") throw new BenchResultError(`${file}: expected roles.render.frames`);
@@ -303,7 +411,7 @@ export function parseGamesimJson(text: string, file: string): GameFigures {
     frames,
     missedShare: num("missed_share"),
     frameTimeP99Us: num("frame_time_p99_us"),
-    bgItersPerS: bg.iterations_per_s,
+    background,
   };
 }
 
@@ -392,7 +500,8 @@ export function parseInsnCounts(log: string): Record<string, number> | null {
 /**
  * Parse plan.txt ("key value" lines).
  *
- * @throws {BenchResultError} when a key is missing or a number is not one.
+ * @throws {BenchResultError} when a key is missing, a number is not one, or a workload or scheduler is
+ * unknown (a plan from before issue 12's benchmark has no "schedulers" line).
  */
 export function parsePlan(text: string, file: string): BenchPlan {
   const kv = new Map<string, string>();
@@ -411,28 +520,32 @@ export function parsePlan(text: string, file: string): BenchPlan {
     if (!Number.isFinite(v)) throw new BenchResultError(`${file}: "${k} ${str(k)}": expected a number`);
     return v;
   };
+  const schedulers = parseList(str("schedulers"), SCHEDULERS, "scheduler", file);
+  if (schedulers[0] !== "eevdf") {
+    throw new BenchResultError(`${file}: schedulers '${str("schedulers")}': expected eevdf first`);
+  }
   return {
     rounds: num("rounds"),
     durationS: num("duration_s"),
     statsS: num("stats_s"),
-    bestFlags: str("best_flags"),
+    bestFlags: kv.get("best_flags") || null,
     fps: num("fps"),
+    frameWorkUs: num("frame_work_us"),
     kernel: str("kernel"),
     cpus: num("cpus"),
     date: kv.get("date") || null,
-    workloads: parseWorkloads(kv.get("workloads"), file),
+    workloads: parseList(str("workloads"), WORKLOADS, "workload", file),
+    schedulers,
   };
 }
 
-function parseWorkloads(text: string | undefined, file: string): WorkloadId[] {
-  if (text === undefined) return [...WORKLOADS];
+function parseList<T extends string>(text: string, known: readonly T[], what: string, file: string): T[] {
   const names = text.trim().split(/\s+/).filter((w) => w);
-  const known = new Set<string>(WORKLOADS);
-  const bad = names.find((w) => !known.has(w));
+  const bad = names.find((w) => !(known as readonly string[]).includes(w));
   if (bad !== undefined || names.length === 0) {
-    throw new BenchResultError(`${file}: workload '${bad ?? ""}': expected some of ${WORKLOADS.join(", ")}`);
+    throw new BenchResultError(`${file}: ${what} '${bad ?? ""}': expected some of ${known.join(", ")}`);
   }
-  return names as WorkloadId[];
+  return names as T[];
 }
 
 function readText(file: string): string | null {
@@ -443,44 +556,84 @@ function readText(file: string): string | null {
   }
 }
 
-/** What a state snapshot must say: nothing loaded for EEVDF, scx_gamer's ops for the others. */
+/** What a state snapshot must say: nothing loaded for EEVDF, the scheduler's ops for the others. */
 function stateProblem(text: string | null, scheduler: SchedulerId, rel: string): string | null {
   if (text === null) return `${rel}: missing (the run did not start)`;
   const lines = text.trim().split("\n");
   if (lines.length < 2) return `${rel}: no snapshot after the run (it did not finish)`;
+  const ops = SCHEDULER_OPS[scheduler];
   for (const [i, line] of lines.entries()) {
     const when = i === 0 ? "before" : "after";
-    const ok = scheduler === "eevdf" ? line.startsWith("disabled") : /^enabled gamer/.test(line);
+    const ok = ops === null ? line.startsWith("disabled") : line.startsWith(`enabled ${ops}`);
     if (!ok) {
-      const want = scheduler === "eevdf" ? "disabled" : "enabled, ops gamer";
+      const want = ops === null ? "disabled" : `enabled, ops ${ops}`;
       return `${rel}: sched_ext was '${line.trim()}' ${when} the run, expected ${want}`;
     }
   }
   return null;
 }
 
-/** The cyclictest threads' policies ("comm policy : N" lines): a problem unless all are SCHED_OTHER. */
+/**
+ * The cyclictest threads' policies ("comm policy : N" lines, main thread and measuring thread): a problem
+ * unless there are both and all are SCHED_OTHER.
+ */
 function policyProblem(text: string | null, rel: string): string | null {
   if (text === null) return `${rel}: missing: the thread policy was not checked`;
   const lines = text.trim().split("\n").filter((l) => l.trim());
   const policies = lines.map((l) => /policy\s*:\s*(\d+)/.exec(l));
-  if (policies.length === 0 || policies.some((m) => m === null)) {
-    return `${rel}: expected "comm policy : N" for each cyclictest thread, got '${lines.join("; ")}'`;
+  if (policies.length < 2 || policies.some((m) => m === null)) {
+    return `${rel}: expected "comm policy : N" for both cyclictest threads, got '${lines.join("; ")}'`;
   }
   const bad = lines.filter((_, i) => policies[i]![1] !== "0");
   return bad.length ? `${rel}: not SCHED_OTHER (policy 0): ${bad.join("; ")}` : null;
 }
 
+/** The background must have run under the scheduler's policy (SCHED_IDLE for EEVDF+idle only). */
+function backgroundProblem(bg: BackgroundFigures, scheduler: SchedulerId, rel: string): string | null {
+  const want = backgroundPolicy(scheduler);
+  const bad = bg.policies.filter((p) => p !== want);
+  return bad.length
+    ? `${rel}: background processes ran under ${[...new Set(bad)].join(", ")}, expected ${want}`
+    : null;
+}
+
+/**
+ * The kernel log lines that mean a scheduler was stopped by the kernel rather than by its loader: a
+ * "disabled (...)" for any reason but "unregistered from user space", and sched_ext's error and stall
+ * lines.
+ *
+ * @example
+ * ```ts
+ * kernelEjections('sched_ext: BPF scheduler "gamer" disabled (unregistered from user space)'); // []
+ * kernelEjections('sched_ext: BPF scheduler "gamer" disabled (runnable task stall)'); // [that line]
+ * ```
+ */
+export function kernelEjections(dmesg: string): string[] {
+  return dmesg.split("\n").map((l) => l.trim()).filter((l) => {
+    const disabled = /sched_ext: BPF scheduler "[^"]*" disabled \((.*)\)/.exec(l);
+    if (disabled) return disabled[1] !== "unregistered from user space";
+    return /sched_ext/.test(l) && /stall|error|watchdog/i.test(l);
+  });
+}
+
 function readWorkload(
   outDir: string,
   at: { round: number; scheduler: SchedulerId; workload: WorkloadId },
-  gamerLog: string | null,
+  schedLog: string | null,
 ): WorkloadRun {
   const relDir = `r${at.round}/${at.scheduler}`;
   const dir = path.join(outDir, relDir);
   const rel = (ext: string) => `${relDir}/${at.workload}.${ext}`;
-  const run: WorkloadRun = { ...at, problem: null, latency: null, game: null, hot: null, cpu: null };
-  if (gamerLog !== null) run.hot = summarizeStatsLines(statsLinesDuring(gamerLog, at.workload));
+  const run: WorkloadRun = {
+    ...at,
+    problem: null,
+    latency: null,
+    game: null,
+    background: null,
+    hot: null,
+    cpu: null,
+  };
+  if (schedLog !== null) run.hot = summarizeStatsLines(statsLinesDuring(schedLog, at.workload));
   const cpu = readText(path.join(dir, `${at.workload}.cpu`));
   if (cpu !== null) run.cpu = parseCpuSamples(cpu);
   const fail = (problem: string) => ({ ...run, problem });
@@ -492,18 +645,24 @@ function readWorkload(
   const json = readText(path.join(dir, `${at.workload}.json`));
   if (json === null) return fail(`${rel("json")}: missing`);
   try {
-    if (at.workload === "ct") {
-      const policy = policyProblem(readText(path.join(dir, "ct.policy")), rel("policy"));
+    if (isCyclictest(at.workload)) {
+      const policy = policyProblem(readText(path.join(dir, `${at.workload}.policy`)), rel("policy"));
       if (policy) return fail(policy);
       run.latency = parseCyclictestJson(json, rel("json"));
+      const bg = readText(path.join(dir, `${at.workload}.bg.json`));
+      if (bg === null) return fail(`${rel("bg.json")}: missing: the busy loops did not report`);
+      run.background = parseBackgroundJson(bg, rel("bg.json"));
     } else {
       run.game = parseGamesimJson(json, rel("json"));
+      run.background = run.game.background;
     }
   } catch (e) {
     if (e instanceof BenchResultError) return fail(e.message);
     throw e;
   }
-  return run;
+  const bgRel = isCyclictest(at.workload) ? rel("bg.json") : rel("json");
+  const policy = backgroundProblem(run.background, at.scheduler, bgRel);
+  return policy ? fail(policy) : run;
 }
 
 /**
@@ -520,48 +679,49 @@ export function readGuestResults(outDir: string): GuestResults {
   const plan = parsePlan(planText, planFile);
   const runs: WorkloadRun[] = [];
   const notes: string[] = [];
-  let statsOn: Record<string, number> | null = null;
+  const ejections: Ejection[] = [];
+  const insns: GuestResults["insns"] = { statsOn: null, statsOff: null };
+  let dmesgBlocks = 0;
   for (let round = 0; round < plan.rounds; round++) {
-    for (const scheduler of SCHEDULERS) {
+    for (const scheduler of plan.schedulers) {
+      const relDir = `r${round}/${scheduler}`;
+      const eject = (file: string, line: string) =>
+        ejections.push({ round, scheduler, file: `${relDir}/${file}`, line });
       let log: string | null = null;
-      if (scheduler !== "eevdf") {
-        const relDir = `r${round}/${scheduler}`;
-        log = readText(path.join(outDir, relDir, "gamer.log"));
+      if (SCHEDULER_OPS[scheduler] !== null) {
+        log = readText(path.join(outDir, relDir, "sched.log"));
         if (log !== null) {
-          if (scheduler === "default") statsOn ??= parseInsnCounts(log);
-          const ejected = log.split("\n").find((l) => l.includes("kernel stopped the scheduler"));
-          if (ejected) notes.push(`${relDir}/gamer.log: ${ejected.trim()}`);
+          if (scheduler === "gamer_stats") insns.statsOn ??= parseInsnCounts(log);
+          if (scheduler === "gamer") insns.statsOff ??= parseInsnCounts(log);
+          const stopped = log.split("\n").find((l) => l.includes("kernel stopped the scheduler"));
+          if (stopped) eject("sched.log", stopped.trim());
         }
-        const rc = readText(path.join(outDir, relDir, "gamer.rc"))?.trim();
+        const rc = readText(path.join(outDir, relDir, "sched.rc"))?.trim();
         if (rc !== undefined && rc !== "0") {
-          notes.push(`${relDir}/gamer.rc: scx_gamer exited with status ${rc}`);
+          eject("sched.rc", `the scheduler's loader exited with status ${rc}`);
         }
+      }
+      const dmesg = readText(path.join(outDir, relDir, "dmesg.txt"));
+      if (dmesg !== null) {
+        dmesgBlocks++;
+        for (const line of kernelEjections(dmesg)) eject("dmesg.txt", line);
       }
       for (const workload of plan.workloads) {
-        runs.push(readWorkload(outDir, { round, scheduler, workload }, log));
+        if (!runsUnder(scheduler, workload)) continue;
+        const run = readWorkload(outDir, { round, scheduler, workload }, log);
+        runs.push(run);
+        if (run.problem?.includes(".state: sched_ext was")) {
+          eject(`${workload}.state`, run.problem.slice(run.problem.indexOf(": ") + 2));
+        }
       }
-    }
-  }
-  const offLog = readText(path.join(outDir, "nostats", "gamer.log"));
-  let statsOffLatency: LatencyHistogram | null = null;
-  const offJson = readText(path.join(outDir, "nostats", "ct.json"));
-  const offState = offJson === null
-    ? null
-    : stateProblem(readText(path.join(outDir, "nostats", "ct.state")), "default", "nostats/ct.state");
-  if (offState) notes.push(`${offState}: the stats-off run is left out`);
-  else if (offJson !== null) {
-    try {
-      statsOffLatency = parseCyclictestJson(offJson, "nostats/ct.json");
-    } catch (e) {
-      if (!(e instanceof BenchResultError)) throw e;
-      notes.push(e.message);
     }
   }
   return {
     plan,
     runs,
-    insns: { statsOn, statsOff: offLog === null ? null : parseInsnCounts(offLog) },
-    statsOffLatency,
+    insns,
+    ejections,
+    dmesgBlocks,
     notes,
     probe: parseProbeWindows(readText(path.join(outDir, "probe", "counters.jsonl")) ?? ""),
     hostLoad: (readText(path.join(outDir, "host_load.txt")) ?? "").split("\n").map((l) =>

@@ -8,45 +8,57 @@
 import { parseArgs as parseUtilArgs } from "node:util";
 import { UsageError as SchedUsageError } from "../../lib/cli/engine.ts";
 import { parseConfigFlags } from "../../lib/cli/modes.ts";
-import { type WorkloadId, WORKLOADS } from "./guest_results.ts";
+import {
+  DEFAULT_WORKLOADS,
+  isCyclictest,
+  runsUnder,
+  SCHEDULER_OPS,
+  type SchedulerId,
+  SCHEDULERS,
+  type WorkloadId,
+  WORKLOADS,
+} from "./guest_results.ts";
 
 /** A bad command line; the message is the one line to print. */
 export class BenchUsageError extends Error {
   override name = "BenchUsageError";
 }
 
-/** The "best" configuration when none is given: shorter slices, a looser migration limiter. */
-export const DEFAULT_BEST_FLAGS = "--slice-us 5 --mig-max 5";
+/** The schedulers every run compares unless `--schedulers` says otherwise (bpfland and best join when given). */
+export const DEFAULT_SCHEDULERS: readonly SchedulerId[] = ["eevdf", "eevdf_idle", "gamer", "gamer_stats"];
 
 /**
- * Rounds, seconds per run and workloads of the full and the quick benchmark. The quick one keeps the two
- * workloads the targets are about (2x load) and drops the extras (the stats-off load, the counters probe).
+ * Rounds, seconds per run and workloads of the full and the quick benchmark. The quick one keeps the
+ * workloads the targets are about most (the game alone, the game under 2x, cyclictest -m) and drops the
+ * counters probe.
  */
 export const PRESETS: Record<
   "full" | "quick",
-  { rounds: number; durationS: number; workloads: WorkloadId[] }
+  { rounds: number; durationS: number; workloads: readonly WorkloadId[] }
 > = {
-  full: { rounds: 4, durationS: 8, workloads: [...WORKLOADS] },
-  quick: { rounds: 2, durationS: 4, workloads: ["ct", "gs_2x"] },
+  full: { rounds: 4, durationS: 8, workloads: DEFAULT_WORKLOADS },
+  quick: { rounds: 2, durationS: 4, workloads: ["gs_0x", "gs_2x", "ct_m"] },
 };
 
 /** What the benchmark was asked to do. */
 export interface BenchOptions {
   rounds: number;
-  /** Seconds per workload run. */
+  /** Seconds per workload run (cyclictest: its loop count at 1 ms). */
   durationS: number;
-  /** scx_gamer flags of the "best" configuration, validated against its own parser. */
-  bestFlags: string;
-  /** Where bestFlags came from, for the report. */
-  bestSource: string;
+  /** The schedulers compared, in table order, EEVDF first. */
+  schedulers: SchedulerId[];
+  /** scx_gamer flags of the "best" scheduler (validated against its own parser), or null: no such row. */
+  bestFlags: string | null;
+  /** A sched-ext/scx snapshot to build scx_bpfland from, or null: no bpfland row. */
+  bpflandSrc: string | null;
   fps: number;
   /** The workloads run under each scheduler. */
   workloads: WorkloadId[];
-  /** scx_gamer's --stats interval, s. */
+  /** scx_gamer's --stats interval in the scx_gamer+stats row, s. */
   statsS: number;
   /**
-   * After the rounds: load scx_gamer with stats off (instruction counts, one cyclictest run) and through
-   * the counters probe (what became of critical wake-ups in cyclictest and the 2x game).
+   * After the rounds: load scx_gamer through the counters probe (what became of critical wake-ups in
+   * cyclictest -m and the 2x game).
    */
   extras: boolean;
   /** The guest's out/ goes here; null: tools/vm/out/bench-<time>. */
@@ -60,21 +72,24 @@ export interface BenchOptions {
 
 /** The usage text. */
 export const USAGE = `usage: deno task bench:sched [-- OPTIONS]
-Benchmark scx_gamer against EEVDF in one boot of the sched_ext VM; prints one table.
+Benchmark scx_gamer against EEVDF in one boot of the sched_ext VM; prints one report.
   --quick              ${PRESETS.quick.rounds} rounds x ${PRESETS.quick.durationS} s per run of ${
-  PRESETS.quick.workloads.join(" and ")
-}, no extras (~5 min)
-  --rounds N           rounds, 1..20 (default ${PRESETS.full.rounds}; ~15-20 min in all)
+  PRESETS.quick.workloads.join(", ")
+}, no probe (~5 min)
+  --rounds N           rounds, 1..20 (default ${PRESETS.full.rounds}; ~20 min in all, ~25 with bpfland)
   --duration S         seconds per workload run, 3..120 (default ${PRESETS.full.durationS})
-  --best-flags "..."   scx_gamer tunable flags of the "best" configuration
-                       (default "${DEFAULT_BEST_FLAGS}", a stand-in when no trained config is given)
-  --workloads "..."    some of: ${WORKLOADS.join(" ")} (default all)
-  --fps N              gamesim frame rate, 10..240 (default 60)
-  --stats S            scx_gamer's stats interval, 1..10 s (default 2)
-  --no-extras          skip the stats-off load and the counters probe after the rounds
+  --workloads "..."    some of: ${WORKLOADS.join(" ")} (default ${DEFAULT_WORKLOADS.join(" ")})
+  --schedulers "..."   some of: ${SCHEDULERS.join(" ")} (default ${DEFAULT_SCHEDULERS.join(" ")},
+                       plus bpfland and best when given below; eevdf always runs: ratios are to it)
+  --bpfland-src DIR    a sched-ext/scx snapshot (DIR/scheds/include, DIR/scheds/rust/scx_bpfland):
+                       build scx_bpfland from it into .cache/ and add its row (see docs/benchmarks.md)
+  --best-flags "..."   scx_gamer tunable flags of an extra "best" row (stats off), e.g. the trainer's
+  --fps N              the game's frame rate, 10..240 (default 144)
+  --stats S            scx_gamer's stats interval in the scx_gamer+stats row, 1..10 s (default 1)
+  --no-extras          skip the counters probe after the rounds
   --out DIR            where the guest's out/ is copied (default tools/vm/out/bench-<time>)
   --from DIR           report on an earlier run's out/ instead of booting the VM
-  --update-docs        write the table into docs/benchmarks.md and the plot into docs/bench_sched.svg
+  --update-docs        write the report into docs/benchmarks.md and the plot into docs/bench_sched.svg
   --help               this text`;
 
 function intIn(flag: string, raw: string | undefined, min: number, max: number): number | undefined {
@@ -109,20 +124,44 @@ export function validateBestFlags(flags: string): string {
   return argv.join(" ");
 }
 
-function parseWorkloadList(text: string): WorkloadId[] {
+function parseList<T extends string>(flag: string, text: string, known: readonly T[]): T[] {
   const names = text.trim().split(/[\s,]+/).filter((w) => w);
-  const known = new Set<string>(WORKLOADS);
-  const bad = names.find((w) => !known.has(w));
+  const bad = names.find((w) => !(known as readonly string[]).includes(w));
   if (bad !== undefined || names.length === 0) {
-    throw new BenchUsageError(`--workloads '${text}': expected some of ${WORKLOADS.join(", ")}`);
+    throw new BenchUsageError(`${flag} '${text}': expected some of ${known.join(", ")}`);
   }
-  return [...new Set(names)] as WorkloadId[];
+  return [...new Set(names)] as T[];
+}
+
+/**
+ * The schedulers of a run, in table order: the ones asked for (or the defaults plus bpfland and best
+ * when their sources were given), always with EEVDF.
+ *
+ * @throws {BenchUsageError} when bpfland or best is asked for without what it needs.
+ */
+export function chooseSchedulers(
+  asked: readonly SchedulerId[] | null,
+  given: { bpfland: boolean; best: boolean },
+): SchedulerId[] {
+  const want = new Set<SchedulerId>(asked ?? DEFAULT_SCHEDULERS);
+  if (asked === null) {
+    if (given.bpfland) want.add("bpfland");
+    if (given.best) want.add("best");
+  }
+  if (want.has("bpfland") && !given.bpfland) {
+    throw new BenchUsageError("--schedulers: bpfland needs --bpfland-src DIR (a sched-ext/scx snapshot)");
+  }
+  if (want.has("best") && !given.best) {
+    throw new BenchUsageError('--schedulers: best needs --best-flags "..."');
+  }
+  want.add("eevdf");
+  return SCHEDULERS.filter((s) => want.has(s));
 }
 
 /**
  * Parse the benchmark's command line.
  *
- * @throws {BenchUsageError} on an unknown flag or a value out of range.
+ * @throws {BenchUsageError} on an unknown flag, a value out of range or a scheduler without its source.
  */
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   const args = argv[0] === "--" ? argv.slice(1) : [...argv];
@@ -139,8 +178,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
         rounds: { type: "string" },
         duration: { type: "string" },
         "best-flags": { type: "string" },
+        "bpfland-src": { type: "string" },
         fps: { type: "string" },
         workloads: { type: "string" },
+        schedulers: { type: "string" },
         stats: { type: "string" },
         "no-extras": { type: "boolean" },
         out: { type: "string" },
@@ -155,15 +196,23 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     throw new BenchUsageError(`${(e as Error).message.split("\n")[0]} (see --help)`);
   }
   const preset = values.quick ? PRESETS.quick : PRESETS.full;
-  const given = values["best-flags"];
+  const best = values["best-flags"] === undefined ? null : validateBestFlags(values["best-flags"]);
+  const bpflandSrc = values["bpfland-src"] ?? null;
+  if (bpflandSrc === "") throw new BenchUsageError("--bpfland-src: expected a folder");
   return {
     rounds: intIn("--rounds", values.rounds, 1, 20) ?? preset.rounds,
     durationS: intIn("--duration", values.duration, 3, 120) ?? preset.durationS,
-    bestFlags: validateBestFlags(given ?? DEFAULT_BEST_FLAGS),
-    bestSource: given === undefined ? "default stand-in, no --best-flags given" : "given with --best-flags",
-    fps: intIn("--fps", values.fps, 10, 240) ?? 60,
-    workloads: values.workloads === undefined ? preset.workloads : parseWorkloadList(values.workloads),
-    statsS: intIn("--stats", values.stats, 1, 10) ?? 2,
+    schedulers: chooseSchedulers(
+      values.schedulers === undefined ? null : parseList("--schedulers", values.schedulers, SCHEDULERS),
+      { bpfland: bpflandSrc !== null, best: best !== null },
+    ),
+    bestFlags: best,
+    bpflandSrc,
+    fps: intIn("--fps", values.fps, 10, 240) ?? 144,
+    workloads: values.workloads === undefined
+      ? [...preset.workloads]
+      : parseList("--workloads", values.workloads, WORKLOADS),
+    statsS: intIn("--stats", values.stats, 1, 10) ?? 1,
     extras: !values["no-extras"] && !values.quick,
     outDir: values.out ?? null,
     from: values.from ?? null,
@@ -172,19 +221,26 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   };
 }
 
-/** Seconds a workload run takes beyond its duration (start, teardown, JSON), measured under TCG. */
-const RUN_OVERHEAD_S = 7;
-/** Seconds to load scx_gamer on a quiet VM and to stop it, measured under TCG. */
-const LOAD_S = 30;
+/** Seconds a game run takes beyond its duration (start, teardown, JSON), measured under TCG (host load 5-9). */
+const RUN_OVERHEAD_S = 2;
+/** cyclictest also waits for its loops, 1 s before it, mlockall, and its histogram dump. */
+const CT_OVERHEAD_S = 9;
+/** Seconds to load a scheduler's userspace (Deno) on a quiet VM and to stop it, measured under TCG. */
+const LOAD_S = 20;
 /** Seconds of boot and result copying. */
 const BOOT_S = 40;
 
-/** Rough wall time of a run, s: boot, 3 x the workloads and 2 scx_gamer loads per round, the extras. */
+/** Rough wall time of a run, s: boot, every scheduler's runs and loads per round, the probe. */
 export function estimateSeconds(
-  o: Pick<BenchOptions, "rounds" | "durationS" | "extras" | "workloads">,
+  o: Pick<BenchOptions, "rounds" | "durationS" | "extras" | "workloads" | "schedulers">,
 ): number {
-  const round = 3 * o.workloads.length * (o.durationS + RUN_OVERHEAD_S) + 2 * LOAD_S;
-  // Stats-off: one load and one cyclictest run; the probe: one load, cyclictest and the 2x game.
-  const extras = 2 * LOAD_S + 3 * (o.durationS + RUN_OVERHEAD_S);
+  const run = (w: WorkloadId) => o.durationS + (isCyclictest(w) ? CT_OVERHEAD_S : RUN_OVERHEAD_S);
+  let round = 0;
+  for (const s of o.schedulers) {
+    if (SCHEDULER_OPS[s] !== null) round += LOAD_S;
+    for (const w of o.workloads) if (runsUnder(s, w)) round += run(w);
+  }
+  // The probe: one load, cyclictest -m and the 2x game.
+  const extras = LOAD_S + run("ct_m") + run("gs_2x");
   return BOOT_S + o.rounds * round + (o.extras ? extras : 0);
 }

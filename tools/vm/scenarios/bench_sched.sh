@@ -1,52 +1,66 @@
 #!/bin/sh
 # The scheduler benchmark's guest side (driven by tools/bench_sched/main.ts, `deno task bench:sched`).
 #
-# Arguments: ROUNDS DURATION STATS_INTERVAL BEST_FLAGS [STATS_OFF=1] [WORKLOADS="ct gs_1x gs_2x gs_burst"]
-# [PROBE_JS]; the environment's BENCH_FPS sets gamesim's frame rate (default 60).
+# Configured by the environment (main.ts sets all of it):
+#   BENCH_ROUNDS BENCH_DURATION   rounds; seconds per workload run (cyclictest: loops of 1 ms)
+#   BENCH_SCHEDULERS              the schedulers, eevdf first (see below)
+#   BENCH_WORKLOADS               the workloads run under each (see below)
+#   BENCH_FPS BENCH_STATS         the game's frame rate; scx_gamer's --stats interval in gamer_stats
+#   BENCH_BEST_FLAGS              scx_gamer tunable flags of the "best" scheduler
+#   BENCH_BPFLAND_LOADER BENCH_BPFLAND_OBJ BENCH_BPFLAND_SETTINGS   scx_bpfland, when built
+#   BENCH_PROBE_JS                the bundled counters probe, when it runs
 #
-# One boot runs ROUNDS rounds. Each round runs every scheduler in turn, the order rotated by one per round
-# so no scheduler always runs first (the host's load drifts; rotation spreads that drift over all three):
-#   eevdf    the kernel's default (no sched_ext scheduler loaded)
-#   default  scx_gamer with its default configuration
-#   best     scx_gamer with BEST_FLAGS
-# Under each scheduler the same workloads run (all four unless WORKLOADS names some), each for DURATION s:
-#   ct       cyclictest (SCHED_OTHER, 1 ms interval) under 4 busy loops (2x the 2 vCPUs)
-#   gs_1x    gamesim with 2 background hogs (1x the CPUs)
-#   gs_2x    gamesim with 4 background hogs (2x)
-#   gs_burst gamesim with 1 hog and the bursty hog (50 ms on, 50 ms off)
-# The background load is started per workload and stopped after it, and scx_gamer is started on a quiet
-# machine: under 4 hogs its Deno start-up alone takes minutes on this emulated VM.
+# One boot runs every round. Each round runs every scheduler in turn, the order rotated by one per round
+# (the host's load drifts; rotation spreads that drift over all of them):
+#   eevdf        the kernel's default (no sched_ext scheduler loaded)
+#   eevdf_idle   the same, every background process under SCHED_IDLE (gamesim --hog-policy idle)
+#   gamer        scx_gamer, defaults, stats off
+#   gamer_stats  scx_gamer --stats BENCH_STATS
+#   bpfland      scx_bpfland through its loader
+#   best         scx_gamer BENCH_BEST_FLAGS, stats off
+# Under each the same workloads run, each for BENCH_DURATION s. The game is gamesim shaped as issue 12's:
+# a BENCH_FPS render thread with 2.5 ms of work per frame, two job workers, 1 kHz input, 5 ms audio. The
+# background is gamesim's busy loops (own processes, named bg-hog), 1x = one per vCPU:
+#   gs_0x gs_1x gs_2x  the game alone, with 1x and with 2x busy loops
+#   ct_m               cyclictest -q -m -t1 -i 1000 -l N --policy=other, 2x busy loops started 1 s before
+#   ct                 the same without -m
+#   gs_burst           the game with one busy loop and one bursty one (50 ms on, 50 ms off)
+# The game alone is not run under eevdf_idle: there is nothing to demote. The background is started per
+# workload and stopped after it, and every scheduler's userspace is started on a quiet machine: under
+# busy loops a Deno start-up alone takes minutes on this emulated VM.
 #
-# With PROBE_JS (tools/bench_sched/counters_probe.ts, bundled), the default config is then loaded once more
-# through the library and cyclictest and the 2x game run under it, with the scheduler's counters read at
-# the start and end of each: what became of critical wake-ups, which the stats line does not show.
-#
-# After the rounds, scx_gamer with stats off is loaded once (its --verbose line gives the instruction
-# counts with the profiling pruned) and one cyclictest runs under it, the only latency figure stats-off
-# can give (it has no histograms).
+# With BENCH_PROBE_JS (tools/bench_sched/counters_probe.ts, bundled), scx_gamer's default config is then
+# loaded once more through the library and ct_m and gs_2x run under it, with the scheduler's counters
+# read at the start and end of each: what became of critical wake-ups, which the stats line does not show.
 #
 # This script only records; the host judges. Layout of out/:
-#   plan.txt                      rounds, duration, flags
-#   timeline.txt                  uptime-stamped steps
-#   r<R>/<sched>/<workload>.*     .json results, .state (sched_ext state + ops before/after), .policy,
-#                                 .cpu (CPU ticks of the background load, scx_gamer, the game and /proc/stat,
-#                                 every second of the run)
-#   r<R>/<sched>/gamer.log        scx_gamer's output with "@@bench begin|end <workload>" markers
-#   r<R>/<sched>/gamer.rc         its exit status
-#   nostats/                      the stats-off load: gamer.log, gamer.rc, ct.*
-#   probe/                        the counters probe: counters.jsonl ("@@probe W" + JSON lines), ct.*, gs_2x.*
+#   plan.txt                   what ran (rounds, duration, schedulers, workloads, the game, the kernel)
+#   timeline.txt               uptime-stamped steps
+#   r<R>/<sched>/<workload>.*  .json (gamesim's or cyclictest's), .bg.json (cyclictest's busy loops),
+#                              .state (sched_ext state + ops before and after), .rc, .policy (cyclictest's
+#                              threads), .cpu (CPU ticks of the background, the loader, the game and
+#                              /proc/stat, every second of the run)
+#   r<R>/<sched>/sched.log     the scheduler's loader's output with "@@bench begin|end <workload>" markers
+#   r<R>/<sched>/sched.rc      its exit status
+#   r<R>/<sched>/dmesg.txt     the kernel's sched_ext lines logged while the scheduler block ran
+#   probe/                     the counters probe: counters.jsonl ("@@probe W" + JSON lines), its runs
 set -u
 out=/work/out
-rounds=$1
-dur=$2
-stats=$3
-best_flags=$4
-nostats=${5:-1}
-workloads=${6:-ct gs_1x gs_2x gs_burst}
-probe_js=${7:-}
+rounds=${BENCH_ROUNDS:?}
+dur=${BENCH_DURATION:?}
+stats=${BENCH_STATS:-1}
+schedulers=${BENCH_SCHEDULERS:-eevdf gamer}
+workloads=${BENCH_WORKLOADS:-gs_0x gs_2x ct_m}
+fps=${BENCH_FPS:-144}
+frame_work_us=2500
+cpus=$(nproc)
 probe=""
 
-ts() { cut -d' ' -f1 /proc/uptime; }
+# Shell builtins only where it runs often: under TCG every fork and exec of busybox costs milliseconds.
+ts() {
+  read -r up _ < /proc/uptime
+  echo "$up"
+}
 # Steps go to the timeline and to the console, where the host shows them as progress.
 note() {
   echo "$(ts) $*" >> $out/timeline.txt
@@ -59,36 +73,43 @@ wait_state() { # wanted, tenths of a second
   while [ "$(state)" != "$1" ] && [ $i -lt "$2" ]; do sleep 0.1; i=$((i + 1)); done
   [ "$(state)" = "$1" ]
 }
+# Wait until FILE contains PATTERN (or the process PID is gone), tenths of a second.
+wait_line() { # file pattern pid tenths
+  i=0
+  while ! grep -q "$2" "$1" 2>/dev/null && kill -0 "$3" 2>/dev/null && [ $i -lt "$4" ]; do
+    sleep 0.1
+    i=$((i + 1))
+  done
+}
 
-gamer=""
-gamer_log=""
-# Load scx_gamer (flags as arguments) logging to $1/gamer.log; fails when it never reaches "enabled".
-start_gamer() {
+loader=""
+loader_log=""
+# Start a scheduler's userspace (the command as arguments) logging to $1/sched.log; fails when sched_ext
+# never reaches "enabled".
+start_loader() {
   dir=$1
   shift
-  gamer_log=$dir/gamer.log
-  # >> (O_APPEND): the markers written below land between scx_gamer's own lines, never over them.
-  scx_gamer --verbose "$@" >> "$gamer_log" 2>&1 &
-  gamer=$!
+  loader_log=$dir/sched.log
+  # >> (O_APPEND): the markers written below land between the loader's own lines, never over them.
+  "$@" >> "$loader_log" 2>&1 &
+  loader=$!
   if wait_state enabled 3000; then
-    note "scx_gamer enabled: $*"
+    note "enabled: $(ops)"
     sleep 2 # let its start-up (JIT, first map reads) finish before measuring
     return 0
   fi
-  note "scx_gamer did not reach enabled: $*"
+  note "did not reach enabled: $*"
   return 1
 }
-stop_gamer() {
+stop_loader() {
   dir=$1
-  kill -INT "$gamer" 2>/dev/null
-  wait "$gamer"
-  echo $? > "$dir/gamer.rc"
-  wait_state disabled 600 || note "sched_ext still $(state) after stopping scx_gamer"
-  gamer=""
-  gamer_log=""
+  kill -INT "$loader" 2>/dev/null
+  wait "$loader"
+  echo $? > "$dir/sched.rc"
+  wait_state disabled 600 || note "sched_ext still $(state) after stopping the scheduler"
+  loader=""
+  loader_log=""
 }
-# Workload boundaries: into scx_gamer's log (its stats lines between them belong to the workload) and,
-# with the time, into the timeline.
 # Ask the counters probe (when it runs) to append the counters, labelled with the workload.
 probe_mark() {
   [ -n "$probe" ] || return 0
@@ -96,37 +117,50 @@ probe_mark() {
   kill -USR2 "$probe" 2>/dev/null
   return 0
 }
+# Workload boundaries: into the loader's log (its stats lines between them belong to the workload) and,
+# with the time, into the timeline.
 mark() {
   echo "$(ts) $2 $1" >> $out/timeline.txt
-  [ -n "$gamer_log" ] && echo "@@bench $1 $2" >> "$gamer_log"
+  [ -n "$loader_log" ] && echo "@@bench $1 $2" >> "$loader_log"
   return 0
 }
 snap_state() { echo "$(state) $(ops)" >> "$1"; }
 
-# CPU time (utime + stime, USER_HZ ticks) of the given processes, summed; gone ones count 0.
+# CPU time (utime + stime, USER_HZ ticks) of the given processes, summed; gone ones count 0. Fields 14
+# and 15 of /proc/PID/stat; the comm field of the processes measured here has no spaces.
 ticks() {
-  for p in "$@"; do cat "/proc/$p/stat" 2>/dev/null; done | awk '{ t += $14 + $15 } END { print t + 0 }'
+  local t=0 p line
+  for p in "$@"; do
+    line=""
+    read -r line 2> /dev/null < "/proc/$p/stat" || continue
+    # shellcheck disable=SC2086
+    set -- $line
+    shift 13
+    t=$((t + $1 + $2))
+  done
+  echo $t
 }
-# gamesim's background processes (own processes named bg-hog / bg-bursty). From ps, which reads
-# /proc/PID/stat: /proc/PID/comm of gamesim's processes reads empty in this guest.
+# gamesim's background processes. From ps, which reads /proc/PID/stat: /proc/PID/comm of gamesim's
+# processes reads empty in this guest.
 bg_pids() {
   ps -o pid,comm | awk '$2 == "bg-hog" || $2 == "bg-bursty" { print $1 }'
 }
-# One line into $1: "uptime background-ticks scx_gamer-ticks game-ticks" and the aggregate /proc/stat
-# cpu fields (user nice system idle iowait irq softirq), for the game $2 and the background pids after it.
+# One line into $1: "uptime background-ticks loader-ticks game-ticks" and the aggregate /proc/stat cpu
+# fields (user nice system idle iowait irq softirq), for the game $2 and the background pids after it.
 sample_cpu() {
   file=$1
   game=$2
   shift 2
   g=0
-  [ -n "$gamer" ] && g=$(ticks "$gamer")
-  echo "$(ts) $(ticks "$@") $g $(ticks "$game") $(head -1 /proc/stat | cut -d' ' -f3-9)" >> "$file"
+  [ -n "$loader" ] && g=$(ticks "$loader")
+  read -r _ user nice system idle iowait irq softirq _ < /proc/stat
+  echo "$(ts) $(ticks "$@") $g $(ticks "$game") $user $nice $system $idle $iowait $irq $softirq" >> "$file"
 }
 # Sample every second in the background while the game $2 lives. The host takes the first line and the
 # last one before any tracked process was gone, and turns them into CPU shares, which, unlike
 # iterations per second, do not depend on how fast the shared host emulates the VM. Reniced to -15:
-# at nice 0 under EEVDF and 4 hogs the sampler (a shell forking cat and awk) got one line in 8 s. Its
-# own CPU use is small, so the priority barely touches what is measured, under either scheduler.
+# at nice 0 under EEVDF and 4 busy loops the sampler (a shell forking cat and awk) got one line in 8 s.
+# Its own CPU use is small, so the priority barely touches what is measured, under any scheduler.
 start_sampler() {
   (
     while kill -0 "$2" 2>/dev/null; do
@@ -138,74 +172,54 @@ start_sampler() {
   renice -n -15 -p "$sampler" > /dev/null 2>&1
 }
 
-# cyclictest under 4 busy loops. No -p: rt-tests 2.4 turns -p 0 into SCHED_FIFO, which sched_ext never
-# schedules; the thread's policy is recorded halfway through so the host can check it.
-run_ct() {
+# cyclictest under 2x busy loops started 1 s before it. No -p: rt-tests 2.4 turns -p 0 into SCHED_FIFO,
+# which sched_ext never schedules; the thread's policy is recorded halfway through so the host can check
+# it. $4 is -m or empty. -l N with N = 1000 per second of the run, capped by -D at the run's duration: a
+# late wake-up stretches its loop, and on a loaded host N loops take far longer than N ms.
+run_ct() { # dir name policy [-m]
   dir=$1
-  snap_state "$dir/ct.state"
-  mark begin ct
-  loops=""
-  for _ in 1 2 3 4; do
-    (while :; do :; done) &
-    loops="$loops $!"
-  done
-  cyclictest --policy=other -i 1000 -t 1 -D "$dur" -q -h 200000 --histfile=/dev/null \
-    --json="$dir/ct.json" > "$dir/ct.out" 2>&1 &
-  ct=$!
+  name=$2
+  policy=$3
+  mlock=${4:-}
+  snap_state "$dir/$name.state"
+  mark begin "$name"
+  gamesim --background-only --hogs $((2 * cpus)) --hog-policy "$policy" --duration 3600 \
+    --json "$dir/$name.bg.json" > /dev/null 2> "$dir/$name.bg.err" &
+  bg=$!
+  wait_line "$dir/$name.bg.err" running $bg 300
   sleep 1
-  echo "$(ts) ct sampling" >> $out/timeline.txt
   # shellcheck disable=SC2086
-  start_sampler "$dir/ct.cpu" $ct $loops
-  probe_mark ct
-  sleep $((dur / 2))
-  for t in /proc/$ct/task/*; do
-    echo "$(cat "$t/comm" 2>/dev/null) $(grep '^policy' "$t/sched" 2>/dev/null | tr -s ' ')"
-  done > "$dir/ct.policy"
-  # The measurement is over when the measuring thread exits. Stop the loops then: the histogram dump that
-  # follows takes many seconds under TCG and would otherwise compete with them.
+  cyclictest -q $mlock -t1 -i 1000 -l $((dur * 1000)) -D "$dur" --policy=other -h 200000 --histfile=/dev/null \
+    --json="$dir/$name.json" > "$dir/$name.out" 2>&1 &
+  ct=$!
+  echo "$(ts) $name sampling" >> $out/timeline.txt
+  # shellcheck disable=SC2046
+  start_sampler "$dir/$name.cpu" $ct $(bg_pids)
+  probe_mark "$name"
+  # The policy check 1 s after the measuring thread appears (two threads: main and the measuring one),
+  # while it surely still runs; a thread gone in between is left out, and the host wants two lines.
   i=0
-  while [ "$(ls "/proc/$ct/task" 2>/dev/null | wc -l)" -gt 1 ] && [ $i -lt 600 ]; do
+  while [ "$(ls "/proc/$ct/task" 2>/dev/null | wc -l)" -lt 2 ] && kill -0 $ct 2>/dev/null && [ $i -lt 600 ]; do
     sleep 0.1
     i=$((i + 1))
   done
-  probe_mark ct
-  # shellcheck disable=SC2086
-  kill $loops 2>/dev/null
-  # Only the loops: a bare `wait` would also wait for scx_gamer.
-  for p in $loops; do wait "$p" 2>/dev/null; done
-  wait $ct
-  echo $? > "$dir/ct.rc"
-  wait $sampler
-  echo "$(ts) ct exited" >> $out/timeline.txt
-  mark end ct
-  snap_state "$dir/ct.state"
-}
-
-run_gs() { # dir name hogs [--bursty]
-  dir=$1
-  name=$2
-  hogs=$3
-  shift 3
-  snap_state "$dir/$name.state"
-  mark begin "$name"
-  gamesim --duration "$dur" --fps "${BENCH_FPS:-60}" --hogs "$hogs" "$@" --json "$dir/$name.json" \
-    > /dev/null 2> "$dir/$name.err" &
-  gs=$!
-  # Sample once every thread and hog runs (gamesim says so on stderr); starting takes a while under load.
+  sleep 1
+  for t in /proc/$ct/task/*; do
+    p=$(grep '^policy' "$t/sched" 2>/dev/null | tr -s ' ')
+    [ -n "$p" ] && echo "$(cat "$t/comm" 2>/dev/null) $p"
+  done > "$dir/$name.policy"
+  # The measurement is over when the measuring thread exits. Stop the loops then: the histogram dump that
+  # follows takes many seconds under TCG and would otherwise compete with them.
   i=0
-  while ! grep -q running "$dir/$name.err" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-  echo "$(ts) $name running" >> $out/timeline.txt
-  # shellcheck disable=SC2086
-  start_sampler "$dir/$name.cpu" $gs $(bg_pids)
-  if [ -n "$probe" ]; then
-    probe_mark "$name"
-    # The end mark before gamesim's teardown; under scx_gamer this shell wakes on time.
-    (
-      sleep $((dur - 1))
-      probe_mark "$name"
-    ) &
-  fi
-  wait $gs
+  while [ "$(ls "/proc/$ct/task" 2>/dev/null | wc -l)" -gt 1 ] && [ $i -lt 1200 ]; do
+    sleep 0.1
+    i=$((i + 1))
+  done
+  echo "$(ts) $name measured" >> $out/timeline.txt
+  probe_mark "$name"
+  kill -TERM $bg 2>/dev/null
+  wait $bg
+  wait $ct
   echo $? > "$dir/$name.rc"
   wait $sampler
   echo "$(ts) $name exited" >> $out/timeline.txt
@@ -213,14 +227,54 @@ run_gs() { # dir name hogs [--bursty]
   snap_state "$dir/$name.state"
 }
 
-run_workloads() {
+run_gs() { # dir name policy gamesim-background-flags...
   dir=$1
+  name=$2
+  policy=$3
+  shift 3
+  snap_state "$dir/$name.state"
+  mark begin "$name"
+  gamesim --duration "$dur" --fps "$fps" --frame-work-us $frame_work_us --workers 2 --input-hz 1000 \
+    --audio-period-us 5000 --hog-policy "$policy" "$@" --json "$dir/$name.json" \
+    > /dev/null 2> "$dir/$name.err" &
+  gs=$!
+  # Sample once every thread and hog runs (gamesim says so on stderr); starting takes a while under load.
+  wait_line "$dir/$name.err" running $gs 300
+  echo "$(ts) $name running" >> $out/timeline.txt
+  # shellcheck disable=SC2046
+  start_sampler "$dir/$name.cpu" $gs $(bg_pids)
+  marker=""
+  if [ -n "$probe" ]; then
+    probe_mark "$name"
+    # The end mark before gamesim's teardown; under scx_gamer this shell wakes on time.
+    (
+      sleep $((dur - 1))
+      probe_mark "$name"
+    ) &
+    marker=$!
+  fi
+  wait $gs
+  echo $? > "$dir/$name.rc"
+  # The end mark must land before the probe is stopped (a late "running" line delays it).
+  [ -n "$marker" ] && wait "$marker"
+  wait $sampler
+  echo "$(ts) $name exited" >> $out/timeline.txt
+  mark end "$name"
+  snap_state "$dir/$name.state"
+}
+
+run_workloads() { # dir scheduler
+  dir=$1
+  policy=other
+  [ "$2" = eevdf_idle ] && policy=idle
   for w in $workloads; do
     case $w in
-      ct) run_ct "$dir" ;;
-      gs_1x) run_gs "$dir" gs_1x 2 ;;
-      gs_2x) run_gs "$dir" gs_2x 4 ;;
-      gs_burst) run_gs "$dir" gs_burst 1 --bursty ;;
+      gs_0x) [ "$2" = eevdf_idle ] || run_gs "$dir" gs_0x $policy --hogs 0 ;;
+      gs_1x) run_gs "$dir" gs_1x $policy --hogs "$cpus" ;;
+      gs_2x) run_gs "$dir" gs_2x $policy --hogs $((2 * cpus)) ;;
+      gs_burst) run_gs "$dir" gs_burst $policy --hogs 1 --bursty ;;
+      ct_m) run_ct "$dir" ct_m $policy -m ;;
+      ct) run_ct "$dir" ct $policy ;;
       *) note "unknown workload $w" ;;
     esac
   done
@@ -230,57 +284,76 @@ run_workloads() {
   echo "rounds $rounds"
   echo "duration_s $dur"
   echo "stats_s $stats"
-  echo "best_flags $best_flags"
-  echo "fps ${BENCH_FPS:-60}"
+  echo "best_flags ${BENCH_BEST_FLAGS:-}"
+  echo "fps $fps"
+  echo "frame_work_us $frame_work_us"
   echo "workloads $workloads"
+  echo "schedulers $schedulers"
   echo "kernel $(uname -r)"
-  echo "cpus $(nproc)"
+  echo "cpus $cpus"
   echo "date $(date -u +%Y-%m-%d)"
 } > $out/plan.txt
 note "start, sched_ext $(state)"
 
+n=$(echo "$schedulers" | wc -w)
 r=0
 while [ $r -lt "$rounds" ]; do
-  # Rotate: round 0 eevdf default best, round 1 default best eevdf, round 2 best eevdf default, ...
-  case $((r % 3)) in
-    0) order="eevdf default best" ;;
-    1) order="default best eevdf" ;;
-    *) order="best eevdf default" ;;
-  esac
+  # Rotate: round r starts with the (r mod n)-th scheduler and wraps around.
+  # shellcheck disable=SC2086
+  set -- $schedulers $schedulers
+  shift $((r % n))
+  order=""
+  k=0
+  for s in "$@"; do
+    [ $k -lt "$n" ] && order="$order $s"
+    k=$((k + 1))
+  done
   for s in $order; do
     dir=$out/r$r/$s
     mkdir -p "$dir"
     note "round $r $s begin"
+    kernel_lines=$(dmesg | wc -l)
     case $s in
-      eevdf)
-        wait_state disabled 600 || note "sched_ext is $(state) before an eevdf run"
-        run_workloads "$dir"
+      eevdf | eevdf_idle)
+        wait_state disabled 600 || note "sched_ext is $(state) before an $s run"
+        run_workloads "$dir" "$s"
         ;;
-      default)
-        start_gamer "$dir" --stats "$stats" && run_workloads "$dir"
-        stop_gamer "$dir"
+      gamer)
+        start_loader "$dir" scx_gamer --verbose && run_workloads "$dir" "$s"
+        stop_loader "$dir"
+        ;;
+      gamer_stats)
+        start_loader "$dir" scx_gamer --verbose --stats "$stats" && run_workloads "$dir" "$s"
+        stop_loader "$dir"
         ;;
       best)
         # shellcheck disable=SC2086
-        start_gamer "$dir" --stats "$stats" $best_flags && run_workloads "$dir"
-        stop_gamer "$dir"
+        start_loader "$dir" scx_gamer --verbose ${BENCH_BEST_FLAGS:-} && run_workloads "$dir" "$s"
+        stop_loader "$dir"
         ;;
+      bpfland)
+        start_loader "$dir" deno run -A --unstable-ffi "${BENCH_BPFLAND_LOADER:?}" "${BENCH_BPFLAND_OBJ:?}" \
+          "${BENCH_BPFLAND_SETTINGS:?}" && run_workloads "$dir" "$s"
+        stop_loader "$dir"
+        ;;
+      *) note "unknown scheduler $s" ;;
     esac
+    dmesg | tail -n +$((kernel_lines + 1)) | grep -iE 'sched_ext|scx|stall|watchdog' > "$dir/dmesg.txt"
     note "round $r $s end"
   done
   r=$((r + 1))
 done
 
-if [ -n "$probe_js" ]; then
+if [ -n "${BENCH_PROBE_JS:-}" ]; then
   dir=$out/probe
   mkdir -p "$dir"
   note "counters probe begin"
-  deno run -A --unstable-ffi "$probe_js" "$dir/counters.jsonl" > "$dir/probe.log" 2>&1 &
+  deno run -A --unstable-ffi "$BENCH_PROBE_JS" "$dir/counters.jsonl" > "$dir/probe.log" 2>&1 &
   probe=$!
   if wait_state enabled 3000; then
     sleep 2
-    run_ct "$dir"
-    run_gs "$dir" gs_2x 4
+    run_ct "$dir" ct_m other -m
+    run_gs "$dir" gs_2x other --hogs $((2 * cpus))
   else
     note "the counters probe did not reach enabled"
   fi
@@ -290,15 +363,6 @@ if [ -n "$probe_js" ]; then
   probe=""
   wait_state disabled 600 || note "sched_ext still $(state) after the counters probe"
   note "counters probe end"
-fi
-
-if [ "$nostats" = 1 ]; then
-  dir=$out/nostats
-  mkdir -p "$dir"
-  note "stats-off load begin"
-  start_gamer "$dir" && run_ct "$dir"
-  stop_gamer "$dir"
-  note "stats-off load end"
 fi
 dmesg | grep -iE 'sched_ext|scx|stall|watchdog' > $out/dmesg.txt
 note "done"

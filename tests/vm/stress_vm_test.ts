@@ -1,0 +1,147 @@
+/**
+ * Issue 12's stress suite on the real sched_ext kernel: one VM boot runs tools/vm/scenarios/stress.sh
+ * (scx_gamer attached, a spinner and a game running throughout, the keyboard flooded with key events),
+ * and each step judges one phase from what it recorded (tools/vm/scenarios/stress_judge.ts):
+ * no ejection in any phase but hotplug, and after a hotplug the scheduler attached again within 5 s
+ * with nobody restarting it. Each phase lasts at least 20 s; the whole run stays under ~6 minutes of VM
+ * time on this shared host.
+ *
+ * The hotplug step needs the scheduler's restart (or CPU hotplug callbacks), which issue 12 asks for:
+ * until that lands it fails, by design.
+ */
+
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import { runInVm } from "../../tools/vm/vm.ts";
+import { REPO_ROOT } from "../../tools/vm/layers.ts";
+import {
+  judgeHotplug,
+  judgeSteadyPhase,
+  logDuring,
+  parseMonitor,
+  parsePhases,
+  parsePids,
+  parseWork,
+  type PhaseRecord,
+} from "../../tools/vm/scenarios/stress_judge.ts";
+
+const SCENARIO = path.join(REPO_ROOT, "tools/vm/scenarios/stress.sh");
+const PHASE_S = 20;
+/** Key events per second the host types during the whole run (QMP delivers ~400/s at most here). */
+const INPUT_RATE_HZ = 300;
+
+/** What each steady phase must show it did, so a phase cannot pass because its load never ran. */
+const WORK: Record<string, (w: Record<string, number>, dir: string) => string | null> = {
+  loops: (w) =>
+    w.loop_ticks > 0 && w.spinner_ticks > 0
+      ? null
+      : `busy loops used ${w.loop_ticks} ticks, the spinner ${w.spinner_ticks}`,
+  pipes: (w, dir) => {
+    if (w.pipes_rc !== 0) return `the ping-pong exited with status ${w.pipes_rc}`;
+    const report = JSON.parse(Deno.readTextFileSync(path.join(dir, "pipes.json")));
+    const pipes = report.background.hogs.filter((h: { name: string }) => h.name === "bg-pipe");
+    const bounces = pipes.reduce((a: number, h: { iterations: number }) => a + h.iterations, 0);
+    return pipes.length >= 4 && bounces > 1000 ? null : `${pipes.length} pipe processes, ${bounces} bounces`;
+  },
+  taskset: (w) => (w.taskset_calls >= 50 ? null : `only ${w.taskset_calls} affinity changes`),
+  renice: (w) => (w.renice_calls >= 50 ? null : `only ${w.renice_calls} nice changes`),
+  forks: (w) => (w.forks >= 200 ? null : `only ${w.forks} forks`),
+  input: (w) => (w.kbd_irqs >= 10 * PHASE_S ? null : `only ${w.kbd_irqs} keyboard interrupts`),
+};
+
+function read(dir: string, name: string): string {
+  try {
+    return Deno.readTextFileSync(path.join(dir, name));
+  } catch {
+    return "";
+  }
+}
+
+Deno.test("stress suite: scx_gamer under load, churn, an input flood and CPU hotplug (issue 12)", async (t) => {
+  const started = performance.now();
+  let partial = "";
+  const result = await runInVm(SCENARIO, {
+    env: { STRESS_PHASE_S: String(PHASE_S) },
+    inputRateHz: INPUT_RATE_HZ,
+    timeoutS: 720,
+    onConsole: (text) => {
+      const lines = (partial + text).split("\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines) if (line.startsWith("stress: ")) console.log(`  ${line.trim()}`);
+    },
+  });
+  const wall = (performance.now() - started) / 1000;
+  console.log(
+    `VM: ${result.message}; boot ${result.bootSeconds?.toFixed(1)} s, scenario ` +
+      `${result.scenarioSeconds?.toFixed(1)} s, wall ${wall.toFixed(1)} s; input ${
+        JSON.stringify(result.input)
+      }`,
+  );
+  assert.equal(result.status, 0, `${result.message}\n${result.log.slice(-4000)}`);
+  const out = result.outDir!;
+  const samples = parseMonitor(read(out, "monitor.txt"));
+  const times = parsePhases(read(out, "phases.txt"));
+  const log = read(out, "gamer.log");
+  const restarts = read(out, "restarts.txt").trim().split("\n").filter((l) => l);
+  const names = ["loops", "pipes", "taskset", "renice", "forks", "input"];
+
+  const record = (name: string): PhaseRecord => {
+    const span = times.spans.get(name);
+    assert.ok(span && span.end !== null, `phase ${name} did not run to its end: ${read(out, "phases.txt")}`);
+    return {
+      name,
+      begin: span.begin,
+      end: span.end,
+      samples,
+      dmesg: read(out, `${name}/dmesg.txt`),
+      log: logDuring(log, name),
+      pids: parsePids(read(out, "gamer.pid"), name),
+    };
+  };
+
+  await t.step("scx_gamer attached before the phases, and the game ran and read the key flood", () => {
+    assert.ok(samples.length > 0, "no monitor samples");
+    const first = times.spans.get(names[0])?.begin ?? Infinity;
+    assert.ok(
+      samples.some((s) => s.t < first && s.state === "enabled" && s.ops.startsWith("gamer")),
+      `not attached before the first phase:\n${log.slice(0, 2000)}`,
+    );
+    assert.equal(read(out, "game.rc").trim(), "0", read(out, "game.err"));
+    const game = JSON.parse(read(out, "game.json"));
+    assert.ok(game.roles.render.frames > 0, "the game rendered frames");
+    assert.ok(game.roles.input.events > 0, `the game read ${game.roles.input.events} key events`);
+    assert.ok(result.input && result.input.acked > 0, `input: ${JSON.stringify(result.input)}`);
+  });
+
+  for (const [i, name] of names.entries()) {
+    await t.step(`${name}: at least ${PHASE_S} s with no ejection, and its load ran`, () => {
+      const rec = record(name);
+      const problems = judgeSteadyPhase(rec);
+      if (rec.end - rec.begin < PHASE_S) problems.push(`ran ${(rec.end - rec.begin).toFixed(1)} s`);
+      const work = WORK[name](parseWork(read(out, `${name}/work.txt`)), path.join(out, name));
+      if (work) problems.push(`its load did not run: ${work}`);
+      const next = names[i + 1] ?? "hotplug";
+      const restart = restarts.find((l) => l.startsWith(`${next} `));
+      if (restart) problems.push(`scx_gamer was gone before the next phase: ${restart}`);
+      assert.deepEqual(problems, [], `${name}:\n${problems.join("\n")}\n${rec.log.slice(-20).join("\n")}`);
+    });
+  }
+
+  await t.step("hotplug: CPU 1 off and on; attached again within 5 s each time, nobody restarting it", () => {
+    const rec = record("hotplug");
+    const problems = judgeHotplug({
+      ...rec,
+      offline: times.offline,
+      online: times.online,
+      work: parseWork(read(out, "hotplug/work.txt")),
+    });
+    if (rec.end - rec.begin < PHASE_S) problems.push(`ran ${(rec.end - rec.begin).toFixed(1)} s`);
+    assert.deepEqual(
+      problems,
+      [],
+      `hotplug:\n${problems.join("\n")}\nkernel: ${read(out, "hotplug/dmesg.txt")}\nscx_gamer: ${
+        rec.log.slice(-10).join("\n")
+      }`,
+    );
+  });
+});
