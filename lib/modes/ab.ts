@@ -12,19 +12,12 @@ import type { AbCommand } from "../cli/modes.ts";
 import { configToArgs } from "../config.ts";
 import { abCompare, type AbResult, MIN_PAIRS } from "../ml/ab.ts";
 import { createRng } from "../ml/rng.ts";
-import { preflight } from "../sched/preflight.ts";
 import { findObjective } from "../score.ts";
 import type { Objective } from "../types.ts";
 import { chooseObjective, windowValue } from "./objective.ts";
 import { AbPlan } from "./ab_plan.ts";
-import { loadSchedulerModule } from "./bpf_object.ts";
-import type { ControlCommand, ControlReply } from "./control.ts";
-import { Inbox } from "./inbox.ts";
-import { messageLog, startScheduler, stopOnSignals, storeRecorder } from "./run.ts";
-import { serveControl } from "./serve_control.ts";
-import { describeExit, runSession } from "./session.ts";
+import { messageLog, runAttached } from "./attached.ts";
 import { EXIT_INTERRUPTED } from "./sweep.ts";
-import { VERSION } from "./version.ts";
 import { WindowDriver } from "./window_driver.ts";
 
 /** The report lines of a finished comparison. */
@@ -58,8 +51,6 @@ export function formatAbResult(
 
 /** Run the comparison; returns the exit status. */
 export async function abMode(cmd: AbCommand): Promise<number> {
-  const { Scheduler } = await loadSchedulerModule();
-  preflight();
   const log = messageLog(cmd.statsJson);
   let objective: Objective | null = cmd.target === null ? null : findObjective(cmd.target);
   const plan = new AbPlan({
@@ -82,40 +73,21 @@ export async function abMode(cmd: AbCommand): Promise<number> {
   log(`A/B: A = ${configToArgs(cmd.a).join(" ")}`);
   log(`A/B: B = ${configToArgs(cmd.b).join(" ")}`);
   const driver = new WindowDriver({ next: (p) => plan.next(p), describe: () => plan.describe() });
-  const inbox = new Inbox<ControlCommand, ControlReply>();
-  const server = await serveControl(cmd, { inbox, log });
-  const stop = stopOnSignals();
-  try {
-    const end = await runSession({
-      start: startScheduler(Scheduler, { stats: true, verbose: cmd.verbose, log }),
-      config: cmd.a,
-      statsS: cmd.statsS,
-      durationS: null,
-      collect: { sampleIntervalS: cmd.sampleIntervalS, recorder: (s) => storeRecorder(cmd.mlDir, s, log) },
-      driver,
-      game: cmd.game,
-      allUsers: cmd.allUsers,
-      signal: stop.signal,
-      log,
-      statsFormat: cmd.statsJson ? "json" : "text",
-      emitStats: (l) => console.log(l),
-      inbox,
-      version: VERSION,
-    });
-    if (end.reason === "ejected") {
-      console.error(`scx_gamer: the kernel stopped the scheduler: ${describeExit(end.exit!)}`);
-      return 1;
-    }
-    if (plan.pairsDone < MIN_PAIRS || objective === null) {
-      log(`A/B: interrupted after ${plan.pairsDone} pairs: at least ${MIN_PAIRS} are needed to compare`);
-      return EXIT_INTERRUPTED;
-    }
-    for (const line of formatAbResult(abCompare(plan.values, { rng: createRng(0) }), objective, cmd.flags)) {
-      console.log(line);
-    }
-    return end.reason === "signal" ? EXIT_INTERRUPTED : 0;
-  } finally {
-    stop.dispose();
-    await server.close();
+  const end = await runAttached(cmd, {
+    config: cmd.a,
+    durationS: null,
+    collect: true,
+    stats: true,
+    driver,
+    log,
+  });
+  if (end.reason === "ejected") return 1;
+  if (plan.pairsDone < MIN_PAIRS || objective === null) {
+    log(`A/B: interrupted after ${plan.pairsDone} pairs: at least ${MIN_PAIRS} are needed to compare`);
+    return EXIT_INTERRUPTED;
   }
+  for (const line of formatAbResult(abCompare(plan.values, { rng: createRng(0) }), objective, cmd.flags)) {
+    console.log(line);
+  }
+  return end.reason === "signal" ? EXIT_INTERRUPTED : 0;
 }

@@ -16,7 +16,6 @@ import { sweepGrid } from "../cli/modes.ts";
 import { UsageError } from "../cli/engine.ts";
 import { type Grid, GridError, parseGridJson } from "../grid.ts";
 import { ensureRealDir, InputFileError, type Owner, ownerFromEnv, readInputFile } from "../host/safe_fs.ts";
-import { preflight } from "../sched/preflight.ts";
 import type { ExitInfo } from "../sched/scheduler.ts";
 import {
   claimState,
@@ -26,13 +25,8 @@ import {
   saveState,
   type SweepState,
 } from "../store/sweep_state.ts";
-import { loadSchedulerModule } from "./bpf_object.ts";
-import type { ControlCommand, ControlReply } from "./control.ts";
-import { Inbox } from "./inbox.ts";
-import { messageLog, startScheduler, stopOnSignals, storeRecorder } from "./run.ts";
-import { serveControl } from "./serve_control.ts";
-import { VERSION } from "./version.ts";
-import { describeExit, runSession } from "./session.ts";
+import { messageLog, runAttached } from "./attached.ts";
+import { describeExit } from "./session.ts";
 import { WindowDriver, type WindowResult } from "./window_driver.ts";
 import { formatSeconds } from "./sweep_eta.ts";
 import { formatPlan, makePlan, type PlannedConfig, type SweepPlan, sweepSeconds } from "./sweep_plan.ts";
@@ -111,7 +105,6 @@ function prepare(
   }
   ensureRealDir(cmd.mlDir, owner);
   saveState(cmd.stateFile, state, { owner });
-  preflight();
   const skipped = plan.configs.length - pending.length;
   const n = pending.length;
   log(
@@ -156,7 +149,6 @@ async function sweepPrepared(
   io: { owner: Owner | null; log: (line: string) => void },
 ): Promise<number> {
   const { owner, log } = io;
-  const { Scheduler } = await loadSchedulerModule();
   const { state, pending } = prepared;
   const total = pending.length;
   const save = () => saveState(cmd.stateFile, state, { owner });
@@ -181,51 +173,30 @@ async function sweepPrepared(
     onStart: (i, w) => log(`${position(i, total)} ${w.label} applied`),
     describe: (i) => `sweep ${i + 1}/${total}`,
   });
-  const inbox = new Inbox<ControlCommand, ControlReply>();
-  const server = await serveControl(cmd, { inbox, log });
-  const stop = stopOnSignals();
-  try {
-    const end = await runSession({
-      start: startScheduler(Scheduler, { stats: true, verbose: cmd.verbose, log }),
-      config: defaultConfig(),
-      statsS: cmd.statsS,
-      durationS: null,
-      collect: {
-        sampleIntervalS: cmd.sampleIntervalS,
-        recorder: (sched) => storeRecorder(cmd.mlDir, sched, log),
-      },
-      driver,
-      game: cmd.game,
-      allUsers: cmd.allUsers,
-      signal: stop.signal,
-      log,
-      statsFormat: cmd.statsJson ? "json" : "text",
-      emitStats: (l) => console.log(l),
-      inbox,
-      version: VERSION,
-    });
-    const summary = `${counts.done} done, ${counts.empty} empty (of ${total}); state: ${cmd.stateFile}`;
-    switch (end.reason) {
-      case "ejected":
-        if (running !== null) state.configs[(running as PlannedConfig).key] = failedRecord(end.exit!);
-        save();
-        console.error(
-          `sweep: stopped: the kernel stopped the scheduler: ${describeExit(end.exit!)}; ${summary}`,
-        );
-        return 1;
-      case "signal":
-        log(`sweep: interrupted during ${driver.current?.label ?? "the sweep"}: ${summary}`);
-        log("sweep: to resume, run the same command again");
-        return EXIT_INTERRUPTED;
-      default:
-        log(`sweep: finished: ${summary}`);
-        if (counts.empty) {
-          log("sweep: empty configs got no sample (no game ran): the next sweep runs them again");
-        }
-        return 0;
-    }
-  } finally {
-    stop.dispose();
-    await server.close();
+  const end = await runAttached(cmd, {
+    config: defaultConfig(),
+    durationS: null,
+    collect: true,
+    stats: true,
+    driver,
+    log,
+  });
+  const summary = `${counts.done} done, ${counts.empty} empty (of ${total}); state: ${cmd.stateFile}`;
+  switch (end.reason) {
+    case "ejected":
+      if (running !== null) state.configs[(running as PlannedConfig).key] = failedRecord(end.exit!);
+      save();
+      console.error(`sweep: stopped: ${summary}`);
+      return 1;
+    case "signal":
+      log(`sweep: interrupted during ${driver.current?.label ?? "the sweep"}: ${summary}`);
+      log("sweep: to resume, run the same command again");
+      return EXIT_INTERRUPTED;
+    default:
+      log(`sweep: finished: ${summary}`);
+      if (counts.empty) {
+        log("sweep: empty configs got no sample (no game ran): the next sweep runs them again");
+      }
+      return 0;
   }
 }

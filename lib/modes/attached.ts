@@ -1,0 +1,159 @@
+/**
+ * What every mode that attaches the scheduler (run, sweep, A/B) does around its session: load the
+ * embedded object (a checkout without `deno task bpf` is told so), preflight, serve the control socket,
+ * turn SIGINT/SIGTERM into a stop, run the session with the mode's config, driver and collection, report
+ * an ejection, and always close the socket. The modes only say what is theirs.
+ *
+ * @module
+ */
+
+import type { SocketOptions } from "../cli/modes.ts";
+import type { SchedConfig } from "../config.ts";
+import { SampleRecorder } from "../collect/recorder.ts";
+import { cpuModel } from "../collect/sample.ts";
+import { preflight } from "../sched/preflight.ts";
+import type { Scheduler } from "../sched/scheduler.ts";
+import { GameStore } from "../store/game_store.ts";
+import { loadSchedulerModule } from "./bpf_object.ts";
+import type { ControlCommand, ControlReply } from "./control.ts";
+import { Inbox } from "./inbox.ts";
+import { serveControl } from "./serve_control.ts";
+import {
+  type ConfigDriver,
+  describeExit,
+  metricsSource,
+  type RunningScheduler,
+  runSession,
+  type SessionEnd,
+} from "./session.ts";
+import { VERSION } from "./version.ts";
+
+/** The options every attached mode's command carries. */
+export interface AttachedCommand extends SocketOptions {
+  statsS: number | null;
+  statsJson: boolean;
+  sampleIntervalS: number;
+  mlDir: string;
+  game: string | null;
+  allUsers: boolean;
+  verbose: boolean;
+}
+
+/** What a mode adds. */
+export interface AttachedOptions {
+  config: SchedConfig;
+  durationS: number | null;
+  /** Record samples into the store under the command's --ml-dir. */
+  collect: boolean;
+  /** Count events and time hot paths even without --stats (a sweep, an A/B). Default: when collecting or printing stats. */
+  stats?: boolean;
+  driver?: ConfigDriver | null;
+  loadProfile?: ((game: string) => SchedConfig) | null;
+  /** Where the mode's messages go. */
+  log: (line: string) => void;
+}
+
+/** How an attached mode ended: the session's end, and the signal's name when one stopped it. */
+export interface AttachedEnd extends SessionEnd {
+  signalName: string | null;
+}
+
+/** An abort signal raised by SIGINT or SIGTERM (its reason names which); `dispose` removes the listeners. */
+export function stopOnSignals(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  const handlers = signals.map((s) => [s, () => controller.abort(s)] as const);
+  for (const [s, handler] of handlers) Deno.addSignalListener(s, handler);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      for (const [s, handler] of handlers) Deno.removeSignalListener(s, handler);
+    },
+  };
+}
+
+/** Where a mode's messages go: stdout, or stderr when stdout carries `--stats-json` lines. */
+export function messageLog(statsJson: boolean): (line: string) => void {
+  return statsJson ? (l) => console.error(l) : (l) => console.log(l);
+}
+
+/** A recorder filing samples into the store under `mlDir`, fed from the scheduler's snapshots. */
+export function storeRecorder(
+  mlDir: string,
+  sched: RunningScheduler,
+  log: (line: string) => void = console.log,
+): SampleRecorder {
+  return new SampleRecorder({
+    nextMetrics: metricsSource(() => sched.snapshot()),
+    openSink: (game, cpu) => GameStore.open(mlDir, { cpuModel: cpu, gameName: game.name }),
+    cpuModel: cpuModel("/proc"),
+    log,
+  });
+}
+
+/** Start the embedded scheduler (the class from {@link loadSchedulerModule}), saying so in one line. */
+export function startScheduler(
+  scheduler: typeof Scheduler,
+  options: { stats: boolean; verbose: boolean; log?: (line: string) => void },
+) {
+  const log = options.log ?? console.log;
+  return (config: SchedConfig): RunningScheduler => {
+    const sched = scheduler.start(config, options);
+    log(
+      `scx_gamer: attached (stats ${options.stats ? "on" : "off"}, input hook ${
+        sched.inputHook ? "on" : "off"
+      })`,
+    );
+    if (options.verbose) {
+      // What the verifier kept: with stats off the profiling code is pruned at load.
+      const insns = sched.programInsns().map((p) => `${p.name.replace(/^gamer_/, "")}=${p.xlatedInsns}`);
+      log(`scx_gamer: program instructions: ${insns.join(" ")}`);
+    }
+    return sched;
+  };
+}
+
+/**
+ * Attach, run the session until it ends, detach. An ejection is reported here (one line, and the
+ * kernel's debug dump when it gave one); everything else is the mode's to report.
+ */
+export async function runAttached(cmd: AttachedCommand, o: AttachedOptions): Promise<AttachedEnd> {
+  // The object first: a checkout that never ran `deno task bpf` is told so wherever it runs.
+  const { Scheduler } = await loadSchedulerModule();
+  preflight();
+  const inbox = new Inbox<ControlCommand, ControlReply>();
+  const server = await serveControl(cmd, { inbox, log: o.log });
+  const stop = stopOnSignals();
+  try {
+    const end = await runSession({
+      start: startScheduler(Scheduler, {
+        stats: o.stats ?? (cmd.statsS !== null || o.collect),
+        verbose: cmd.verbose,
+        log: o.log,
+      }),
+      config: o.config,
+      statsS: cmd.statsS,
+      durationS: o.durationS,
+      collect: o.collect
+        ? { sampleIntervalS: cmd.sampleIntervalS, recorder: (s) => storeRecorder(cmd.mlDir, s, o.log) }
+        : null,
+      driver: o.driver ?? null,
+      loadProfile: o.loadProfile ?? null,
+      game: cmd.game,
+      allUsers: cmd.allUsers,
+      signal: stop.signal,
+      log: o.log,
+      statsFormat: cmd.statsJson ? "json" : "text",
+      emitStats: (l) => console.log(l),
+      inbox,
+      version: VERSION,
+    });
+    if (end.reason === "ejected") {
+      console.error(`scx_gamer: the kernel stopped the scheduler: ${describeExit(end.exit!)}`);
+    }
+    return { ...end, signalName: end.reason === "signal" ? String(stop.signal.reason) : null };
+  } finally {
+    stop.dispose();
+    await server.close();
+  }
+}
