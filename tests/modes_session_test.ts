@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import assert from "node:assert/strict";
 import { SampleRecorder, type SampleSink } from "../lib/collect/recorder.ts";
 import { defaultConfig, type SchedConfig } from "../lib/config.ts";
@@ -311,7 +312,7 @@ Deno.test("a sweep refuses apply from the socket: its driver chooses the configs
   await runSession({ ...s.options, inbox, sleep });
   const reply = await posts[0].reply!;
   assert.equal(reply.ok, false);
-  assert.match((reply as { error: string }).error, /refused: .*sweep/);
+  assert.match((reply as { error: string }).error, /refused: this mode chooses the configs itself/);
   assert.equal(s.sched.applied.length, 1);
 });
 
@@ -320,4 +321,42 @@ Deno.test("commands posted after the session ended are refused, not left hanging
   const inbox = new Inbox<ControlCommand, ControlReply>();
   await runSession({ ...s.options, inbox });
   await assert.rejects(inbox.post({ cmd: "stats" }), /duration/);
+});
+
+Deno.test("with an event ring buffer the game's exit is looked at at once, not at the next scan", async () => {
+  const s = setup({ durationS: 30, watchMs: 60_000 });
+  let calls = 0;
+  const sched = Object.assign(s.sched, {
+    waitEvents: (_ms: number) => {
+      calls++;
+      if (calls !== 3) return Promise.resolve([]);
+      // The game quits: its /proc entry goes and the kernel reports its exit.
+      Deno.removeSync(join(s.options.procRoot!, "5000"), { recursive: true });
+      return Promise.resolve([{ kind: "exit" as const, tgid: 5000 }]);
+    },
+  });
+  const seen: (number | null)[] = [];
+  const setGame = sched.setGame.bind(sched);
+  sched.setGame = (t: number | null) => {
+    seen.push(t);
+    if (t === null) assert.equal(calls, 3, "noticed right after the event, not at the 60 s scan");
+    setGame(t);
+  };
+  await runSession({ ...s.options, start: () => sched });
+  assert.deepEqual(seen, [5000, null]);
+});
+
+Deno.test("a supervisor's poll is asked instead of the exit record: a restart it served is no ejection", async () => {
+  const s = setup({ durationS: 5 });
+  let polls = 0;
+  const sched = Object.assign(s.sched, {
+    poll: () => {
+      polls++;
+      return Promise.resolve(null);
+    },
+  });
+  sched.ejection = stall(); // the raw record says stopped; the supervisor says it is attached again
+  const end = await runSession({ ...s.options, start: () => sched });
+  assert.equal(end.reason, "duration");
+  assert.ok(polls > 0);
 });

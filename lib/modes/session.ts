@@ -5,8 +5,9 @@
  * {@link ConfigDriver} change the config live, notices an ejection, and always detaches.
  *
  * The loop sleeps until the next thing is due (a stats line, a game check, a sample, the driver, the
- * end), never on a fixed short tick; it also looks at the scheduler's exit record at least once a
- * second, so an ejection is reported promptly. Commands from the control socket arrive through an
+ * end), never on a fixed short tick. It sleeps on the scheduler's event ring buffer when it has one
+ * (the kernel's exit record, the game's exit and new programs wake it at once); without one it looks at
+ * the exit record at least once a second. Commands from the control socket arrive through an
  * {@link Inbox} whose signal wakes the loop at once; the loop runs them between its duties
  * (lib/modes/control.ts) and answers, so nothing else ever touches the scheduler.
  *
@@ -42,6 +43,13 @@ export interface RunningScheduler {
   snapshot(): StatsSnapshot;
   /** Why the kernel stopped it, or null while it runs. */
   exitInfo(): ExitInfo | null;
+  /**
+   * Like exitInfo, but a supervisor serves a restart request here (CPU hotplug) and answers null once
+   * attached again (lib/sched/supervisor.ts). Optional: without it exitInfo is read.
+   */
+  poll?(): Promise<ExitInfo | null>;
+  /** Wait up to `timeoutMs` for events (exec, exit, the scheduler's own exit). Optional. */
+  waitEvents?(timeoutMs: number): Promise<{ kind: "exec" | "exit" | "sched_exit"; tgid: number }[]>;
   /** Detach; returns the final exit record. Idempotent. */
   stop(): ExitInfo | null;
 }
@@ -117,8 +125,12 @@ export interface SessionEnd {
   samples: number;
 }
 
-/** Longest sleep between looks at the exit record, ms. */
+/** Longest sleep between looks at the exit record when the scheduler has no event ring buffer, ms. */
 const EXIT_CHECK_MS = 1000;
+/** Longest sleep on the event ring buffer (a safety net: the kernel's exit is an event), ms. */
+const EVENT_WAIT_MAX_MS = 10_000;
+/** How soon after a new program starts the game is looked for again, ms (a launch execs a chain). */
+const EXEC_RECHECK_MS = 1000;
 
 function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -153,147 +165,231 @@ function advance(d: Due, now: number): void {
   if (d.at < now) d.at = now + d.every; // fell behind: skip, do not burst
 }
 
+/** One attached session's state and duties; {@link runSession} drives it. */
+class Session {
+  readonly #o: SessionOptions;
+  readonly #sched: RunningScheduler;
+  readonly #now: () => number;
+  readonly #watch: GameWatch;
+  readonly #rec: { recorder: SampleRecorder; sampleIntervalS: number } | null;
+  readonly #t0: number;
+  readonly #stats: Due;
+  readonly #watchDue: Due;
+  readonly #sample: Due;
+  readonly #endAt: number;
+  #statsPrev: StatsSnapshot;
+  config: SchedConfig;
+  #recording: boolean;
+  reason: SessionEnd["reason"] | null = null;
+  ejected: ExitInfo | null = null;
+  /** The ring buffer wait in flight, if any. */
+  #events: Promise<{ kind: "exec" | "exit" | "sched_exit"; tgid: number }[]> | null = null;
+
+  constructor(
+    o: SessionOptions,
+    sched: RunningScheduler,
+    first: { config: SchedConfig; recording: boolean },
+  ) {
+    this.#o = o;
+    this.#sched = sched;
+    this.#now = o.now ?? (() => performance.now());
+    this.config = first.config;
+    this.#recording = first.recording;
+    this.#rec = o.collect
+      ? { recorder: o.collect.recorder(sched), sampleIntervalS: o.collect.sampleIntervalS }
+      : null;
+    this.#watch = new GameWatch({
+      scheduler: sched,
+      forcedGame: o.game,
+      procRoot: o.procRoot,
+      allUsers: o.allUsers,
+    });
+    this.#t0 = this.#now();
+    this.#stats = schedule(o.statsS === null ? null : o.statsS * 1000, this.#t0);
+    this.#watchDue = schedule(o.watchMs ?? 2000, this.#t0);
+    this.#sample = schedule(this.#rec ? this.#rec.sampleIntervalS * 1000 : null, this.#t0);
+    this.#endAt = o.durationS === null ? Infinity : this.#t0 + o.durationS * 1000;
+    this.#statsPrev = sched.snapshot();
+    this.#rec?.recorder.restartInterval();
+  }
+
+  get recorder(): SampleRecorder | null {
+    return this.#rec?.recorder ?? null;
+  }
+
+  /** Run until a reason to end. */
+  async loop(): Promise<void> {
+    this.#checkGame(this.#t0);
+    while (this.reason === null) {
+      await this.#wait();
+      const at = this.#now();
+      if (this.#o.signal.aborted) this.reason = "signal";
+      this.ejected = this.#sched.poll ? await this.#sched.poll() : this.#sched.exitInfo();
+      if (this.ejected) this.reason = "ejected";
+      if (this.reason !== null) break;
+      this.#duties(at);
+    }
+  }
+
+  /** Sleep until the next duty, a command, a signal, or (with a ring buffer) an event. */
+  async #wait(): Promise<void> {
+    const o = this.#o;
+    const next = Math.min(
+      this.#stats.at,
+      this.#watchDue.at,
+      this.#sample.at,
+      o.driver?.dueMs() ?? Infinity,
+      this.#endAt,
+    );
+    const t = this.#now();
+    // A command waiting is handled now.
+    if (next <= t || (o.inbox && o.inbox.size > 0)) return;
+    const wake = o.inbox ? AbortSignal.any([o.signal, o.inbox.signal]) : o.signal;
+    const ms = Math.min(next - t, this.#sched.waitEvents ? EVENT_WAIT_MAX_MS : EXIT_CHECK_MS);
+    const sleep = () => (o.sleep ?? defaultSleep)(ms, wake).then(() => null);
+    if (!this.#sched.waitEvents) return void await sleep();
+    // One wait on the ring buffer at a time: one still pending when the sleep won (a signal, a command, a
+    // duty) is raced again next time, so no event is lost. Events already there win over the sleep.
+    this.#events ??= this.#sched.waitEvents(ms);
+    const arrived = this.#events.then((events) => ({ events }));
+    const won = await Promise.race([arrived, sleep()]);
+    if (won === null) return;
+    this.#events = null;
+    const events = won.events;
+    for (const e of events) {
+      // The game quit, or something started (perhaps the game): look for it soon, not at the next scan.
+      const soon = e.kind === "exit" && e.tgid === this.#watch.game?.tgid
+        ? 0
+        : e.kind === "exec"
+        ? EXEC_RECHECK_MS
+        : null;
+      if (soon !== null) this.#watchDue.at = Math.min(this.#watchDue.at, t + soon);
+    }
+  }
+
+  #duties(at: number): void {
+    const o = this.#o;
+    for (const m of o.inbox?.take() ?? []) m.reply(executeCommand(m.message, this.#target()));
+    if (at >= this.#watchDue.at) {
+      this.#checkGame(at);
+      advance(this.#watchDue, at);
+    }
+    if (at >= this.#sample.at && this.#rec) {
+      this.#takeSample();
+      advance(this.#sample, at);
+    }
+    if (at >= (o.driver?.dueMs() ?? Infinity)) this.applyStep(o.driver!.tick(at), at);
+    if (at >= this.#stats.at) {
+      this.#printStats(at);
+      advance(this.#stats, at);
+    }
+    if (at >= this.#endAt) this.reason = "duration";
+  }
+
+  applyStep(step: DriverStep | null, at: number): void {
+    if (!step) return;
+    if (step.apply) {
+      this.config = step.apply;
+      this.#sched.applyConfig(this.config);
+      this.#rec?.recorder.restartInterval();
+      this.#sample.at = at + this.#sample.every;
+    }
+    this.#recording = step.recording;
+    if (step.done) this.reason ??= "done";
+  }
+
+  #checkGame(at: number): void {
+    const update = this.#watch.update(at);
+    if (!update.changed) return;
+    this.#rec?.recorder.switchGame(update.game);
+    this.applyStep(this.#o.driver?.onGame?.(update.game, at, update.counts) ?? null, at);
+  }
+
+  #takeSample(): void {
+    const rec = this.#rec!;
+    // While a new config settles its intervals are thrown away: they would mix two configs.
+    if (!this.#recording) return rec.recorder.restartInterval();
+    const s = rec.recorder.record(this.#watch.game, this.#watch.counts, this.config);
+    if (s) this.#o.driver?.onSample?.(s);
+  }
+
+  #printStats(at: number): void {
+    const next = this.#sched.snapshot();
+    (this.#o.emitStats ?? this.#o.log)(statsLine({
+      uptimeS: (at - this.#t0) / 1000,
+      metrics: metricsBetween(this.#statsPrev, next),
+      game: this.#watch.game,
+      threads: this.#watch.counts,
+      samples: this.#rec ? this.#rec.recorder.samples : null,
+      status: this.#o.driver?.status?.() ?? null,
+      config: this.config,
+    }, this.#o.statsFormat ?? "text"));
+    this.#statsPrev = next;
+  }
+
+  /** What the control socket's commands act on. */
+  #target(): ControlTarget {
+    const o = this.#o;
+    return {
+      report: () => ({
+        pid: Deno.pid,
+        version: o.version ?? "",
+        uptime_s: (this.#now() - this.#t0) / 1000,
+        config: this.config,
+        game: this.#watch.game,
+        threads: this.#watch.counts,
+        announced: this.#watch.announced,
+        samples: this.#rec ? this.#rec.recorder.samples : null,
+        status: o.driver?.status?.() ?? null,
+        snapshot: encodeSnapshot(this.#sched.snapshot()),
+      }),
+      config: () => this.config,
+      apply: (next) => {
+        if (o.driver) throw new ControlError("apply: refused: this mode chooses the configs itself");
+        this.applyStep({ apply: next, recording: this.#recording }, this.#now());
+        // Said in the log (the journal, as a service): a config changed from outside is worth knowing.
+        o.log(`scx_gamer: config applied from the control socket: ${configToArgs(next).join(" ")}`);
+      },
+      setGame: (pid) => {
+        this.#watch.announce(pid);
+        this.#checkGame(this.#now());
+        o.log(`scx_gamer: process ${pid} announced as the game`);
+        return this.#watch.game;
+      },
+      loadProfile: o.loadProfile ?? null,
+    };
+  }
+}
+
 /**
  * Run the scheduler until a signal, the duration, the driver's end, or an ejection. Always detaches
  * and closes the recorder (saving first: the data must survive whatever detaching does).
  */
 export async function runSession(o: SessionOptions): Promise<SessionEnd> {
   const now = o.now ?? (() => performance.now());
-  const sleep = o.sleep ?? defaultSleep;
-  let config = o.config;
-  let recording = true;
-  const driverStart = o.driver?.start(now());
-  if (driverStart?.apply) config = driverStart.apply;
-  if (driverStart) recording = driverStart.recording;
-
-  const emitStats = o.emitStats ?? o.log;
+  const first = o.driver?.start(now());
+  const config = first?.apply ?? o.config;
   const sched = o.start(config);
-  let reason: SessionEnd["reason"] | null = null;
-  let ejected: ExitInfo | null = null;
+  let session: Session | null = null;
   let detached: ExitInfo | null = null;
-  let rec: { recorder: SampleRecorder; sampleIntervalS: number } | null = null;
   try {
-    rec = o.collect
-      ? { recorder: o.collect.recorder(sched), sampleIntervalS: o.collect.sampleIntervalS }
-      : null;
-    const watch = new GameWatch({
-      scheduler: sched,
-      forcedGame: o.game,
-      procRoot: o.procRoot,
-      allUsers: o.allUsers,
-    });
-    const t0 = now();
-    const stats = schedule(o.statsS === null ? null : o.statsS * 1000, t0);
-    const watchDue = schedule(o.watchMs ?? 2000, t0);
-    const sample = schedule(rec ? rec.sampleIntervalS * 1000 : null, t0);
-    const endAt = o.durationS === null ? Infinity : t0 + o.durationS * 1000;
-    let statsPrev = sched.snapshot();
-    rec?.recorder.restartInterval();
-
-    const applyStep = (step: DriverStep | null, at: number) => {
-      if (!step) return;
-      if (step.apply) {
-        config = step.apply;
-        sched.applyConfig(config);
-        rec?.recorder.restartInterval();
-        sample.at = at + sample.every;
-      }
-      recording = step.recording;
-      if (step.done) reason ??= "done";
-    };
-    const checkGame = (at: number) => {
-      const update = watch.update(at);
-      if (!update.changed) return;
-      rec?.recorder.switchGame(update.game);
-      applyStep(o.driver?.onGame?.(update.game, at, update.counts) ?? null, at);
-    };
-
-    const target: ControlTarget = {
-      report: () => ({
-        pid: Deno.pid,
-        version: o.version ?? "",
-        uptime_s: (now() - t0) / 1000,
-        config,
-        game: watch.game,
-        threads: watch.counts,
-        announced: watch.announced,
-        samples: rec ? rec.recorder.samples : null,
-        status: o.driver?.status?.() ?? null,
-        snapshot: encodeSnapshot(sched.snapshot()),
-      }),
-      config: () => config,
-      apply: (next) => {
-        if (o.driver) {
-          throw new ControlError("apply: refused: this mode chooses the configs itself (a sweep is running)");
-        }
-        applyStep({ apply: next, recording }, now());
-        // Said in the log (the journal, as a service): a config changed from outside is worth knowing.
-        o.log(`scx_gamer: config applied from the control socket: ${configToArgs(next).join(" ")}`);
-      },
-      setGame: (pid) => {
-        watch.announce(pid);
-        checkGame(now());
-        o.log(`scx_gamer: process ${pid} announced as the game`);
-        return watch.game;
-      },
-      loadProfile: o.loadProfile ?? null,
-    };
-
-    checkGame(t0);
-    while (reason === null) {
-      const next = Math.min(stats.at, watchDue.at, sample.at, o.driver?.dueMs() ?? Infinity, endAt);
-      const t = now();
-      // A command waiting is handled now; otherwise sleep until something is due, or a command comes.
-      if (next > t && !(o.inbox && o.inbox.size > 0)) {
-        const wake = o.inbox ? AbortSignal.any([o.signal, o.inbox.signal]) : o.signal;
-        await sleep(Math.min(next - t, EXIT_CHECK_MS), wake);
-      }
-      const at = now();
-      if (o.signal.aborted) reason = "signal";
-      ejected = sched.exitInfo();
-      if (ejected) reason = "ejected";
-      if (reason !== null) break;
-      for (const m of o.inbox?.take() ?? []) m.reply(executeCommand(m.message, target));
-      if (at >= watchDue.at) {
-        checkGame(at);
-        advance(watchDue, at);
-      }
-      if (at >= sample.at && rec) {
-        // While a new config settles its intervals are thrown away: they would mix two configs.
-        if (recording) {
-          const s = rec.recorder.record(watch.game, watch.counts, config);
-          if (s) o.driver?.onSample?.(s);
-        } else rec.recorder.restartInterval();
-        advance(sample, at);
-      }
-      if (at >= (o.driver?.dueMs() ?? Infinity)) applyStep(o.driver!.tick(at), at);
-      if (at >= stats.at) {
-        const next = sched.snapshot();
-        emitStats(statsLine({
-          uptimeS: (at - t0) / 1000,
-          metrics: metricsBetween(statsPrev, next),
-          game: watch.game,
-          threads: watch.counts,
-          samples: rec ? rec.recorder.samples : null,
-          status: o.driver?.status?.() ?? null,
-          config,
-        }, o.statsFormat ?? "text"));
-        statsPrev = next;
-        advance(stats, at);
-      }
-      if (at >= endAt) reason = "duration";
-    }
+    session = new Session(o, sched, { config, recording: first?.recording ?? true });
+    await session.loop();
   } finally {
-    o.inbox?.close(reason === null ? "error" : reason);
+    const reason = session?.reason ?? null;
+    o.inbox?.close(reason ?? "error");
     try {
-      rec?.recorder.close(
-        ejected ? `scheduler ejected: ${describeExit(ejected)}` : reason ?? "error",
-      );
+      const ejected = session?.ejected;
+      session?.recorder?.close(ejected ? `scheduler ejected: ${describeExit(ejected)}` : reason ?? "error");
     } finally {
       detached = sched.stop();
     }
   }
-  return { reason: reason!, exit: ejected ?? detached, samples: rec?.recorder.samples ?? 0 };
+  return {
+    reason: session.reason!,
+    exit: session.ejected ?? detached,
+    samples: session.recorder?.samples ?? 0,
+  };
 }
 
 /** Metrics between successive snapshots, for a recorder: keeps its own baseline. */
