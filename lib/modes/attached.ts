@@ -77,7 +77,11 @@ export function messageLog(statsJson: boolean): (line: string) => void {
   return statsJson ? (l) => console.error(l) : (l) => console.log(l);
 }
 
-/** A recorder filing samples into the store under `mlDir`, fed from the scheduler's snapshots. */
+/**
+ * A recorder filing samples into the store under `mlDir`, fed from the scheduler's snapshots. Every sample
+ * is autosaved at once (an append to the game's journal off the loop, about a millisecond), so a crash or
+ * a kill -9 loses at most the sample being written.
+ */
 export function storeRecorder(
   mlDir: string,
   sched: RunningScheduler,
@@ -85,7 +89,7 @@ export function storeRecorder(
 ): SampleRecorder {
   return new SampleRecorder({
     nextMetrics: metricsSource(() => sched.snapshot()),
-    openSink: (game, cpu) => GameStore.open(mlDir, { cpuModel: cpu, gameName: game.name }),
+    openSink: (game, cpu) => GameStore.open(mlDir, { cpuModel: cpu, gameName: game.name, autosaveEvery: 1 }),
     cpuModel: cpuModel("/proc"),
     log,
   });
