@@ -87,3 +87,21 @@ Deno.test("a hostile game name is escaped in the line", () => {
   d.onGame(game("evil\x1b[2J"), 0, counts);
   assert.ok(!lines[0].includes("\x1b"));
 });
+
+Deno.test("with --game the game's profile applies from the start, once", () => {
+  const config = { ...defaultConfig(), [num.key]: num.min };
+  const lines: string[] = [];
+  const d = new ProfileDriver({
+    profiles: {
+      load: (g) => (gameKey(g) === "doom" ? makeProfile("Doom", { config }) : null),
+      list: () => [],
+    },
+    base: defaultConfig(),
+    workloadOf: detectionWorkload,
+    log: (l) => lines.push(l),
+    forcedGame: "Doom",
+  });
+  assert.deepEqual(d.start().apply, config);
+  assert.equal(d.onGame(game("Doom"), 0, counts), null, "no second apply when it appears");
+  assert.equal(lines.length, 1);
+});

@@ -33,6 +33,11 @@ export interface ProfileDriverOptions {
   /** A game's workload by the training columns (lib/store/columns.ts detectionWorkload). */
   workloadOf: (game: GameInfo, counts: ThreadCounts) => Record<string, number>;
   log: (line: string) => void;
+  /**
+   * The `--game` name: its profile applies from the start, before the game is even running (a launch
+   * announced ahead, a benchmark), and stays while it runs. Default none.
+   */
+  forcedGame?: string | null;
 }
 
 /** What the driver applied for the current game. */
@@ -59,7 +64,14 @@ export class ProfileDriver implements ConfigDriver {
   }
 
   start(): DriverStep {
-    return { apply: this.#o.base, recording: true };
+    const forced = this.#o.forcedGame ?? null;
+    const own = forced === null ? null : this.#o.profiles.load(forced);
+    if (forced === null || own === null) return { apply: this.#o.base, recording: true };
+    this.#applied = { game: forced, from: own.game, borrowed: false, config: own.config };
+    this.#o.log(
+      `scx_gamer: profile of "${printable(forced)}" applied: ${configToArgs(own.config).join(" ")}`,
+    );
+    return { apply: own.config, recording: true };
   }
 
   dueMs(): number {
@@ -81,6 +93,8 @@ export class ProfileDriver implements ConfigDriver {
       this.#applied = null;
       return { apply: this.#o.base, recording: true };
     }
+    // Already applied from the start (--game): nothing to say again.
+    if (this.#applied !== null && !this.#applied.borrowed && this.#applied.game === game.name) return null;
     const chosen = this.#choose(game, counts);
     if (chosen === null) {
       this.#o.log(

@@ -80,7 +80,7 @@ export async function runMode(cmd: RunCommand): Promise<number> {
       log,
     })
     : cmd.profiles
-    ? new ProfileDriver({ profiles, base, workloadOf: detectionWorkload, log })
+    ? new ProfileDriver({ profiles, base, workloadOf: detectionWorkload, log, forcedGame: cmd.game })
     : null;
   const end = await runAttached(cmd, {
     config: base,
