@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import type { GameFigures } from "../../tools/bench_sched/guest_results.ts";
+import { formatLoopReport, type LoopRun, summarizeLoop } from "../../tools/bench_loop/report.ts";
+import { randomConfig } from "../../tools/bench_loop/main.ts";
+import { createRng } from "../../lib/ml/rng.ts";
+import { TUNABLES, validateConfig } from "../../lib/config.ts";
+
+function figures(missed: number, renderUs: number, inputUs: number): GameFigures {
+  const role = (p99: number) => ({ p50: p99 / 4, p99, p999: p99 * 2, max: p99 * 3, wakeups: 100 });
+  return {
+    input: role(inputUs),
+    render: role(renderUs),
+    frames: 1000,
+    missedShare: missed,
+    frameTimeP99Us: 7000,
+    background: { itersPerS: 1e6, policies: [] },
+  };
+}
+
+const run = (kind: LoopRun["kind"], n: number, f: GameFigures, flags = ""): LoopRun => ({
+  kind,
+  n,
+  flags,
+  figures: f,
+});
+
+Deno.test("the profile is compared with the defaults' medians and the best single random run", () => {
+  const runs = [
+    run("random", 1, figures(0.2, 4000, 3000), "--a"),
+    run("random", 2, figures(0.05, 3000, 2500), "--b"),
+    run("random", 3, figures(0.05, 5000, 2000), "--c"),
+    run("default", 1, figures(0.10, 3500, 2600)),
+    run("default", 2, figures(0.12, 3600, 2700)),
+    run("default", 3, figures(0.30, 9000, 9000)),
+    run("profile", 1, figures(0.03, 2000, 1500)),
+    run("profile", 2, figures(0.04, 2100, 1600)),
+  ];
+  const s = summarizeLoop(runs);
+  assert.equal(s.bestRandom.flags, "--b", "fewest missed, then the lower render p99");
+  assert.ok(Math.abs(s.defaults.missedPct - 12) < 1e-9);
+  assert.ok(Math.abs(s.profile.missedPct - 3.5) < 1e-9);
+  assert.deepEqual(s.verdicts.map((v) => [v.vsDefault, v.vsBestRandom]), [[true, true], [true, true], [
+    true,
+    true,
+  ]]);
+  const text = formatLoopReport(s, { profileFlags: "--x 1", header: ["h"] }).join("\n");
+  assert.match(text, /\| learned profile, --ml-profiles \(median\) \| 2 \| 3\.5 \| 2\.05 \| 1\.55 \|/);
+  assert.match(text, /\| missed frames \| yes \| yes \|/);
+});
+
+Deno.test("a profile that loses says NO", () => {
+  const s = summarizeLoop([
+    run("random", 1, figures(0.01, 1000, 1000)),
+    run("default", 1, figures(0.10, 3000, 3000)),
+    run("profile", 1, figures(0.05, 2000, 2000)),
+  ]);
+  assert.deepEqual(s.verdicts[0], { figure: "missed frames", vsDefault: true, vsBestRandom: false });
+  assert.match(
+    formatLoopReport(s, { profileFlags: "", header: [] }).join("\n"),
+    /\| missed frames \| yes \| NO \|/,
+  );
+});
+
+Deno.test("random configs are valid, seeded, and spread over each range", () => {
+  const a = createRng(7), b = createRng(7);
+  const configs = Array.from({ length: 50 }, () => randomConfig(a));
+  assert.deepEqual(configs[0], randomConfig(b));
+  for (const c of configs) assert.deepEqual(validateConfig(c), []);
+  const num = TUNABLES.find((t) => t.kind === "number" && t.max / Math.max(1, t.min) > 100)!;
+  const values = configs.map((c) => c[num.key] as number);
+  assert.ok(Math.min(...values) < Math.max(...values) / 10, `${num.key} spread: ${values}`);
+});

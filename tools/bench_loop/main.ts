@@ -1,0 +1,177 @@
+/**
+ * `deno task bench:loop [-- OPTIONS]`: does the learning loop make a game smoother? In one boot of the
+ * sched_ext VM (tools/vm/scenarios/bench_loop.sh), through the product's own command line: sweep a grid
+ * of configs over a game-shaped workload under background load, export, train (the game's profile is
+ * saved), then measure fresh runs, each by the game's own report (gamesim: missed frames, wake-up
+ * latencies): 12 random configs once each, and several rounds of the defaults and of the learned profile
+ * applied through `--ml-profiles`, alternating which goes first. Prints the table and the verdict of
+ * issue 13 (the profile beats the defaults and the best random config on missed frames and p99 wake-up
+ * latency) and leaves report.md next to the guest's out/; `--update-docs` refreshes docs/benchmarks.md.
+ *
+ * A benchmark, not a test: nothing in CI runs it. Exit status: 0 report made, 1 the run failed, 2 usage.
+ *
+ * @module
+ */
+
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { configToArgs, type SchedConfig, TUNABLES } from "../../lib/config.ts";
+import { DEFAULT_GRID_VALUES } from "../../lib/grid.ts";
+import { createRng, type Rng } from "../../lib/ml/rng.ts";
+import { parseGamesimJson } from "../bench_sched/guest_results.ts";
+import { REPO_ROOT } from "../vm/layers.ts";
+import { runInVm } from "../vm/vm.ts";
+import { formatLoopReport, type LoopRun, summarizeLoop } from "./report.ts";
+
+const SCENARIO = path.join(REPO_ROOT, "tools/vm/scenarios/bench_loop.sh");
+const DOCS = path.join(REPO_ROOT, "docs/benchmarks.md");
+const MARK_BEGIN = "<!-- bench:loop table: begin (written by deno task bench:loop -- --update-docs) -->";
+const MARK_END = "<!-- bench:loop table: end -->";
+const USAGE = `usage: deno task bench:loop [-- --rounds N] [--run-s S] [--sweep-s S] [--random N] [--seed N]
+                         [--game "GAMESIM FLAGS"] [--out DIR] [--from DIR] [--update-docs]`;
+
+/** A random config: each number log-uniform (or uniform when its range starts at 0) over its range, each switch a coin. */
+export function randomConfig(rng: Rng): SchedConfig {
+  const c: Record<string, number | boolean> = {};
+  for (const t of TUNABLES) {
+    if (t.kind === "switch") c[t.key] = rng.next() < 0.5;
+    else {
+      const lo = Math.max(1, t.min);
+      const v = Math.round(Math.exp(Math.log(lo) + rng.next() * (Math.log(t.max) - Math.log(lo))));
+      c[t.key] = Math.min(t.max, Math.max(t.min, v));
+    }
+  }
+  return c as SchedConfig;
+}
+
+/** The sweep's grid flags: the default sweep grid, one comma list per tunable. */
+function gridFlags(): string {
+  return Object.entries(DEFAULT_GRID_VALUES)
+    .map(([k, v]) => `--${k.replaceAll("_", "-")} ${(v as readonly (number | boolean)[]).join(",")}`)
+    .join(" ");
+}
+
+function readRuns(out: string, randomFlags: readonly string[]): LoopRun[] {
+  const order = Deno.readTextFileSync(path.join(out, "eval/order.txt")).trim().split("\n");
+  return order.map((line) => {
+    const [kind, n] = line.split(" ");
+    const file = path.join(out, "eval", `${kind}-${n}.json`);
+    return {
+      kind: kind as LoopRun["kind"],
+      n: Number(n),
+      flags: kind === "random" ? randomFlags[Number(n) - 1] : "",
+      figures: parseGamesimJson(Deno.readTextFileSync(file), file),
+    };
+  });
+}
+
+function learnedFlags(out: string): string {
+  const train = Deno.readTextFileSync(path.join(out, "train.log")).trim().split("\n");
+  return (train.at(-1) ?? "").replace(/^sudo \.\/scx_gamer --stats \d+ /, "");
+}
+
+async function bundle(dir: string): Promise<string> {
+  const file = path.join(dir, "scx_gamer.js");
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["bundle", "--quiet", "--output", file, path.join(REPO_ROOT, "main.ts")],
+    cwd: REPO_ROOT,
+  }).output();
+  if (r.code !== 0) throw new Error(`bundling main.ts failed: ${new TextDecoder().decode(r.stderr)}`);
+  return file;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let o;
+  try {
+    o = parseArgs({
+      args: argv,
+      options: {
+        rounds: { type: "string", default: "3" },
+        "run-s": { type: "string", default: "20" },
+        "sweep-s": { type: "string", default: "20" },
+        random: { type: "string", default: "12" },
+        seed: { type: "string", default: "1" },
+        game: { type: "string", default: "--fps 144 --frame-work-us 2500 --workers 2 --hogs 2" },
+        out: { type: "string" },
+        from: { type: "string" },
+        "update-docs": { type: "boolean", default: false },
+      },
+    }).values;
+  } catch (e) {
+    console.error(`bench:loop: ${(e as Error).message.split("\n")[0]}\n${USAGE}`);
+    return 2;
+  }
+  const rng = createRng(Number(o.seed));
+  const randomFlags = Array.from(
+    { length: Number(o.random) },
+    () => configToArgs(randomConfig(rng)).join(" "),
+  );
+  let out = o.from ?? "";
+  if (!o.from) {
+    const tmp = Deno.makeTempDirSync({ prefix: "bench_loop_" });
+    const randomFile = path.join(tmp, "random.txt");
+    Deno.writeTextFileSync(randomFile, randomFlags.join("\n") + "\n");
+    out = path.resolve(o.out ?? path.join(REPO_ROOT, "tools/vm/out", `loop-${Date.now()}`));
+    const sweep = `${gridFlags()} --duration ${o["sweep-s"]} --settle 2`;
+    console.error(
+      `bench:loop: sweep ${sweep}; ${randomFlags.length} random configs; ${o.rounds} rounds of ${
+        o["run-s"]
+      } s`,
+    );
+    const result = await runInVm(SCENARIO, {
+      env: {
+        BL_SWEEP: sweep,
+        BL_RANDOM: "/opt/bl/random.txt",
+        BL_ROUNDS: o.rounds,
+        BL_RUN_S: o["run-s"],
+        BL_GAME: o.game,
+      },
+      files: { "/opt/bl/random.txt": randomFile },
+      bundle: await bundle(tmp),
+      outDir: out,
+      timeoutS: 7200,
+      onConsole: (t) => {
+        for (const l of t.split("\n")) if (l.startsWith("bench-loop: ")) console.error(l);
+      },
+    });
+    Deno.writeTextFileSync(path.join(out, "random.txt"), randomFlags.join("\n") + "\n");
+    if (result.status !== 0) {
+      console.error(`bench:loop: ${result.message}\n${result.log.slice(-3000)}`);
+      return 1;
+    }
+  } else {randomFlags.splice(
+      0,
+      randomFlags.length,
+      ...Deno.readTextFileSync(path.join(out, "random.txt")).trim().split("\n"),
+    );}
+  const summary = summarizeLoop(readRuns(out, randomFlags));
+  const header = [
+    `bench:loop on the sched_ext VM (QEMU TCG, 2 vCPUs), ${
+      new Date().toISOString().slice(0, 10)
+    }: gamesim ${o.game};`,
+    `learned from \`scx_gamer --sweep\` over the default grid (${
+      o["sweep-s"]
+    } s per config), --ml-train --game game;`,
+    `then fresh ${
+      o["run-s"]
+    } s runs: ${randomFlags.length} random configs once each, ${o.rounds} rounds of defaults and profile (alternating first).`,
+  ];
+  const report = formatLoopReport(summary, { profileFlags: learnedFlags(out), header }).join("\n");
+  Deno.writeTextFileSync(path.join(out, "report.md"), report + "\n");
+  console.log(report);
+  if (o["update-docs"]) {
+    const doc = Deno.readTextFileSync(DOCS);
+    const a = doc.indexOf(MARK_BEGIN), b = doc.indexOf(MARK_END);
+    if (a < 0 || b < a) {
+      console.error(`bench:loop: ${DOCS} has no ${MARK_BEGIN} ... ${MARK_END} block`);
+      return 1;
+    }
+    Deno.writeTextFileSync(
+      DOCS,
+      doc.slice(0, a + MARK_BEGIN.length) + "\n\n" + report + "\n\n" + doc.slice(b),
+    );
+  }
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
