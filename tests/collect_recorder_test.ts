@@ -66,7 +66,7 @@ Deno.test("without a game the interval is consumed and nothing is recorded", () 
   assert.equal(r.samples, 0);
 });
 
-Deno.test("a game change closes the old sink with a line and opens the new one; close saves once", () => {
+Deno.test("a game change closes the old sink with a line and opens the new one; close saves once", async () => {
   const sinks: MemorySink[] = [];
   const lines: string[] = [];
   const { r } = recorder(lines, sinks);
@@ -74,8 +74,8 @@ Deno.test("a game change closes the old sink with a line and opens the new one; 
   r.switchGame({ ...game, name: "other", tgid: 6000 });
   assert.equal(sinks[0].closed, 1);
   assert.match(lines.join("\n"), /"game" exited; samples saved to mem:game/);
-  r.close("SIGINT");
-  r.close("SIGINT");
+  await r.close("SIGINT");
+  await r.close("SIGINT");
   assert.equal(sinks[1].closed, 1);
   assert.equal(lines.filter((l) => l.includes("(SIGINT)")).length, 1);
 });
@@ -89,4 +89,30 @@ Deno.test("a failing sink is reported in one line each time and recording goes o
   r.record(game, emptyThreadCounts(), defaultConfig());
   r.record(game, emptyThreadCounts(), defaultConfig());
   assert.equal(lines.filter((l) => l.includes("symlink")).length, 2);
+});
+
+Deno.test("closing waits for a save still being written before the final save", async () => {
+  const order: string[] = [];
+  let release!: () => void;
+  const inFlight = new Promise<void>((r) => (release = r));
+  const r = new SampleRecorder({
+    nextMetrics: () => metricsBetween(zeroSnapshot(0), zeroSnapshot(1000)),
+    openSink: () => ({
+      path: "mem",
+      add: () => {},
+      flush: async () => {
+        await inFlight;
+        order.push("flushed");
+      },
+      close: () => order.push("closed"),
+    }),
+    cpuModel: "Test CPU",
+    log: () => {},
+  });
+  r.switchGame(game);
+  const closing = r.close("SIGINT");
+  order.push("asked");
+  release();
+  await closing;
+  assert.deepEqual(order, ["asked", "flushed", "closed"]);
 });

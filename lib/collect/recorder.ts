@@ -17,6 +17,8 @@ import { buildSample } from "./sample.ts";
 /** Where a game's samples go (lib/store's GameStore in the product). */
 export interface SampleSink {
   add(sample: Sample): void;
+  /** Wait for saves still being written (an autosave in flight). Optional. */
+  flush?(): Promise<void>;
   /** Final save. */
   close(): void;
   /** Where the samples end up, for messages. */
@@ -108,11 +110,19 @@ export class SampleRecorder {
     }
   }
 
-  /** Final save of the current game's samples. Safe to call more than once. */
-  close(reason: string): void {
+  /**
+   * Final save of the current game's samples, after any save still being written (so nothing, not even a
+   * lock file, is left half done when the process exits). Safe to call more than once.
+   */
+  async close(reason: string): Promise<void> {
     if (!this.#sink) return;
     const sink = this.#sink;
     this.#sink = null;
+    try {
+      await sink.flush?.();
+    } catch (e) {
+      this.#o.log(`scx_gamer: ${printable((e as Error).message)}`);
+    }
     sink.close();
     this.#o.log(`scx_gamer: ${this.#samples} samples saved to ${printable(sink.path)} (${reason})`);
   }

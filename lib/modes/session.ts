@@ -380,7 +380,9 @@ export async function runSession(o: SessionOptions): Promise<SessionEnd> {
     o.inbox?.close(reason ?? "error");
     try {
       const ejected = session?.ejected;
-      session?.recorder?.close(ejected ? `scheduler ejected: ${describeExit(ejected)}` : reason ?? "error");
+      await session?.recorder?.close(
+        ejected ? `scheduler ejected: ${describeExit(ejected)}` : reason ?? "error",
+      );
     } finally {
       detached = sched.stop();
     }
