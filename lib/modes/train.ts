@@ -15,7 +15,7 @@
 
 import { configToCommandLine } from "../config.ts";
 import { cpuModel as readCpuModel } from "../collect/sample.ts";
-import { type Owner, ownerFromEnv } from "../host/safe_fs.ts";
+import { defaultOwner, type Owner } from "../host/safe_fs.ts";
 import { readTopology } from "../host/topology.ts";
 import { gameKey } from "../game_key.ts";
 import { resolveCpuModel, selectScope } from "../ml/dataset.ts";
@@ -111,14 +111,6 @@ export function checkTrainOptions(o: TrainModeOptions): void {
   const seed = o.seed ?? 0;
   if (!Number.isSafeInteger(seed) || seed < 0 || seed > 0xffffffff) {
     throw new TrainOptionError(`--seed ${seed}: expected a whole number in 0..4294967295`);
-  }
-}
-
-function defaultOwner(): Owner | null {
-  try {
-    return Deno.uid() === 0 ? ownerFromEnv() : null;
-  } catch {
-    return null;
   }
 }
 

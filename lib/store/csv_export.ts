@@ -18,7 +18,7 @@
 
 import { stringify } from "csv-stringify/sync";
 import { type Cell, type Column, COLUMN_NAMES, COLUMNS } from "./columns.ts";
-import { type Owner, ownerFromEnv, readHeadNoFollow, writeFileAtomicSync } from "../host/safe_fs.ts";
+import { defaultOwner, type Owner, readHeadNoFollow, writeFileAtomicSync } from "../host/safe_fs.ts";
 import { type FrameLog, frameStatsBetween } from "./frametimes.ts";
 import { readAllStores } from "./store_dir.ts";
 import { printable } from "../host/terminal.ts";
@@ -88,14 +88,6 @@ export function neutralizeFormula(text: string): string {
 function cellText(cell: Cell, type: Column["type"]): string {
   if (typeof cell === "boolean") return cell ? "1" : "0";
   return type === "text" ? neutralizeFormula(String(cell)) : String(cell);
-}
-
-function defaultOwner(): Owner | null {
-  try {
-    return Deno.uid() === 0 ? ownerFromEnv() : null;
-  } catch {
-    return null;
-  }
 }
 
 function checkReplaceable(outPath: string): void {
