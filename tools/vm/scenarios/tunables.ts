@@ -1,9 +1,9 @@
 // Runs inside the sched_ext VM (bundled by tests/vm/scheduler_vm_test.ts): loads scx_gamer through the
 // library, then changes tunables LIVE (no reload) and measures what each phase did on the same running
 // workload. Writes one JSON report to the path given as the first argument.
-import { defaultConfig, type SchedConfig } from "../../lib/config.ts";
-import { Scheduler } from "../../lib/sched/scheduler.ts";
-import { metricsBetween } from "../../lib/sched/stats.ts";
+import { defaultConfig, type SchedConfig } from "../../../lib/config.ts";
+import { Scheduler } from "../../../lib/sched/scheduler.ts";
+import { metricsBetween } from "../../../lib/sched/stats.ts";
 
 const reportPath = Deno.args[0];
 const PHASE_MS = 3000;
