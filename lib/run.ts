@@ -9,7 +9,8 @@ import type { CliOptions } from "./cli/parse.ts";
 import { CollectSession } from "./collect/session.ts";
 import { GameStore } from "./store/game_store.ts";
 import { preflight } from "./sched/preflight.ts";
-import { type ExitInfo, Scheduler } from "./sched/scheduler.ts";
+import type { ExitInfo } from "./sched/scheduler.ts";
+import { Supervisor } from "./sched/supervisor.ts";
 import { formatStatsLine, metricsBetween, type StatsSnapshot } from "./sched/stats.ts";
 
 /** How often the loop wakes to check for signals, ejection and due work, ms. */
@@ -26,7 +27,13 @@ function describeExit(info: ExitInfo): string {
 export async function runScheduler(opts: CliOptions): Promise<number> {
   preflight();
   const wantStats = opts.stats !== null || opts.mlCollect;
-  const sched = Scheduler.start(opts.config, { stats: wantStats, verbose: opts.verbose });
+  // The supervisor attaches the scheduler again by itself when the kernel asks (CPU hotplug).
+  const sched = Supervisor.start(opts.config, {
+    stats: wantStats,
+    verbose: opts.verbose,
+    onRestart: (why, ms) =>
+      console.log(`scx_gamer: attached again after ${ms.toFixed(0)} ms (${why.reason || why.kindName})`),
+  });
   let stopRequested: string | null = null;
   const onSignal = (name: string) => () => stopRequested ??= name;
   const handlers = [["SIGINT", onSignal("SIGINT")], ["SIGTERM", onSignal("SIGTERM")]] as const;
@@ -65,7 +72,7 @@ export async function runScheduler(opts: CliOptions): Promise<number> {
     while (!stopRequested) {
       await new Promise((r) => setTimeout(r, TICK_MS));
       const now = performance.now();
-      ejected = sched.exitInfo();
+      ejected = await sched.poll();
       if (ejected) break;
       if (now >= statsDue) {
         const next = sched.snapshot();
@@ -93,8 +100,10 @@ export async function runScheduler(opts: CliOptions): Promise<number> {
     } finally {
       const info = sched.stop();
       for (const [sig, fn] of handlers) Deno.removeSignalListener(sig, fn);
-      if (ejected) console.error(`scx_gamer: the kernel stopped the scheduler: ${describeExit(ejected)}`);
-      else {console.log(
+      if (ejected) {
+        console.error(`scx_gamer: the kernel stopped the scheduler: ${describeExit(ejected)}`);
+        if (ejected.dump) console.error(ejected.dump.trimEnd());
+      } else {console.log(
           `scx_gamer: detached (${stopRequested ?? "error"}${info ? `; ${info.kindName}` : ""})`,
         );}
     }

@@ -54,6 +54,7 @@ Deno.test("a config renders to a command line that parses back to the same confi
       preferred_idle_scan: true,
       enable_numa: true,
       wakeup_timer_us: 0,
+      batch_burst_us: 500,
     },
   ];
   for (const config of configs) {

@@ -1,16 +1,24 @@
-// bpf/intf.h and lib/sched/intf.ts must agree: read the layouts from the compiled scheduler's BTF.
-// Opening (not loading) the object needs no sched_ext kernel.
+// bpf/intf.h, the generated TypeScript module and the tunables table must agree: everything here is read
+// back from the compiled scheduler's BTF. Opening (not loading) the object needs no sched_ext kernel.
 import assert from "node:assert/strict";
 import { BpfObject } from "../lib/bpf/object.ts";
+import { SCX_GAMER_OBJECT_SHA256 } from "../lib/bpf/generated/scx_gamer_object.ts";
+import { INTF_OBJECT_SHA256 } from "../lib/bpf/generated/scx_gamer_intf.ts";
 import { schedulerObjectBytes } from "../lib/sched/scheduler.ts";
+import { readIntf } from "../lib/sched/intf_btf.ts";
 import {
-  BEHAVIOUR_LAYOUT,
+  BPF_BOUNDS,
   COUNTER_FIELDS,
-  COUNTERS_SIZE,
+  ENUMS,
+  EXIT_DUMP_LEN,
   EXIT_INFO_LAYOUT,
-  HIST_LAYOUT,
+  KFUNCS,
+  POLICY_VERSION,
+  STRUCTS,
+  TIMEOUT_MS,
 } from "../lib/sched/intf.ts";
-import { TUNABLES } from "../lib/config.ts";
+import { POLICY_VERSION as CONFIG_POLICY_VERSION, TUNABLES } from "../lib/config.ts";
+import { THREAD_CLASSES } from "../lib/types.ts";
 
 function withObject(fn: (obj: BpfObject) => void) {
   const obj = BpfObject.open(schedulerObjectBytes(), { name: "scx_gamer" });
@@ -21,36 +29,56 @@ function withObject(fn: (obj: BpfObject) => void) {
   }
 }
 
-Deno.test("struct gamer_counters matches COUNTER_FIELDS field for field", () => {
+Deno.test("the generated module was read from the embedded object (not a stale build)", () => {
+  assert.equal(INTF_OBJECT_SHA256, SCX_GAMER_OBJECT_SHA256);
+});
+
+Deno.test("the generated structs, enums and kfuncs equal what the object's BTF says now", () => {
+  const fresh = readIntf(schedulerObjectBytes());
+  assert.deepEqual(fresh.structs, JSON.parse(JSON.stringify(STRUCTS)));
+  assert.deepEqual(fresh.enums, JSON.parse(JSON.stringify(ENUMS)));
+  assert.deepEqual(fresh.kfuncs, [...KFUNCS]);
+});
+
+Deno.test("struct gamer_counters is all u64, in the order COUNTER_FIELDS gives", () => {
   withObject((obj) => {
     const layout = obj.structLayout("gamer_counters")!;
-    assert.equal(layout.size, COUNTERS_SIZE);
-    assert.deepEqual(layout.members, COUNTER_FIELDS.map((name, i) => ({ name, offset: i * 8 })));
+    assert.deepEqual(
+      layout.members.map((m) => [m.name, m.offset, m.size]),
+      COUNTER_FIELDS.map((n, i) => [n, i * 8, 8]),
+    );
   });
 });
 
-Deno.test("struct gamer_hist, gamer_exit_info and gamer_thread_behaviour match their TS layouts", () => {
-  withObject((obj) => {
-    const hist = obj.structLayout("gamer_hist")!;
-    assert.equal(hist.size, HIST_LAYOUT.size);
-    assert.deepEqual(hist.members.map((m) => [m.name, m.offset]), [["buckets", 0], [
-      "sum_ns",
-      HIST_LAYOUT.sum_ns,
-    ], [
-      "count",
-      HIST_LAYOUT.count,
-    ]]);
-    const exit = obj.structLayout("gamer_exit_info")!;
-    assert.equal(exit.size, EXIT_INFO_LAYOUT.size);
-    const off = Object.fromEntries(exit.members.map((m) => [m.name, m.offset]));
-    assert.equal(off.kind, EXIT_INFO_LAYOUT.kind);
-    assert.equal(off.exit_code, EXIT_INFO_LAYOUT.exit_code);
-    assert.equal(off.reason, EXIT_INFO_LAYOUT.reason);
-    assert.equal(off.msg, EXIT_INFO_LAYOUT.msg);
-    const beh = obj.structLayout("gamer_thread_behaviour")!;
-    assert.equal(beh.size, BEHAVIOUR_LAYOUT.size);
-    assert.deepEqual(beh.members.map((m) => m.offset), [0, 8, 16]);
-  });
+Deno.test("exit info: kind first, then the u64 exit code, reason and message strings", () => {
+  assert.equal(EXIT_INFO_LAYOUT.kind, 0);
+  assert.equal(EXIT_INFO_LAYOUT.exit_code, 8);
+  assert.equal(EXIT_INFO_LAYOUT.reasonLen, ENUMS.gamer_consts.EXIT_REASON_LEN);
+  assert.equal(EXIT_INFO_LAYOUT.msgLen, ENUMS.gamer_consts.EXIT_MSG_LEN);
+});
+
+Deno.test("thread class ids are the same on both sides", () => {
+  const ids = Object.entries(ENUMS.gamer_thread_class).filter(([k]) => k !== "NR_CLASSES");
+  assert.deepEqual(
+    ids.map(([k, v]) => [k.replace(/^CLASS_/, "").toLowerCase(), v]),
+    THREAD_CLASSES.map((c, i) => [c, i]),
+  );
+});
+
+Deno.test("lib/config.ts's POLICY_VERSION is the object's", () => {
+  assert.equal(CONFIG_POLICY_VERSION, POLICY_VERSION);
+  assert.ok(POLICY_VERSION >= 2);
+});
+
+Deno.test("the tunables table records the BPF side's effective bounds as bpf/intf.h has them", () => {
+  const slice = TUNABLES.find((t) => t.key === "slice_us");
+  assert.ok(slice?.kind === "number" && slice.effective);
+  assert.equal(slice.effective.min, BPF_BOUNDS.SLICE_MIN_US);
+  assert.equal(slice.effective.max, BPF_BOUNDS.SLICE_MAX_US);
+  const burst = TUNABLES.find((t) => t.key === "batch_burst_us");
+  assert.ok(burst?.kind === "number");
+  assert.equal(burst.min, BPF_BOUNDS.BATCH_BURST_MIN_US);
+  assert.equal(burst.max, BPF_BOUNDS.BATCH_BURST_MAX_US);
 });
 
 Deno.test("every tunable is a writable global of the scheduler, with its default", () => {
@@ -63,8 +91,22 @@ Deno.test("every tunable is a writable global of the scheduler, with its default
   });
 });
 
-Deno.test("stats_on is const volatile and off by default", () => {
+Deno.test("stats_on is const volatile and off by default; smoothness is off until asked for", () => {
   withObject((obj) => {
     assert.equal(obj.getGlobal("stats_on"), 0n);
+    assert.equal(obj.getGlobal("smooth_on"), 0n);
+  });
+});
+
+Deno.test("the ops carry the watchdog timeout and the debug dump length of bpf/intf.h", () => {
+  withObject((obj) => {
+    assert.equal(obj.getStructOpsMember("gamer_ops", "sched_ext_ops", "timeout_ms"), BigInt(TIMEOUT_MS));
+    assert.equal(
+      obj.getStructOpsMember("gamer_ops", "sched_ext_ops", "exit_dump_len"),
+      BigInt(EXIT_DUMP_LEN),
+    );
+    assert.equal(obj.globalBytes("exit_dump").length, EXIT_DUMP_LEN);
+    // flags are the loader's to set; the object leaves them 0.
+    assert.equal(obj.getStructOpsMember("gamer_ops", "sched_ext_ops", "flags"), 0n);
   });
 });

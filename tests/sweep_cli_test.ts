@@ -109,7 +109,7 @@ Deno.test("bad option values, unknown flags, repeats and missing values are refu
 
 Deno.test("the usage text lists every tunable and the default grid", () => {
   const text = sweepUsage();
-  assert.match(text, /--slice-us +1\.\.100000 us \[default: 5,10,15,20\]/);
+  assert.match(text, /--slice-us +1\.\.100000 us \[default: 250,500,1000,4000\]/);
   assert.match(text, /--wakeup-timer-us/);
   assert.match(text, /--dry-run/);
 });

@@ -21,7 +21,10 @@ Deno.test("a config's key is its tunable flags, and parses back to the same conf
   const plan = makePlan(grid, { durationS: 60, settleS: 5 });
   const p = plan.configs[3];
   assert.equal(p.key, configKey(p.config));
-  assert.match(p.key, /^--slice-us 10 --slice-lag-us 20000 .*--mig-max 3 --wakeup-timer-us 500$/);
+  assert.match(
+    p.key,
+    /^--slice-us 10 --slice-lag-us 20000 .*--mig-max 3 --wakeup-timer-us 0 --batch-burst-us 10000$/,
+  );
   assert.deepEqual(parseArgs(p.key.split(" ")).config, p.config);
 });
 

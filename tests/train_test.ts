@@ -1,3 +1,4 @@
+import { TUNABLE_KEYS } from "../lib/config.ts";
 import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
 import { stringify } from "csv-stringify/sync";
 import { parseArgs } from "../lib/cli/parse.ts";
@@ -123,7 +124,7 @@ Deno.test("an original 26-column CSV trains, with its score computed from the me
     out: (l) => lines.push(l),
   });
   ok(lines[0].includes("(score computed from the metrics)"), lines[0]);
-  deepStrictEqual(result.model.features.slice(10), [
+  deepStrictEqual(result.model.features.slice(TUNABLE_KEYS.length), [
     "cpu_util_pct",
     "input_handler_count",
     "gpu_submit_count",

@@ -50,10 +50,13 @@ const LIBBPF_SYMBOLS = {
   bpf_prog_test_run_opts: { parameters: ["i32", "buffer"], result: "i32" },
   bpf_prog_get_info_by_fd: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   btf__load_vmlinux_btf: { parameters: [], result: "pointer" },
+  btf__new: { parameters: ["buffer", "u32"], result: "pointer" },
   btf__free: { parameters: ["pointer"], result: "void" },
   btf__find_by_name_kind: { parameters: ["pointer", "buffer", "u32"], result: "i32" },
   btf__type_by_id: { parameters: ["pointer", "u32"], result: "pointer" },
   btf__name_by_offset: { parameters: ["pointer", "u32"], result: "pointer" },
+  btf__resolve_size: { parameters: ["pointer", "u32"], result: "i64" },
+  btf__type_cnt: { parameters: ["pointer"], result: "u32" },
 } as const;
 
 const LIBC_SYMBOLS = {

@@ -2,7 +2,7 @@
  * Find the configuration the forest predicts to score best for one game's workload.
  *
  * The candidates, in order (ties keep the first found, so the sweep's well-sampled grid wins ties):
- * 1. the sweep grid: slice_us 5,10,15,20 x input_window_us 1000,2000,3000 x mig_max 1,3,5, every other
+ * 1. the sweep grid (lib/sweep/grid.ts): slice_us 250,500,1000,4000 x input_window_us 1000,2000,3000 x mig_max 1,3,5, every other
  *    tunable at its default;
  * 2. random configs (half of the budget), each numeric tunable a uniform integer in its search range;
  * 3. local refinement of the best few: each step moves one or two tunables of an elite by a random

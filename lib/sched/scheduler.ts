@@ -19,8 +19,8 @@
  * @module
  */
 
-import { kernelHasFunction } from "../bpf/btf.ts";
-import { type BpfLink, type BpfMap, BpfObject, possibleCpus } from "../bpf/object.ts";
+import { kernelEnumValues, kernelHasFunction, kernelStructMembers } from "../bpf/btf.ts";
+import { type BpfLink, type BpfMap, BpfObject } from "../bpf/object.ts";
 import { type SchedConfig, TUNABLES, validateConfig } from "../config.ts";
 import { SCX_GAMER_OBJECT_BASE64 } from "../bpf/generated/scx_gamer_object.ts";
 import { HOT_PATHS, type HotPath, THREAD_CLASSES, type ThreadClass } from "../types.ts";
@@ -33,18 +33,51 @@ import {
   HIST_BUCKETS,
   HIST_LAYOUT,
   HOT_PATH_INDEX,
-  MAX_CPUS,
+  LAT_BUCKETS,
+  LAT_HIST_LAYOUT,
+  NR_CLASSES,
+  PACE_BUCKETS,
+  SMOOTH_LAYOUT,
 } from "./intf.ts";
 import { type HistSnapshot, parseProcStatCpu, type StatsSnapshot } from "./stats.ts";
+import type { SmoothSnapshot } from "./smooth.ts";
 
 /** Why the scheduler stopped, from sched_ext's exit info. */
 export interface ExitInfo {
   kind: number;
   /** Human name of the kind ("unregistered", "stall (watchdog)", ...). */
   kindName: string;
+  /** SCX_ECODE_* bits (u64): {@link SCX_ECODE_ACT_RESTART} asks the loader to attach again. */
   code: bigint;
   reason: string;
   message: string;
+  /** The kernel's debug dump (runqueues, the stalled task, backtraces); empty when it gave none. */
+  dump: string;
+}
+
+/** Exit-code bit: the kernel asks the loader to restart the scheduler (e.g. after a CPU hotplug). */
+export const SCX_ECODE_ACT_RESTART = 1n << 48n;
+/** Exit-code bit: the reason was a CPU hotplug. */
+export const SCX_ECODE_RSN_HOTPLUG = 1n << 32n;
+
+/** Does this exit ask for a restart (the kernel's SCX_ECODE_ACT_RESTART)? */
+export function exitWantsRestart(info: ExitInfo): boolean {
+  return (info.code & SCX_ECODE_ACT_RESTART) !== 0n;
+}
+
+/**
+ * sched_ext ops flags scx_gamer asks for, by the kernel's enum names; each is set only when the running
+ * kernel has it. ALLOW_QUEUED_WAKEUP lets a remote wake-up run its enqueue on the target CPU, where the
+ * policy can preempt batch work locally. The kernel's own handling of exiting and migration-disabled tasks
+ * is kept (no ENQ_EXITING, no ENQ_MIGRATION_DISABLED): it never reaches the BPF side, so never ejects it.
+ */
+export const OPS_FLAGS = ["SCX_OPS_ALLOW_QUEUED_WAKEUP"] as const;
+
+/** The ops flags value for this kernel: the {@link OPS_FLAGS} its `enum scx_ops_flags` has. */
+export function kernelOpsFlags(kernelFlags: ReadonlyMap<string, bigint> | null): bigint {
+  let flags = 0n;
+  for (const name of OPS_FLAGS) flags |= kernelFlags?.get(name) ?? 0n;
+  return flags;
 }
 
 /** Options for {@link Scheduler.start}. */
@@ -53,7 +86,7 @@ export interface StartOptions {
   stats?: boolean;
   /** Print libbpf's log. */
   verbose?: boolean;
-  /** Root of sysfs for topology (default "/sys"). */
+  /** Root of sysfs, for sched_ext's hotplug_seq (default "/sys"). */
   sysRoot?: string;
 }
 
@@ -88,21 +121,6 @@ function cStringAt(b: Uint8Array, off: number, len: number): string {
   return new TextDecoder().decode(bytes.subarray(0, end === -1 ? len : end));
 }
 
-/** CPUs ordered by capacity, highest first (hybrid CPUs); equal capacities keep id order. */
-export function preferredCpuOrder(sysRoot: string, nrCpus: number): number[] {
-  const caps = Array.from({ length: nrCpus }, (_, cpu) => {
-    try {
-      return Number(Deno.readTextFileSync(`${sysRoot}/devices/system/cpu/cpu${cpu}/cpu_capacity`).trim()) ||
-        1024;
-    } catch {
-      return 1024;
-    }
-  });
-  return caps.map((cap, cpu) => ({ cap, cpu })).sort((a, b) => b.cap - a.cap || a.cpu - b.cpu).map((c) =>
-    c.cpu
-  );
-}
-
 /** A loaded, attached scx_gamer scheduler. */
 export class Scheduler {
   readonly #obj: BpfObject;
@@ -111,6 +129,8 @@ export class Scheduler {
   readonly #hists: BpfMap;
   readonly #classes: BpfMap;
   readonly #gameThreads: BpfMap;
+  readonly #smoothLat: BpfMap;
+  readonly #smooth: BpfMap;
   readonly stats: boolean;
   /** Whether the kernel input hook is attached (input boost works). */
   readonly inputHook: boolean;
@@ -126,6 +146,8 @@ export class Scheduler {
     this.#hists = obj.map("hists");
     this.#classes = obj.map("thread_class");
     this.#gameThreads = obj.map("game_threads");
+    this.#smoothLat = obj.map("smooth_lat");
+    this.#smooth = obj.map("smooth");
   }
 
   /**
@@ -138,17 +160,10 @@ export class Scheduler {
     const { stats = false, verbose = false, sysRoot = "/sys" } = options;
     const obj = BpfObject.open(schedulerObjectBytes(), { name: "scx_gamer", verbose });
     try {
-      const nrCpus = Math.min(possibleCpus(), MAX_CPUS);
       obj.setGlobal("stats_on", stats);
-      obj.setGlobal("nr_cpus", nrCpus);
       obj.setGlobal("self_tgid", Deno.pid);
       writeConfig(obj, config);
-      const order = new DataView(
-        obj.globalBytes("preferred_cpus").buffer,
-        obj.globalBytes("preferred_cpus").byteOffset,
-      );
-      const cpus = preferredCpuOrder(sysRoot, nrCpus);
-      for (let i = 0; i < MAX_CPUS; i++) order.setInt32(i * 4, i < cpus.length ? cpus[i] : -1, true);
+      writeOps(obj, sysRoot);
 
       // The input boost needs the kernel's input core; without it the scheduler still works.
       const inputHook = kernelHasFunction("input_event");
@@ -188,9 +203,55 @@ export class Scheduler {
     return config as SchedConfig;
   }
 
-  /** Tell the scheduler which process is the game (null: none). */
+  /** Tell the scheduler which process is the game (null: none); every task re-reads its class. */
   setGame(tgid: number | null): void {
     this.#obj.setGlobal("game_tgid", tgid ?? 0);
+    this.#obj.setGlobal("class_gen", this.#obj.getGlobal("class_gen") + 1n);
+  }
+
+  /**
+   * Record the game's smoothness (wake-up latency per class, wait behind non-game work, render pacing)
+   * from now on, or stop. Off costs one branch per wake-up; it records only while a game is set.
+   */
+  setSmoothness(on: boolean): void {
+    this.#obj.setGlobal("smooth_on", on);
+  }
+
+  /** The game's render/present thread, whose wake intervals measure frame pacing (null: none). */
+  setPacingThread(tid: number | null): void {
+    this.#obj.setGlobal("pace_tid", tid ?? 0);
+  }
+
+  /** Cumulative smoothness counters now (see lib/sched/smooth.ts for per-interval summaries). */
+  smoothSnapshot(): SmoothSnapshot {
+    const lat = Array.from({ length: NR_CLASSES }, (_, cls) => {
+      const h = { buckets: Array(LAT_BUCKETS).fill(0n) as bigint[], count: 0n, sum_ns: 0n };
+      for (const slot of this.#smoothLat.lookupPerCpu(u32Key(cls)) ?? []) {
+        for (let b = 0; b < LAT_BUCKETS; b++) h.buckets[b] += u64At(slot, LAT_HIST_LAYOUT.buckets + b * 8);
+        h.count += u64At(slot, LAT_HIST_LAYOUT.count);
+        h.sum_ns += u64At(slot, LAT_HIST_LAYOUT.sum_ns);
+      }
+      return h;
+    });
+    const s: SmoothSnapshot = {
+      at_ms: performance.now(),
+      lat,
+      waits: 0n,
+      wait_ns: 0n,
+      wait_behind_other_ns: 0n,
+      pace: { buckets: Array(PACE_BUCKETS).fill(0n), count: 0n, sum_ns: 0n },
+    };
+    for (const slot of this.#smooth.lookupPerCpu(u32Key(0)) ?? []) {
+      s.waits += u64At(slot, SMOOTH_LAYOUT.waits);
+      s.wait_ns += u64At(slot, SMOOTH_LAYOUT.wait_ns);
+      s.wait_behind_other_ns += u64At(slot, SMOOTH_LAYOUT.wait_behind_other_ns);
+      s.pace.count += u64At(slot, SMOOTH_LAYOUT.pace_count);
+      s.pace.sum_ns += u64At(slot, SMOOTH_LAYOUT.pace_sum_ns);
+      for (let b = 0; b < PACE_BUCKETS; b++) {
+        s.pace.buckets[b] += u64At(slot, SMOOTH_LAYOUT.pace_buckets + b * 8);
+      }
+    }
+    return s;
   }
 
   /** Replace the thread classification (tid -> class); threads not listed fall back to game/other. */
@@ -249,12 +310,14 @@ export class Scheduler {
     const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
     const kind = view.getInt32(EXIT_INFO_LAYOUT.kind, true);
     if (kind === 0) return null;
+    const dump = this.#obj.globalBytes("exit_dump");
     return {
       kind,
       kindName: EXIT_KINDS[kind] ?? `kind ${kind}`,
-      code: view.getBigInt64(EXIT_INFO_LAYOUT.exit_code, true),
+      code: view.getBigUint64(EXIT_INFO_LAYOUT.exit_code, true),
       reason: cStringAt(b, EXIT_INFO_LAYOUT.reason, EXIT_INFO_LAYOUT.reasonLen),
       message: cStringAt(b, EXIT_INFO_LAYOUT.msg, EXIT_INFO_LAYOUT.msgLen),
+      dump: cStringAt(dump, 0, dump.length),
     };
   }
 
@@ -284,6 +347,32 @@ export class Scheduler {
       this.#stopped = info;
     }
     return info;
+  }
+}
+
+/**
+ * Before load: the ops fields the running kernel decides. Flags from {@link OPS_FLAGS} that it has, and
+ * sched_ext's hotplug_seq, so a CPU hotplug between here and attach fails the attach with the restart code
+ * instead of leaving the scheduler with a stale view of the CPUs.
+ */
+function writeOps(obj: BpfObject, sysRoot: string): void {
+  obj.setStructOpsMember(
+    "gamer_ops",
+    "sched_ext_ops",
+    "flags",
+    kernelOpsFlags(kernelEnumValues("scx_ops_flags")),
+  );
+  if (!kernelStructMembers("sched_ext_ops")?.includes("hotplug_seq")) return;
+  const seq = hotplugSeq(sysRoot);
+  if (seq !== null) obj.setStructOpsMember("gamer_ops", "sched_ext_ops", "hotplug_seq", seq);
+}
+
+/** sched_ext's CPU hotplug sequence number, or null where the kernel does not publish it. */
+export function hotplugSeq(sysRoot = "/sys"): bigint | null {
+  try {
+    return BigInt(Deno.readTextFileSync(`${sysRoot}/kernel/sched_ext/hotplug_seq`).trim());
+  } catch {
+    return null;
   }
 }
 

@@ -11,6 +11,7 @@
  */
 
 import { parse } from "csv-parse/sync";
+import { TUNABLES } from "../config.ts";
 import { score } from "../score.ts";
 import { COLUMN_NAMES, COLUMNS, ORIGINAL_COLUMNS } from "./columns.ts";
 
@@ -100,6 +101,14 @@ export function parseTrainingCsv(text: string, options: CsvReadOptions): Trainin
       }
     });
   });
+
+  // A file written before a tunable existed gets its default, so every reader sees every tunable
+  // (telling samples of another policy version apart is the caller's job).
+  for (const t of TUNABLES) {
+    if (present.has(t.key)) continue;
+    header.push(t.key);
+    for (const row of rows) row.push(t.kind === "switch" ? (t.default ? "1" : "0") : String(t.default));
+  }
 
   let scoreComputed = false;
   if (!present.has("score")) {

@@ -154,7 +154,7 @@ export function sweepUsage(): string {
     "usage: deno task sweep [--TUNABLE V1,V2,...]... [--grid FILE] [--duration S] [--settle S] [options]",
     "",
     "Runs scx_gamer with --ml-collect once per config of a grid, to collect training samples for each.",
-    "Without --grid the grid is the original one, --slice-us 5,10,15,20 x --input-window-us 1000,2000,3000",
+    "Without --grid the grid is the original one, --slice-us 250,500,1000,4000 x --input-window-us 1000,2000,3000",
     "x --mig-max 1,3,5 (36 configs); a tunable flag replaces its axis (one value fixes it). With --grid the",
     "file is the grid and tunable flags replace or add axes. Rerunning resumes: finished configs are skipped.",
     "",

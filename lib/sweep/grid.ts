@@ -1,6 +1,6 @@
 /**
  * The sweep's grid: which values of which tunables to try. A grid comes from sweep flags
- * (`--slice-us 5,10,15,20`) or a small JSON file (`{"slice_us": [5, 10], "avoid_smt": [false, true]}`);
+ * (`--slice-us 250,500,1000,4000`) or a small JSON file (`{"slice_us": [5, 10], "avoid_smt": [false, true]}`);
  * every value is checked against the tunables table in `lib/config.ts`, and the grid expands to the
  * cartesian product of its axes, every other tunable keeping its default.
  *
@@ -27,11 +27,12 @@ export interface GridAxis {
 export type Grid = readonly GridAxis[];
 
 /**
- * The original shell loop's grid: every slice in 5 10 15 20 x input window in 1000 2000 3000 x
- * mig_max in 1 3 5 (36 configs).
+ * The original shell loop's grid, 4 slices x input window in 1000 2000 3000 x mig_max in 1 3 5 (36
+ * configs). Since policy 2 slice_us is the interactive quantum and EDF margin: its axis spans a quarter
+ * tick to a tick (the original 5..20 us all fell under the old 50 us floor).
  */
 export const DEFAULT_GRID_VALUES: Readonly<Partial<Record<TunableKey, readonly (number | boolean)[]>>> = {
-  slice_us: [5, 10, 15, 20],
+  slice_us: [250, 500, 1000, 4000],
   input_window_us: [1000, 2000, 3000],
   mig_max: [1, 3, 5],
 };
