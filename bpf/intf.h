@@ -37,6 +37,15 @@ enum gamer_consts {
 	MAX_CLASSIFIED		= 8192,	/* threads userspace may classify at once */
 	MAX_GAME_THREADS	= 1024,	/* game threads whose behaviour is reported */
 	TIMEOUT_MS		= 5000,	/* the kernel's watchdog: a task runnable this long ejects us */
+	EVENTS_BYTES		= 65536,	/* the event ring buffer */
+	COMM_LEN		= 16,
+};
+
+/* What an event record reports (struct gamer_event.kind). */
+enum gamer_event_kind {
+	EVENT_EXEC		= 1,	/* a process executed a new program (game detection) */
+	EVENT_EXIT		= 2,	/* a process ended (its last thread) */
+	EVENT_SCHED_EXIT	= 3,	/* the kernel stopped the scheduler: exit_info is complete */
 };
 
 /*
@@ -139,6 +148,14 @@ struct gamer_smooth {
 	u64 pace_count;		/* render-thread wake intervals recorded */
 	u64 pace_sum_ns;
 	u64 pace_buckets[PACE_BUCKETS];	/* log-linear: PACE_MIN_SHIFT octaves, 8 sub-buckets each */
+};
+
+/* One record of the event ring buffer, so userspace can sleep until something happens. */
+struct gamer_event {
+	u32 kind;		/* enum gamer_event_kind */
+	u32 tgid;		/* the process (0 for EVENT_SCHED_EXIT) */
+	s64 code;		/* EVENT_SCHED_EXIT: the exit code (SCX_ECODE_*); else 0 */
+	char comm[COMM_LEN];	/* the process's command name */
 };
 
 /* Why the scheduler stopped, copied from sched_ext's exit info in ops.exit (the dump is separate). */

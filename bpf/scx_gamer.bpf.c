@@ -102,7 +102,8 @@ struct gamer_exit_info exit_info;
 char exit_dump[EXIT_DUMP_LEN];
 
 /*
- * BTF anchor: references the shared enums no map or global uses, so they are part of the object's BTF,
+ * BTF anchor: references the shared enums and structs no map or global uses (the event record goes
+ * through the ring buffer, which has no value type), so they are part of the object's BTF,
  * where scripts/build_bpf.sh and the layout test read them. Never read here.
  */
 struct gamer_intf_anchor {
@@ -111,6 +112,8 @@ struct gamer_intf_anchor {
 	enum gamer_thread_class cls;
 	enum gamer_hot_path path;
 	enum gamer_bounds bounds;
+	enum gamer_event_kind event;
+	struct gamer_event record;
 };
 const volatile struct gamer_intf_anchor gamer_intf_anchor __attribute__((used));
 
@@ -230,6 +233,12 @@ struct {
 	__type(key, u32);
 	__type(value, struct gamer_smooth);
 } smooth SEC(".maps");
+
+/* Process and scheduler events for userspace, which sleeps on this instead of polling. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, EVENTS_BYTES);
+} events SEC(".maps");
 
 struct wakeup_timer {
 	struct bpf_timer timer;
@@ -1237,9 +1246,45 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(gamer_init)
 	return 0;
 }
 
+/* One event into the ring buffer; a full buffer drops it (userspace rescans what it missed). */
+static void emit_event(u32 kind, u32 tgid, s64 code, const char *comm, u64 flags)
+{
+	struct gamer_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e)
+		return;
+	e->kind = kind;
+	e->tgid = tgid;
+	e->code = code;
+	if (comm)
+		bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), comm);
+	else
+		e->comm[0] = 0;
+	bpf_ringbuf_submit(e, flags);
+}
+
 void BPF_STRUCT_OPS(gamer_exit, struct scx_exit_info *ei)
 {
 	RECORD_EXIT(exit_info, exit_dump, ei);
+	/* Wake userspace now: the record is complete. */
+	emit_event(EVENT_SCHED_EXIT, 0, ei->exit_code, NULL, BPF_RB_FORCE_WAKEUP);
+}
+
+/* A new program: userspace's game detection looks at it. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(gamer_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	emit_event(EVENT_EXEC, p->tgid, 0, p->comm, 0);
+	return 0;
+}
+
+/* A thread ended; the event is for the last one of its process (e.g. the game quit). */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(gamer_process_exit, struct task_struct *p)
+{
+	if (p->pid == p->tgid)
+		emit_event(EVENT_EXIT, p->tgid, 0, p->comm, 0);
+	return 0;
 }
 
 /* An accelerometer or gyro (a gamepad's motion sensors): it streams while the pad lies still. */

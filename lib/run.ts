@@ -32,7 +32,9 @@ export async function runScheduler(opts: CliOptions): Promise<number> {
     stats: wantStats,
     verbose: opts.verbose,
     onRestart: (why, ms) =>
-      console.log(`scx_gamer: attached again after ${ms.toFixed(0)} ms (${why.reason || why.kindName})`),
+      console.log(
+        `scx_gamer: attached again after ${ms.toFixed(0)} ms (${why.message || why.reason || why.kindName})`,
+      ),
   });
   let stopRequested: string | null = null;
   const onSignal = (name: string) => () => stopRequested ??= name;

@@ -4,12 +4,13 @@ import assert from "node:assert/strict";
 import { BpfObject } from "../lib/bpf/object.ts";
 import { SCX_GAMER_OBJECT_SHA256 } from "../lib/bpf/generated/scx_gamer_object.ts";
 import { INTF_OBJECT_SHA256 } from "../lib/bpf/generated/scx_gamer_intf.ts";
-import { schedulerObjectBytes } from "../lib/sched/scheduler.ts";
+import { decodeEvent, schedulerObjectBytes } from "../lib/sched/scheduler.ts";
 import { readIntf } from "../lib/sched/intf_btf.ts";
 import {
   BPF_BOUNDS,
   COUNTER_FIELDS,
   ENUMS,
+  EVENT_LAYOUT,
   EXIT_DUMP_LEN,
   EXIT_INFO_LAYOUT,
   KFUNCS,
@@ -109,4 +110,25 @@ Deno.test("the ops carry the watchdog timeout and the debug dump length of bpf/i
     // flags are the loader's to set; the object leaves them 0.
     assert.equal(obj.getStructOpsMember("gamer_ops", "sched_ext_ops", "flags"), 0n);
   });
+});
+
+Deno.test("an event record decodes by the generated layout; unknown kinds and short records do not", () => {
+  const rec = new Uint8Array(EVENT_LAYOUT.size);
+  const view = new DataView(rec.buffer);
+  view.setUint32(EVENT_LAYOUT.kind, ENUMS.gamer_event_kind.EVENT_SCHED_EXIT, true);
+  view.setBigInt64(EVENT_LAYOUT.code, (1n << 48n) | (1n << 32n), true);
+  rec.set(new TextEncoder().encode("game.exe"), EVENT_LAYOUT.comm);
+  assert.deepEqual(decodeEvent(rec), {
+    kind: "sched_exit",
+    tgid: 0,
+    code: (1n << 48n) | (1n << 32n),
+    comm: "game.exe",
+  });
+  view.setUint32(EVENT_LAYOUT.kind, ENUMS.gamer_event_kind.EVENT_EXEC, true);
+  view.setUint32(EVENT_LAYOUT.tgid, 4242, true);
+  assert.equal(decodeEvent(rec)?.kind, "exec");
+  assert.equal(decodeEvent(rec)?.tgid, 4242);
+  view.setUint32(EVENT_LAYOUT.kind, 99, true);
+  assert.equal(decodeEvent(rec), null);
+  assert.equal(decodeEvent(rec.subarray(0, 8)), null);
 });

@@ -70,6 +70,9 @@ class FakeScheduler implements SchedulerLike {
   programInsns() {
     return [];
   }
+  waitEvents() {
+    return Promise.resolve([]);
+  }
   stop() {
     this.stopped = true;
     return this.exit;

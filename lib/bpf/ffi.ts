@@ -49,6 +49,10 @@ const LIBBPF_SYMBOLS = {
   bpf_link__destroy: { parameters: ["pointer"], result: "i32" },
   bpf_prog_test_run_opts: { parameters: ["i32", "buffer"], result: "i32" },
   bpf_prog_get_info_by_fd: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  ring_buffer__new: { parameters: ["i32", "function", "pointer", "pointer"], result: "pointer" },
+  ring_buffer__free: { parameters: ["pointer"], result: "void" },
+  ring_buffer__consume: { parameters: ["pointer"], result: "i32" },
+  ring_buffer__epoll_fd: { parameters: ["pointer"], result: "i32" },
   btf__load_vmlinux_btf: { parameters: [], result: "pointer" },
   btf__new: { parameters: ["buffer", "u32"], result: "pointer" },
   btf__free: { parameters: ["pointer"], result: "void" },
@@ -65,6 +69,8 @@ const LIBC_SYMBOLS = {
   __errno_location: { parameters: [], result: "pointer" },
   vsnprintf: { parameters: ["buffer", "usize", "pointer", "pointer"], result: "i32" },
   getpagesize: { parameters: [], result: "i32" },
+  // On a worker thread (nonblocking): the caller awaits readiness without blocking the event loop.
+  poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
 } as const;
 
 /** libbpf's symbols. */

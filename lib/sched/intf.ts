@@ -82,6 +82,12 @@ export const EXIT_INFO_LAYOUT = {
   msgLen: memberSize(STRUCTS.gamer_exit_info, "msg"),
 };
 
+/** `struct gamer_event` (one ring-buffer record): member offsets, the comm length, and size. */
+export const EVENT_LAYOUT = {
+  ...offsets(STRUCTS.gamer_event),
+  commLen: memberSize(STRUCTS.gamer_event, "comm"),
+};
+
 /** Index of each hot path in the `hists` map (enum gamer_hot_path). */
 export const HOT_PATH_INDEX: Record<(typeof HOT_PATHS)[number], number> = {
   select_cpu: ENUMS.gamer_hot_path.HIST_SELECT_CPU,

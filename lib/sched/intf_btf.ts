@@ -18,6 +18,7 @@ export const INTF_STRUCTS = [
   "gamer_smooth",
   "gamer_thread_behaviour",
   "gamer_exit_info",
+  "gamer_event",
 ] as const;
 
 /** Enums userspace needs: bpf/intf.h's, and the kernel's exit kinds as the object was built against. */
@@ -27,6 +28,7 @@ export const INTF_ENUMS = [
   "gamer_dsq",
   "gamer_thread_class",
   "gamer_hot_path",
+  "gamer_event_kind",
   "scx_exit_kind",
 ] as const;
 

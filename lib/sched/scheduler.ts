@@ -21,6 +21,7 @@
 
 import { kernelEnumValues, kernelHasFunction, kernelStructMembers } from "../bpf/btf.ts";
 import { type BpfLink, type BpfMap, BpfObject } from "../bpf/object.ts";
+import { RingBuffer } from "../bpf/ring_buffer.ts";
 import { type SchedConfig, TUNABLES, validateConfig } from "../config.ts";
 import { SCX_GAMER_OBJECT_BASE64 } from "../bpf/generated/scx_gamer_object.ts";
 import { HOT_PATHS, type HotPath, THREAD_CLASSES, type ThreadClass } from "../types.ts";
@@ -28,6 +29,8 @@ import {
   BEHAVIOUR_LAYOUT,
   COUNTER_FIELDS,
   type CounterName,
+  ENUMS,
+  EVENT_LAYOUT,
   EXIT_INFO_LAYOUT,
   EXIT_KINDS,
   HIST_BUCKETS,
@@ -97,6 +100,36 @@ export interface ThreadBehaviour {
   wakeups: number;
 }
 
+/** A process or scheduler event from the kernel (bpf/intf.h struct gamer_event). */
+export interface SchedEvent {
+  kind: "exec" | "exit" | "sched_exit";
+  /** The process (0 for sched_exit). */
+  tgid: number;
+  /** sched_exit: the kernel's exit code (SCX_ECODE_* bits); else 0n. */
+  code: bigint;
+  comm: string;
+}
+
+const EVENT_KINDS: Record<number, SchedEvent["kind"]> = {
+  [ENUMS.gamer_event_kind.EVENT_EXEC]: "exec",
+  [ENUMS.gamer_event_kind.EVENT_EXIT]: "exit",
+  [ENUMS.gamer_event_kind.EVENT_SCHED_EXIT]: "sched_exit",
+};
+
+/** Decode one event record. */
+export function decodeEvent(record: Uint8Array): SchedEvent | null {
+  if (record.length < EVENT_LAYOUT.size) return null;
+  const view = new DataView(record.buffer, record.byteOffset, record.byteLength);
+  const kind = EVENT_KINDS[view.getUint32(EVENT_LAYOUT.kind, true)];
+  if (!kind) return null;
+  return {
+    kind,
+    tgid: view.getUint32(EVENT_LAYOUT.tgid, true),
+    code: view.getBigInt64(EVENT_LAYOUT.code, true),
+    comm: cStringAt(record, EVENT_LAYOUT.comm, EVENT_LAYOUT.commLen),
+  };
+}
+
 /** The compiled scheduler object embedded in this program. */
 export function schedulerObjectBytes(): Uint8Array {
   const bin = atob(SCX_GAMER_OBJECT_BASE64);
@@ -131,6 +164,8 @@ export class Scheduler {
   readonly #gameThreads: BpfMap;
   readonly #smoothLat: BpfMap;
   readonly #smooth: BpfMap;
+  #events: RingBuffer | null = null;
+  #eventQueue: SchedEvent[] = [];
   readonly stats: boolean;
   /** Whether the kernel input hook is attached (input boost works). */
   readonly inputHook: boolean;
@@ -170,6 +205,14 @@ export class Scheduler {
       if (!inputHook) obj.program("gamer_input_event").setAutoload(false);
       obj.load();
       const link = obj.attachStructOps("gamer_ops");
+      // Process exec/exit events for userspace's event loop (cheap: one record per exec or exit).
+      for (const prog of ["gamer_exec", "gamer_process_exit"]) {
+        try {
+          obj.attachProgram(prog);
+        } catch (e) {
+          if (verbose) console.error(`scx_gamer: ${prog} not attached: ${(e as Error).message}`);
+        }
+      }
       let hooked = false;
       if (inputHook) {
         try {
@@ -304,6 +347,22 @@ export class Scheduler {
     return { at_ms: performance.now(), counters, hists, cpu };
   }
 
+  /**
+   * Sleep until the kernel reports events (a process exec or exit, or the scheduler's own exit) or
+   * `timeoutMs` passes, without blocking the event loop; returns what arrived (maybe nothing).
+   */
+  async waitEvents(timeoutMs: number): Promise<SchedEvent[]> {
+    if (this.#stopped !== undefined) return [];
+    this.#events ??= new RingBuffer(this.#obj.map("events"), (r) => {
+      const e = decodeEvent(r);
+      if (e) this.#eventQueue.push(e);
+    });
+    if (!this.#eventQueue.length && await this.#events.wait(timeoutMs) && this.#stopped === undefined) {
+      this.#events.consume();
+    }
+    return this.#eventQueue.splice(0);
+  }
+
   /** Why the kernel stopped the scheduler, or null while it runs. */
   exitInfo(): ExitInfo | null {
     const b = this.#obj.globalBytes("exit_info");
@@ -337,6 +396,7 @@ export class Scheduler {
   stop(): ExitInfo | null {
     if (this.#stopped !== undefined) return this.#stopped;
     let info: ExitInfo | null = null;
+    this.#events?.close();
     try {
       this.#link.destroy();
     } finally {

@@ -31,6 +31,7 @@ import {
   type ExitInfo,
   exitWantsRestart,
   Scheduler,
+  type SchedEvent,
   type StartOptions,
   type ThreadBehaviour,
 } from "./scheduler.ts";
@@ -53,6 +54,7 @@ export type SchedulerLike = Pick<
   | "smoothSnapshot"
   | "exitInfo"
   | "programInsns"
+  | "waitEvents"
   | "stop"
 >;
 
@@ -259,6 +261,11 @@ export class Supervisor {
   /** The current instance's exit info (null while it runs). */
   exitInfo(): ExitInfo | null {
     return this.#cur.exitInfo();
+  }
+
+  /** See Scheduler.waitEvents (the current instance's; a sched_exit event means: call {@link poll}). */
+  waitEvents(timeoutMs: number): Promise<SchedEvent[]> {
+    return this.#cur.waitEvents(timeoutMs);
   }
 
   /** See Scheduler.programInsns. */
