@@ -30,8 +30,8 @@ import type { ThreadClass } from "../types.ts";
 import {
   type ExitInfo,
   exitWantsRestart,
-  Scheduler,
   type SchedEvent,
+  Scheduler,
   type StartOptions,
   type ThreadBehaviour,
 } from "./scheduler.ts";
