@@ -15,11 +15,13 @@
  *    compositor), kernel threads and scx_gamer itself never become batch by behaviour.
  *
  * 2. Batch runs only when no interactive task waits. Batch tasks share one queue ordered by weighted
- *    vruntime and get long slices (20 ms): few switches, high throughput. An interactive wake-up that finds
- *    no idle CPU takes a CPU running batch work at once: the CPU it woke on first (no IPI), then its own
- *    CPU, then any batch CPU, found in O(1) in the batch_cpus mask and claimed with an atomic
- *    test-and-clear, so two wake-ups never take the same CPU. A CPU that runs batch work while interactive
- *    tasks wait gives it up at the next tick at the latest (a safety net for a lost race).
+ *    vruntime and get long slices (20 ms): few switches, high throughput. Among themselves they are fair
+ *    as under EEVDF: a batch task waking with a vruntime earlier than the running batch task's by more
+ *    than slice_us takes its CPU. An interactive wake-up that finds no idle CPU takes a CPU running batch
+ *    work at once: the CPU it woke on first (no IPI), then its own CPU, then any batch CPU, found in O(1)
+ *    in the batch_cpus mask and claimed with an atomic test-and-clear, so two wake-ups never take the same
+ *    CPU. A CPU that runs batch work while interactive tasks wait gives it up at the next tick at the
+ *    latest (a safety net for a lost race).
  *
  * 3. Interactive tasks among themselves: earliest deadline first, with a margin. The deadline is the
  *    task's weighted vruntime (a sleeper carries at most slice_lag_us of credit) plus its expected burst
@@ -28,10 +30,15 @@
  *    interactive work but nothing else may preempt theirs except by the margin. When a slice ends the
  *    running task keeps the CPU while its deadline is not later than the queue head's by more than the
  *    margin, so a render thread is never handed over to a queued task at the tick. slice_us is both that
- *    margin and the interactive quantum.
+ *    margin and the interactive quantum. Moves of an interactive task to another CPU (to an idle one, or
+ *    to take one) pass a limiter, at most mig_max per mig_window_ms; a refused move stays on the task's
+ *    CPU when that CPU can take it now, else the task queues like any other (no CPU left idle for it).
  *
  * 4. Bounded unfairness. Virtual time is kept per task, apart from the deadline (inserting by deadline
- *    never changes a task's vruntime). The input boost (input_window_us after a key, button, relative or
+ *    never changes a task's vruntime), and is charged as a task runs (at every dispatch decision, not only
+ *    when it stops), so a running task never competes with a stale key. Each kind has its own clock; a
+ *    task's vruntime stays within slice_lag_us of its clock (batch: at most one slice ahead), so nobody is
+ *    owed, or owes, more than that. The input boost (input_window_us after a key, button, relative or
  *    absolute event; streams from accelerometers and gyros ignored) moves the deadlines of the game's
  *    input, GPU-submit and other game threads earlier by at most min(input_window_us, slice_lag_us). A
  *    starvation guard runs the batch queue's head for one short, unpreemptible slice when it has waited
@@ -400,6 +407,30 @@ static void set_batch(struct task_ctx *tctx, bool batch)
 
 /* ---- slices, virtual time and deadlines ---- */
 
+/*
+ * Bound how far a task's vruntime may be from its kind's clock: at most @behind of credit (a sleeper) and
+ * at most @ahead of debt (a long run, or one charged just before it changed kind). Both keep every wait
+ * finite: nobody is owed, or owes, more than that.
+ */
+static __always_inline u64 clamp_vtime(struct task_ctx *tctx, u64 clock, u64 behind, u64 ahead)
+{
+	if (time_before(tctx->vtime, clock - behind))
+		tctx->vtime = clock - behind;
+	else if (time_before(clock + ahead, tctx->vtime))
+		tctx->vtime = clock + ahead;
+	return tctx->vtime;
+}
+
+/* Charge the CPU time since the task last started (or was last charged): vruntime and the current burst. */
+static __always_inline void charge_run(struct task_struct *p, struct task_ctx *tctx, u64 now)
+{
+	u64 used = now - tctx->last_run_at;
+
+	tctx->vtime += scale_by_task_weight_inverse(p, used);
+	tctx->run_since_wake = MIN(tctx->run_since_wake + used, RUN_CAP_MS * NSEC_PER_MSEC);
+	tctx->last_run_at = now;
+}
+
 static __always_inline u64 margin_ns(void)
 {
 	return slice_us * NSEC_PER_USEC;
@@ -434,11 +465,9 @@ static u64 task_deadline(struct task_struct *p, struct task_ctx *tctx, u64 ran)
 {
 	PROF_START(deadline);
 	u64 lag = lag_ns();
-	u64 floor = vtime_now - lag;
 	u64 burst, deadline;
 
-	if (time_before(tctx->vtime, floor))
-		tctx->vtime = floor;
+	clamp_vtime(tctx, vtime_now, lag, lag);
 	burst = MIN(MAX(tctx->run_since_wake + ran, tctx->avg_burst), lag);
 	deadline = tctx->vtime + scale_by_task_weight_inverse(p, ran + burst);
 	if (input_window_active() && class_is_boosted(task_class(p, tctx))) {
@@ -449,14 +478,13 @@ static u64 task_deadline(struct task_struct *p, struct task_ctx *tctx, u64 ran)
 	return deadline;
 }
 
-/* A batch task's queue key: its vruntime, no more than slice_lag_us behind the batch clock. */
+/*
+ * A batch task's queue key: its vruntime, at most slice_lag_us behind the batch clock and at most one
+ * batch slice ahead of it, so a batch task waits at most about one slice per other batch task.
+ */
 static __always_inline u64 batch_key(struct task_ctx *tctx)
 {
-	u64 floor = batch_vtime_now - lag_ns();
-
-	if (time_before(tctx->vtime, floor))
-		tctx->vtime = floor;
-	return tctx->vtime;
+	return clamp_vtime(tctx, batch_vtime_now, lag_ns(), BATCH_SLICE_MS * NSEC_PER_MSEC);
 }
 
 /* ---- migration limiter ---- */
@@ -747,11 +775,34 @@ out:
 	return cpu;
 }
 
-/* A batch task: the batch queue, and an idle CPU woken if there is one. Batch never preempts. */
-static void enqueue_batch(struct task_struct *p, struct task_ctx *tctx, u64 enq_flags)
+/*
+ * May a batch task waking with vruntime @key take its own CPU from the batch task running there? Among
+ * themselves batch tasks are fair as under EEVDF: a sleeper behind by more than the margin preempts.
+ * Never interactive work. Claims the CPU in the batch set.
+ */
+static bool claim_batch_wakeup(s32 cpu, u64 key)
 {
+	struct cpu_ctx *cctx = lookup_cpu_ctx(cpu);
+
+	if (!cctx || cctx->level != LVL_BATCH)
+		return false;
+	if (!time_before(key + margin_ns(), cctx->deadline + (sched_now() - cctx->run_start)))
+		return false;
+	return claim_batch_cpu(cpu);
+}
+
+/* A batch task: the batch queue and an idle CPU woken if there is one; interactive work is never preempted. */
+static void enqueue_batch(struct task_struct *p, struct task_ctx *tctx, s32 cpu, u64 enq_flags)
+{
+	u64 key = batch_key(tctx);
+
 	stat_inc(batch_enqueues);
-	scx_bpf_dsq_insert_vtime(p, BATCH_DSQ, BATCH_SLICE_MS * NSEC_PER_MSEC, batch_key(tctx), enq_flags);
+	if ((enq_flags & SCX_ENQ_WAKEUP) && claim_batch_wakeup(cpu, key)) {
+		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, BATCH_SLICE_MS * NSEC_PER_MSEC, enq_flags | SCX_ENQ_PREEMPT);
+		stat_inc(direct_dispatches);
+		return;
+	}
+	scx_bpf_dsq_insert_vtime(p, BATCH_DSQ, BATCH_SLICE_MS * NSEC_PER_MSEC, key, enq_flags);
 	kick_idle_cpu(p);
 }
 
@@ -775,7 +826,7 @@ void BPF_STRUCT_OPS(gamer_enqueue, struct task_struct *p, u64 enq_flags)
 	claimed = tctx->claimed;
 	tctx->claimed = 0;
 	if (tctx->batch) {
-		enqueue_batch(p, tctx, enq_flags);
+		enqueue_batch(p, tctx, cpu, enq_flags);
 		goto out;
 	}
 	dl = task_deadline(p, tctx, 0);
@@ -876,10 +927,17 @@ static s64 first_inter_dsq(s32 cpu, u64 *dl)
 	return -ENOENT;
 }
 
-/* Keep @prev on the CPU for another slice. */
-static __always_inline void keep_prev(struct task_struct *prev, struct task_ctx *pctx)
+/* Keep @prev on the CPU for another slice; @key is its deadline (interactive) or vruntime (batch) now. */
+static __always_inline void keep_prev(struct task_struct *prev, struct task_ctx *pctx, s32 cpu, u64 key,
+				      u64 now)
 {
+	struct cpu_ctx *cctx = lookup_cpu_ctx(cpu);
+
 	task_set_slice(prev, pctx->batch ? BATCH_SLICE_MS * NSEC_PER_MSEC : inter_slice(prev));
+	if (cctx) {
+		cctx->deadline = key;
+		cctx->run_start = now;
+	}
 	stat_inc(prev_kept);
 }
 
@@ -887,11 +945,18 @@ void BPF_STRUCT_OPS(gamer_dispatch, s32 cpu, struct task_struct *prev)
 {
 	PROF_START(dispatch);
 	struct task_ctx *pctx = NULL;
-	u64 now = sched_now(), head_dl = 0, prev_dl;
+	struct task_struct *head;
+	u64 now = sched_now(), head_dl = 0, prev_key = 0;
 	s64 dsq;
 
-	if (prev && (prev->scx.flags & SCX_TASK_QUEUED))
+	if (prev && (prev->scx.flags & SCX_TASK_QUEUED)) {
 		pctx = lookup_task_ctx(prev);
+		/* prev ran until now: charge it, so it competes with what it really used (not a frozen key). */
+		if (pctx) {
+			charge_run(prev, pctx, now);
+			prev_key = pctx->batch ? batch_key(pctx) : task_deadline(prev, pctx, 0);
+		}
+	}
 
 	/* 1. The starvation guard: batch work that waited too long runs first, whatever else waits. */
 	if (batch_starving(now) && scx_bpf_dsq_move_to_local(BATCH_DSQ)) {
@@ -902,12 +967,9 @@ void BPF_STRUCT_OPS(gamer_dispatch, s32 cpu, struct task_struct *prev)
 
 	/* 2. Interactive work, earliest deadline first; an interactive prev keeps the CPU unless beaten by the margin. */
 	dsq = first_inter_dsq(cpu, &head_dl);
-	if (pctx && !pctx->batch) {
-		prev_dl = task_deadline(prev, pctx, now - pctx->last_run_at);
-		if (dsq < 0 || !time_before(head_dl + margin_ns(), prev_dl)) {
-			keep_prev(prev, pctx);
-			goto out;
-		}
+	if (pctx && !pctx->batch && (dsq < 0 || !time_before(head_dl + margin_ns(), prev_key))) {
+		keep_prev(prev, pctx, cpu, prev_key, now);
+		goto out;
 	}
 	if (dsq >= 0) {
 		if (scx_bpf_dsq_move_to_local(dsq) ||
@@ -917,16 +979,15 @@ void BPF_STRUCT_OPS(gamer_dispatch, s32 cpu, struct task_struct *prev)
 		}
 	}
 	if (pctx && !pctx->batch) {
-		keep_prev(prev, pctx);
+		keep_prev(prev, pctx, cpu, prev_key, now);
 		goto out;
 	}
 
 	/* 3. Batch work, by vruntime; a batch prev keeps the CPU while it is not behind the queue's head. */
 	if (pctx && pctx->batch) {
-		struct task_struct *head = dsq_peek(BATCH_DSQ);
-
-		if (!head || !time_before(head->scx.dsq_vtime, batch_key(pctx))) {
-			keep_prev(prev, pctx);
+		head = dsq_peek(BATCH_DSQ);
+		if (!head || !time_before(head->scx.dsq_vtime, prev_key)) {
+			keep_prev(prev, pctx, cpu, prev_key, now);
 			goto out;
 		}
 	}
@@ -935,7 +996,7 @@ void BPF_STRUCT_OPS(gamer_dispatch, s32 cpu, struct task_struct *prev)
 		goto out;
 	}
 	if (pctx)
-		keep_prev(prev, pctx);
+		keep_prev(prev, pctx, cpu, prev_key, now);
 out:
 	PROF_END(dispatch);
 }
@@ -945,7 +1006,7 @@ void BPF_STRUCT_OPS(gamer_tick, struct task_struct *p)
 	s32 cpu = bpf_get_smp_processor_id();
 	struct cpu_ctx *cctx = lookup_cpu_ctx(cpu);
 	struct task_ctx *tctx;
-	u64 ran;
+	u64 now;
 
 	if (!cctx)
 		return;
@@ -959,14 +1020,20 @@ void BPF_STRUCT_OPS(gamer_tick, struct task_struct *p)
 	}
 	if (cctx->level != LVL_INTER)
 		return;
-	/* A task that runs on without sleeping becomes batch here, not only when it next stops. */
+	/*
+	 * A task that runs on without sleeping becomes batch here, not only when it next stops. What it ran
+	 * so far is charged first, on the interactive clock, so it does not enter the batch queue in debt.
+	 */
 	tctx = lookup_task_ctx(p);
 	if (!tctx)
 		return;
-	ran = sched_now() - tctx->last_run_at;
-	if (task_is_batch(p, tctx, ran)) {
+	now = sched_now();
+	charge_run(p, tctx, now);
+	if (task_is_batch(p, tctx, 0)) {
 		set_batch(tctx, true);
 		cctx->level = LVL_BATCH;
+		cctx->deadline = tctx->vtime;
+		cctx->run_start = now;
 		if (batch_cpus)
 			bpf_cpumask_set_cpu(cpu, batch_cpus);
 	}
@@ -1080,6 +1147,7 @@ void BPF_STRUCT_OPS(gamer_running, struct task_struct *p)
 			task_set_slice(p, MIN(p->scx.slice, GUARD_SLICE_US * NSEC_PER_USEC));
 		} else {
 			cctx->level = LVL_BATCH;
+			cctx->deadline = tctx->vtime;
 			if (batch_cpus)
 				bpf_cpumask_set_cpu(cpu, batch_cpus);
 		}
@@ -1108,13 +1176,11 @@ void BPF_STRUCT_OPS(gamer_stopping, struct task_struct *p, bool runnable)
 	struct task_ctx *tctx = lookup_task_ctx(p);
 	s32 cpu = bpf_get_smp_processor_id();
 	struct cpu_ctx *cctx = lookup_cpu_ctx(cpu);
-	u64 now = sched_now(), used;
+	u64 now = sched_now();
 
 	if (!tctx || !cctx)
 		return;
-	used = now - tctx->last_run_at;
-	tctx->vtime += scale_by_task_weight_inverse(p, used);
-	tctx->run_since_wake = MIN(tctx->run_since_wake + used, RUN_CAP_MS * NSEC_PER_MSEC);
+	charge_run(p, tctx, now);
 	if (cctx->level == LVL_BATCH && batch_cpus)
 		bpf_cpumask_clear_cpu(cpu, batch_cpus);
 	cctx->level = LVL_IDLE;

@@ -31,9 +31,13 @@ export async function runScheduler(opts: CliOptions): Promise<number> {
   const sched = Supervisor.start(opts.config, {
     stats: wantStats,
     verbose: opts.verbose,
-    onRestart: (why, ms) =>
+    onSpareReady: (ms) =>
+      opts.verbose && console.log(`scx_gamer: spare instance loaded (${ms.toFixed(0)} ms)`),
+    onRestart: (why, ms, attempts) =>
       console.log(
-        `scx_gamer: attached again after ${ms.toFixed(0)} ms (${why.message || why.reason || why.kindName})`,
+        `scx_gamer: attached again after ${ms.toFixed(0)} ms, ${attempts} attempt(s), load ${
+          sched.timings.load.toFixed(0)
+        } ms (${why.message || why.reason || why.kindName})`,
       ),
   });
   let stopRequested: string | null = null;

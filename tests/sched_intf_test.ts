@@ -4,7 +4,13 @@ import assert from "node:assert/strict";
 import { BpfObject } from "../lib/bpf/object.ts";
 import { SCX_GAMER_OBJECT_SHA256 } from "../lib/bpf/generated/scx_gamer_object.ts";
 import { INTF_OBJECT_SHA256 } from "../lib/bpf/generated/scx_gamer_intf.ts";
-import { decodeEvent, schedulerObjectBytes } from "../lib/sched/scheduler.ts";
+import {
+  decodeEvent,
+  exitWantsRestart,
+  hotplugSeq,
+  kernelOpsFlags,
+  schedulerObjectBytes,
+} from "../lib/sched/scheduler.ts";
 import { readIntf } from "../lib/sched/intf_btf.ts";
 import {
   BPF_BOUNDS,
@@ -131,4 +137,26 @@ Deno.test("an event record decodes by the generated layout; unknown kinds and sh
   view.setUint32(EVENT_LAYOUT.kind, 99, true);
   assert.equal(decodeEvent(rec), null);
   assert.equal(decodeEvent(rec.subarray(0, 8)), null);
+});
+
+Deno.test("ops flags are taken by name from the kernel's enum; a flag this kernel lacks is 0", () => {
+  const kernel = new Map([["SCX_OPS_ENQ_LAST", 2n], ["SCX_OPS_ALLOW_QUEUED_WAKEUP", 32n]]);
+  assert.equal(kernelOpsFlags(kernel, ["SCX_OPS_ALLOW_QUEUED_WAKEUP", "SCX_OPS_NOT_IN_THIS_KERNEL"]), 32n);
+  assert.equal(kernelOpsFlags(null, ["SCX_OPS_ALLOW_QUEUED_WAKEUP"]), 0n);
+  assert.equal(kernelOpsFlags(kernel), 0n, "scx_gamer asks for none today");
+});
+
+Deno.test("hotplug_seq is read from sysfs when the kernel publishes it", async () => {
+  const root = await Deno.makeTempDir();
+  assert.equal(hotplugSeq(root), null);
+  await Deno.mkdir(`${root}/kernel/sched_ext`, { recursive: true });
+  await Deno.writeTextFile(`${root}/kernel/sched_ext/hotplug_seq`, "17\n");
+  assert.equal(hotplugSeq(root), 17n);
+});
+
+Deno.test("only an exit code with SCX_ECODE_ACT_RESTART asks for a restart", () => {
+  const exit = { kind: 66, kindName: "", reason: "", message: "", dump: "" };
+  assert.equal(exitWantsRestart({ ...exit, code: (1n << 48n) | (1n << 32n) }), true);
+  assert.equal(exitWantsRestart({ ...exit, code: 1n << 32n }), false);
+  assert.equal(exitWantsRestart({ ...exit, code: 0n }), false);
 });

@@ -22,6 +22,9 @@ const STALL: ExitInfo = { ...HOTPLUG, kind: 1026, kindName: "stall (watchdog)", 
 class FakeScheduler implements SchedulerLike {
   readonly stats = true;
   readonly inputHook = false;
+  readonly timings = { open: 0, load: 0, attach: 0 };
+  attached = false;
+  attachFails = false;
   exit: ExitInfo | null = null;
   stopped = false;
   config: SchedConfig;
@@ -73,6 +76,10 @@ class FakeScheduler implements SchedulerLike {
   waitEvents() {
     return Promise.resolve([]);
   }
+  attach() {
+    if (this.attachFails) throw new Error("EBUSY");
+    this.attached = true;
+  }
   stop() {
     this.stopped = true;
     return this.exit;
@@ -80,8 +87,18 @@ class FakeScheduler implements SchedulerLike {
 }
 
 /** A supervisor over fakes: `fail` attach attempts fail before each success. */
-function supervised(options: { fail?: number; maxRestarts?: number; maxAttempts?: number } = {}) {
+function supervised(
+  options: {
+    fail?: number;
+    maxRestarts?: number;
+    maxAttempts?: number;
+    states?: string[];
+    spare?: boolean;
+    spareFails?: boolean;
+  } = {},
+) {
   const instances: FakeScheduler[] = [];
+  const spares: FakeScheduler[] = [];
   const sleeps: number[] = [];
   const restarts: number[] = [];
   let failures = 0;
@@ -103,8 +120,16 @@ function supervised(options: { fail?: number; maxRestarts?: number; maxAttempts?
       return Promise.resolve();
     },
     onRestart: (why) => restarts.push(Number(why.code >> 48n)),
+    schedExtState: () => options.states?.shift() ?? "disabled",
+    spare: options.spare ?? false,
+    prepareFn: (config) => {
+      const s = new FakeScheduler(config);
+      s.attachFails = options.spareFails ?? false;
+      spares.push(s);
+      return s;
+    },
   });
-  return { sup, instances, sleeps, restarts };
+  return { sup, instances, spares, sleeps, restarts };
 }
 
 Deno.test("while the scheduler runs, poll reports nothing and attaches nothing", async () => {
@@ -162,6 +187,14 @@ Deno.test("failed attaches are retried with growing back-off until one succeeds"
   assert.deepEqual(sleeps, [0, 50, 100, 200]);
 });
 
+Deno.test("an attach waits until the kernel reports the old instance disabled", async () => {
+  const states = ["disabling", "disabling", "disabling", "disabled"];
+  const { sup, instances, sleeps } = supervised({ states });
+  instances[0].exit = HOTPLUG;
+  assert.equal(await sup.poll(), null);
+  assert.deepEqual(sleeps, [0, 10, 10, 10]);
+});
+
 Deno.test("when no attach succeeds, the restart request is reported", async () => {
   const { sup, instances } = supervised({ fail: 1000, maxAttempts: 5 });
   instances[0].exit = HOTPLUG;
@@ -186,4 +219,52 @@ Deno.test("stop detaches the current instance and ends supervision", async () =>
   instances[0].exit = HOTPLUG;
   assert.equal(await sup.poll(), null, "no restart after stop");
   assert.equal(instances.length, 1);
+});
+
+Deno.test("with a spare, a restart attaches the instance loaded ahead (no load on the restart path)", async () => {
+  const { sup, instances, spares } = supervised({ spare: true });
+  assert.equal(await sup.poll(), null);
+  assert.equal(spares.length, 1, "the first poll prepares a spare");
+  assert.equal(spares[0].attached, false);
+  sup.setGame(7);
+  instances[0].exit = HOTPLUG;
+  assert.equal(await sup.poll(), null);
+  assert.equal(instances.length, 1, "no fresh load");
+  assert.equal(spares[0].attached, true);
+  assert.equal(spares[0].game, 7, "state re-applied to the spare");
+  assert.equal(spares[0].config.slice_us, defaultConfig().slice_us);
+  await sup.poll();
+  assert.equal(spares.length, 2, "a new spare is prepared after use");
+  sup.stop();
+  assert.ok(spares[1].stopped, "stop frees the spare too");
+});
+
+Deno.test("a spare still loading is not waited for: the restart loads a fresh instance", async () => {
+  let release = () => {};
+  const instances: FakeScheduler[] = [];
+  const sup = Supervisor.start(defaultConfig(), {
+    startFn: (c) => {
+      const s = new FakeScheduler(c);
+      instances.push(s);
+      return s;
+    },
+    prepareFn: (c) => new Promise((r) => release = () => r(new FakeScheduler(c))),
+    schedExtState: () => "disabled",
+    sleep: () => Promise.resolve(),
+  });
+  await sup.poll(); // the spare starts loading, and takes its time
+  instances[0].exit = HOTPLUG;
+  assert.equal(await sup.poll(), null);
+  assert.equal(instances.length, 2, "a fresh instance was loaded");
+  release();
+  sup.stop();
+});
+
+Deno.test("a spare that fails to attach is dropped and a fresh instance is loaded", async () => {
+  const { sup, instances, spares } = supervised({ spare: true, spareFails: true });
+  await sup.poll();
+  instances[0].exit = HOTPLUG;
+  assert.equal(await sup.poll(), null);
+  assert.ok(spares[0].stopped);
+  assert.equal(instances.length, 2);
 });

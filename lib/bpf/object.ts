@@ -31,6 +31,7 @@ import {
   readCString,
   strerror,
   takeLibbpfLog,
+  withoutLibbpfLog,
 } from "./ffi.ts";
 
 const PROT_READ = 1;
@@ -294,6 +295,19 @@ export class BpfObject {
     if (ret < 0) throw new LibbpfError("bpf_object__load", -ret, strerror(ret), takeLibbpfLog());
     this.#loaded = true;
     this.#sections.clear(); // pre-load views pointed at libbpf's private copies
+  }
+
+  /**
+   * {@link load} on a worker thread, so the event loop keeps running meanwhile. Nothing else may use this
+   * object until it resolves. libbpf's log is off meanwhile (a failure reports its errno, not the
+   * verifier's log: use {@link load} to see that).
+   */
+  async loadAsync(): Promise<void> {
+    const handle = this.#handle();
+    const ret = await withoutLibbpfLog(() => openLibbpf().libbpf.bpf_object__load_async(handle));
+    if (ret < 0) throw new LibbpfError("bpf_object__load", -ret, strerror(ret), takeLibbpfLog());
+    this.#loaded = true;
+    this.#sections.clear();
   }
 
   /** A map by name (internal maps by section name: ".data", ".bss", ".rodata"). */

@@ -20,7 +20,8 @@
  */
 
 import { kernelEnumValues, kernelHasFunction, kernelStructMembers } from "../bpf/btf.ts";
-import { type BpfLink, type BpfMap, BpfObject } from "../bpf/object.ts";
+import type { BpfLink, BpfMap } from "../bpf/object.ts";
+import { BpfObject } from "../bpf/object.ts";
 import { RingBuffer } from "../bpf/ring_buffer.ts";
 import { type SchedConfig, TUNABLES, validateConfig } from "../config.ts";
 import { SCX_GAMER_OBJECT_BASE64 } from "../bpf/generated/scx_gamer_object.ts";
@@ -70,16 +71,22 @@ export function exitWantsRestart(info: ExitInfo): boolean {
 
 /**
  * sched_ext ops flags scx_gamer asks for, by the kernel's enum names; each is set only when the running
- * kernel has it. ALLOW_QUEUED_WAKEUP lets a remote wake-up run its enqueue on the target CPU, where the
- * policy can preempt batch work locally. The kernel's own handling of exiting and migration-disabled tasks
- * is kept (no ENQ_EXITING, no ENQ_MIGRATION_DISABLED): it never reaches the BPF side, so never ejects it.
+ * kernel has it. None today, each for a measured reason:
+ * - ALLOW_QUEUED_WAKEUP (bpfland sets it) defers a remote wake-up to an IPI on the target CPU; measured
+ *   in the VM (3 rounds, same boot) it doubled the input thread's wake-up p99 under load.
+ * - ENQ_EXITING, ENQ_MIGRATION_DISABLED: the kernel's own handling of exiting and migration-disabled tasks
+ *   is kept; they never reach the BPF side, so can never eject it.
+ * - BUILTIN_IDLE_PER_NODE: enable_numa is a live tunable, not a load-time layout.
  */
-export const OPS_FLAGS = ["SCX_OPS_ALLOW_QUEUED_WAKEUP"] as const;
+export const OPS_FLAGS: readonly string[] = [];
 
-/** The ops flags value for this kernel: the {@link OPS_FLAGS} its `enum scx_ops_flags` has. */
-export function kernelOpsFlags(kernelFlags: ReadonlyMap<string, bigint> | null): bigint {
+/** The ops flags value for this kernel: those of `names` its `enum scx_ops_flags` has (0 for the rest). */
+export function kernelOpsFlags(
+  kernelFlags: ReadonlyMap<string, bigint> | null,
+  names: readonly string[] = OPS_FLAGS,
+): bigint {
   let flags = 0n;
-  for (const name of OPS_FLAGS) flags |= kernelFlags?.get(name) ?? 0n;
+  for (const name of names) flags |= kernelFlags?.get(name) ?? 0n;
   return flags;
 }
 
@@ -91,6 +98,15 @@ export interface StartOptions {
   verbose?: boolean;
   /** Root of sysfs, for sched_ext's hotplug_seq (default "/sys"). */
   sysRoot?: string;
+}
+
+/** Options for {@link Scheduler.prepare}. */
+export interface PrepareOptions extends StartOptions {
+  /**
+   * Write sched_ext's hotplug_seq into the ops (default true): a hotplug before attach then fails the
+   * attach with the restart code. Off for an instance meant to be attached after hotplugs (a spare).
+   */
+  hotplugSeq?: boolean;
 }
 
 /** A game thread's behaviour as the scheduler saw it. */
@@ -130,12 +146,23 @@ export function decodeEvent(record: Uint8Array): SchedEvent | null {
   };
 }
 
-/** The compiled scheduler object embedded in this program. */
+let objectBytes: Uint8Array | null = null;
+
+/** The compiled scheduler object embedded in this program (decoded once). */
 export function schedulerObjectBytes(): Uint8Array {
-  const bin = atob(SCX_GAMER_OBJECT_BASE64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return bytes;
+  if (!objectBytes) {
+    const bin = atob(SCX_GAMER_OBJECT_BASE64);
+    objectBytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) objectBytes[i] = bin.charCodeAt(i);
+  }
+  return objectBytes;
+}
+
+/** How long each step of a start took, ms (the verifier's load dominates). */
+export interface StartTimings {
+  open: number;
+  load: number;
+  attach: number;
 }
 
 function u32Key(n: number): Uint8Array<ArrayBuffer> {
@@ -157,7 +184,8 @@ function cStringAt(b: Uint8Array, off: number, len: number): string {
 /** A loaded, attached scx_gamer scheduler. */
 export class Scheduler {
   readonly #obj: BpfObject;
-  readonly #link: BpfLink;
+  #link: BpfLink | null = null;
+  readonly #verbose: boolean;
   readonly #counters: BpfMap;
   readonly #hists: BpfMap;
   readonly #classes: BpfMap;
@@ -168,15 +196,16 @@ export class Scheduler {
   #eventQueue: SchedEvent[] = [];
   readonly stats: boolean;
   /** Whether the kernel input hook is attached (input boost works). */
-  readonly inputHook: boolean;
+  inputHook = false;
+  /** How long this instance took to open, load and attach. */
+  timings: StartTimings = { open: 0, load: 0, attach: 0 };
   #classified = new Set<number>();
   #stopped: ExitInfo | null | undefined = undefined;
 
-  private constructor(obj: BpfObject, link: BpfLink, stats: boolean, inputHook: boolean) {
+  private constructor(obj: BpfObject, stats: boolean, verbose: boolean) {
     this.#obj = obj;
-    this.#link = link;
     this.stats = stats;
-    this.inputHook = inputHook;
+    this.#verbose = verbose;
     this.#counters = obj.map("counters");
     this.#hists = obj.map("hists");
     this.#classes = obj.map("thread_class");
@@ -190,43 +219,95 @@ export class Scheduler {
    * Run {@link preflight} first for clear errors; this throws LibbpfError on a kernel refusal.
    */
   static start(config: SchedConfig, options: StartOptions = {}): Scheduler {
+    const sched = Scheduler.prepare(config, options);
+    try {
+      sched.attach();
+    } catch (e) {
+      sched.stop();
+      throw e;
+    }
+    return sched;
+  }
+
+  /**
+   * Load the embedded object with `config` (the verifier's work, seconds on a slow machine) without
+   * attaching it: {@link attach} then takes a fraction of that. A prepared instance without
+   * `hotplugSeq` can be attached after any number of CPU hotplugs (the policy reads the CPUs at attach).
+   */
+  static prepare(config: SchedConfig, options: PrepareOptions = {}): Scheduler {
+    const { obj, t0 } = Scheduler.#open(config, options);
+    try {
+      const t1 = performance.now();
+      obj.load();
+      return Scheduler.#loaded(obj, options, t1 - t0, performance.now() - t1);
+    } catch (e) {
+      obj.close();
+      throw e;
+    }
+  }
+
+  /** {@link prepare} with the load on a worker thread: the event loop keeps running meanwhile. */
+  static async prepareAsync(config: SchedConfig, options: PrepareOptions = {}): Promise<Scheduler> {
+    const { obj, t0 } = Scheduler.#open(config, options);
+    try {
+      const t1 = performance.now();
+      await obj.loadAsync();
+      return Scheduler.#loaded(obj, options, t1 - t0, performance.now() - t1);
+    } catch (e) {
+      obj.close();
+      throw e;
+    }
+  }
+
+  static #open(config: SchedConfig, options: PrepareOptions): { obj: BpfObject; t0: number } {
     const problems = validateConfig(config);
     if (problems.length) throw new RangeError(problems[0]);
-    const { stats = false, verbose = false, sysRoot = "/sys" } = options;
+    const { stats = false, verbose = false, sysRoot = "/sys", hotplugSeq = true } = options;
+    const t0 = performance.now();
     const obj = BpfObject.open(schedulerObjectBytes(), { name: "scx_gamer", verbose });
     try {
       obj.setGlobal("stats_on", stats);
       obj.setGlobal("self_tgid", Deno.pid);
       writeConfig(obj, config);
-      writeOps(obj, sysRoot);
-
+      writeOps(obj, hotplugSeq ? sysRoot : null);
       // The input boost needs the kernel's input core; without it the scheduler still works.
-      const inputHook = kernelHasFunction("input_event");
-      if (!inputHook) obj.program("gamer_input_event").setAutoload(false);
-      obj.load();
-      const link = obj.attachStructOps("gamer_ops");
-      // Process exec/exit events for userspace's event loop (cheap: one record per exec or exit).
-      for (const prog of ["gamer_exec", "gamer_process_exit"]) {
-        try {
-          obj.attachProgram(prog);
-        } catch (e) {
-          if (verbose) console.error(`scx_gamer: ${prog} not attached: ${(e as Error).message}`);
-        }
-      }
-      let hooked = false;
-      if (inputHook) {
-        try {
-          obj.attachProgram("gamer_input_event");
-          hooked = true;
-        } catch (e) {
-          if (verbose) console.error(`scx_gamer: input hook not attached: ${(e as Error).message}`);
-        }
-      }
-      return new Scheduler(obj, link, stats, hooked);
+      if (!kernelHasFunction("input_event")) obj.program("gamer_input_event").setAutoload(false);
+      return { obj, t0 };
     } catch (e) {
       obj.close();
       throw e;
     }
+  }
+
+  static #loaded(obj: BpfObject, options: PrepareOptions, openMs: number, loadMs: number): Scheduler {
+    const sched = new Scheduler(obj, options.stats ?? false, options.verbose ?? false);
+    sched.timings = { open: openMs, load: loadMs, attach: 0 };
+    return sched;
+  }
+
+  /** Attach a prepared instance as the system's sched_ext scheduler (once). */
+  attach(): void {
+    if (this.#link) throw new Error("the scheduler is already attached");
+    if (this.#stopped !== undefined) throw new Error("the scheduler was stopped");
+    const t0 = performance.now();
+    this.#link = this.#obj.attachStructOps("gamer_ops");
+    // Process exec/exit events for userspace's event loop (cheap: one record per exec or exit).
+    for (const prog of ["gamer_exec", "gamer_process_exit"]) {
+      try {
+        this.#obj.attachProgram(prog);
+      } catch (e) {
+        if (this.#verbose) console.error(`scx_gamer: ${prog} not attached: ${(e as Error).message}`);
+      }
+    }
+    if (this.#obj.program("gamer_input_event").fd >= 0) {
+      try {
+        this.#obj.attachProgram("gamer_input_event");
+        this.inputHook = true;
+      } catch (e) {
+        if (this.#verbose) console.error(`scx_gamer: input hook not attached: ${(e as Error).message}`);
+      }
+    }
+    this.timings.attach = performance.now() - t0;
   }
 
   /** Write a new configuration into the running scheduler; it applies at the next scheduling decision. */
@@ -380,11 +461,14 @@ export class Scheduler {
     };
   }
 
-  /** Instruction counts of the loaded struct_ops programs (as translated: pruned code is gone). */
-  programInsns(): { name: string; xlatedInsns: number }[] {
+  /**
+   * Instruction counts of the loaded programs: as translated (pruned code is gone) and as the verifier
+   * walked them (its cost at load).
+   */
+  programInsns(): { name: string; xlatedInsns: number; verifiedInsns: number }[] {
     return this.#obj.programs()
       .filter((p) => p.fd >= 0)
-      .map((p) => ({ name: p.name, xlatedInsns: p.info().xlatedInsns }));
+      .map((p) => ({ name: p.name, ...p.info() }));
   }
 
   /** Has {@link stop} run? */
@@ -398,7 +482,7 @@ export class Scheduler {
     let info: ExitInfo | null = null;
     this.#events?.close();
     try {
-      this.#link.destroy();
+      this.#link?.destroy();
     } finally {
       try {
         info = this.exitInfo();
@@ -412,17 +496,17 @@ export class Scheduler {
 
 /**
  * Before load: the ops fields the running kernel decides. Flags from {@link OPS_FLAGS} that it has, and
- * sched_ext's hotplug_seq, so a CPU hotplug between here and attach fails the attach with the restart code
- * instead of leaving the scheduler with a stale view of the CPUs.
+ * (with a sysfs root) sched_ext's hotplug_seq, so a CPU hotplug between here and attach fails the attach
+ * with the restart code instead of leaving the scheduler with a stale view of the CPUs.
  */
-function writeOps(obj: BpfObject, sysRoot: string): void {
+function writeOps(obj: BpfObject, sysRoot: string | null): void {
   obj.setStructOpsMember(
     "gamer_ops",
     "sched_ext_ops",
     "flags",
     kernelOpsFlags(kernelEnumValues("scx_ops_flags")),
   );
-  if (!kernelStructMembers("sched_ext_ops")?.includes("hotplug_seq")) return;
+  if (sysRoot === null || !kernelStructMembers("sched_ext_ops")?.includes("hotplug_seq")) return;
   const seq = hotplugSeq(sysRoot);
   if (seq !== null) obj.setStructOpsMember("gamer_ops", "sched_ext_ops", "hotplug_seq", seq);
 }

@@ -33,9 +33,11 @@ import {
   type SchedEvent,
   Scheduler,
   type StartOptions,
+  type StartTimings,
   type ThreadBehaviour,
 } from "./scheduler.ts";
 import type { StatsSnapshot } from "./stats.ts";
+import { schedExtState as readSchedExtState } from "./preflight.ts";
 import type { SmoothSnapshot } from "./smooth.ts";
 
 /** What the supervisor needs of a loaded scheduler (Scheduler; tests pass a fake). */
@@ -55,6 +57,8 @@ export type SchedulerLike = Pick<
   | "exitInfo"
   | "programInsns"
   | "waitEvents"
+  | "timings"
+  | "attach"
   | "stop"
 >;
 
@@ -71,15 +75,31 @@ export interface SupervisorOptions extends StartOptions {
   maxRestarts?: number;
   /** Window of {@link maxRestarts}, ms (default 60000). */
   windowMs?: number;
-  /** Told about each restart: the exit that asked for it, and how long re-attaching took. */
-  onRestart?: (why: ExitInfo, tookMs: number) => void;
+  /** Told when a spare instance is loaded and ready, with how long its load took. */
+  onSpareReady?: (loadMs: number) => void;
+  /** Told about each restart: the exit that asked for it, how long re-attaching took, and how many tries. */
+  onRestart?: (why: ExitInfo, tookMs: number, attempts: number) => void;
+  /** sched_ext's state now ("disabled", "enabled", ...; default: read from sysfs under sysRoot). */
+  schedExtState?: () => string | null;
   /** Loads and attaches one instance (default Scheduler.start). */
   startFn?: (config: SchedConfig, options: StartOptions) => SchedulerLike;
+  /**
+   * Keep a spare instance loaded (not attached) so a restart only has to attach it: the load is the
+   * verifier's work, seconds on a slow machine. Default true. The spare is prepared at the first poll.
+   */
+  spare?: boolean;
+  /**
+   * Loads one instance without attaching it (default Scheduler.prepareAsync without hotplug_seq: the load
+   * runs on a worker thread, so the run loop keeps noticing exits meanwhile).
+   */
+  prepareFn?: (config: SchedConfig, options: StartOptions) => SchedulerLike | Promise<SchedulerLike>;
   /** Waits (default setTimeout). */
   sleep?: (ms: number) => Promise<void>;
 }
 
 const DEFAULT_BACKOFF_MS = [0, 50, 100, 200, 400, 800, 1000];
+/** Longest wait for sched_ext to report "disabled" before an attach attempt anyway, ms. */
+const DISABLED_WAIT_MS = 5000;
 
 function addSnapshots(a: StatsSnapshot, b: StatsSnapshot): StatsSnapshot {
   const counters = { ...a.counters };
@@ -123,6 +143,9 @@ export class Supervisor {
   #smoothBase: SmoothSnapshot | null = null;
   #restarts: number[] = [];
   #stopped = false;
+  #spare: SchedulerLike | null = null;
+  #sparePending: Promise<void> | null = null;
+  #spareAfter = 0;
   /** How many times the scheduler was attached again. */
   restartCount = 0;
 
@@ -143,6 +166,11 @@ export class Supervisor {
     return this.#cur.stats;
   }
 
+  /** How long the current instance took to open, load and attach, ms. */
+  get timings(): StartTimings {
+    return this.#cur.timings;
+  }
+
   /** Whether the kernel input hook is attached. */
   get inputHook(): boolean {
     return this.#cur.inputHook;
@@ -156,7 +184,10 @@ export class Supervisor {
   async poll(): Promise<ExitInfo | null> {
     if (this.#stopped) return null;
     const info = this.#cur.exitInfo();
-    if (!info) return null;
+    if (!info) {
+      this.#prepareSpare();
+      return null;
+    }
     if (!exitWantsRestart(info)) return info;
     const now = performance.now();
     const { maxRestarts = 10, windowMs = 60_000 } = this.#options;
@@ -166,6 +197,27 @@ export class Supervisor {
     return await this.#restart(info) ? null : info;
   }
 
+  /** Start loading a spare instance if there is none (after a failure, retry no sooner than 10 s later). */
+  #prepareSpare(): void {
+    const { spare = true, prepareFn = (c, o) => Scheduler.prepareAsync(c, { ...o, hotplugSeq: false }) } =
+      this.#options;
+    if (!spare || this.#spare || this.#sparePending || performance.now() < this.#spareAfter) return;
+    this.#sparePending = (async () => {
+      try {
+        const s = await prepareFn(this.#config.value, this.#options);
+        if (this.#stopped) s.stop();
+        else {
+          this.#spare = s;
+          this.#options.onSpareReady?.(s.timings.load);
+        }
+      } catch {
+        this.#spareAfter = performance.now() + 10_000;
+      } finally {
+        this.#sparePending = null;
+      }
+    })();
+  }
+
   async #restart(why: ExitInfo): Promise<boolean> {
     const started = performance.now();
     const {
@@ -173,6 +225,7 @@ export class Supervisor {
       maxAttempts = 20,
       sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
       startFn = (c: SchedConfig, o: StartOptions) => Scheduler.start(c, o),
+      schedExtState = () => readSchedExtState(this.#options.sysRoot)?.state ?? null,
     } = this.#options;
     // Keep what the old instance counted, then let it go.
     try {
@@ -185,21 +238,44 @@ export class Supervisor {
     }
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       await sleep(backoffMs[Math.min(attempt, backoffMs.length - 1)]);
+      // Attach only once the kernel is done with the old instance, which it tears down asynchronously
+      // (and, for a hotplug, after the CPU changed); loading meanwhile would be wasted if attach fails.
+      for (let waited = 0; waited < DISABLED_WAIT_MS && schedExtState() !== "disabled"; waited += 10) {
+        await sleep(10);
+      }
       if (this.#stopped) return true;
       try {
-        this.#cur = startFn(this.#config.value, this.#options);
+        this.#cur = this.#takeSpare() ?? startFn(this.#config.value, this.#options);
       } catch {
         continue; // the old instance may still be disabling, or CPUs are still changing: try again
       }
       this.#reapply();
       this.restartCount++;
-      this.#options.onRestart?.(why, performance.now() - started);
+      this.#options.onRestart?.(why, performance.now() - started, attempt + 1);
       return true;
     }
     return false;
   }
 
+  /**
+   * Attach the spare, if one is ready and it attaches (a failed spare is dropped). One still loading is
+   * not waited for: it loads in the background at low priority, and a fresh load is faster.
+   */
+  #takeSpare(): SchedulerLike | null {
+    const spare = this.#spare;
+    this.#spare = null;
+    if (!spare) return null;
+    try {
+      spare.attach();
+      return spare;
+    } catch {
+      spare.stop();
+      return null;
+    }
+  }
+
   #reapply(): void {
+    this.#cur.applyConfig(this.#config.value);
     this.#cur.setGame(this.#game);
     if (this.#classes.size) this.#cur.setThreadClasses(this.#classes);
     this.#cur.setSmoothness(this.#smooth);
@@ -269,13 +345,15 @@ export class Supervisor {
   }
 
   /** See Scheduler.programInsns. */
-  programInsns(): { name: string; xlatedInsns: number }[] {
+  programInsns(): { name: string; xlatedInsns: number; verifiedInsns: number }[] {
     return this.#cur.programInsns();
   }
 
   /** Detach for good (idempotent); returns the current instance's exit info. */
   stop(): ExitInfo | null {
     this.#stopped = true;
+    this.#spare?.stop();
+    this.#spare = null;
     return this.#cur.stop();
   }
 }

@@ -13,6 +13,7 @@
 #   gs0 gs2 gs4  gamesim at 144 fps, 2.5 ms of render work per frame, 2 workers, 0/2/4 background hogs
 #   ct           cyclictest -q -m -t1 -i 1000 -l 3000 --policy=other, 4 busy loops started 1 s before it
 #   ctnm         the same without -m (mlockall)
+#   ctv          ct with every sample written out (-v), to see whether the thread is late all along
 # scx_gamer is started on a quiet machine and waited for on the sched_ext state file, never on a sleep.
 #
 # Arguments: ROUNDS DURATION_S [SCHEDS] [WORKLOADS] [NEW_FLAGS]
@@ -127,9 +128,13 @@ run_ct() { # dir name idle(0|1) extra-flags
     loops="$loops $!"
   done
   sleep 1
-  # shellcheck disable=SC2086
-  cyclictest -q $mflag -t1 -i 1000 -l 3000 --policy=other -h 100000 --histfile=/dev/null \
-    --json="$dir/$name.json" > "$dir/$name.out" 2>&1 &
+  if [ "$name" = ctv ]; then
+    cyclictest -v -m -t1 -i 1000 -l 3000 --policy=other > "$dir/$name.out" 2>&1 &
+  else
+    # shellcheck disable=SC2086
+    cyclictest -q $mflag -t1 -i 1000 -l 3000 --policy=other -h 100000 --histfile=/dev/null \
+      --json="$dir/$name.json" > "$dir/$name.out" 2>&1 &
+  fi
   ct=$!
   # The measuring thread's own accounting a second in: was its first run long (mlockall faulting)?
   sleep 1
@@ -154,6 +159,7 @@ run_workloads() { # dir idle
       gs4) run_gs "$1" gs4 4 "$2" ;;
       ct) run_ct "$1" ct "$2" -m ;;
       ctnm) run_ct "$1" ctnm "$2" "" ;;
+      ctv) run_ct "$1" ctv "$2" -m ;;
       *) note "unknown workload $w" ;;
     esac
   done

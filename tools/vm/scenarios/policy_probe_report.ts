@@ -85,6 +85,16 @@ function ctOf(path: string): Ct | null {
   return { p50: q(0.5), p99: q(0.99), max: t.max, samples: total };
 }
 
+/** cyclictest -v: per-sample latencies (us) of thread 0, in order. */
+function ctvSamples(path: string): number[] | null {
+  try {
+    return Deno.readTextFileSync(path).split("\n").map((l) => /^\s*0:\s*\d+:\s*(\d+)\s*$/.exec(l))
+      .filter((m) => m).map((m) => Number(m![1]));
+  } catch {
+    return null;
+  }
+}
+
 function median(xs: number[]): number {
   const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   if (!v.length) return NaN;
@@ -110,7 +120,11 @@ for (const w of workloads) {
     const base: (Gs | Ct | null)[] = [];
     for (let r = 0; r < rounds; r++) {
       const at = (sched: string) => join(dir, `r${r}`, sched);
-      if (w.startsWith("gs")) {
+      if (w === "ctv") {
+        const v = ctvSamples(join(at(s), "ctv.out"));
+        per.push(v && v.length ? ({ samples: v } as unknown as Ct) : null);
+        base.push(null);
+      } else if (w.startsWith("gs")) {
         per.push(gsOf(join(at(s), `${w}.json`), join(at(s), `${w}.cpu`), cpus));
         base.push(gsOf(join(at("eevdf"), `${w}.json`), join(at("eevdf"), `${w}.cpu`), cpus));
       } else {
@@ -119,7 +133,25 @@ for (const w of workloads) {
       }
     }
     const ok = per.filter((x) => x !== null);
-    if (w.startsWith("gs")) {
+    if (w === "ctv") {
+      // Is the thread late all along, or only at first? p50 over the first 10% vs the second half.
+      const parts = (per as unknown as ({ samples: number[] } | null)[]).filter((x) => x).map((x) => {
+        const v = x!.samples;
+        return {
+          first: median(v.slice(0, Math.ceil(v.length / 10))),
+          last: median(v.slice(Math.floor(v.length / 2))),
+          all99: [...v].sort((a, b) => a - b)[Math.floor(v.length * 0.99)],
+        };
+      });
+      rows.push({
+        workload: w,
+        sched: s,
+        n: parts.length,
+        first10pct_p50_ms: +(median(parts.map((p) => p.first)) / 1000).toFixed(2),
+        second_half_p50_ms: +(median(parts.map((p) => p.last)) / 1000).toFixed(2),
+        p99_ms: +(median(parts.map((p) => p.all99)) / 1000).toFixed(2),
+      });
+    } else if (w.startsWith("gs")) {
       const g = per as (Gs | null)[];
       const b = base as (Gs | null)[];
       const pick = (f: (x: Gs) => number) => median(g.filter((x) => x).map((x) => f(x!)));
