@@ -11,8 +11,9 @@
  * 1. Two kinds of task. A task is BATCH when its policy says so (SCHED_IDLE, SCHED_BATCH), userspace
  *    classified it as background, or it behaves like it: it ran batch_burst_us of CPU without sleeping, or
  *    its average run per wake-up is that long (it stays batch until that average falls below half). Every
- *    other task is INTERACTIVE. The game's threads, classified critical threads (input, GPU submit, audio,
- *    compositor), kernel threads and scx_gamer itself never become batch by behaviour.
+ *    other task is INTERACTIVE. The game's threads (all of them: job workers are on the frame's path,
+ *    whatever userspace's name table calls them), classified critical threads (input, GPU submit, audio,
+ *    compositor), kernel threads and scx_gamer itself never become batch unless their policy says so.
  *
  * 2. Batch runs only when no interactive task waits. Batch tasks share one queue ordered by weighted
  *    vruntime and get long slices (20 ms): few switches, high throughput. Among themselves they are fair
@@ -358,6 +359,12 @@ static __always_inline bool class_is_critical(u8 cls)
 	       cls == CLASS_AUDIO || cls == CLASS_COMPOSITOR;
 }
 
+/* A thread of the game or of a class on a frame's path: it may preempt other interactive work. */
+static __always_inline bool on_frame_path(struct task_struct *p, struct task_ctx *tctx)
+{
+	return is_game(p) || class_is_critical(task_class(p, tctx));
+}
+
 /* Threads an input event boosts. */
 static __always_inline bool class_is_boosted(u8 cls)
 {
@@ -382,6 +389,9 @@ static bool task_is_batch(struct task_struct *p, struct task_ctx *tctx, u64 ran)
 
 	if (p->policy == SCHED_IDLE || p->policy == SCHED_BATCH)
 		return true;
+	/* The game's threads are all on the frame's path (job workers too, whatever their names say). */
+	if (is_game(p))
+		return false;
 	cls = task_class(p, tctx);
 	if (cls == CLASS_BACKGROUND)
 		return true;
@@ -831,7 +841,7 @@ void BPF_STRUCT_OPS(gamer_enqueue, struct task_struct *p, u64 enq_flags)
 	}
 	dl = task_deadline(p, tctx, 0);
 	tctx->deadline = dl;
-	game = class_is_critical(task_class(p, tctx));
+	game = on_frame_path(p, tctx);
 	if (wakeup)
 		stat_inc(critical_wakeups);
 
@@ -1155,7 +1165,7 @@ void BPF_STRUCT_OPS(gamer_running, struct task_struct *p)
 		if (time_before(vtime_now, tctx->vtime))
 			vtime_now = tctx->vtime;
 		cctx->deadline = tctx->deadline;
-		cctx->level = class_is_critical(task_class(p, tctx)) ? LVL_GAME : LVL_INTER;
+		cctx->level = on_frame_path(p, tctx) ? LVL_GAME : LVL_INTER;
 	}
 	if (smooth_on && tctx->wake_at && is_game(p))
 		smooth_running(p, tctx, cctx, now);
@@ -1210,7 +1220,8 @@ void BPF_STRUCT_OPS(gamer_cpu_acquire, s32 cpu, struct scx_cpu_acquire_args *arg
 		cctx->level = LVL_IDLE;
 }
 
-s32 BPF_STRUCT_OPS(gamer_init_task, struct task_struct *p, struct scx_init_task_args *args)
+/* Sleepable: the task context is allocated with GFP_KERNEL, so memory pressure does not fail a fork. */
+s32 BPF_STRUCT_OPS_SLEEPABLE(gamer_init_task, struct task_struct *p, struct scx_init_task_args *args)
 {
 	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 

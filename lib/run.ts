@@ -7,6 +7,7 @@
 
 import type { CliOptions } from "./cli/parse.ts";
 import { CollectSession } from "./collect/session.ts";
+import { GameWatch } from "./collect/game_watch.ts";
 import { GameStore } from "./store/game_store.ts";
 import { preflight } from "./sched/preflight.ts";
 import type { ExitInfo } from "./sched/scheduler.ts";
@@ -72,6 +73,8 @@ export async function runScheduler(opts: CliOptions): Promise<number> {
         openSink: (game, cpuModel) => GameStore.open(opts.mlDir, { cpuModel, gameName: game.name }),
       });
     }
+    // Game awareness in every run mode: the policy protects the game's threads only when it knows them.
+    const watch = collector ? null : new GameWatch({ scheduler: sched, forcedGame: opts.game });
     const started = performance.now();
     let statsPrev: StatsSnapshot = sched.snapshot();
     let statsDue = started + (opts.stats ?? Infinity) * 1000;
@@ -82,7 +85,7 @@ export async function runScheduler(opts: CliOptions): Promise<number> {
       if (ejected) break;
       if (now >= statsDue) {
         const next = sched.snapshot();
-        const extra = collector?.statusLine() ?? "";
+        const extra = collector?.statusLine() ?? watch?.statusLine() ?? "";
         console.log(
           `[${((now - started) / 1000).toFixed(1)}s] ${
             formatStatsLine(metricsBetween(statsPrev, next), extra)
@@ -93,6 +96,7 @@ export async function runScheduler(opts: CliOptions): Promise<number> {
       }
       try {
         collector?.tick(now);
+        watch?.tick(now);
       } catch (e) {
         // Collection must never take the scheduler down with it: report, keep scheduling, retry next time.
         console.error(`scx_gamer: collecting failed this interval: ${(e as Error).message}`);
