@@ -157,7 +157,8 @@ struct cpu_ctx {
 	u64 last_stop_at;	/* smoothness: when the last task stopped here */
 	u8 level;		/* enum cpu_level */
 	u8 last_game;		/* smoothness: the last task that stopped here was the game's */
-	u8 pad[6];
+	u8 preempted;		/* a wake-up just took this CPU through its local queue */
+	u8 pad[5];
 	u64 pad2[4];		/* one cache line per CPU */
 };
 
@@ -178,8 +179,10 @@ struct task_ctx {
 	s32 claimed;		/* a batch CPU select_cpu claimed for this wake-up, +1 (0: none) */
 	u8 cls;			/* enum gamer_thread_class */
 	u8 batch;		/* classified batch */
+	u64 slice_end;		/* batch: when the slice it started with runs out */
 	u8 guarded;		/* picked by the starvation guard for its next run */
 	u8 stay;		/* the migration limiter keeps this wake-up on its CPU */
+	u8 resumed;		/* batch: put back on its CPU after a preemption (see resume_after_preemption) */
 };
 
 struct {
@@ -665,9 +668,14 @@ static bool claim_edf_victim(s32 cpu, u64 dl, bool game)
 /* Preempt @cpu for @p: into @p's own CPU's local queue directly, or through the shared queue and a kick. */
 static void preempt_cpu(struct task_struct *p, u64 dl, s32 cpu, s32 own_cpu, u64 enq_flags)
 {
+	struct cpu_ctx *cctx;
+
 	stat_inc(preempt_kicks);
 	if (cpu == own_cpu) {
 		/* The task's own CPU: at the head of its local queue, no other CPU written to. */
+		cctx = lookup_cpu_ctx(cpu);
+		if (cctx)
+			cctx->preempted = 1;
 		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, inter_slice(p), enq_flags | SCX_ENQ_PREEMPT);
 		stat_inc(direct_dispatches);
 		if (cpu == bpf_get_smp_processor_id())
@@ -801,13 +809,58 @@ static bool claim_batch_wakeup(s32 cpu, u64 key)
 	return claim_batch_cpu(cpu);
 }
 
+/* Is any CPU idle (in the kernel's idle mask)? */
+static __always_inline bool any_cpu_idle(void)
+{
+	const struct cpumask *idle = scx_bpf_get_idle_cpumask();
+	bool empty = bpf_cpumask_empty(idle);
+
+	scx_bpf_put_idle_cpumask(idle);
+	return !empty;
+}
+
+/*
+ * A batch task preempted on its CPU by a wake-up goes back to that CPU's local queue, behind the task that
+ * took the CPU, with what is left of its slice: when that task is done the batch task resumes there with
+ * no dispatch and no trip through the shared queue, and keeps its cache. Only while no interactive work
+ * waits in a queue (a local batch task would run before it), and the slice still ends on time (the queue
+ * order among batch tasks holds).
+ */
+static bool resume_after_preemption(struct task_struct *p, struct task_ctx *tctx, s32 cpu)
+{
+	struct cpu_ctx *cctx = lookup_cpu_ctx(cpu);
+	u64 left;
+
+	if (!cctx || !cctx->preempted || cpu != bpf_get_smp_processor_id())
+		return false;
+	cctx->preempted = 0;
+	left = tctx->slice_end - sched_now();
+	if ((s64)left < (s64)(SLICE_MIN_US * NSEC_PER_USEC))
+		return false;
+	if (scx_bpf_dsq_nr_queued(INTER_DSQ) > 0 || scx_bpf_dsq_nr_queued(cpu_dsq(cpu)) > 0)
+		return false;
+	/* An idle CPU could run it now: the shared queue and a kick, as for any batch task. */
+	if (any_cpu_idle())
+		return false;
+	tctx->resumed = 1;
+	scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, left, 0);
+	stat_inc(batch_resumes);
+	return true;
+}
+
 /* A batch task: the batch queue and an idle CPU woken if there is one; interactive work is never preempted. */
 static void enqueue_batch(struct task_struct *p, struct task_ctx *tctx, s32 cpu, u64 enq_flags)
 {
 	u64 key = batch_key(tctx);
 
 	stat_inc(batch_enqueues);
+	if (!(enq_flags & SCX_ENQ_WAKEUP) && resume_after_preemption(p, tctx, cpu))
+		return;
 	if ((enq_flags & SCX_ENQ_WAKEUP) && claim_batch_wakeup(cpu, key)) {
+		struct cpu_ctx *cctx = lookup_cpu_ctx(cpu);
+
+		if (cctx)
+			cctx->preempted = 1;
 		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, BATCH_SLICE_MS * NSEC_PER_MSEC, enq_flags | SCX_ENQ_PREEMPT);
 		stat_inc(direct_dispatches);
 		return;
@@ -942,8 +995,10 @@ static __always_inline void keep_prev(struct task_struct *prev, struct task_ctx 
 				      u64 now)
 {
 	struct cpu_ctx *cctx = lookup_cpu_ctx(cpu);
+	u64 slice = pctx->batch ? BATCH_SLICE_MS * NSEC_PER_MSEC : inter_slice(prev);
 
-	task_set_slice(prev, pctx->batch ? BATCH_SLICE_MS * NSEC_PER_MSEC : inter_slice(prev));
+	task_set_slice(prev, slice);
+	pctx->slice_end = now + slice;
 	if (cctx) {
 		cctx->deadline = key;
 		cctx->run_start = now;
@@ -1147,9 +1202,19 @@ void BPF_STRUCT_OPS(gamer_running, struct task_struct *p)
 		return;
 	tctx->last_run_at = now;
 	cctx->run_start = now;
+	/* A preemption mark is for the task that was put back just before this one starts: no longer current. */
+	cctx->preempted = 0;
 	if (tctx->batch) {
 		if (time_before(batch_vtime_now, tctx->vtime))
 			batch_vtime_now = tctx->vtime;
+		if (tctx->resumed) {
+			/* Resumed from the local queue: if interactive work queued meanwhile, let dispatch see it. */
+			tctx->resumed = 0;
+			if (scx_bpf_dsq_nr_queued(INTER_DSQ) > 0 || scx_bpf_dsq_nr_queued(cpu_dsq(cpu)) > 0)
+				scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
+		} else {
+			tctx->slice_end = now + p->scx.slice;
+		}
 		if (tctx->guarded) {
 			/* A starvation-guard slice: short, and no wake-up takes it away. */
 			tctx->guarded = 0;
