@@ -74,7 +74,12 @@ export async function runScheduler(opts: CliOptions): Promise<number> {
       });
     }
     // Game awareness in every run mode: the policy protects the game's threads only when it knows them.
-    const watch = collector ? null : new GameWatch({ scheduler: sched, forcedGame: opts.game });
+    const watch = collector ? null : new GameWatch({
+      scheduler: sched,
+      forcedGame: opts.game,
+      // The event ring buffer says when a process started or ended: no periodic /proc scans otherwise.
+      processesChanged: () => sched.drainEvents().some((e) => e.kind !== "sched_exit"),
+    });
     const started = performance.now();
     let statsPrev: StatsSnapshot = sched.snapshot();
     let statsDue = started + (opts.stats ?? Infinity) * 1000;

@@ -3,7 +3,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { GameWatch } from "../lib/collect/game_watch.ts";
 import type { ThreadClass } from "../lib/types.ts";
-import { desktop, makeFakeProc } from "./fixtures/fake_proc.ts";
+import { desktop, makeFakeProc, writeFakeProcess } from "./fixtures/fake_proc.ts";
 
 const wineGame = {
   pid: 5000,
@@ -82,4 +82,24 @@ Deno.test("no game on the desktop: nothing is set", () => {
   const sched = new FakeScheduler();
   new GameWatch({ scheduler: sched, procRoot: makeFakeProc(desktop()), log: () => {} }).tick(0);
   assert.equal(sched.game, null);
+});
+
+Deno.test("with process events, /proc is rescanned when a process started or ended, not by the clock", () => {
+  const proc = makeFakeProc(desktop());
+  const sched = new FakeScheduler();
+  let changed = false;
+  const watch = new GameWatch({
+    scheduler: sched,
+    procRoot: proc,
+    everyMs: 1,
+    log: () => {},
+    processesChanged: () => changed,
+  });
+  watch.tick(0); // first look: the clock says a scan is due
+  writeFakeProcess(proc, wineGame);
+  watch.tick(10);
+  assert.equal(sched.game, null, "no event: no rescan");
+  changed = true;
+  watch.tick(20);
+  assert.equal(sched.game, 5000, "an exec event: rescanned");
 });

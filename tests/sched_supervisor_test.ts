@@ -76,6 +76,9 @@ class FakeScheduler implements SchedulerLike {
   waitEvents() {
     return Promise.resolve([]);
   }
+  drainEvents() {
+    return [];
+  }
   attach() {
     if (this.attachFails) throw new Error("EBUSY");
     this.attached = true;

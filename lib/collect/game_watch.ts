@@ -29,12 +29,19 @@ export interface GameWatchOptions {
   procRoot?: string;
   /** How often to look, ms (threads are reclassified each time; /proc is rescanned less often). */
   everyMs?: number;
+  /**
+   * Did a process start or end since the last call? With it, the whole of /proc is rescanned only then
+   * (or every RESCAN_IDLE_MS for a game found by CPU use); without it, every RESCAN_MS.
+   */
+  processesChanged?: () => boolean;
   /** Where one-line notices go. Default console.log. */
   log?: (line: string) => void;
 }
 
 /** A full /proc scan costs tens of ms on a desktop: while the game lives, rescan only this often, ms. */
 const RESCAN_MS = 10_000;
+/** With process events: the longest between full scans (a game may only stand out by its CPU use), ms. */
+const RESCAN_IDLE_MS = 30_000;
 
 /** Detects the game and keeps the scheduler's view of it current; call {@link tick} often. */
 export class GameWatch {
@@ -43,6 +50,7 @@ export class GameWatch {
   readonly #procRoot: string;
   readonly #everyMs: number;
   readonly #log: (line: string) => void;
+  readonly #changed: (() => boolean) | null;
   #game: GameInfo | null = null;
   #cpu: CpuSnapshot | null = null;
   #dueMs = -Infinity;
@@ -55,6 +63,7 @@ export class GameWatch {
     this.#procRoot = options.procRoot ?? "/proc";
     this.#everyMs = options.everyMs ?? 2000;
     this.#log = options.log ?? ((l) => console.log(l));
+    this.#changed = options.processesChanged ?? null;
   }
 
   /** The game the scheduler was told about, or null. */
@@ -72,8 +81,10 @@ export class GameWatch {
     if (nowMs < this.#dueMs) return;
     this.#dueMs = nowMs + this.#everyMs;
     let game = this.#game;
-    const alive = game !== null && existsSync(join(this.#procRoot, String(game.tgid), "task"));
-    if (!alive || nowMs - this.#lastScanMs >= RESCAN_MS) {
+    const gone = game !== null && !existsSync(join(this.#procRoot, String(game.tgid), "task"));
+    const changed = this.#changed?.() ?? false;
+    const staleMs = this.#changed ? RESCAN_IDLE_MS : game ? RESCAN_MS : 0;
+    if (gone || changed || nowMs - this.#lastScanMs >= staleMs) {
       const found = detectGame(this.#procRoot, { forcedName: this.#forced, previous: this.#cpu });
       this.#cpu = found.snapshot;
       this.#lastScanMs = nowMs;

@@ -434,14 +434,23 @@ export class Scheduler {
    */
   async waitEvents(timeoutMs: number): Promise<SchedEvent[]> {
     if (this.#stopped !== undefined) return [];
-    this.#events ??= new RingBuffer(this.#obj.map("events"), (r) => {
+    const rb = this.#ring();
+    if (!this.#eventQueue.length && await rb.wait(timeoutMs) && this.#stopped === undefined) rb.consume();
+    return this.#eventQueue.splice(0);
+  }
+
+  /** The events that arrived since the last call, without waiting (one syscall-free ring read). */
+  drainEvents(): SchedEvent[] {
+    if (this.#stopped !== undefined) return [];
+    this.#ring().consume();
+    return this.#eventQueue.splice(0);
+  }
+
+  #ring(): RingBuffer {
+    return this.#events ??= new RingBuffer(this.#obj.map("events"), (r) => {
       const e = decodeEvent(r);
       if (e) this.#eventQueue.push(e);
     });
-    if (!this.#eventQueue.length && await this.#events.wait(timeoutMs) && this.#stopped === undefined) {
-      this.#events.consume();
-    }
-    return this.#eventQueue.splice(0);
   }
 
   /** Why the kernel stopped the scheduler, or null while it runs. */

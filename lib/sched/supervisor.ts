@@ -57,6 +57,7 @@ export type SchedulerLike = Pick<
   | "exitInfo"
   | "programInsns"
   | "waitEvents"
+  | "drainEvents"
   | "timings"
   | "attach"
   | "stop"
@@ -342,6 +343,11 @@ export class Supervisor {
   /** See Scheduler.waitEvents (the current instance's; a sched_exit event means: call {@link poll}). */
   waitEvents(timeoutMs: number): Promise<SchedEvent[]> {
     return this.#cur.waitEvents(timeoutMs);
+  }
+
+  /** See Scheduler.drainEvents (the current instance's). */
+  drainEvents(): SchedEvent[] {
+    return this.#cur.drainEvents();
   }
 
   /** See Scheduler.programInsns. */
