@@ -666,7 +666,8 @@ static bool claim_edf_victim(s32 cpu, u64 dl, bool game)
 }
 
 /* Preempt @cpu for @p: into @p's own CPU's local queue directly, or through the shared queue and a kick. */
-static void preempt_cpu(struct task_struct *p, u64 dl, s32 cpu, s32 own_cpu, u64 enq_flags)
+static __always_inline void preempt_cpu(struct task_struct *p, struct task_ctx *tctx, u64 dl, s32 cpu,
+					s32 own_cpu, u64 enq_flags)
 {
 	struct cpu_ctx *cctx;
 
@@ -674,8 +675,12 @@ static void preempt_cpu(struct task_struct *p, u64 dl, s32 cpu, s32 own_cpu, u64
 	if (cpu == own_cpu) {
 		/* The task's own CPU: at the head of its local queue, no other CPU written to. */
 		cctx = lookup_cpu_ctx(cpu);
+		/*
+		 * A task expected to sleep within its quantum lets the batch task it displaces resume here
+		 * right after (resume_after_preemption); a longer one would hand the CPU to it at the tick.
+		 */
 		if (cctx)
-			cctx->preempted = 1;
+			cctx->preempted = MAX(tctx->avg_burst, tctx->run_since_wake) < inter_slice(p);
 		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, inter_slice(p), enq_flags | SCX_ENQ_PREEMPT);
 		stat_inc(direct_dispatches);
 		if (cpu == bpf_get_smp_processor_id())
@@ -902,7 +907,7 @@ void BPF_STRUCT_OPS(gamer_enqueue, struct task_struct *p, u64 enq_flags)
 	if (wakeup && claimed == cpu + 1) {
 		cctx = lookup_cpu_ctx(cpu);
 		if (cctx && cctx->level != LVL_INTER && cctx->level != LVL_GAME && cctx->level != LVL_OTHER) {
-			preempt_cpu(p, dl, cpu, cpu, enq_flags);
+			preempt_cpu(p, tctx, dl, cpu, cpu, enq_flags);
 			goto out;
 		}
 	}
@@ -911,7 +916,7 @@ void BPF_STRUCT_OPS(gamer_enqueue, struct task_struct *p, u64 enq_flags)
 	if (tctx->stay) {
 		tctx->stay = 0;
 		if (wakeup && (claim_batch_cpu(cpu) || claim_edf_victim(cpu, dl, game))) {
-			preempt_cpu(p, dl, cpu, cpu, enq_flags);
+			preempt_cpu(p, tctx, dl, cpu, cpu, enq_flags);
 			goto out;
 		}
 	}
@@ -919,7 +924,7 @@ void BPF_STRUCT_OPS(gamer_enqueue, struct task_struct *p, u64 enq_flags)
 	/* Pinned: its CPU's own queue, or that CPU at once. */
 	if (p->nr_cpus_allowed == 1) {
 		if (wakeup && (claim_batch_cpu(cpu) || claim_edf_victim(cpu, dl, game))) {
-			preempt_cpu(p, dl, cpu, cpu, enq_flags);
+			preempt_cpu(p, tctx, dl, cpu, cpu, enq_flags);
 			goto out;
 		}
 		scx_bpf_dsq_insert_vtime(p, cpu_dsq(cpu), inter_slice(p), dl, enq_flags);
@@ -930,19 +935,19 @@ void BPF_STRUCT_OPS(gamer_enqueue, struct task_struct *p, u64 enq_flags)
 	if (wakeup) {
 		victim = claim_batch_victim(p, tctx, cpu);
 		if (victim >= 0) {
-			preempt_cpu(p, dl, victim, cpu, enq_flags);
+			preempt_cpu(p, tctx, dl, victim, cpu, enq_flags);
 			goto out;
 		}
 		/* Every CPU runs interactive work: EDF with a margin, on the task's CPU or this one. */
 		this_cpu = bpf_get_smp_processor_id();
 		if (claim_edf_victim(cpu, dl, game)) {
 			stat_inc(edf_preempts);
-			preempt_cpu(p, dl, cpu, cpu, enq_flags);
+			preempt_cpu(p, tctx, dl, cpu, cpu, enq_flags);
 			goto out;
 		}
 		if (this_cpu != cpu && cpu_allowed(p, this_cpu) && claim_edf_victim(this_cpu, dl, game)) {
 			stat_inc(edf_preempts);
-			preempt_cpu(p, dl, this_cpu, cpu, enq_flags);
+			preempt_cpu(p, tctx, dl, this_cpu, cpu, enq_flags);
 			goto out;
 		}
 		stat_inc(critical_queued);
