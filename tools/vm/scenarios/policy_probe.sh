@@ -9,6 +9,9 @@
 #   stats   this checkout's scx_gamer with --stats 1 (only when named)
 #   x<N>    this checkout's scx_gamer with the flags in the environment's X<N>_FLAGS (variants)
 #   b<N>    another build: /opt/b<N>/scx_gamer.js (passed in with --file), flags in B<N>_FLAGS
+#   base    the smallest sched_ext scheduler (baseline/fifo_vtime.bpf.c, loaded by baseline/run_baseline.ts;
+#           both passed in as /opt/base/fifo_vtime.bpf.o and /opt/base/run_baseline.js): what any BPF
+#           scheduler costs on this VM before policy
 # Under each scheduler the workloads run in turn (WORKLOADS, default "gs0 gs2 gs4 ct"):
 #   gs0 gs2 gs4  gamesim at 144 fps, 2.5 ms of render work per frame, 2 workers, 0/2/4 background hogs
 #   ct           cyclictest -q -m -t1 -i 1000 -l 3000 --policy=other, 4 busy loops started 1 s before it
@@ -216,6 +219,11 @@ while [ $r -lt "$rounds" ]; do
         eval "flags=\${X${s#x}_FLAGS:-}"
         # shellcheck disable=SC2086
         start_gamer "$dir" scx_gamer $flags && run_workloads "$dir" 0
+        stop_gamer "$dir"
+        ;;
+      base)
+        start_gamer "$dir" deno run -A --unstable-ffi /opt/base/run_baseline.js /opt/base/fifo_vtime.bpf.o &&
+          run_workloads "$dir" 0
         stop_gamer "$dir"
         ;;
       b*)
