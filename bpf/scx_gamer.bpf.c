@@ -103,6 +103,8 @@ volatile u32 self_tgid = 0;
 volatile u64 class_gen = 0;
 /* Record the game's smoothness (set by userspace while it collects or tunes). */
 volatile bool smooth_on = false;
+/* Report the game's threads' behaviour in game_threads (set by userspace when it first reads the map). */
+volatile bool behaviour_on = false;
 /* The game's render/present thread, whose wake intervals measure frame pacing (0: none). */
 volatile u32 pace_tid = 0;
 /* Set in ops.exit: why the scheduler stopped, and the kernel's debug dump. */
@@ -1184,6 +1186,8 @@ void BPF_STRUCT_OPS(gamer_runnable, struct task_struct *p, u64 enq_flags)
 	now = sched_now();
 	if (smooth_on)
 		smooth_wakeup(p, tctx, now);
+	if (!behaviour_on)
+		return;
 	b = bpf_map_lookup_elem(&game_threads, &tid);
 	if (!b) {
 		bpf_map_update_elem(&game_threads, &tid, &fresh, BPF_NOEXIST);

@@ -390,8 +390,12 @@ export class Scheduler {
     this.#obj.setGlobal("class_gen", this.#obj.getGlobal("class_gen") + 1n);
   }
 
-  /** Game threads' behaviour (average run per wake-up, wake-ups) as observed by the scheduler. */
+  /**
+   * Game threads' behaviour (average run per wake-up, wake-ups) as observed by the scheduler. The BPF side
+   * records it only once someone asks: the first call switches it on (and finds nothing yet).
+   */
   threadBehaviour(): ThreadBehaviour[] {
+    if (this.#obj.getGlobal("behaviour_on") === 0n) this.#obj.setGlobal("behaviour_on", true);
     const out: ThreadBehaviour[] = [];
     for (const key of this.#gameThreads.keys()) {
       const v = this.#gameThreads.lookup(key);
