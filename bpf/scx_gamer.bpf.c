@@ -1,124 +1,190 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * scx_gamer: a sched_ext scheduler for games.
+ * scx_gamer: a sched_ext scheduler for games. Policy version 2 (POLICY_VERSION in intf.h).
  *
- * What it optimises. A game is a handful of latency-critical threads (input, render/GPU submit, audio, the
- * main loop) among many that only want throughput (shader compilers, asset streamers, the browser, the
- * build in the background). A frame is late when one of the critical threads wakes up and has to wait for
- * a CPU. So the policy is: a critical wake-up never waits behind background work.
+ * What it optimises. A frame is late when one of the game's threads (render, its job workers, input,
+ * audio, GPU submit, the compositor) wakes up and has to wait for a CPU. So the game must never wait behind
+ * work that only wants throughput (a build, a shader cache, a video encode, a busy loop), and must never
+ * lose to the kernel's default scheduler when nothing else runs. The model is what EEVDF does for tasks a
+ * user marks SCHED_IDLE, applied automatically.
  *
- * How each callback decides.
- * - Ordering is earliest-deadline-first on virtual time. A task's virtual time advances by the CPU time it
- *   uses, scaled inversely by its weight; a task that slept may carry at most slice_lag_us of credit, so it
- *   runs soon after waking but cannot bank credit forever. Its deadline is its virtual time plus its
- *   average burst (runtime per wake-up): short-burst, frequently-waking (interactive) tasks get early
- *   deadlines, CPU hogs late ones. Inside an input window (input_window_us after a key/mouse/pad event,
- *   seen by a hook on the kernel's input core) game threads get the earliest deadline they may have.
- * - select_cpu (wake-up): locality first. Try the address space's last CPU (mm_affinity), an idle full core
- *   (avoid_smt), idle CPUs by capacity (preferred_idle_scan), then the kernel's idle picker. An idle CPU
- *   found here gets the task straight into its local queue (a direct dispatch, no shared queue). A move
- *   to another CPU passes the migration limiter: at most mig_max moves per mig_window_ms per task.
- * - enqueue: the task found no idle CPU at wake-up (or was preempted / used up its slice). Try idle CPUs
- *   once more; if there are none and the wake-up is critical (a classified game thread, or a task that
- *   behaves interactively), take a CPU that runs non-critical work, or else the CPU whose task has the
- *   latest deadline when that is later than the woken task's, and preempt it: the woken task is inserted
- *   at the head of that CPU's local queue with SCX_ENQ_PREEMPT, so it runs now instead of at the next
- *   tick. Everything else goes into one shared queue ordered by deadline.
- * - dispatch: a CPU whose local queue ran dry takes the earliest deadline from the shared queue; if that
- *   is empty too, the previous task keeps the CPU with a fresh slice.
- * - A BPF timer (wakeup_timer_us) kicks idle CPUs while tasks wait in the shared queue, so work never
- *   sits queued next to a sleeping CPU.
+ * 1. Two kinds of task. A task is BATCH when its policy says so (SCHED_IDLE, SCHED_BATCH), userspace
+ *    classified it as background, or it behaves like it: it ran batch_burst_us of CPU without sleeping, or
+ *    its average run per wake-up is that long (it stays batch until that average falls below half). Every
+ *    other task is INTERACTIVE. The game's threads (all of them: job workers are on the frame's path,
+ *    whatever userspace's name table calls them), classified critical threads (input, GPU submit, audio,
+ *    compositor), kernel threads and scx_gamer itself never become batch unless their policy says so.
  *
- * Userspace tells the scheduler which process is the game (game_tgid) and classifies threads by name
- * (thread_class map: input, GPU submit, compositor, audio, network, storage, background). The policy
- * reads classes: game, input, GPU submit, audio and compositor threads are critical; background threads
- * never preempt and are always preemptible. scx_gamer's own process (self_tgid) is critical too, so its
- * stats, sampling and signal handling never starve behind background work.
+ * 2. Batch runs only when no interactive task waits. Batch tasks share one queue ordered by weighted
+ *    vruntime and get long slices (20 ms): few switches, high throughput. Among themselves they are fair
+ *    as under EEVDF: a batch task waking with a vruntime earlier than the running batch task's by more
+ *    than slice_us takes its CPU. An interactive wake-up that finds no idle CPU takes a CPU running batch
+ *    work at once: the CPU it woke on first (no IPI), then its own CPU, then any batch CPU, found in O(1)
+ *    in the batch_cpus mask and claimed with an atomic test-and-clear, so two wake-ups never take the same
+ *    CPU. A CPU that runs batch work while interactive tasks wait gives it up at the next tick at the
+ *    latest (a safety net for a lost race).
  *
- * Tunables live in writable globals (.data), mmapped by userspace, so a new configuration applies to the
- * running scheduler at its next decision without a reload. Only stats_on is const volatile: with stats
- * off, the verifier prunes every counter and every latency probe at load, so statistics cost nothing.
+ * 3. Interactive tasks among themselves: earliest deadline first, with a margin. The deadline is the
+ *    task's weighted vruntime (a sleeper carries at most slice_lag_us of credit) plus its expected burst
+ *    (capped at slice_lag_us, so waits stay bounded). A wake-up preempts a CPU running interactive work
+ *    only when its deadline is earlier by more than slice_us; the game's threads may preempt other
+ *    interactive work but nothing else may preempt theirs except by the margin. When a slice ends the
+ *    running task keeps the CPU while its deadline is not later than the queue head's by more than the
+ *    margin, so a render thread is never handed over to a queued task at the tick. slice_us is both that
+ *    margin and the interactive quantum. Moves of an interactive task to another CPU (to an idle one, or
+ *    to take one) pass a limiter, at most mig_max per mig_window_ms; a refused move stays on the task's
+ *    CPU when that CPU can take it now, else the task queues like any other (no CPU left idle for it).
+ *
+ * 4. Bounded unfairness. Virtual time is kept per task, apart from the deadline (inserting by deadline
+ *    never changes a task's vruntime), and is charged as a task runs (at every dispatch decision, not only
+ *    when it stops), so a running task never competes with a stale key. Each kind has its own clock; a
+ *    task's vruntime stays within slice_lag_us of its clock (batch: at most one slice ahead), so nobody is
+ *    owed, or owes, more than that. The input boost (input_window_us after a key, button, relative or
+ *    absolute event; streams from accelerometers and gyros ignored) moves the deadlines of the game's
+ *    input, GPU-submit and other game threads earlier by at most min(input_window_us, slice_lag_us). A
+ *    starvation guard runs the batch queue's head for one short, unpreemptible slice when it has waited
+ *    BATCH_STARVE_MS, far below the kernel's TIMEOUT_MS watchdog.
+ *
+ * 5. No ejection path. Tasks are inserted into the local queue of their own CPU only (SCX_DSQ_LOCAL), or
+ *    into user queues that are all vtime-ordered; other CPUs are kicked, never written to. The kernel's
+ *    default handling of exiting and migration-disabled tasks is kept. When an RT or deadline task takes a
+ *    CPU, ops.cpu_release re-enqueues what waited in its local queue. CPU hotplug ends the scheduler with
+ *    the kernel's restart code, and the loader attaches it again (lib/sched/supervisor.ts).
+ *
+ * Costs. No loop over CPUs outside ops.init, no hash update per context switch, no periodic timer unless
+ * wakeup_timer_us asks for one (and then only while interactive work waits). Idle CPUs are kicked when work
+ * is queued. Counters and hot-path timing exist only when stats_on is set at load (const volatile: the
+ * verifier prunes them otherwise). The game's smoothness (wake-up latency per thread class, wait behind
+ * non-game work, render pacing) is recorded only while userspace sets smooth_on and a game is known.
  */
-#include <vmlinux.h>
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
-#include <bpf/bpf_core_read.h>
+#include "common.h"
 #include "intf.h"
+#include "buckets.h"
 
 char _license[] SEC("license") = "GPL";
-
-#define BPF_STRUCT_OPS(name, args...) SEC("struct_ops/" #name) BPF_PROG(name, ##args)
-#define BPF_STRUCT_OPS_SLEEPABLE(name, args...) SEC("struct_ops.s/" #name) BPF_PROG(name, ##args)
 
 /* ---- switches fixed at load (pruned by the verifier) ---- */
 
 /* Count events and time the hot paths; off removes the code entirely. */
 const volatile bool stats_on = false;
-/* Number of possible CPUs, set by userspace before load; bounds every CPU scan. */
-const volatile u32 nr_cpus = 1;
 
-/* ---- policy tunables: writable, applied live (names match lib/config.ts) ---- */
+/* ---- policy tunables: writable, applied live (names, units and ranges: lib/config.ts) ---- */
 
-/* Base time slice, us. */
-volatile u64 slice_us = 10;
-/* Most virtual-time credit a sleeping task carries, us. */
+/* Interactive quantum (x weight/100) and the EDF preemption margin, us. */
+volatile u64 slice_us = 1000;
+/* Most sleep credit a task carries, and the cap of the burst term in its deadline, us. */
 volatile u64 slice_lag_us = 20000;
-/* Input boost length after each input event, us; 0 disables the boost. */
+/* After an input event, game threads' deadlines move earlier by min(this, slice_lag_us) for this long, us. */
 volatile u64 input_window_us = 2000;
 /* Migration limiter window, ms. */
 volatile u64 mig_window_ms = 50;
-/* Most migrations per task per window. */
+/* Most moves to another CPU per interactive task per window. */
 volatile u64 mig_max = 3;
-/* Prefer the CPU an address space last ran on. */
+/* Prefer the idle CPU an address space last ran on. */
 volatile bool mm_affinity = false;
-/* Prefer a fully idle core over an idle SMT sibling. */
+/* Prefer a fully idle core (prev's first) over an idle SMT sibling. */
 volatile bool avoid_smt = false;
-/* Scan idle CPUs in preferred_cpus order (highest capacity first). */
+/* Prefer idle CPUs of the highest capacity (hybrid CPUs). */
 volatile bool preferred_idle_scan = false;
-/* Refuse wake-up moves across NUMA nodes. */
+/* Refuse moves of interactive tasks across NUMA nodes. */
 volatile bool enable_numa = false;
-/* Idle-CPU kick timer period, us; 0 disables it. */
-volatile u64 wakeup_timer_us = 500;
+/* While interactive tasks wait and no CPU could be preempted, re-check this often, us; 0 = the tick only. */
+volatile u64 wakeup_timer_us = 0;
+/* CPU time without sleeping (or average run per wake-up) that makes a task batch, us. */
+volatile u64 batch_burst_us = 10000;
 
 /* ---- state shared with userspace ---- */
 
 /* The game's process id (0: no game detected). */
 volatile u32 game_tgid = 0;
-/*
- * scx_gamer's own process: always critical, so its stats, sampling and signal handling never starve
- * behind busy background work (a starved userspace also stops noticing an ejection).
- */
+/* scx_gamer's own process: interactive always (its stats, restarts and signals never starve). */
 volatile u32 self_tgid = 0;
-/* Bumped by userspace after it rewrites thread_class, so tasks re-read their class. */
+/* Bumped by userspace after it rewrites thread_class or game_tgid, so tasks re-read their class. */
 volatile u64 class_gen = 0;
-/* CPUs in preferred scan order, -1 terminated; filled by userspace from cpu_capacity. */
-volatile s32 preferred_cpus[MAX_CPUS];
-/* Set in ops.exit: why the scheduler stopped. */
+/* Record the game's smoothness (set by userspace while it collects or tunes). */
+volatile bool smooth_on = false;
+/* Report the game's threads' behaviour in game_threads (set by userspace when it first reads the map). */
+volatile bool behaviour_on = false;
+/* The game's render/present thread, whose wake intervals measure frame pacing (0: none). */
+volatile u32 pace_tid = 0;
+/* Set in ops.exit: why the scheduler stopped, and the kernel's debug dump. */
 struct gamer_exit_info exit_info;
+char exit_dump[EXIT_DUMP_LEN];
+
+/*
+ * BTF anchor: references the shared enums and structs no map or global uses (the event record goes
+ * through the ring buffer, which has no value type), so they are part of the object's BTF,
+ * where scripts/build_bpf.sh and the layout test read them. Never read here.
+ */
+struct gamer_intf_anchor {
+	enum gamer_consts consts;
+	enum gamer_dsq dsq;
+	enum gamer_thread_class cls;
+	enum gamer_hot_path path;
+	enum gamer_bounds bounds;
+	enum gamer_event_kind event;
+	struct gamer_event record;
+};
+const volatile struct gamer_intf_anchor gamer_intf_anchor __attribute__((used));
 
 /* ---- internal state ---- */
 
-/* Virtual time of the most recently started task: the "now" of virtual time. */
+/* Virtual time "now" of interactive tasks: the largest vruntime of any that started running. */
 static u64 vtime_now;
-/* When the last input event arrived, ns. */
+/* The same for batch tasks (their own clock: a hog's vruntime never shifts interactive credit). */
+static u64 batch_vtime_now;
+/* When the last input event arrived (bpf_ktime_get_ns), ns. */
 static u64 last_input_ns;
+/* The wakeup timer is armed (0/1): it re-arms itself only while interactive work waits. */
+static u32 timer_armed;
 
-#define NSEC_PER_USEC 1000ULL
-#define NSEC_PER_MSEC 1000000ULL
-/* A task whose average burst is below this is interactive. */
-#define INTERACTIVE_BURST_NS (1000ULL * NSEC_PER_USEC)
-/* Slices never go below this: sched_ext checks slices at the tick, a shorter one only costs switches. */
-#define MIN_SLICE_NS (50ULL * NSEC_PER_USEC)
-#define MAX_SLICE_NS (20ULL * NSEC_PER_MSEC)
+/* CPUs running batch work: the O(1) victim set of interactive wake-ups. */
+private(GAMER) struct bpf_cpumask __kptr *batch_cpus;
+/* CPUs of the highest capacity (preferred_idle_scan). */
+private(GAMER) struct bpf_cpumask __kptr *fast_cpus;
+
+/* What a CPU runs, for preemption decisions. */
+enum cpu_level {
+	LVL_IDLE	= 0,	/* nothing of ours */
+	LVL_BATCH	= 1,	/* a batch task: any interactive wake-up may take the CPU */
+	LVL_INTER	= 2,	/* an interactive task: preempted only through the EDF margin */
+	LVL_GAME	= 3,	/* one of the game's threads: as INTER, but other interactive work never preempts it */
+	LVL_GUARD	= 4,	/* a batch task on a starvation-guard slice: not preempted */
+	LVL_OTHER	= 5,	/* taken by a higher scheduling class (RT, deadline) */
+};
+
+struct cpu_ctx {
+	u64 deadline;		/* deadline of the interactive task running here (claimed by CAS) */
+	u64 run_start;		/* when it started */
+	u64 last_stop_at;	/* smoothness: when the last task stopped here */
+	u8 level;		/* enum cpu_level */
+	u8 last_game;		/* smoothness: the last task that stopped here was the game's */
+	u8 preempted;		/* a wake-up just took this CPU through its local queue */
+	u8 pad[5];
+	u64 pad2[4];		/* one cache line per CPU */
+};
+
+struct cpu_ctx cpu_ctxs[MAX_CPUS];
 
 struct task_ctx {
-	u64 last_run_at;	/* when it last started running, ns */
-	u64 run_since_wake;	/* CPU time since its last wake-up, ns */
-	u64 avg_burst;		/* moving average of run_since_wake at wake-up, ns */
-	u64 mig_window_start;	/* start of the current migration window, ns */
-	u64 mig_count;		/* migrations in the current window */
+	u64 vtime;		/* weighted vruntime, ns of virtual time; never the deadline */
+	u64 deadline;		/* the deadline it was last queued or started with */
+	u64 last_run_at;	/* when it last started running */
+	u64 run_since_wake;	/* CPU time since it last woke up */
+	u64 avg_burst;		/* moving average of run_since_wake at wake-up */
+	u64 enq_at;		/* when it was last queued (starvation guard) */
+	u64 wake_at;		/* smoothness: when a game thread woke, until it runs */
+	u64 last_wake_at;	/* smoothness: its previous wake-up (render pacing) */
+	u64 mig_window_start;	/* start of the current migration window */
 	u64 class_gen;		/* class_gen when cls was read */
+	u32 mig_count;		/* moves in the current window */
+	s32 claimed;		/* a batch CPU select_cpu claimed for this wake-up, +1 (0: none) */
 	u8 cls;			/* enum gamer_thread_class */
+	u8 batch;		/* classified batch */
+	u64 slice_end;		/* batch: when the slice it started with runs out */
+	u8 guarded;		/* picked by the starvation guard for its next run */
+	u8 stay;		/* the migration limiter keeps this wake-up on its CPU */
+	u8 resumed;		/* batch: put back on its CPU after a preemption (see resume_after_preemption) */
 };
 
 struct {
@@ -152,19 +218,6 @@ struct {
 	__type(value, s32);
 } mm_last_cpu SEC(".maps");
 
-/* What each CPU runs now: may a critical wake-up preempt it, and how urgent is it? */
-struct cpu_ctx {
-	u64 preemptible;	/* the current task is not critical */
-	u64 deadline;		/* the current task's deadline (virtual time) */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, MAX_CPUS);
-	__type(key, u32);
-	__type(value, struct cpu_ctx);
-} cpu_ctxs SEC(".maps");
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -178,6 +231,27 @@ struct {
 	__type(key, u32);
 	__type(value, struct gamer_hist);
 } hists SEC(".maps");
+
+/* Wake-up latency of the game's threads, one histogram per thread class. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NR_CLASSES);
+	__type(key, u32);
+	__type(value, struct gamer_lat_hist);
+} smooth_lat SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct gamer_smooth);
+} smooth SEC(".maps");
+
+/* Process and scheduler events for userspace, which sleeps on this instead of polling. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, EVENTS_BYTES);
+} events SEC(".maps");
 
 struct wakeup_timer {
 	struct bpf_timer timer;
@@ -206,19 +280,13 @@ struct {
 static __always_inline void hist_record(u32 path, u64 ns)
 {
 	struct gamer_hist *h = bpf_map_lookup_elem(&hists, &path);
-	u64 bound = HIST_BASE_NS;
 	u32 b = 0;
 
 	if (!h)
 		return;
 	/* log2 buckets: <100ns, then doubling up to >=102.4us. */
-#pragma unroll
-	for (int i = 0; i < HIST_BUCKETS - 1; i++) {
-		if (ns >= bound) {
-			b = i + 1;
-			bound <<= 1;
-		}
-	}
+	if (ns >= HIST_BASE_NS)
+		b = MIN(log2_u64(ns / HIST_BASE_NS) + 1, HIST_BUCKETS - 1);
 	if (b < HIST_BUCKETS)
 		h->buckets[b]++;
 	h->sum_ns += ns;
@@ -231,128 +299,222 @@ static __always_inline void hist_record(u32 path, u64 ns)
 #define HIST_ID_deadline	HIST_DEADLINE
 
 /* Time a hot path: the probe exists only when stats_on (const volatile) is true at load. */
-#define PROF_START_HIST(name) u64 __prof_##name = stats_on ? bpf_ktime_get_ns() : 0
-#define PROF_END_HIST(name)							\
+#define PROF_START(name) u64 __prof_##name = stats_on ? bpf_ktime_get_ns() : 0
+#define PROF_END(name)								\
 	do {									\
 		if (stats_on)							\
 			hist_record(HIST_ID_##name, bpf_ktime_get_ns() - __prof_##name);	\
 	} while (0)
 
-/* ---- helpers ---- */
-
-/*
- * Loop over [0, n) with the kernel's open-coded number iterator, cheap for the verifier however many
- * CPUs there are. The body may `break`; it must not `return` (the iterator has to be destroyed).
- */
-#define for_each_num(i, n)							\
-	for (struct bpf_iter_num ___it, *___once = (bpf_iter_num_new(&___it, 0, (n)), &___it);	\
-	     ___once; bpf_iter_num_destroy(&___it), ___once = (void *)0)		\
-		for (int *___v; (___v = bpf_iter_num_next(&___it)) && ((i = *___v), 1);)
-
-static __always_inline bool vtime_before(u64 a, u64 b)
-{
-	return (s64)(a - b) < 0;
-}
+/* ---- lookups ---- */
 
 static __always_inline struct task_ctx *lookup_task_ctx(struct task_struct *p)
 {
 	return bpf_task_storage_get(&task_ctxs, p, 0, 0);
 }
 
-static __always_inline bool cpu_allowed(struct task_struct *p, s32 cpu)
+static __always_inline struct cpu_ctx *lookup_cpu_ctx(s32 cpu)
+{
+	if (cpu < 0 || cpu >= MAX_CPUS)
+		return NULL;
+	return &cpu_ctxs[cpu & (MAX_CPUS - 1)];
+}
+
+static __always_inline u64 cpu_dsq(s32 cpu)
+{
+	return CPU_DSQ_BASE + (u64)cpu;
+}
+
+static __always_inline bool cpu_allowed(const struct task_struct *p, s32 cpu)
 {
 	return cpu >= 0 && bpf_cpumask_test_cpu(cpu, p->cpus_ptr);
 }
 
-/* The task's class: from userspace's map when it classified the thread, else game or other. */
+static __always_inline bool is_game(const struct task_struct *p)
+{
+	u32 game = game_tgid;
+
+	return game && p->tgid == game;
+}
+
+/* ---- classification ---- */
+
+/* The task's class: from userspace's map when it classified the thread, else game or other; cached. */
 static u8 task_class(struct task_struct *p, struct task_ctx *tctx)
 {
 	u64 gen = class_gen;
 	u32 tid = p->pid;
 	u8 *cls;
 
-	if (tctx->class_gen == gen && gen)
+	if (tctx->class_gen == gen)
 		return tctx->cls;
 	cls = bpf_map_lookup_elem(&thread_class, &tid);
 	if (cls && *cls < NR_CLASSES)
 		tctx->cls = *cls;
 	else
-		tctx->cls = (game_tgid && p->tgid == game_tgid) ? CLASS_GAME : CLASS_OTHER;
+		tctx->cls = is_game(p) ? CLASS_GAME : CLASS_OTHER;
 	tctx->class_gen = gen;
 	return tctx->cls;
 }
 
-/* Average burst, counting a hog that never sleeps by its current run. */
-static __always_inline u64 task_burst(struct task_ctx *tctx)
-{
-	return tctx->run_since_wake > tctx->avg_burst ? tctx->run_since_wake : tctx->avg_burst;
-}
-
-static bool class_is_critical(u8 cls)
+/* The game's threads and the classes on a frame's path (never batch, they may preempt other work). */
+static __always_inline bool class_is_critical(u8 cls)
 {
 	return cls == CLASS_GAME || cls == CLASS_INPUT || cls == CLASS_GPU_SUBMIT ||
 	       cls == CLASS_AUDIO || cls == CLASS_COMPOSITOR;
 }
 
-/* Critical: a game-critical thread, or any non-background task that behaves interactively. */
-static bool task_is_critical(struct task_struct *p, struct task_ctx *tctx)
+/* A thread of the game or of a class on a frame's path: it may preempt other interactive work. */
+static __always_inline bool on_frame_path(struct task_struct *p, struct task_ctx *tctx)
 {
-	u8 cls = task_class(p, tctx);
-
-	if (self_tgid && p->tgid == self_tgid)
-		return true;
-	if (cls == CLASS_BACKGROUND)
-		return false;
-	return class_is_critical(cls) || task_burst(tctx) < INTERACTIVE_BURST_NS;
+	return is_game(p) || class_is_critical(task_class(p, tctx));
 }
 
-static __always_inline bool input_window_active(u64 now)
+/* Threads an input event boosts. */
+static __always_inline bool class_is_boosted(u8 cls)
 {
-	u64 window = input_window_us * NSEC_PER_USEC;
-
-	return window && last_input_ns && now - last_input_ns < window;
+	return cls == CLASS_GAME || cls == CLASS_INPUT || cls == CLASS_GPU_SUBMIT;
 }
 
-static __always_inline u64 task_slice(struct task_struct *p)
+static __always_inline u64 batch_burst_ns(void)
 {
-	u64 slice = slice_us * NSEC_PER_USEC * p->scx.weight / 100;
-
-	if (slice < MIN_SLICE_NS)
-		return MIN_SLICE_NS;
-	return slice > MAX_SLICE_NS ? MAX_SLICE_NS : slice;
+	return CLAMP(batch_burst_us, BATCH_BURST_MIN_US, BATCH_BURST_MAX_US) * NSEC_PER_USEC;
 }
 
 /*
- * Deadline: virtual time (credit capped at slice_lag_us) plus the weighted average burst, so short
- * bursts sort first. Critical game threads inside an input window take the earliest allowed deadline.
+ * Batch or interactive. @ran is CPU time of the current run not yet charged (0 outside a run). Honour the
+ * policy first, then userspace's classes; behaviour decides the rest, with hysteresis: a batch task stays
+ * batch until its average run per wake-up falls below half the threshold.
  */
-static u64 task_deadline(struct task_struct *p, struct task_ctx *tctx, u64 now)
+static bool task_is_batch(struct task_struct *p, struct task_ctx *tctx, u64 ran)
 {
-	PROF_START_HIST(deadline);
-	u64 lag = slice_lag_us * NSEC_PER_USEC;
-	u64 vtime = p->scx.dsq_vtime;
-	u64 floor = vtime_now - lag;
-	u64 deadline;
+	u64 threshold = batch_burst_ns();
+	u64 burst;
+	u8 cls;
 
-	if (vtime_before(vtime, floor))
-		vtime = floor;
-	p->scx.dsq_vtime = vtime;
-	if (input_window_active(now) && class_is_critical(task_class(p, tctx))) {
+	if (p->policy == SCHED_IDLE || p->policy == SCHED_BATCH)
+		return true;
+	/* The game's threads are all on the frame's path (job workers too, whatever their names say). */
+	if (is_game(p))
+		return false;
+	cls = task_class(p, tctx);
+	if (cls == CLASS_BACKGROUND)
+		return true;
+	if (class_is_critical(cls) || (p->flags & PF_KTHREAD) || (self_tgid && p->tgid == self_tgid))
+		return false;
+	burst = MAX(tctx->run_since_wake + ran, tctx->avg_burst);
+	if (tctx->batch)
+		return burst >= threshold / 2;
+	return burst >= threshold;
+}
+
+/*
+ * Switch a task between the two kinds. Each kind has its own virtual clock, so the task starts at the
+ * other clock's "now": no credit carried over, no debt either.
+ */
+static void set_batch(struct task_ctx *tctx, bool batch)
+{
+	if (tctx->batch == batch)
+		return;
+	tctx->batch = batch;
+	tctx->vtime = batch ? batch_vtime_now : vtime_now;
+}
+
+/* ---- slices, virtual time and deadlines ---- */
+
+/*
+ * Bound how far a task's vruntime may be from its kind's clock: at most @behind of credit (a sleeper) and
+ * at most @ahead of debt (a long run, or one charged just before it changed kind). Both keep every wait
+ * finite: nobody is owed, or owes, more than that.
+ */
+static __always_inline u64 clamp_vtime(struct task_ctx *tctx, u64 clock, u64 behind, u64 ahead)
+{
+	if (time_before(tctx->vtime, clock - behind))
+		tctx->vtime = clock - behind;
+	else if (time_before(clock + ahead, tctx->vtime))
+		tctx->vtime = clock + ahead;
+	return tctx->vtime;
+}
+
+/* Charge the CPU time since the task last started (or was last charged): vruntime and the current burst. */
+static __always_inline void charge_run(struct task_struct *p, struct task_ctx *tctx, u64 now)
+{
+	u64 used = now - tctx->last_run_at;
+
+	tctx->vtime += scale_by_task_weight_inverse(p, used);
+	tctx->run_since_wake = MIN(tctx->run_since_wake + used, RUN_CAP_MS * NSEC_PER_MSEC);
+	tctx->last_run_at = now;
+}
+
+static __always_inline u64 margin_ns(void)
+{
+	return slice_us * NSEC_PER_USEC;
+}
+
+static __always_inline u64 lag_ns(void)
+{
+	return slice_lag_us * NSEC_PER_USEC;
+}
+
+/* The interactive quantum: slice_us scaled by weight. Below the tick it ends at the next tick. */
+static __always_inline u64 inter_slice(const struct task_struct *p)
+{
+	return CLAMP(scale_by_task_weight(p, slice_us * NSEC_PER_USEC), SLICE_MIN_US * NSEC_PER_USEC,
+		     SLICE_MAX_US * NSEC_PER_USEC);
+}
+
+static __always_inline bool input_window_active(void)
+{
+	u64 window = input_window_us * NSEC_PER_USEC;
+	u64 last = last_input_ns;
+
+	return window && last && bpf_ktime_get_ns() - last < window;
+}
+
+/*
+ * An interactive task's deadline: its vruntime (no more than slice_lag_us behind the clock) plus its
+ * expected burst (capped at slice_lag_us), both weighted. @ran is the current run not yet charged. The
+ * game's threads inside an input window move earlier by min(input_window_us, slice_lag_us).
+ */
+static u64 task_deadline(struct task_struct *p, struct task_ctx *tctx, u64 ran)
+{
+	PROF_START(deadline);
+	u64 lag = lag_ns();
+	u64 burst, deadline;
+
+	clamp_vtime(tctx, vtime_now, lag, lag);
+	burst = MIN(MAX(tctx->run_since_wake + ran, tctx->avg_burst), lag);
+	deadline = tctx->vtime + scale_by_task_weight_inverse(p, ran + burst);
+	if (input_window_active() && class_is_boosted(task_class(p, tctx))) {
+		deadline -= MIN(input_window_us * NSEC_PER_USEC, lag);
 		stat_inc(boosted);
-		deadline = floor;
-	} else {
-		deadline = vtime + task_burst(tctx) * 100 / (p->scx.weight ?: 1);
 	}
-	PROF_END_HIST(deadline);
+	PROF_END(deadline);
 	return deadline;
 }
 
-/* The migration limiter: may the task move now? Counts attempts and refusals. */
-static bool migration_allowed(struct task_ctx *tctx, u64 now)
+/*
+ * A batch task's queue key: its vruntime, at most slice_lag_us behind the batch clock and at most one
+ * batch slice ahead of it, so a batch task waits at most about one slice per other batch task.
+ */
+static __always_inline u64 batch_key(struct task_ctx *tctx)
 {
-	u64 window = mig_window_ms * NSEC_PER_MSEC;
+	return clamp_vtime(tctx, batch_vtime_now, lag_ns(), BATCH_SLICE_MS * NSEC_PER_MSEC);
+}
 
+/* ---- migration limiter ---- */
+
+/* May an interactive task move from @from to @to now? At most mig_max moves per mig_window_ms. */
+static bool move_allowed(struct task_ctx *tctx, s32 from, s32 to)
+{
+	u64 now, window = mig_window_ms * NSEC_PER_MSEC;
+
+	if (from == to || from < 0)
+		return true;
+	if (enable_numa && cpu_node(from) != cpu_node(to))
+		return false;
 	stat_inc(mig_attempts);
+	now = sched_now();
 	if (now - tctx->mig_window_start >= window) {
 		tctx->mig_window_start = now;
 		tctx->mig_count = 0;
@@ -365,199 +527,666 @@ static bool migration_allowed(struct task_ctx *tctx, u64 now)
 	return true;
 }
 
+/* ---- idle CPUs ---- */
+
+/* The idle CPU an address space last ran on, claimed. */
 static s32 pick_mm_cpu(struct task_struct *p)
 {
-	struct mm_struct *mm = p->mm;
-	u64 key = (u64)mm;
+	u64 key = (u64)p->mm;
 	s32 *cpu;
 
-	if (!mm)
-		return -1;
+	if (!key)
+		return -ENOENT;
 	cpu = bpf_map_lookup_elem(&mm_last_cpu, &key);
 	if (!cpu)
-		return -1;
+		return -ENOENT;
 	stat_inc(mm_hint_tries);
 	if (cpu_allowed(p, *cpu) && scx_bpf_test_and_clear_cpu_idle(*cpu)) {
 		stat_inc(mm_hint_hits);
 		return *cpu;
 	}
-	return -1;
+	return -EBUSY;
 }
 
-static s32 pick_preferred_cpu(struct task_struct *p)
+/* An idle CPU of the highest capacity, claimed. */
+static s32 pick_fast_cpu(struct task_struct *p)
 {
-	s32 cpu = -1;
-	int i = 0;
+	const struct cpumask *fast = cast_mask(fast_cpus);
+	s32 cpu;
 
-	s32 found = -1;
-
-	for_each_num(i, nr_cpus) {
-		if (i < 0 || i >= MAX_CPUS)
-			break;
-		cpu = preferred_cpus[i];
-		if (cpu < 0)
-			break;
-		if (cpu_allowed(p, cpu) && scx_bpf_test_and_clear_cpu_idle(cpu)) {
-			found = cpu;
-			break;
-		}
+	if (!fast)
+		return -ENOENT;
+	cpu = scx_bpf_pick_idle_cpu(fast, 0);
+	if (cpu >= 0 && !cpu_allowed(p, cpu)) {
+		/* Claimed but not ours to use: let it re-enter idle so others find it. */
+		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+		return -EBUSY;
 	}
-	return found;
+	return cpu;
+}
+
+/* A fully idle core, prev's first, claimed. */
+static s32 pick_idle_core(struct task_struct *p, s32 prev_cpu)
+{
+	const struct cpumask *smt = scx_bpf_get_idle_smtmask();
+	bool prev_core_idle = bpf_cpumask_test_cpu(prev_cpu, smt);
+
+	scx_bpf_put_idle_cpumask(smt);
+	if (prev_core_idle && scx_bpf_test_and_clear_cpu_idle(prev_cpu))
+		return prev_cpu;
+	return scx_bpf_pick_idle_cpu(p->cpus_ptr, SCX_PICK_IDLE_CORE);
+}
+
+/* An idle CPU for a waking task, claimed, in the order the switches ask for; else the kernel's choice. */
+static s32 pick_idle_cpu(struct task_struct *p, s32 prev_cpu, u64 wake_flags, bool *is_idle)
+{
+	s32 cpu = -ENOENT;
+
+	if (mm_affinity)
+		cpu = pick_mm_cpu(p);
+	if (cpu < 0 && preferred_idle_scan)
+		cpu = pick_fast_cpu(p);
+	if (cpu < 0 && avoid_smt)
+		cpu = pick_idle_core(p, prev_cpu);
+	if (cpu >= 0) {
+		*is_idle = true;
+		return cpu;
+	}
+	return scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, is_idle);
+}
+
+/* Wake an idle CPU that may run @p, for work just queued in a shared queue (replaces a polling timer). */
+static void kick_idle_cpu(struct task_struct *p)
+{
+	s32 cpu = scx_bpf_pick_idle_cpu(p->cpus_ptr, 0);
+
+	if (cpu >= 0) {
+		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+		stat_inc(idle_kicks);
+	}
+}
+
+/* ---- preemption ---- */
+
+/* Take @cpu out of the batch set if it is in it: true means this wake-up owns the preemption. */
+static __always_inline bool claim_batch_cpu(s32 cpu)
+{
+	struct bpf_cpumask *mask = batch_cpus;
+
+	return mask && cpu >= 0 && bpf_cpumask_test_and_clear_cpu(cpu, mask);
 }
 
 /*
- * A CPU a critical wake-up may preempt: one running non-critical work (prev_cpu first), else the one
- * whose current task has the latest deadline, if that is later than the woken task's (as EEVDF would).
+ * A CPU running batch work that @p may take, claimed: the CPU this wake-up runs on (no IPI), then @p's
+ * own CPU, then any batch CPU @p may use. Moves of the task pass the migration limiter. -ENOENT if none.
  */
-static s32 pick_victim_cpu(struct task_struct *p, s32 prev_cpu, u64 deadline)
+static s32 claim_batch_victim(struct task_struct *p, struct task_ctx *tctx, s32 own_cpu)
 {
-	struct cpu_ctx *cctx;
-	u32 key = prev_cpu;
-	s32 found = -1, latest = -1;
-	u64 latest_deadline = deadline;
-	int i = 0;
+	struct bpf_cpumask *mask = batch_cpus;
+	s32 this_cpu = bpf_get_smp_processor_id();
+	s32 cpu;
 
-	cctx = bpf_map_lookup_elem(&cpu_ctxs, &key);
-	if (cctx && cctx->preemptible && cpu_allowed(p, prev_cpu))
-		return prev_cpu;
-	for_each_num(i, nr_cpus) {
-		key = i;
-		cctx = bpf_map_lookup_elem(&cpu_ctxs, &key);
-		if (!cctx || !cpu_allowed(p, i))
-			continue;
-		if (cctx->preemptible) {
-			found = i;
-			break;
-		}
-		if (vtime_before(latest_deadline, cctx->deadline)) {
-			latest_deadline = cctx->deadline;
-			latest = i;
-		}
-	}
-	return found >= 0 ? found : latest;
+	if (!mask)
+		return -ENOENT;
+	if (this_cpu != own_cpu && cpu_allowed(p, this_cpu) &&
+	    bpf_cpumask_test_cpu(this_cpu, cast_mask(mask)) && move_allowed(tctx, own_cpu, this_cpu) &&
+	    claim_batch_cpu(this_cpu))
+		return this_cpu;
+	if (claim_batch_cpu(own_cpu))
+		return own_cpu;
+	cpu = bpf_cpumask_any_and_distribute(cast_mask(mask), p->cpus_ptr);
+	if (cpu >= MAX_CPUS || cpu < 0)
+		return -ENOENT;
+	if (!move_allowed(tctx, own_cpu, cpu) || !claim_batch_cpu(cpu))
+		return -ENOENT;
+	return cpu;
 }
 
-static void insert_local(struct task_struct *p, s32 cpu, u64 enq_flags)
+/*
+ * May a wake-up with deadline @dl (a game thread if @game) take @cpu from the interactive task running
+ * there? Only by the EDF margin, and only the game may preempt the game. Claims the CPU by swapping in
+ * its own deadline, so a second wake-up compares against this one.
+ */
+static bool claim_edf_victim(s32 cpu, u64 dl, bool game)
 {
-	scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL_ON | cpu, task_slice(p), enq_flags);
-	stat_inc(direct_dispatches);
+	struct cpu_ctx *cctx = lookup_cpu_ctx(cpu);
+	u64 cur, live, margin;
+
+	if (!cctx)
+		return false;
+	if (cctx->level == LVL_GAME && !game)
+		return false;
+	if (cctx->level != LVL_INTER && cctx->level != LVL_GAME)
+		return false;
+	cur = cctx->deadline;
+	/* The running task's deadline grows as it runs: charge what it ran since it started. */
+	live = cur + (sched_now() - cctx->run_start);
+	margin = (game && cctx->level == LVL_INTER) ? 0 : margin_ns();
+	if (!time_before(dl + margin, live))
+		return false;
+	return __sync_bool_compare_and_swap(&cctx->deadline, cur, dl);
+}
+
+/* Preempt @cpu for @p: into @p's own CPU's local queue directly, or through the shared queue and a kick. */
+static __always_inline void preempt_cpu(struct task_struct *p, struct task_ctx *tctx, u64 dl, s32 cpu,
+					s32 own_cpu, u64 enq_flags)
+{
+	struct cpu_ctx *cctx;
+
+	stat_inc(preempt_kicks);
+	if (cpu == own_cpu) {
+		/* The task's own CPU: at the head of its local queue, no other CPU written to. */
+		cctx = lookup_cpu_ctx(cpu);
+		/*
+		 * A task expected to sleep within its quantum lets the batch task it displaces resume here
+		 * right after (resume_after_preemption); a longer one would hand the CPU to it at the tick.
+		 */
+		if (cctx)
+			cctx->preempted = MAX(tctx->avg_burst, tctx->run_since_wake) < inter_slice(p);
+		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, inter_slice(p), enq_flags | SCX_ENQ_PREEMPT);
+		stat_inc(direct_dispatches);
+		if (cpu == bpf_get_smp_processor_id())
+			stat_inc(local_preempts);
+		return;
+	}
+	scx_bpf_dsq_insert_vtime(p, INTER_DSQ, inter_slice(p), dl, enq_flags);
+	scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
+	if (cpu == bpf_get_smp_processor_id())
+		stat_inc(local_preempts);
+}
+
+/* ---- the wakeup timer (wakeup_timer_us): a safety net while interactive work waits ---- */
+
+static void arm_wakeup_timer(void)
+{
+	struct wakeup_timer *t;
+	u64 period = wakeup_timer_us * NSEC_PER_USEC;
+	u32 key = 0;
+
+	if (!period || timer_armed || !__sync_bool_compare_and_swap(&timer_armed, 0, 1))
+		return;
+	t = bpf_map_lookup_elem(&wakeup_timers, &key);
+	if (!t || bpf_timer_start(&t->timer, period, 0))
+		timer_armed = 0;
+}
+
+/*
+ * While interactive tasks wait in the shared queue: wake an idle CPU, else preempt a batch CPU, else
+ * preempt the head's CPU if its interactive task used up its quantum and runs with a later deadline.
+ * Stops itself when the queue is empty.
+ */
+static int wakeup_timer_fn(void *map, int *key, struct bpf_timer *timer)
+{
+	u64 period = wakeup_timer_us * NSEC_PER_USEC;
+	struct task_struct *head = dsq_peek(INTER_DSQ);
+	struct cpu_ctx *cctx;
+	s32 cpu;
+
+	if (!period || !head) {
+		timer_armed = 0;
+		return 0;
+	}
+	cpu = scx_bpf_pick_idle_cpu(head->cpus_ptr, 0);
+	if (cpu >= 0) {
+		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+		stat_inc(idle_kicks);
+	} else {
+		struct bpf_cpumask *mask = batch_cpus;
+
+		cpu = mask ? bpf_cpumask_any_and_distribute(cast_mask(mask), head->cpus_ptr) : MAX_CPUS;
+		if (cpu < MAX_CPUS && claim_batch_cpu(cpu)) {
+			scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
+			stat_inc(preempt_kicks);
+		} else {
+			cpu = scx_bpf_task_cpu(head);
+			cctx = lookup_cpu_ctx(cpu);
+			if (cctx && (cctx->level == LVL_INTER || cctx->level == LVL_GAME) &&
+			    sched_now() - cctx->run_start >= margin_ns() &&
+			    claim_edf_victim(cpu, head->scx.dsq_vtime, false)) {
+				scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
+				stat_inc(edf_preempts);
+			}
+		}
+	}
+	bpf_timer_start(timer, period, 0);
+	return 0;
 }
 
 /* ---- callbacks ---- */
 
 s32 BPF_STRUCT_OPS(gamer_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
 {
-	PROF_START_HIST(select_cpu);
+	PROF_START(select_cpu);
 	struct task_ctx *tctx = lookup_task_ctx(p);
 	bool is_idle = false;
-	u64 now = bpf_ktime_get_ns();
-	s32 cpu = -1;
+	s32 cpu, victim;
 
 	stat_inc(select_cpus);
-	if (mm_affinity)
-		cpu = pick_mm_cpu(p);
-	if (cpu < 0 && avoid_smt) {
-		cpu = scx_bpf_pick_idle_cpu(p->cpus_ptr, SCX_PICK_IDLE_CORE);
-	}
-	if (cpu < 0 && preferred_idle_scan)
-		cpu = pick_preferred_cpu(p);
-	if (cpu >= 0)
-		is_idle = true;
-	else
-		cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &is_idle);
-
-	if (cpu != prev_cpu && tctx) {
-		bool refuse = enable_numa && scx_bpf_cpu_node(cpu) != scx_bpf_cpu_node(prev_cpu);
-
-		if (refuse || !migration_allowed(tctx, now)) {
-			/* The idle CPU we claimed and don't use must re-enter idle to be found again. */
-			if (is_idle)
-				scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
-			cpu = prev_cpu;
-			is_idle = scx_bpf_test_and_clear_cpu_idle(prev_cpu);
-		}
+	if (!tctx)
+		return prev_cpu;
+	tctx->claimed = 0;
+	tctx->stay = 0;
+	cpu = pick_idle_cpu(p, prev_cpu, wake_flags, &is_idle);
+	if (is_idle && !tctx->batch && !move_allowed(tctx, prev_cpu, cpu)) {
+		/*
+		 * The limiter refuses the move: release the idle CPU (it must re-enter idle to be found again)
+		 * and stay, if the previous CPU can take the task now (idle, batch work, or a later deadline).
+		 */
+		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+		cpu = prev_cpu;
+		is_idle = scx_bpf_test_and_clear_cpu_idle(prev_cpu);
+		tctx->stay = !is_idle;
 	}
 	if (is_idle) {
-		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, task_slice(p), 0);
+		if (tctx->batch) {
+			scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, BATCH_SLICE_MS * NSEC_PER_MSEC, 0);
+		} else {
+			tctx->deadline = task_deadline(p, tctx, 0);
+			scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, inter_slice(p), 0);
+		}
 		stat_inc(direct_dispatches);
+		goto out;
 	}
-	PROF_END_HIST(select_cpu);
+	/* Nothing idle: an interactive wake-up goes where batch work runs and takes that CPU. */
+	if (!tctx->batch && !tctx->stay) {
+		victim = claim_batch_victim(p, tctx, prev_cpu);
+		if (victim >= 0) {
+			tctx->claimed = victim + 1;
+			cpu = victim;
+		}
+	}
+out:
+	PROF_END(select_cpu);
 	return cpu;
+}
+
+/*
+ * May a batch task waking with vruntime @key take its own CPU from the batch task running there? Among
+ * themselves batch tasks are fair as under EEVDF: a sleeper behind by more than the margin preempts.
+ * Never interactive work. Claims the CPU in the batch set.
+ */
+static bool claim_batch_wakeup(s32 cpu, u64 key)
+{
+	struct cpu_ctx *cctx = lookup_cpu_ctx(cpu);
+
+	if (!cctx || cctx->level != LVL_BATCH)
+		return false;
+	if (!time_before(key + margin_ns(), cctx->deadline + (sched_now() - cctx->run_start)))
+		return false;
+	return claim_batch_cpu(cpu);
+}
+
+/* Is any CPU idle (in the kernel's idle mask)? */
+static __always_inline bool any_cpu_idle(void)
+{
+	const struct cpumask *idle = scx_bpf_get_idle_cpumask();
+	bool empty = bpf_cpumask_empty(idle);
+
+	scx_bpf_put_idle_cpumask(idle);
+	return !empty;
+}
+
+/*
+ * A batch task preempted on its CPU by a wake-up goes back to that CPU's local queue, behind the task that
+ * took the CPU, with what is left of its slice: when that task is done the batch task resumes there with
+ * no dispatch and no trip through the shared queue, and keeps its cache. Only while no interactive work
+ * waits in a queue (a local batch task would run before it), and the slice still ends on time (the queue
+ * order among batch tasks holds).
+ */
+static bool resume_after_preemption(struct task_struct *p, struct task_ctx *tctx, s32 cpu)
+{
+	struct cpu_ctx *cctx = lookup_cpu_ctx(cpu);
+	u64 left;
+
+	if (!cctx || !cctx->preempted || cpu != bpf_get_smp_processor_id())
+		return false;
+	cctx->preempted = 0;
+	left = tctx->slice_end - sched_now();
+	if ((s64)left < (s64)(SLICE_MIN_US * NSEC_PER_USEC))
+		return false;
+	if (scx_bpf_dsq_nr_queued(INTER_DSQ) > 0 || scx_bpf_dsq_nr_queued(cpu_dsq(cpu)) > 0)
+		return false;
+	/* An idle CPU could run it now: the shared queue and a kick, as for any batch task. */
+	if (any_cpu_idle())
+		return false;
+	tctx->resumed = 1;
+	scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, left, 0);
+	stat_inc(batch_resumes);
+	return true;
+}
+
+/* A batch task: the batch queue and an idle CPU woken if there is one; interactive work is never preempted. */
+static void enqueue_batch(struct task_struct *p, struct task_ctx *tctx, s32 cpu, u64 enq_flags)
+{
+	u64 key = batch_key(tctx);
+
+	stat_inc(batch_enqueues);
+	if (!(enq_flags & SCX_ENQ_WAKEUP) && resume_after_preemption(p, tctx, cpu))
+		return;
+	if ((enq_flags & SCX_ENQ_WAKEUP) && claim_batch_wakeup(cpu, key)) {
+		struct cpu_ctx *cctx = lookup_cpu_ctx(cpu);
+
+		if (cctx)
+			cctx->preempted = 1;
+		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, BATCH_SLICE_MS * NSEC_PER_MSEC, enq_flags | SCX_ENQ_PREEMPT);
+		stat_inc(direct_dispatches);
+		return;
+	}
+	scx_bpf_dsq_insert_vtime(p, BATCH_DSQ, BATCH_SLICE_MS * NSEC_PER_MSEC, key, enq_flags);
+	kick_idle_cpu(p);
 }
 
 void BPF_STRUCT_OPS(gamer_enqueue, struct task_struct *p, u64 enq_flags)
 {
-	PROF_START_HIST(enqueue);
+	PROF_START(enqueue);
 	struct task_ctx *tctx = lookup_task_ctx(p);
-	s32 prev_cpu = scx_bpf_task_cpu(p), cpu;
-	u64 now = bpf_ktime_get_ns();
+	s32 cpu = scx_bpf_task_cpu(p), victim, this_cpu;
+	bool wakeup = enq_flags & (SCX_ENQ_WAKEUP | SCX_ENQ_REENQ);
+	struct cpu_ctx *cctx;
+	s32 claimed;
+	bool game;
+	u64 dl;
 
 	stat_inc(enqueues);
 	if (!tctx) {
-		scx_bpf_dsq_insert(p, SHARED_DSQ, task_slice(p), enq_flags);
+		scx_bpf_error("%s[%d] has no task context", p->comm, p->pid);
+		return;
+	}
+	tctx->enq_at = sched_now();
+	claimed = tctx->claimed;
+	tctx->claimed = 0;
+	if (tctx->batch) {
+		enqueue_batch(p, tctx, cpu, enq_flags);
 		goto out;
 	}
-	/* Not saturated: an idle CPU takes the task directly. */
-	if (cpu_allowed(p, prev_cpu) && scx_bpf_test_and_clear_cpu_idle(prev_cpu)) {
-		insert_local(p, prev_cpu, enq_flags);
-		scx_bpf_kick_cpu(prev_cpu, SCX_KICK_IDLE);
-		goto out;
+	dl = task_deadline(p, tctx, 0);
+	tctx->deadline = dl;
+	game = on_frame_path(p, tctx);
+	if (wakeup)
+		stat_inc(critical_wakeups);
+
+	/* select_cpu claimed a batch CPU and the task was moved there: take it. */
+	if (wakeup && claimed == cpu + 1) {
+		cctx = lookup_cpu_ctx(cpu);
+		if (cctx && cctx->level != LVL_INTER && cctx->level != LVL_GAME && cctx->level != LVL_OTHER) {
+			preempt_cpu(p, tctx, dl, cpu, cpu, enq_flags);
+			goto out;
+		}
 	}
-	cpu = scx_bpf_pick_idle_cpu(p->cpus_ptr, 0);
-	if (cpu >= 0) {
-		insert_local(p, cpu, enq_flags);
+
+	/* Kept on its CPU by the migration limiter: that CPU if it can be taken now, else as any other task. */
+	if (tctx->stay) {
+		tctx->stay = 0;
+		if (wakeup && (claim_batch_cpu(cpu) || claim_edf_victim(cpu, dl, game))) {
+			preempt_cpu(p, tctx, dl, cpu, cpu, enq_flags);
+			goto out;
+		}
+	}
+
+	/* Pinned: its CPU's own queue, or that CPU at once. */
+	if (p->nr_cpus_allowed == 1) {
+		if (wakeup && (claim_batch_cpu(cpu) || claim_edf_victim(cpu, dl, game))) {
+			preempt_cpu(p, tctx, dl, cpu, cpu, enq_flags);
+			goto out;
+		}
+		scx_bpf_dsq_insert_vtime(p, cpu_dsq(cpu), inter_slice(p), dl, enq_flags);
 		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
 		goto out;
 	}
-	/* Saturated: a critical wake-up preempts background work instead of waiting for the tick. */
-	if ((enq_flags & SCX_ENQ_WAKEUP) && task_is_critical(p, tctx)) {
-		u64 deadline = task_deadline(p, tctx, now);
 
-		stat_inc(critical_wakeups);
-		cpu = pick_victim_cpu(p, prev_cpu, deadline);
-		if (cpu >= 0) {
-			/* Mark it taken at once so concurrent wake-ups spread to other victims. */
-			u32 key = cpu;
-			struct cpu_ctx *cctx = bpf_map_lookup_elem(&cpu_ctxs, &key);
-
-			if (cctx) {
-				cctx->preemptible = 0;
-				cctx->deadline = deadline;
-			}
-			insert_local(p, cpu, enq_flags | SCX_ENQ_PREEMPT);
-			stat_inc(preempt_kicks);
+	if (wakeup) {
+		victim = claim_batch_victim(p, tctx, cpu);
+		if (victim >= 0) {
+			preempt_cpu(p, tctx, dl, victim, cpu, enq_flags);
+			goto out;
+		}
+		/* Every CPU runs interactive work: EDF with a margin, on the task's CPU or this one. */
+		this_cpu = bpf_get_smp_processor_id();
+		if (claim_edf_victim(cpu, dl, game)) {
+			stat_inc(edf_preempts);
+			preempt_cpu(p, tctx, dl, cpu, cpu, enq_flags);
+			goto out;
+		}
+		if (this_cpu != cpu && cpu_allowed(p, this_cpu) && claim_edf_victim(this_cpu, dl, game)) {
+			stat_inc(edf_preempts);
+			preempt_cpu(p, tctx, dl, this_cpu, cpu, enq_flags);
 			goto out;
 		}
 		stat_inc(critical_queued);
 	}
-	scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, task_slice(p), task_deadline(p, tctx, now), enq_flags);
+	scx_bpf_dsq_insert_vtime(p, INTER_DSQ, inter_slice(p), dl, enq_flags);
+	kick_idle_cpu(p);
+	if (wakeup)
+		arm_wakeup_timer();
 out:
-	PROF_END_HIST(enqueue);
+	PROF_END(enqueue);
+}
+
+/* Has the batch queue's head waited BATCH_STARVE_MS? Then it runs now, for one guarded slice. */
+static bool batch_starving(u64 now)
+{
+	struct task_struct *head = dsq_peek(BATCH_DSQ);
+	struct task_ctx *hctx;
+
+	if (!head)
+		return false;
+	hctx = lookup_task_ctx(head);
+	if (!hctx || now - hctx->enq_at < BATCH_STARVE_MS * NSEC_PER_MSEC)
+		return false;
+	hctx->guarded = 1;
+	return true;
+}
+
+/*
+ * The interactive queue whose head comes first for @cpu: its own queue or the shared one. Returns the
+ * queue id and that head's deadline, or -ENOENT when both are empty.
+ */
+static s64 first_inter_dsq(s32 cpu, u64 *dl)
+{
+	struct task_struct *own = dsq_peek(cpu_dsq(cpu));
+	struct task_struct *shared = dsq_peek(INTER_DSQ);
+
+	if (own && (!shared || !time_before(shared->scx.dsq_vtime, own->scx.dsq_vtime))) {
+		*dl = own->scx.dsq_vtime;
+		return cpu_dsq(cpu);
+	}
+	if (shared) {
+		*dl = shared->scx.dsq_vtime;
+		return INTER_DSQ;
+	}
+	return -ENOENT;
+}
+
+/* Keep @prev on the CPU for another slice; @key is its deadline (interactive) or vruntime (batch) now. */
+static __always_inline void keep_prev(struct task_struct *prev, struct task_ctx *pctx, s32 cpu, u64 key,
+				      u64 now)
+{
+	struct cpu_ctx *cctx = lookup_cpu_ctx(cpu);
+	u64 slice = pctx->batch ? BATCH_SLICE_MS * NSEC_PER_MSEC : inter_slice(prev);
+
+	task_set_slice(prev, slice);
+	pctx->slice_end = now + slice;
+	if (cctx) {
+		cctx->deadline = key;
+		cctx->run_start = now;
+	}
+	stat_inc(prev_kept);
 }
 
 void BPF_STRUCT_OPS(gamer_dispatch, s32 cpu, struct task_struct *prev)
 {
-	PROF_START_HIST(dispatch);
-	if (scx_bpf_dsq_move_to_local(SHARED_DSQ))
+	PROF_START(dispatch);
+	struct task_ctx *pctx = NULL;
+	struct task_struct *head;
+	u64 now = sched_now(), head_dl = 0, prev_key = 0;
+	s64 dsq;
+
+	if (prev && (prev->scx.flags & SCX_TASK_QUEUED)) {
+		pctx = lookup_task_ctx(prev);
+		/* prev ran until now: charge it, so it competes with what it really used (not a frozen key). */
+		if (pctx) {
+			charge_run(prev, pctx, now);
+			prev_key = pctx->batch ? batch_key(pctx) : task_deadline(prev, pctx, 0);
+		}
+	}
+
+	/* 1. The starvation guard: batch work that waited too long runs first, whatever else waits. */
+	if (batch_starving(now) && scx_bpf_dsq_move_to_local(BATCH_DSQ)) {
+		stat_inc(guard_runs);
 		stat_inc(dispatches);
-	else if (prev && (prev->scx.flags & SCX_TASK_QUEUED))
-		prev->scx.slice = task_slice(prev);
-	PROF_END_HIST(dispatch);
+		goto out;
+	}
+
+	/* 2. Interactive work, earliest deadline first; an interactive prev keeps the CPU unless beaten by the margin. */
+	dsq = first_inter_dsq(cpu, &head_dl);
+	if (pctx && !pctx->batch && (dsq < 0 || !time_before(head_dl + margin_ns(), prev_key))) {
+		keep_prev(prev, pctx, cpu, prev_key, now);
+		goto out;
+	}
+	if (dsq >= 0) {
+		if (scx_bpf_dsq_move_to_local(dsq) ||
+		    scx_bpf_dsq_move_to_local(dsq == INTER_DSQ ? cpu_dsq(cpu) : INTER_DSQ)) {
+			stat_inc(dispatches);
+			goto out;
+		}
+	}
+	if (pctx && !pctx->batch) {
+		keep_prev(prev, pctx, cpu, prev_key, now);
+		goto out;
+	}
+
+	/* 3. Batch work, by vruntime; a batch prev keeps the CPU while it is not behind the queue's head. */
+	if (pctx && pctx->batch) {
+		head = dsq_peek(BATCH_DSQ);
+		if (!head || !time_before(head->scx.dsq_vtime, prev_key)) {
+			keep_prev(prev, pctx, cpu, prev_key, now);
+			goto out;
+		}
+	}
+	if (scx_bpf_dsq_move_to_local(BATCH_DSQ)) {
+		stat_inc(dispatches);
+		goto out;
+	}
+	if (pctx)
+		keep_prev(prev, pctx, cpu, prev_key, now);
+out:
+	PROF_END(dispatch);
+}
+
+void BPF_STRUCT_OPS(gamer_tick, struct task_struct *p)
+{
+	s32 cpu = bpf_get_smp_processor_id();
+	struct cpu_ctx *cctx = lookup_cpu_ctx(cpu);
+	struct task_ctx *tctx;
+	u64 now;
+
+	if (!cctx)
+		return;
+	if (cctx->level == LVL_BATCH) {
+		/* Interactive work waits (a kick lost a race): the batch slice ends now. */
+		if (scx_bpf_dsq_nr_queued(INTER_DSQ) > 0 || scx_bpf_dsq_nr_queued(cpu_dsq(cpu)) > 0) {
+			task_set_slice(p, 0);
+			stat_inc(tick_preempts);
+		}
+		return;
+	}
+	if (cctx->level != LVL_INTER)
+		return;
+	/*
+	 * A task that runs on without sleeping becomes batch here, not only when it next stops. What it ran
+	 * so far is charged first, on the interactive clock, so it does not enter the batch queue in debt.
+	 */
+	tctx = lookup_task_ctx(p);
+	if (!tctx)
+		return;
+	now = sched_now();
+	charge_run(p, tctx, now);
+	if (task_is_batch(p, tctx, 0)) {
+		set_batch(tctx, true);
+		cctx->level = LVL_BATCH;
+		cctx->deadline = tctx->vtime;
+		cctx->run_start = now;
+		if (batch_cpus)
+			bpf_cpumask_set_cpu(cpu, batch_cpus);
+	}
+}
+
+/* The game's smoothness at a wake-up: render pacing. */
+static void smooth_wakeup(struct task_struct *p, struct task_ctx *tctx, u64 now)
+{
+	struct gamer_smooth *s;
+	u32 zero = 0, b;
+	u64 interval;
+
+	tctx->wake_at = now;
+	if (p->pid != pace_tid)
+		return;
+	interval = now - tctx->last_wake_at;
+	tctx->last_wake_at = now;
+	s = bpf_map_lookup_elem(&smooth, &zero);
+	if (!s || interval > NSEC_PER_SEC)
+		return;
+	b = pace_bucket(interval);
+	if (b < PACE_BUCKETS)
+		s->pace_buckets[b]++;
+	s->pace_count++;
+	s->pace_sum_ns += interval;
+}
+
+/* The game's smoothness when one of its threads runs after a wake-up: latency, and what it waited behind. */
+static void smooth_running(struct task_struct *p, struct task_ctx *tctx, struct cpu_ctx *cctx, u64 now)
+{
+	struct gamer_lat_hist *h;
+	struct gamer_smooth *s;
+	u32 zero = 0, cls, b;
+	u64 wait;
+
+	wait = now - tctx->wake_at;
+	cls = task_class(p, tctx);
+	tctx->wake_at = 0;
+	if ((s64)wait < 0)
+		wait = 0;
+	h = bpf_map_lookup_elem(&smooth_lat, &cls);
+	if (h) {
+		b = lat_bucket(wait);
+		if (b < LAT_BUCKETS)
+			h->buckets[b]++;
+		h->count++;
+		h->sum_ns += wait;
+	}
+	s = bpf_map_lookup_elem(&smooth, &zero);
+	if (!s)
+		return;
+	s->waits++;
+	s->wait_ns += wait;
+	/* The CPU it got ran something else after it woke: it waited behind that; count it if non-game. */
+	if (!cctx->last_game && time_before(now - wait, cctx->last_stop_at))
+		s->wait_behind_other_ns += wait;
 }
 
 void BPF_STRUCT_OPS(gamer_runnable, struct task_struct *p, u64 enq_flags)
 {
-	struct task_ctx *tctx = lookup_task_ctx(p);
+	struct task_ctx *tctx;
 	struct gamer_thread_behaviour *b, fresh = {};
 	u32 tid = p->pid;
+	u64 now;
 
+	/* Only a real wake-up closes a burst (not a requeue for affinity, policy or nice changes). */
+	if (!(enq_flags & SCX_ENQ_WAKEUP))
+		return;
+	tctx = lookup_task_ctx(p);
 	if (!tctx)
 		return;
-	/* A wake-up closes a burst: fold it into the moving average (7/8 old, 1/8 new). */
-	tctx->avg_burst = (tctx->avg_burst * 7 + tctx->run_since_wake) / 8;
+	tctx->avg_burst = ewma(tctx->avg_burst, tctx->run_since_wake);
 	tctx->run_since_wake = 0;
+	set_batch(tctx, task_is_batch(p, tctx, 0));
 
-	if (!game_tgid || p->tgid != game_tgid)
+	if (!is_game(p))
+		return;
+	now = sched_now();
+	if (smooth_on)
+		smooth_wakeup(p, tctx, now);
+	if (!behaviour_on)
 		return;
 	b = bpf_map_lookup_elem(&game_threads, &tid);
 	if (!b) {
@@ -568,115 +1197,263 @@ void BPF_STRUCT_OPS(gamer_runnable, struct task_struct *p, u64 enq_flags)
 	}
 	b->avg_run_ns = tctx->avg_burst;
 	b->wakeups++;
-	b->last_seen_ns = bpf_ktime_get_ns();
+	b->last_seen_ns = now;
 }
 
 void BPF_STRUCT_OPS(gamer_running, struct task_struct *p)
 {
 	struct task_ctx *tctx = lookup_task_ctx(p);
-	u32 cpu = bpf_get_smp_processor_id();
-	struct cpu_ctx *cctx;
+	s32 cpu = bpf_get_smp_processor_id();
+	struct cpu_ctx *cctx = lookup_cpu_ctx(cpu);
+	u64 now = sched_now();
 
-	if (!tctx)
+	if (!tctx || !cctx)
 		return;
-	tctx->last_run_at = bpf_ktime_get_ns();
-	if (vtime_before(vtime_now, p->scx.dsq_vtime))
-		vtime_now = p->scx.dsq_vtime;
-
-	cctx = bpf_map_lookup_elem(&cpu_ctxs, &cpu);
-	if (cctx) {
-		cctx->preemptible = !task_is_critical(p, tctx);
-		cctx->deadline = p->scx.dsq_vtime + task_burst(tctx) * 100 / (p->scx.weight ?: 1);
+	tctx->last_run_at = now;
+	cctx->run_start = now;
+	/* A preemption mark is for the task that was put back just before this one starts: no longer current. */
+	cctx->preempted = 0;
+	if (tctx->batch) {
+		if (time_before(batch_vtime_now, tctx->vtime))
+			batch_vtime_now = tctx->vtime;
+		if (tctx->resumed) {
+			/* Resumed from the local queue: if interactive work queued meanwhile, let dispatch see it. */
+			tctx->resumed = 0;
+			if (scx_bpf_dsq_nr_queued(INTER_DSQ) > 0 || scx_bpf_dsq_nr_queued(cpu_dsq(cpu)) > 0)
+				scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
+		} else {
+			tctx->slice_end = now + p->scx.slice;
+		}
+		if (tctx->guarded) {
+			/* A starvation-guard slice: short, and no wake-up takes it away. */
+			tctx->guarded = 0;
+			cctx->level = LVL_GUARD;
+			task_set_slice(p, MIN(p->scx.slice, GUARD_SLICE_US * NSEC_PER_USEC));
+		} else {
+			cctx->level = LVL_BATCH;
+			cctx->deadline = tctx->vtime;
+			if (batch_cpus)
+				bpf_cpumask_set_cpu(cpu, batch_cpus);
+		}
+	} else {
+		if (time_before(vtime_now, tctx->vtime))
+			vtime_now = tctx->vtime;
+		cctx->deadline = tctx->deadline;
+		cctx->level = on_frame_path(p, tctx) ? LVL_GAME : LVL_INTER;
 	}
-
+	if (smooth_on && tctx->wake_at && is_game(p))
+		smooth_running(p, tctx, cctx, now);
 	if (mm_affinity && p->mm) {
 		u64 key = (u64)p->mm;
-		s32 val = cpu;
+		s32 *last = bpf_map_lookup_elem(&mm_last_cpu, &key);
 
-		bpf_map_update_elem(&mm_last_cpu, &key, &val, BPF_ANY);
+		/* Written only when it changes: no hash update per context switch. */
+		if (!last)
+			bpf_map_update_elem(&mm_last_cpu, &key, &cpu, BPF_ANY);
+		else if (*last != cpu)
+			*last = cpu;
 	}
 }
 
 void BPF_STRUCT_OPS(gamer_stopping, struct task_struct *p, bool runnable)
 {
 	struct task_ctx *tctx = lookup_task_ctx(p);
-	u64 used;
+	s32 cpu = bpf_get_smp_processor_id();
+	struct cpu_ctx *cctx = lookup_cpu_ctx(cpu);
+	u64 now = sched_now();
+
+	if (!tctx || !cctx)
+		return;
+	charge_run(p, tctx, now);
+	if (cctx->level == LVL_BATCH && batch_cpus)
+		bpf_cpumask_clear_cpu(cpu, batch_cpus);
+	cctx->level = LVL_IDLE;
+	if (smooth_on) {
+		cctx->last_stop_at = now;
+		cctx->last_game = is_game(p);
+	}
+	set_batch(tctx, task_is_batch(p, tctx, 0));
+}
+
+void BPF_STRUCT_OPS(gamer_cpu_release, s32 cpu, struct scx_cpu_release_args *args)
+{
+	struct cpu_ctx *cctx = lookup_cpu_ctx(cpu);
+
+	/* An RT or deadline task took the CPU: what waited in its local queue goes back to our queues. */
+	if (cctx)
+		cctx->level = LVL_OTHER;
+	stat_inc(cpu_releases);
+	scx_bpf_reenqueue_local();
+}
+
+void BPF_STRUCT_OPS(gamer_cpu_acquire, s32 cpu, struct scx_cpu_acquire_args *args)
+{
+	struct cpu_ctx *cctx = lookup_cpu_ctx(cpu);
+
+	if (cctx && cctx->level == LVL_OTHER)
+		cctx->level = LVL_IDLE;
+}
+
+/* Sleepable: the task context is allocated with GFP_KERNEL, so memory pressure does not fail a fork. */
+s32 BPF_STRUCT_OPS_SLEEPABLE(gamer_init_task, struct task_struct *p, struct scx_init_task_args *args)
+{
+	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 
 	if (!tctx)
-		return;
-	used = bpf_ktime_get_ns() - tctx->last_run_at;
-	tctx->run_since_wake += used;
-	p->scx.dsq_vtime += used * 100 / (p->scx.weight ?: 1);
-}
-
-void BPF_STRUCT_OPS(gamer_enable, struct task_struct *p)
-{
-	p->scx.dsq_vtime = vtime_now;
-}
-
-s32 BPF_STRUCT_OPS(gamer_init_task, struct task_struct *p, struct scx_init_task_args *args)
-{
-	if (!bpf_task_storage_get(&task_ctxs, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE))
-		return -12; /* -ENOMEM */
+		return -ENOMEM;
+	tctx->class_gen = ~0ULL;
+	tctx->batch = p->policy == SCHED_IDLE || p->policy == SCHED_BATCH;
+	tctx->vtime = tctx->batch ? batch_vtime_now : vtime_now;
 	return 0;
 }
 
-/* Kick idle CPUs while work waits in the shared queue; re-arms itself every wakeup_timer_us. */
-static int wakeup_timer_fn(void *map, int *key, struct bpf_timer *timer)
+void BPF_STRUCT_OPS(gamer_dump, struct scx_dump_ctx *dctx)
 {
-	u64 period = wakeup_timer_us * NSEC_PER_USEC;
-	s32 queued = scx_bpf_dsq_nr_queued(SHARED_DSQ);
-	int i = 0;
+	scx_bpf_dump("gamer: policy %d vtime_now %llu batch_vtime_now %llu game %u inter %d batch %d",
+		     POLICY_VERSION, vtime_now, batch_vtime_now, game_tgid,
+		     scx_bpf_dsq_nr_queued(INTER_DSQ), scx_bpf_dsq_nr_queued(BATCH_DSQ));
+}
 
-	if (period && queued > 0) {
-		for_each_num(i, nr_cpus) {
-			if (queued <= 0)
-				break;
-			if (scx_bpf_test_and_clear_cpu_idle(i)) {
-				scx_bpf_kick_cpu(i, SCX_KICK_IDLE);
-				stat_inc(idle_kicks);
-				queued--;
-			}
+void BPF_STRUCT_OPS(gamer_dump_cpu, struct scx_dump_ctx *dctx, s32 cpu, bool idle)
+{
+	struct cpu_ctx *cctx = lookup_cpu_ctx(cpu);
+
+	if (!cctx || idle)
+		return;
+	scx_bpf_dump("gamer: cpu %d level %u deadline %llu queued %d", cpu, cctx->level, cctx->deadline,
+		     scx_bpf_dsq_nr_queued(cpu_dsq(cpu)));
+}
+
+void BPF_STRUCT_OPS(gamer_dump_task, struct scx_dump_ctx *dctx, struct task_struct *p)
+{
+	struct task_ctx *tctx = lookup_task_ctx(p);
+
+	if (!tctx)
+		return;
+	scx_bpf_dump("gamer: class %u batch %u vtime %llu deadline %llu run %llu avg_burst %llu",
+		     tctx->cls, tctx->batch, tctx->vtime, tctx->deadline, tctx->run_since_wake,
+		     tctx->avg_burst);
+}
+
+/* The CPUs of the highest capacity, for preferred_idle_scan. */
+static s32 init_fast_cpus(u32 nr_cpus)
+{
+	struct bpf_cpumask *mask;
+	u32 cap, max_cap = 0;
+	s32 i, err;
+
+	err = cpumask_alloc(&fast_cpus);
+	if (err)
+		return err;
+	bpf_for(i, 0, nr_cpus) {
+		cap = scx_bpf_cpuperf_cap(i);
+		if (cap > max_cap)
+			max_cap = cap;
+	}
+	bpf_rcu_read_lock();
+	mask = fast_cpus;
+	if (mask) {
+		bpf_for(i, 0, nr_cpus) {
+			if (scx_bpf_cpuperf_cap(i) >= max_cap)
+				bpf_cpumask_set_cpu(i, mask);
 		}
 	}
-	/* While disabled, poll the tunable every 10 ms so enabling it live works. */
-	bpf_timer_start(timer, period ?: 10 * NSEC_PER_MSEC, 0);
+	bpf_rcu_read_unlock();
 	return 0;
 }
 
 s32 BPF_STRUCT_OPS_SLEEPABLE(gamer_init)
 {
+	u32 nr_cpus = scx_bpf_nr_cpu_ids(), key = 0;
 	struct wakeup_timer *t;
-	u32 key = 0;
-	s32 err;
+	s32 err, i;
 
-	err = scx_bpf_create_dsq(SHARED_DSQ, -1);
+	if (nr_cpus > MAX_CPUS) {
+		scx_bpf_error("%u CPU ids: this build covers %d", nr_cpus, MAX_CPUS);
+		return -E2BIG;
+	}
+	err = scx_bpf_create_dsq(INTER_DSQ, -1) ?: scx_bpf_create_dsq(BATCH_DSQ, -1);
+	if (err) {
+		scx_bpf_error("cannot create the shared queues: %d", err);
+		return err;
+	}
+	bpf_for(i, 0, nr_cpus) {
+		err = scx_bpf_create_dsq(cpu_dsq(i), cpu_node(i));
+		if (err) {
+			scx_bpf_error("cannot create the queue of CPU %d: %d", i, err);
+			return err;
+		}
+	}
+	err = cpumask_alloc(&batch_cpus) ?: init_fast_cpus(nr_cpus);
 	if (err)
 		return err;
 	t = bpf_map_lookup_elem(&wakeup_timers, &key);
-	if (!t)
-		return -2; /* -ENOENT */
-	bpf_timer_init(&t->timer, &wakeup_timers, 1 /* CLOCK_MONOTONIC */);
+	if (!t) {
+		scx_bpf_error("no wakeup timer slot");
+		return -ENOENT;
+	}
+	bpf_timer_init(&t->timer, &wakeup_timers, CLOCK_MONOTONIC);
 	bpf_timer_set_callback(&t->timer, wakeup_timer_fn);
-	return bpf_timer_start(&t->timer, 10 * NSEC_PER_MSEC, 0);
+	return 0;
+}
+
+/* One event into the ring buffer; a full buffer drops it (userspace rescans what it missed). */
+static void emit_event(u32 kind, u32 tgid, s64 code, const char *comm, u64 flags)
+{
+	struct gamer_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e)
+		return;
+	e->kind = kind;
+	e->tgid = tgid;
+	e->code = code;
+	if (comm)
+		bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), comm);
+	else
+		e->comm[0] = 0;
+	bpf_ringbuf_submit(e, flags);
 }
 
 void BPF_STRUCT_OPS(gamer_exit, struct scx_exit_info *ei)
 {
-	exit_info.exit_code = ei->exit_code;
-	bpf_probe_read_kernel_str(exit_info.reason, sizeof(exit_info.reason), ei->reason);
-	bpf_probe_read_kernel_str(exit_info.msg, sizeof(exit_info.msg), ei->msg);
-	/* kind last: userspace treats a non-zero kind as "exit info complete". */
-	exit_info.kind = ei->kind;
+	RECORD_EXIT(exit_info, exit_dump, ei);
+	/* Wake userspace now: the record is complete. */
+	emit_event(EVENT_SCHED_EXIT, 0, ei->exit_code, NULL, BPF_RB_FORCE_WAKEUP);
 }
 
-/* Input core hook: any key, button, relative or absolute event opens the input window. */
+/* A new program: userspace's game detection looks at it. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(gamer_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	emit_event(EVENT_EXEC, p->tgid, 0, p->comm, 0);
+	return 0;
+}
+
+/* A thread ended; the event is for the last one of its process (e.g. the game quit). */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(gamer_process_exit, struct task_struct *p)
+{
+	if (p->pid == p->tgid)
+		emit_event(EVENT_EXIT, p->tgid, 0, p->comm, 0);
+	return 0;
+}
+
+/* An accelerometer or gyro (a gamepad's motion sensors): it streams while the pad lies still. */
+static __always_inline bool input_is_sensor(struct input_dev *dev)
+{
+	return BPF_CORE_READ(dev, propbit[0]) & (1UL << INPUT_PROP_ACCELEROMETER);
+}
+
+/* Input core hook: key, button, relative and absolute events open the input window; sensors do not. */
 SEC("fentry/input_event")
 int BPF_PROG(gamer_input_event, struct input_dev *dev, unsigned int type, unsigned int code, int value)
 {
-	/* EV_KEY = 1, EV_REL = 2, EV_ABS = 3; EV_SYN and friends carry no user intent. */
-	if (type < 1 || type > 3)
+	if (type != EV_KEY && type != EV_REL && type != EV_ABS)
 		return 0;
+	if (type == EV_ABS && input_is_sensor(dev)) {
+		stat_inc(sensor_events);
+		return 0;
+	}
 	last_input_ns = bpf_ktime_get_ns();
 	stat_inc(input_events);
 	return 0;
@@ -687,13 +1464,20 @@ struct sched_ext_ops gamer_ops = {
 	.select_cpu	= (void *)gamer_select_cpu,
 	.enqueue	= (void *)gamer_enqueue,
 	.dispatch	= (void *)gamer_dispatch,
+	.tick		= (void *)gamer_tick,
 	.runnable	= (void *)gamer_runnable,
 	.running	= (void *)gamer_running,
 	.stopping	= (void *)gamer_stopping,
-	.enable		= (void *)gamer_enable,
+	.cpu_acquire	= (void *)gamer_cpu_acquire,
+	.cpu_release	= (void *)gamer_cpu_release,
 	.init_task	= (void *)gamer_init_task,
+	.dump		= (void *)gamer_dump,
+	.dump_cpu	= (void *)gamer_dump_cpu,
+	.dump_task	= (void *)gamer_dump_task,
 	.init		= (void *)gamer_init,
 	.exit		= (void *)gamer_exit,
-	.timeout_ms	= 5000,
+	/* flags and hotplug_seq are written by the loader from what the running kernel has. */
+	.timeout_ms	= TIMEOUT_MS,
+	.exit_dump_len	= EXIT_DUMP_LEN,
 	.name		= "gamer",
 };

@@ -1,10 +1,29 @@
 /**
- * The scheduler's ten policy tunables: one table holds each one's type, default, unit, range and help.
- * Everything else (the CLI flags, the BPF globals, the CSV columns, the trainer's search space) is
- * derived from this table, so a tunable is added or changed in exactly one place.
+ * The scheduler's policy tunables: one table holds each one's type, default, unit, range, help, and the
+ * bounds the BPF side applies on top of the range. Everything else (the CLI flags, the BPF globals, the
+ * CSV columns, the trainer's search space) is derived from this table, so a tunable is added or changed in
+ * exactly one place. What each tunable does is the policy's (bpf/scx_gamer.bpf.c); the version of those
+ * semantics is POLICY_VERSION.
  *
  * @module
  */
+
+/**
+ * The policy version these semantics belong to (bpf/intf.h POLICY_VERSION; tests/sched_intf_test.ts checks
+ * that the object agrees). Samples carry it: data from another version measured other meanings.
+ */
+export const POLICY_VERSION = 2;
+
+/**
+ * Where the BPF side clamps a value beyond the table's range: each entry names the quantity clamped and its
+ * effective interval in the tunable's unit (tests/sched_intf_test.ts checks these against bpf/intf.h).
+ */
+export interface EffectiveBounds {
+  /** What is clamped, e.g. "quantum (x weight/100)". */
+  what: string;
+  min: number;
+  max: number;
+}
 
 /** A numeric tunable: an integer with a unit and an inclusive range. */
 export interface NumberTunable {
@@ -16,6 +35,8 @@ export interface NumberTunable {
   min: number;
   max: number;
   help: string;
+  /** Clamping the BPF side applies to a quantity derived from the value, when it does. */
+  effective?: EffectiveBounds;
 }
 
 /** A switch: off unless its flag is given. */
@@ -33,7 +54,8 @@ export type NumericKey =
   | "input_window_us"
   | "mig_window_ms"
   | "mig_max"
-  | "wakeup_timer_us";
+  | "wakeup_timer_us"
+  | "batch_burst_us";
 
 /** Names of the switch tunables. */
 export type SwitchKey = "mm_affinity" | "avoid_smt" | "preferred_idle_scan" | "enable_numa";
@@ -45,21 +67,26 @@ export type SchedConfig = { [K in NumericKey]: number } & { [K in SwitchKey]: bo
 export type Tunable = NumberTunable | SwitchTunable;
 
 /**
- * The tunables table, in the order of the original tool's CSV export.
+ * The tunables table: the original tool's ten in the order of its CSV export, then ours.
  *
- * Defaults are what a gaming scheduler ships: a short base slice so a woken game thread never waits
- * long behind a running one, a few milliseconds of input boost, and a migration limiter loose enough
- * for normal load balancing but tight enough to stop a render thread from bouncing between cores.
+ * Defaults are what a gaming scheduler ships: a 1 ms interactive quantum and preemption margin (the game's
+ * wake-ups take CPUs from batch work at once whatever it is; the margin only decides between interactive
+ * tasks), 20 ms of sleep credit, a 2 ms input boost, a migration limiter loose enough for load balancing but
+ * tight enough to stop a render thread from bouncing between cores, and batch at 10 ms without sleeping:
+ * above a frame's work at 100+ fps, well below what a busy loop or a compiler runs.
  */
 export const TUNABLES: readonly Tunable[] = [
   {
     kind: "number",
     key: "slice_us",
     unit: "us",
-    default: 10,
+    default: 1000,
     min: 1,
     max: 100_000,
-    help: "base time slice, scaled by task weight; the BPF side raises slices under 50 us to 50 us",
+    help:
+      "interactive quantum (scaled by weight) and the EDF margin: a wake-up preempts interactive work only " +
+      "when its deadline is earlier by more than this; quanta below the tick end at the next tick",
+    effective: { what: "quantum (x weight/100)", min: 10, max: 20_000 },
   },
   {
     kind: "number",
@@ -68,7 +95,7 @@ export const TUNABLES: readonly Tunable[] = [
     default: 20_000,
     min: 0,
     max: 1_000_000,
-    help: "most virtual-time credit a sleeping task may carry into its next deadline",
+    help: "most sleep credit a task carries into its deadline, and the cap of the burst term in it",
   },
   {
     kind: "number",
@@ -77,7 +104,9 @@ export const TUNABLES: readonly Tunable[] = [
     default: 2_000,
     min: 0,
     max: 1_000_000,
-    help: "after an input event, game and input threads get boosted deadlines for this long (0 = off)",
+    help:
+      "after a key, button or pointer event (not motion sensors), the game's input, GPU-submit and other " +
+      "game threads get deadlines earlier by min(this, slice_lag_us), for this long (0 = off)",
   },
   {
     kind: "number",
@@ -95,35 +124,53 @@ export const TUNABLES: readonly Tunable[] = [
     default: 3,
     min: 1,
     max: 1_000,
-    help: "most migrations one task may make per window; further ones are blocked",
+    help: "most moves to another CPU one interactive task may make per window (to an idle CPU or one it " +
+      "preempts); further wake-ups stay on its CPU",
   },
   {
     kind: "switch",
     key: "mm_affinity",
     default: false,
-    help: "prefer the CPU an address space last ran on (cache affinity for a game's threads)",
+    help: "prefer the idle CPU an address space last ran on (cache affinity for a game's threads)",
   },
   {
     kind: "switch",
     key: "avoid_smt",
     default: false,
-    help: "prefer a fully idle core over an idle SMT sibling",
+    help: "prefer a fully idle core (the previous CPU's first) over an idle SMT sibling",
   },
   {
     kind: "switch",
     key: "preferred_idle_scan",
     default: false,
-    help: "scan idle CPUs from highest capacity down (hybrid P/E-core CPUs)",
+    help: "prefer idle CPUs of the highest capacity (hybrid P/E-core CPUs)",
   },
-  { kind: "switch", key: "enable_numa", default: false, help: "keep tasks on their NUMA node when possible" },
+  {
+    kind: "switch",
+    key: "enable_numa",
+    default: false,
+    help: "keep interactive tasks on their NUMA node: moves across nodes are refused",
+  },
   {
     kind: "number",
     key: "wakeup_timer_us",
     unit: "us",
-    default: 500,
+    default: 0,
     min: 0,
     max: 1_000_000,
-    help: "period of the timer that kicks idle CPUs while tasks wait in the shared queue (0 = off)",
+    help: "while interactive tasks wait because every CPU runs interactive work, re-check this often and " +
+      "preempt a CPU whose task used up its quantum with a later deadline (0 = the tick only)",
+  },
+  {
+    kind: "number",
+    key: "batch_burst_us",
+    unit: "us",
+    default: 10_000,
+    min: 500,
+    max: 1_000_000,
+    help:
+      "CPU time without sleeping (or average run per wake-up) that makes a task batch: it then runs only " +
+      "when no interactive task waits; it leaves batch below half of this (the game's threads never become batch)",
   },
 ];
 
@@ -214,7 +261,7 @@ export function tunableValueProblem(t: Tunable, value: unknown, where: string): 
  * @example
  * ```ts
  * configToCommandLine(defaultConfig(), { stats: 1 });
- * // "sudo ./scx_gamer --stats 1 --slice-us 10 --slice-lag-us 20000 ... --wakeup-timer-us 500"
+ * // "sudo ./scx_gamer --stats 1 --slice-us 1000 --slice-lag-us 20000 ... --batch-burst-us 10000"
  * ```
  */
 export function configToCommandLine(
@@ -245,3 +292,17 @@ export function configToArgs(config: SchedConfig): string[] {
   }
   return args;
 }
+
+/**
+ * The default sweep grid (27 configs): the three tunables that change most what a game feels under the
+ * policy. `slice_us` is the interactive quantum and the EDF preemption margin (a quarter tick to a tick);
+ * `batch_burst_us` decides when a task counts as background (a frame's worth of CPU to several); and
+ * `slice_lag_us` bounds the sleep credit and the burst term of deadlines. The input window only matters
+ * with real input events, which the sweep's workload may not have; it keeps its default.
+ */
+export const DEFAULT_SWEEP_GRID: Readonly<Partial<Record<keyof SchedConfig, readonly (number | boolean)[]>>> =
+  {
+    slice_us: [250, 1000, 4000],
+    slice_lag_us: [5_000, 20_000, 80_000],
+    batch_burst_us: [2_500, 10_000, 40_000],
+  };

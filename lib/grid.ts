@@ -1,6 +1,6 @@
 /**
  * The sweep's grid: which values of which tunables to try. A grid comes from sweep flags
- * (`--slice-us 5,10,15,20`) or a small JSON file (`{"slice_us": [5, 10], "avoid_smt": [false, true]}`);
+ * (`--slice-us 250,500,1000,4000`) or a small JSON file (`{"slice_us": [5, 10], "avoid_smt": [false, true]}`);
  * every value is checked against the tunables table in `lib/config.ts`, and the grid expands to the
  * cartesian product of its axes, every other tunable keeping its default.
  *
@@ -8,6 +8,7 @@
  */
 
 import {
+  DEFAULT_SWEEP_GRID,
   defaultConfig,
   flagOf,
   type SchedConfig,
@@ -35,15 +36,9 @@ export interface GridAxis {
 /** A grid: its axes in tunables-table order (the first axis varies slowest). */
 export type Grid = readonly GridAxis[];
 
-/**
- * The original shell loop's grid: every slice in 5 10 15 20 x input window in 1000 2000 3000 x
- * mig_max in 1 3 5 (36 configs).
- */
-export const DEFAULT_GRID_VALUES: Readonly<Partial<Record<TunableKey, readonly (number | boolean)[]>>> = {
-  slice_us: [5, 10, 15, 20],
-  input_window_us: [1000, 2000, 3000],
-  mig_max: [1, 3, 5],
-};
+/** The default sweep grid: one table with the tunables (lib/config.ts). */
+export const DEFAULT_GRID_VALUES: Readonly<Partial<Record<TunableKey, readonly (number | boolean)[]>>> =
+  DEFAULT_SWEEP_GRID;
 
 /** Refuse grids that would take weeks by mistake (a typo'd range, a file with hundreds of values). */
 export const MAX_GRID_CONFIGS = 10_000;

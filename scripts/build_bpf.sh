@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Compile the BPF programs and embed the scheduler object into TypeScript.
-#   bpf/scx_gamer.bpf.c   -> .cache/bpf/scx_gamer.bpf.o -> lib/bpf/generated/scx_gamer_object.ts (base64)
+#   bpf/scx_gamer.bpf.c   -> dist/bpf/scx_gamer.bpf.o -> lib/bpf/generated/scx_gamer_object.ts (base64)
+#                                                    -> lib/bpf/generated/scx_gamer_intf.ts (bpf/intf.h's
+#                                                       layouts and constants, read from the object's BTF)
 #   tests/bpf/*.bpf.c     -> .cache/bpf/*.bpf.o (test objects, read from disk by the tests)
+# The scheduler's object is built inside this checkout (dist/ is ignored): .cache may be shared between
+# worktrees, and an object there may have been built from another branch's source after this one's.
 # Kernel types come from vmlinux.h of the sched_ext test kernel (scripts/kernel.sh); CO-RE relocations
 # make the object load on other kernels. Rebuilds only what changed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 out=.cache/bpf
+own=dist/bpf
 gen=lib/bpf/generated
-mkdir -p "$out" "$gen"
+mkdir -p "$out" "$own" "$gen"
 
 command -v clang-16 >/dev/null || { echo "build_bpf: clang-16 is missing: run 'deno task setup' (or apt-get install clang-16)" >&2; exit 1; }
 kdir=$(bash scripts/kernel.sh)
@@ -28,12 +33,15 @@ build() { # src obj
   fi
 }
 
-for src in bpf/*.bpf.c tests/bpf/*.bpf.c; do
+for src in bpf/*.bpf.c; do
+  build "$src" "$own/$(basename "${src%.c}").o"
+done
+for src in tests/bpf/*.bpf.c; do
   [ -f "$src" ] || continue
   build "$src" "$out/$(basename "${src%.c}").o"
 done
 
-obj="$out/scx_gamer.bpf.o"
+obj="$own/scx_gamer.bpf.o"
 ts="$gen/scx_gamer_object.ts"
 if [ ! -f "$ts" ] || [ "$obj" -nt "$ts" ]; then
   {
@@ -46,4 +54,8 @@ if [ ! -f "$ts" ] || [ "$obj" -nt "$ts" ]; then
     echo '";'
   } > "$ts.tmp"
   mv "$ts.tmp" "$ts"
+fi
+intf="$gen/scx_gamer_intf.ts"
+if [ ! -f "$intf" ] || [ "$obj" -nt "$intf" ] || [ lib/sched/intf_btf.ts -nt "$intf" ]; then
+  deno run --quiet --allow-read --allow-write --allow-ffi --unstable-ffi scripts/gen_intf.ts "$obj" "$intf"
 fi

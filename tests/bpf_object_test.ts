@@ -156,3 +156,21 @@ Deno.test("close is idempotent and detaches", async () => {
   obj.close();
   assert.throws(() => obj.map("plain_hash"), /closed/);
 });
+
+Deno.test("loadAsync verifies on a worker thread: timers run meanwhile, the object works after", async () => {
+  const obj = BpfObject.open(await Deno.readFile(PROBE), { name: "probe" });
+  try {
+    obj.setGlobal("rodata_tunable", 9n);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    const loading = obj.loadAsync();
+    await new Promise((r) => setTimeout(r, 0));
+    await loading;
+    clearInterval(timer);
+    assert.ok(obj.loaded);
+    assert.ok(ticks >= 1, `${ticks} timer ticks while loading`);
+    assert.equal(runProbe(obj).rodata, 9n);
+  } finally {
+    obj.close();
+  }
+});

@@ -18,6 +18,13 @@ const LIBBPF_SYMBOLS = {
   libbpf_num_possible_cpus: { parameters: [], result: "i32" },
   bpf_object__open_mem: { parameters: ["buffer", "usize", "buffer"], result: "pointer" },
   bpf_object__load: { parameters: ["pointer"], result: "i32" },
+  // The same call on a worker thread: loading (the verifier) takes seconds on a slow machine.
+  bpf_object__load_async: {
+    name: "bpf_object__load",
+    parameters: ["pointer"],
+    result: "i32",
+    nonblocking: true,
+  },
   bpf_object__close: { parameters: ["pointer"], result: "void" },
   bpf_object__btf: { parameters: ["pointer"], result: "pointer" },
   bpf_object__find_map_by_name: { parameters: ["pointer", "buffer"], result: "pointer" },
@@ -49,11 +56,18 @@ const LIBBPF_SYMBOLS = {
   bpf_link__destroy: { parameters: ["pointer"], result: "i32" },
   bpf_prog_test_run_opts: { parameters: ["i32", "buffer"], result: "i32" },
   bpf_prog_get_info_by_fd: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  ring_buffer__new: { parameters: ["i32", "function", "pointer", "pointer"], result: "pointer" },
+  ring_buffer__free: { parameters: ["pointer"], result: "void" },
+  ring_buffer__consume: { parameters: ["pointer"], result: "i32" },
+  ring_buffer__epoll_fd: { parameters: ["pointer"], result: "i32" },
   btf__load_vmlinux_btf: { parameters: [], result: "pointer" },
+  btf__new: { parameters: ["buffer", "u32"], result: "pointer" },
   btf__free: { parameters: ["pointer"], result: "void" },
   btf__find_by_name_kind: { parameters: ["pointer", "buffer", "u32"], result: "i32" },
   btf__type_by_id: { parameters: ["pointer", "u32"], result: "pointer" },
   btf__name_by_offset: { parameters: ["pointer", "u32"], result: "pointer" },
+  btf__resolve_size: { parameters: ["pointer", "u32"], result: "i64" },
+  btf__type_cnt: { parameters: ["pointer"], result: "u32" },
 } as const;
 
 const LIBC_SYMBOLS = {
@@ -62,6 +76,8 @@ const LIBC_SYMBOLS = {
   __errno_location: { parameters: [], result: "pointer" },
   vsnprintf: { parameters: ["buffer", "usize", "pointer", "pointer"], result: "i32" },
   getpagesize: { parameters: [], result: "i32" },
+  // On a worker thread (nonblocking): the caller awaits readiness without blocking the event loop.
+  poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
 } as const;
 
 /** libbpf's symbols. */
@@ -70,6 +86,7 @@ export type Libbpf = Deno.DynamicLibrary<typeof LIBBPF_SYMBOLS>["symbols"];
 export type Libc = Deno.DynamicLibrary<typeof LIBC_SYMBOLS>["symbols"];
 
 let libbpf: Libbpf | null = null;
+let printPointer: Deno.PointerValue = null;
 let libc: Libc | null = null;
 const logLines: string[] = [];
 let verboseLog = false;
@@ -107,9 +124,12 @@ export function openLibbpf(options: { verbose?: boolean } = {}): { libbpf: Libbp
         `(older versions cannot attach a sched_ext scheduler); on Debian bookworm install libbpf1 from bookworm-backports`,
     );
   }
-  const printCallback = new Deno.UnsafeCallback(
+  // Thread-safe: libbpf logs from whichever thread loads an object (see bpf_object__load_async).
+  const printCallback = Deno.UnsafeCallback.threadSafe(
     { parameters: ["i32", "pointer", "pointer"], result: "i32" } as const,
     (level, fmt, args) => {
+      // LIBBPF_DEBUG (2) is thousands of lines per load: formatting them costs seconds on a slow machine.
+      if (level > 1) return 0;
       const buf = new Uint8Array(4096);
       const n = libc!.vsnprintf(buf, BigInt(buf.length), fmt, args);
       const text = new TextDecoder().decode(buf.subarray(0, Math.max(0, Math.min(n, buf.length - 1))));
@@ -122,10 +142,27 @@ export function openLibbpf(options: { verbose?: boolean } = {}): { libbpf: Libbp
       return 0;
     },
   );
-  // The callback lives as long as the process: libbpf may log at any call.
-  lib.libbpf_set_print(printCallback.pointer);
+  // The callback lives as long as the process: libbpf may log at any call. It must not keep the event
+  // loop alive by itself.
+  printCallback.unref();
+  printPointer = printCallback.pointer;
+  lib.libbpf_set_print(printPointer);
   libbpf = lib;
   return { libbpf, libc };
+}
+
+/**
+ * Run `fn` with libbpf's logging off, e.g. around a load on a worker thread, where every log line would be
+ * a round trip to the main thread; errors still come back as return codes.
+ */
+export async function withoutLibbpfLog<T>(fn: () => Promise<T>): Promise<T> {
+  const { libbpf } = openLibbpf();
+  libbpf.libbpf_set_print(null);
+  try {
+    return await fn();
+  } finally {
+    libbpf.libbpf_set_print(printPointer);
+  }
 }
 
 /** libbpf's version as "major.minor". */

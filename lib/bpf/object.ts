@@ -20,7 +20,7 @@
  * @module
  */
 
-import { dataSectionVars, structLayout, type VarLocation } from "./btf.ts";
+import { dataSectionVars, enumValues, type MemberLocation, structLayout, type VarLocation } from "./btf.ts";
 import { BpfLookupError, LibbpfError } from "./errors.ts";
 import {
   check,
@@ -31,6 +31,7 @@ import {
   readCString,
   strerror,
   takeLibbpfLog,
+  withoutLibbpfLog,
 } from "./ffi.ts";
 
 const PROT_READ = 1;
@@ -296,6 +297,19 @@ export class BpfObject {
     this.#sections.clear(); // pre-load views pointed at libbpf's private copies
   }
 
+  /**
+   * {@link load} on a worker thread, so the event loop keeps running meanwhile. Nothing else may use this
+   * object until it resolves. libbpf's log is off meanwhile (a failure reports its errno, not the
+   * verifier's log: use {@link load} to see that).
+   */
+  async loadAsync(): Promise<void> {
+    const handle = this.#handle();
+    const ret = await withoutLibbpfLog(() => openLibbpf().libbpf.bpf_object__load_async(handle));
+    if (ret < 0) throw new LibbpfError("bpf_object__load", -ret, strerror(ret), takeLibbpfLog());
+    this.#loaded = true;
+    this.#sections.clear();
+  }
+
   /** A map by name (internal maps by section name: ".data", ".bss", ".rodata"). */
   map(name: string): BpfMap {
     const p = openLibbpf().libbpf.bpf_object__find_map_by_name(this.#handle(), cString(name));
@@ -342,10 +356,57 @@ export class BpfObject {
     return link;
   }
 
-  /** Size and member offsets of a struct in the object's BTF (for checking shared layouts). */
-  structLayout(name: string): { size: number; members: { name: string; offset: number }[] } | null {
-    const btf = openLibbpf().libbpf.bpf_object__btf(this.#handle());
+  #btf(): Deno.PointerObject | null {
+    return openLibbpf().libbpf.bpf_object__btf(this.#handle());
+  }
+
+  /** Size, member offsets and member sizes of a struct in the object's BTF (shared layouts). */
+  structLayout(name: string): { size: number; members: MemberLocation[] } | null {
+    const btf = this.#btf();
     return btf ? structLayout(btf, name) : null;
+  }
+
+  /** The constants of an enum in the object's BTF (shared constants), or null when absent. */
+  enumValues(name: string): Map<string, bigint> | null {
+    const btf = this.#btf();
+    return btf ? enumValues(btf, name) : null;
+  }
+
+  /**
+   * Write an integer member of a struct_ops map before load (e.g. `sched_ext_ops.flags`), at the offset the
+   * object's BTF gives; libbpf carries it into the kernel's layout at load. `size` bytes: 4 or 8.
+   */
+  setStructOpsMember(mapName: string, structName: string, member: string, value: bigint): void {
+    if (this.#loaded) throw new Error(`struct_ops ${mapName}.${member} can only be set before load`);
+    const { bytes, m } = this.#structOpsMember(mapName, structName, member);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (m.size === 8) view.setBigUint64(m.offset, BigInt.asUintN(64, value), true);
+    else if (m.size === 4) view.setUint32(m.offset, Number(BigInt.asUintN(32, value)), true);
+    else throw new TypeError(`${structName}.${member} is ${m.size} bytes, not a 4- or 8-byte integer`);
+  }
+
+  /** Read an integer member of a struct_ops map's initial value (before load). */
+  getStructOpsMember(mapName: string, structName: string, member: string): bigint {
+    const { bytes, m } = this.#structOpsMember(mapName, structName, member);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (m.size === 8) return view.getBigUint64(m.offset, true);
+    if (m.size === 4) return BigInt(view.getUint32(m.offset, true));
+    throw new TypeError(`${structName}.${member} is ${m.size} bytes, not a 4- or 8-byte integer`);
+  }
+
+  #structOpsMember(mapName: string, structName: string, member: string) {
+    const { libbpf } = openLibbpf();
+    const map = libbpf.bpf_object__find_map_by_name(this.#handle(), cString(mapName));
+    if (!map) throw new BpfLookupError(`BPF object has no struct_ops map named ${mapName}`);
+    const m = this.structLayout(structName)?.members.find((x) => x.name === member);
+    if (!m) throw new BpfLookupError(`struct ${structName} has no member ${member} in the object's BTF`);
+    const sizeOut = new Uint8Array(8);
+    const p = checkPointer(libbpf.bpf_map__initial_value(map, sizeOut), `initial value of ${mapName}`);
+    const size = Number(new DataView(sizeOut.buffer).getBigUint64(0, true));
+    if (m.offset + m.size > size) {
+      throw new RangeError(`${structName}.${member} lies outside ${mapName}'s ${size} bytes`);
+    }
+    return { bytes: new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(p, size)), m };
   }
 
   #varLocation(name: string): VarLocation {

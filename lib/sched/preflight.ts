@@ -1,13 +1,73 @@
 /**
  * Checks before loading the scheduler, each failing with one clear line: root, a kernel with sched_ext,
- * no other sched_ext scheduler enabled, and a usable libbpf.
+ * no other sched_ext scheduler enabled, a usable libbpf, and every kfunc the scheduler object calls
+ * present in the running kernel's BTF (naming the oldest kernel that has them all).
  *
  * @module
  */
 
 import { join } from "node:path";
+import { kernelHasFunction } from "../bpf/btf.ts";
 import { openLibbpf } from "../bpf/ffi.ts";
 import { printable } from "../host/terminal.ts";
+import { KFUNCS } from "./intf.ts";
+
+/**
+ * The first mainline kernel with each kfunc the scheduler requires (bpf/common.h: called by its plain
+ * name). tests/sched_preflight_test.ts fails when the object calls a required kfunc missing here.
+ */
+export const KFUNC_SINCE: Readonly<Record<string, readonly [number, number]>> = {
+  bpf_rcu_read_lock: [6, 2],
+  bpf_rcu_read_unlock: [6, 2],
+  bpf_cpumask_create: [6, 3],
+  bpf_cpumask_release: [6, 3],
+  bpf_cpumask_set_cpu: [6, 3],
+  bpf_cpumask_clear_cpu: [6, 3],
+  bpf_cpumask_test_cpu: [6, 3],
+  bpf_cpumask_test_and_clear_cpu: [6, 3],
+  bpf_cpumask_empty: [6, 3],
+  bpf_iter_num_new: [6, 4],
+  bpf_iter_num_next: [6, 4],
+  bpf_iter_num_destroy: [6, 4],
+  bpf_cpumask_any_and_distribute: [6, 5],
+  bpf_iter_scx_dsq_new: [6, 12],
+  bpf_iter_scx_dsq_next: [6, 12],
+  bpf_iter_scx_dsq_destroy: [6, 12],
+  scx_bpf_cpuperf_cap: [6, 12],
+  scx_bpf_create_dsq: [6, 12],
+  scx_bpf_dsq_nr_queued: [6, 12],
+  scx_bpf_dump_bstr: [6, 12],
+  scx_bpf_error_bstr: [6, 12],
+  scx_bpf_get_idle_cpumask: [6, 12],
+  scx_bpf_get_idle_smtmask: [6, 12],
+  scx_bpf_kick_cpu: [6, 12],
+  scx_bpf_nr_cpu_ids: [6, 12],
+  scx_bpf_pick_idle_cpu: [6, 12],
+  scx_bpf_put_idle_cpumask: [6, 12],
+  scx_bpf_reenqueue_local: [6, 12],
+  scx_bpf_select_cpu_dfl: [6, 12],
+  scx_bpf_task_cpu: [6, 12],
+  scx_bpf_test_and_clear_cpu_idle: [6, 12],
+  // 6.13 renamed dispatching to inserting and consuming to moving.
+  scx_bpf_dsq_insert: [6, 13],
+  scx_bpf_dsq_insert_vtime: [6, 13],
+  scx_bpf_dsq_move_to_local: [6, 13],
+};
+
+/** The kfuncs the scheduler cannot load without: plain names (optional ones carry a ___ flavour suffix). */
+export function requiredKfuncs(kfuncs: readonly string[] = KFUNCS): string[] {
+  return kfuncs.filter((k) => !k.includes("___"));
+}
+
+/** The oldest kernel with every one of `kfuncs`, as "major.minor" (unknown kfuncs are skipped). */
+export function minimumKernel(kfuncs: readonly string[] = requiredKfuncs()): string {
+  let best: readonly [number, number] = [6, 12];
+  for (const k of kfuncs) {
+    const v = KFUNC_SINCE[k];
+    if (v && (v[0] > best[0] || (v[0] === best[0] && v[1] > best[1]))) best = v;
+  }
+  return best.join(".");
+}
 
 /** A reason the scheduler cannot be loaded here; the message is the one line to print. */
 export class PreflightError extends Error {
@@ -24,6 +84,8 @@ export interface PreflightOptions {
   kernelRelease?: string;
   /** Also check libbpf (default true). */
   checkLibbpf?: boolean;
+  /** Does the running kernel have this function? Default: its BTF (tests inject one); null skips the check. */
+  kernelHas?: ((name: string) => boolean) | null;
 }
 
 function readTrimmed(path: string): string | null {
@@ -48,8 +110,13 @@ export function schedExtState(sysRoot = "/sys"): { state: string; ops: string | 
  * @throws {PreflightError}
  */
 export function preflight(options: PreflightOptions = {}): void {
-  const { sysRoot = "/sys", uid = Deno.uid(), kernelRelease = Deno.osRelease(), checkLibbpf = true } =
-    options;
+  const {
+    sysRoot = "/sys",
+    uid = Deno.uid(),
+    kernelRelease = Deno.osRelease(),
+    checkLibbpf = true,
+    kernelHas = kernelHasFunction,
+  } = options;
   if (uid !== 0) {
     throw new PreflightError(
       "scx_gamer must run as root (sudo ./scx_gamer ...): loading a sched_ext scheduler needs CAP_BPF and CAP_SYS_ADMIN",
@@ -61,7 +128,7 @@ export function preflight(options: PreflightOptions = {}): void {
       `this kernel (${kernelRelease}) has no sched_ext (${
         join(sysRoot, "kernel", "sched_ext")
       } is missing): ` +
-        "scx_gamer needs Linux 6.12 or newer built with CONFIG_SCHED_CLASS_EXT=y",
+        `scx_gamer needs Linux ${minimumKernel()} or newer built with CONFIG_SCHED_CLASS_EXT=y`,
     );
   }
   if (ext.state !== "disabled") {
@@ -73,4 +140,15 @@ export function preflight(options: PreflightOptions = {}): void {
     );
   }
   if (checkLibbpf) openLibbpf();
+  if (kernelHas) {
+    const missing = requiredKfuncs().filter((k) => !kernelHas(k));
+    if (missing.length) {
+      throw new PreflightError(
+        `this kernel (${kernelRelease}) lacks ${
+          missing.length === 1 ? "a kfunc" : "kfuncs"
+        } scx_gamer calls ` +
+          `(${missing.join(", ")}): it needs Linux ${minimumKernel()} or newer`,
+      );
+    }
+  }
 }

@@ -19,8 +19,10 @@
  * @module
  */
 
-import { kernelHasFunction } from "../bpf/btf.ts";
-import { type BpfLink, type BpfMap, BpfObject, possibleCpus } from "../bpf/object.ts";
+import { kernelEnumValues, kernelHasFunction, kernelStructMembers } from "../bpf/btf.ts";
+import type { BpfLink, BpfMap } from "../bpf/object.ts";
+import { BpfObject } from "../bpf/object.ts";
+import { RingBuffer } from "../bpf/ring_buffer.ts";
 import { type SchedConfig, TUNABLES, validateConfig } from "../config.ts";
 import { SCX_GAMER_OBJECT_BASE64 } from "../bpf/generated/scx_gamer_object.ts";
 import { HOT_PATHS, type HotPath, THREAD_CLASSES, type ThreadClass } from "../types.ts";
@@ -28,23 +30,64 @@ import {
   BEHAVIOUR_LAYOUT,
   COUNTER_FIELDS,
   type CounterName,
+  ENUMS,
+  EVENT_LAYOUT,
   EXIT_INFO_LAYOUT,
   EXIT_KINDS,
   HIST_BUCKETS,
   HIST_LAYOUT,
   HOT_PATH_INDEX,
-  MAX_CPUS,
+  LAT_BUCKETS,
+  LAT_HIST_LAYOUT,
+  NR_CLASSES,
+  PACE_BUCKETS,
+  SMOOTH_LAYOUT,
 } from "./intf.ts";
 import { type HistSnapshot, parseProcStatCpu, type StatsSnapshot } from "./stats.ts";
+import type { SmoothSnapshot } from "./smooth.ts";
 
 /** Why the scheduler stopped, from sched_ext's exit info. */
 export interface ExitInfo {
   kind: number;
   /** Human name of the kind ("unregistered", "stall (watchdog)", ...). */
   kindName: string;
+  /** SCX_ECODE_* bits (u64): {@link SCX_ECODE_ACT_RESTART} asks the loader to attach again. */
   code: bigint;
   reason: string;
   message: string;
+  /** The kernel's debug dump (runqueues, the stalled task, backtraces); empty when it gave none. */
+  dump: string;
+}
+
+/** Exit-code bit: the kernel asks the loader to restart the scheduler (e.g. after a CPU hotplug). */
+export const SCX_ECODE_ACT_RESTART = 1n << 48n;
+/** Exit-code bit: the reason was a CPU hotplug. */
+export const SCX_ECODE_RSN_HOTPLUG = 1n << 32n;
+
+/** Does this exit ask for a restart (the kernel's SCX_ECODE_ACT_RESTART)? */
+export function exitWantsRestart(info: ExitInfo): boolean {
+  return (info.code & SCX_ECODE_ACT_RESTART) !== 0n;
+}
+
+/**
+ * sched_ext ops flags scx_gamer asks for, by the kernel's enum names; each is set only when the running
+ * kernel has it. None today, each for a measured reason:
+ * - ALLOW_QUEUED_WAKEUP (bpfland sets it) defers a remote wake-up to an IPI on the target CPU; measured
+ *   in the VM (3 rounds, same boot) it doubled the input thread's wake-up p99 under load.
+ * - ENQ_EXITING, ENQ_MIGRATION_DISABLED: the kernel's own handling of exiting and migration-disabled tasks
+ *   is kept; they never reach the BPF side, so can never eject it.
+ * - BUILTIN_IDLE_PER_NODE: enable_numa is a live tunable, not a load-time layout.
+ */
+export const OPS_FLAGS: readonly string[] = [];
+
+/** The ops flags value for this kernel: those of `names` its `enum scx_ops_flags` has (0 for the rest). */
+export function kernelOpsFlags(
+  kernelFlags: ReadonlyMap<string, bigint> | null,
+  names: readonly string[] = OPS_FLAGS,
+): bigint {
+  let flags = 0n;
+  for (const name of names) flags |= kernelFlags?.get(name) ?? 0n;
+  return flags;
 }
 
 /** Options for {@link Scheduler.start}. */
@@ -53,8 +96,17 @@ export interface StartOptions {
   stats?: boolean;
   /** Print libbpf's log. */
   verbose?: boolean;
-  /** Root of sysfs for topology (default "/sys"). */
+  /** Root of sysfs, for sched_ext's hotplug_seq (default "/sys"). */
   sysRoot?: string;
+}
+
+/** Options for {@link Scheduler.prepare}. */
+export interface PrepareOptions extends StartOptions {
+  /**
+   * Write sched_ext's hotplug_seq into the ops (default true): a hotplug before attach then fails the
+   * attach with the restart code. Off for an instance meant to be attached after hotplugs (a spare).
+   */
+  hotplugSeq?: boolean;
 }
 
 /** A game thread's behaviour as the scheduler saw it. */
@@ -64,12 +116,53 @@ export interface ThreadBehaviour {
   wakeups: number;
 }
 
-/** The compiled scheduler object embedded in this program. */
+/** A process or scheduler event from the kernel (bpf/intf.h struct gamer_event). */
+export interface SchedEvent {
+  kind: "exec" | "exit" | "sched_exit";
+  /** The process (0 for sched_exit). */
+  tgid: number;
+  /** sched_exit: the kernel's exit code (SCX_ECODE_* bits); else 0n. */
+  code: bigint;
+  comm: string;
+}
+
+const EVENT_KINDS: Record<number, SchedEvent["kind"]> = {
+  [ENUMS.gamer_event_kind.EVENT_EXEC]: "exec",
+  [ENUMS.gamer_event_kind.EVENT_EXIT]: "exit",
+  [ENUMS.gamer_event_kind.EVENT_SCHED_EXIT]: "sched_exit",
+};
+
+/** Decode one event record. */
+export function decodeEvent(record: Uint8Array): SchedEvent | null {
+  if (record.length < EVENT_LAYOUT.size) return null;
+  const view = new DataView(record.buffer, record.byteOffset, record.byteLength);
+  const kind = EVENT_KINDS[view.getUint32(EVENT_LAYOUT.kind, true)];
+  if (!kind) return null;
+  return {
+    kind,
+    tgid: view.getUint32(EVENT_LAYOUT.tgid, true),
+    code: view.getBigInt64(EVENT_LAYOUT.code, true),
+    comm: cStringAt(record, EVENT_LAYOUT.comm, EVENT_LAYOUT.commLen),
+  };
+}
+
+let objectBytes: Uint8Array | null = null;
+
+/** The compiled scheduler object embedded in this program (decoded once). */
 export function schedulerObjectBytes(): Uint8Array {
-  const bin = atob(SCX_GAMER_OBJECT_BASE64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return bytes;
+  if (!objectBytes) {
+    const bin = atob(SCX_GAMER_OBJECT_BASE64);
+    objectBytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) objectBytes[i] = bin.charCodeAt(i);
+  }
+  return objectBytes;
+}
+
+/** How long each step of a start took, ms (the verifier's load dominates). */
+export interface StartTimings {
+  open: number;
+  load: number;
+  attach: number;
 }
 
 function u32Key(n: number): Uint8Array<ArrayBuffer> {
@@ -88,44 +181,37 @@ function cStringAt(b: Uint8Array, off: number, len: number): string {
   return new TextDecoder().decode(bytes.subarray(0, end === -1 ? len : end));
 }
 
-/** CPUs ordered by capacity, highest first (hybrid CPUs); equal capacities keep id order. */
-export function preferredCpuOrder(sysRoot: string, nrCpus: number): number[] {
-  const caps = Array.from({ length: nrCpus }, (_, cpu) => {
-    try {
-      return Number(Deno.readTextFileSync(`${sysRoot}/devices/system/cpu/cpu${cpu}/cpu_capacity`).trim()) ||
-        1024;
-    } catch {
-      return 1024;
-    }
-  });
-  return caps.map((cap, cpu) => ({ cap, cpu })).sort((a, b) => b.cap - a.cap || a.cpu - b.cpu).map((c) =>
-    c.cpu
-  );
-}
-
 /** A loaded, attached scx_gamer scheduler. */
 export class Scheduler {
   readonly #obj: BpfObject;
-  readonly #link: BpfLink;
+  #link: BpfLink | null = null;
+  readonly #verbose: boolean;
   readonly #counters: BpfMap;
   readonly #hists: BpfMap;
   readonly #classes: BpfMap;
   readonly #gameThreads: BpfMap;
+  readonly #smoothLat: BpfMap;
+  readonly #smooth: BpfMap;
+  #events: RingBuffer | null = null;
+  #eventQueue: SchedEvent[] = [];
   readonly stats: boolean;
   /** Whether the kernel input hook is attached (input boost works). */
-  readonly inputHook: boolean;
+  inputHook = false;
+  /** How long this instance took to open, load and attach. */
+  timings: StartTimings = { open: 0, load: 0, attach: 0 };
   #classified = new Set<number>();
   #stopped: ExitInfo | null | undefined = undefined;
 
-  private constructor(obj: BpfObject, link: BpfLink, stats: boolean, inputHook: boolean) {
+  private constructor(obj: BpfObject, stats: boolean, verbose: boolean) {
     this.#obj = obj;
-    this.#link = link;
     this.stats = stats;
-    this.inputHook = inputHook;
+    this.#verbose = verbose;
     this.#counters = obj.map("counters");
     this.#hists = obj.map("hists");
     this.#classes = obj.map("thread_class");
     this.#gameThreads = obj.map("game_threads");
+    this.#smoothLat = obj.map("smooth_lat");
+    this.#smooth = obj.map("smooth");
   }
 
   /**
@@ -133,42 +219,95 @@ export class Scheduler {
    * Run {@link preflight} first for clear errors; this throws LibbpfError on a kernel refusal.
    */
   static start(config: SchedConfig, options: StartOptions = {}): Scheduler {
-    const problems = validateConfig(config);
-    if (problems.length) throw new RangeError(problems[0]);
-    const { stats = false, verbose = false, sysRoot = "/sys" } = options;
-    const obj = BpfObject.open(schedulerObjectBytes(), { name: "scx_gamer", verbose });
+    const sched = Scheduler.prepare(config, options);
     try {
-      const nrCpus = Math.min(possibleCpus(), MAX_CPUS);
-      obj.setGlobal("stats_on", stats);
-      obj.setGlobal("nr_cpus", nrCpus);
-      obj.setGlobal("self_tgid", Deno.pid);
-      writeConfig(obj, config);
-      const order = new DataView(
-        obj.globalBytes("preferred_cpus").buffer,
-        obj.globalBytes("preferred_cpus").byteOffset,
-      );
-      const cpus = preferredCpuOrder(sysRoot, nrCpus);
-      for (let i = 0; i < MAX_CPUS; i++) order.setInt32(i * 4, i < cpus.length ? cpus[i] : -1, true);
+      sched.attach();
+    } catch (e) {
+      sched.stop();
+      throw e;
+    }
+    return sched;
+  }
 
-      // The input boost needs the kernel's input core; without it the scheduler still works.
-      const inputHook = kernelHasFunction("input_event");
-      if (!inputHook) obj.program("gamer_input_event").setAutoload(false);
+  /**
+   * Load the embedded object with `config` (the verifier's work, seconds on a slow machine) without
+   * attaching it: {@link attach} then takes a fraction of that. A prepared instance without
+   * `hotplugSeq` can be attached after any number of CPU hotplugs (the policy reads the CPUs at attach).
+   */
+  static prepare(config: SchedConfig, options: PrepareOptions = {}): Scheduler {
+    const { obj, t0 } = Scheduler.#open(config, options);
+    try {
+      const t1 = performance.now();
       obj.load();
-      const link = obj.attachStructOps("gamer_ops");
-      let hooked = false;
-      if (inputHook) {
-        try {
-          obj.attachProgram("gamer_input_event");
-          hooked = true;
-        } catch (e) {
-          if (verbose) console.error(`scx_gamer: input hook not attached: ${(e as Error).message}`);
-        }
-      }
-      return new Scheduler(obj, link, stats, hooked);
+      return Scheduler.#loaded(obj, options, t1 - t0, performance.now() - t1);
     } catch (e) {
       obj.close();
       throw e;
     }
+  }
+
+  /** {@link prepare} with the load on a worker thread: the event loop keeps running meanwhile. */
+  static async prepareAsync(config: SchedConfig, options: PrepareOptions = {}): Promise<Scheduler> {
+    const { obj, t0 } = Scheduler.#open(config, options);
+    try {
+      const t1 = performance.now();
+      await obj.loadAsync();
+      return Scheduler.#loaded(obj, options, t1 - t0, performance.now() - t1);
+    } catch (e) {
+      obj.close();
+      throw e;
+    }
+  }
+
+  static #open(config: SchedConfig, options: PrepareOptions): { obj: BpfObject; t0: number } {
+    const problems = validateConfig(config);
+    if (problems.length) throw new RangeError(problems[0]);
+    const { stats = false, verbose = false, sysRoot = "/sys", hotplugSeq = true } = options;
+    const t0 = performance.now();
+    const obj = BpfObject.open(schedulerObjectBytes(), { name: "scx_gamer", verbose });
+    try {
+      obj.setGlobal("stats_on", stats);
+      obj.setGlobal("self_tgid", Deno.pid);
+      writeConfig(obj, config);
+      writeOps(obj, hotplugSeq ? sysRoot : null);
+      // The input boost needs the kernel's input core; without it the scheduler still works.
+      if (!kernelHasFunction("input_event")) obj.program("gamer_input_event").setAutoload(false);
+      return { obj, t0 };
+    } catch (e) {
+      obj.close();
+      throw e;
+    }
+  }
+
+  static #loaded(obj: BpfObject, options: PrepareOptions, openMs: number, loadMs: number): Scheduler {
+    const sched = new Scheduler(obj, options.stats ?? false, options.verbose ?? false);
+    sched.timings = { open: openMs, load: loadMs, attach: 0 };
+    return sched;
+  }
+
+  /** Attach a prepared instance as the system's sched_ext scheduler (once). */
+  attach(): void {
+    if (this.#link) throw new Error("the scheduler is already attached");
+    if (this.#stopped !== undefined) throw new Error("the scheduler was stopped");
+    const t0 = performance.now();
+    this.#link = this.#obj.attachStructOps("gamer_ops");
+    // Process exec/exit events for userspace's event loop (cheap: one record per exec or exit).
+    for (const prog of ["gamer_exec", "gamer_process_exit"]) {
+      try {
+        this.#obj.attachProgram(prog);
+      } catch (e) {
+        if (this.#verbose) console.error(`scx_gamer: ${prog} not attached: ${(e as Error).message}`);
+      }
+    }
+    if (this.#obj.program("gamer_input_event").fd >= 0) {
+      try {
+        this.#obj.attachProgram("gamer_input_event");
+        this.inputHook = true;
+      } catch (e) {
+        if (this.#verbose) console.error(`scx_gamer: input hook not attached: ${(e as Error).message}`);
+      }
+    }
+    this.timings.attach = performance.now() - t0;
   }
 
   /** Write a new configuration into the running scheduler; it applies at the next scheduling decision. */
@@ -188,9 +327,55 @@ export class Scheduler {
     return config as SchedConfig;
   }
 
-  /** Tell the scheduler which process is the game (null: none). */
+  /** Tell the scheduler which process is the game (null: none); every task re-reads its class. */
   setGame(tgid: number | null): void {
     this.#obj.setGlobal("game_tgid", tgid ?? 0);
+    this.#obj.setGlobal("class_gen", this.#obj.getGlobal("class_gen") + 1n);
+  }
+
+  /**
+   * Record the game's smoothness (wake-up latency per class, wait behind non-game work, render pacing)
+   * from now on, or stop. Off costs one branch per wake-up; it records only while a game is set.
+   */
+  setSmoothness(on: boolean): void {
+    this.#obj.setGlobal("smooth_on", on);
+  }
+
+  /** The game's render/present thread, whose wake intervals measure frame pacing (null: none). */
+  setPacingThread(tid: number | null): void {
+    this.#obj.setGlobal("pace_tid", tid ?? 0);
+  }
+
+  /** Cumulative smoothness counters now (see lib/sched/smooth.ts for per-interval summaries). */
+  smoothSnapshot(): SmoothSnapshot {
+    const lat = Array.from({ length: NR_CLASSES }, (_, cls) => {
+      const h = { buckets: Array(LAT_BUCKETS).fill(0n) as bigint[], count: 0n, sum_ns: 0n };
+      for (const slot of this.#smoothLat.lookupPerCpu(u32Key(cls)) ?? []) {
+        for (let b = 0; b < LAT_BUCKETS; b++) h.buckets[b] += u64At(slot, LAT_HIST_LAYOUT.buckets + b * 8);
+        h.count += u64At(slot, LAT_HIST_LAYOUT.count);
+        h.sum_ns += u64At(slot, LAT_HIST_LAYOUT.sum_ns);
+      }
+      return h;
+    });
+    const s: SmoothSnapshot = {
+      at_ms: performance.now(),
+      lat,
+      waits: 0n,
+      wait_ns: 0n,
+      wait_behind_other_ns: 0n,
+      pace: { buckets: Array(PACE_BUCKETS).fill(0n), count: 0n, sum_ns: 0n },
+    };
+    for (const slot of this.#smooth.lookupPerCpu(u32Key(0)) ?? []) {
+      s.waits += u64At(slot, SMOOTH_LAYOUT.waits);
+      s.wait_ns += u64At(slot, SMOOTH_LAYOUT.wait_ns);
+      s.wait_behind_other_ns += u64At(slot, SMOOTH_LAYOUT.wait_behind_other_ns);
+      s.pace.count += u64At(slot, SMOOTH_LAYOUT.pace_count);
+      s.pace.sum_ns += u64At(slot, SMOOTH_LAYOUT.pace_sum_ns);
+      for (let b = 0; b < PACE_BUCKETS; b++) {
+        s.pace.buckets[b] += u64At(slot, SMOOTH_LAYOUT.pace_buckets + b * 8);
+      }
+    }
+    return s;
   }
 
   /** Replace the thread classification (tid -> class); threads not listed fall back to game/other. */
@@ -205,8 +390,12 @@ export class Scheduler {
     this.#obj.setGlobal("class_gen", this.#obj.getGlobal("class_gen") + 1n);
   }
 
-  /** Game threads' behaviour (average run per wake-up, wake-ups) as observed by the scheduler. */
+  /**
+   * Game threads' behaviour (average run per wake-up, wake-ups) as observed by the scheduler. The BPF side
+   * records it only once someone asks: the first call switches it on (and finds nothing yet).
+   */
   threadBehaviour(): ThreadBehaviour[] {
+    if (this.#obj.getGlobal("behaviour_on") === 0n) this.#obj.setGlobal("behaviour_on", true);
     const out: ThreadBehaviour[] = [];
     for (const key of this.#gameThreads.keys()) {
       const v = this.#gameThreads.lookup(key);
@@ -243,26 +432,56 @@ export class Scheduler {
     return { at_ms: performance.now(), counters, hists, cpu };
   }
 
+  /**
+   * Sleep until the kernel reports events (a process exec or exit, or the scheduler's own exit) or
+   * `timeoutMs` passes, without blocking the event loop; returns what arrived (maybe nothing).
+   */
+  async waitEvents(timeoutMs: number): Promise<SchedEvent[]> {
+    if (this.#stopped !== undefined) return [];
+    const rb = this.#ring();
+    if (!this.#eventQueue.length && await rb.wait(timeoutMs) && this.#stopped === undefined) rb.consume();
+    return this.#eventQueue.splice(0);
+  }
+
+  /** The events that arrived since the last call, without waiting (one syscall-free ring read). */
+  drainEvents(): SchedEvent[] {
+    if (this.#stopped !== undefined) return [];
+    this.#ring().consume();
+    return this.#eventQueue.splice(0);
+  }
+
+  #ring(): RingBuffer {
+    return this.#events ??= new RingBuffer(this.#obj.map("events"), (r) => {
+      const e = decodeEvent(r);
+      if (e) this.#eventQueue.push(e);
+    });
+  }
+
   /** Why the kernel stopped the scheduler, or null while it runs. */
   exitInfo(): ExitInfo | null {
     const b = this.#obj.globalBytes("exit_info");
     const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
     const kind = view.getInt32(EXIT_INFO_LAYOUT.kind, true);
     if (kind === 0) return null;
+    const dump = this.#obj.globalBytes("exit_dump");
     return {
       kind,
       kindName: EXIT_KINDS[kind] ?? `kind ${kind}`,
-      code: view.getBigInt64(EXIT_INFO_LAYOUT.exit_code, true),
+      code: view.getBigUint64(EXIT_INFO_LAYOUT.exit_code, true),
       reason: cStringAt(b, EXIT_INFO_LAYOUT.reason, EXIT_INFO_LAYOUT.reasonLen),
       message: cStringAt(b, EXIT_INFO_LAYOUT.msg, EXIT_INFO_LAYOUT.msgLen),
+      dump: cStringAt(dump, 0, dump.length),
     };
   }
 
-  /** Instruction counts of the loaded struct_ops programs (as translated: pruned code is gone). */
-  programInsns(): { name: string; xlatedInsns: number }[] {
+  /**
+   * Instruction counts of the loaded programs: as translated (pruned code is gone) and as the verifier
+   * walked them (its cost at load).
+   */
+  programInsns(): { name: string; xlatedInsns: number; verifiedInsns: number }[] {
     return this.#obj.programs()
       .filter((p) => p.fd >= 0)
-      .map((p) => ({ name: p.name, xlatedInsns: p.info().xlatedInsns }));
+      .map((p) => ({ name: p.name, ...p.info() }));
   }
 
   /** Has {@link stop} run? */
@@ -274,8 +493,9 @@ export class Scheduler {
   stop(): ExitInfo | null {
     if (this.#stopped !== undefined) return this.#stopped;
     let info: ExitInfo | null = null;
+    this.#events?.close();
     try {
-      this.#link.destroy();
+      this.#link?.destroy();
     } finally {
       try {
         info = this.exitInfo();
@@ -284,6 +504,32 @@ export class Scheduler {
       this.#stopped = info;
     }
     return info;
+  }
+}
+
+/**
+ * Before load: the ops fields the running kernel decides. Flags from {@link OPS_FLAGS} that it has, and
+ * (with a sysfs root) sched_ext's hotplug_seq, so a CPU hotplug between here and attach fails the attach
+ * with the restart code instead of leaving the scheduler with a stale view of the CPUs.
+ */
+function writeOps(obj: BpfObject, sysRoot: string | null): void {
+  obj.setStructOpsMember(
+    "gamer_ops",
+    "sched_ext_ops",
+    "flags",
+    kernelOpsFlags(kernelEnumValues("scx_ops_flags")),
+  );
+  if (sysRoot === null || !kernelStructMembers("sched_ext_ops")?.includes("hotplug_seq")) return;
+  const seq = hotplugSeq(sysRoot);
+  if (seq !== null) obj.setStructOpsMember("gamer_ops", "sched_ext_ops", "hotplug_seq", seq);
+}
+
+/** sched_ext's CPU hotplug sequence number, or null where the kernel does not publish it. */
+export function hotplugSeq(sysRoot = "/sys"): bigint | null {
+  try {
+    return BigInt(Deno.readTextFileSync(`${sysRoot}/kernel/sched_ext/hotplug_seq`).trim());
+  } catch {
+    return null;
   }
 }
 

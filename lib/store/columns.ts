@@ -50,11 +50,16 @@ export const ORIGINAL_COLUMNS: readonly string[] = [
   "network_count",
 ];
 
-const tunableColumns: Column[] = TUNABLES.map((t) => ({
+const tunableColumn = (t: (typeof TUNABLES)[number]): Column => ({
   name: t.key,
   type: t.kind === "switch" ? "switch" : "number",
   get: (s: Sample) => s.config[t.key],
-}));
+});
+/** The original tool's tunables keep their slot; tunables added since follow the original 26. */
+const tunableColumns: Column[] = TUNABLES.filter((t) => ORIGINAL_COLUMNS.includes(t.key)).map(tunableColumn);
+const newTunableColumns: Column[] = TUNABLES.filter((t) => !ORIGINAL_COLUMNS.includes(t.key)).map(
+  tunableColumn,
+);
 
 const avgLatencyColumns: Column[] = HOT_PATHS.map((path) => ({
   name: `latency_${path}_ns`,
@@ -101,6 +106,7 @@ export const COLUMNS: readonly Column[] = [
   })),
   // ---- ours, after the original 26 ----
   { name: "cpu_model", type: "text", get: (s) => s.cpu_model },
+  ...newTunableColumns,
   ...percentileColumns,
   ...extraClassColumns,
   { name: "game_thread_count", type: "number", get: (s) => s.game.thread_count },

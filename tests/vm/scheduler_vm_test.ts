@@ -78,6 +78,28 @@ Deno.test("scx_gamer on a sched_ext kernel", async (t) => {
     assert.doesNotMatch(read(out, "dmesg.txt"), /stall|watchdog failed|error/i);
   });
 
+  await t.step(
+    "a CPU going offline and online again: the scheduler is back within 5 s, twice, by itself",
+    () => {
+      const log = read(out, "hotplug.log");
+      for (const what of ["offline", "online"]) {
+        const took = read(out, `hotplug_${what}.txt`);
+        assert.notEqual(took, "never", `not attached again after cpu1 went ${what}:\n${log}`);
+        assert.ok(Number(took) < 5, `cpu1 ${what}: attached again after ${took} s`);
+        const [before, after] = read(out, `hotplug_seq_${what}.txt`).split(" ").map(Number);
+        assert.ok(after > before, "the kernel counted the hotplug");
+      }
+      assert.equal(
+        (log.match(/attached again after \d+ ms, .*\(cpu \d+ going (offline|online)/g) ?? []).length,
+        2,
+        log,
+      );
+      assert.equal(read(out, "hotplug_cpus.txt"), "0-1");
+      assert.equal(read(out, "hotplug.rc"), "0", log);
+      assert.match(log, /detached \(SIGINT; unregistered\)/);
+    },
+  );
+
   await t.step("--duration detaches by itself", () => {
     assert.match(read(out, "nostats.log"), /detached \(duration; unregistered\)/);
     assert.equal(read(out, "state_after_nostats.txt"), "disabled");
@@ -163,6 +185,26 @@ Deno.test("scx_gamer on a sched_ext kernel", async (t) => {
   await t.step("mm_affinity on consults the address-space CPU hint; off never does", () => {
     assert.equal(phase("mig_max_1000").mm_hint_tries, 0);
     assert.ok(phase("mm_affinity_on").mm_hint_tries > 0);
+  });
+
+  await t.step("smoothness is measured in the kernel while switched on, and not after", () => {
+    const { smooth } = tunables;
+    assert.ok(smooth.render > 0, "render thread found");
+    assert.ok(smooth.on.all.count > 0, JSON.stringify(smooth.on));
+    assert.ok(smooth.on.latency.game?.count > 0, "the game's threads woke and were timed");
+    assert.ok(
+      smooth.on.pacing?.count > 1 && smooth.on.pacing.median_ns > 0,
+      JSON.stringify(smooth.on.pacing),
+    );
+    assert.equal(smooth.on.policy_version, 2);
+    assert.equal(smooth.off_waits, 0, "switched off: nothing recorded");
+  });
+
+  await t.step("a new program is reported through the event ring buffer", () => {
+    assert.ok(
+      tunables.events.some((e: { kind: string; comm: string }) => e.kind === "exec" && e.comm === "true"),
+      JSON.stringify(tunables.events),
+    );
   });
 
   await t.step("real kernel input events reach the hook, and only an input window boosts", () => {

@@ -43,6 +43,42 @@ wait $run
 echo $? > $out/run.rc
 wait_state disabled 30 > $out/state_after_run.txt
 
+# 3b. CPU hotplug: the kernel stops the scheduler with its restart code; scx_gamer attaches again by itself.
+# Each hotplug_*.txt holds the seconds from the hotplug write until sched_ext is enabled again (or "never").
+reattach_after() { # what, sysfs value
+  before=$(cat /sys/kernel/sched_ext/hotplug_seq 2>/dev/null)
+  t0=$(cut -d' ' -f1 /proc/uptime)
+  echo "$2" > /sys/devices/system/cpu/cpu1/online
+  # First the kernel disables the scheduler, then it must come back.
+  i=0
+  while [ "$(state)" = enabled ] && [ $i -lt 300 ]; do sleep 0.05; i=$((i + 1)); done
+  i=0
+  while [ "$(state)" != enabled ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+  t1=$(cut -d' ' -f1 /proc/uptime)
+  if [ "$(state)" = enabled ]; then
+    echo "$t0 $t1" | awk '{ printf "%.2f\n", $2 - $1 }' > $out/hotplug_$1.txt
+  else
+    echo never > $out/hotplug_$1.txt
+  fi
+  echo "$before $(cat /sys/kernel/sched_ext/hotplug_seq 2>/dev/null)" > $out/hotplug_seq_$1.txt
+}
+# The supervisor keeps a spare instance loaded in the background (a load takes seconds under emulation);
+# a hotplug is the case it is for, so each one waits until the spare is ready (--verbose says so).
+scx_gamer --stats 1 --verbose >$out/hotplug.log 2>&1 &
+hot=$!
+wait_state enabled 180 > /dev/null
+wait_lines $out/hotplug.log 'spare instance loaded' 1 180
+reattach_after offline 0
+wait_lines $out/hotplug.log 'attached again' 1 60
+wait_lines $out/hotplug.log 'spare instance loaded' 2 180
+reattach_after online 1
+wait_lines $out/hotplug.log 'attached again' 2 60
+cat /sys/devices/system/cpu/online > $out/hotplug_cpus.txt
+kill -INT $hot
+wait $hot
+echo $? > $out/hotplug.rc
+wait_state disabled 30 > /dev/null
+
 # 4. Stats off: the verifier prunes the profiling (compare instruction counts with run.log); --duration ends it.
 scx_gamer --duration 2 --verbose >$out/nostats.log 2>&1
 echo $? > $out/nostats.rc

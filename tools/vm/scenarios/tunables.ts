@@ -4,9 +4,20 @@
 import { defaultConfig, type SchedConfig } from "../../../lib/config.ts";
 import { Scheduler } from "../../../lib/sched/scheduler.ts";
 import { metricsBetween } from "../../../lib/sched/stats.ts";
+import { smoothBetween } from "../../../lib/sched/smooth.ts";
 
 const reportPath = Deno.args[0];
 const PHASE_MS = 3000;
+
+/** The game's thread named `name`, or null. */
+function findThread(pid: number, name: string): number | null {
+  for (const e of Deno.readDirSync(`/proc/${pid}/task`)) {
+    try {
+      if (Deno.readTextFileSync(`/proc/${pid}/task/${e.name}/comm`).trim() === name) return Number(e.name);
+    } catch { /* gone */ }
+  }
+  return null;
+}
 
 function findGame(): number | null {
   for (const e of Deno.readDirSync("/proc")) {
@@ -51,9 +62,31 @@ try {
   await run("mm_affinity_on", { ...base, mm_affinity: true });
   await run("input_window_0", { ...base, input_window_us: 0 });
   await run("input_window_50ms", { ...base, input_window_us: 50_000 });
+
+  // The in-kernel smoothness measurement, switched on for one phase, with the render thread for pacing.
+  sched.applyConfig(base);
+  const render = game ? findThread(game, "RenderThread") : null;
+  sched.setPacingThread(render);
+  sched.setSmoothness(true);
+  const s0 = sched.smoothSnapshot();
+  await new Promise((r) => setTimeout(r, PHASE_MS));
+  const s1 = sched.smoothSnapshot();
+  sched.setSmoothness(false);
+  await new Promise((r) => setTimeout(r, 500));
+  const s2 = sched.smoothSnapshot();
+  const smooth = { render, on: smoothBetween(s0, s1), off_waits: Number(s2.waits - s1.waits) };
+
+  // The event ring buffer: a program started now is reported without polling.
+  const child = new Deno.Command("true").spawn();
+  let events: { kind: string; comm: string }[] = [];
+  for (let i = 0; i < 20 && !events.some((e) => e.kind === "exec" && e.comm === "true"); i++) {
+    events = events.concat((await sched.waitEvents(1000)).map((e) => ({ kind: e.kind, comm: e.comm })));
+  }
+  await child.status;
+
   Deno.writeTextFileSync(
     reportPath,
-    JSON.stringify({ game, inputHook: sched.inputHook, phases, exit: null }, null, 2),
+    JSON.stringify({ game, inputHook: sched.inputHook, phases, smooth, events, exit: null }, null, 2),
   );
 } finally {
   const info = sched.stop();

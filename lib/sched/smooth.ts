@@ -1,0 +1,210 @@
+/**
+ * The game's smoothness as the scheduler measures it in the kernel (bpf/scx_gamer.bpf.c, recorded while
+ * `smooth_on` is set and a game is known): cumulative snapshots, and the typed per-interval summary the
+ * learning loop uses. Pure functions; reading the maps is lib/sched/scheduler.ts's job.
+ *
+ * Three things are measured for the game's threads:
+ * - wake-up-to-run latency, one log2 histogram per thread class;
+ * - how long they waited runnable in all, and the part of it during which the CPU they then got was
+ *   running something that is not the game;
+ * - frame pacing: the interval between successive wake-ups of the render/present thread, in a log-linear
+ *   histogram (8 buckets per octave), summarised as median, p99 and their ratio (1 = perfectly even).
+ *
+ * @example
+ * ```ts
+ * const a = sched.smoothSnapshot();
+ * // ... one sampling interval later
+ * const s = smoothBetween(a, sched.smoothSnapshot());
+ * s.latency.input?.p99_ns; // the input thread's wake-up p99 over the interval
+ * s.pacing?.spread; // render wake interval p99 / median
+ * ```
+ *
+ * @module
+ */
+
+import { THREAD_CLASSES, type ThreadClass } from "../types.ts";
+import {
+  LAT_BASE_SHIFT,
+  LAT_BUCKETS,
+  NR_CLASSES,
+  PACE_BUCKETS,
+  PACE_MIN_SHIFT,
+  PACE_SUB_SHIFT,
+  POLICY_VERSION,
+} from "./intf.ts";
+
+/** A cumulative histogram summed over CPUs. */
+export interface BucketsSnapshot {
+  buckets: bigint[];
+  count: bigint;
+  sum_ns: bigint;
+}
+
+/** Everything cumulative the smoothness maps hold, at one instant. */
+export interface SmoothSnapshot {
+  /** performance.now() of the reading, ms. */
+  at_ms: number;
+  /** Wake-up latency per thread class id (index = enum gamer_thread_class). */
+  lat: BucketsSnapshot[];
+  /** Game-thread wake-ups that ran, their total wait, and the part behind non-game work. */
+  waits: bigint;
+  wait_ns: bigint;
+  wait_behind_other_ns: bigint;
+  /** Render-thread wake intervals. */
+  pace: BucketsSnapshot;
+}
+
+/** Wake-up latency of one class over an interval, ns. */
+export interface ClassLatency {
+  count: number;
+  avg_ns: number;
+  p50_ns: number;
+  p99_ns: number;
+}
+
+/** Frame pacing over an interval, from the render thread's wake intervals. */
+export interface Pacing {
+  count: number;
+  mean_ns: number;
+  median_ns: number;
+  p99_ns: number;
+  /** p99 / median: 1 when every frame starts on time, 2 when 1 in 100 intervals is twice as long. */
+  spread: number;
+}
+
+/** The game's smoothness over one interval (deltas of two snapshots). */
+export interface SmoothSummary {
+  interval_s: number;
+  /** The policy that produced it (bpf/intf.h POLICY_VERSION). */
+  policy_version: number;
+  /** Per thread class that woke in the interval. */
+  latency: Partial<Record<ThreadClass, ClassLatency>>;
+  /** All the game's threads together. */
+  all: ClassLatency;
+  /** Runnable wait of the game's threads per second of the interval, ms/s (up to 1000 per thread). */
+  wait_ms_per_s: number;
+  /** Share of that wait spent while the CPU they got ran non-game work, 0..1. */
+  wait_share_behind_other: number;
+  /** Null when no render thread was set or it did not wake twice. */
+  pacing: Pacing | null;
+}
+
+/** A snapshot of zeros (the state before the first reading). */
+export function zeroSmooth(at_ms = 0): SmoothSnapshot {
+  const empty = (n: number): BucketsSnapshot => ({ buckets: Array(n).fill(0n), count: 0n, sum_ns: 0n });
+  return {
+    at_ms,
+    lat: Array.from({ length: NR_CLASSES }, () => empty(LAT_BUCKETS)),
+    waits: 0n,
+    wait_ns: 0n,
+    wait_behind_other_ns: 0n,
+    pace: empty(PACE_BUCKETS),
+  };
+}
+
+/** Bounds of wake-up latency bucket i, ns: [0, 2^10) then [2^(9+i), 2^(10+i)); the last is open. */
+export function latBucketBounds(i: number): [number, number] {
+  if (i === 0) return [0, 2 ** LAT_BASE_SHIFT];
+  return [2 ** (LAT_BASE_SHIFT + i - 1), 2 ** (LAT_BASE_SHIFT + i)];
+}
+
+/**
+ * Bounds of pacing bucket i, ns: octave PACE_MIN_SHIFT + i / 8, linear sub-bucket i % 8 within it. The
+ * first bucket also holds shorter intervals and the last longer ones (taken here at their nominal bounds).
+ */
+export function paceBucketBounds(i: number): [number, number] {
+  const sub = 2 ** PACE_SUB_SHIFT;
+  const octave = PACE_MIN_SHIFT + Math.floor(i / sub);
+  const width = 2 ** (octave - PACE_SUB_SHIFT);
+  const lo = 2 ** octave + (i % sub) * width;
+  return [lo, lo + width];
+}
+
+/**
+ * The q-quantile (0..1) of a histogram, interpolated linearly inside its bucket; 0 when empty.
+ *
+ * @example
+ * ```ts
+ * quantileOf([0, 4, 0], 0.5, (i) => [i * 10, i * 10 + 10]); // 15
+ * ```
+ */
+export function quantileOf(
+  buckets: readonly number[],
+  q: number,
+  bounds: (i: number) => [number, number],
+): number {
+  const total = buckets.reduce((a, b) => a + b, 0);
+  if (total === 0) return 0;
+  const rank = q * total;
+  let seen = 0;
+  for (let i = 0; i < buckets.length; i++) {
+    if (buckets[i] === 0) continue;
+    if (seen + buckets[i] >= rank) {
+      const [lo, hi] = bounds(i);
+      return lo + ((rank - seen) / buckets[i]) * (hi - lo);
+    }
+    seen += buckets[i];
+  }
+  return bounds(buckets.length - 1)[1];
+}
+
+function delta(
+  prev: BucketsSnapshot,
+  next: BucketsSnapshot,
+): { buckets: number[]; count: number; sum: number } {
+  return {
+    buckets: next.buckets.map((b, i) => Number(b - prev.buckets[i])),
+    count: Number(next.count - prev.count),
+    sum: Number(next.sum_ns - prev.sum_ns),
+  };
+}
+
+function classLatency(d: { buckets: number[]; count: number; sum: number }): ClassLatency {
+  return {
+    count: d.count,
+    avg_ns: d.count > 0 ? d.sum / d.count : 0,
+    p50_ns: quantileOf(d.buckets, 0.5, latBucketBounds),
+    p99_ns: quantileOf(d.buckets, 0.99, latBucketBounds),
+  };
+}
+
+/**
+ * The game's smoothness over the interval between two cumulative snapshots: deltas, never totals.
+ */
+export function smoothBetween(prev: SmoothSnapshot, next: SmoothSnapshot): SmoothSummary {
+  const seconds = Math.max((next.at_ms - prev.at_ms) / 1000, 1e-9);
+  const latency: Partial<Record<ThreadClass, ClassLatency>> = {};
+  const all = { buckets: Array(LAT_BUCKETS).fill(0), count: 0, sum: 0 };
+  next.lat.forEach((h, cls) => {
+    const d = delta(prev.lat[cls], h);
+    if (d.count <= 0) return;
+    latency[THREAD_CLASSES[cls] ?? "other"] = classLatency(d);
+    d.buckets.forEach((b, i) => all.buckets[i] += b);
+    all.count += d.count;
+    all.sum += d.sum;
+  });
+  const waitNs = Number(next.wait_ns - prev.wait_ns);
+  const behindNs = Number(next.wait_behind_other_ns - prev.wait_behind_other_ns);
+  const pace = delta(prev.pace, next.pace);
+  let pacing: Pacing | null = null;
+  if (pace.count > 1) {
+    const median = quantileOf(pace.buckets, 0.5, paceBucketBounds);
+    const p99 = quantileOf(pace.buckets, 0.99, paceBucketBounds);
+    pacing = {
+      count: pace.count,
+      mean_ns: pace.sum / pace.count,
+      median_ns: median,
+      p99_ns: p99,
+      spread: median > 0 ? p99 / median : 0,
+    };
+  }
+  return {
+    interval_s: seconds,
+    policy_version: POLICY_VERSION,
+    latency,
+    all: classLatency(all),
+    wait_ms_per_s: waitNs / 1e6 / seconds,
+    wait_share_behind_other: waitNs > 0 ? Math.min(1, behindNs / waitNs) : 0,
+    pacing,
+  };
+}
