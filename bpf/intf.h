@@ -2,7 +2,7 @@
 /*
  * Layouts and constants shared by the BPF scheduler and userspace. Userspace never copies them by hand:
  * scripts/build_bpf.sh reads them back from the compiled object's BTF and generates the TypeScript module
- * (lib/bpf/generated/scx_gamer_intf.ts) that lib/sched uses, and a test re-reads the BTF and compares.
+ * (lib/sched/intf_generated.ts) that lib/sched uses, and a test re-reads the BTF and compares.
  * Every struct and enum here must be reachable from the object's BTF: gamer_intf_anchor in
  * scx_gamer.bpf.c references the ones no map or global uses.
  */

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Compile the BPF programs and embed the scheduler object into TypeScript.
 #   bpf/scx_gamer.bpf.c   -> dist/bpf/scx_gamer.bpf.o -> lib/bpf/generated/scx_gamer_object.ts (base64)
-#                                                    -> lib/bpf/generated/scx_gamer_intf.ts (bpf/intf.h's
-#                                                       layouts and constants, read from the object's BTF)
+#                                                    -> lib/sched/intf_generated.ts (bpf/intf.h's layouts
+#                                                       and constants, read from the object's BTF; tracked)
 #   tests/bpf/*.bpf.c     -> .cache/bpf/*.bpf.o (test objects, read from disk by the tests)
 # The scheduler's object is built inside this checkout (dist/ is ignored): .cache may be shared between
 # worktrees, and an object there may have been built from another branch's source after this one's.
@@ -55,7 +55,7 @@ if [ ! -f "$ts" ] || [ "$obj" -nt "$ts" ]; then
   } > "$ts.tmp"
   mv "$ts.tmp" "$ts"
 fi
-intf="$gen/scx_gamer_intf.ts"
+intf=lib/sched/intf_generated.ts
 if [ ! -f "$intf" ] || [ "$obj" -nt "$intf" ] || [ lib/sched/intf_btf.ts -nt "$intf" ]; then
   deno run --quiet --allow-read --allow-write --allow-ffi --unstable-ffi scripts/gen_intf.ts "$obj" "$intf"
 fi

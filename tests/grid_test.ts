@@ -22,11 +22,11 @@ function gridError(fn: () => unknown): string {
   assert.fail("expected a GridError");
 }
 
-Deno.test("the default grid is the original 4 x 3 x 3 = 36 configs", () => {
+Deno.test("the default grid is the policy's three levers, 3 x 3 x 3 = 27 configs", () => {
   const grid = buildGrid(DEFAULT_GRID_VALUES);
-  assert.deepEqual(grid.map((a) => a.key), ["slice_us", "input_window_us", "mig_max"]);
-  assert.equal(gridSize(grid), 36);
-  assert.equal(expandGrid(grid).length, 36);
+  assert.deepEqual(grid.map((a) => a.key), ["slice_us", "slice_lag_us", "batch_burst_us"]);
+  assert.equal(gridSize(grid), 27);
+  assert.equal(expandGrid(grid).length, 27);
 });
 
 Deno.test("expansion varies the first axis slowest, like nested shell loops", () => {

@@ -82,7 +82,7 @@ const GRID = { slice_us: [5, 10, 15, 20], input_window_us: [1000, 2000, 3000], m
 const key = (c: object) => JSON.stringify(TUNABLES.map((t) => (c as Record<string, unknown>)[t.key]));
 
 Deno.test("grid neighbours move one tunable to the next grid value on either side", () => {
-  const incumbent = defaultConfig(); // slice 10, window 2000, mig_max 3
+  const incumbent = { ...defaultConfig(), slice_us: 10 }; // slice 10, window 2000, mig_max 3
   const got = gridNeighbours(incumbent, { grid: GRID, rng: createRng(1) }).map((
     c,
   ) => [c.slice_us, c.input_window_us, c.mig_max]);
@@ -98,7 +98,7 @@ Deno.test("grid neighbours move one tunable to the next grid value on either sid
 });
 
 Deno.test("without a forest the next candidates are grid neighbours, never the incumbent or one tried", () => {
-  const incumbent = defaultConfig();
+  const incumbent = { ...defaultConfig(), slice_us: 10 };
   const tried = [{ ...incumbent, slice_us: 5 }];
   const got = nextCandidates({ incumbent, tried, grid: GRID }, { rng: createRng(2), count: 10 });
   strictEqual(got.length, 5);

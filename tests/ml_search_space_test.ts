@@ -59,10 +59,10 @@ Deno.test("a switch the data never varied is set from the topology and named", (
 Deno.test("a tunable measured at one value stays there; its base is the measured value nearest the default", () => {
   const m = measured();
   m[at("slice_lag_us")] = Float64Array.of(15000);
-  m[at("slice_us")] = Float64Array.of(4, 13, 30);
+  m[at("slice_us")] = Float64Array.of(4, 900, 3000);
   const { dims } = searchDims(m, { topology: NO_SMT });
   strictEqual(dims[at("slice_lag_us")].base, 15000);
-  strictEqual(dims[at("slice_us")].base, 13); // default 10: 13 is nearer than 4
+  strictEqual(dims[at("slice_us")].base, 900); // default 1000: 900 is nearer than 3000
   strictEqual(stepValue(dims[at("slice_lag_us")], 15000, createRng(0)), 15000);
 });
 

@@ -1,5 +1,6 @@
 // `--monitor` against a real control socket served by a real session (on a fake scheduler whose
 // counters grow), in this process and as the CLI; and what it says when it cannot connect.
+import { defaultConfig } from "../lib/config.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { MonitorCommand } from "../lib/cli/modes.ts";
@@ -64,7 +65,7 @@ Deno.test("--monitor --stats-json writes one JSON object per interval", async ()
     assert.ok(records[1].t > records[0].t);
     assert.ok(records[1].metrics.enqueues_per_sec > 500 && records[1].metrics.enqueues_per_sec < 2000);
     assert.equal(records[1].game.tgid, 5000);
-    assert.equal(records[1].config.slice_us, 10);
+    assert.equal(records[1].config.slice_us, defaultConfig().slice_us);
   } finally {
     await live.stop();
   }

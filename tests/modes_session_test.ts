@@ -284,7 +284,7 @@ Deno.test("apply from the socket changes the config live; set-game announces a p
   const { sleep } = postingSleep(s.clock, inbox, posts);
   await runSession({ ...s.options, inbox, sleep });
   const [a, g, b] = await Promise.all(posts.map((p) => p.reply!));
-  assert.deepEqual(s.sched.applied.map((c) => [c.slice_us, c.mig_max]), [[10, 3], [7, 3], [10, 9]]);
+  assert.deepEqual(s.sched.applied.map((c) => [c.slice_us, c.mig_max]), [[1000, 3], [7, 3], [1000, 9]]);
   assert.equal(okBody<{ config: SchedConfig }>(a).config.slice_us, 7);
   assert.equal(okBody<{ config: SchedConfig }>(b).config.mig_max, 9);
   // The scan had found game.exe (5000); the announced tree's busiest non-launcher process wins.

@@ -45,7 +45,7 @@ Deno.test("one game's run prints the scope and target, the metrics, and the best
   const lines = gameRun.lines;
   ok(
     lines[0].startsWith(
-      `Training on 60 samples of Alpha Game.exe from ${csvPath}: 23 features; this machine's CPU model ${CPU}`,
+      `Training on 60 samples of Alpha Game.exe from ${csvPath}: 24 features; this machine's CPU model ${CPU}`,
     ),
     lines[0],
   );
@@ -84,7 +84,7 @@ Deno.test("the model is saved under the game's key and CPU model and loads back 
     rows: 60,
     source: csvPath,
   });
-  const x = { rows: 3, cols: 23, data: new Float64Array(69).map((_, i) => i % 7) };
+  const x = { rows: 3, cols: 24, data: new Float64Array(72).map((_, i) => i % 7) };
   deepStrictEqual(
     loaded.forest.predict(loaded.scaler.transform(x)),
     game.train.forest.predict(game.train.scaler.transform(x)),
@@ -128,7 +128,7 @@ Deno.test("an original 26-column CSV trains on every row, with its score compute
   const r = await runTrainMode(run);
   ok(run.lines[0].endsWith("no cpu_model column: every sample used"), run.lines[0]);
   ok(run.lines[1].endsWith("higher is better), computed from the metrics"), run.lines[1]);
-  strictEqual(r.model.features.length, 15);
+  strictEqual(r.model.features.length, 16);
   ok(run.lines.includes("No profile saved: CPU models merged (--cpu-model NAME)"));
 });
 

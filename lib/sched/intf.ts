@@ -1,6 +1,6 @@
 /**
  * What userspace shares with the BPF scheduler, in the forms lib/sched uses. Every value comes from
- * lib/bpf/generated/scx_gamer_intf.ts, which scripts/build_bpf.sh generates from the compiled object's BTF
+ * lib/sched/intf_generated.ts, which scripts/build_bpf.sh generates from the compiled object's BTF
  * (bpf/intf.h): nothing here is a hand copy, and tests/sched_intf_test.ts re-reads the object to prove the
  * generated module is in step with it.
  *
@@ -8,7 +8,7 @@
  */
 
 import type { HOT_PATHS } from "../types.ts";
-import { ENUMS, KFUNCS, STRUCTS } from "../bpf/generated/scx_gamer_intf.ts";
+import { ENUMS, KFUNCS, STRUCTS } from "./intf_generated.ts";
 
 export { ENUMS, KFUNCS, STRUCTS };
 

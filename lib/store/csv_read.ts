@@ -120,6 +120,16 @@ function readNumbers(header: string[], rows: string[][], file: string): Map<stri
   return numbers;
 }
 
+/**
+ * A tunable added after a file was written (the original 26 columns have no `batch_burst_us`) ran at its
+ * default in every row of it: the column is filled in, so every reader sees the whole tunables table.
+ */
+function fillMissingTunables(numbers: Map<string, Float64Array>, rows: number): void {
+  for (const t of TUNABLES) {
+    if (!numbers.has(t.key)) numbers.set(t.key, new Float64Array(rows).fill(Number(t.default)));
+  }
+}
+
 /** Every row's tunables must be a valid config (whole numbers in the tunables table's ranges). */
 function checkTunables(numbers: ReadonlyMap<string, Float64Array>, rows: number, file: string): void {
   const columns = TUNABLES.map((t) => numbers.get(t.key)!);
@@ -160,6 +170,7 @@ export function parseTrainingCsv(text: string, options: { file: string }): Train
   checkHeader(header, file);
   const rows = records.slice(1);
   const numbers = readNumbers(header, rows, file);
+  fillMissingTunables(numbers, rows.length);
   checkTunables(numbers, rows.length, file);
   let scoreComputed = false;
   if (!numbers.has("score")) {
