@@ -73,8 +73,11 @@ class FakeScheduler implements SchedulerLike {
   programInsns() {
     return [];
   }
-  waitEvents() {
-    return Promise.resolve([]);
+  /** Set to make waitEvents sleep until its timeout (a ring buffer with nothing in it). */
+  quiet = false;
+  waitEvents(timeoutMs: number) {
+    if (!this.quiet) return Promise.resolve([]);
+    return new Promise<never[]>((r) => setTimeout(() => r([]), timeoutMs));
   }
   drainEvents() {
     return [];
@@ -161,6 +164,18 @@ Deno.test("a restart request (CPU hotplug) attaches a new instance that gets eve
   assert.equal(now.pace, 4244);
   assert.equal(sup.restartCount, 1);
   assert.deepEqual(restarts, [1]);
+});
+
+Deno.test("a wait on the replaced instance's events ends at the restart, not at its timeout", async () => {
+  const { sup, instances } = supervised();
+  instances[0].quiet = true;
+  const t0 = performance.now();
+  const waiting = sup.waitEvents(5_000);
+  instances[0].exit = HOTPLUG;
+  assert.equal(await sup.poll(), null);
+  assert.deepEqual(await waiting, []);
+  assert.ok(performance.now() - t0 < 2_000, "woken by the restart");
+  await new Promise((r) => setTimeout(r, 0));
 });
 
 Deno.test("counters stay cumulative across a restart, so interval deltas never go negative", async () => {

@@ -12,9 +12,9 @@ import type { SchedConfig } from "../config.ts";
 import { SampleRecorder } from "../collect/recorder.ts";
 import { cpuModel } from "../collect/sample.ts";
 import { preflight } from "../sched/preflight.ts";
-import type { Scheduler } from "../sched/scheduler.ts";
+import type { Supervisor } from "../sched/supervisor.ts";
 import { GameStore } from "../store/game_store.ts";
-import { loadSchedulerModule } from "./bpf_object.ts";
+import { loadSupervisorModule } from "./bpf_object.ts";
 import type { ControlCommand, ControlReply } from "./control.ts";
 import { Inbox } from "./inbox.ts";
 import { serveControl } from "./serve_control.ts";
@@ -27,6 +27,8 @@ import {
   type SessionEnd,
 } from "./session.ts";
 import { VERSION } from "./version.ts";
+import type { ExitInfo } from "../sched/scheduler.ts";
+import { printable } from "../host/terminal.ts";
 
 /** The options every attached mode's command carries. */
 export interface AttachedCommand extends SocketOptions {
@@ -95,14 +97,26 @@ export function storeRecorder(
   });
 }
 
-/** Start the embedded scheduler (the class from {@link loadSchedulerModule}), saying so in one line. */
+/**
+ * Start the embedded scheduler under its supervisor (the class from {@link loadSupervisorModule}), saying
+ * so in one line. The supervisor attaches it again by itself when the kernel asks for a restart (a CPU
+ * went offline or online), and says so too.
+ */
 export function startScheduler(
-  scheduler: typeof Scheduler,
+  supervisor: typeof Supervisor,
   options: { stats: boolean; verbose: boolean; log?: (line: string) => void },
 ) {
   const log = options.log ?? console.log;
   return (config: SchedConfig): RunningScheduler => {
-    const sched = scheduler.start(config, options);
+    const sched = supervisor.start(config, {
+      ...options,
+      onRestart: (why, tookMs, attempts) =>
+        log(
+          `scx_gamer: attached again after the kernel stopped it (${describeExit(why)}) in ${
+            Math.round(tookMs)
+          } ms${attempts > 1 ? ` (${attempts} tries)` : ""}`,
+        ),
+    });
     log(
       `scx_gamer: attached (stats ${options.stats ? "on" : "off"}, input hook ${
         sched.inputHook ? "on" : "off"
@@ -118,19 +132,32 @@ export function startScheduler(
 }
 
 /**
+ * An ejection on stderr: one line saying why, then the kernel's debug dump (the scheduler's state and
+ * each CPU's queue at the moment it stopped), which is what a bug report needs.
+ */
+function reportEjection(exit: ExitInfo): void {
+  console.error(`scx_gamer: the kernel stopped the scheduler: ${describeExit(exit)}`);
+  // The dump names tasks by their comm, which any process chooses: each line is made printable.
+  const dump = exit.dump.trim();
+  if (dump !== "") {
+    console.error(`scx_gamer: the kernel's debug dump:\n${dump.split("\n").map(printable).join("\n")}`);
+  }
+}
+
+/**
  * Attach, run the session until it ends, detach. An ejection is reported here (one line, and the
  * kernel's debug dump when it gave one); everything else is the mode's to report.
  */
 export async function runAttached(cmd: AttachedCommand, o: AttachedOptions): Promise<AttachedEnd> {
   // The object first: a checkout that never ran `deno task bpf` is told so wherever it runs.
-  const { Scheduler } = await loadSchedulerModule();
+  const { Supervisor } = await loadSupervisorModule();
   preflight();
   const inbox = new Inbox<ControlCommand, ControlReply>();
   const server = await serveControl(cmd, { inbox, log: o.log });
   const stop = stopOnSignals();
   try {
     const end = await runSession({
-      start: startScheduler(Scheduler, {
+      start: startScheduler(Supervisor, {
         stats: o.stats ?? (cmd.statsS !== null || o.collect),
         verbose: cmd.verbose,
         log: o.log,
@@ -152,9 +179,7 @@ export async function runAttached(cmd: AttachedCommand, o: AttachedOptions): Pro
       inbox,
       version: VERSION,
     });
-    if (end.reason === "ejected") {
-      console.error(`scx_gamer: the kernel stopped the scheduler: ${describeExit(end.exit!)}`);
-    }
+    if (end.reason === "ejected") reportEjection(end.exit!);
     return { ...end, signalName: end.reason === "signal" ? String(stop.signal.reason) : null };
   } finally {
     stop.dispose();

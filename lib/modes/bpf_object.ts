@@ -41,6 +41,15 @@ export function loadSchedulerModule(): Promise<typeof import("../sched/scheduler
 }
 
 /**
+ * The supervisor module (lib/sched/supervisor.ts: the scheduler, attached again after a CPU hotplug).
+ *
+ * @throws {BpfObjectMissingError} when the object was not built.
+ */
+export function loadSupervisorModule(): Promise<typeof import("../sched/supervisor.ts")> {
+  return guarded(() => import("../sched/supervisor.ts"));
+}
+
+/**
  * The embedded object's bytes.
  *
  * @throws {BpfObjectMissingError} when the object was not built.

@@ -147,6 +147,8 @@ export class Supervisor {
   #spare: SchedulerLike | null = null;
   #sparePending: Promise<void> | null = null;
   #spareAfter = 0;
+  /** Resolved when a restart swaps in a new instance, so a wait on the old one's ring buffer ends. */
+  #swapped = Promise.withResolvers<void>();
   /** How many times the scheduler was attached again. */
   restartCount = 0;
 
@@ -252,6 +254,8 @@ export class Supervisor {
       }
       this.#reapply();
       this.restartCount++;
+      this.#swapped.resolve();
+      this.#swapped = Promise.withResolvers<void>();
       this.#options.onRestart?.(why, performance.now() - started, attempt + 1);
       return true;
     }
@@ -340,9 +344,13 @@ export class Supervisor {
     return this.#cur.exitInfo();
   }
 
-  /** See Scheduler.waitEvents (the current instance's; a sched_exit event means: call {@link poll}). */
+  /**
+   * See Scheduler.waitEvents (the current instance's; a sched_exit event means: call {@link poll}). A
+   * wait still on an instance a restart replaced ends at the restart, not at its timeout.
+   */
   waitEvents(timeoutMs: number): Promise<SchedEvent[]> {
-    return this.#cur.waitEvents(timeoutMs);
+    const swapped = this.#swapped.promise.then((): SchedEvent[] => []);
+    return Promise.race([this.#cur.waitEvents(timeoutMs), swapped]);
   }
 
   /** See Scheduler.drainEvents (the current instance's). */
