@@ -257,24 +257,36 @@ Deno.test("with a spare, a restart attaches the instance loaded ahead (no load o
   assert.ok(spares[1].stopped, "stop frees the spare too");
 });
 
-Deno.test("a spare still loading is not waited for: the restart loads a fresh instance", async () => {
+Deno.test("a spare still loading is waited for: the restart attaches it, no second load beside it", async () => {
   let release = () => {};
   const instances: FakeScheduler[] = [];
+  const spares: FakeScheduler[] = [];
   const sup = Supervisor.start(defaultConfig(), {
     startFn: (c) => {
       const s = new FakeScheduler(c);
       instances.push(s);
       return s;
     },
-    prepareFn: (c) => new Promise((r) => release = () => r(new FakeScheduler(c))),
+    prepareFn: (c) =>
+      new Promise((r) =>
+        release = () => {
+          const s = new FakeScheduler(c);
+          spares.push(s);
+          r(s);
+        }
+      ),
     schedExtState: () => "disabled",
     sleep: () => Promise.resolve(),
   });
   await sup.poll(); // the spare starts loading, and takes its time
   instances[0].exit = HOTPLUG;
-  assert.equal(await sup.poll(), null);
-  assert.equal(instances.length, 2, "a fresh instance was loaded");
+  const restarted = sup.poll();
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(instances.length, 1, "no fresh load while the spare loads");
   release();
+  assert.equal(await restarted, null);
+  assert.equal(instances.length, 1);
+  assert.ok(spares[0].attached, "the spare was attached");
   sup.stop();
 });
 
