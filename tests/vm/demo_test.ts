@@ -11,6 +11,11 @@ import { parseArgs } from "../../lib/cli/modes.ts";
 import { validateConfig } from "../../lib/config.ts";
 import { REPO_ROOT } from "../../tools/vm/layers.ts";
 
+/** `text` as a literal inside a RegExp. */
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
 /** The command line of the printed best-configuration block, without its `sudo ./scx_gamer` prefix. */
 function bestCommandLine(stdout: string): string[] {
   const lines = stdout.split("\n");
@@ -44,9 +49,9 @@ Deno.test("deno task demo: the whole pipeline in the VM, ending with a best conf
     }
     assert.equal(r.code, 0, `demo failed:\n${stdout.slice(-6000)}\n${stderr.slice(-3000)}`);
 
-    await t.step("it says what it is doing at each of the five stages", () => {
-      for (const n of [1, 2, 3, 4]) assert.match(stdout, new RegExp(`^==> demo: ${n}/5 `, "m"));
-      assert.match(stdout, /^==> demo: 5\/5 done in \d+ s\. Where everything went:$/m);
+    await t.step("it says what it is doing at each of the six stages", () => {
+      for (const n of [1, 2, 3, 4, 5]) assert.match(stdout, new RegExp(`^==> demo: ${n}/6 `, "m"));
+      assert.match(stdout, /^==> demo: 6\/6 done in \d+ s\. Where everything went:$/m);
     });
 
     await t.step("the sweep ran all 8 configs in the VM", () => {
@@ -59,6 +64,16 @@ Deno.test("deno task demo: the whole pipeline in the VM, ending with a best conf
       if (opts.mode !== "run") throw new Error(`parsed as ${opts.mode}`);
       assert.equal(opts.statsS, 1);
       assert.deepEqual(validateConfig(opts.config), []);
+    });
+
+    await t.step("the profile is applied live when the game starts, then measured against the defaults", () => {
+      const flags = bestCommandLine(stdout).filter((w) => w !== "--stats" && w !== "1").join(" ");
+      assert.match(stdout, new RegExp(`^scx_gamer: profile of "game\\.exe" applied: ${escape(flags)}$`, "m"));
+      const ab = stdout.slice(stdout.lastIndexOf("\nA/B on "));
+      assert.match(ab, /^\nA\/B on \w+ \((higher|lower) is better\), \d+ pairs of windows:$/m);
+      assert.match(ab, /^ {2}A mean -?[\d.e+-]+, B mean -?[\d.e+-]+$/m);
+      assert.match(ab, /^ {2}(no clear difference: the interval includes zero|[AB] \(.+\) is better on \w+)$/m);
+      console.log(`  ${ab.trim().split("\n").join("\n  ")}`);
     });
 
     await t.step("the data, the CSV and the model are where it says, under the demo folder", () => {
