@@ -50,6 +50,44 @@ export const HOT_PATHS = ["select_cpu", "enqueue", "dispatch", "deadline"] as co
 /** One hot path name. */
 export type HotPath = typeof HOT_PATHS[number];
 
+/** Wake-up latency of one class over an interval, ns. */
+export interface ClassLatency {
+  count: number;
+  avg_ns: number;
+  p50_ns: number;
+  p99_ns: number;
+}
+
+/** Frame pacing over an interval, from the render thread's wake intervals. */
+export interface Pacing {
+  count: number;
+  mean_ns: number;
+  median_ns: number;
+  p99_ns: number;
+  /** p99 / median: 1 when every frame starts on time, 2 when 1 in 100 intervals is twice as long. */
+  spread: number;
+}
+
+/**
+ * The game's smoothness over one interval (deltas of two of the kernel's cumulative snapshots; computed by
+ * lib/sched/smooth.ts smoothBetween).
+ */
+export interface SmoothSummary {
+  interval_s: number;
+  /** The policy that produced it (bpf/intf.h POLICY_VERSION). */
+  policy_version: number;
+  /** Per thread class that woke in the interval. */
+  latency: Partial<Record<ThreadClass, ClassLatency>>;
+  /** All the game's threads together. */
+  all: ClassLatency;
+  /** Runnable wait of the game's threads per second of the interval, ms/s (up to 1000 per thread). */
+  wait_ms_per_s: number;
+  /** Share of that wait spent while the CPU they got ran non-game work, 0..1. */
+  wait_share_behind_other: number;
+  /** Null when no render thread was set or it did not wake twice. */
+  pacing: Pacing | null;
+}
+
 /** The scheduler's metrics over one interval (deltas, never cumulative totals). */
 export interface Metrics {
   /** Length of the interval in seconds. */
