@@ -105,6 +105,11 @@ export interface Metrics {
   preempt_kicks_per_sec: number;
   /** Input events seen by the kernel hook. */
   input_events_per_sec: number;
+  /**
+   * The game's smoothness as the kernel measured it over the same interval, or null when it was not
+   * measured (no scheduler support, smoothness off, or a sample stored before it existed).
+   */
+  smooth: SmoothSummary | null;
 }
 
 /** The detected game. */
@@ -143,7 +148,16 @@ export interface Sample {
   metrics: Metrics;
   threads: ThreadCounts;
   game: GameInfo;
+  /**
+   * The scheduler policy that produced the sample (lib/config.ts POLICY_VERSION): the same config means
+   * different behaviour under another policy, so training keeps versions apart. Samples stored before
+   * the field existed are version 1.
+   */
+  policy_version: number;
+  /** The original tool's formula (lib/score.ts score). */
   score: number;
+  /** lib/score.ts smoothScore of `metrics.smooth`, or null when smoothness was not measured. */
+  smooth_score: number | null;
   /** Frame times matched from MangoHud's logs at export (never stored; absent without logs). */
   frames?: FrameStats;
 }
