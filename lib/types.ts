@@ -211,8 +211,19 @@ export interface Dataset {
   cpuModel: (string | null)[];
   /** Per row: its 1-based data row in the source (the header not counted). */
   sourceRow: Int32Array;
-  /** Rows of the source left out because their target was not measured (an empty objective cell). */
+  /** Rows of the source (of its newest policy) left out because their target was not measured (an empty cell). */
   dropped: number;
+  /**
+   * The scheduler policy the rows are of: the newest `policy_version` in the source (1 for a source
+   * without the column). Rows of older policies are left out: the same config behaved differently there.
+   */
+  policy: {
+    version: number;
+    /** Rows of older policies left out. */
+    olderRows: number;
+    /** Which older versions the source held, ascending. */
+    olderVersions: number[];
+  };
 }
 
 /** A config trained for one game on one CPU model, applied when that game runs (lib/store/profile.ts). */
