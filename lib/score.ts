@@ -1,12 +1,12 @@
 /**
  * What the trainer optimises: the objective table (every numeric column it can target, with its
- * direction), and the original tool's performance score. One definition of each, used by the collector,
- * the CSV importer (for files from the original tool without a score column), the trainer and the tests.
+ * direction), the smoothness score that players feel, and the original tool's performance score. One
+ * definition of each, used by the collector, the CSV importer (for files from the original tool without a score column), the trainer and the tests.
  *
  * @module
  */
 
-import type { Objective } from "./types.ts";
+import type { Objective, SmoothSummary } from "./types.ts";
 
 /**
  * Every objective the trainer can target (`--target NAME`), by CSV column name. The trainer fits the
@@ -102,4 +102,47 @@ export function score(m: ScoreInputs): number {
     ? (10_000 / m.select_cpu_latency_ns) * 10
     : 0;
   return latencyTerm + (m.mm_hint_hit_rate + m.direct_dispatch_rate) * 5 + (1 - m.migration_block_rate) * 2;
+}
+
+/** Weights of {@link smoothScore}'s cost terms; each turns its measure into "ms of late frame start". */
+export const SMOOTH_WEIGHTS = {
+  /** ms/s of waiting behind non-game work that count as 1 ms of wake-up p99. */
+  behindMsPerSPerMs: 10,
+  /** Cost of each 1.0 of pacing spread above perfectly even (p99 / median - 1). */
+  pacingPerSpread: 10,
+} as const;
+
+/**
+ * How smooth the game ran over one interval, from the kernel's own measurements (lib/sched/smooth.ts):
+ * `100 / (1 + cost)`, 100 when nothing was late, falling towards 0. Null when the game's threads never
+ * woke in the interval (nothing was measured: no game, or it slept).
+ *
+ * `cost = all.p99_ms + behind_ms_per_s / 10 + 10 * max(0, pacing.spread - 1)`, where
+ * `behind_ms_per_s = wait_ms_per_s * wait_share_behind_other`. The terms, and why each is there:
+ * - `all.p99_ms`: the p99 wake-up-to-run latency of all the game's threads. A thread woken for input,
+ *   a job or a frame that then waits for a CPU delays whatever the frame needed from it; p99, not the
+ *   mean, because the stutter a player sees is the rare late wake-up.
+ * - `behind_ms_per_s / 10`: the CPU time per second the game's threads waited while the CPU they got
+ *   ran non-game work. That is the waiting the scheduler could have avoided (waiting behind the game's
+ *   own threads is the game's business); 10 ms/s of it costs as much as 1 ms more p99.
+ * - `10 * max(0, spread - 1)`: uneven frame starts. The render thread's wake intervals should all be
+ *   the frame time; spread is their p99 over their median, so 1.1 (one frame in 100 starting 10% late)
+ *   costs 1, as much as 1 ms of wake-up p99. 0 when no render thread was measured.
+ *
+ * @example
+ * ```ts
+ * // p99 2 ms, 50 ms/s waited of which 40% behind other work, pacing spread 1.25:
+ * // cost = 2 + 20 / 10 + 10 * 0.25 = 6.5, score = 100 / 7.5
+ * smoothScore(summary); // 13.33...
+ * ```
+ */
+export function smoothScore(s: SmoothSummary): number | null {
+  if (s.all.count === 0) return null;
+  const w = SMOOTH_WEIGHTS;
+  const latencyMs = s.all.p99_ns / 1e6;
+  const behindMsPerS = s.wait_ms_per_s * s.wait_share_behind_other;
+  const pacing = s.pacing === null ? 0 : w.pacingPerSpread * Math.max(0, s.pacing.spread - 1);
+  const cost = latencyMs + behindMsPerS / w.behindMsPerSPerMs + pacing;
+  // Negative or NaN inputs cannot come from the kernel's counters; a broken summary scores nothing.
+  return Number.isFinite(cost) && cost >= 0 ? 100 / (1 + cost) : null;
 }

@@ -50,6 +50,44 @@ export const HOT_PATHS = ["select_cpu", "enqueue", "dispatch", "deadline"] as co
 /** One hot path name. */
 export type HotPath = typeof HOT_PATHS[number];
 
+/** Wake-up latency of one class over an interval, ns. */
+export interface ClassLatency {
+  count: number;
+  avg_ns: number;
+  p50_ns: number;
+  p99_ns: number;
+}
+
+/** Frame pacing over an interval, from the render thread's wake intervals. */
+export interface Pacing {
+  count: number;
+  mean_ns: number;
+  median_ns: number;
+  p99_ns: number;
+  /** p99 / median: 1 when every frame starts on time, 2 when 1 in 100 intervals is twice as long. */
+  spread: number;
+}
+
+/**
+ * The game's smoothness over one interval (deltas of two of the kernel's cumulative snapshots; computed by
+ * lib/sched/smooth.ts smoothBetween).
+ */
+export interface SmoothSummary {
+  interval_s: number;
+  /** The policy that produced it (bpf/intf.h POLICY_VERSION). */
+  policy_version: number;
+  /** Per thread class that woke in the interval. */
+  latency: Partial<Record<ThreadClass, ClassLatency>>;
+  /** All the game's threads together. */
+  all: ClassLatency;
+  /** Runnable wait of the game's threads per second of the interval, ms/s (up to 1000 per thread). */
+  wait_ms_per_s: number;
+  /** Share of that wait spent while the CPU they got ran non-game work, 0..1. */
+  wait_share_behind_other: number;
+  /** Null when no render thread was set or it did not wake twice. */
+  pacing: Pacing | null;
+}
+
 /** The scheduler's metrics over one interval (deltas, never cumulative totals). */
 export interface Metrics {
   /** Length of the interval in seconds. */
@@ -67,6 +105,11 @@ export interface Metrics {
   preempt_kicks_per_sec: number;
   /** Input events seen by the kernel hook. */
   input_events_per_sec: number;
+  /**
+   * The game's smoothness as the kernel measured it over the same interval, or null when it was not
+   * measured (no scheduler support, smoothness off, or a sample stored before it existed).
+   */
+  smooth: SmoothSummary | null;
 }
 
 /** The detected game. */
@@ -105,7 +148,16 @@ export interface Sample {
   metrics: Metrics;
   threads: ThreadCounts;
   game: GameInfo;
+  /**
+   * The scheduler policy that produced the sample (lib/config.ts POLICY_VERSION): the same config means
+   * different behaviour under another policy, so training keeps versions apart. Samples stored before
+   * the field existed are version 1.
+   */
+  policy_version: number;
+  /** The original tool's formula (lib/score.ts score). */
   score: number;
+  /** lib/score.ts smoothScore of `metrics.smooth`, or null when smoothness was not measured. */
+  smooth_score: number | null;
   /** Frame times matched from MangoHud's logs at export (never stored; absent without logs). */
   frames?: FrameStats;
 }
@@ -159,8 +211,19 @@ export interface Dataset {
   cpuModel: (string | null)[];
   /** Per row: its 1-based data row in the source (the header not counted). */
   sourceRow: Int32Array;
-  /** Rows of the source left out because their target was not measured (an empty objective cell). */
+  /** Rows of the source (of its newest policy) left out because their target was not measured (an empty cell). */
   dropped: number;
+  /**
+   * The scheduler policy the rows are of: the newest `policy_version` in the source (1 for a source
+   * without the column). Rows of older policies are left out: the same config behaved differently there.
+   */
+  policy: {
+    version: number;
+    /** Rows of older policies left out. */
+    olderRows: number;
+    /** Which older versions the source held, ascending. */
+    olderVersions: number[];
+  };
 }
 
 /** A config trained for one game on one CPU model, applied when that game runs (lib/store/profile.ts). */

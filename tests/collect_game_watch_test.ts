@@ -132,3 +132,67 @@ Deno.test("an announced launcher that has not started the game yet means no game
   assert.equal(u.game?.tgid, 6001);
   assert.equal(sched.game, 6001);
 });
+
+Deno.test("the scheduler is told the pacing thread when it changes, and none when the game goes", () => {
+  const proc = makeFakeProc([...desktop(), {
+    ...wineGame,
+    threads: [...wineGame.threads, { tid: 5005, comm: "dxvk-queue" }],
+  }]);
+  const sched = new FakeScheduler();
+  const watch = new GameWatch({ scheduler: sched, procRoot: proc, rescanMs: 1e9 });
+  watch.update(0);
+  assert.equal(sched.pacing, 5002, "the lower tid of two idle submit threads");
+  watch.update(1000);
+  assert.deepEqual(sched.pacingCalls, [5002], "no change, no call");
+  sched.behaviour = [{ tid: 5002, avgRunNs: 20_000, wakeups: 100 }, {
+    tid: 5005,
+    avgRunNs: 20_000,
+    wakeups: 900,
+  }];
+  watch.update(2000);
+  assert.deepEqual(sched.pacingCalls, [5002, 5005], "the busier one");
+  rmSync(join(proc, "5000"), { recursive: true });
+  watch.update(3000);
+  assert.deepEqual(sched.pacingCalls, [5002, 5005, null]);
+  watch.update(4000);
+  assert.equal(sched.pacingCalls.length, 3);
+});
+
+Deno.test("a render thread paces over the submit threads; a game without any is paced by its main thread", () => {
+  const render = {
+    ...wineGame,
+    threads: [...wineGame.threads, { tid: 5006, comm: "RenderThread" }],
+  };
+  const sched = new FakeScheduler();
+  new GameWatch({ scheduler: sched, procRoot: makeFakeProc([...desktop(), render]) }).update(0);
+  assert.equal(sched.pacing, 5006);
+  const plain = {
+    ...wineGame,
+    threads: [{ tid: 5000, comm: "game.exe" }, { tid: 5001, comm: "InputThread" }],
+  };
+  const other = new FakeScheduler();
+  new GameWatch({ scheduler: other, procRoot: makeFakeProc([...desktop(), plain]) }).update(0);
+  assert.equal(other.pacing, 5000);
+});
+
+Deno.test("the thread classes are handed over only when they change", () => {
+  const proc = makeFakeProc([...desktop(), wineGame]);
+  const sched = new FakeScheduler();
+  const watch = new GameWatch({ scheduler: sched, procRoot: proc, rescanMs: 1e9 });
+  watch.update(0);
+  watch.update(1000);
+  watch.update(2000);
+  assert.equal(sched.classCalls.length, 1);
+  // 5004 starts behaving like a GPU submit thread: a new map.
+  sched.behaviour = [{ tid: 5004, avgRunNs: 20_000, wakeups: 0 }];
+  watch.update(3000);
+  sched.behaviour = [{ tid: 5004, avgRunNs: 20_000, wakeups: 500 }];
+  watch.update(4000);
+  assert.equal(sched.classCalls.length, 2);
+  assert.equal(sched.classCalls[1].get(5004), "gpu_submit");
+  rmSync(join(proc, "5000"), { recursive: true });
+  watch.update(5000);
+  watch.update(6000);
+  assert.equal(sched.classCalls.length, 3);
+  assert.equal(sched.classCalls[2].size, 0, "the game went: no classes");
+});

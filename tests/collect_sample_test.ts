@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { defaultConfig } from "../lib/config.ts";
+import { defaultConfig, POLICY_VERSION } from "../lib/config.ts";
+import { smoothScore } from "../lib/score.ts";
 import { buildSample, cpuModel, UNKNOWN_CPU } from "../lib/collect/sample.ts";
 import { emptyThreadCounts, type GameInfo, type Metrics } from "../lib/types.ts";
 import { makeFakeProc } from "./fixtures/fake_proc.ts";
-import { makeSample } from "./fixtures/sample.ts";
+import { makeSample, makeSmooth } from "./fixtures/sample.ts";
 
 function metrics(selectCpuAvgNs: number): Metrics {
   const lat = (avg: number) => ({ avg_ns: avg, p50_ns: avg, p99_ns: avg * 3, p999_ns: avg * 5, count: 100 });
@@ -18,6 +19,7 @@ function metrics(selectCpuAvgNs: number): Metrics {
     cpu_util_pct: 55,
     preempt_kicks_per_sec: 12,
     input_events_per_sec: 250,
+    smooth: null,
   };
 }
 
@@ -44,6 +46,18 @@ Deno.test("buildSample scores (10000/select_cpu)*10 + (mm+direct)*5 + (1-migrati
   assert.equal(s.game_name, "dota2");
   assert.equal(s.cpu_model, "AMD Ryzen 7 7800X3D 8-Core Processor");
   assert.equal(s.timestamp, 1_764_078_840.5);
+});
+
+Deno.test("buildSample stamps this build's policy and scores the smoothness when it was measured", () => {
+  const parts = { timestamp: 1, cpuModel: "x", config: defaultConfig(), game, threads: emptyThreadCounts() };
+  const without = buildSample({ ...parts, metrics: metrics(1000) });
+  assert.equal(without.policy_version, POLICY_VERSION);
+  assert.equal(without.smooth_score, null);
+  const smooth = makeSmooth(3);
+  const s = buildSample({ ...parts, metrics: { ...metrics(1000), smooth } });
+  assert.equal(s.smooth_score, smoothScore(smooth));
+  assert.ok(s.smooth_score! > 0 && s.smooth_score! < 100);
+  assert.deepEqual(s.metrics.smooth, smooth);
 });
 
 Deno.test("buildSample gives a zero select_cpu latency no latency term instead of infinity", () => {

@@ -30,8 +30,13 @@ Deno.test("a window's value is the mean objective of its samples", () => {
 });
 
 Deno.test("without --target the objective is score for samples without smoothness", () => {
-  assert.equal(chooseObjective(null, [makeSample(0)]).name, "score");
+  assert.equal(chooseObjective(null, [makeSample(0, { smooth: false })]).name, "score");
   assert.equal(chooseObjective("score", []).name, "score");
+});
+
+Deno.test("without --target the objective is smooth_score once a sample measured it", () => {
+  assert.equal(chooseObjective(null, [makeSample(0, { smooth: false }), makeSample(1)]).name, "smooth_score");
+  assert.equal(chooseObjective("score", [makeSample(1)]).name, "score");
 });
 
 Deno.test("the report says which config is better, or that the interval includes zero", () => {

@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import assert from "node:assert/strict";
 import { SampleRecorder, type SampleSink } from "../lib/collect/recorder.ts";
-import { defaultConfig, type SchedConfig } from "../lib/config.ts";
+import { defaultConfig, POLICY_VERSION, type SchedConfig } from "../lib/config.ts";
+import { smoothScore } from "../lib/score.ts";
 import {
   type ConfigDriver,
   type DriverStep,
@@ -84,7 +85,7 @@ function setup(over: Partial<SessionOptions> = {}) {
   };
   const recorderFor = (s: FakeScheduler) =>
     new SampleRecorder({
-      nextMetrics: metricsSource(() => s.snapshot()),
+      nextMetrics: metricsSource(s),
       openSink: () => sink,
       cpuModel: "Test CPU",
       log: (l) => lines.push(l),
@@ -119,6 +120,60 @@ Deno.test("collecting records a sample per interval and saves at the end", async
   assert.equal(end.samples, 10);
   assert.equal(s.samples.length, 10);
   assert.ok(s.lines.includes("sink closed"));
+});
+
+Deno.test("collecting turns smoothness on and every sample carries the interval's smooth_score", async () => {
+  const s = setup();
+  await runSession({
+    ...s.options,
+    collect: { sampleIntervalS: 1, recorder: (x) => s.recorderFor(x as FakeScheduler) },
+  });
+  assert.equal(s.sched.smoothOn, true);
+  assert.ok(s.samples.length > 0);
+  for (const sample of s.samples) {
+    // One fake second: 1000 wake-ups, 20 ms waited of which a quarter behind other work.
+    assert.equal(sample.metrics.smooth?.all.count, 1000);
+    assert.ok(Math.abs(sample.metrics.smooth!.wait_ms_per_s - 20) < 1e-9);
+    assert.ok(Math.abs(sample.metrics.smooth!.wait_share_behind_other - 0.25) < 1e-9);
+    assert.equal(sample.smooth_score, smoothScore(sample.metrics.smooth!));
+    assert.ok(sample.smooth_score! > 0);
+    assert.equal(sample.policy_version, POLICY_VERSION);
+  }
+});
+
+Deno.test("without collecting or a driver smoothness is turned off (it costs every wake-up)", async () => {
+  const { sched, options } = setup();
+  await runSession(options);
+  assert.equal(sched.smoothOn, false);
+});
+
+Deno.test("a driver turns smoothness on even without collecting", async () => {
+  const driver: ConfigDriver = {
+    start: () => ({ recording: true }),
+    dueMs: () => Infinity,
+    tick: () => ({ recording: true }),
+  };
+  const { sched, options } = setup({ driver });
+  await runSession(options);
+  assert.equal(sched.smoothOn, true);
+});
+
+Deno.test("a scheduler without smoothness counters gives samples with no smoothness", async () => {
+  const s = setup();
+  const plain = Object.assign(new FakeScheduler(), { smoothSnapshot: undefined, setSmoothness: undefined });
+  const recorder = new SampleRecorder({
+    nextMetrics: metricsSource(plain),
+    openSink: () => ({ path: "mem", add: (x) => s.samples.push(x), close: () => {} }),
+    cpuModel: "Test CPU",
+    log: () => {},
+  });
+  await runSession({
+    ...s.options,
+    start: () => plain,
+    collect: { sampleIntervalS: 1, recorder: () => recorder },
+  });
+  assert.ok(s.samples.length > 0);
+  assert.ok(s.samples.every((x) => x.metrics.smooth === null && x.smooth_score === null));
 });
 
 Deno.test("an ejection ends the session with the kernel's record, after saving", async () => {

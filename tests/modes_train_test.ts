@@ -5,7 +5,9 @@ import { createRng } from "../lib/ml/rng.ts";
 import { ORIGINAL_COLUMNS } from "../lib/store/columns.ts";
 import { loadModel } from "../lib/store/model_file.ts";
 import { loadProfile } from "../lib/store/profile.ts";
-import { runTrainMode, type TrainModeOptions, TrainOptionError } from "../lib/modes/train.ts";
+import { policyNote, runTrainMode, type TrainModeOptions, TrainOptionError } from "../lib/modes/train.ts";
+import { POLICY_VERSION } from "../lib/config.ts";
+import { syntheticDataset } from "./fixtures/dataset.ts";
 import { syntheticTrainingRows } from "../tools/bench_forest/synthetic.ts";
 import { tempDir } from "./fixtures/temp.ts";
 
@@ -128,6 +130,11 @@ Deno.test("an original 26-column CSV trains on every row, with its score compute
   const r = await runTrainMode(run);
   ok(run.lines[0].endsWith("no cpu_model column: every sample used"), run.lines[0]);
   ok(run.lines[1].endsWith("higher is better), computed from the metrics"), run.lines[1]);
+  strictEqual(
+    run.lines[2],
+    `Policy: the data is of policy version 1, which is older than this build's ${POLICY_VERSION}: ` +
+      "its configs may behave differently now (collect new samples with --ml-collect)",
+  );
   strictEqual(r.model.features.length, 16);
   ok(run.lines.includes("No profile saved: CPU models merged (--cpu-model NAME)"));
 });
@@ -168,4 +175,33 @@ Deno.test("bad data and a bad models or ml directory fail in a second, naming th
     /^InputFileError: --ml-train .*missing\.csv: no such file$/,
   );
   ok(performance.now() - started < 5_000, "nothing was trained");
+});
+
+Deno.test("a file of several policies trains on the newest one's rows and says so in one line", async () => {
+  const col = header.indexOf("policy_version");
+  const path = `${dir}/policies.csv`;
+  const mixed = rows.map((r, i) =>
+    r.map((c, j) => (j === col ? String(i % 3 === 0 ? 1 : POLICY_VERSION) : c))
+  );
+  Deno.writeTextFileSync(path, stringify([header, ...mixed]));
+  const run = opts({ csv: path, game: "beta", saveProfile: false });
+  await runTrainMode(run);
+  ok(run.lines[0].startsWith("Training on 40 samples of beta"), run.lines[0]);
+  strictEqual(
+    run.lines[2],
+    `Policy: training on the rows of policy version ${POLICY_VERSION}, the newest in the file; ` +
+      "40 rows of older policies (1) left out",
+  );
+});
+
+Deno.test("the policy note is silent for one policy of this build's, and names both problems together", () => {
+  const ds = syntheticDataset({ seed: 1, perGame: 5 });
+  strictEqual(policyNote(ds), null);
+  ds.policy = { version: POLICY_VERSION - 1, olderRows: 7, olderVersions: [POLICY_VERSION - 2] };
+  strictEqual(
+    policyNote(ds),
+    `Policy: training on the rows of policy version ${POLICY_VERSION - 1}, the newest in the file; ` +
+      `7 rows of older policies (${POLICY_VERSION - 2}) left out; it is older than this build's ` +
+      `${POLICY_VERSION}: its configs may behave differently now (collect new samples with --ml-collect)`,
+  );
 });

@@ -1,5 +1,13 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { defaultObjective, findObjective, OBJECTIVES, objectiveSign, score } from "../lib/score.ts";
+import {
+  defaultObjective,
+  findObjective,
+  OBJECTIVES,
+  objectiveSign,
+  score,
+  smoothScore,
+} from "../lib/score.ts";
+import type { SmoothSummary } from "../lib/types.ts";
 
 Deno.test("the score is the original formula", () => {
   const s = score({
@@ -45,4 +53,53 @@ Deno.test("the sign is +1 for an objective to maximise and -1 for one to minimis
     1,
     -1,
   ]);
+});
+
+function summary(over: Partial<SmoothSummary> = {}): SmoothSummary {
+  return {
+    interval_s: 5,
+    policy_version: 2,
+    latency: {},
+    all: { count: 1000, avg_ns: 500_000, p50_ns: 300_000, p99_ns: 2_000_000 },
+    wait_ms_per_s: 50,
+    wait_share_behind_other: 0.4,
+    pacing: { count: 600, mean_ns: 8e6, median_ns: 8e6, p99_ns: 10e6, spread: 1.25 },
+    ...over,
+  };
+}
+
+const close = (a: number | null, b: number) => ok(a !== null && Math.abs(a - b) < 1e-9, `${a} != ${b}`);
+
+Deno.test("smooth_score is 100 / (1 + p99 ms + behind ms/s / 10 + 10 * (spread - 1))", () => {
+  // cost = 2 + (50 * 0.4) / 10 + 10 * 0.25 = 6.5
+  close(smoothScore(summary()), 100 / 7.5);
+});
+
+Deno.test("smooth_score without a measured render thread has no pacing term", () => {
+  // cost = 2 + 2 = 4
+  close(smoothScore(summary({ pacing: null })), 20);
+});
+
+Deno.test("smooth_score: pacing more even than its median costs nothing, and nothing late scores 100", () => {
+  const perfect = summary({
+    all: { count: 10, avg_ns: 0, p50_ns: 0, p99_ns: 0 },
+    wait_ms_per_s: 0,
+    pacing: { count: 10, mean_ns: 1, median_ns: 1, p99_ns: 1, spread: 0.9 },
+  });
+  close(smoothScore(perfect), 100);
+});
+
+Deno.test("smooth_score: waiting behind the game's own threads is not charged", () => {
+  // cost = 1 (p99) + 0 (no share behind other work) + 0 (no pacing)
+  const s = summary({
+    all: { count: 10, avg_ns: 0, p50_ns: 0, p99_ns: 1_000_000 },
+    wait_ms_per_s: 400,
+    wait_share_behind_other: 0,
+    pacing: null,
+  });
+  close(smoothScore(s), 50);
+});
+
+Deno.test("smooth_score is null when the game's threads never woke in the interval", () => {
+  strictEqual(smoothScore(summary({ all: { count: 0, avg_ns: 0, p50_ns: 0, p99_ns: 0 } })), null);
 });

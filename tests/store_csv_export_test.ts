@@ -269,3 +269,43 @@ Deno.test("with MangoHud's logs each sample gets the fps, 1% low and frame-time 
   assert.equal(plain[0].frametime_p99, "");
   assert.deepEqual(Object.keys(plain[0]).slice(0, ORIGINAL_COLUMNS.length), [...ORIGINAL_COLUMNS]);
 });
+
+Deno.test("the smoothness columns carry the kernel's figures in µs and ms, and are empty when not measured", () => {
+  const ml = tempDir();
+  const measured = makeSample(3, { game: "g" });
+  const notMeasured = makeSample(4, { game: "g", smooth: false });
+  store(ml, AMD, "g", [measured, notMeasured]);
+  const out = join(tempDir(), "t.csv");
+  exportCsv(ml, out, { owner: null, log: () => {} });
+  const [header, a, b] = parse(Deno.readTextFileSync(out)) as string[][];
+  assert.deepEqual(header.slice(-11), [
+    "policy_version",
+    "wake_p50_us",
+    "wake_p99_us",
+    "wake_input_p99_us",
+    "wake_gpu_p99_us",
+    "wait_ms_per_s",
+    "wait_behind_share",
+    "pace_median_ms",
+    "pace_p99_ms",
+    "pace_spread",
+    "smooth_score",
+  ]);
+  const cell = (row: string[], name: string) => row[header.indexOf(name)];
+  const smooth = measured.metrics.smooth!;
+  assert.equal(Number(cell(a, "policy_version")), measured.policy_version);
+  assert.equal(Number(cell(a, "wake_p50_us")), smooth.all.p50_ns / 1000);
+  assert.equal(Number(cell(a, "wake_p99_us")), smooth.all.p99_ns / 1000);
+  assert.equal(Number(cell(a, "wake_input_p99_us")), smooth.latency.input!.p99_ns / 1000);
+  assert.equal(Number(cell(a, "wake_gpu_p99_us")), smooth.latency.gpu_submit!.p99_ns / 1000);
+  assert.equal(Number(cell(a, "wait_ms_per_s")), smooth.wait_ms_per_s);
+  assert.equal(Number(cell(a, "wait_behind_share")), smooth.wait_share_behind_other);
+  assert.equal(Number(cell(a, "pace_median_ms")), smooth.pacing!.median_ns / 1e6);
+  assert.equal(Number(cell(a, "pace_p99_ms")), smooth.pacing!.p99_ns / 1e6);
+  assert.equal(Number(cell(a, "pace_spread")), smooth.pacing!.spread);
+  assert.equal(Number(cell(a, "smooth_score")), measured.smooth_score);
+  assert.deepEqual(header.slice(-10).map((name) => cell(b, name)), Array(10).fill(""));
+  // The trainer's reader takes both rows: the empty cells are "not measured".
+  const t = parseTrainingCsv(Deno.readTextFileSync(out), { file: out });
+  assert.ok(Number.isNaN(t.numbers.get("smooth_score")![1]));
+});

@@ -68,10 +68,10 @@ Deno.test("an original 26-column file gets its score computed from the four metr
 
 Deno.test("smooth_score is the default target when present; --target picks another; rows without it are left out", () => {
   const { header, rows } = clone();
-  header.push("smooth_score");
+  const smoothCol = header.indexOf("smooth_score");
   const ftCol = header.indexOf("frametime_p99");
   rows.forEach((r, i) => {
-    r.push(String(i));
+    r[smoothCol] = String(i);
     r[ftCol] = i < 5 ? "" : String(16 + i / 10);
   });
   const text = csv(header, rows);
@@ -178,4 +178,72 @@ Deno.test("a valid file on disk reads into the same data set as its text", () =>
   const ds = readTrainingDataset(path, { features: FEATURE_COLUMNS });
   strictEqual(ds.source, path);
   deepStrictEqual(ds.y, dataset(csv(full.header, full.rows)).y);
+});
+
+/** The synthetic export with some rows' policy_version set (by row index). */
+function withPolicies(
+  versions: (row: number) => string,
+  edit?: (header: string[], rows: string[][]) => void,
+) {
+  const { header, rows } = clone();
+  const col = header.indexOf("policy_version");
+  rows.forEach((r, i) => (r[col] = versions(i)));
+  edit?.(header, rows);
+  return csv(header, rows);
+}
+
+Deno.test("the smoothness columns may be empty (not measured) and are not features", () => {
+  const { header, rows } = clone();
+  const measuredCols = [
+    "wake_p50_us",
+    "wake_p99_us",
+    "wake_input_p99_us",
+    "wake_gpu_p99_us",
+    "wait_ms_per_s",
+    "wait_behind_share",
+    "pace_median_ms",
+    "pace_p99_ms",
+    "pace_spread",
+  ];
+  for (const name of measuredCols) strictEqual(rows[0][header.indexOf(name)], "", name);
+  rows[3][header.indexOf("pace_spread")] = "1.25";
+  const t = parseTrainingCsv(csv(header, rows), { file: "data.csv" });
+  ok(Number.isNaN(t.numbers.get("wake_p99_us")![0]));
+  strictEqual(t.numbers.get("pace_spread")![3], 1.25);
+  ok(measuredCols.every((c) => !FEATURE_COLUMNS.includes(c)));
+  fails(withCell("pace_spread", 1, "wide"), /^data\.csv: row 2, column pace_spread: 'wide' is not a number/);
+});
+
+Deno.test("a file without policy_version is policy 1 throughout; a bad one names row and column", () => {
+  const keep = ORIGINAL_COLUMNS.map((c) => full.header.indexOf(c));
+  const original = csv([...ORIGINAL_COLUMNS], full.rows.map((r) => keep.map((i) => r[i])));
+  const t = parseTrainingCsv(original, { file: "data.csv" });
+  ok(t.numbers.get("policy_version")!.every((v) => v === 1));
+  deepStrictEqual(dataset(original).policy, { version: 1, olderRows: 0, olderVersions: [] });
+  for (const bad of ["0", "1.5", "-2"]) {
+    fails(
+      withCell("policy_version", 4, bad),
+      /^data\.csv: row 5, column policy_version: -?[\d.]+ is not a policy version: expected a whole number from 1$/,
+    );
+  }
+  fails(withCell("policy_version", 4, ""), /^data\.csv: row 5, column policy_version: '' is not a number/);
+});
+
+Deno.test("with several policy versions only the newest one's rows are trained on, and the rest counted", () => {
+  const ds = dataset(withPolicies((i) => (i < 20 ? "1" : i < 30 ? "3" : "2")));
+  deepStrictEqual(ds.policy, { version: 3, olderRows: 40, olderVersions: [1, 2] });
+  strictEqual(ds.x.rows, 10);
+  deepStrictEqual([...ds.sourceRow], [21, 22, 23, 24, 25, 26, 27, 28, 29, 30]);
+  strictEqual(ds.dropped, 0);
+});
+
+Deno.test("the default target is chosen from the newest policy's rows", () => {
+  // smooth_score only in the old policy's rows: the newest rows have score only.
+  const text = withPolicies((i) => (i < 25 ? "1" : "2"), (header, rows) => {
+    rows.forEach((r, i) => (r[header.indexOf("smooth_score")] = i < 25 ? "50" : ""));
+  });
+  const ds = dataset(text);
+  strictEqual(ds.target.name, "score");
+  deepStrictEqual(ds.objectives, ["score"]);
+  strictEqual(ds.x.rows, 25);
 });

@@ -577,3 +577,16 @@ Deno.test("a failed autosave is one log line; the samples stay and the next save
   store.close();
   assert.equal(readDoc(store.path).samples.length, 1);
 });
+
+Deno.test("a journal a writer was killed creating (no complete header line) reads as no journal", () => {
+  const ml = tempDir();
+  const store = open(ml);
+  store.add(makeSample(0));
+  store.close();
+  for (const torn of ["", '{"schema":"scx_gamer.jour']) {
+    Deno.writeTextFileSync(store.journalPath, torn);
+    assert.deepEqual(readStored(store.path).samples.map((s) => s.timestamp), [makeSample(0).timestamp]);
+  }
+  Deno.removeSync(store.path);
+  assert.equal(readStoredGame(store.path), null);
+});

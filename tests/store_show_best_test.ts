@@ -17,12 +17,19 @@ function store(ml: string, cpu: string, game: string, samples: Sample[]): void {
 
 const quiet = { log: () => {} };
 
-/** Cyberpunk on two CPUs (the best sample on Intel, with a distinctive config), and a second game. */
+/**
+ * Cyberpunk on two CPUs (the best sample on Intel, with a distinctive config), and a second game. The
+ * samples predate smoothness, so "best" is by score.
+ */
 function fill(ml: string): { all: Sample[]; best: Sample } {
-  const amd = [0, 1, 2].map((i) => makeSample(i, { cpu: AMD }));
-  const best = makeSample(3, { cpu: INTEL, config: { slice_us: 42, mig_max: 7, enable_numa: true } });
+  const amd = [0, 1, 2].map((i) => makeSample(i, { cpu: AMD, smooth: false }));
+  const best = makeSample(3, {
+    cpu: INTEL,
+    config: { slice_us: 42, mig_max: 7, enable_numa: true },
+    smooth: false,
+  });
   best.score = 600;
-  const intel = [makeSample(4, { cpu: INTEL }), best];
+  const intel = [makeSample(4, { cpu: INTEL, smooth: false }), best];
   store(ml, AMD, "Cyberpunk2077", amd);
   store(ml, INTEL, "Cyberpunk2077", intel);
   store(ml, AMD, "Dota 2", [makeSample(9, { cpu: AMD, game: "Dota 2" })]);
@@ -61,7 +68,9 @@ Deno.test("showBest prints the count, averages, best score and best command line
   const lines = text.split("\n");
   assert.equal(lines[0], "Game: Cyberpunk2077");
   assert.equal(lines[1], "Samples: 5");
+  assert.equal(lines[2], "Best by: score (no sample measured smooth_score; higher is better)");
   assert.ok(lines.includes("Averages:"));
+  assert.ok(!lines.some((l) => l.includes("smooth score")), "no average of what nothing measured");
   assert.ok(lines.some((l) => /^ {2}select_cpu latency +[\d,.]+ ns$/.test(l)), text);
   assert.ok(lines.some((l) => /^ {2}migration block rate +[\d.]+ %$/.test(l)), text);
   assert.ok(lines.some((l) => l.startsWith(`Best score: 600.00 (on ${INTEL}, sample of `)), text);
@@ -132,4 +141,34 @@ Deno.test("showBest escapes control characters of a hostile game name", () => {
   const text = showBest(ml, name, quiet);
   assert.ok(text.startsWith("Game: evil\\x1b[2J\\x0aname\n"));
   assert.ok(!text.includes("\x1b"));
+});
+
+Deno.test("once samples measured smoothness the best is by smooth_score, not the higher score, and says so", () => {
+  const ml = tempDir();
+  const old = makeSample(0, { smooth: false });
+  old.score = 900;
+  const smooth = [1, 2, 3].map((i) => makeSample(i));
+  const best = smooth.reduce((a, b) => (b.smooth_score! > a.smooth_score! ? b : a));
+  store(ml, AMD, "Cyberpunk2077", [old, ...smooth]);
+  store(ml, INTEL, "Cyberpunk2077", [makeSample(4, { cpu: INTEL, smooth: false })]);
+  const summary = summarizeGame(ml, "Cyberpunk2077", quiet);
+  assert.equal(summary.objective.name, "smooth_score");
+  assert.equal(summary.best.value, best.smooth_score);
+  assert.equal(summary.best.score, best.score);
+  assert.equal(summary.best.timestamp, best.timestamp);
+  assert.equal(summary.commandLine, configToCommandLine(best.config));
+  const text = showBest(ml, "Cyberpunk2077", quiet);
+  const lines = text.split("\n");
+  assert.equal(lines[2], "Best by: smooth_score (the samples measured it; higher is better)");
+  assert.ok(lines.includes(`  ${AMD}: 4 samples, best smooth_score ${best.smooth_score!.toFixed(2)}`), text);
+  assert.ok(lines.includes(`  ${INTEL}: 1 samples, none measured smooth_score`), text);
+  assert.ok(
+    lines.some((l) =>
+      l.startsWith(`Best smooth_score: ${best.smooth_score!.toFixed(2)} (on ${AMD}, sample of `) &&
+      l.endsWith(`; score ${best.score.toFixed(2)})`)
+    ),
+    text,
+  );
+  const avg = summary.averages.find((a) => a.label === "smooth score")!.value;
+  assert.equal(avg, smooth.reduce((a, s) => a + s.smooth_score!, 0) / smooth.length);
 });

@@ -84,3 +84,84 @@ Deno.test("parseStoreDoc never quotes the file's bytes in its message", () => {
   assert.match(message, /^f\.json: not valid JSON/);
   assert.doesNotMatch(message, /root/);
 });
+
+Deno.test("a samples file from before policy versions and smoothness loads as policy 1, not measured", () => {
+  const old = structuredClone(makeSample(0)) as unknown as Record<string, unknown> & {
+    metrics: Record<string, unknown>;
+  };
+  delete old.policy_version;
+  delete old.smooth_score;
+  delete old.metrics.smooth;
+  const [s] = parseStoreDoc(JSON.stringify({ ...doc(), samples: [old] }), "old.json").samples;
+  assert.equal(s.policy_version, 1);
+  assert.equal(s.smooth_score, null);
+  assert.equal(s.metrics.smooth, null);
+  assert.equal(s.score, makeSample(0).score);
+});
+
+Deno.test("a sample's measured smoothness reads back as written", () => {
+  const d = doc();
+  const back = parseStoreDoc(formatStoreDoc(d), "f.json").samples[1];
+  assert.deepEqual(back.metrics.smooth, d.samples[1].metrics.smooth);
+  assert.equal(back.smooth_score, d.samples[1].smooth_score);
+  assert.equal(back.policy_version, d.samples[1].policy_version);
+});
+
+Deno.test("a hand-edited policy version, smooth score or smoothness summary is one line naming the file", () => {
+  // A hand edit reaches anywhere into the JSON, whatever the type says is there.
+  // deno-lint-ignore no-explicit-any
+  type Json = Record<string, any>;
+  const edit = (f: (s: Json) => void) => {
+    const s = structuredClone(makeSample(0)) as unknown as Json;
+    f(s);
+    return JSON.stringify({ ...doc(), samples: [s] });
+  };
+  const cases: [string, RegExp][] = [
+    [
+      edit((s) => (s.policy_version = 0)),
+      /^f\.json: samples\[0\]\.policy_version is 0, expected a whole number from 1$/,
+    ],
+    [edit((s) => (s.policy_version = 2.5)), /policy_version is 2\.5, expected a whole number/],
+    [edit((s) => (s.policy_version = "2")), /policy_version is "2", expected a whole number/],
+    [
+      edit((s) => (s.smooth_score = "high")),
+      /^f\.json: samples\[0\]\.smooth_score is "high", expected a finite number or null$/,
+    ],
+    [
+      edit((s) => (s.metrics.smooth = 7)),
+      /^f\.json: samples\[0\]\.metrics\.smooth is not an object or null$/,
+    ],
+    [edit((s) => delete s.metrics.smooth.all), /metrics\.smooth\.all is missing or not an object$/],
+    [
+      edit((s) => (s.metrics.smooth.all.p99_ns = "1ms")),
+      /metrics\.smooth\.all\.p99_ns is "1ms", expected a finite number$/,
+    ],
+    [
+      edit((s) => (s.metrics.smooth.latency.bogus = s.metrics.smooth.all)),
+      /metrics\.smooth\.latency has "bogus", not a thread class$/,
+    ],
+    [
+      edit((s) => (s.metrics.smooth.latency.input.count = null)),
+      /metrics\.smooth\.latency\.input\.count is null/,
+    ],
+    [
+      edit((s) => (s.metrics.smooth.pacing = [])),
+      /metrics\.smooth\.pacing is \[\], expected an object or null$/,
+    ],
+    [edit((s) => delete s.metrics.smooth.pacing.spread), /metrics\.smooth\.pacing\.spread is missing/],
+    [
+      edit((s) => delete s.metrics.smooth.wait_share_behind_other),
+      /metrics\.smooth\.wait_share_behind_other is missing/,
+    ],
+  ];
+  for (const [text, want] of cases) {
+    assert.throws(
+      () => parseStoreDoc(text, "f.json"),
+      (e: Error) => e instanceof CorruptStoreError && want.test(e.message) && !e.message.includes("\n"),
+      String(want),
+    );
+  }
+  // Null pacing and null smoothness are valid: not measured.
+  assert.doesNotThrow(() => parseStoreDoc(edit((s) => (s.metrics.smooth.pacing = null)), "f.json"));
+  assert.doesNotThrow(() => parseStoreDoc(edit((s) => (s.metrics.smooth = null)), "f.json"));
+});

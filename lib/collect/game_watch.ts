@@ -2,8 +2,10 @@
  * Keeping the scheduler told which process is the game and what each of its threads does. It runs in
  * every run mode (the policy needs the game's threads to stay interactive whether or not samples are
  * collected): find the game, classify its threads by name, refine unknown ones by what the scheduler
- * saw them do, and hand both to the scheduler. A full `/proc` scan costs tens of milliseconds on a
- * desktop, so while the game lives only its own threads are re-read; the full scan repeats now and then.
+ * saw them do, and hand both to the scheduler, with the thread whose wake-ups time the frames
+ * (lib/collect/pacing_thread.ts). The scheduler is told only what changed: a new class map makes every
+ * task re-read its class. A full `/proc` scan costs tens of milliseconds on a desktop, so while the
+ * game lives only its own threads are re-read; the full scan repeats now and then.
  *
  * A process tree can be announced as the game ({@link GameWatch.announce}, from `scx_gamer-run`):
  * while any process of that tree lives, the game is chosen inside it (lib/collect/game_tree.ts) and
@@ -20,6 +22,7 @@ import type { GameInfo, ThreadClass, ThreadCounts } from "../types.ts";
 import { readProcesses } from "../host/proc.ts";
 import { type CpuSnapshot, detectGame, type Detection, renderNodeMatters } from "./game_detect.ts";
 import { chooseInTree, treeMembers } from "./game_tree.ts";
+import { choosePacingThread, type PacingCandidate } from "./pacing_thread.ts";
 import { classifyThreads, refineByBehaviour } from "./thread_classes.ts";
 
 /** What the watch needs of the running scheduler. */
@@ -28,6 +31,8 @@ export interface GameSchedulerPort {
   setThreadClasses(classes: ReadonlyMap<number, ThreadClass>): void;
   /** Per game thread: average run per wake-up (ns) and cumulative wake-ups. */
   threadBehaviour(): { tid: number; avgRunNs: number; wakeups: number }[];
+  /** The thread whose wake intervals are the frame pacing (null: none). Optional. */
+  setPacingThread?(tid: number | null): void;
 }
 
 /** Options of {@link GameWatch}. */
@@ -65,6 +70,9 @@ export class GameWatch {
   #game: GameInfo | null = null;
   #counts: ThreadCounts | null = null;
   #wakeups = new Map<number, number>();
+  /** What the scheduler was last told: the class map and the pacing thread. */
+  #toldClasses: ReadonlyMap<number, ThreadClass> = new Map();
+  #toldPacing: number | null = null;
   #lastScanMs = -Infinity;
   #lastUpdateMs: number | null = null;
   /** The announced tree: its root pid and every member seen so far, or null. */
@@ -140,18 +148,22 @@ export class GameWatch {
     if (changed) {
       this.#wakeups.clear();
       this.#scheduler.setGame(game?.tgid ?? null);
-      this.#scheduler.setThreadClasses(new Map());
     }
     this.#game = game;
     this.#counts = game ? this.#classify(game.tgid, elapsedS) : null;
+    if (!game) this.#tell(new Map(), null);
     return { game, counts: this.#counts, changed, previous: changed ? previous : null };
   }
 
-  /** Classify the game's threads, refined by behaviour, and hand the classes to the scheduler. */
+  /**
+   * Classify the game's threads, refined by behaviour, and hand the classes and the pacing thread to the
+   * scheduler.
+   */
   #classify(tgid: number, elapsedS: number): ThreadCounts {
     const behaviour = new Map(this.#scheduler.threadBehaviour().map((b) => [b.tid, b]));
     const { threads, counts } = classifyThreads(this.#procRoot, tgid);
     const classes = new Map<number, ThreadClass>();
+    const candidates: PacingCandidate[] = [];
     for (const t of threads) {
       let cls = t.cls;
       const b = behaviour.get(t.tid);
@@ -169,8 +181,28 @@ export class GameWatch {
       }
       // "other" threads of the game are left out: the scheduler treats them as game threads.
       if (cls !== "other") classes.set(t.tid, cls);
+      candidates.push({ tid: t.tid, comm: t.comm, nameClass: t.cls, cls, wakeups: b?.wakeups ?? 0 });
     }
-    this.#scheduler.setThreadClasses(classes);
+    this.#tell(classes, choosePacingThread(candidates, tgid));
     return counts;
   }
+
+  /** Tell the scheduler the classes and the pacing thread, each only when it changed. */
+  #tell(classes: ReadonlyMap<number, ThreadClass>, pacing: number | null): void {
+    if (!sameClasses(classes, this.#toldClasses)) {
+      this.#scheduler.setThreadClasses(classes);
+      this.#toldClasses = classes;
+    }
+    if (pacing !== this.#toldPacing && this.#scheduler.setPacingThread) {
+      this.#scheduler.setPacingThread(pacing);
+      this.#toldPacing = pacing;
+    }
+  }
+}
+
+/** The same threads with the same classes. */
+function sameClasses(a: ReadonlyMap<number, ThreadClass>, b: ReadonlyMap<number, ThreadClass>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [tid, cls] of a) if (b.get(tid) !== cls) return false;
+  return true;
 }

@@ -6,8 +6,8 @@
  */
 
 import { join } from "node:path";
-import type { SchedConfig } from "../config.ts";
-import { score } from "../score.ts";
+import { POLICY_VERSION, type SchedConfig } from "../config.ts";
+import { score, smoothScore } from "../score.ts";
 import type { GameInfo, Metrics, Sample, ThreadCounts } from "../types.ts";
 import { readBounded } from "../host/proc.ts";
 
@@ -23,13 +23,16 @@ export interface SampleParts {
 }
 
 /**
- * Build a Sample and its score (lib/score.ts) from the select_cpu average latency and the rates.
- * Every part is copied, so later changes to the caller's objects never alter a stored sample.
+ * Build a Sample of this build's policy with both its scores (lib/score.ts): the original score from the
+ * select_cpu average latency and the rates, and the smooth score from the kernel's smoothness summary
+ * (null without one). Every part is copied, so later changes to the caller's objects never alter a
+ * stored sample.
  *
  * @example
  * ```ts
  * const s = buildSample({ timestamp: Date.now() / 1000, cpuModel, config, metrics, game, threads });
  * s.score; // (10000 / metrics.latency.select_cpu.avg_ns) * 10 + ...
+ * s.smooth_score; // smoothScore(metrics.smooth), or null when smoothness was not measured
  * ```
  */
 export function buildSample(parts: SampleParts): Sample {
@@ -42,12 +45,14 @@ export function buildSample(parts: SampleParts): Sample {
     metrics,
     threads: parts.threads,
     game: parts.game,
+    policy_version: POLICY_VERSION,
     score: score({
       select_cpu_latency_ns: metrics.latency.select_cpu.avg_ns,
       mm_hint_hit_rate: metrics.mm_hint_hit_rate,
       direct_dispatch_rate: metrics.direct_dispatch_rate,
       migration_block_rate: metrics.migration_block_rate,
     }),
+    smooth_score: metrics.smooth ? smoothScore(metrics.smooth) : null,
   });
 }
 

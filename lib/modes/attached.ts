@@ -80,9 +80,10 @@ export function messageLog(statsJson: boolean): (line: string) => void {
 }
 
 /**
- * A recorder filing samples into the store under `mlDir`, fed from the scheduler's snapshots. Every sample
- * is autosaved at once (an append to the game's journal off the loop, about a millisecond), so a crash or
- * a kill -9 loses at most the sample being written.
+ * A recorder filing samples into the store under `mlDir`, fed from the scheduler's snapshots (its stats
+ * and its smoothness counters, so every sample carries its smooth_score). Every sample is autosaved at
+ * once (an append to the game's journal off the loop, about a millisecond), so a crash or a kill -9
+ * loses at most the sample being written.
  */
 export function storeRecorder(
   mlDir: string,
@@ -90,7 +91,7 @@ export function storeRecorder(
   log: (line: string) => void = console.log,
 ): SampleRecorder {
   return new SampleRecorder({
-    nextMetrics: metricsSource(() => sched.snapshot()),
+    nextMetrics: metricsSource(sched),
     openSink: (game, cpu) => GameStore.open(mlDir, { cpuModel: cpu, gameName: game.name, autosaveEvery: 1 }),
     cpuModel: cpuModel("/proc"),
     log,

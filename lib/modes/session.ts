@@ -20,6 +20,7 @@
 import { configToArgs, type SchedConfig } from "../config.ts";
 import { GameWatch } from "../collect/game_watch.ts";
 import type { SampleRecorder } from "../collect/recorder.ts";
+import { smoothBetween, type SmoothSnapshot } from "../sched/smooth.ts";
 import { metricsBetween, type StatsSnapshot } from "../sched/stats.ts";
 import type { ExitInfo } from "../sched/scheduler.ts";
 import type { GameInfo, Metrics, Sample, ThreadClass, ThreadCounts } from "../types.ts";
@@ -52,6 +53,15 @@ export interface RunningScheduler {
   waitEvents?(timeoutMs: number): Promise<{ kind: "exec" | "exit" | "sched_exit"; tgid: number }[]>;
   /** Detach; returns the final exit record. Idempotent. */
   stop(): ExitInfo | null;
+  /**
+   * Measure the game's smoothness in the kernel (a little work per wake-up while on). Optional: a
+   * scheduler without it gives samples with no smoothness (metrics.smooth null).
+   */
+  setSmoothness?(on: boolean): void;
+  /** The thread whose wake intervals are the game's frame pacing, or null for none. Optional. */
+  setPacingThread?(tid: number | null): void;
+  /** The smoothness counters now, cumulative (lib/sched/smooth.ts). Optional. */
+  smoothSnapshot?(): SmoothSnapshot;
 }
 
 /** What a driver says at a step. */
@@ -204,6 +214,9 @@ class Session {
       procRoot: o.procRoot,
       allUsers: o.allUsers,
     });
+    // Samples are what the learning loop optimises and a driver compares configs by their smoothness;
+    // without either, nobody reads it and measuring would only cost the game's wake-ups.
+    sched.setSmoothness?.(Boolean(o.collect) || Boolean(o.driver));
     this.#t0 = this.#now();
     this.#stats = schedule(o.statsS === null ? null : o.statsS * 1000, this.#t0);
     this.#watchDue = schedule(o.watchMs ?? 2000, this.#t0);
@@ -394,12 +407,31 @@ export async function runSession(o: SessionOptions): Promise<SessionEnd> {
   };
 }
 
-/** Metrics between successive snapshots, for a recorder: keeps its own baseline. */
-export function metricsSource(read: () => StatsSnapshot): () => Metrics {
-  let prev = read();
+/** What {@link metricsSource} reads: the scheduler's stats and, when it measures them, its smoothness. */
+export type MetricsReadings = Pick<RunningScheduler, "snapshot" | "smoothSnapshot">;
+
+/** Both cumulative readings at one instant (smooth null when the scheduler has no smoothness). */
+function readBoth(sched: MetricsReadings): { stats: StatsSnapshot; smooth: SmoothSnapshot | null } {
+  return { stats: sched.snapshot(), smooth: sched.smoothSnapshot?.() ?? null };
+}
+
+/**
+ * Metrics between successive readings, for a recorder: keeps its own baseline. `metrics.smooth` is the
+ * smoothness over the same interval, or null when the scheduler has no smoothness counters.
+ *
+ * @example
+ * ```ts
+ * const next = metricsSource(sched);
+ * // ... one sampling interval later
+ * next().smooth?.all.p99_ns; // the game's wake-up p99 over the interval
+ * ```
+ */
+export function metricsSource(sched: MetricsReadings): () => Metrics {
+  let prev = readBoth(sched);
   return () => {
-    const next = read();
-    const m = metricsBetween(prev, next);
+    const next = readBoth(sched);
+    const m = metricsBetween(prev.stats, next.stats);
+    m.smooth = prev.smooth && next.smooth ? smoothBetween(prev.smooth, next.smooth) : null;
     prev = next;
     return m;
   };

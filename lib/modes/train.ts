@@ -13,7 +13,7 @@
  * @module
  */
 
-import { configToCommandLine } from "../config.ts";
+import { configToCommandLine, POLICY_VERSION } from "../config.ts";
 import { cpuModel as readCpuModel } from "../collect/sample.ts";
 import { defaultOwner, type Owner } from "../host/safe_fs.ts";
 import { readTopology } from "../host/topology.ts";
@@ -134,6 +134,29 @@ function targetNote(dataset: Dataset, given: boolean): string {
     (dataset.dropped > 0 ? `; ${dataset.dropped} rows without a ${dataset.target.name} value left out` : "");
 }
 
+/**
+ * The line that says which policy's rows are trained on, or null when that needs no saying (one
+ * policy, this build's): rows of older policies left out, and data older than this build's policy.
+ */
+export function policyNote(dataset: Dataset): string | null {
+  const { version, olderRows, olderVersions } = dataset.policy;
+  const parts: string[] = [];
+  if (olderRows > 0) {
+    parts.push(
+      `training on the rows of policy version ${version}, the newest in the file; ` +
+        `${olderRows} rows of older policies (${olderVersions.join(", ")}) left out`,
+    );
+  }
+  if (version < POLICY_VERSION) {
+    parts.push(
+      `${olderRows > 0 ? "it" : `the data is of policy version ${version}, which`} is older than ` +
+        `this build's ${POLICY_VERSION}: its configs may behave differently now (collect new samples ` +
+        "with --ml-collect)",
+    );
+  }
+  return parts.length === 0 ? null : `Policy: ${parts.join("; ")}`;
+}
+
 function printMetrics(r: TrainResult, out: (line: string) => void): void {
   out(`Hold-out 80/20: R² ${r.holdout.r2.toFixed(4)}  MAE ${r.holdout.mae.toFixed(4)}`);
   out(
@@ -245,6 +268,8 @@ export async function runTrainMode(options: TrainModeOptions): Promise<TrainMode
       `from ${printable(csv)}: ${dataset.featureNames.length} features; ${cpu.note}`,
   );
   out(targetNote(dataset, options.target != null));
+  const policy = policyNote(dataset);
+  if (policy !== null) out(policy);
 
   const started = performance.now();
   const train = await trainModel(dataset, {

@@ -22,7 +22,13 @@
  * @module
  */
 
-import { THREAD_CLASSES, type ThreadClass } from "../types.ts";
+import {
+  type ClassLatency,
+  type Pacing,
+  type SmoothSummary,
+  THREAD_CLASSES,
+  type ThreadClass,
+} from "../types.ts";
 import {
   LAT_BASE_SHIFT,
   LAT_BUCKETS,
@@ -32,6 +38,9 @@ import {
   PACE_SUB_SHIFT,
   POLICY_VERSION,
 } from "./intf.ts";
+
+// The summary types cross module boundaries (Metrics carries a SmoothSummary), so lib/types.ts owns them.
+export type { ClassLatency, Pacing, SmoothSummary };
 
 /** A cumulative histogram summed over CPUs. */
 export interface BucketsSnapshot {
@@ -52,41 +61,6 @@ export interface SmoothSnapshot {
   wait_behind_other_ns: bigint;
   /** Render-thread wake intervals. */
   pace: BucketsSnapshot;
-}
-
-/** Wake-up latency of one class over an interval, ns. */
-export interface ClassLatency {
-  count: number;
-  avg_ns: number;
-  p50_ns: number;
-  p99_ns: number;
-}
-
-/** Frame pacing over an interval, from the render thread's wake intervals. */
-export interface Pacing {
-  count: number;
-  mean_ns: number;
-  median_ns: number;
-  p99_ns: number;
-  /** p99 / median: 1 when every frame starts on time, 2 when 1 in 100 intervals is twice as long. */
-  spread: number;
-}
-
-/** The game's smoothness over one interval (deltas of two snapshots). */
-export interface SmoothSummary {
-  interval_s: number;
-  /** The policy that produced it (bpf/intf.h POLICY_VERSION). */
-  policy_version: number;
-  /** Per thread class that woke in the interval. */
-  latency: Partial<Record<ThreadClass, ClassLatency>>;
-  /** All the game's threads together. */
-  all: ClassLatency;
-  /** Runnable wait of the game's threads per second of the interval, ms/s (up to 1000 per thread). */
-  wait_ms_per_s: number;
-  /** Share of that wait spent while the CPU they got ran non-game work, 0..1. */
-  wait_share_behind_other: number;
-  /** Null when no render thread was set or it did not wake twice. */
-  pacing: Pacing | null;
 }
 
 /** A snapshot of zeros (the state before the first reading). */

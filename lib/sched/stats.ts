@@ -114,6 +114,8 @@ export function metricsBetween(prev: StatsSnapshot, next: StatsSnapshot): Metric
     cpu_util_pct: 100 * ratio(next.cpu.busy - prev.cpu.busy, next.cpu.total - prev.cpu.total),
     preempt_kicks_per_sec: Number(d("preempt_kicks")) / seconds,
     input_events_per_sec: Number(d("input_events")) / seconds,
+    // The smoothness maps are read apart (lib/sched/smooth.ts); whoever reads them fills this in.
+    smooth: null,
   };
 }
 

@@ -1,13 +1,22 @@
 /**
  * The training CSV's column table: the one place that says which columns exist, in which order, and
  * how each is read from a Sample. The first 26 are exactly the original tool's export, so its data and
- * scripts carry over; ours follow.
+ * scripts carry over; ours follow, each new one appended at the end so older exports stay a prefix.
  *
  * @module
  */
 
 import { TUNABLES } from "../config.ts";
-import { type GameInfo, HOT_PATHS, type Sample, THREAD_CLASSES, type ThreadCounts } from "../types.ts";
+import {
+  type ClassLatency,
+  type GameInfo,
+  HOT_PATHS,
+  type Pacing,
+  type Sample,
+  type SmoothSummary,
+  THREAD_CLASSES,
+  type ThreadCounts,
+} from "../types.ts";
 
 /** A CSV cell value before quoting: numbers, text, or a boolean written as 0/1. */
 export type Cell = number | string | boolean;
@@ -18,6 +27,8 @@ export interface Column {
   /** "text" columns are not features (names, models); every other column is numeric. */
   type: "number" | "switch" | "text";
   get: (s: Sample) => Cell;
+  /** The cell is empty when the sample did not measure it (smoothness, MangoHud's frames). */
+  optional?: true;
 }
 
 /** The original tool's 26 columns, in its order. */
@@ -87,6 +98,52 @@ const extraClassColumns: Column[] = THREAD_CLASSES
   .filter((c) => !(c in ORIGINAL_CLASS_COLUMNS))
   .map((c) => ({ name: `${c}_count`, type: "number", get: (s: Sample) => s.threads[c] }));
 
+/** The sample's smoothness when the game's threads woke in its interval (else nothing was measured). */
+function smoothOf(s: Sample): SmoothSummary | null {
+  const smooth = s.metrics.smooth ?? null;
+  return smooth !== null && smooth.all.count > 0 ? smooth : null;
+}
+
+/** A wake-up latency in µs, or an empty cell when that class never woke. */
+const wakeUs = (lat: ClassLatency | undefined, q: "p50_ns" | "p99_ns"): Cell =>
+  lat === undefined || lat.count === 0 ? "" : lat[q] / 1000;
+
+/** A frame pacing figure, or an empty cell without a measured render thread. */
+const pace = (s: Sample, get: (p: Pacing) => number): Cell => {
+  const p = smoothOf(s)?.pacing ?? null;
+  return p === null ? "" : get(p);
+};
+
+/** A numeric column whose cell is empty when the sample did not measure it. */
+const measured = (name: string, get: (s: Sample) => Cell): Column => ({
+  name,
+  type: "number",
+  optional: true,
+  get,
+});
+
+/**
+ * The game's smoothness as the kernel measured it (lib/sched/smooth.ts), empty when not measured: the
+ * sample is older than the measurement, the scheduler had none, or the game's threads never woke.
+ */
+const smoothColumns: Column[] = [
+  // Wake-up-to-run latency of all the game's threads, µs.
+  measured("wake_p50_us", (s) => wakeUs(smoothOf(s)?.all, "p50_ns")),
+  measured("wake_p99_us", (s) => wakeUs(smoothOf(s)?.all, "p99_ns")),
+  // The same p99 for the input and gpu_submit threads alone (empty when that class never woke).
+  measured("wake_input_p99_us", (s) => wakeUs(smoothOf(s)?.latency.input, "p99_ns")),
+  measured("wake_gpu_p99_us", (s) => wakeUs(smoothOf(s)?.latency.gpu_submit, "p99_ns")),
+  // ms per second the game's threads waited runnable, and the share of it behind non-game work (0..1).
+  measured("wait_ms_per_s", (s) => smoothOf(s)?.wait_ms_per_s ?? ""),
+  measured("wait_behind_share", (s) => smoothOf(s)?.wait_share_behind_other ?? ""),
+  // The render thread's wake intervals (the frame time), ms, and their p99 / median (1 = even).
+  measured("pace_median_ms", (s) => pace(s, (p) => p.median_ns / 1e6)),
+  measured("pace_p99_ms", (s) => pace(s, (p) => p.p99_ns / 1e6)),
+  measured("pace_spread", (s) => pace(s, (p) => p.spread)),
+  // lib/score.ts smoothScore of the above: the default objective.
+  measured("smooth_score", (s) => s.smooth_score ?? ""),
+];
+
 /** Every column of the export, in order. */
 export const COLUMNS: readonly Column[] = [
   { name: "timestamp", type: "number", get: (s) => s.timestamp },
@@ -115,9 +172,12 @@ export const COLUMNS: readonly Column[] = [
   { name: "input_events_per_sec", type: "number", get: (s) => s.metrics.input_events_per_sec },
   { name: "score", type: "number", get: (s) => s.score },
   // Ground truth when MangoHud logged the frames (matched at export; empty cells otherwise).
-  { name: "fps", type: "number", get: (s) => s.frames?.fps ?? "" },
-  { name: "fps_1pct_low", type: "number", get: (s) => s.frames?.fps_1pct_low ?? "" },
-  { name: "frametime_p99", type: "number", get: (s) => s.frames?.frametime_p99 ?? "" },
+  measured("fps", (s) => s.frames?.fps ?? ""),
+  measured("fps_1pct_low", (s) => s.frames?.fps_1pct_low ?? ""),
+  measured("frametime_p99", (s) => s.frames?.frametime_p99 ?? ""),
+  // The scheduler policy the sample ran under (a file without this column is all policy 1).
+  { name: "policy_version", type: "number", get: (s) => s.policy_version ?? 1 },
+  ...smoothColumns,
 ];
 
 /** Column names, in order. */
@@ -150,7 +210,7 @@ export function detectionWorkload(game: GameInfo, counts: ThreadCounts): Record<
 
 /**
  * A sample's value in a numeric column (an objective such as `score` or `smooth_score`, a metric), or
- * null when the column is unknown, text, or the sample has no finite value there.
+ * null when the column is unknown, text, or the sample has no finite value there (not measured).
  *
  * @example
  * ```ts
@@ -160,6 +220,9 @@ export function detectionWorkload(game: GameInfo, counts: ThreadCounts): Record<
 export function columnValue(sample: Sample, name: string): number | null {
   const column = COLUMNS.find((c) => c.name === name);
   if (!column || column.type === "text") return null;
-  const value = Number(column.get(sample));
+  const cell = column.get(sample);
+  // An empty cell is "not measured", not 0 (which Number("") would make of it).
+  if (cell === "") return null;
+  const value = Number(cell);
   return Number.isFinite(value) ? value : null;
 }

@@ -7,9 +7,14 @@
  * then computed from its metrics with lib/score.ts, so every reader downstream sees one shape. Numbers
  * follow the one decimal grammar (lib/numbers.ts: no hex, no empty cell as 0, nothing infinite), and
  * every row's tunables are range-checked against the tunables table. Columns we do not know are kept
- * but not checked, except objective columns (lib/score.ts) the column table does not list yet (the
- * MangoHud and smoothness columns), which are numbers and may be empty (not measured for that sample). Every problem is one line naming the file, the row (1-based data line, the
- * header not counted) and the column.
+ * but not checked, except objective columns (lib/score.ts) the column table does not list, which are
+ * numbers. Objectives and the measured-or-not columns (smoothness, MangoHud's frames: `optional` in the
+ * column table) may be empty: not measured for that sample. Every problem is one line naming the file,
+ * the row (1-based data line, the header not counted) and the column.
+ *
+ * Every row ran under one scheduler policy (`policy_version`; a file without the column is all policy
+ * 1). The same config behaves differently under another policy, so a data set takes only the rows of
+ * the newest policy the file holds and says how many older ones it left out.
  *
  * @module
  */
@@ -22,14 +27,17 @@ import { defaultObjective, findObjective, OBJECTIVES, score } from "../score.ts"
 import type { Dataset } from "../types.ts";
 import { COLUMN_NAMES, COLUMNS, ORIGINAL_COLUMNS } from "./columns.ts";
 
-/** A training CSV after validation: every numeric cell parses, `score` is present. */
+/** A training CSV after validation: every numeric cell parses, `score` and `policy_version` are present. */
 export interface TrainingTable {
   /** The file it came from, for messages. */
   file: string;
   header: string[];
   /** Data rows as text, in file order; each has header.length cells. */
   rows: string[][];
-  /** The value of every numeric column (columns table and objectives), by name; NaN = an empty objective cell. */
+  /**
+   * The value of every numeric column (columns table and objectives), by name; NaN = an empty cell of a
+   * column that may be empty (an objective or a measured-or-not column).
+   */
   numbers: ReadonlyMap<string, Float64Array>;
   /** True when `score` was computed because the file had no score column. */
   scoreComputed: boolean;
@@ -44,7 +52,11 @@ export class CsvError extends Error {
 export const MAX_CSV_BYTES = 256 * 1024 * 1024;
 
 const columnType = new Map<string, "number" | "switch" | "text">(COLUMNS.map((c) => [c.name, c.type]));
-const objectiveNames = new Set(OBJECTIVES.map((o) => o.name));
+/** Columns whose cells may be empty (not measured): objectives, and the table's optional columns. */
+const mayBeEmpty = new Set([
+  ...OBJECTIVES.map((o) => o.name),
+  ...COLUMNS.filter((c) => c.optional).map((c) => c.name),
+]);
 
 function parseRecords(text: string, file: string): string[][] {
   let records: string[][];
@@ -75,12 +87,12 @@ function checkHeader(header: string[], file: string): void {
   if (duplicate) throw new CsvError(`${file}: header, column ${duplicate}: appears more than once`);
 }
 
-/** How a column's cells are read: as a number, a 0/1 switch, an objective (may be empty), or not. */
-type CellKind = "number" | "switch" | "objective" | null;
+/** How a column's cells are read: as a number, a 0/1 switch, a number that may be empty, or not. */
+type CellKind = "number" | "switch" | "measured" | null;
 
 function kindOf(name: string): CellKind {
-  // Objectives may be empty (no MangoHud log covered the sample; an older export): checked before the table.
-  if (objectiveNames.has(name)) return "objective";
+  // Checked before the table: objectives it does not list are numbers too.
+  if (mayBeEmpty.has(name)) return "measured";
   const type = columnType.get(name);
   return type === "number" || type === "switch" ? type : null;
 }
@@ -91,7 +103,7 @@ function cellValue(cell: string, kind: CellKind, where: () => string): number {
     if (text === "0" || text === "1") return Number(text);
     throw new CsvError(`${where()}: '${cell}' is not a switch: expected 0 or 1`);
   }
-  if (kind === "objective" && text === "") return NaN;
+  if (kind === "measured" && text === "") return NaN;
   const value = parseDecimal(text);
   if (value === null) throw new CsvError(`${where()}: '${cell}' is not a number: expected a decimal number`);
   return value;
@@ -143,6 +155,24 @@ function checkTunables(numbers: ReadonlyMap<string, Float64Array>, rows: number,
   }
 }
 
+/**
+ * Every row's policy version must be a whole number from 1; a file without the column (the original
+ * tool's, or an export from before it) ran under policy 1 throughout.
+ */
+function checkPolicyVersions(numbers: Map<string, Float64Array>, rows: number, file: string): void {
+  const versions = numbers.get("policy_version");
+  if (versions === undefined) return void numbers.set("policy_version", new Float64Array(rows).fill(1));
+  versions.forEach((v, r) => {
+    if (!Number.isSafeInteger(v) || v < 1) {
+      throw new CsvError(
+        `${file}: row ${
+          r + 1
+        }, column policy_version: ${v} is not a policy version: expected a whole number from 1`,
+      );
+    }
+  });
+}
+
 /** The original layout's score, from its four metrics. */
 function computedScore(numbers: ReadonlyMap<string, Float64Array>, rows: number): Float64Array {
   const get = (name: string) => numbers.get(name)!;
@@ -161,7 +191,8 @@ function computedScore(numbers: ReadonlyMap<string, Float64Array>, rows: number)
  * Validate CSV text (the pure part of {@linkcode readTrainingDataset}).
  *
  * @throws {CsvError} for an empty file, missing columns, a row with the wrong cell count, a cell that is
- * not a decimal number in a numeric column, a switch cell other than 0/1, or a tunable out of range.
+ * not a decimal number in a numeric column, a switch cell other than 0/1, a tunable out of range, or a
+ * policy version that is not a whole number from 1.
  */
 export function parseTrainingCsv(text: string, options: { file: string }): TrainingTable {
   const { file } = options;
@@ -172,6 +203,7 @@ export function parseTrainingCsv(text: string, options: { file: string }): Train
   const numbers = readNumbers(header, rows, file);
   fillMissingTunables(numbers, rows.length);
   checkTunables(numbers, rows.length, file);
+  checkPolicyVersions(numbers, rows.length, file);
   let scoreComputed = false;
   if (!numbers.has("score")) {
     const computed = computedScore(numbers, rows.length);
@@ -191,10 +223,32 @@ export interface DatasetOptions {
   target?: string | null;
 }
 
-/** The target objective and its values, or a one-line error naming the flag and what the file has. */
-function targetOf(table: TrainingTable, wanted: string | null) {
-  // An objective counts when some row measured it (an export without MangoHud logs has empty fps cells).
-  const measured = (name: string) => table.numbers.get(name)?.some((v) => !Number.isNaN(v)) ?? false;
+/** The rows of the newest policy the table holds, and what was left out. */
+function newestPolicy(table: TrainingTable): { rows: number[]; policy: Dataset["policy"] } {
+  const versions = table.numbers.get("policy_version")!;
+  const newest = versions.reduce((a, v) => Math.max(a, v), 1);
+  const rows: number[] = [];
+  const older = new Set<number>();
+  versions.forEach((v, r) => (v === newest ? rows.push(r) : older.add(v)));
+  return {
+    rows,
+    policy: {
+      version: newest,
+      olderRows: versions.length - rows.length,
+      olderVersions: [...older].sort((a, b) => a - b),
+    },
+  };
+}
+
+/**
+ * The target objective and its values, or a one-line error naming the flag and what the file has. An
+ * objective counts when one of `rows` measured it (an export without MangoHud logs has empty fps cells).
+ */
+function targetOf(table: TrainingTable, wanted: string | null, rows: readonly number[]) {
+  const measured = (name: string) => {
+    const values = table.numbers.get(name);
+    return values !== undefined && rows.some((r) => !Number.isNaN(values[r]));
+  };
   const have = OBJECTIVES.filter((o) => measured(o.name)).map((o) => o.name);
   const objective = wanted === null ? defaultObjective(have) : findObjective(wanted);
   if (objective === null) {
@@ -215,19 +269,18 @@ function targetOf(table: TrainingTable, wanted: string | null) {
 }
 
 /**
- * The numeric data set of a validated table: the feature columns it has, the target objective, and
- * per row the game and CPU model. Rows whose target cell is empty (an objective not measured for that
- * sample) are left out and counted in `dropped`.
+ * The numeric data set of a validated table: the rows of the newest policy version it holds, the
+ * feature columns it has, the target objective, and per row the game and CPU model. Rows whose target
+ * cell is empty (an objective not measured for that sample) are left out and counted in `dropped`;
+ * rows of older policies are counted in `policy.olderRows`.
  *
  * @throws {CsvError} when the target is not an objective or the file has no column for it.
  */
 export function tableToDataset(table: TrainingTable, options: DatasetOptions): Dataset {
-  const { objective, values, have } = targetOf(table, options.target ?? null);
+  const { rows, policy } = newestPolicy(table);
+  const { objective, values, have } = targetOf(table, options.target ?? null, rows);
   const featureNames = options.features.filter((f) => table.numbers.has(f));
-  const keep: number[] = [];
-  values.forEach((v, r) => {
-    if (!Number.isNaN(v)) keep.push(r);
-  });
+  const keep = rows.filter((r) => !Number.isNaN(values[r]));
   const cols = featureNames.map((f) => table.numbers.get(f)!);
   const data = new Float64Array(keep.length * cols.length);
   keep.forEach((r, i) => cols.forEach((col, j) => (data[i * cols.length + j] = col[r])));
@@ -243,7 +296,8 @@ export function tableToDataset(table: TrainingTable, options: DatasetOptions): D
     game: keep.map((r) => table.rows[r][gameCol]),
     cpuModel: keep.map((r) => (cpuCol < 0 ? null : table.rows[r][cpuCol])),
     sourceRow: Int32Array.from(keep, (r) => r + 1),
-    dropped: table.rows.length - keep.length,
+    dropped: rows.length - keep.length,
+    policy,
   };
 }
 

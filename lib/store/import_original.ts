@@ -14,8 +14,9 @@
  * Its metrics are the 26 CSV columns' (`columns.ts`, ORIGINAL_COLUMNS) under flat keys. What it did
  * not record is filled in and documented here: the CPU model (the caller's, default "unknown"), the
  * interval (0: not recorded), percentiles (the average stands in, count 0), preemption kicks and input
- * events (0), thread classes it did not count (0), the game's thread count and CPU use (0). The score
- * is computed from the metrics with `lib/score.ts`, as for the original tool's CSVs.
+ * events (0), thread classes it did not count (0), the game's thread count and CPU use (0), smoothness
+ * (not measured: null). The score is computed from the metrics with `lib/score.ts`, as for the original
+ * tool's CSVs; the samples are of policy version 1, the original's.
  *
  * @module
  */
@@ -133,6 +134,7 @@ export function convertOriginalSample(value: unknown, gameName: string, cpuModel
     cpu_util_pct: n("cpu_util_pct"),
     preempt_kicks_per_sec: 0,
     input_events_per_sec: 0,
+    smooth: null,
   };
   const threads = {
     ...emptyThreadCounts(),
@@ -160,12 +162,14 @@ export function convertOriginalSample(value: unknown, gameName: string, cpuModel
       thread_count: 0,
       cpu_pct: 0,
     },
+    policy_version: 1,
     score: score({
       select_cpu_latency_ns: latency.select_cpu.avg_ns,
       mm_hint_hit_rate: metrics.mm_hint_hit_rate,
       direct_dispatch_rate: metrics.direct_dispatch_rate,
       migration_block_rate: metrics.migration_block_rate,
     }),
+    smooth_score: null,
   };
 }
 

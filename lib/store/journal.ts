@@ -20,7 +20,7 @@
 
 import type { Sample } from "../types.ts";
 import { printable } from "../host/terminal.ts";
-import { CorruptStoreError, jsonErrorWhere, sampleProblem } from "./store_doc.ts";
+import { CorruptStoreError, jsonErrorWhere, sampleProblem, storedSample } from "./store_doc.ts";
 
 /** The schema tag of a journal's header line. */
 export const JOURNAL_SCHEMA = "scx_gamer.journal";
@@ -116,7 +116,7 @@ export function parseJournal(text: string, path: string): Journal {
       badLines.push(i + 1);
       continue;
     }
-    samples.push(value as Sample);
+    samples.push(storedSample(value));
   }
   return { header: h as unknown as JournalHeader, samples, badLines, tornTail };
 }

@@ -1,18 +1,21 @@
 /**
  * `--ml-show-best GAME`: a printable summary of one game's samples on this machine's CPU model (or one
- * chosen with `--cpu-model`, or all of them): how many, the averages of the key metrics, the best score
- * and the best config as a command line ready to paste. The game matches as collection and training
- * match it: ".exe" and case do not matter.
+ * chosen with `--cpu-model`, or all of them): how many, the averages of the key metrics, the best sample
+ * and its config as a command line ready to paste. "Best" is by the objective training would choose
+ * for this data (lib/score.ts defaultObjective: smooth_score once any sample measured it, else the
+ * original score), and the summary names it. The game matches as collection and training match it:
+ * ".exe" and case do not matter.
  *
  * @module
  */
 
 import { configToCommandLine, type SchedConfig } from "../config.ts";
-import type { Sample } from "../types.ts";
+import { DEFAULT_OBJECTIVES, defaultObjective, objectiveSign } from "../score.ts";
+import type { Objective, Sample } from "../types.ts";
 import { sameGame } from "../game_key.ts";
 import { printable } from "../host/terminal.ts";
+import { columnValue } from "./columns.ts";
 import { readAllStores, type StoredGame } from "./store_dir.ts";
-import { bestSample } from "./store_doc.ts";
 
 /** A game name that matches nothing (or several games) under the ml dir. `message` is the one line to print. */
 export class UnknownGameError extends Error {
@@ -31,10 +34,13 @@ export interface GameSummary {
   game_name: string;
   /** Samples across every CPU model. */
   samples: number;
-  /** Samples and best score per CPU model, sorted by model. */
-  perCpu: { cpu_model: string; samples: number; best_score: number }[];
+  /** What "best" means here: the default objective of these samples. */
+  objective: Objective;
+  /** Samples, and the best value of the objective (null: none measured it), per CPU model, sorted by model. */
+  perCpu: { cpu_model: string; samples: number; best: number | null }[];
   averages: MetricAverage[];
-  best: { score: number; config: SchedConfig; cpu_model: string; timestamp: number };
+  /** The best sample: its objective value, its original score, and where and when it ran. */
+  best: { value: number; score: number; config: SchedConfig; cpu_model: string; timestamp: number };
   /** The best config as the command line that runs it. */
   commandLine: string;
 }
@@ -49,21 +55,55 @@ export interface ShowBestOptions {
   hostCpuModel?: string | null;
 }
 
-/** The metrics averaged, and how each reads from a sample. Rates are shown in percent. */
-const AVERAGED: readonly { label: string; unit: MetricAverage["unit"]; get: (s: Sample) => number }[] = [
-  { label: "select_cpu latency", unit: "ns", get: (s) => s.metrics.latency.select_cpu.avg_ns },
-  { label: "select_cpu latency p99", unit: "ns", get: (s) => s.metrics.latency.select_cpu.p99_ns },
-  { label: "enqueue latency", unit: "ns", get: (s) => s.metrics.latency.enqueue.avg_ns },
-  { label: "dispatch latency", unit: "ns", get: (s) => s.metrics.latency.dispatch.avg_ns },
-  { label: "deadline latency", unit: "ns", get: (s) => s.metrics.latency.deadline.avg_ns },
-  { label: "enqueues", unit: "/s", get: (s) => s.metrics.enqueues_per_sec },
-  { label: "dispatches", unit: "/s", get: (s) => s.metrics.dispatches_per_sec },
-  { label: "migration block rate", unit: "%", get: (s) => s.metrics.migration_block_rate * 100 },
-  { label: "mm hint hit rate", unit: "%", get: (s) => s.metrics.mm_hint_hit_rate * 100 },
-  { label: "direct dispatch rate", unit: "%", get: (s) => s.metrics.direct_dispatch_rate * 100 },
-  { label: "CPU utilisation", unit: "%", get: (s) => s.metrics.cpu_util_pct },
-  { label: "score", unit: "", get: (s) => s.score },
-];
+/**
+ * The metrics averaged, and how each reads from a sample (null: not measured there, left out of the
+ * average; a metric no sample measured is not shown). Rates are shown in percent.
+ */
+const AVERAGED: readonly { label: string; unit: MetricAverage["unit"]; get: (s: Sample) => number | null }[] =
+  [
+    { label: "select_cpu latency", unit: "ns", get: (s) => s.metrics.latency.select_cpu.avg_ns },
+    { label: "select_cpu latency p99", unit: "ns", get: (s) => s.metrics.latency.select_cpu.p99_ns },
+    { label: "enqueue latency", unit: "ns", get: (s) => s.metrics.latency.enqueue.avg_ns },
+    { label: "dispatch latency", unit: "ns", get: (s) => s.metrics.latency.dispatch.avg_ns },
+    { label: "deadline latency", unit: "ns", get: (s) => s.metrics.latency.deadline.avg_ns },
+    { label: "enqueues", unit: "/s", get: (s) => s.metrics.enqueues_per_sec },
+    { label: "dispatches", unit: "/s", get: (s) => s.metrics.dispatches_per_sec },
+    { label: "migration block rate", unit: "%", get: (s) => s.metrics.migration_block_rate * 100 },
+    { label: "mm hint hit rate", unit: "%", get: (s) => s.metrics.mm_hint_hit_rate * 100 },
+    { label: "direct dispatch rate", unit: "%", get: (s) => s.metrics.direct_dispatch_rate * 100 },
+    { label: "CPU utilisation", unit: "%", get: (s) => s.metrics.cpu_util_pct },
+    { label: "score", unit: "", get: (s) => s.score },
+    { label: "smooth score", unit: "", get: (s) => s.smooth_score ?? null },
+  ];
+
+/**
+ * The objective "best" is judged by: the default one of the objectives some sample measured (every
+ * sample has a score, so null only without samples).
+ */
+function objectiveOf(samples: readonly Sample[]): Objective | null {
+  const have = DEFAULT_OBJECTIVES.filter((name) => samples.some((s) => columnValue(s, name) !== null));
+  return defaultObjective(have);
+}
+
+/** The best sample by `objective` (the first on a tie), with its value; null when none measured it. */
+function bestBy(samples: readonly Sample[], objective: Objective): { sample: Sample; value: number } | null {
+  const sign = objectiveSign(objective);
+  let best: { sample: Sample; value: number } | null = null;
+  for (const sample of samples) {
+    const value = columnValue(sample, objective.name);
+    if (value !== null && (best === null || sign * value > sign * best.value)) best = { sample, value };
+  }
+  return best;
+}
+
+function averagesOf(samples: readonly Sample[]): MetricAverage[] {
+  return AVERAGED.flatMap(({ label, unit, get }) => {
+    const values = samples.map(get).filter((v): v is number => v !== null);
+    return values.length === 0
+      ? []
+      : [{ label, unit, value: values.reduce((a, v) => a + v, 0) / values.length }];
+  });
+}
 
 /**
  * Pick the files of `game`: every file whose game is the same game ({@link sameGame}: ".exe" and case
@@ -117,8 +157,9 @@ export function summarizeGame(mlDir: string, game: string, options: ShowBestOpti
     hostCpuModel: options.hostCpuModel ?? null,
   });
   const samples = files.flatMap((f) => f.doc.samples);
-  const best = bestSample(samples);
-  if (best === null) {
+  const objective = objectiveOf(samples);
+  const best = objective === null ? null : bestBy(samples, objective);
+  if (objective === null || best === null) {
     throw new UnknownGameError(
       `game "${printable(files[0].doc.game_name)}" has no samples yet under ${mlDir}`,
     );
@@ -128,26 +169,24 @@ export function summarizeGame(mlDir: string, game: string, options: ShowBestOpti
     .map((f) => ({
       cpu_model: f.doc.cpu_model,
       samples: f.doc.samples.length,
-      best_score: bestSample(f.doc.samples)!.score,
+      best: bestBy(f.doc.samples, objective)?.value ?? null,
     }))
     .sort((a, b) => a.cpu_model.localeCompare(b.cpu_model));
-  const averages = AVERAGED.map(({ label, unit, get }) => ({
-    label,
-    unit,
-    value: samples.reduce((sum, s) => sum + get(s), 0) / samples.length,
-  }));
+  const { sample } = best;
   return {
     game_name: files[0].doc.game_name,
     samples: samples.length,
+    objective,
     perCpu,
-    averages,
+    averages: averagesOf(samples),
     best: {
-      score: best.score,
-      config: { ...best.config },
-      cpu_model: best.cpu_model,
-      timestamp: best.timestamp,
+      value: best.value,
+      score: sample.score,
+      config: { ...sample.config },
+      cpu_model: sample.cpu_model,
+      timestamp: sample.timestamp,
     },
-    commandLine: configToCommandLine(best.config),
+    commandLine: configToCommandLine(sample.config),
   };
 }
 
@@ -160,13 +199,26 @@ function formatNumber(value: number, unit: MetricAverage["unit"]): string {
   return unit === "" ? text : unit === "%" ? `${text} %` : `${text} ${unit}`;
 }
 
+/** The line that says which objective "best" means, and why that one. */
+function objectiveLine(objective: Objective): string {
+  const why = objective.name === "smooth_score"
+    ? "the samples measured it"
+    : "no sample measured smooth_score";
+  const better = objective.direction === "max" ? "higher" : "lower";
+  return `Best by: ${objective.name} (${why}; ${better} is better)`;
+}
+
 /** Render a summary as the lines `--ml-show-best` prints. */
 export function formatSummary(summary: GameSummary): string {
-  const lines = [`Game: ${printable(summary.game_name)}`, `Samples: ${summary.samples}`];
+  const name = summary.objective.name;
+  const lines = [
+    `Game: ${printable(summary.game_name)}`,
+    `Samples: ${summary.samples}`,
+    objectiveLine(summary.objective),
+  ];
   for (const cpu of summary.perCpu) {
-    lines.push(
-      `  ${printable(cpu.cpu_model)}: ${cpu.samples} samples, best score ${cpu.best_score.toFixed(2)}`,
-    );
+    const best = cpu.best === null ? `none measured ${name}` : `best ${name} ${cpu.best.toFixed(2)}`;
+    lines.push(`  ${printable(cpu.cpu_model)}: ${cpu.samples} samples, ${best}`);
   }
   lines.push("Averages:");
   const width = Math.max(...summary.averages.map((a) => a.label.length));
@@ -177,10 +229,11 @@ export function formatSummary(summary: GameSummary): string {
   const when = Number.isNaN(date.getTime())
     ? `t=${summary.best.timestamp}`
     : date.toISOString().replace(/\.\d+Z$/, "Z");
+  const score = name === "score" ? "" : `; score ${summary.best.score.toFixed(2)}`;
   lines.push(
-    `Best score: ${summary.best.score.toFixed(2)} (on ${
+    `Best ${name}: ${summary.best.value.toFixed(2)} (on ${
       printable(summary.best.cpu_model)
-    }, sample of ${when})`,
+    }, sample of ${when}${score})`,
     "Best config:",
     `  ${summary.commandLine}`,
   );

@@ -53,7 +53,8 @@ export function isJournalFileName(name: string): boolean {
 /**
  * One game's samples as stored: its samples file and the journal beside it merged (see `journal.ts`),
  * read without taking the writer's lock (a file read while a writer folds the journal in gives each
- * sample once all the same). Null when neither exists.
+ * sample once all the same). Null when neither exists (a journal cut short before its header line was
+ * complete counts as none).
  *
  * @throws {CorruptStoreError} when the file or the journal is not valid or holds another game.
  * @throws {UnsafePathError} when either is a symlink or not a regular file.
@@ -63,7 +64,9 @@ export function readStoredGame(docPath: string): StoreDoc | null {
   const doc = text === null ? null : parseStoreDoc(text, docPath);
   const journalPath = journalPathFor(docPath);
   const journalText = readFileNoFollow(journalPath, { what: "samples journal" });
-  if (journalText === null) return doc;
+  // A journal without one complete line is one a writer was killed creating (before its header was
+  // whole): it never held a durable sample, and the next writer starts it over.
+  if (journalText === null || !journalText.includes("\n")) return doc;
   const journal = parseJournal(journalText, journalPath);
   const h = journal.header;
   if (doc !== null && (h.game_name !== doc.game_name || h.cpu_model !== doc.cpu_model)) {

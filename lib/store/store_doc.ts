@@ -68,10 +68,140 @@ function needString(obj: Json, key: string, where: string): string | null {
   return typeof obj[key] === "string" ? null : `${where}.${key} is missing or not text`;
 }
 
+/** The first problem the checks find, or null. */
+function firstProblem(...checks: (() => string | null)[]): string | null {
+  for (const check of checks) {
+    const problem = check();
+    if (problem !== null) return problem;
+  }
+  return null;
+}
+
+/** `obj[key]` must be a finite number or null (absent counts as null: a file older than the field). */
+function needNumberOrNull(obj: Json, key: string, where: string): string | null {
+  const v = obj[key];
+  return v === undefined || v === null || isFiniteNumber(v)
+    ? null
+    : `${where}.${key} is ${typeof v === "number" ? v : JSON.stringify(v)}, expected a finite number or null`;
+}
+
+function configProblem(config: Json, where: string): string | null {
+  for (const t of TUNABLES) {
+    const v = config[t.key];
+    const ok = t.kind === "switch" ? typeof v === "boolean" : isFiniteNumber(v);
+    if (!ok) {
+      return `${where}.${t.key} is ${JSON.stringify(v) ?? "missing"}, expected a ${
+        t.kind === "switch" ? "boolean" : "number"
+      }`;
+    }
+  }
+  return null;
+}
+
+const METRIC_KEYS = [
+  "interval_s",
+  "enqueues_per_sec",
+  "dispatches_per_sec",
+  "migration_block_rate",
+  "mm_hint_hit_rate",
+  "direct_dispatch_rate",
+  "cpu_util_pct",
+  "preempt_kicks_per_sec",
+  "input_events_per_sec",
+];
+
+function metricsProblem(m: Json, w: string): string | null {
+  const plain = firstProblem(
+    ...METRIC_KEYS.map((k) => () => needNumber(m, k, w)),
+    () => needObject(m, "latency", w),
+  );
+  if (plain !== null) return plain;
+  const latency = m.latency as Json;
+  for (const path of HOT_PATHS) {
+    const problem = needObject(latency, path, `${w}.latency`) ??
+      firstProblem(
+        ...["avg_ns", "p50_ns", "p99_ns", "p999_ns", "count"].map((k) => () =>
+          needNumber(latency[path] as Json, k, `${w}.latency.${path}`)
+        ),
+      );
+    if (problem !== null) return problem;
+  }
+  // Absent in samples stored before the kernel measured smoothness.
+  return m.smooth === undefined || m.smooth === null ? null : smoothProblem(m.smooth, `${w}.smooth`);
+}
+
+function numbersProblem(obj: Json, keys: readonly string[], where: string): string | null {
+  return firstProblem(...keys.map((k) => () => needNumber(obj, k, where)));
+}
+
+const CLASS_LATENCY_KEYS = ["count", "avg_ns", "p50_ns", "p99_ns"];
+
+/**
+ * What is wrong with a value that should be a SmoothSummary (lib/types.ts), or null when it is one:
+ * every number finite, per-class latencies only under known thread classes, pacing an object or null.
+ */
+export function smoothProblem(value: unknown, where = "smooth"): string | null {
+  if (!isObject(value)) return `${where} is not an object or null`;
+  return firstProblem(
+    () =>
+      numbersProblem(
+        value,
+        ["interval_s", "policy_version", "wait_ms_per_s", "wait_share_behind_other"],
+        where,
+      ),
+    () =>
+      needObject(value, "all", where) ??
+        numbersProblem(value.all as Json, CLASS_LATENCY_KEYS, `${where}.all`),
+    () => needObject(value, "latency", where),
+    () => {
+      const latency = value.latency as Json;
+      for (const [cls, lat] of Object.entries(latency)) {
+        const w = `${where}.latency`;
+        if (!(THREAD_CLASSES as readonly string[]).includes(cls)) {
+          return `${w} has ${JSON.stringify(cls)}, not a thread class`;
+        }
+        if (!isObject(lat)) return `${w}.${cls} is not an object`;
+        const problem = numbersProblem(lat, CLASS_LATENCY_KEYS, `${w}.${cls}`);
+        if (problem !== null) return problem;
+      }
+      return null;
+    },
+    () => {
+      const pacing = value.pacing;
+      if (pacing === null) return null;
+      if (!isObject(pacing)) {
+        return `${where}.pacing is ${JSON.stringify(pacing) ?? "missing"}, expected an object or null`;
+      }
+      return numbersProblem(pacing, ["count", "mean_ns", "median_ns", "p99_ns", "spread"], `${where}.pacing`);
+    },
+  );
+}
+
+function gameProblem(g: Json, w: string): string | null {
+  const appId = g.app_id === null || typeof g.app_id === "string" ? null : `${w}.app_id is not text or null`;
+  return firstProblem(
+    () => needString(g, "name", w),
+    () => needString(g, "source", w),
+    () => needNumber(g, "tgid", w),
+    () => needNumber(g, "thread_count", w),
+    () => needNumber(g, "cpu_pct", w),
+    () => appId,
+  );
+}
+
+/** `policy_version` must be a whole number from 1 on, or absent (a sample of the first policy). */
+function policyProblem(value: Json, where: string): string | null {
+  const v = value.policy_version;
+  return v === undefined || (Number.isSafeInteger(v) && (v as number) >= 1)
+    ? null
+    : `${where}.policy_version is ${JSON.stringify(v)}, expected a whole number from 1`;
+}
+
 /**
  * What is wrong with a value that should be a Sample (the first problem found), or null when it is
  * one. Every number must be finite: JSON cannot hold NaN or Infinity, and a file holding one would not
- * read back.
+ * read back. The fields added since the first samples were stored (`policy_version`, `smooth_score`,
+ * `metrics.smooth`) may be absent; {@link storedSample} fills them in.
  *
  * @example
  * ```ts
@@ -80,80 +210,35 @@ function needString(obj: Json, key: string, where: string): string | null {
  */
 export function sampleProblem(value: unknown, where = "sample"): string | null {
   if (!isObject(value)) return `${where} is not an object`;
-  const first = (...checks: (() => string | null)[]) => {
-    for (const check of checks) {
-      const problem = check();
-      if (problem !== null) return problem;
-    }
-    return null;
-  };
-  return first(
+  return firstProblem(
     () => needNumber(value, "timestamp", where),
     () => needString(value, "game_name", where),
     () => needString(value, "cpu_model", where),
     () => needNumber(value, "score", where),
-    () => needObject(value, "config", where),
-    () => {
-      const config = value.config as Json;
-      for (const t of TUNABLES) {
-        const v = config[t.key];
-        const ok = t.kind === "switch" ? typeof v === "boolean" : isFiniteNumber(v);
-        if (!ok) {
-          return `${where}.config.${t.key} is ${JSON.stringify(v) ?? "missing"}, expected a ${
-            t.kind === "switch" ? "boolean" : "number"
-          }`;
-        }
-      }
-      return null;
-    },
-    () => needObject(value, "metrics", where),
-    () => {
-      const m = value.metrics as Json;
-      const w = `${where}.metrics`;
-      const keys = [
-        "interval_s",
-        "enqueues_per_sec",
-        "dispatches_per_sec",
-        "migration_block_rate",
-        "mm_hint_hit_rate",
-        "direct_dispatch_rate",
-        "cpu_util_pct",
-        "preempt_kicks_per_sec",
-        "input_events_per_sec",
-      ];
-      const plain = first(...keys.map((k) => () => needNumber(m, k, w)), () => needObject(m, "latency", w));
-      if (plain !== null) return plain;
-      const latency = m.latency as Json;
-      for (const path of HOT_PATHS) {
-        const problem = needObject(latency, path, `${w}.latency`) ??
-          first(
-            ...["avg_ns", "p50_ns", "p99_ns", "p999_ns", "count"].map((k) => () =>
-              needNumber(latency[path] as Json, k, `${w}.latency.${path}`)
-            ),
-          );
-        if (problem !== null) return problem;
-      }
-      return null;
-    },
+    () => policyProblem(value, where),
+    () => needNumberOrNull(value, "smooth_score", where),
+    () => needObject(value, "config", where) ?? configProblem(value.config as Json, `${where}.config`),
+    () => needObject(value, "metrics", where) ?? metricsProblem(value.metrics as Json, `${where}.metrics`),
     () => needObject(value, "threads", where),
-    () => first(...THREAD_CLASSES.map((c) => () => needNumber(value.threads as Json, c, `${where}.threads`))),
-    () => needObject(value, "game", where),
-    () => {
-      const g = value.game as Json;
-      const w = `${where}.game`;
-      const appId = g.app_id === null || typeof g.app_id === "string"
-        ? null
-        : `${w}.app_id is not text or null`;
-      return first(
-        () => needString(g, "name", w),
-        () => needString(g, "source", w),
-        () => needNumber(g, "tgid", w),
-        () => needNumber(g, "thread_count", w),
-        () => needNumber(g, "cpu_pct", w),
-        () => appId,
-      );
-    },
+    () =>
+      firstProblem(
+        ...THREAD_CLASSES.map((c) => () => needNumber(value.threads as Json, c, `${where}.threads`)),
+      ),
+    () => needObject(value, "game", where) ?? gameProblem(value.game as Json, `${where}.game`),
   );
+}
+
+/**
+ * A checked sample (see {@link sampleProblem}) as this build's Sample: what a file older than a field
+ * lacks is filled in as it was then. No policy version means the first policy's; no smoothness means
+ * it was not measured.
+ */
+export function storedSample(value: unknown): Sample {
+  const s = value as Sample;
+  s.policy_version ??= 1;
+  s.smooth_score ??= null;
+  s.metrics.smooth ??= null;
+  return s;
 }
 
 /** The best-scoring sample (the first one on a tie), or null with no samples. */
@@ -204,7 +289,7 @@ export function parseStoreDoc(text: string, path: string): StoreDoc {
     const problem = sampleProblem(value.samples[i], `samples[${i}]`);
     if (problem !== null) throw new CorruptStoreError(`${printable(path)}: ${printable(problem)}`);
   }
-  const samples = value.samples as Sample[];
+  const samples = (value.samples as unknown[]).map(storedSample);
   const best = bestSample(samples);
   return {
     schema: STORE_SCHEMA,

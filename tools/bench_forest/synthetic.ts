@@ -7,7 +7,7 @@
  * @module
  */
 
-import { defaultConfig, type SchedConfig } from "../../lib/config.ts";
+import { defaultConfig, POLICY_VERSION, type SchedConfig } from "../../lib/config.ts";
 import { COLUMNS } from "../../lib/store/columns.ts";
 import { score } from "../../lib/score.ts";
 import { emptyThreadCounts, HOT_PATHS, type Sample } from "../../lib/types.ts";
@@ -97,6 +97,7 @@ export function syntheticTrainingRows(
         cpu_util_pct: 40 + 20 * g + 5 * rng.next(),
         preempt_kicks_per_sec: 10 * rng.int(10),
         input_events_per_sec: 100 + rng.int(200),
+        smooth: null,
       };
       const s = score({
         select_cpu_latency_ns: metrics.latency.select_cpu.avg_ns,
@@ -119,7 +120,10 @@ export function syntheticTrainingRows(
           thread_count: 30 + 10 * g,
           cpu_pct: 150,
         },
+        policy_version: POLICY_VERSION,
         score: s,
+        // Synthetic games are scored by the original formula only: no smoothness is simulated.
+        smooth_score: null,
       };
       rows.push(COLUMNS.map((c) => {
         const v = c.get(sample);
