@@ -86,6 +86,14 @@ class FakeScheduler implements SchedulerLike {
     if (this.attachFails) throw new Error("EBUSY");
     this.attached = true;
   }
+  /** Loaded without hotplug_seq (a spare): it can be attached again as it is. */
+  relinkable = false;
+  relinks = 0;
+  relink() {
+    if (!this.relinkable) throw new Error("not relinkable");
+    this.exit = null;
+    this.relinks++;
+  }
   stop() {
     this.stopped = true;
     return this.exit;
@@ -130,6 +138,7 @@ function supervised(
     spare: options.spare ?? false,
     prepareFn: (config) => {
       const s = new FakeScheduler(config);
+      s.relinkable = true;
       s.attachFails = options.spareFails ?? false;
       spares.push(s);
       return s;
@@ -287,6 +296,27 @@ Deno.test("a spare still loading is waited for: the restart attaches it, no seco
   assert.equal(await restarted, null);
   assert.equal(instances.length, 1);
   assert.ok(spares[0].attached, "the spare was attached");
+  sup.stop();
+});
+
+Deno.test("a spare once attached is attached again as it is at the next hotplug: no load, counters continue", async () => {
+  const { sup, instances, spares } = supervised({ spare: true });
+  await sup.poll(); // the spare loads
+  await new Promise((r) => setTimeout(r, 0));
+  instances[0].exit = HOTPLUG;
+  assert.equal(await sup.poll(), null);
+  const spare = spares[0];
+  assert.ok(spare.attached);
+  spare.enqueues = 5n;
+  sup.setGame(77);
+  spare.exit = HOTPLUG;
+  assert.equal(await sup.poll(), null, "served by a relink");
+  assert.equal(spare.relinks, 1);
+  assert.equal(spare.stopped, false, "the same instance runs on");
+  assert.equal(instances.length, 1, "nothing loaded");
+  assert.equal(spare.game, 77, "what userspace set is told again");
+  assert.equal(sup.restartCount, 2);
+  assert.equal(sup.snapshot().counters.enqueues, 5n, "the same maps: not counted twice");
   sup.stop();
 });
 

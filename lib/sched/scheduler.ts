@@ -199,6 +199,8 @@ export class Scheduler {
   inputHook = false;
   /** How long this instance took to open, load and attach. */
   timings: StartTimings = { open: 0, load: 0, attach: 0 };
+  /** Prepared without hotplug_seq: {@link relink} may attach it again after the kernel stopped it. */
+  relinkable = false;
   #classified = new Set<number>();
   #stopped: ExitInfo | null | undefined = undefined;
 
@@ -282,6 +284,7 @@ export class Scheduler {
   static #loaded(obj: BpfObject, options: PrepareOptions, openMs: number, loadMs: number): Scheduler {
     const sched = new Scheduler(obj, options.stats ?? false, options.verbose ?? false);
     sched.timings = { open: openMs, load: loadMs, attach: 0 };
+    sched.relinkable = options.hotplugSeq === false;
     return sched;
   }
 
@@ -307,6 +310,30 @@ export class Scheduler {
         if (this.#verbose) console.error(`scx_gamer: input hook not attached: ${(e as Error).message}`);
       }
     }
+    this.timings.attach = performance.now() - t0;
+  }
+
+  /**
+   * Attach this instance again after the kernel stopped it and asked for a restart (a CPU hotplug): the
+   * programs and maps stay loaded, so nothing is verified again (seconds under emulation); only the
+   * struct_ops link is made anew (libbpf accepts a struct_ops map that was attached before), and ops.init
+   * builds the queues and masks again. Counters continue in the same maps. Only an instance prepared
+   * without hotplug_seq ({@link relinkable}): the kernel refuses one whose sequence a hotplug has passed.
+   *
+   * @throws {Error} when this instance cannot be attached again; LibbpfError when the kernel refuses.
+   */
+  relink(): void {
+    if (!this.relinkable) {
+      throw new Error("prepared with hotplug_seq: a new instance is needed after a hotplug");
+    }
+    if (this.#stopped !== undefined) throw new Error("the scheduler was stopped");
+    this.#link?.destroy();
+    this.#link = null;
+    // The old exit record would read as an exit of the new attach.
+    this.#obj.globalBytes("exit_info").fill(0);
+    this.#obj.globalBytes("exit_dump").fill(0);
+    const t0 = performance.now();
+    this.#link = this.#obj.attachStructOps("gamer_ops");
     this.timings.attach = performance.now() - t0;
   }
 

@@ -60,6 +60,8 @@ export type SchedulerLike = Pick<
   | "drainEvents"
   | "timings"
   | "attach"
+  | "relink"
+  | "relinkable"
   | "stop"
 >;
 
@@ -99,6 +101,7 @@ export interface SupervisorOptions extends StartOptions {
 }
 
 const DEFAULT_BACKOFF_MS = [0, 50, 100, 200, 400, 800, 1000];
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** Longest wait for sched_ext to report "disabled" before an attach attempt anyway, ms. */
 const DISABLED_WAIT_MS = 5000;
 
@@ -223,13 +226,18 @@ export class Supervisor {
 
   async #restart(why: ExitInfo): Promise<boolean> {
     const started = performance.now();
-    const {
-      backoffMs = DEFAULT_BACKOFF_MS,
-      maxAttempts = 20,
-      sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
-      startFn = (c: SchedConfig, o: StartOptions) => Scheduler.start(c, o),
-      schedExtState = () => readSchedExtState(this.#options.sysRoot)?.state ?? null,
-    } = this.#options;
+    const { backoffMs = DEFAULT_BACKOFF_MS, maxAttempts = 20, sleep = defaultSleep } = this.#options;
+    // An instance loaded without hotplug_seq (a spare that was attached) is attached again as it is: no
+    // load at all. Its counters continue in the same maps.
+    if (this.#cur.relinkable) {
+      await this.#waitDisabled();
+      try {
+        this.#cur.relink();
+        return this.#attached(why, started, 1);
+      } catch {
+        // fall back to another instance
+      }
+    }
     // Keep what the old instance counted, then let it go.
     try {
       const last = this.#cur.snapshot();
@@ -239,13 +247,10 @@ export class Supervisor {
     } finally {
       this.#cur.stop();
     }
+    const startFn = this.#options.startFn ?? ((c: SchedConfig, o: StartOptions) => Scheduler.start(c, o));
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       await sleep(backoffMs[Math.min(attempt, backoffMs.length - 1)]);
-      // Attach only once the kernel is done with the old instance, which it tears down asynchronously
-      // (and, for a hotplug, after the CPU changed); loading meanwhile would be wasted if attach fails.
-      for (let waited = 0; waited < DISABLED_WAIT_MS && schedExtState() !== "disabled"; waited += 10) {
-        await sleep(10);
-      }
+      await this.#waitDisabled();
       if (this.#stopped) return true;
       // A spare still loading is waited for: its verification is under way, and a second load beside it
       // would halve both (seen in the VM: 21.6 s to come back after a CPU came online, against 2.5 s).
@@ -255,14 +260,33 @@ export class Supervisor {
       } catch {
         continue; // the old instance may still be disabling, or CPUs are still changing: try again
       }
-      this.#reapply();
-      this.restartCount++;
-      this.#swapped.resolve();
-      this.#swapped = Promise.withResolvers<void>();
-      this.#options.onRestart?.(why, performance.now() - started, attempt + 1);
-      return true;
+      return this.#attached(why, started, attempt + 1);
     }
     return false;
+  }
+
+  /**
+   * Wait until the kernel is done with the old instance, which it tears down asynchronously (and, for a
+   * hotplug, after the CPU changed): an attach meanwhile would fail.
+   */
+  async #waitDisabled(): Promise<void> {
+    const {
+      sleep = defaultSleep,
+      schedExtState = () => readSchedExtState(this.#options.sysRoot)?.state ?? null,
+    } = this.#options;
+    for (let waited = 0; waited < DISABLED_WAIT_MS && schedExtState() !== "disabled"; waited += 10) {
+      await sleep(10);
+    }
+  }
+
+  /** The current instance is attached again: tell it everything userspace had set, and say so. */
+  #attached(why: ExitInfo, started: number, attempts: number): boolean {
+    this.#reapply();
+    this.restartCount++;
+    this.#swapped.resolve();
+    this.#swapped = Promise.withResolvers<void>();
+    this.#options.onRestart?.(why, performance.now() - started, attempts);
+    return true;
   }
 
   /** Attach the spare, if one is ready and it attaches (a failed spare is dropped). */
