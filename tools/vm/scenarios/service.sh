@@ -73,6 +73,9 @@ wait $monitor
 echo $? > $out/monitor.rc
 
 # 5. systemctl stop: SIGTERM. The service saves its samples into the state directory and detaches.
+# Once the game has a sample on disk (each one is appended as it is taken): what SIGTERM must keep.
+has_samples() { find $state_dir/ml_data -type f 2>/dev/null | grep -q .; }
+wait_until 120 has_samples
 kill -TERM $service
 wait $service
 echo $? > $out/service.rc
