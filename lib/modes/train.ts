@@ -13,7 +13,7 @@
  * @module
  */
 
-import { configToCommandLine, POLICY_VERSION } from "../config.ts";
+import { configToCommandLine, DEFAULT_SWEEP_GRID, POLICY_VERSION } from "../config.ts";
 import { cpuModel as readCpuModel } from "../collect/sample.ts";
 import { defaultOwner, type Owner } from "../host/safe_fs.ts";
 import { readTopology } from "../host/topology.ts";
@@ -30,7 +30,6 @@ import { type ModelFile, prepareModelsDir, saveModel } from "../store/model_file
 import { prepareProfilesDir, saveProfile } from "../store/profile.ts";
 import { printable } from "../host/terminal.ts";
 import type { Dataset, GameProfile, Topology } from "../types.ts";
-import { DEFAULT_GRID_VALUES } from "../grid.ts";
 
 /** Options of {@linkcode runTrainMode}: the train mode's flags, and what tests may inject. */
 export interface TrainModeOptions {
@@ -277,7 +276,7 @@ export async function runTrainMode(options: TrainModeOptions): Promise<TrainMode
     seed: options.seed,
     forest: options.forest,
     searchBudget: options.searchBudget,
-    grid: options.grid ?? DEFAULT_GRID_VALUES,
+    grid: options.grid ?? DEFAULT_SWEEP_GRID,
     candidates: (options.interpolate ? "range" : "measured") satisfies CandidateValues,
     topology: options.topology ?? await readTopology(),
     analyze: options.analyze,
