@@ -64,13 +64,47 @@ Deno.test("sampleProblem accepts a real sample and names the first bad field oth
   assert.equal(sampleProblem(makeSample(0)), null);
   const s = structuredClone(makeSample(0)) as unknown as Record<string, Record<string, unknown>>;
   s.config.avoid_smt = "yes";
-  assert.equal(sampleProblem(s), 'sample.config.avoid_smt is "yes", expected a boolean');
+  assert.equal(
+    sampleProblem(s),
+    "sample.config.avoid_smt 'yes' is not a switch value: expected true or false",
+  );
   const t = structuredClone(makeSample(0)) as unknown as { threads: Record<string, unknown> };
   delete t.threads.storage;
   assert.equal(sampleProblem(t), "sample.threads.storage is missing, expected a finite number");
   const g = structuredClone(makeSample(0)) as unknown as { game: Record<string, unknown> };
   g.game.app_id = 570;
   assert.equal(sampleProblem(g), "sample.game.app_id is not text or null");
+});
+
+Deno.test("a stored config outside the tunables' ranges, not whole, or missing a tunable is refused naming it", () => {
+  const withConfig = (edit: Record<string, unknown>, drop?: string) => {
+    const s = structuredClone(makeSample(0)) as unknown as { config: Record<string, unknown> };
+    Object.assign(s.config, edit);
+    if (drop) delete s.config[drop];
+    return s;
+  };
+  assert.equal(
+    sampleProblem(withConfig({ slice_us: -5 })),
+    "sample.config.slice_us -5 is out of range: expected 1..100000 us",
+  );
+  assert.equal(
+    sampleProblem(withConfig({ mig_max: 1e21 })),
+    "sample.config.mig_max 1e+21 is out of range: expected 1..1000",
+  );
+  assert.equal(
+    sampleProblem(withConfig({ slice_lag_us: 2.5 })),
+    "sample.config.slice_lag_us 2.5 is not a whole number: expected 0..1000000 us",
+  );
+  assert.equal(
+    sampleProblem(withConfig({}, "mig_window_ms")),
+    "sample.config.mig_window_ms is missing, expected 1..10000 ms",
+  );
+  assert.throws(
+    () => parseStoreDoc(JSON.stringify({ ...doc(), samples: [withConfig({ slice_us: -5 })] }), "f.json"),
+    (e: Error) =>
+      e instanceof CorruptStoreError &&
+      e.message === "f.json: samples[0].config.slice_us -5 is out of range: expected 1..100000 us",
+  );
 });
 
 Deno.test("parseStoreDoc never quotes the file's bytes in its message", () => {

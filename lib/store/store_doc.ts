@@ -20,7 +20,7 @@
  * @module
  */
 
-import { type SchedConfig, TUNABLES } from "../config.ts";
+import { type SchedConfig, tunableRangeText, TUNABLES, tunableValueProblem } from "../config.ts";
 import { HOT_PATHS, type Sample, THREAD_CLASSES } from "../types.ts";
 import { printable } from "../host/terminal.ts";
 
@@ -85,15 +85,15 @@ function needNumberOrNull(obj: Json, key: string, where: string): string | null 
     : `${where}.${key} is ${typeof v === "number" ? v : JSON.stringify(v)}, expected a finite number or null`;
 }
 
+/**
+ * A stored config must be one the scheduler accepts: every tunable present and valid by the tunables
+ * table's one check (a hand-edited `-5` or `1e21` would otherwise reach show-best's command line).
+ */
 function configProblem(config: Json, where: string): string | null {
   for (const t of TUNABLES) {
-    const v = config[t.key];
-    const ok = t.kind === "switch" ? typeof v === "boolean" : isFiniteNumber(v);
-    if (!ok) {
-      return `${where}.${t.key} is ${JSON.stringify(v) ?? "missing"}, expected a ${
-        t.kind === "switch" ? "boolean" : "number"
-      }`;
-    }
+    if (!(t.key in config)) return `${where}.${t.key} is missing, expected ${tunableRangeText(t)}`;
+    const problem = tunableValueProblem(t, config[t.key], `${where}.${t.key}`);
+    if (problem !== null) return problem;
   }
   return null;
 }
