@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { defaultConfig } from "../lib/config.ts";
 import {
   CorruptStoreError,
   formatStoreDoc,
@@ -131,6 +132,22 @@ Deno.test("a samples file from before policy versions and smoothness loads as po
   assert.equal(s.smooth_score, null);
   assert.equal(s.metrics.smooth, null);
   assert.equal(s.score, makeSample(0).score);
+});
+
+Deno.test("a policy 1 sample, stored before batch_burst_us existed, reads it at its default", () => {
+  const old = structuredClone(makeSample(0)) as unknown as Record<string, unknown> & {
+    config: Record<string, unknown>;
+  };
+  delete old.policy_version;
+  delete old.config.batch_burst_us;
+  const [s] = parseStoreDoc(JSON.stringify({ ...doc(), samples: [old] }), "old.json").samples;
+  assert.equal(s.policy_version, 1);
+  assert.equal(s.config.batch_burst_us, defaultConfig().batch_burst_us);
+  // A sample of the policy that has it must carry it.
+  assert.equal(
+    sampleProblem({ ...old, policy_version: 2 }),
+    "sample.config.batch_burst_us is missing, expected 500..1000000 us",
+  );
 });
 
 Deno.test("a sample's measured smoothness reads back as written", () => {
