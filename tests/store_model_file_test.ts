@@ -13,8 +13,10 @@ import {
   removeStaleTemps,
   saveModel,
 } from "../lib/store/model_file.ts";
+import { StoreIoError } from "../lib/host/safe_fs.ts";
 import { friedman1 } from "../tools/bench_forest/synthetic.ts";
 import { tempDir } from "./fixtures/temp.ts";
+import { mountTmpfs } from "./fixtures/tmpfs.ts";
 
 const { x, y } = friedman1(80, { rng: createRng(3), nFeatures: 5 });
 const scaler = new StandardScaler().fit(x);
@@ -147,6 +149,44 @@ Deno.test("a write that fails half-way (file size limit) names the path, keeps t
   deepStrictEqual([...Deno.readDirSync(`${dir}/m`)].map((e) => e.name), [
     "game-half-life 2@cpu-AMD Ryzen 7.json",
   ]);
+});
+
+Deno.test("on a full disk (a real 64 KiB tmpfs) a save fails naming the path; the old model stays whole, no temp is left", async () => {
+  const disk = mountTmpfs({ sizeKiB: 64 });
+  try {
+    const models = `${disk.dir}/m`;
+    const saved = await saveModel(models, MODEL);
+    const before = Deno.readTextFileSync(saved.path);
+    const name = "game-half-life 2@cpu-AMD Ryzen 7.json";
+    const fullDisk = (e: Error) =>
+      e instanceof StoreIoError &&
+      new RegExp(
+        `^cannot (write|create a temp file next to) ${
+          RegExp.escape(saved.path)
+        }: no space left on the device$`,
+      )
+        .test(e.message);
+    const intact = () => {
+      strictEqual(Deno.readTextFileSync(saved.path), before);
+      strictEqual(loadModel(saved.path).sha256, saved.sha256);
+      deepStrictEqual([...Deno.readDirSync(models)].map((e) => e.name), [name]);
+    };
+    // A 150 KB model runs out of space part-way (the issue: a 40 KB invalid file replaced a good one).
+    const big = {
+      ...MODEL,
+      forest: new RandomForestRegressor({ nEstimators: 40, seed: 2 }).fitSync(scaler.transform(x), y)
+        .toJSON(),
+    };
+    ok(text(big).length > 100_000);
+    await rejects(saveModel(models, big), fullDisk);
+    intact();
+    // No space at all: even a model the size of the old one cannot be written.
+    disk.fill();
+    await rejects(saveModel(models, { ...MODEL, created: "2026-02-03T04:05:06.000Z" }), fullDisk);
+    intact();
+  } finally {
+    disk.close();
+  }
 });
 
 /** One tree of three nodes (root split on feature 0, two leaves) with `edit` applied. */
