@@ -10,7 +10,6 @@ import {
   modelPath,
   parseModelFile,
   prepareModelsDir,
-  removeStaleTemps,
   saveModel,
 } from "../lib/store/model_file.ts";
 import { StoreIoError } from "../lib/host/safe_fs.ts";
@@ -95,21 +94,24 @@ Deno.test("a models directory that is a symlink, a file or empty is refused nami
   deepStrictEqual([...Deno.readDirSync(`${dir}/real`)], [], "nothing was created through the symlink");
 });
 
-Deno.test("temp files of a killed trainer are removed before the next save; a live process's are kept", async () => {
+Deno.test("temp files of a killed trainer are removed when training starts; a live process's are kept", async () => {
   const dir = tempDir();
-  const path = modelPath(`${dir}/m`, MODEL.scope);
   const folder = `${dir}/m`;
   prepareModelsDir(folder, null);
   const name = "game-half-life 2@cpu-AMD Ryzen 7.json";
-  Deno.writeTextFileSync(`${folder}/.${name}.tmp-999999999-1-ab`, "stale");
-  Deno.writeTextFileSync(`${folder}/${name}.tmp-0f3c`, "stale, older trainer");
+  const legacy = (id: string) => `${folder}/${name}.tmp-${id}-0000-4000-8000-000000000000`;
+  Deno.writeTextFileSync(`${folder}/.${name}.tmp-999999999-1-ab`, "stale: its process is gone");
+  Deno.writeTextFileSync(legacy("0f3c0f3c"), "the older trainer's, two hours old");
+  const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+  Deno.utimeSync(legacy("0f3c0f3c"), twoHoursAgo, twoHoursAgo);
+  Deno.writeTextFileSync(legacy("1a2b3c4d"), "the older trainer's, maybe still writing");
   Deno.writeTextFileSync(`${folder}/.${name}.tmp-${Deno.pid}-1-cd`, "ours, in flight");
-  strictEqual(removeStaleTemps(path), 2);
-  await saveModel(`${dir}/m`, MODEL);
-  deepStrictEqual(
-    [...Deno.readDirSync(folder)].map((e) => e.name).sort(),
-    [`.${name}.tmp-${Deno.pid}-1-cd`, name],
-  );
+  // Training prepares the models directory before it fits anything.
+  prepareModelsDir(folder, null);
+  const kept = [`.${name}.tmp-${Deno.pid}-1-cd`, legacy("1a2b3c4d").slice(folder.length + 1)];
+  deepStrictEqual([...Deno.readDirSync(folder)].map((e) => e.name).sort(), kept.sort());
+  await saveModel(folder, MODEL);
+  deepStrictEqual([...Deno.readDirSync(folder)].map((e) => e.name).sort(), [...kept, name].sort());
 });
 
 Deno.test("a write that fails half-way (file size limit) names the path, keeps the old model, leaves no temp", async () => {
