@@ -282,18 +282,18 @@ export async function runTrainMode(options: TrainModeOptions): Promise<TrainMode
     analyze: options.analyze,
   });
   printMetrics(train, out);
-  const model = modelFileOf(train, csv, (options.now?.() ?? new Date()).toISOString());
-  const saved = await saveModel(modelsDir, model, { owner });
-  const profile = profiles ? profileOf(train, model, saved.sha256) : null;
-  const profilePath = profile === null ? null : await saveProfile(mlDir, profile, { owner });
-
   const best = train.best;
   out(
     `Searched ${best.evaluated} configs (${best.walked} distinct for the forest), ` +
       `${options.interpolate ? "any value in the measured ranges" : "measured values only"}; ` +
       `trained and searched in ${((performance.now() - started) / 1000).toFixed(2)} s`,
   );
+  // Each "saved" line follows its own write, so a failure after it never leaves a line that lies.
+  const model = modelFileOf(train, csv, (options.now?.() ?? new Date()).toISOString());
+  const saved = await saveModel(modelsDir, model, { owner });
   out(`Model saved to ${printable(saved.path)}`);
+  const profile = profiles ? profileOf(train, model, saved.sha256) : null;
+  const profilePath = profile === null ? null : await saveProfile(mlDir, profile, { owner });
   if (profilePath !== null) out(`Profile of ${printable(profile!.game)} saved to ${printable(profilePath)}`);
   else if (options.saveProfile !== false) {
     out(
