@@ -16,6 +16,7 @@
 
 import * as fs from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { osReason } from "./safe_fs.ts";
 import { printable } from "./terminal.ts";
 
 /** The lock is held by another process (or another handle of this one) past the wait allowed. */
@@ -120,7 +121,10 @@ function attempt(lockPath: string, owner: LockOwner | null): Attempt {
     // is no symlink; Deno.open has no O_NOFOLLOW, so the inode is compared below as well.
     file = Deno.openSync(lockPath, { read: true, write: true, create: true, mode: 0o644 });
   } catch (err) {
-    throw new LockFileError(`cannot create the lock file ${printable(lockPath)}: ${(err as Error).message}`);
+    const why = errCode(err) === "ENOENT"
+      ? `the folder ${printable(dirname(lockPath))} does not exist`
+      : osReason(err);
+    throw new LockFileError(`cannot create the lock file ${printable(lockPath)}: ${why}`);
   }
   let keep = false;
   try {
@@ -166,7 +170,7 @@ function lstatOrNull(path: string): fs.Stats | null {
     return fs.lstatSync(path);
   } catch (err) {
     if (errCode(err) === "ENOENT") return null;
-    throw new LockFileError(`cannot inspect the lock file ${printable(path)}: ${(err as Error).message}`);
+    throw new LockFileError(`cannot inspect the lock file ${printable(path)}: ${osReason(err)}`);
   }
 }
 
@@ -181,6 +185,16 @@ function busyError(path: string, lockPath: string, what: string, waitedMs: numbe
 }
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** One {@link attempt} whose failure names the file the lock guards, which is what the user gave. */
+function attemptFor(path: string, lockPath: string, options: LockOptions): Attempt {
+  try {
+    return attempt(lockPath, options.owner ?? null);
+  } catch (err) {
+    if (!(err instanceof LockFileError)) throw err;
+    throw new LockFileError(`cannot lock the ${options.what} ${printable(path)}: ${err.message}`);
+  }
+}
 
 /**
  * Take the lock guarding `path`, waiting up to `waitMs` for another holder (the thread sleeps between
@@ -204,7 +218,7 @@ export function lockSync(path: string, options: LockOptions): HeldLock {
   const waitMs = options.waitMs ?? DEFAULT_WAIT_MS;
   const start = performance.now();
   for (;;) {
-    const got = attempt(lockPath, options.owner ?? null);
+    const got = attemptFor(path, lockPath, options);
     if ("lock" in got) return got.lock;
     const waited = performance.now() - start;
     if (waited >= waitMs) throw busyError(path, lockPath, options.what, waited);
@@ -218,7 +232,7 @@ export async function lock(path: string, options: LockOptions): Promise<HeldLock
   const waitMs = options.waitMs ?? DEFAULT_WAIT_MS;
   const start = performance.now();
   for (;;) {
-    const got = attempt(lockPath, options.owner ?? null);
+    const got = attemptFor(path, lockPath, options);
     if ("lock" in got) return got.lock;
     const waited = performance.now() - start;
     if (waited >= waitMs) throw busyError(path, lockPath, options.what, waited);
