@@ -14,6 +14,7 @@ import {
 } from "../lib/store/model_file.ts";
 import { StoreIoError } from "../lib/host/safe_fs.ts";
 import { friedman1 } from "../tools/bench_forest/synthetic.ts";
+import { otherUser } from "./fixtures/other_user.ts";
 import { tempDir } from "./fixtures/temp.ts";
 import { mountTmpfs } from "./fixtures/tmpfs.ts";
 
@@ -92,6 +93,18 @@ Deno.test("a models directory that is a symlink, a file or empty is refused nami
   throws(() => prepareModelsDir(`${dir}/notes.txt/sub`, null), /models directory .*notes\.txt\/sub: /);
   throws(() => prepareModelsDir("", null), /^ModelFileError: models directory: expected a directory name/);
   deepStrictEqual([...Deno.readDirSync(`${dir}/real`)], [], "nothing was created through the symlink");
+});
+
+Deno.test("a models directory inside a folder another user can change is refused naming who owns it", async () => {
+  const mallory = otherUser();
+  const hers = `${tempDir()}/hers`;
+  Deno.mkdirSync(hers);
+  Deno.chownSync(hers, mallory.uid, mallory.gid);
+  await rejects(
+    saveModel(`${hers}/models`, MODEL),
+    (e: Error) => e instanceof ModelFileError && e.message.includes(`hers: it belongs to uid ${mallory.uid}`),
+  );
+  deepStrictEqual([...Deno.readDirSync(hers)], [], "root made nothing in her folder");
 });
 
 Deno.test("temp files of a killed trainer are removed when training starts; a live process's are kept", async () => {
