@@ -10,14 +10,17 @@
  *   is no longer the one at the path) lets go and tries again, so two processes never both "hold" it
  *   through two different files.
  * - Deno's `FsFile.tryLock` is flock(2) on Linux (it shows as FLOCK in /proc/locks); no FFI is needed.
+ * - The folder the lock file goes in passes the store's trust policy first (lib/host/trust.ts), like
+ *   every folder the store writes in, so root never creates one where another user could redirect it.
  *
  * @module
  */
 
 import * as fs from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { osReason } from "./safe_fs.ts";
+import { effectiveTrust, osReason } from "./safe_fs.ts";
 import { printable } from "./terminal.ts";
+import { checkTrustedPath, type TrustPolicy, UnsafePathError } from "./trust.ts";
 
 /** The lock is held by another process (or another handle of this one) past the wait allowed. */
 export class LockBusyError extends Error {
@@ -49,6 +52,8 @@ export interface LockOptions {
   waitMs?: number;
   /** Give the lock file to this user. */
   owner?: LockOwner | null;
+  /** Who may change the folder the lock file goes in. Default: the store's (safe_fs.ts `effectiveTrust`). */
+  trust?: TrustPolicy;
 }
 
 /** A lock held; {@link release} it when done (releasing twice is harmless). */
@@ -186,13 +191,31 @@ function busyError(path: string, lockPath: string, what: string, waitedMs: numbe
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
-/** One {@link attempt} whose failure names the file the lock guards, which is what the user gave. */
+/** A failure to make the lock, naming the file it guards (what the user gave) before the reason. */
+function cannotLock(path: string, options: LockOptions, err: unknown): never {
+  if (!(err instanceof LockFileError || err instanceof UnsafePathError)) throw err;
+  throw new LockFileError(`cannot lock the ${options.what} ${printable(path)}: ${err.message}`);
+}
+
+/**
+ * The lock file of `path` in its folder resolved and checked against the trust policy, as every write
+ * of the store's is: root never creates a lock file in a folder another user could swap under it.
+ */
+function checkedLockPath(path: string, options: LockOptions): string {
+  try {
+    const dir = checkTrustedPath(dirname(path), options.trust ?? effectiveTrust({ owner: options.owner }));
+    return lockPathFor(join(dir, basename(path)));
+  } catch (err) {
+    return cannotLock(path, options, err);
+  }
+}
+
+/** One {@link attempt}; a failure names the file the lock guards. */
 function attemptFor(path: string, lockPath: string, options: LockOptions): Attempt {
   try {
     return attempt(lockPath, options.owner ?? null);
   } catch (err) {
-    if (!(err instanceof LockFileError)) throw err;
-    throw new LockFileError(`cannot lock the ${options.what} ${printable(path)}: ${err.message}`);
+    return cannotLock(path, options, err);
   }
 }
 
@@ -214,7 +237,7 @@ function attemptFor(path: string, lockPath: string, options: LockOptions): Attem
  * ```
  */
 export function lockSync(path: string, options: LockOptions): HeldLock {
-  const lockPath = lockPathFor(path);
+  const lockPath = checkedLockPath(path, options);
   const waitMs = options.waitMs ?? DEFAULT_WAIT_MS;
   const start = performance.now();
   for (;;) {
@@ -228,7 +251,7 @@ export function lockSync(path: string, options: LockOptions): HeldLock {
 
 /** The same as {@link lockSync}, waiting without blocking the event loop. */
 export async function lock(path: string, options: LockOptions): Promise<HeldLock> {
-  const lockPath = lockPathFor(path);
+  const lockPath = checkedLockPath(path, options);
   const waitMs = options.waitMs ?? DEFAULT_WAIT_MS;
   const start = performance.now();
   for (;;) {
