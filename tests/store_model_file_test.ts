@@ -278,6 +278,17 @@ Deno.test("a model whose other parts are bad is refused naming the part", () => 
   throws(() => parseModelFile("{", "m.json"), /^ModelFileError: m\.json: not valid JSON$/);
 });
 
+Deno.test("a model file's hostile text and name reach the message with their control characters escaped", () => {
+  const csi = "\x1b[2J\u009b31m";
+  for (const m of [{ ...MODEL, version: csi }, { ...MODEL, target: { name: csi, direction: "max" } }]) {
+    throws(
+      () => parseModelFile(text(m), `evil${csi}.json`),
+      (e: Error) =>
+        e instanceof ModelFileError && !/[\x00-\x1f\x7f-\x9f]/.test(e.message) && /\\x1b/.test(e.message),
+    );
+  }
+});
+
 Deno.test("loading refuses a symlink and a missing file with one line naming it", () => {
   const dir = tempDir();
   Deno.writeTextFileSync(`${dir}/real.json`, text(MODEL));

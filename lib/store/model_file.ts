@@ -28,6 +28,7 @@ import {
   ensureRealDir,
   InputFileError,
   lstatOrNull,
+  osReason,
   type Owner,
   readInputFile,
   writeFileAtomic,
@@ -37,6 +38,7 @@ import { ShapeError } from "../ml/matrix.ts";
 import { type ScalerJSON, StandardScaler } from "../ml/scaler.ts";
 import { findObjective } from "../score.ts";
 import type { ObjectiveDirection, Topology } from "../types.ts";
+import { printable } from "../host/terminal.ts";
 import { safeName } from "./safe_name.ts";
 
 /** Version of the file format; bumped on any incompatible change (2: scope by game key and CPU, targets). */
@@ -133,14 +135,16 @@ export function prepareModelsDir(modelsDir: string, owner: Owner | null): void {
     }
     const top = missing.length > 0 ? fs.statSync(at, { throwIfNoEntry: false }) : null;
     if (top && !top.isDirectory()) {
-      throw new ModelFileError(`models directory ${modelsDir}: ${at} is not a directory`);
+      throw new ModelFileError(
+        `models directory ${printable(modelsDir)}: ${printable(at)} is not a directory`,
+      );
     }
     for (const d of missing) ensureRealDir(d, owner);
     ensureRealDir(modelsDir, owner);
     cleanStaleTemps(modelsDir);
   } catch (err) {
     if (err instanceof ModelFileError) throw err;
-    throw new ModelFileError(`models directory ${modelsDir}: ${(err as Error).message}`);
+    throw new ModelFileError(`models directory ${printable(modelsDir)}: ${osReason(err)}`);
   }
 }
 
@@ -165,7 +169,7 @@ export async function saveModel(
 }
 
 function fail(path: string, what: string): never {
-  throw new ModelFileError(`${path}: ${what}`);
+  throw new ModelFileError(`${printable(path)}: ${printable(what)}`);
 }
 
 function isFiniteNumber(v: unknown): v is number {
