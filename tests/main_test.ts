@@ -252,6 +252,18 @@ Deno.test("a bad training option exits 2, bad training data 1, each with one lin
   assert.match(zero.stderr, /\/dev\/zero: not a regular file/);
 });
 
+Deno.test("an error quoting a hostile file's name or text reaches the terminal with its controls escaped", async () => {
+  const dir = tempDir();
+  const csv = join(dir, "evil\x1b]0;owned\x07.csv");
+  // A header naming one column twice, the column a clear-screen sequence and a one-character C1 CSI.
+  Deno.writeTextFileSync(csv, "a,\x1b[2J\u009b31m,\x1b[2J\u009b31m\n1,2,3\n");
+  const r = await run(["--ml-train", csv, "--models-dir", join(dir, "m"), "--ml-dir", join(dir, "ml")]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+  assert.ok(!/[\x00-\x09\x0b-\x1f\x7f-\x9f]/.test(r.stderr), JSON.stringify(r.stderr));
+  assert.match(r.stderr, /evil\\x1b\]0;owned\\x07\.csv/);
+});
+
 Deno.test("MangoHud logs join the export, and the trainer can target frame-time p99", async () => {
   const ml = join(tempDir(), "ml_data");
   const logs = tempDir();
