@@ -11,6 +11,7 @@
 
 import { UsageError } from "./lib/cli/engine.ts";
 import { helpText } from "./lib/cli/help.ts";
+import { printable } from "./lib/host/terminal.ts";
 import { type Command, parseArgs } from "./lib/cli/modes.ts";
 import { abMode } from "./lib/modes/ab.ts";
 import { exportMode, importMode, showBestMode, trainMode } from "./lib/modes/data.ts";
@@ -75,14 +76,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     return await dispatch(cmd);
   } catch (e) {
     // A bad command line, a bad --config file, or a training option only checkable against its data: exit 2.
+    // Messages quote file names and file text: whatever a module forgot to escape is escaped here.
     if (e instanceof UsageError || e instanceof TrainOptionError || e instanceof ConfigFileError) {
-      console.error(`scx_gamer: ${e.message}`);
+      console.error(`scx_gamer: ${printable(e.message)}`);
       return 2;
     }
     // Expected failures are typed errors whose message is the one line to print; --verbose adds
     // libbpf's log (the verifier's output on a load failure) and the stack.
     const err = e instanceof Error ? e : new Error(String(e));
-    console.error(`scx_gamer: ${err.message}`);
+    console.error(`scx_gamer: ${printable(err.message)}`);
     if (cmd && "verbose" in cmd && cmd.verbose) {
       if ("log" in err && Array.isArray(err.log)) console.error(err.log.join("\n"));
       console.error(err.stack);

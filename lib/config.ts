@@ -37,6 +37,11 @@ export interface NumberTunable {
   help: string;
   /** Clamping the BPF side applies to a quantity derived from the value, when it does. */
   effective?: EffectiveBounds;
+  /**
+   * The policy version that added it, when not the first: configs stored under an older policy lack it
+   * (the scheduler then had no such lever) and read it at its default.
+   */
+  sincePolicy?: number;
 }
 
 /** A switch: off unless its flag is given. */
@@ -168,6 +173,7 @@ export const TUNABLES: readonly Tunable[] = [
     default: 10_000,
     min: 500,
     max: 1_000_000,
+    sincePolicy: 2,
     help:
       "CPU time without sleeping (or average run per wake-up) that makes a task batch: it then runs only " +
       "when no interactive task waits; it leaves batch below half of this (the game's threads never become batch)",

@@ -2,13 +2,13 @@
  * The sweep's grid: which values of which tunables to try. A grid comes from sweep flags
  * (`--slice-us 250,500,1000,4000`) or a small JSON file (`{"slice_us": [5, 10], "avoid_smt": [false, true]}`);
  * every value is checked against the tunables table in `lib/config.ts`, and the grid expands to the
- * cartesian product of its axes, every other tunable keeping its default.
+ * cartesian product of its axes, every other tunable keeping its default. The default grid is a fact of
+ * the tunables and lives with them (`DEFAULT_SWEEP_GRID` in `lib/config.ts`).
  *
  * @module
  */
 
 import {
-  DEFAULT_SWEEP_GRID,
   defaultConfig,
   flagOf,
   type SchedConfig,
@@ -35,10 +35,6 @@ export interface GridAxis {
 
 /** A grid: its axes in tunables-table order (the first axis varies slowest). */
 export type Grid = readonly GridAxis[];
-
-/** The default sweep grid: one table with the tunables (lib/config.ts). */
-export const DEFAULT_GRID_VALUES: Readonly<Partial<Record<TunableKey, readonly (number | boolean)[]>>> =
-  DEFAULT_SWEEP_GRID;
 
 /** Refuse grids that would take weeks by mistake (a typo'd range, a file with hundreds of values). */
 export const MAX_GRID_CONFIGS = 10_000;

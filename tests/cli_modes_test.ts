@@ -1,8 +1,22 @@
 import assert from "node:assert/strict";
-import { configToCommandLine, defaultConfig, type SchedConfig, TUNABLES } from "../lib/config.ts";
+import {
+  configToCommandLine,
+  DEFAULT_SWEEP_GRID,
+  defaultConfig,
+  type SchedConfig,
+  TUNABLES,
+} from "../lib/config.ts";
 import { UsageError } from "../lib/cli/engine.ts";
 import { helpText } from "../lib/cli/help.ts";
-import { type EnvReader, MODES, parseArgs, parseConfigFlags, stateDirectory } from "../lib/cli/modes.ts";
+import {
+  type EnvReader,
+  MODES,
+  parseArgs,
+  parseConfigFlags,
+  stateDirectory,
+  sweepGrid,
+} from "../lib/cli/modes.ts";
+import { buildGrid, gridSize } from "../lib/grid.ts";
 
 function usageError(argv: string[]): string {
   try {
@@ -138,7 +152,13 @@ Deno.test("data modes carry their argument", () => {
   assert.equal(best.mode === "show-best" && best.game, "game.exe");
 });
 
-Deno.test("--sweep takes tunable axes, timing and state; the default grid is the original 36 configs", () => {
+Deno.test("--sweep takes tunable axes, timing and state; without axes it sweeps the default grid's 27 configs", () => {
+  const plain = parseArgs(["--sweep"]);
+  if (plain.mode !== "sweep") throw new Error(plain.mode);
+  assert.deepEqual(plain.axes, {});
+  const grid = sweepGrid(plain, null);
+  assert.deepEqual(grid, buildGrid(DEFAULT_SWEEP_GRID));
+  assert.equal(gridSize(grid), 27);
   const cmd = parseArgs([
     "--sweep",
     "--slice-us",
@@ -152,6 +172,8 @@ Deno.test("--sweep takes tunable axes, timing and state; the default grid is the
   ]);
   if (cmd.mode !== "sweep") throw new Error(cmd.mode);
   assert.deepEqual(cmd.axes, { slice_us: [5, 10] });
+  // A flag replaces its axis of the default grid; the other two stay: 2 x 3 x 3.
+  assert.equal(gridSize(sweepGrid(cmd, null)), 18);
   assert.equal(cmd.durationS, 60);
   assert.equal(cmd.settleS, 2);
   assert.equal(cmd.stateFile, "d/sweep_state.json");

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
-import { defaultConfig } from "../lib/config.ts";
+import { DEFAULT_SWEEP_GRID, defaultConfig } from "../lib/config.ts";
 import {
   buildGrid,
-  DEFAULT_GRID_VALUES,
   expandGrid,
   GridError,
   gridSize,
@@ -23,7 +22,7 @@ function gridError(fn: () => unknown): string {
 }
 
 Deno.test("the default grid is the policy's three levers, 3 x 3 x 3 = 27 configs", () => {
-  const grid = buildGrid(DEFAULT_GRID_VALUES);
+  const grid = buildGrid(DEFAULT_SWEEP_GRID);
   assert.deepEqual(grid.map((a) => a.key), ["slice_us", "slice_lag_us", "batch_burst_us"]);
   assert.equal(gridSize(grid), 27);
   assert.equal(expandGrid(grid).length, 27);

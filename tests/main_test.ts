@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { libbpfVersion } from "../lib/bpf/ffi.ts";
 import { stringify } from "csv-stringify/sync";
+import { printable } from "../lib/host/terminal.ts";
 import { readTopology } from "../lib/host/topology.ts";
 import { createRng } from "../lib/ml/rng.ts";
 import { runTrainMode } from "../lib/modes/train.ts";
@@ -57,7 +58,7 @@ Deno.test("--help-stats explains the stats line", async () => {
   assert.ok(r.stdout.includes("\n  migrations blocked N%\n      share of CPU moves refused"), r.stdout);
 });
 
-Deno.test("--self-test checks libbpf and opens the embedded object; here the load is skipped with the reason", async () => {
+Deno.test("--self-test checks libbpf, opens the embedded object and loads it, or names why the kernel cannot", async () => {
   const r = await run(["--self-test"]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /^self-test: libbpf \d+\.\d+: ok$/m);
@@ -250,6 +251,18 @@ Deno.test("a bad training option exits 2, bad training data 1, each with one lin
   const zero = await run(["--ml-train", "/dev/zero"]);
   assert.equal(zero.code, 1);
   assert.match(zero.stderr, /\/dev\/zero: not a regular file/);
+});
+
+Deno.test("an error quoting a hostile file's name or text reaches the terminal with its controls escaped", async () => {
+  const dir = tempDir();
+  const csv = join(dir, "evil\x1b]0;owned\x07.csv");
+  // A header naming one column twice, the column a clear-screen sequence and a one-character C1 CSI.
+  Deno.writeTextFileSync(csv, "a,\x1b[2J\u009b31m,\x1b[2J\u009b31m\n1,2,3\n");
+  const r = await run(["--ml-train", csv, "--models-dir", join(dir, "m"), "--ml-dir", join(dir, "ml")]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+  assert.equal(printable(r.stderr.trim()), r.stderr.trim(), "nothing left for a terminal to act on");
+  assert.match(r.stderr, /evil\\x1b\]0;owned\\x07\.csv/);
 });
 
 Deno.test("MangoHud logs join the export, and the trainer can target frame-time p99", async () => {

@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
 import { buildGrid } from "../lib/grid.ts";
-import { pendingConfigs, readGrid, recordOf } from "../lib/modes/sweep.ts";
+import { parseArgs, type SweepCommand } from "../lib/cli/modes.ts";
+import type { AttachedCommand, AttachedEnd } from "../lib/modes/attached.ts";
+import { pendingConfigs, readGrid, recordOf, sweepMode } from "../lib/modes/sweep.ts";
 import { makePlan } from "../lib/modes/sweep_plan.ts";
 import { emptyState, type FinishedConfig } from "../lib/store/sweep_state.ts";
 import { UsageError } from "../lib/cli/engine.ts";
 import type { Sample } from "../lib/types.ts";
 import { tempDir } from "./fixtures/temp.ts";
+import { mountTmpfs } from "./fixtures/tmpfs.ts";
 
 const plan = makePlan(buildGrid({ slice_us: [5, 10, 15] }), { durationS: 60, settleS: 5 });
 
@@ -64,4 +67,62 @@ Deno.test("a grid file is read through the input-file checks and merged with the
   );
   Deno.writeTextFileSync(`${dir}/hex.json`, '{"slice_us": ["0x10"]}');
   assert.throws(() => readGrid({ gridFile: `${dir}/hex.json`, axes: {} }), UsageError);
+});
+
+/** A sweep of one config with `extra` flags (its data under `dir` unless given), and a scheduler that counts its starts. */
+function sweepOf(dir: string, extra: string[]) {
+  const mlDir = extra.includes("--ml-dir") ? [] : ["--ml-dir", `${dir}/ml`];
+  const cmd = parseArgs(["--sweep", "--slice-us", "250", ...mlDir, ...extra]) as SweepCommand;
+  const started: AttachedCommand[] = [];
+  const runAttached = (c: AttachedCommand) => {
+    started.push(c);
+    return Promise.resolve({ reason: "done", exit: null, samples: 0, signalName: null } as AttachedEnd);
+  };
+  return { cmd, started, options: { runAttached } };
+}
+
+Deno.test("a bad --state or --ml-dir is refused in one line naming it before the first config starts", async () => {
+  const dir = tempDir();
+  const disk = mountTmpfs({ sizeKiB: 64 });
+  try {
+    disk.remountReadOnly();
+    Deno.writeTextFileSync(`${dir}/notes.txt`, "x");
+    Deno.mkdirSync(`${dir}/a_folder`);
+    Deno.mkdirSync(`${dir}/real`);
+    Deno.symlinkSync(`${dir}/real`, `${dir}/link`);
+    const cases: [string[], string, RegExp][] = [
+      [
+        ["--state", `${dir}/missing/state.json`],
+        `${dir}/missing/state.json`,
+        /the folder .*missing does not exist/,
+      ],
+      [["--state", `${disk.dir}/state.json`], `${disk.dir}/state.json`, /the file system is read-only/],
+      [["--state", `${dir}/a_folder`], "a_folder", /not a regular file/],
+      [["--state", `${dir}/link`], "link", /symlink/],
+      [["--ml-dir", `${dir}/notes.txt`], "notes.txt", /not a directory/],
+      // With the state file elsewhere, the data folder is still checked before anything runs.
+      [["--ml-dir", `${dir}/notes.txt`, "--state", `${dir}/s.json`], "notes.txt", /not a directory/],
+      [["--ml-dir", `${dir}/link`, "--state", `${dir}/s.json`], "link", /symlink/],
+      [
+        ["--ml-dir", `${disk.dir}/ml`, "--state", `${dir}/s.json`],
+        `${disk.dir}/ml`,
+        /the file system is read-only/,
+      ],
+    ];
+    for (const [flags, names, why] of cases) {
+      const { cmd, started, options } = sweepOf(dir, flags);
+      await assert.rejects(sweepMode(cmd, options), (e: Error) => {
+        assert.ok(!e.message.includes("\n") && e.message.includes(names) && why.test(e.message), e.message);
+        return true;
+      });
+      assert.equal(started.length, 0, `${flags.join(" ")}: nothing may start`);
+    }
+  } finally {
+    disk.close();
+  }
+  // The same sweep with usable paths starts, once, after writing its state file.
+  const ok = sweepOf(dir, ["--state", `${dir}/state.json`]);
+  assert.equal(await sweepMode(ok.cmd, ok.options), 0);
+  assert.equal(ok.started.length, 1);
+  assert.ok(Deno.statSync(`${dir}/state.json`).isFile);
 });

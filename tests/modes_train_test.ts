@@ -10,6 +10,7 @@ import { POLICY_VERSION } from "../lib/config.ts";
 import { syntheticDataset } from "./fixtures/dataset.ts";
 import { syntheticTrainingRows } from "../tools/bench_forest/synthetic.ts";
 import { tempDir } from "./fixtures/temp.ts";
+import { mountTmpfs } from "./fixtures/tmpfs.ts";
 
 const dir = tempDir("modes_train_test_");
 const csvPath = `${dir}/training_data.csv`;
@@ -175,6 +176,29 @@ Deno.test("bad data and a bad models or ml directory fail in a second, naming th
     /^InputFileError: --ml-train .*missing\.csv: no such file$/,
   );
   ok(performance.now() - started < 5_000, "nothing was trained");
+});
+
+Deno.test("a full disk under the models or ml directory is one line naming the file in plain words; nothing unsaved is said saved", async () => {
+  const disk = mountTmpfs({ sizeKiB: 256 });
+  try {
+    Deno.mkdirSync(`${disk.dir}/models`);
+    Deno.mkdirSync(`${disk.dir}/ml_data/${CPU}/profiles`, { recursive: true });
+    disk.fill();
+    const noSpace = (path: string) => (e: Error) =>
+      new RegExp(
+        `^cannot (write|create a temp file next to) ${RegExp.escape(path)}: no space left on the device$`,
+      )
+        .test(e.message);
+    const models = opts({ game: "beta", modelsDir: `${disk.dir}/models`, saveProfile: false });
+    await rejects(runTrainMode(models), noSpace(`${disk.dir}/models/game-beta@cpu-${CPU}.json`));
+    ok(!models.lines.some((l) => /saved/i.test(l)), models.lines.join("\n"));
+    const profiles = opts({ game: "beta", mlDir: `${disk.dir}/ml_data` });
+    await rejects(runTrainMode(profiles), noSpace(`${disk.dir}/ml_data/${CPU}/profiles/beta.json`));
+    // The model went elsewhere and was saved; only the profile was not.
+    ok(profiles.lines.at(-1)!.startsWith("Model saved to "), profiles.lines.join("\n"));
+  } finally {
+    disk.close();
+  }
 });
 
 Deno.test("a file of several policies trains on the newest one's rows and says so in one line", async () => {

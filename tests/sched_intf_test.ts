@@ -24,6 +24,7 @@ import {
 } from "../lib/sched/intf.ts";
 import { POLICY_VERSION as CONFIG_POLICY_VERSION, TUNABLES } from "../lib/config.ts";
 import { THREAD_CLASSES } from "../lib/types.ts";
+import { tempDir } from "./fixtures/temp.ts";
 
 function withObject(fn: (obj: BpfObject) => void) {
   const obj = BpfObject.open(schedulerObjectBytes(), { name: "scx_gamer" });
@@ -141,7 +142,7 @@ Deno.test("ops flags are taken by name from the kernel's enum; a flag this kerne
 });
 
 Deno.test("hotplug_seq is read from sysfs when the kernel publishes it", async () => {
-  const root = await Deno.makeTempDir();
+  const root = tempDir();
   assert.equal(hotplugSeq(root), null);
   await Deno.mkdir(`${root}/kernel/sched_ext`, { recursive: true });
   await Deno.writeTextFile(`${root}/kernel/sched_ext/hotplug_seq`, "17\n");

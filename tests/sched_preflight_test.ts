@@ -8,9 +8,10 @@ import {
   requiredKfuncs,
 } from "../lib/sched/preflight.ts";
 import { KFUNCS } from "../lib/sched/intf.ts";
+import { tempDir } from "./fixtures/temp.ts";
 
 async function fakeSys(state: string | null, ops?: string): Promise<string> {
-  const root = await Deno.makeTempDir();
+  const root = tempDir();
   if (state !== null) {
     await Deno.mkdir(join(root, "kernel", "sched_ext", "root"), { recursive: true });
     await Deno.writeTextFile(join(root, "kernel", "sched_ext", "state"), state + "\n");

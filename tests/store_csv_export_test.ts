@@ -9,6 +9,7 @@ import { parseTrainingCsv } from "../lib/store/csv_read.ts";
 import { UnsafePathError } from "../lib/host/safe_fs.ts";
 import type { Sample } from "../lib/types.ts";
 import { makeSample } from "./fixtures/sample.ts";
+import { otherUser } from "./fixtures/other_user.ts";
 import { tempDir } from "./fixtures/temp.ts";
 
 const AMD = "AMD Ryzen 7 7800X3D 8-Core Processor";
@@ -177,6 +178,21 @@ Deno.test("exportCsv never writes through a symlink", () => {
   Deno.symlinkSync(victim, join(dir, "t.csv"));
   assert.throws(() => exportCsv(ml, join(dir, "t.csv"), { owner: null, log: () => {} }), UnsafePathError);
   assert.equal(Deno.readTextFileSync(victim), "timestamp,game_name,x\n");
+});
+
+Deno.test("exportCsv refuses to write into a folder another user can change, naming who owns it", () => {
+  const mallory = otherUser();
+  const ml = tempDir();
+  fill(ml);
+  const hers = join(tempDir(), "hers");
+  Deno.mkdirSync(hers);
+  Deno.chownSync(hers, mallory.uid, mallory.gid);
+  assert.throws(
+    () => exportCsv(ml, join(hers, "t.csv"), { owner: null, log: () => {} }),
+    (e: Error) =>
+      e instanceof UnsafePathError && e.message.includes(`hers: it belongs to uid ${mallory.uid}`),
+  );
+  assert.deepEqual([...Deno.readDirSync(hers)], [], "root made nothing in her folder");
 });
 
 Deno.test("exportCsv skips a symlinked CPU folder with a warning", () => {

@@ -77,3 +77,20 @@ Deno.test("MangoHud's own folder that does not exist yet gives no logs; a named 
   assert.deepEqual(readFrameLogs(`${dir}/none`, { missingOk: true }), []);
   assert.throws(() => readFrameLogs(`${dir}/none`), FrameLogError);
 });
+
+Deno.test("a --ml-frametimes folder that is missing or a file is one line in plain words, no OS error text", () => {
+  const dir = tempDir();
+  Deno.writeTextFileSync(`${dir}/notes.txt`, "x");
+  for (
+    const [path, why] of [[`${dir}/none`, "no such file or directory"], [
+      `${dir}/notes.txt`,
+      "not a directory",
+    ]]
+  ) {
+    assert.throws(() => readFrameLogs(path), (e: Error) => {
+      assert.ok(e.message.startsWith(`--ml-frametimes ${path}: cannot list it (`), e.message);
+      assert.ok(e.message.includes(why) && !/os error|readdir|ENO/.test(e.message), e.message);
+      return e instanceof FrameLogError;
+    });
+  }
+});

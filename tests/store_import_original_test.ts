@@ -117,3 +117,20 @@ Deno.test("files that are not original samples are skipped with one line each; n
   writeOriginal(old, "game.exe", 1);
   assert.equal(importOriginalSamples(old, ml, { log: () => {} }).games[0].imported, 1);
 });
+
+Deno.test("a folder to import that is missing or a file is one line in plain words, no OS error text", () => {
+  const dir = tempDir();
+  Deno.writeTextFileSync(join(dir, "notes.txt"), "x");
+  for (
+    const [path, why] of [[join(dir, "none"), "no such file or directory"], [
+      join(dir, "notes.txt"),
+      "not a directory",
+    ]]
+  ) {
+    assert.throws(() => importOriginalSamples(path, join(dir, "ml"), { log: () => {} }), (e: Error) => {
+      assert.ok(e.message.startsWith(`cannot list ${path}: `) && e.message.includes(why), e.message);
+      assert.ok(!/os error|readdir|ENO/.test(e.message), e.message);
+      return e instanceof ImportError;
+    });
+  }
+});

@@ -10,11 +10,14 @@ import {
   modelPath,
   parseModelFile,
   prepareModelsDir,
-  removeStaleTemps,
   saveModel,
 } from "../lib/store/model_file.ts";
+import { StoreIoError } from "../lib/host/safe_fs.ts";
+import { printable } from "../lib/host/terminal.ts";
 import { friedman1 } from "../tools/bench_forest/synthetic.ts";
+import { otherUser } from "./fixtures/other_user.ts";
 import { tempDir } from "./fixtures/temp.ts";
+import { mountTmpfs } from "./fixtures/tmpfs.ts";
 
 const { x, y } = friedman1(80, { rng: createRng(3), nFeatures: 5 });
 const scaler = new StandardScaler().fit(x);
@@ -93,21 +96,36 @@ Deno.test("a models directory that is a symlink, a file or empty is refused nami
   deepStrictEqual([...Deno.readDirSync(`${dir}/real`)], [], "nothing was created through the symlink");
 });
 
-Deno.test("temp files of a killed trainer are removed before the next save; a live process's are kept", async () => {
+Deno.test("a models directory inside a folder another user can change is refused naming who owns it", async () => {
+  const mallory = otherUser();
+  const hers = `${tempDir()}/hers`;
+  Deno.mkdirSync(hers);
+  Deno.chownSync(hers, mallory.uid, mallory.gid);
+  await rejects(
+    saveModel(`${hers}/models`, MODEL),
+    (e: Error) => e instanceof ModelFileError && e.message.includes(`hers: it belongs to uid ${mallory.uid}`),
+  );
+  deepStrictEqual([...Deno.readDirSync(hers)], [], "root made nothing in her folder");
+});
+
+Deno.test("temp files of a killed trainer are removed when training starts; a live process's are kept", async () => {
   const dir = tempDir();
-  const path = modelPath(`${dir}/m`, MODEL.scope);
   const folder = `${dir}/m`;
   prepareModelsDir(folder, null);
   const name = "game-half-life 2@cpu-AMD Ryzen 7.json";
-  Deno.writeTextFileSync(`${folder}/.${name}.tmp-999999999-1-ab`, "stale");
-  Deno.writeTextFileSync(`${folder}/${name}.tmp-0f3c`, "stale, older trainer");
+  const legacy = (id: string) => `${folder}/${name}.tmp-${id}-0000-4000-8000-000000000000`;
+  Deno.writeTextFileSync(`${folder}/.${name}.tmp-999999999-1-ab`, "stale: its process is gone");
+  Deno.writeTextFileSync(legacy("0f3c0f3c"), "the older trainer's, two hours old");
+  const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+  Deno.utimeSync(legacy("0f3c0f3c"), twoHoursAgo, twoHoursAgo);
+  Deno.writeTextFileSync(legacy("1a2b3c4d"), "the older trainer's, maybe still writing");
   Deno.writeTextFileSync(`${folder}/.${name}.tmp-${Deno.pid}-1-cd`, "ours, in flight");
-  strictEqual(removeStaleTemps(path), 2);
-  await saveModel(`${dir}/m`, MODEL);
-  deepStrictEqual(
-    [...Deno.readDirSync(folder)].map((e) => e.name).sort(),
-    [`.${name}.tmp-${Deno.pid}-1-cd`, name],
-  );
+  // Training prepares the models directory before it fits anything.
+  prepareModelsDir(folder, null);
+  const kept = [`.${name}.tmp-${Deno.pid}-1-cd`, legacy("1a2b3c4d").slice(folder.length + 1)];
+  deepStrictEqual([...Deno.readDirSync(folder)].map((e) => e.name).sort(), kept.sort());
+  await saveModel(folder, MODEL);
+  deepStrictEqual([...Deno.readDirSync(folder)].map((e) => e.name).sort(), [...kept, name].sort());
 });
 
 Deno.test("a write that fails half-way (file size limit) names the path, keeps the old model, leaves no temp", async () => {
@@ -147,6 +165,44 @@ Deno.test("a write that fails half-way (file size limit) names the path, keeps t
   deepStrictEqual([...Deno.readDirSync(`${dir}/m`)].map((e) => e.name), [
     "game-half-life 2@cpu-AMD Ryzen 7.json",
   ]);
+});
+
+Deno.test("on a full disk (a real 64 KiB tmpfs) a save fails naming the path; the old model stays whole, no temp is left", async () => {
+  const disk = mountTmpfs({ sizeKiB: 64 });
+  try {
+    const models = `${disk.dir}/m`;
+    const saved = await saveModel(models, MODEL);
+    const before = Deno.readTextFileSync(saved.path);
+    const name = "game-half-life 2@cpu-AMD Ryzen 7.json";
+    const fullDisk = (e: Error) =>
+      e instanceof StoreIoError &&
+      new RegExp(
+        `^cannot (write|create a temp file next to) ${
+          RegExp.escape(saved.path)
+        }: no space left on the device$`,
+      )
+        .test(e.message);
+    const intact = () => {
+      strictEqual(Deno.readTextFileSync(saved.path), before);
+      strictEqual(loadModel(saved.path).sha256, saved.sha256);
+      deepStrictEqual([...Deno.readDirSync(models)].map((e) => e.name), [name]);
+    };
+    // A 150 KB model runs out of space part-way (the issue: a 40 KB invalid file replaced a good one).
+    const big = {
+      ...MODEL,
+      forest: new RandomForestRegressor({ nEstimators: 40, seed: 2 }).fitSync(scaler.transform(x), y)
+        .toJSON(),
+    };
+    ok(text(big).length > 100_000);
+    await rejects(saveModel(models, big), fullDisk);
+    intact();
+    // No space at all: even a model the size of the old one cannot be written.
+    disk.fill();
+    await rejects(saveModel(models, { ...MODEL, created: "2026-02-03T04:05:06.000Z" }), fullDisk);
+    intact();
+  } finally {
+    disk.close();
+  }
 });
 
 /** One tree of three nodes (root split on feature 0, two leaves) with `edit` applied. */
@@ -221,6 +277,17 @@ Deno.test("a model whose other parts are bad is refused naming the part", () => 
     );
   }
   throws(() => parseModelFile("{", "m.json"), /^ModelFileError: m\.json: not valid JSON$/);
+});
+
+Deno.test("a model file's hostile text and name reach the message with their control characters escaped", () => {
+  const csi = "\x1b[2J\u009b31m";
+  for (const m of [{ ...MODEL, version: csi }, { ...MODEL, target: { name: csi, direction: "max" } }]) {
+    throws(
+      () => parseModelFile(text(m), `evil${csi}.json`),
+      (e: Error) =>
+        e instanceof ModelFileError && printable(e.message) === e.message && /\\x1b/.test(e.message),
+    );
+  }
 });
 
 Deno.test("loading refuses a symlink and a missing file with one line naming it", () => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { configToCommandLine } from "../lib/config.ts";
 import { GameStore } from "../lib/store/game_store.ts";
+import { formatStoreDoc, parseStoreDoc } from "../lib/store/store_doc.ts";
 import { showBest, summarizeGame, UnknownGameError } from "../lib/store/show_best.ts";
 import type { Sample } from "../lib/types.ts";
 import { makeSample } from "./fixtures/sample.ts";
@@ -132,6 +133,31 @@ Deno.test("showBest says a known game has no samples yet", () => {
   const ml = tempDir();
   store(ml, AMD, "Fresh", []);
   assert.throws(() => showBest(ml, "Fresh", quiet), /game "Fresh" has no samples yet/);
+});
+
+Deno.test("a stored config out of the tunables' ranges is skipped with one line, never printed as the best", () => {
+  const ml = tempDir();
+  store(ml, AMD, "Cyberpunk2077", [makeSample(0, { cpu: AMD, smooth: false })]);
+  const intel = GameStore.open(ml, {
+    cpuModel: INTEL,
+    gameName: "Cyberpunk2077",
+    owner: null,
+    log: () => {},
+  });
+  intel.add(makeSample(1, { cpu: INTEL, smooth: false }));
+  intel.close();
+  const path = intel.path;
+  // A hand edit (or another program) writes a config no scheduler accepts, as the best sample.
+  const doc = parseStoreDoc(Deno.readTextFileSync(path), path);
+  Object.assign(doc.samples[0].config, { slice_us: -5, mig_max: 1e21 });
+  doc.samples[0].score = 10_000;
+  Deno.writeTextFileSync(path, formatStoreDoc(doc));
+  const warnings: string[] = [];
+  const text = showBest(ml, "Cyberpunk2077", { log: (l) => warnings.push(l) });
+  assert.ok(!text.includes("--slice-us -5") && !text.includes("1e+21"), text);
+  assert.equal(warnings.length, 1, warnings.join("\n"));
+  assert.match(warnings[0], /samples\[0\]\.config\.slice_us -5 is out of range: expected 1\.\.100000 us/);
+  assert.ok(warnings[0].includes(path), warnings[0]);
 });
 
 Deno.test("showBest escapes control characters of a hostile game name", () => {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { defaultConfig } from "../lib/config.ts";
 import {
   CorruptStoreError,
   formatStoreDoc,
@@ -64,13 +65,47 @@ Deno.test("sampleProblem accepts a real sample and names the first bad field oth
   assert.equal(sampleProblem(makeSample(0)), null);
   const s = structuredClone(makeSample(0)) as unknown as Record<string, Record<string, unknown>>;
   s.config.avoid_smt = "yes";
-  assert.equal(sampleProblem(s), 'sample.config.avoid_smt is "yes", expected a boolean');
+  assert.equal(
+    sampleProblem(s),
+    "sample.config.avoid_smt 'yes' is not a switch value: expected true or false",
+  );
   const t = structuredClone(makeSample(0)) as unknown as { threads: Record<string, unknown> };
   delete t.threads.storage;
   assert.equal(sampleProblem(t), "sample.threads.storage is missing, expected a finite number");
   const g = structuredClone(makeSample(0)) as unknown as { game: Record<string, unknown> };
   g.game.app_id = 570;
   assert.equal(sampleProblem(g), "sample.game.app_id is not text or null");
+});
+
+Deno.test("a stored config outside the tunables' ranges, not whole, or missing a tunable is refused naming it", () => {
+  const withConfig = (edit: Record<string, unknown>, drop?: string) => {
+    const s = structuredClone(makeSample(0)) as unknown as { config: Record<string, unknown> };
+    Object.assign(s.config, edit);
+    if (drop) delete s.config[drop];
+    return s;
+  };
+  assert.equal(
+    sampleProblem(withConfig({ slice_us: -5 })),
+    "sample.config.slice_us -5 is out of range: expected 1..100000 us",
+  );
+  assert.equal(
+    sampleProblem(withConfig({ mig_max: 1e21 })),
+    "sample.config.mig_max 1e+21 is out of range: expected 1..1000",
+  );
+  assert.equal(
+    sampleProblem(withConfig({ slice_lag_us: 2.5 })),
+    "sample.config.slice_lag_us 2.5 is not a whole number: expected 0..1000000 us",
+  );
+  assert.equal(
+    sampleProblem(withConfig({}, "mig_window_ms")),
+    "sample.config.mig_window_ms is missing, expected 1..10000 ms",
+  );
+  assert.throws(
+    () => parseStoreDoc(JSON.stringify({ ...doc(), samples: [withConfig({ slice_us: -5 })] }), "f.json"),
+    (e: Error) =>
+      e instanceof CorruptStoreError &&
+      e.message === "f.json: samples[0].config.slice_us -5 is out of range: expected 1..100000 us",
+  );
 });
 
 Deno.test("parseStoreDoc never quotes the file's bytes in its message", () => {
@@ -97,6 +132,22 @@ Deno.test("a samples file from before policy versions and smoothness loads as po
   assert.equal(s.smooth_score, null);
   assert.equal(s.metrics.smooth, null);
   assert.equal(s.score, makeSample(0).score);
+});
+
+Deno.test("a policy 1 sample, stored before batch_burst_us existed, reads it at its default", () => {
+  const old = structuredClone(makeSample(0)) as unknown as Record<string, unknown> & {
+    config: Record<string, unknown>;
+  };
+  delete old.policy_version;
+  delete old.config.batch_burst_us;
+  const [s] = parseStoreDoc(JSON.stringify({ ...doc(), samples: [old] }), "old.json").samples;
+  assert.equal(s.policy_version, 1);
+  assert.equal(s.config.batch_burst_us, defaultConfig().batch_burst_us);
+  // A sample of the policy that has it must carry it.
+  assert.equal(
+    sampleProblem({ ...old, policy_version: 2 }),
+    "sample.config.batch_burst_us is missing, expected 500..1000000 us",
+  );
 });
 
 Deno.test("a sample's measured smoothness reads back as written", () => {

@@ -10,6 +10,7 @@ import {
   saveState,
   SweepStateError,
 } from "../lib/store/sweep_state.ts";
+import { otherUser } from "./fixtures/other_user.ts";
 import { tempDir } from "./fixtures/temp.ts";
 
 function entry(status: "done" | "failed", reason: string | null = null): FinishedConfig {
@@ -201,4 +202,17 @@ Deno.test("a FIFO or an oversized file as the state file is refused at once with
   const big = join(dir, "big.json");
   Deno.writeTextFileSync(big, " ".repeat(64 * 1024 * 1024 + 1));
   assert.match(stateError(() => loadState(big)), /big\.json: 67108865 bytes is more than the 67108864/);
+});
+
+Deno.test("a state file in a folder another user can change is refused before anything, its lock included, is made there", () => {
+  const mallory = otherUser();
+  const hers = join(tempDir(), "hers");
+  Deno.mkdirSync(hers);
+  Deno.chownSync(hers, mallory.uid, mallory.gid);
+  const file = join(hers, "sweep_state.json");
+  const refused = (e: Error) =>
+    e instanceof SweepStateError && e.message.includes(`hers: it belongs to uid ${mallory.uid}`);
+  assert.throws(() => saveState(file, emptyState()), refused);
+  assert.throws(() => claimState(file), refused);
+  assert.deepEqual([...Deno.readDirSync(hers)], [], "root made nothing in her folder");
 });

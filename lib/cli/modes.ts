@@ -25,15 +25,8 @@
  */
 
 import { findObjective, OBJECTIVES } from "../score.ts";
-import { flagOf, type SchedConfig, TUNABLES } from "../config.ts";
-import {
-  buildGrid,
-  DEFAULT_GRID_VALUES,
-  type Grid,
-  GridError,
-  parseAxisFlag,
-  type TunableKey,
-} from "../grid.ts";
+import { DEFAULT_SWEEP_GRID, flagOf, type SchedConfig, TUNABLES } from "../config.ts";
+import { buildGrid, type Grid, GridError, parseAxisFlag, type TunableKey } from "../grid.ts";
 import { type CommandLine, type FlagSpec, type ModeSpec, parseCommandLine, UsageError } from "./engine.ts";
 
 /** Where samples go by default when run by hand (relative to the working folder). */
@@ -190,7 +183,7 @@ function tunableAxisFlag(t: (typeof TUNABLES)[number]): FlagSpec {
     key: t.key,
     kind: "list",
     metavar: t.kind === "switch" ? "false,true" : "V1,V2,...",
-    default: DEFAULT_GRID_VALUES[t.key],
+    default: DEFAULT_SWEEP_GRID[t.key],
     parseList: (raw) => {
       try {
         return parseAxisFlag(t.key, raw);
@@ -844,7 +837,7 @@ function sweepCommand(line: CommandLine, env: EnvReader): SweepCommand {
   if (gridFile === null) {
     // Without a file the grid is fully known now: check its size before any work starts.
     try {
-      buildGrid({ ...DEFAULT_GRID_VALUES, ...axes });
+      buildGrid({ ...DEFAULT_SWEEP_GRID, ...axes });
     } catch (e) {
       if (e instanceof GridError) throw new UsageError(e.message);
       throw e;
@@ -966,7 +959,7 @@ export function sweepGrid(
   command: Pick<SweepCommand, "axes">,
   fileAxes: Partial<Record<TunableKey, readonly (number | boolean)[]>> | null,
 ): Grid {
-  return buildGrid({ ...(fileAxes ?? DEFAULT_GRID_VALUES), ...command.axes });
+  return buildGrid({ ...(fileAxes ?? DEFAULT_SWEEP_GRID), ...command.axes });
 }
 
 const CONFIG_ONLY: readonly ModeSpec[] = [{ mode: "config", flags: TUNABLES.map(tunableValueFlag) }];

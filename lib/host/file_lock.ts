@@ -10,13 +10,17 @@
  *   is no longer the one at the path) lets go and tries again, so two processes never both "hold" it
  *   through two different files.
  * - Deno's `FsFile.tryLock` is flock(2) on Linux (it shows as FLOCK in /proc/locks); no FFI is needed.
+ * - The folder the lock file goes in passes the store's trust policy first (lib/host/trust.ts), like
+ *   every folder the store writes in, so root never creates one where another user could redirect it.
  *
  * @module
  */
 
 import * as fs from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { effectiveTrust, osReason } from "./safe_fs.ts";
 import { printable } from "./terminal.ts";
+import { checkTrustedPath, type TrustPolicy, UnsafePathError } from "./trust.ts";
 
 /** The lock is held by another process (or another handle of this one) past the wait allowed. */
 export class LockBusyError extends Error {
@@ -48,6 +52,8 @@ export interface LockOptions {
   waitMs?: number;
   /** Give the lock file to this user. */
   owner?: LockOwner | null;
+  /** Who may change the folder the lock file goes in. Default: the store's (safe_fs.ts `effectiveTrust`). */
+  trust?: TrustPolicy;
 }
 
 /** A lock held; {@link release} it when done (releasing twice is harmless). */
@@ -120,7 +126,10 @@ function attempt(lockPath: string, owner: LockOwner | null): Attempt {
     // is no symlink; Deno.open has no O_NOFOLLOW, so the inode is compared below as well.
     file = Deno.openSync(lockPath, { read: true, write: true, create: true, mode: 0o644 });
   } catch (err) {
-    throw new LockFileError(`cannot create the lock file ${printable(lockPath)}: ${(err as Error).message}`);
+    const why = errCode(err) === "ENOENT"
+      ? `the folder ${printable(dirname(lockPath))} does not exist`
+      : osReason(err);
+    throw new LockFileError(`cannot create the lock file ${printable(lockPath)}: ${why}`);
   }
   let keep = false;
   try {
@@ -166,7 +175,7 @@ function lstatOrNull(path: string): fs.Stats | null {
     return fs.lstatSync(path);
   } catch (err) {
     if (errCode(err) === "ENOENT") return null;
-    throw new LockFileError(`cannot inspect the lock file ${printable(path)}: ${(err as Error).message}`);
+    throw new LockFileError(`cannot inspect the lock file ${printable(path)}: ${osReason(err)}`);
   }
 }
 
@@ -181,6 +190,34 @@ function busyError(path: string, lockPath: string, what: string, waitedMs: numbe
 }
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** A failure to make the lock, naming the file it guards (what the user gave) before the reason. */
+function cannotLock(path: string, options: LockOptions, err: unknown): never {
+  if (!(err instanceof LockFileError || err instanceof UnsafePathError)) throw err;
+  throw new LockFileError(`cannot lock the ${options.what} ${printable(path)}: ${err.message}`);
+}
+
+/**
+ * The lock file of `path` in its folder resolved and checked against the trust policy, as every write
+ * of the store's is: root never creates a lock file in a folder another user could swap under it.
+ */
+function checkedLockPath(path: string, options: LockOptions): string {
+  try {
+    const dir = checkTrustedPath(dirname(path), options.trust ?? effectiveTrust({ owner: options.owner }));
+    return lockPathFor(join(dir, basename(path)));
+  } catch (err) {
+    return cannotLock(path, options, err);
+  }
+}
+
+/** One {@link attempt}; a failure names the file the lock guards. */
+function attemptFor(path: string, lockPath: string, options: LockOptions): Attempt {
+  try {
+    return attempt(lockPath, options.owner ?? null);
+  } catch (err) {
+    return cannotLock(path, options, err);
+  }
+}
 
 /**
  * Take the lock guarding `path`, waiting up to `waitMs` for another holder (the thread sleeps between
@@ -200,11 +237,11 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
  * ```
  */
 export function lockSync(path: string, options: LockOptions): HeldLock {
-  const lockPath = lockPathFor(path);
+  const lockPath = checkedLockPath(path, options);
   const waitMs = options.waitMs ?? DEFAULT_WAIT_MS;
   const start = performance.now();
   for (;;) {
-    const got = attempt(lockPath, options.owner ?? null);
+    const got = attemptFor(path, lockPath, options);
     if ("lock" in got) return got.lock;
     const waited = performance.now() - start;
     if (waited >= waitMs) throw busyError(path, lockPath, options.what, waited);
@@ -214,11 +251,11 @@ export function lockSync(path: string, options: LockOptions): HeldLock {
 
 /** The same as {@link lockSync}, waiting without blocking the event loop. */
 export async function lock(path: string, options: LockOptions): Promise<HeldLock> {
-  const lockPath = lockPathFor(path);
+  const lockPath = checkedLockPath(path, options);
   const waitMs = options.waitMs ?? DEFAULT_WAIT_MS;
   const start = performance.now();
   for (;;) {
-    const got = attempt(lockPath, options.owner ?? null);
+    const got = attemptFor(path, lockPath, options);
     if ("lock" in got) return got.lock;
     const waited = performance.now() - start;
     if (waited >= waitMs) throw busyError(path, lockPath, options.what, waited);

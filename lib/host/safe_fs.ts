@@ -129,9 +129,9 @@ export interface WriteTarget {
 
 /**
  * The policy a write follows: the one given (default: this process's), with the owner we write for
- * added, since whoever we give files to can change them anyway.
+ * added, since whoever we give files to can change them anyway. Lock files (file_lock.ts) follow it too.
  */
-function effectiveTrust(options: WriteTarget): TrustPolicy {
+export function effectiveTrust(options: WriteTarget): TrustPolicy {
   const base = options.trust ?? processTrust();
   const owner = options.owner ?? null;
   if (owner === null || base.uids.has(owner.uid)) return base;

@@ -9,9 +9,8 @@
  */
 
 import { createHash } from "node:crypto";
-import { configToArgs, type SchedConfig } from "../config.ts";
+import { configToArgs, DEFAULT_SWEEP_GRID, type SchedConfig } from "../config.ts";
 import { gameKey } from "../game_key.ts";
-import { DEFAULT_GRID_VALUES } from "../grid.ts";
 import { defaultOwner } from "../host/safe_fs.ts";
 import { printable } from "../host/terminal.ts";
 import { autotuneDecision, type Candidate, nextCandidates } from "../ml/autotune.ts";
@@ -166,5 +165,5 @@ function pickCandidate(
   if (o.fromModel && !same(o.fromModel, incumbent) && !tried.some((t) => same(t, o.fromModel!))) {
     return { config: o.fromModel, source: "forest", predicted: null };
   }
-  return nextCandidates({ incumbent, tried, grid: DEFAULT_GRID_VALUES }, { rng: o.rng, count: 1 })[0] ?? null;
+  return nextCandidates({ incumbent, tried, grid: DEFAULT_SWEEP_GRID }, { rng: o.rng, count: 1 })[0] ?? null;
 }

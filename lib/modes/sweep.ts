@@ -128,8 +128,19 @@ function failedRecord(exit: ExitInfo): FinishedConfig {
   };
 }
 
-/** Run the sweep; returns the exit status. */
-export async function sweepMode(cmd: SweepCommand): Promise<number> {
+/** What {@link sweepMode} runs the configs with; tests put a fake in place of the scheduler. */
+export interface SweepOptions {
+  /** Attach the scheduler and run the session that applies each config. Default: attached.ts's. */
+  runAttached?: typeof runAttached;
+}
+
+/**
+ * Run the sweep; returns the exit status. Everything the sweep will need (the grid, the data folder,
+ * the state file and its claim) is checked before `runAttached` starts the first config.
+ *
+ * @throws one line naming the file or flag when a check fails (nothing has run then).
+ */
+export async function sweepMode(cmd: SweepCommand, options: SweepOptions = {}): Promise<number> {
   const owner = ownerFromEnv();
   const log = messageLog(cmd.statsJson);
   const prepared = prepare(cmd, owner, log);
@@ -137,7 +148,7 @@ export async function sweepMode(cmd: SweepCommand): Promise<number> {
   // One sweep per state file: a second one is refused at once, naming the first one's pid.
   const claim = claimState(cmd.stateFile, { owner });
   try {
-    return await sweepPrepared(cmd, prepared, { owner, log });
+    return await sweepPrepared(cmd, prepared, { owner, log, run: options.runAttached ?? runAttached });
   } finally {
     claim.release();
   }
@@ -146,7 +157,7 @@ export async function sweepMode(cmd: SweepCommand): Promise<number> {
 async function sweepPrepared(
   cmd: SweepCommand,
   prepared: PreparedSweep,
-  io: { owner: Owner | null; log: (line: string) => void },
+  io: { owner: Owner | null; log: (line: string) => void; run: typeof runAttached },
 ): Promise<number> {
   const { owner, log } = io;
   const { state, pending } = prepared;
@@ -173,7 +184,7 @@ async function sweepPrepared(
     onStart: (i, w) => log(`${position(i, total)} ${w.label} applied`),
     describe: (i) => `sweep ${i + 1}/${total}`,
   });
-  const end = await runAttached(cmd, {
+  const end = await io.run(cmd, {
     config: defaultConfig(),
     durationS: null,
     collect: true,

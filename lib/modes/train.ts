@@ -13,7 +13,7 @@
  * @module
  */
 
-import { configToCommandLine, POLICY_VERSION } from "../config.ts";
+import { configToCommandLine, DEFAULT_SWEEP_GRID, POLICY_VERSION } from "../config.ts";
 import { cpuModel as readCpuModel } from "../collect/sample.ts";
 import { defaultOwner, type Owner } from "../host/safe_fs.ts";
 import { readTopology } from "../host/topology.ts";
@@ -30,7 +30,6 @@ import { type ModelFile, prepareModelsDir, saveModel } from "../store/model_file
 import { prepareProfilesDir, saveProfile } from "../store/profile.ts";
 import { printable } from "../host/terminal.ts";
 import type { Dataset, GameProfile, Topology } from "../types.ts";
-import { DEFAULT_GRID_VALUES } from "../grid.ts";
 
 /** Options of {@linkcode runTrainMode}: the train mode's flags, and what tests may inject. */
 export interface TrainModeOptions {
@@ -277,24 +276,24 @@ export async function runTrainMode(options: TrainModeOptions): Promise<TrainMode
     seed: options.seed,
     forest: options.forest,
     searchBudget: options.searchBudget,
-    grid: options.grid ?? DEFAULT_GRID_VALUES,
+    grid: options.grid ?? DEFAULT_SWEEP_GRID,
     candidates: (options.interpolate ? "range" : "measured") satisfies CandidateValues,
     topology: options.topology ?? await readTopology(),
     analyze: options.analyze,
   });
   printMetrics(train, out);
-  const model = modelFileOf(train, csv, (options.now?.() ?? new Date()).toISOString());
-  const saved = await saveModel(modelsDir, model, { owner });
-  const profile = profiles ? profileOf(train, model, saved.sha256) : null;
-  const profilePath = profile === null ? null : await saveProfile(mlDir, profile, { owner });
-
   const best = train.best;
   out(
     `Searched ${best.evaluated} configs (${best.walked} distinct for the forest), ` +
       `${options.interpolate ? "any value in the measured ranges" : "measured values only"}; ` +
       `trained and searched in ${((performance.now() - started) / 1000).toFixed(2)} s`,
   );
+  // Each "saved" line follows its own write, so a failure after it never leaves a line that lies.
+  const model = modelFileOf(train, csv, (options.now?.() ?? new Date()).toISOString());
+  const saved = await saveModel(modelsDir, model, { owner });
   out(`Model saved to ${printable(saved.path)}`);
+  const profile = profiles ? profileOf(train, model, saved.sha256) : null;
+  const profilePath = profile === null ? null : await saveProfile(mlDir, profile, { owner });
   if (profilePath !== null) out(`Profile of ${printable(profile!.game)} saved to ${printable(profilePath)}`);
   else if (options.saveProfile !== false) {
     out(

@@ -18,7 +18,7 @@
  * @module
  */
 
-import { readInputFile } from "../host/safe_fs.ts";
+import { osReason, readInputFile } from "../host/safe_fs.ts";
 import { parseDecimal } from "../numbers.ts";
 import type { FrameStats } from "../types.ts";
 import { printable } from "../host/terminal.ts";
@@ -170,7 +170,7 @@ export function readFrameLogs(dir: string, options: ReadFrameLogsOptions = {}): 
   } catch (e) {
     if (options.missingOk && e instanceof Deno.errors.NotFound) return [];
     throw new FrameLogError(
-      `--ml-frametimes ${printable(dir)}: cannot list it (${printable((e as Error).message.split("\n")[0])})`,
+      `--ml-frametimes ${printable(dir)}: cannot list it (${osReason(e)})`,
     );
   }
   const logs: FrameLog[] = [];

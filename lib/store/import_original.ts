@@ -26,7 +26,7 @@ import { join } from "node:path";
 import { type SchedConfig, TUNABLES } from "../config.ts";
 import { score } from "../score.ts";
 import { emptyThreadCounts, HOT_PATHS, type LatencySummary, type Sample } from "../types.ts";
-import { InputFileError, readInputFile } from "../host/safe_fs.ts";
+import { InputFileError, osReason, readInputFile } from "../host/safe_fs.ts";
 import { printable } from "../host/terminal.ts";
 import { GameStore, type GameStoreOptions } from "./game_store.ts";
 import { ORIGINAL_COLUMNS } from "./columns.ts";
@@ -193,7 +193,7 @@ export function importOriginalSamples(dir: string, mlDir: string, options: Impor
     names = fs.readdirSync(dir).filter((n) => n.endsWith(".json") && !n.startsWith(".")).sort();
   } catch (err) {
     throw new ImportError(
-      `cannot list ${printable(dir)}: ${(err as Error).message}; expected the original tool's data folder`,
+      `cannot list ${printable(dir)}: ${osReason(err)}; expected the original tool's data folder`,
     );
   }
   const byGame = new Map<string, Sample[]>();

@@ -9,7 +9,7 @@
  * Writes go through the store's atomic writer (lib/host/safe_fs.ts): a temp file created exclusively
  * (a planted symlink is never followed), written whole and fsynced, then renamed over the target, so a
  * full disk or a kill leaves the old model or the new one, never half of one, and no temp file; temp
- * files a killed trainer left behind are removed before the next save. Directories are created real
+ * files a killed trainer left behind are removed when the next training starts. Directories are created real
  * (never through a symlink at the models directory or below) and, run through sudo, given to the user.
  *
  * Loading validates everything (format, shapes, index ranges, acyclic trees, finite numbers, the best
@@ -24,9 +24,11 @@ import { dirname, join } from "node:path";
 import { type SchedConfig, type SwitchKey, validateConfig } from "../config.ts";
 import { gameKey } from "../game_key.ts";
 import {
+  cleanStaleTemps,
   ensureRealDir,
   InputFileError,
   lstatOrNull,
+  osReason,
   type Owner,
   readInputFile,
   writeFileAtomic,
@@ -36,6 +38,7 @@ import { ShapeError } from "../ml/matrix.ts";
 import { type ScalerJSON, StandardScaler } from "../ml/scaler.ts";
 import { findObjective } from "../score.ts";
 import type { ObjectiveDirection, Topology } from "../types.ts";
+import { printable } from "../host/terminal.ts";
 import { safeName } from "./safe_name.ts";
 
 /** Version of the file format; bumped on any incompatible change (2: scope by game key and CPU, targets). */
@@ -113,8 +116,9 @@ export function sha256Hex(text: string): string {
 
 /**
  * Make sure the models directory exists as a real directory (missing parts created with the store's
- * safe mkdir, owned by `owner`). Its existing parents are the user's choice and may be symlinks; the
- * models directory itself never is.
+ * safe mkdir, owned by `owner`), and remove the temp files a killed trainer left in it (the store's
+ * {@link cleanStaleTemps}). Its existing parents are the user's choice and may be symlinks; the models
+ * directory itself never is. Training calls it before fitting anything, and again when saving.
  *
  * @throws {ModelFileError} naming the models directory and what is wrong with it.
  */
@@ -131,43 +135,17 @@ export function prepareModelsDir(modelsDir: string, owner: Owner | null): void {
     }
     const top = missing.length > 0 ? fs.statSync(at, { throwIfNoEntry: false }) : null;
     if (top && !top.isDirectory()) {
-      throw new ModelFileError(`models directory ${modelsDir}: ${at} is not a directory`);
+      throw new ModelFileError(
+        `models directory ${printable(modelsDir)}: ${printable(at)} is not a directory`,
+      );
     }
     for (const d of missing) ensureRealDir(d, owner);
     ensureRealDir(modelsDir, owner);
+    cleanStaleTemps(modelsDir);
   } catch (err) {
     if (err instanceof ModelFileError) throw err;
-    throw new ModelFileError(`models directory ${modelsDir}: ${(err as Error).message}`);
+    throw new ModelFileError(`models directory ${printable(modelsDir)}: ${osReason(err)}`);
   }
-}
-
-/** Remove temp files of `path` left by a process that no longer runs (a killed trainer). */
-export function removeStaleTemps(path: string): number {
-  const dir = dirname(path), name = path.slice(dir.length + 1);
-  let removed = 0;
-  let entries: string[];
-  try {
-    entries = fs.readdirSync(dir);
-  } catch {
-    return 0;
-  }
-  for (const entry of entries) {
-    // safe_fs.ts names temps `.{name}.tmp-{pid}-{n}-{hex}`; the older trainer used `{name}.tmp-{uuid}`.
-    const ours = entry.startsWith(`.${name}.tmp-`)
-      ? Number(entry.slice(name.length + 6).split("-")[0])
-      : null;
-    const legacy = entry.startsWith(`${name}.tmp-`);
-    if (!legacy && (ours === null || !Number.isInteger(ours) || lstatOrNull(`/proc/${ours}`) !== null)) {
-      continue;
-    }
-    const st = lstatOrNull(join(dir, entry));
-    if (st === null || !st.isFile()) continue;
-    try {
-      fs.unlinkSync(join(dir, entry));
-      removed++;
-    } catch { /* another process took care of it */ }
-  }
-  return removed;
 }
 
 /**
@@ -185,14 +163,13 @@ export async function saveModel(
   const owner = options.owner ?? null;
   const path = modelPath(modelsDir, model.scope);
   prepareModelsDir(modelsDir, owner);
-  removeStaleTemps(path);
   const text = JSON.stringify(model) + "\n";
   await writeFileAtomic(path, text, { owner });
   return { path, sha256: sha256Hex(text) };
 }
 
 function fail(path: string, what: string): never {
-  throw new ModelFileError(`${path}: ${what}`);
+  throw new ModelFileError(`${printable(path)}: ${printable(what)}`);
 }
 
 function isFiniteNumber(v: unknown): v is number {

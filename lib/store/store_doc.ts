@@ -20,7 +20,13 @@
  * @module
  */
 
-import { type SchedConfig, TUNABLES } from "../config.ts";
+import {
+  type SchedConfig,
+  type Tunable,
+  tunableRangeText,
+  TUNABLES,
+  tunableValueProblem,
+} from "../config.ts";
 import { HOT_PATHS, type Sample, THREAD_CLASSES } from "../types.ts";
 import { printable } from "../host/terminal.ts";
 
@@ -85,15 +91,24 @@ function needNumberOrNull(obj: Json, key: string, where: string): string | null 
     : `${where}.${key} is ${typeof v === "number" ? v : JSON.stringify(v)}, expected a finite number or null`;
 }
 
-function configProblem(config: Json, where: string): string | null {
+/** Does a config stored under `policy` lack `t` legitimately (it came with a later policy)? */
+function addedLater(t: Tunable, policy: number): boolean {
+  return t.kind === "number" && t.sincePolicy !== undefined && policy < t.sincePolicy;
+}
+
+/**
+ * A stored config must be one the scheduler accepts: every tunable present (but those a later policy
+ * added) and valid by the tunables table's one check (a hand-edited `-5` or `1e21` would otherwise reach
+ * show-best's command line).
+ */
+function configProblem(config: Json, where: string, policy: number): string | null {
   for (const t of TUNABLES) {
-    const v = config[t.key];
-    const ok = t.kind === "switch" ? typeof v === "boolean" : isFiniteNumber(v);
-    if (!ok) {
-      return `${where}.${t.key} is ${JSON.stringify(v) ?? "missing"}, expected a ${
-        t.kind === "switch" ? "boolean" : "number"
-      }`;
+    if (!(t.key in config)) {
+      if (addedLater(t, policy)) continue;
+      return `${where}.${t.key} is missing, expected ${tunableRangeText(t)}`;
     }
+    const problem = tunableValueProblem(t, config[t.key], `${where}.${t.key}`);
+    if (problem !== null) return problem;
   }
   return null;
 }
@@ -201,7 +216,8 @@ function policyProblem(value: Json, where: string): string | null {
  * What is wrong with a value that should be a Sample (the first problem found), or null when it is
  * one. Every number must be finite: JSON cannot hold NaN or Infinity, and a file holding one would not
  * read back. The fields added since the first samples were stored (`policy_version`, `smooth_score`,
- * `metrics.smooth`) may be absent; {@link storedSample} fills them in.
+ * `metrics.smooth`, tunables of a later policy than the sample's) may be absent; {@link storedSample}
+ * fills them in.
  *
  * @example
  * ```ts
@@ -217,7 +233,9 @@ export function sampleProblem(value: unknown, where = "sample"): string | null {
     () => needNumber(value, "score", where),
     () => policyProblem(value, where),
     () => needNumberOrNull(value, "smooth_score", where),
-    () => needObject(value, "config", where) ?? configProblem(value.config as Json, `${where}.config`),
+    () =>
+      needObject(value, "config", where) ??
+        configProblem(value.config as Json, `${where}.config`, (value.policy_version as number) ?? 1),
     () => needObject(value, "metrics", where) ?? metricsProblem(value.metrics as Json, `${where}.metrics`),
     () => needObject(value, "threads", where),
     () =>
@@ -231,11 +249,13 @@ export function sampleProblem(value: unknown, where = "sample"): string | null {
 /**
  * A checked sample (see {@link sampleProblem}) as this build's Sample: what a file older than a field
  * lacks is filled in as it was then. No policy version means the first policy's; no smoothness means
- * it was not measured.
+ * it was not measured; a tunable a later policy added reads at its default.
  */
 export function storedSample(value: unknown): Sample {
   const s = value as Sample;
   s.policy_version ??= 1;
+  const config = s.config as Record<string, number | boolean>;
+  for (const t of TUNABLES) if (!(t.key in config)) config[t.key] = t.default;
   s.smooth_score ??= null;
   s.metrics.smooth ??= null;
   return s;

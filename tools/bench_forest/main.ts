@@ -26,7 +26,7 @@ import { searchBestConfig, type SearchOptions } from "../../lib/ml/search.ts";
 import { friedman1, syntheticTrainingRows } from "./synthetic.ts";
 import { addTreePredictions } from "../../lib/ml/tree.ts";
 import { columnMedians, distinctColumnValues } from "../../lib/ml/dataset.ts";
-import { DEFAULT_GRID_VALUES } from "../../lib/grid.ts";
+import { DEFAULT_SWEEP_GRID } from "../../lib/config.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const CACHE = `${ROOT}.cache/bench`;
@@ -209,7 +209,7 @@ function searchTiming(): string[] {
     topology: { smt: true, numaNodes: 1, hybrid: false },
   };
   // Any whole value in the measured ranges ("range"), the widest space, as before measured-only search.
-  const options = { budget: 100_000, grid: DEFAULT_GRID_VALUES, candidates: "range" as const };
+  const options = { budget: 100_000, grid: DEFAULT_SWEEP_GRID, candidates: "range" as const };
   const timed = (o: SearchOptions) => {
     const t = performance.now();
     return { ...searchBestConfig({ forest, scaler }, input, o), seconds: (performance.now() - t) / 1000 };

@@ -15,8 +15,7 @@
 
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { configToArgs, type SchedConfig, TUNABLES } from "../../lib/config.ts";
-import { DEFAULT_GRID_VALUES } from "../../lib/grid.ts";
+import { configToArgs, DEFAULT_SWEEP_GRID, type SchedConfig, TUNABLES } from "../../lib/config.ts";
 import { createRng, type Rng } from "../../lib/ml/rng.ts";
 import { parseGamesimJson } from "../bench_sched/guest_results.ts";
 import { REPO_ROOT } from "../vm/layers.ts";
@@ -46,7 +45,7 @@ export function randomConfig(rng: Rng): SchedConfig {
 
 /** The sweep's grid flags: the default sweep grid, one comma list per tunable. */
 function gridFlags(): string {
-  return Object.entries(DEFAULT_GRID_VALUES)
+  return Object.entries(DEFAULT_SWEEP_GRID)
     .map(([k, v]) => `--${k.replaceAll("_", "-")} ${(v as readonly (number | boolean)[]).join(",")}`)
     .join(" ");
 }
