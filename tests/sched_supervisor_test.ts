@@ -147,6 +147,21 @@ function supervised(
   return { sup, instances, spares, sleeps, restarts };
 }
 
+Deno.test("by default no spare is loaded: its verification would cost the game CPU", async () => {
+  let prepared = 0;
+  const sup = Supervisor.start(defaultConfig(), {
+    startFn: (c) => new FakeScheduler(c),
+    prepareFn: (c) => {
+      prepared++;
+      return new FakeScheduler(c);
+    },
+  });
+  await sup.poll();
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(prepared, 0);
+  sup.stop();
+});
+
 Deno.test("while the scheduler runs, poll reports nothing and attaches nothing", async () => {
   const { sup, instances } = supervised();
   assert.equal(await sup.poll(), null);
@@ -276,6 +291,7 @@ Deno.test("a spare still loading is waited for: the restart attaches it, no seco
       instances.push(s);
       return s;
     },
+    spare: true,
     prepareFn: (c) =>
       new Promise((r) =>
         release = () => {

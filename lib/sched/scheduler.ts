@@ -104,7 +104,9 @@ export interface StartOptions {
 export interface PrepareOptions extends StartOptions {
   /**
    * Write sched_ext's hotplug_seq into the ops (default true): a hotplug before attach then fails the
-   * attach with the restart code. Off for an instance meant to be attached after hotplugs (a spare).
+   * attach with the restart code. Off for an instance meant to be attached again after hotplugs: the
+   * supervisor's (lib/sched/supervisor.ts), whose policy reads the CPUs in ops.init, which the kernel runs
+   * under its hotplug lock, so nothing it reads can go stale before the kernel watches hotplugs itself.
    */
   hotplugSeq?: boolean;
 }
@@ -220,7 +222,7 @@ export class Scheduler {
    * Load the embedded object with `config`, attach it as the system's sched_ext scheduler.
    * Run {@link preflight} first for clear errors; this throws LibbpfError on a kernel refusal.
    */
-  static start(config: SchedConfig, options: StartOptions = {}): Scheduler {
+  static start(config: SchedConfig, options: PrepareOptions = {}): Scheduler {
     const sched = Scheduler.prepare(config, options);
     try {
       sched.attach();

@@ -64,17 +64,6 @@ start_gamer() { # dir, command...
     # Deno's start-up (JIT, first reads) finishes before anything is measured.
     i=0
     while ! grep -q "attached" "$dir/gamer.log" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
-    # This checkout's scx_gamer (run with --verbose) loads a spare instance in the background after it
-    # attaches: seconds of CPU under emulation, a start-up cost that must not land on the first workload.
-    case "$*" in
-      *--verbose*)
-        i=0
-        while ! grep -q "spare instance loaded" "$dir/gamer.log" 2>/dev/null && [ $i -lt 1200 ]; do
-          sleep 0.1
-          i=$((i + 1))
-        done
-        ;;
-    esac
     sleep 1
     return 0
   fi
