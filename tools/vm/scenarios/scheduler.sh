@@ -66,6 +66,8 @@ reattach_after() { # what, sysfs value
 scx_gamer --stats 1 --verbose >$out/hotplug.log 2>&1 &
 hot=$!
 wait_state enabled 180 > /dev/null
+# Its loop is running once it prints stats: a hotplug before that would time Deno's start-up in the guest.
+wait_lines $out/hotplug.log '^\[' 1 180
 reattach_after offline 0
 wait_lines $out/hotplug.log 'attached again' 1 60
 reattach_after online 1
