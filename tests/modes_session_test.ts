@@ -13,7 +13,7 @@ import {
 import type { Sample } from "../lib/types.ts";
 import type { ControlCommand, ControlReply, StatsReport } from "../lib/modes/control.ts";
 import { Inbox } from "../lib/modes/inbox.ts";
-import { desktop, makeFakeProc } from "./fixtures/fake_proc.ts";
+import { desktop, makeFakeProc, writeFakeProcess } from "./fixtures/fake_proc.ts";
 import { FakeScheduler, stall } from "./fixtures/fake_sched.ts";
 
 const game = {
@@ -399,6 +399,39 @@ Deno.test("with an event ring buffer the game's exit is looked at at once, not a
   };
   await runSession({ ...s.options, start: () => sched });
   assert.deepEqual(seen, [5000, null]);
+});
+
+/**
+ * A session with an event ring buffer and no game at first: the game appears in /proc at 5 s, with an
+ * exec event or without one. Returns the virtual time at which the scheduler was told about it.
+ */
+async function gameFoundAt(withExecEvent: boolean): Promise<number | null> {
+  const s = setup({ durationS: 40, procRoot: makeFakeProc(desktop()) });
+  let written = false;
+  let foundAt: number | null = null;
+  const sched = Object.assign(s.sched, {
+    waitEvents: (_ms: number) => {
+      if (written || s.clock.now() < 5000) return Promise.resolve([]);
+      written = true;
+      writeFakeProcess(s.options.procRoot!, game);
+      return Promise.resolve(withExecEvent ? [{ kind: "exec" as const, tgid: game.pid }] : []);
+    },
+  });
+  const setGame = sched.setGame.bind(sched);
+  sched.setGame = (t: number | null) => {
+    if (t === game.pid && foundAt === null) foundAt = s.clock.now();
+    setGame(t);
+  };
+  await runSession({ ...s.options, start: () => sched });
+  return foundAt;
+}
+
+Deno.test("with no game, /proc is scanned every 30 s, and a new program is looked at a second later", async () => {
+  const quiet = await gameFoundAt(false);
+  assert.ok(quiet !== null && quiet >= 30_000 && quiet < 31_000, `found at ${quiet} ms: the 30 s scan`);
+  const exec = await gameFoundAt(true);
+  // The virtual clock moves by whole sleeps, so only the order is exact: before the 30 s scan.
+  assert.ok(exec !== null && exec >= 5000 && exec < 30_000, `found at ${exec} ms: after the exec event`);
 });
 
 Deno.test("a supervisor's poll is asked instead of the exit record: a restart it served is no ejection", async () => {

@@ -108,8 +108,15 @@ export interface SessionOptions {
   /** Stop request (SIGINT, SIGTERM): the session ends at once with this reason. */
   signal: AbortSignal;
   procRoot?: string;
-  /** Milliseconds between game checks. Default 2000. */
+  /** Milliseconds between game checks while a game runs (its threads are re-read). Default 2000. */
   watchMs?: number;
+  /**
+   * Milliseconds between game checks while no game runs, when the scheduler reports new programs (each
+   * one triggers a check a second later, so this is only a safety net). Default 30 000: a full `/proc`
+   * scan costs tens of milliseconds on a desktop and ~30x that under emulation, where a scan every 2 s
+   * cost 0.6 CPUs of 2 (bench:sched). Without events it is `watchMs`.
+   */
+  idleWatchMs?: number;
   log: (line: string) => void;
   /** How stats lines are written. Default "text". */
   statsFormat?: StatsFormat;
@@ -219,7 +226,7 @@ class Session {
     sched.setSmoothness?.(Boolean(o.collect) || Boolean(o.driver));
     this.#t0 = this.#now();
     this.#stats = schedule(o.statsS === null ? null : o.statsS * 1000, this.#t0);
-    this.#watchDue = schedule(o.watchMs ?? 2000, this.#t0);
+    this.#watchDue = schedule(this.#watchEvery(), this.#t0);
     this.#sample = schedule(this.#rec ? this.#rec.sampleIntervalS * 1000 : null, this.#t0);
     this.#endAt = o.durationS === null ? Infinity : this.#t0 + o.durationS * 1000;
     this.#statsPrev = sched.snapshot();
@@ -285,6 +292,7 @@ class Session {
     for (const m of o.inbox?.take() ?? []) m.reply(executeCommand(m.message, this.#target()));
     if (at >= this.#watchDue.at) {
       this.#checkGame(at);
+      this.#watchDue.every = this.#watchEvery();
       advance(this.#watchDue, at);
     }
     if (at >= this.#sample.at && this.#rec) {
@@ -297,6 +305,13 @@ class Session {
       advance(this.#stats, at);
     }
     if (at >= this.#endAt) this.reason = "duration";
+  }
+
+  /** How long until the next game check: often while a game runs, rarely when new programs are reported. */
+  #watchEvery(): number {
+    const o = this.#o;
+    if (this.#watch.game !== null || !this.#sched.waitEvents) return o.watchMs ?? 2000;
+    return o.idleWatchMs ?? 30_000;
   }
 
   applyStep(step: DriverStep | null, at: number): void {
