@@ -70,8 +70,12 @@ try {
   sched.setSmoothness(true);
   const s0 = sched.smoothSnapshot();
   await new Promise((r) => setTimeout(r, PHASE_MS));
-  const s1 = sched.smoothSnapshot();
+  // Off first, then the reading: a wake-up counted while the reading walks the per-CPU slots (ms under
+  // emulation) would otherwise pass for one recorded after the switch. The pause lets a callback that read
+  // the switch just before it flipped finish.
   sched.setSmoothness(false);
+  await new Promise((r) => setTimeout(r, 100));
+  const s1 = sched.smoothSnapshot();
   await new Promise((r) => setTimeout(r, 500));
   const s2 = sched.smoothSnapshot();
   const smooth = { render, on: smoothBetween(s0, s1), off_waits: Number(s2.waits - s1.waits) };
