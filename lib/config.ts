@@ -180,6 +180,11 @@ export const TUNABLES: readonly Tunable[] = [
   },
 ];
 
+/** Does a config written under `policy` lack `t` legitimately (it came with a later policy)? */
+export function tunableAddedAfter(t: Tunable, policy: number): boolean {
+  return t.kind === "number" && t.sincePolicy !== undefined && policy < t.sincePolicy;
+}
+
 /** The tunable keys in table order. */
 export const TUNABLE_KEYS: readonly (keyof SchedConfig)[] = TUNABLES.map((t) => t.key);
 

@@ -111,10 +111,6 @@ export function startScheduler(
   return (config: SchedConfig): RunningScheduler => {
     const sched = supervisor.start(config, {
       ...options,
-      onSpareReady: options.verbose
-        ? (loadMs) =>
-          log(`scx_gamer: spare instance loaded in ${Math.round(loadMs)} ms (a restart only attaches it)`)
-        : undefined,
       onRestart: (why, tookMs, attempts) =>
         log(
           `scx_gamer: attached again after the kernel stopped it (${describeExit(why)}) in ${

@@ -22,7 +22,7 @@ import { GameWatch } from "../collect/game_watch.ts";
 import type { SampleRecorder } from "../collect/recorder.ts";
 import { smoothBetween, type SmoothSnapshot } from "../sched/smooth.ts";
 import { metricsBetween, type StatsSnapshot } from "../sched/stats.ts";
-import type { ExitInfo } from "../sched/scheduler.ts";
+import type { ExitInfo, SchedEvent } from "../sched/scheduler.ts";
 import type { GameInfo, Metrics, Sample, ThreadClass, ThreadCounts } from "../types.ts";
 import {
   type ControlCommand,
@@ -34,6 +34,9 @@ import {
 } from "./control.ts";
 import type { Inbox } from "./inbox.ts";
 import { type StatsFormat, statsLine } from "./stats_out.ts";
+
+/** What the session reads of a scheduler event. */
+type SessionEvent = Pick<SchedEvent, "kind" | "tgid">;
 
 /** The running scheduler as the session uses it (lib/sched's Scheduler in the product). */
 export interface RunningScheduler {
@@ -50,7 +53,7 @@ export interface RunningScheduler {
    */
   poll?(): Promise<ExitInfo | null>;
   /** Wait up to `timeoutMs` for events (exec, exit, the scheduler's own exit). Optional. */
-  waitEvents?(timeoutMs: number): Promise<{ kind: "exec" | "exit" | "sched_exit"; tgid: number }[]>;
+  waitEvents?(timeoutMs: number): Promise<SessionEvent[]>;
   /** Detach; returns the final exit record. Idempotent. */
   stop(): ExitInfo | null;
   /**
@@ -200,7 +203,7 @@ class Session {
   reason: SessionEnd["reason"] | null = null;
   ejected: ExitInfo | null = null;
   /** The ring buffer wait in flight, if any. */
-  #events: Promise<{ kind: "exec" | "exit" | "sched_exit"; tgid: number }[]> | null = null;
+  #events: Promise<SessionEvent[]> | null = null;
 
   constructor(
     o: SessionOptions,

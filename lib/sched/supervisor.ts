@@ -146,7 +146,7 @@ function addSmooth(a: SmoothSnapshot, b: SmoothSnapshot): SmoothSnapshot {
 /** An attached scheduler that comes back by itself when the kernel asks for a restart. */
 export class Supervisor {
   #cur: SchedulerLike;
-  readonly #config: { value: SchedConfig };
+  #config: SchedConfig;
   readonly #options: SupervisorOptions;
   #game: number | null = null;
   #classes: ReadonlyMap<number, ThreadClass> = new Map();
@@ -167,7 +167,7 @@ export class Supervisor {
 
   private constructor(cur: SchedulerLike, config: SchedConfig, options: SupervisorOptions) {
     this.#cur = cur;
-    this.#config = { value: config };
+    this.#config = config;
     this.#options = options;
   }
 
@@ -220,7 +220,7 @@ export class Supervisor {
     if (!spare || this.#spare || this.#sparePending || performance.now() < this.#spareAfter) return;
     this.#sparePending = (async () => {
       try {
-        const s = await prepareFn(this.#config.value, this.#options);
+        const s = await prepareFn(this.#config, this.#options);
         if (this.#stopped) s.stop();
         else {
           this.#spare = s;
@@ -237,8 +237,8 @@ export class Supervisor {
   async #restart(why: ExitInfo): Promise<boolean> {
     const started = performance.now();
     const { backoffMs = DEFAULT_BACKOFF_MS, maxAttempts = 20, sleep = defaultSleep } = this.#options;
-    // An instance loaded without hotplug_seq (a spare that was attached) is attached again as it is: no
-    // load at all. Its counters continue in the same maps.
+    // An instance loaded without hotplug_seq (the supervisor's own, or an attached spare) is attached
+    // again as it is: no load at all. Its counters continue in the same maps.
     if (this.#cur.relinkable) {
       await this.#waitDisabled();
       try {
@@ -266,7 +266,7 @@ export class Supervisor {
       // would halve both (seen in the VM: 21.6 s to come back after a CPU came online, against 2.5 s).
       if (this.#sparePending) await this.#sparePending;
       try {
-        this.#cur = this.#takeSpare() ?? startFn(this.#config.value, this.#options);
+        this.#cur = this.#takeSpare() ?? startFn(this.#config, this.#options);
       } catch {
         continue; // the old instance may still be disabling, or CPUs are still changing: try again
       }
@@ -314,7 +314,7 @@ export class Supervisor {
   }
 
   #reapply(): void {
-    this.#cur.applyConfig(this.#config.value);
+    this.#cur.applyConfig(this.#config);
     this.#cur.setGame(this.#game);
     if (this.#classes.size) this.#cur.setThreadClasses(this.#classes);
     this.#cur.setSmoothness(this.#smooth);
@@ -324,7 +324,7 @@ export class Supervisor {
   /** Apply a config live; it also applies after any restart. */
   applyConfig(config: SchedConfig): void {
     this.#cur.applyConfig(config);
-    this.#config.value = config;
+    this.#config = config;
   }
 
   /** The configuration the scheduler runs with now. */

@@ -23,13 +23,12 @@
 
 import * as fs from "node:fs";
 import { join } from "node:path";
-import { type SchedConfig, TUNABLES } from "../config.ts";
+import { type SchedConfig, tunableAddedAfter, TUNABLES } from "../config.ts";
 import { score } from "../score.ts";
 import { emptyThreadCounts, HOT_PATHS, type LatencySummary, type Sample } from "../types.ts";
 import { InputFileError, osReason, readInputFile } from "../host/safe_fs.ts";
 import { printable } from "../host/terminal.ts";
 import { GameStore, type GameStoreOptions } from "./game_store.ts";
-import { ORIGINAL_COLUMNS } from "./columns.ts";
 
 /** The original files cannot be imported at all. `message` is the one line to print. */
 export class ImportError extends Error {
@@ -81,9 +80,6 @@ const PLAIN_KEYS = [
   "network_count",
 ] as const;
 
-/** The tunables the original tool recorded (its CSV's tunable columns). */
-const ORIGINAL_TUNABLES: ReadonlySet<string> = new Set(ORIGINAL_COLUMNS);
-
 /** Is this parsed JSON an original samples file? */
 export function isOriginalSamplesDoc(value: unknown): boolean {
   if (!isObject(value) || typeof value.game_name !== "string" || !Array.isArray(value.samples)) return false;
@@ -107,8 +103,8 @@ export function convertOriginalSample(value: unknown, gameName: string, cpuModel
   if (!isObject(c) || !isObject(m)) return "config or metrics is missing";
   const config = {} as Record<string, number | boolean>;
   for (const t of TUNABLES) {
-    // A tunable the original tool did not have ran at its default there.
-    const v = c[t.key] === undefined && !ORIGINAL_TUNABLES.has(t.key) ? t.default : c[t.key];
+    // A tunable the original tool (policy 1) did not have ran at its default there.
+    const v = c[t.key] === undefined && tunableAddedAfter(t, 1) ? t.default : c[t.key];
     if (t.kind === "switch" ? typeof v !== "boolean" : !finite(v)) {
       return `config.${t.key} is missing or of the wrong type`;
     }

@@ -22,7 +22,7 @@
 
 import {
   type SchedConfig,
-  type Tunable,
+  tunableAddedAfter,
   tunableRangeText,
   TUNABLES,
   tunableValueProblem,
@@ -91,11 +91,6 @@ function needNumberOrNull(obj: Json, key: string, where: string): string | null 
     : `${where}.${key} is ${typeof v === "number" ? v : JSON.stringify(v)}, expected a finite number or null`;
 }
 
-/** Does a config stored under `policy` lack `t` legitimately (it came with a later policy)? */
-function addedLater(t: Tunable, policy: number): boolean {
-  return t.kind === "number" && t.sincePolicy !== undefined && policy < t.sincePolicy;
-}
-
 /**
  * A stored config must be one the scheduler accepts: every tunable present (but those a later policy
  * added) and valid by the tunables table's one check (a hand-edited `-5` or `1e21` would otherwise reach
@@ -104,7 +99,7 @@ function addedLater(t: Tunable, policy: number): boolean {
 function configProblem(config: Json, where: string, policy: number): string | null {
   for (const t of TUNABLES) {
     if (!(t.key in config)) {
-      if (addedLater(t, policy)) continue;
+      if (tunableAddedAfter(t, policy)) continue;
       return `${where}.${t.key} is missing, expected ${tunableRangeText(t)}`;
     }
     const problem = tunableValueProblem(t, config[t.key], `${where}.${t.key}`);
