@@ -5,6 +5,7 @@ import {
   chooseGame,
   detectGame,
   MAX_GAME_NAME,
+  mayBeGame,
   renderNodeMatters,
 } from "../lib/collect/game_detect.ts";
 import { otherUser } from "./fixtures/other_user.ts";
@@ -357,4 +358,27 @@ Deno.test("a real process of another user named *.exe with a Steam app id is not
     child.kill("SIGKILL");
     await child.output();
   }
+});
+
+Deno.test("mayBeGame judges one new program alone: candidates and the forced name, never others' or ours", () => {
+  const mine = new Set([Deno.uid() ?? 0]);
+  const root = makeFakeProc([
+    ...desktop(),
+    { pid: 300, comm: "Mine.exe", cmdline: ["C:\\Mine.exe"], utime: 10 },
+    { pid: 301, comm: "steamgame", environ: { SteamAppId: "570" } },
+    { pid: 302, comm: "Theirs.exe", cmdline: ["C:\\Theirs.exe"], uid: 4242 },
+    { pid: 303, comm: "mytool", exe: "/usr/bin/mytool" },
+    { pid: 304, comm: "scx_gamer", exe: "/usr/bin/scx_gamer" },
+  ]);
+  const may = (pid: number, forcedName: string | null = null) =>
+    mayBeGame(root, pid, { uids: mine, forcedName });
+  assert.equal(may(300), true, "a Wine program");
+  assert.equal(may(301), true, "a Steam app");
+  assert.equal(may(1300), false, "a shell");
+  assert.equal(may(302), false, "another user's program");
+  assert.equal(may(303), false, "an unmarked native program");
+  assert.equal(may(303, "MyTool"), true, "... unless it is the forced game");
+  assert.equal(may(304, "scx_gamer"), false, "never this scheduler");
+  assert.equal(may(99_999), false, "gone already");
+  assert.equal(mayBeGame(root, 302, { allUsers: true }), true, "--all-users widens it");
 });

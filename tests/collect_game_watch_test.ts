@@ -196,3 +196,46 @@ Deno.test("the thread classes are handed over only when they change", () => {
   assert.equal(sched.classCalls.length, 3);
   assert.equal(sched.classCalls[2].size, 0, "the game went: no classes");
 });
+
+Deno.test("with new programs reported, a scan waits for one that may be the game or for the rescan", () => {
+  const proc = makeFakeProc(desktop());
+  const sched = new FakeScheduler();
+  const watch = new GameWatch({ scheduler: sched, procRoot: proc, execReported: true, rescanMs: 30_000 });
+  assert.equal(watch.update(0).game, null, "the first update scans: nothing yet");
+  writeFakeProcess(proc, { ...wineGame, threads: undefined });
+  assert.equal(watch.update(1000).game, null, "no program reported: no scan, so the game is not seen yet");
+  watch.noteExec(1300); // a shell ran a new program
+  assert.equal(watch.update(2000).game, null, "a program that cannot be the game triggers no scan");
+  watch.noteExec(5000);
+  assert.equal(watch.update(3000).game?.tgid, 5000, "the game's own exec triggers the scan");
+  // The rescan is the safety net: a game no exec announced (started before, or missed) is still found.
+  const root = makeFakeProc(desktop());
+  const net = new GameWatch({
+    scheduler: new FakeScheduler(),
+    procRoot: root,
+    execReported: true,
+    rescanMs: 30_000,
+  });
+  net.update(0);
+  writeFakeProcess(root, { ...wineGame, threads: undefined });
+  assert.equal(net.update(29_000).game, null);
+  assert.equal(net.update(30_000).game?.tgid, 5000, "the rescan finds a game no exec announced");
+});
+
+Deno.test("a storm of new programs keeps only the newest few to look at", () => {
+  const root = makeFakeProc(desktop());
+  const watch = new GameWatch({
+    scheduler: new FakeScheduler(),
+    procRoot: root,
+    execReported: true,
+    rescanMs: 1e9,
+  });
+  watch.update(0);
+  writeFakeProcess(root, { ...wineGame, threads: undefined });
+  watch.noteExec(5000);
+  for (let pid = 20_000; pid < 20_016; pid++) watch.noteExec(pid); // 16 programs that are gone already
+  assert.equal(watch.update(1000).game, null, "the game's exec was pushed out by 16 newer ones");
+  for (let pid = 20_000; pid < 20_015; pid++) watch.noteExec(pid);
+  watch.noteExec(5000);
+  assert.equal(watch.update(2000).game?.tgid, 5000, "among the newest 16 it is looked at");
+});

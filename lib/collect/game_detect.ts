@@ -34,7 +34,7 @@
  */
 
 import { createHash } from "node:crypto";
-import { baseName, type ProcInfo, readProcesses } from "../host/proc.ts";
+import { baseName, type ProcInfo, readProcess, readProcesses } from "../host/proc.ts";
 import { playerUids } from "../host/users.ts";
 import { sameGame } from "../game_key.ts";
 import type { GameInfo } from "../types.ts";
@@ -311,6 +311,19 @@ export function detectGame(procRoot: string, options: DetectOptions = {}): Detec
     ...options,
     uids: uids ?? undefined,
   });
+}
+
+/**
+ * Whether one process, read on its own, could be the game: a candidate of detection, or a match of the
+ * forced name. The cheap test on a new program the scheduler reported, which decides whether a full
+ * scan is worth it (under emulation one costs a second of CPU). False when it is gone, is another user's
+ * (see `allUsers`) or is this scheduler.
+ */
+export function mayBeGame(procRoot: string, pid: number, options: DetectOptions = {}): boolean {
+  const proc = readProcess(procRoot, pid, { checkRenderNode: renderNodeMatters, uids: allowedUids(options) });
+  if (proc === null || SELF.test(proc.comm.toLowerCase())) return false;
+  const forced = options.forcedName ?? null;
+  return candidateOf(proc) !== null || (forced !== null && forced !== "" && matchesForced(proc, forced));
 }
 
 /** The uids whose processes may be the game, or null for every user's. */

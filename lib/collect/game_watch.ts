@@ -4,8 +4,12 @@
  * collected): find the game, classify its threads by name, refine unknown ones by what the scheduler
  * saw them do, and hand both to the scheduler, with the thread whose wake-ups time the frames
  * (lib/collect/pacing_thread.ts). The scheduler is told only what changed: a new class map makes every
- * task re-read its class. A full `/proc` scan costs tens of milliseconds on a desktop, so while the
- * game lives only its own threads are re-read; the full scan repeats now and then.
+ * task re-read its class.
+ *
+ * A full `/proc` scan costs tens of milliseconds on a desktop and about a second of CPU under emulation,
+ * so it is rare: while the game lives only its own threads are re-read. When the caller reports new
+ * programs ({@link GameWatch.noteExec}, from the scheduler's exec events), a scan waits for one that
+ * could be the game (read on its own: a few files) and otherwise runs only every `rescanMs`.
  *
  * A process tree can be announced as the game ({@link GameWatch.announce}, from `scx_gamer-run`):
  * while any process of that tree lives, the game is chosen inside it (lib/collect/game_tree.ts) and
@@ -20,10 +24,13 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { GameInfo, ThreadClass, ThreadCounts } from "../types.ts";
 import { readProcesses } from "../host/proc.ts";
-import { type CpuSnapshot, detectGame, type Detection, renderNodeMatters } from "./game_detect.ts";
+import { type CpuSnapshot, detectGame, type Detection, mayBeGame, renderNodeMatters } from "./game_detect.ts";
 import { chooseInTree, treeMembers } from "./game_tree.ts";
 import { choosePacingThread, type PacingCandidate } from "./pacing_thread.ts";
 import { classifyThreads, refineByBehaviour } from "./thread_classes.ts";
+
+/** Most new programs looked at in one update (each costs a few file reads). */
+const EXEC_LOOKS_MAX = 16;
 
 /** What the watch needs of the running scheduler. */
 export interface GameSchedulerPort {
@@ -42,8 +49,14 @@ export interface GameWatchOptions {
   forcedGame?: string | null;
   /** Root of procfs (tests pass a fake tree). Default "/proc". */
   procRoot?: string;
-  /** Milliseconds between full scans while a game runs. Default 10 000. */
+  /** Milliseconds between full scans (a safety net: a game may change without an exec). Default 10 000. */
   rescanMs?: number;
+  /**
+   * Every new program is reported through {@link GameWatch.noteExec}, so with no game an update scans
+   * only for a program that may be the game, or when `rescanMs` has passed. Default false: with no game
+   * every update scans.
+   */
+  execReported?: boolean;
   /** Any user's process may be the game, not only the player's (`--all-users`). Default false. */
   allUsers?: boolean;
 }
@@ -66,7 +79,10 @@ export class GameWatch {
   readonly #procRoot: string;
   readonly #rescanMs: number;
   readonly #allUsers: boolean;
-  #cpu: CpuSnapshot | null;
+  readonly #execReported: boolean;
+  /** Processes that executed a new program since the last update, oldest first. */
+  #execs = new Set<number>();
+  #cpu: CpuSnapshot | null = null;
   #game: GameInfo | null = null;
   #counts: ThreadCounts | null = null;
   #wakeups = new Map<number, number>();
@@ -84,8 +100,7 @@ export class GameWatch {
     this.#procRoot = options.procRoot ?? "/proc";
     this.#rescanMs = options.rescanMs ?? 10_000;
     this.#allUsers = options.allUsers ?? false;
-    // A first reading now, so the first update can already measure CPU use.
-    this.#cpu = detectGame(this.#procRoot, { forcedName: this.#forced, allUsers: this.#allUsers }).snapshot;
+    this.#execReported = options.execReported ?? false;
   }
 
   /** The game of the last update, or null. */
@@ -113,6 +128,29 @@ export class GameWatch {
     this.#lastScanMs = -Infinity;
   }
 
+  /**
+   * A process executed a new program (it may be the game): looked at by the next {@link update}. In a
+   * storm of programs (a build, a fork loop) only the newest are kept; the rescan covers the rest.
+   */
+  noteExec(tgid: number): void {
+    this.#execs.delete(tgid);
+    this.#execs.add(tgid);
+    if (this.#execs.size > EXEC_LOOKS_MAX) this.#execs.delete(this.#execs.values().next().value!);
+  }
+
+  /** Whether this update needs a full scan: the game vanished, the safety net is due, or a candidate appeared. */
+  #scanDue(nowMs: number, alive: boolean): boolean {
+    const execs = [...this.#execs];
+    this.#execs.clear();
+    if (this.#game !== null && !alive) return true;
+    if (nowMs - this.#lastScanMs >= this.#rescanMs) return true;
+    if (this.#game === null && !this.#execReported) return true;
+    // A launch inside the announced tree has no name to judge it by yet: any new program may be the game.
+    if (this.#announced !== null && this.#game === null && execs.length > 0) return true;
+    const options = { forcedName: this.#forced, allUsers: this.#allUsers };
+    return execs.some((pid) => mayBeGame(this.#procRoot, pid, options));
+  }
+
   /** One full look: inside the announced tree while it lives, else the scan. */
   #detect(): Detection {
     if (this.#announced !== null) {
@@ -138,7 +176,7 @@ export class GameWatch {
     const previous = this.#game;
     let game = previous;
     const alive = game !== null && existsSync(join(this.#procRoot, String(game.tgid), "task"));
-    if (!alive || nowMs - this.#lastScanMs >= this.#rescanMs) {
+    if (this.#scanDue(nowMs, alive)) {
       const detection = this.#detect();
       this.#cpu = detection.snapshot;
       this.#lastScanMs = nowMs;

@@ -114,10 +114,10 @@ export interface SessionOptions {
   /** Milliseconds between game checks while a game runs (its threads are re-read). Default 2000. */
   watchMs?: number;
   /**
-   * Milliseconds between game checks while no game runs, when the scheduler reports new programs (each
-   * one triggers a check a second later, so this is only a safety net). Default 30 000: a full `/proc`
-   * scan costs tens of milliseconds on a desktop and ~30x that under emulation, where a scan every 2 s
-   * cost 0.6 CPUs of 2 (bench:sched). Without events it is `watchMs`.
+   * Milliseconds between game checks while no game runs, and between full `/proc` scans, when the
+   * scheduler reports new programs (each one is looked at on its own a second later, so this is only a
+   * safety net). Default 30 000: a full scan costs tens of milliseconds on a desktop and ~30x that under
+   * emulation, where a scan every 2 s cost 0.6 CPUs of 2 (bench:sched). Without events it is `watchMs`.
    */
   idleWatchMs?: number;
   log: (line: string) => void;
@@ -149,6 +149,8 @@ export interface SessionEnd {
 const EXIT_CHECK_MS = 1000;
 /** Longest sleep on the event ring buffer (a safety net: the kernel's exit is an event), ms. */
 const EVENT_WAIT_MAX_MS = 10_000;
+/** Milliseconds between game checks, and between full scans, when new programs are reported. */
+const IDLE_WATCH_MS = 30_000;
 /** How soon after a new program starts the game is looked for again, ms (a launch execs a chain). */
 const EXEC_RECHECK_MS = 1000;
 
@@ -218,11 +220,16 @@ class Session {
     this.#rec = o.collect
       ? { recorder: o.collect.recorder(sched), sampleIntervalS: o.collect.sampleIntervalS }
       : null;
+    // With exec events every new program is reported, so a full /proc scan waits for one that may be
+    // the game, and otherwise runs only as the safety net (lib/collect/game_watch.ts).
+    const events = Boolean(sched.waitEvents);
     this.#watch = new GameWatch({
       scheduler: sched,
       forcedGame: o.game,
       procRoot: o.procRoot,
       allUsers: o.allUsers,
+      execReported: events,
+      rescanMs: events ? o.idleWatchMs ?? IDLE_WATCH_MS : undefined,
     });
     // Samples are what the learning loop optimises and a driver compares configs by their smoothness;
     // without either, nobody reads it and measuring would only cost the game's wake-ups.
@@ -286,6 +293,7 @@ class Session {
         : e.kind === "exec"
         ? EXEC_RECHECK_MS
         : null;
+      if (e.kind === "exec") this.#watch.noteExec(e.tgid);
       if (soon !== null) this.#watchDue.at = Math.min(this.#watchDue.at, t + soon);
     }
   }
@@ -314,7 +322,7 @@ class Session {
   #watchEvery(): number {
     const o = this.#o;
     if (this.#watch.game !== null || !this.#sched.waitEvents) return o.watchMs ?? 2000;
-    return o.idleWatchMs ?? 30_000;
+    return o.idleWatchMs ?? IDLE_WATCH_MS;
   }
 
   applyStep(step: DriverStep | null, at: number): void {

@@ -83,7 +83,8 @@ async function main(argv: string[]): Promise<number> {
   let o;
   try {
     o = parseArgs({
-      args: argv,
+      // `deno task bench:loop -- --flag` passes the "--" on, as the docs write it.
+      args: argv[0] === "--" ? argv.slice(1) : argv,
       options: {
         rounds: { type: "string", default: "3" },
         "run-s": { type: "string", default: "20" },
@@ -99,6 +100,16 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     console.error(`bench:loop: ${(e as Error).message.split("\n")[0]}\n${USAGE}`);
     return 2;
+  }
+  for (const flag of ["rounds", "run-s", "sweep-s", "random", "seed"] as const) {
+    if (!/^\d{1,6}$/.test(o[flag]) || (flag !== "seed" && Number(o[flag]) === 0)) {
+      console.error(
+        `bench:loop: --${flag}: expected a whole number${flag === "seed" ? "" : " above 0"}, got '${
+          o[flag]
+        }'`,
+      );
+      return 2;
+    }
   }
   const rng = createRng(Number(o.seed));
   const randomFlags = Array.from(

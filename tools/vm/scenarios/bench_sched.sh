@@ -95,7 +95,7 @@ start_loader() {
   loader=$!
   if wait_state enabled 3000; then
     note "enabled: $(ops)"
-    sleep 2 # let its start-up (JIT, first map reads) finish before measuring
+    wait_quiet "$loader"
     return 0
   fi
   note "did not reach enabled: $*"
@@ -139,6 +139,21 @@ ticks() {
     t=$((t + $1 + $2))
   done
   echo $t
+}
+# Wait until a loader's start-up (JIT, first scans) is over, on its state, not for a fixed time: its CPU
+# use under 10% of one CPU in two half-seconds in a row (at most 30 s). A game meets a loader that has
+# run for a while (a service, or started before the game).
+wait_quiet() { # pid
+  local calm=0 i=0 prev now
+  prev=$(ticks "$1")
+  while [ $calm -lt 2 ] && [ $i -lt 60 ]; do
+    sleep 0.5
+    now=$(ticks "$1")
+    if [ $((now - prev)) -le 5 ]; then calm=$((calm + 1)); else calm=0; fi
+    prev=$now
+    i=$((i + 1))
+  done
+  note "loader quiet after $((i / 2)).$((i % 2 * 5)) s"
 }
 # gamesim's background processes. From ps, which reads /proc/PID/stat: /proc/PID/comm of gamesim's
 # processes reads empty in this guest.
@@ -351,7 +366,7 @@ if [ -n "${BENCH_PROBE_JS:-}" ]; then
   deno run -A --unstable-ffi "$BENCH_PROBE_JS" "$dir/counters.jsonl" > "$dir/probe.log" 2>&1 &
   probe=$!
   if wait_state enabled 3000; then
-    sleep 2
+    wait_quiet "$probe"
     run_ct "$dir" ct_m other -m
     run_gs "$dir" gs_2x other --hogs $((2 * cpus))
   else
