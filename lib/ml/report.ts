@@ -5,7 +5,8 @@
  * @module
  */
 
-import { configToCommandLine, type SchedConfig, type SwitchKey } from "../config.ts";
+import { configToArgs, configToCommandLine, type SchedConfig, type SwitchKey } from "../config.ts";
+import type { Evidence } from "./evidence.ts";
 import type { Objective } from "../types.ts";
 
 /**
@@ -65,6 +66,36 @@ export function formatUnmeasured(
     );
   }
   return lines;
+}
+
+/**
+ * The line that says whether the measurements back the forest's pick over the defaults, and so which
+ * config is recommended (lib/ml/evidence.ts), e.g. "Measured: the forest's pick averaged 1.06 over 20
+ * samples, the defaults 1.03 over 20: +0.03, within the noise (0.25; 5% over 27 configs). Recommended:
+ * the defaults as measured."
+ */
+export function formatEvidence(e: Evidence, forestPick: SchedConfig): string {
+  const pickArgs = configToArgs(forestPick).join(" ");
+  const n = (m: { samples: number; mean: number }) => `${m.mean.toFixed(2)} over ${m.samples} samples`;
+  switch (e.kind) {
+    case "is_defaults":
+      return "Measured: the forest's pick is the defaults.";
+    case "defaults_unmeasured":
+      return "Measured: no sample ran the defaults, so the forest's pick is not checked against them " +
+        "(a sweep whose grid holds the defaults can check it).";
+    case "pick_unmeasured":
+      return `Measured: the forest's pick (${pickArgs}) never ran as a whole for ${
+        e.pick === null ? "enough samples" : "long"
+      }, so nothing shows it beats the defaults. Recommended: the defaults as measured.`;
+    default: {
+      const gain = `${e.gain! >= 0 ? "+" : ""}${e.gain!.toFixed(2)}`;
+      const noise = `${e.margin!.toFixed(2)}; 5% over ${e.configs} configs`;
+      return `Measured: the forest's pick averaged ${n(e.pick!)}, the defaults ${n(e.defaults!)}: ${gain}, ` +
+        (e.kind === "supported"
+          ? `above the noise (${noise}). Recommended: the forest's pick.`
+          : `within the noise (${noise}). Recommended: the defaults as measured, not (${pickArgs}).`);
+    }
+  }
 }
 
 /** One row of an importance table. */

@@ -12,6 +12,7 @@
  * @module
  */
 
+import { defaultConfig, type SchedConfig, TUNABLE_KEYS, TUNABLES } from "../config.ts";
 import { type Dataset, NO_TOPOLOGY, type Objective, type Topology } from "../types.ts";
 import {
   checkMagnitudes,
@@ -28,6 +29,7 @@ import { type Matrix, selectRows, selectValues } from "./matrix.ts";
 import { meanAbsoluteError, r2Score } from "./metrics.ts";
 import { createRng, type Rng } from "./rng.ts";
 import { StandardScaler } from "./scaler.ts";
+import { type Evidence, judgePick } from "./evidence.ts";
 import { searchBestConfig, type SearchResult } from "./search.ts";
 import type { CandidateValues, SearchGrid } from "./search_space.ts";
 import { kFold, trainTestSplit } from "./split.ts";
@@ -82,7 +84,15 @@ export interface TrainResult {
   cv: CvMetrics;
   /** Present with `analyze`: per feature (layout order). */
   importance: { impurity: Float64Array; permutation: PermutationImportance } | null;
+  /**
+   * The recommendation: the forest's pick when its own samples beat the defaults' by more than the
+   * noise (or nothing can be compared), else the defaults as measured (see {@link evidence}).
+   */
   best: SearchResult;
+  /** The search's best config by the forest's prediction. */
+  forestPick: SearchResult;
+  /** Whether the measurements back the forest's pick over the defaults (lib/ml/evidence.ts). */
+  evidence: Evidence;
   /** The scope's median value of every workload feature, by name (what a profile records). */
   workload: Record<string, number>;
   topology: Topology;
@@ -138,6 +148,46 @@ async function crossValidate(data: { x: Matrix; y: Float64Array }, rng: Rng, for
   return { folds, r2: avg((f) => f.r2), mae: avg((f) => f.mae) };
 }
 
+/**
+ * The forest's pick when the measurements back it, else the defaults as measured (with the forest's
+ * prediction for them on the same workload).
+ */
+function backedByMeasurement(
+  pick: SearchResult,
+  data: { x: Matrix; y: Float64Array },
+  ctx: { medians: Float64Array; final: Fitted; dataset: Dataset },
+): { best: SearchResult; evidence: Evidence } {
+  const tunables = TUNABLE_KEYS.length;
+  const row = (c: SchedConfig) => Float64Array.from(TUNABLE_KEYS, (k) => Number(c[k]));
+  const evidence = judgePick({
+    x: data.x,
+    y: data.y,
+    tunables,
+    pick: row(pick.config),
+    defaults: row(defaultConfig()),
+    direction: ctx.dataset.target.direction,
+  });
+  const fallBack = evidence.kind === "not_better" || evidence.kind === "pick_unmeasured";
+  if (!fallBack || evidence.measuredDefaults === null) return { best: pick, evidence };
+  const values = evidence.measuredDefaults;
+  // Tunables are the layout's first columns, in table order (features.ts).
+  const config = Object.fromEntries(
+    TUNABLES.map((t, i) => [t.key, t.kind === "switch" ? values[i] === 1 : values[i]]),
+  ) as unknown as SchedConfig;
+  const features = ctx.medians.slice();
+  features.set(values, 0);
+  const predicted = ctx.final.predict({ rows: 1, cols: features.length, data: features })[0];
+  const best = {
+    ...pick,
+    config,
+    predicted,
+    top: [{ config, predicted }],
+    fromTopology: [],
+    interpolated: [],
+  };
+  return { best, evidence };
+}
+
 function workloadOf(layout: FeatureLayout, medians: Float64Array): Record<string, number> {
   return Object.fromEntries(layout.workloadColumns.map((j) => [layout.names[j], medians[j]]));
 }
@@ -177,7 +227,7 @@ export async function trainModel(dataset: Dataset, options: TrainOptions = {}): 
     : null;
 
   const medians = columnMedians(data.x);
-  const best = searchBestConfig(
+  const pick = searchBestConfig(
     { forest: final.forest, scaler: final.scaler },
     { layout, workload: medians, measured: distinctColumnValues(data.x), topology },
     {
@@ -188,7 +238,8 @@ export async function trainModel(dataset: Dataset, options: TrainOptions = {}): 
       direction: dataset.target.direction,
     },
   );
-  finite(src, "the best config's prediction", best.predicted);
+  finite(src, "the best config's prediction", pick.predicted);
+  const { best, evidence } = backedByMeasurement(pick, data, { medians, final, dataset });
   return {
     scope,
     target: dataset.target,
@@ -200,6 +251,8 @@ export async function trainModel(dataset: Dataset, options: TrainOptions = {}): 
     cv,
     importance,
     best,
+    forestPick: pick,
+    evidence,
     workload: workloadOf(layout, medians),
     topology,
   };

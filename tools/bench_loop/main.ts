@@ -65,8 +65,11 @@ function readRuns(out: string, randomFlags: readonly string[]): LoopRun[] {
 }
 
 function learnedFlags(out: string): string {
-  const train = Deno.readTextFileSync(path.join(out, "train.log")).trim().split("\n");
-  return (train.at(-1) ?? "").replace(/^sudo \.\/scx_gamer --stats \d+ /, "");
+  // The line after "Command line:" in the trainer's best-configuration block (lib/ml/report.ts).
+  const train = Deno.readTextFileSync(path.join(out, "train.log")).split("\n");
+  const at = train.lastIndexOf("Command line:");
+  const line = at < 0 ? "" : train[at + 1] ?? "";
+  return line.trim().replace(/^sudo \.\/scx_gamer --stats \d+ ?/, "");
 }
 
 async function bundle(dir: string): Promise<string> {

@@ -49,7 +49,7 @@ wait_state disabled 300
 scx_gamer --ml-export-csv $out/train.csv --ml-dir $out/ml >$out/export.log 2>&1
 scx_gamer --ml-train $out/train.csv --game game --ml-dir $out/ml --models-dir $out/models >$out/train.log 2>&1
 echo $? > $out/train.rc
-say "learned: $(grep -A3 'Best Configuration' $out/train.log | tail -n 1)"
+say "learned: $(grep -A4 'Best Configuration' $out/train.log | tail -n 1)"
 
 # ---- 2. measure
 measure() { # kind, n, scx_gamer flags...

@@ -1,0 +1,162 @@
+/**
+ * Does what was measured support the forest's pick over the defaults? The forest ranks configs by what it
+ * learned, but a sweep measures each config for a few seconds under a noisy load, and a forest fitted on
+ * noise still names a "best" config (a demo recommendation once measured worse than the defaults). So a
+ * pick is recommended only when its own samples beat the defaults' samples by more than the noise;
+ * otherwise the measured defaults are.
+ *
+ * Configs are told apart by the tunables the data varied (the others were the same in every row). A
+ * config's samples are consecutive readings of one run, so they are correlated: the noise of its mean is
+ * estimated from batch means (its samples in {@link BATCHES} runs of consecutive rows, in file order), and
+ * the margin is one-sided at 5% shared among every config measured (Bonferroni: picking the best of 27
+ * configs after the fact favours a lucky one).
+ *
+ * @module
+ */
+
+import type { ObjectiveDirection } from "../types.ts";
+import type { Matrix } from "./matrix.ts";
+
+/** Batches a config's samples are cut into to estimate the noise of their mean. */
+export const BATCHES = 5;
+
+/** One measured config: its samples' mean and the standard error of that mean. */
+export interface MeasuredConfig {
+  samples: number;
+  mean: number;
+  /** Standard error of the mean from batch means. */
+  se: number;
+}
+
+/** The verdict on a pick. */
+export interface Evidence {
+  /**
+   * supported: the pick's samples beat the defaults' by more than the noise; not_better: they do not;
+   * pick_unmeasured: the pick's combination was never measured (or too few samples); defaults_unmeasured:
+   * no sample ran the defaults, so nothing can be compared (the pick stands, unverified); is_defaults: the
+   * pick is the defaults.
+   */
+  kind: "supported" | "not_better" | "pick_unmeasured" | "defaults_unmeasured" | "is_defaults";
+  pick: MeasuredConfig | null;
+  defaults: MeasuredConfig | null;
+  /** Pick mean minus defaults mean, signed so that positive is better; null unless both were measured. */
+  gain: number | null;
+  /** The gain the noise could give by chance (the margin a real gain must exceed); null likewise. */
+  margin: number | null;
+  /** Distinct configs measured (the Bonferroni count). */
+  configs: number;
+  /** The defaults as measured: the tunables of a row that ran them, or null when none did. */
+  measuredDefaults: Float64Array | null;
+}
+
+/** Fewest samples of a config to judge it (one per batch). */
+const MIN_SAMPLES = BATCHES;
+
+/** Standard normal quantile (Acklam's rational approximation, |error| < 1.2e-9), for 0 < p < 1. */
+export function normalQuantile(p: number): number {
+  const a = [
+    -39.69683028665376,
+    220.9460984245205,
+    -275.9285104469687,
+    138.357751867269,
+    -30.66479806614716,
+    2.506628277459239,
+  ];
+  const b = [
+    -54.47609879822406,
+    161.5858368580409,
+    -155.6989798598866,
+    66.80131188771972,
+    -13.28068155288572,
+  ];
+  const c = [
+    -0.007784894002430293,
+    -0.3223964580411365,
+    -2.400758277161838,
+    -2.549732539343734,
+    4.374664141464968,
+    2.938163982698783,
+  ];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const tail = (q: number) =>
+    (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+    ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+  if (p < 0.02425) return tail(Math.sqrt(-2 * Math.log(p)));
+  if (p > 1 - 0.02425) return -tail(Math.sqrt(-2 * Math.log(1 - p)));
+  const q = p - 0.5, r = q * q;
+  return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
+    (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+}
+
+/** Mean and batch-means standard error of values in order, or null for fewer than {@link MIN_SAMPLES}. */
+export function measure(values: readonly number[]): MeasuredConfig | null {
+  const n = values.length;
+  if (n < MIN_SAMPLES) return null;
+  const mean = values.reduce((s, v) => s + v, 0) / n;
+  const batchMeans: number[] = [];
+  for (let b = 0; b < BATCHES; b++) {
+    const part = values.slice(Math.floor((b * n) / BATCHES), Math.floor(((b + 1) * n) / BATCHES));
+    batchMeans.push(part.reduce((s, v) => s + v, 0) / part.length);
+  }
+  const variance = batchMeans.reduce((s, m) => s + (m - mean) ** 2, 0) / (BATCHES - 1);
+  return { samples: n, mean, se: Math.sqrt(variance / BATCHES) };
+}
+
+/** The key of a row's config: its values of the varied tunable columns. */
+function keyOf(x: Matrix, row: number, varied: readonly number[]): string {
+  return varied.map((j) => x.data[row * x.cols + j]).join(",");
+}
+
+/**
+ * Judge `pick` (tunable values in column order, the layout's first `tunables` columns) against `defaults`
+ * on the rows `x`/`y` (one game and CPU model, in file order).
+ *
+ * @example
+ * ```ts
+ * const e = judgePick({ x, y, tunables: 11, pick, defaults, direction: "max" });
+ * if (e.kind !== "supported" && e.measuredDefaults) recommend(e.measuredDefaults);
+ * ```
+ */
+export function judgePick(input: {
+  x: Matrix;
+  y: Float64Array;
+  tunables: number;
+  pick: ArrayLike<number>;
+  defaults: ArrayLike<number>;
+  direction: ObjectiveDirection;
+}): Evidence {
+  const { x, y } = input;
+  const varied: number[] = [];
+  for (let j = 0; j < input.tunables; j++) {
+    for (let i = 1; i < x.rows; i++) {
+      if (x.data[i * x.cols + j] !== x.data[j]) {
+        varied.push(j);
+        break;
+      }
+    }
+  }
+  const groups = new Map<string, { values: number[]; row: number }>();
+  for (let i = 0; i < x.rows; i++) {
+    const key = keyOf(x, i, varied);
+    const g = groups.get(key) ?? { values: [], row: i };
+    g.values.push(y[i]);
+    groups.set(key, g);
+  }
+  const keyOfValues = (v: ArrayLike<number>) => varied.map((j) => v[j]).join(",");
+  const pickGroup = groups.get(keyOfValues(input.pick));
+  const defaultsGroup = groups.get(keyOfValues(input.defaults));
+  const pick = pickGroup ? measure(pickGroup.values) : null;
+  const defaults = defaultsGroup ? measure(defaultsGroup.values) : null;
+  const configs = [...groups.values()].filter((g) => g.values.length >= MIN_SAMPLES).length;
+  const measuredDefaults = defaultsGroup
+    ? x.data.slice(defaultsGroup.row * x.cols, defaultsGroup.row * x.cols + input.tunables)
+    : null;
+  const base = { pick, defaults, configs, measuredDefaults, gain: null, margin: null };
+  if (defaults === null) return { ...base, kind: "defaults_unmeasured" };
+  if (pickGroup === defaultsGroup) return { ...base, kind: "is_defaults" };
+  if (pick === null) return { ...base, kind: "pick_unmeasured" };
+  const sign = input.direction === "min" ? -1 : 1;
+  const gain = sign * (pick.mean - defaults.mean);
+  const margin = normalQuantile(1 - 0.05 / Math.max(1, configs)) * Math.hypot(pick.se, defaults.se);
+  return { ...base, gain, margin, kind: gain > margin ? "supported" : "not_better" };
+}

@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { defaultConfig, TUNABLES } from "../lib/config.ts";
+import { judgePick, measure, normalQuantile } from "../lib/ml/evidence.ts";
+import { createRng } from "../lib/ml/rng.ts";
+import { trainModel } from "../lib/ml/train.ts";
+import { syntheticDataset } from "./fixtures/dataset.ts";
+
+Deno.test("normalQuantile matches the standard normal table", () => {
+  for (
+    const [p, z] of [[0.5, 0], [0.975, 1.959964], [0.95, 1.644854], [0.001, -3.090232], [0.99999, 4.264891]]
+  ) {
+    assert.ok(Math.abs(normalQuantile(p) - z) < 1e-5, `${p}: ${normalQuantile(p)}`);
+  }
+});
+
+Deno.test("measure: the noise of a mean from batch means; a drift between batches counts as noise", () => {
+  assert.equal(measure([1, 2, 3, 4]), null, "fewer samples than batches");
+  const flat = measure(Array(20).fill(3))!;
+  assert.deepEqual([flat.samples, flat.mean, flat.se], [20, 3, 0]);
+  // Alternating values average out within each batch of 4: no noise left in the batch means.
+  assert.equal(measure(Array.from({ length: 20 }, (_, i) => i % 2))!.se, 0);
+  // A slow drift (correlated samples) shows in the batch means, where an i.i.d. formula would shrink it.
+  const drift = measure(Array.from({ length: 20 }, (_, i) => Math.floor(i / 4)))!;
+  assert.ok(Math.abs(drift.se - Math.sqrt(2.5 / 5)) < 1e-12, `se ${drift.se}`);
+});
+
+/** Rows of 2 tunable columns (the first varies) + 1 workload column, 20 per config, y from `value`. */
+function rows(configs: number[], value: (config: number, i: number) => number) {
+  const data: number[] = [], y: number[] = [];
+  const rng = createRng(3);
+  for (const c of configs) {
+    for (let i = 0; i < 20; i++) {
+      data.push(c, 7, 42);
+      y.push(value(c, i) + (rng.next() - 0.5) * 0.1);
+    }
+  }
+  return {
+    x: { rows: y.length, cols: 3, data: Float64Array.from(data) },
+    y: Float64Array.from(y),
+    tunables: 2,
+  };
+}
+
+Deno.test("judgePick: a pick backed by its samples, one within the noise, and the cases that cannot be judged", () => {
+  const clear = rows([1, 2, 3], (c) => (c === 2 ? 1 : 0));
+  const judge = (
+    d: ReturnType<typeof rows>,
+    pick: number,
+    defaults: number,
+    direction: "max" | "min" = "max",
+  ) => judgePick({ ...d, pick: [pick, 7], defaults: [defaults, 7], direction });
+  const yes = judge(clear, 2, 1);
+  assert.equal(yes.kind, "supported");
+  assert.ok(yes.gain! > 0.9 && yes.margin! < 0.2, JSON.stringify(yes));
+  assert.equal(yes.configs, 3);
+  assert.deepEqual([...yes.measuredDefaults!], [1, 7]);
+  assert.equal(judge(clear, 2, 1, "min").kind, "not_better", "lower is better: the pick is worse");
+  assert.equal(judge(rows([1, 2, 3], () => 0), 2, 1).kind, "not_better", "noise only");
+  assert.equal(judge(clear, 9, 1).kind, "pick_unmeasured");
+  assert.equal(judge(clear, 2, 9).kind, "defaults_unmeasured");
+  assert.equal(judge(clear, 1, 1).kind, "is_defaults");
+  // A value the data never varied (the second column) does not tell configs apart.
+  assert.equal(judgePick({ ...clear, pick: [2, 99], defaults: [1, 7], direction: "max" }).kind, "supported");
+});
+
+/** One game's rows: every tunable at its default but slice_us, swept over 250, 1000 (the default), 4000. */
+function sweepLike(gain250: number, noiseSeed = 17) {
+  const defaults = defaultConfig();
+  return syntheticDataset({
+    seed: 9,
+    games: ["alpha"],
+    perGame: 90,
+    edit: (header, table) => {
+      const rng = createRng(noiseSeed);
+      table.forEach((r, i) => {
+        for (const t of TUNABLES) r[header.indexOf(t.key)] = String(Number(defaults[t.key]));
+        const slice = [250, 1000, 4000][Math.floor(i / 30)];
+        r[header.indexOf("slice_us")] = String(slice);
+        r[header.indexOf("score")] = String(50 + (slice === 250 ? gain250 : 0) + rng.next() * 4);
+      });
+    },
+  });
+}
+
+Deno.test("training recommends the forest's pick only when its samples beat the defaults' beyond the noise", async () => {
+  const fast = { forest: { nEstimators: 12 }, searchBudget: 2_000, grid: { slice_us: [250, 1000, 4000] } };
+  const real = await trainModel(sweepLike(10), fast);
+  assert.equal(real.evidence.kind, "supported");
+  assert.equal(real.best.config.slice_us, 250);
+  // Noise only; with this seed the forest still names 4000, whose samples averaged below the defaults'.
+  const noise = await trainModel(sweepLike(0, 20), fast);
+  assert.equal(noise.forestPick.config.slice_us, 4000);
+  assert.ok(noise.evidence.gain! < 0, `gain ${noise.evidence.gain}`);
+  assert.equal(noise.evidence.kind, "not_better");
+  assert.deepEqual(noise.best.config, defaultConfig(), "the defaults as measured are recommended");
+  assert.deepEqual([noise.best.fromTopology, noise.best.interpolated], [[], []]);
+});
