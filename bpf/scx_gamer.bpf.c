@@ -1421,20 +1421,25 @@ void BPF_STRUCT_OPS(gamer_exit, struct scx_exit_info *ei)
 	emit_event(EVENT_SCHED_EXIT, 0, ei->exit_code, NULL, BPF_RB_FORCE_WAKEUP);
 }
 
-/* A new program: userspace's game detection looks at it. */
+/*
+ * A new program: userspace's game detection looks at it. Userspace is not woken for it: it reads these
+ * at its next game check (every 2 s), so a busy machine starting programs never keeps it awake (each
+ * wake-up cost ~40 ms of CPU under emulation).
+ */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(gamer_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	emit_event(EVENT_EXEC, p->tgid, 0, p->comm, 0);
+	emit_event(EVENT_EXEC, p->tgid, 0, p->comm, BPF_RB_NO_WAKEUP);
 	return 0;
 }
 
-/* A thread ended; the event is for the last one of its process (e.g. the game quit). */
+/* A process ended (its last thread). Only the game's end wakes userspace: it returns to the defaults. */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(gamer_process_exit, struct task_struct *p)
 {
 	if (p->pid == p->tgid)
-		emit_event(EVENT_EXIT, p->tgid, 0, p->comm, 0);
+		emit_event(EVENT_EXIT, p->tgid, 0, p->comm,
+			   p->tgid == game_tgid ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 	return 0;
 }
 

@@ -239,3 +239,26 @@ Deno.test("a storm of new programs keeps only the newest few to look at", () => 
   watch.noteExec(5000);
   assert.equal(watch.update(2000).game?.tgid, 5000, "among the newest 16 it is looked at");
 });
+
+Deno.test("a new program is looked at in two checks: a Wine game names itself a moment after its exec", () => {
+  const root = makeFakeProc(desktop());
+  const watch = new GameWatch({
+    scheduler: new FakeScheduler(),
+    procRoot: root,
+    execReported: true,
+    rescanMs: 1e9,
+  });
+  watch.update(0);
+  const preloader = {
+    ...wineGame,
+    comm: "wine64-preloade",
+    cmdline: ["/usr/bin/wine64-preloader"],
+    threads: undefined,
+  };
+  writeFakeProcess(root, preloader);
+  watch.noteExec(5000);
+  assert.equal(watch.update(2000).game, null, "not yet a candidate");
+  rmSync(join(root, "5000"), { recursive: true });
+  writeFakeProcess(root, { ...wineGame, threads: undefined }); // Wine rewrote its argv and comm
+  assert.equal(watch.update(4000).game?.tgid, 5000, "the second look finds it");
+});

@@ -405,16 +405,23 @@ Deno.test("with an event ring buffer the game's exit is looked at at once, not a
  * A session with an event ring buffer and no game at first: the game appears in /proc at 5 s, with an
  * exec event or without one. Returns the virtual time at which the scheduler was told about it.
  */
-async function gameFoundAt(withExecEvent: boolean): Promise<number | null> {
+/** When the session finds a game that starts at 5 s, reported by the ring buffer's wait, its drain, or not. */
+async function gameFoundAt(reported: "wait" | "drain" | "none"): Promise<number | null> {
   const s = setup({ durationS: 40, procRoot: makeFakeProc(desktop()) });
   let written = false;
   let foundAt: number | null = null;
+  const start = () => {
+    if (written || s.clock.now() < 5000) return [];
+    written = true;
+    writeFakeProcess(s.options.procRoot!, game);
+    return [{ kind: "exec" as const, tgid: game.pid }];
+  };
   const sched = Object.assign(s.sched, {
-    waitEvents: (_ms: number) => {
-      if (written || s.clock.now() < 5000) return Promise.resolve([]);
-      written = true;
-      writeFakeProcess(s.options.procRoot!, game);
-      return Promise.resolve(withExecEvent ? [{ kind: "exec" as const, tgid: game.pid }] : []);
+    waitEvents: (_ms: number) => Promise.resolve(reported === "wait" ? start() : []),
+    drainEvents: () => {
+      if (reported === "wait") return [];
+      const events = start(); // the game appears at 5 s; "none" drops its report
+      return reported === "drain" ? events : [];
     },
   });
   const setGame = sched.setGame.bind(sched);
@@ -426,12 +433,14 @@ async function gameFoundAt(withExecEvent: boolean): Promise<number | null> {
   return foundAt;
 }
 
-Deno.test("with no game, /proc is scanned every 30 s, and a new program is looked at a second later", async () => {
-  const quiet = await gameFoundAt(false);
+Deno.test("a new program is looked at by the next game check; one nobody reported, by the 30 s scan", async () => {
+  const quiet = await gameFoundAt("none");
   assert.ok(quiet !== null && quiet >= 30_000 && quiet < 31_000, `found at ${quiet} ms: the 30 s scan`);
-  const exec = await gameFoundAt(true);
-  // The virtual clock moves by whole sleeps, so only the order is exact: before the 30 s scan.
-  assert.ok(exec !== null && exec >= 5000 && exec < 30_000, `found at ${exec} ms: after the exec event`);
+  for (const how of ["wait", "drain"] as const) {
+    const at = await gameFoundAt(how);
+    // Checks every 2 s: the program reported at 5-6 s is looked at by the check at 6 or 8 s.
+    assert.ok(at !== null && at >= 5000 && at <= 8000, `${how}: found at ${at} ms`);
+  }
 });
 
 Deno.test("a supervisor's poll is asked instead of the exit record: a restart it served is no ejection", async () => {

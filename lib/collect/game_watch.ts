@@ -24,6 +24,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { GameInfo, ThreadClass, ThreadCounts } from "../types.ts";
 import { readProcesses } from "../host/proc.ts";
+import { playerUids } from "../host/users.ts";
 import { type CpuSnapshot, detectGame, type Detection, mayBeGame, renderNodeMatters } from "./game_detect.ts";
 import { chooseInTree, treeMembers } from "./game_tree.ts";
 import { choosePacingThread, type PacingCandidate } from "./pacing_thread.ts";
@@ -31,6 +32,8 @@ import { classifyThreads, refineByBehaviour } from "./thread_classes.ts";
 
 /** Most new programs looked at in one update (each costs a few file reads). */
 const EXEC_LOOKS_MAX = 16;
+/** How long the player's uids are reused, ms (reading them costs more than looking at a program). */
+const UIDS_MAX_AGE_MS = 10_000;
 
 /** What the watch needs of the running scheduler. */
 export interface GameSchedulerPort {
@@ -82,6 +85,10 @@ export class GameWatch {
   readonly #execReported: boolean;
   /** Processes that executed a new program since the last update, oldest first. */
   #execs = new Set<number>();
+  /** Those of the last update: looked at once more (a Wine program names itself a moment after exec). */
+  #execsAgain: number[] = [];
+  /** The player's uids, read at most every {@link UIDS_MAX_AGE_MS} (logind's files, SUDO_UID). */
+  #uids: { set: ReadonlySet<number>; at: number } | null = null;
   #cpu: CpuSnapshot | null = null;
   #game: GameInfo | null = null;
   #counts: ThreadCounts | null = null;
@@ -140,15 +147,27 @@ export class GameWatch {
 
   /** Whether this update needs a full scan: the game vanished, the safety net is due, or a candidate appeared. */
   #scanDue(nowMs: number, alive: boolean): boolean {
-    const execs = [...this.#execs];
+    const fresh = [...this.#execs];
+    const execs = [...new Set([...this.#execsAgain, ...fresh])];
+    this.#execsAgain = fresh;
     this.#execs.clear();
     if (this.#game !== null && !alive) return true;
     if (nowMs - this.#lastScanMs >= this.#rescanMs) return true;
     if (this.#game === null && !this.#execReported) return true;
     // A launch inside the announced tree has no name to judge it by yet: any new program may be the game.
     if (this.#announced !== null && this.#game === null && execs.length > 0) return true;
-    const options = { forcedName: this.#forced, allUsers: this.#allUsers };
+    if (execs.length === 0) return false;
+    const options = { forcedName: this.#forced, allUsers: this.#allUsers, uids: this.#playerUids(nowMs) };
     return execs.some((pid) => mayBeGame(this.#procRoot, pid, options));
+  }
+
+  /** The player's uids (null with allUsers), read again when older than {@link UIDS_MAX_AGE_MS}. */
+  #playerUids(nowMs: number): ReadonlySet<number> | undefined {
+    if (this.#allUsers) return undefined;
+    if (this.#uids === null || nowMs - this.#uids.at >= UIDS_MAX_AGE_MS) {
+      this.#uids = { set: playerUids(), at: nowMs };
+    }
+    return this.#uids.set;
   }
 
   /** One full look: inside the announced tree while it lives, else the scan. */

@@ -6,8 +6,9 @@
  *
  * The loop sleeps until the next thing is due (a stats line, a game check, a sample, the driver, the
  * end), never on a fixed short tick. It sleeps on the scheduler's event ring buffer when it has one
- * (the kernel's exit record, the game's exit and new programs wake it at once); without one it looks at
- * the exit record at least once a second. Commands from the control socket arrive through an
+ * (the kernel's exit record and the game's exit wake it at once; new programs wait in the buffer for the
+ * next game check, so a machine starting programs does not keep it awake); without one it looks at the
+ * exit record at least once a second. Commands from the control socket arrive through an
  * {@link Inbox} whose signal wakes the loop at once; the loop runs them between its duties
  * (lib/modes/control.ts) and answers, so nothing else ever touches the scheduler.
  *
@@ -52,8 +53,13 @@ export interface RunningScheduler {
    * attached again (lib/sched/supervisor.ts). Optional: without it exitInfo is read.
    */
   poll?(): Promise<ExitInfo | null>;
-  /** Wait up to `timeoutMs` for events (exec, exit, the scheduler's own exit). Optional. */
+  /**
+   * Wait up to `timeoutMs` for events; returns every event that arrived meanwhile. Only the scheduler's
+   * own exit and the game's exit need wake it (new programs are read at the next game check). Optional.
+   */
   waitEvents?(timeoutMs: number): Promise<SessionEvent[]>;
+  /** The events that arrived since the last read, without waiting. Optional (with waitEvents). */
+  drainEvents?(): SessionEvent[];
   /** Detach; returns the final exit record. Idempotent. */
   stop(): ExitInfo | null;
   /**
@@ -111,15 +117,17 @@ export interface SessionOptions {
   /** Stop request (SIGINT, SIGTERM): the session ends at once with this reason. */
   signal: AbortSignal;
   procRoot?: string;
-  /** Milliseconds between game checks while a game runs (its threads are re-read). Default 2000. */
+  /**
+   * Milliseconds between game checks: the game's threads are re-read and, when the scheduler reports new
+   * programs, each is looked at on its own (a few files). Default 2000.
+   */
   watchMs?: number;
   /**
-   * Milliseconds between game checks while no game runs, and between full `/proc` scans, when the
-   * scheduler reports new programs (each one is looked at on its own a second later, so this is only a
-   * safety net). Default 30 000: a full scan costs tens of milliseconds on a desktop and ~30x that under
-   * emulation, where a scan every 2 s cost 0.6 CPUs of 2 (bench:sched). Without events it is `watchMs`.
+   * Milliseconds between full `/proc` scans when the scheduler reports new programs (a safety net; without
+   * reports every check with no game scans). Default 30 000: a full scan costs tens of milliseconds on a
+   * desktop and ~30x that under emulation, where a scan every 2 s cost 0.6 CPUs of 2 (bench:sched).
    */
-  idleWatchMs?: number;
+  rescanMs?: number;
   log: (line: string) => void;
   /** How stats lines are written. Default "text". */
   statsFormat?: StatsFormat;
@@ -149,10 +157,10 @@ export interface SessionEnd {
 const EXIT_CHECK_MS = 1000;
 /** Longest sleep on the event ring buffer (a safety net: the kernel's exit is an event), ms. */
 const EVENT_WAIT_MAX_MS = 10_000;
-/** Milliseconds between game checks, and between full scans, when new programs are reported. */
-const IDLE_WATCH_MS = 30_000;
-/** How soon after a new program starts the game is looked for again, ms (a launch execs a chain). */
-const EXEC_RECHECK_MS = 1000;
+/** Milliseconds between game checks. */
+const WATCH_MS = 2000;
+/** Milliseconds between full /proc scans when new programs are reported. */
+const RESCAN_MS = 30_000;
 
 function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -229,14 +237,14 @@ class Session {
       procRoot: o.procRoot,
       allUsers: o.allUsers,
       execReported: events,
-      rescanMs: events ? o.idleWatchMs ?? IDLE_WATCH_MS : undefined,
+      rescanMs: events ? o.rescanMs ?? RESCAN_MS : undefined,
     });
     // Samples are what the learning loop optimises and a driver compares configs by their smoothness;
     // without either, nobody reads it and measuring would only cost the game's wake-ups.
     sched.setSmoothness?.(Boolean(o.collect) || Boolean(o.driver));
     this.#t0 = this.#now();
     this.#stats = schedule(o.statsS === null ? null : o.statsS * 1000, this.#t0);
-    this.#watchDue = schedule(this.#watchEvery(), this.#t0);
+    this.#watchDue = schedule(o.watchMs ?? WATCH_MS, this.#t0);
     this.#sample = schedule(this.#rec ? this.#rec.sampleIntervalS * 1000 : null, this.#t0);
     this.#endAt = o.durationS === null ? Infinity : this.#t0 + o.durationS * 1000;
     this.#statsPrev = sched.snapshot();
@@ -285,16 +293,16 @@ class Session {
     const won = await Promise.race([arrived, sleep()]);
     if (won === null) return;
     this.#events = null;
-    const events = won.events;
+    this.#onEvents(won.events, t);
+  }
+
+  /** Note new programs for the game check; the game's exit brings the check forward to now. */
+  #onEvents(events: readonly SessionEvent[], t: number): void {
     for (const e of events) {
-      // The game quit, or something started (perhaps the game): look for it soon, not at the next scan.
-      const soon = e.kind === "exit" && e.tgid === this.#watch.game?.tgid
-        ? 0
-        : e.kind === "exec"
-        ? EXEC_RECHECK_MS
-        : null;
       if (e.kind === "exec") this.#watch.noteExec(e.tgid);
-      if (soon !== null) this.#watchDue.at = Math.min(this.#watchDue.at, t + soon);
+      if (e.kind === "exit" && e.tgid === this.#watch.game?.tgid) {
+        this.#watchDue.at = Math.min(this.#watchDue.at, t);
+      }
     }
   }
 
@@ -302,8 +310,8 @@ class Session {
     const o = this.#o;
     for (const m of o.inbox?.take() ?? []) m.reply(executeCommand(m.message, this.#target()));
     if (at >= this.#watchDue.at) {
+      this.#onEvents(this.#sched.drainEvents?.() ?? [], at);
       this.#checkGame(at);
-      this.#watchDue.every = this.#watchEvery();
       advance(this.#watchDue, at);
     }
     if (at >= this.#sample.at && this.#rec) {
@@ -316,13 +324,6 @@ class Session {
       advance(this.#stats, at);
     }
     if (at >= this.#endAt) this.reason = "duration";
-  }
-
-  /** How long until the next game check: often while a game runs, rarely when new programs are reported. */
-  #watchEvery(): number {
-    const o = this.#o;
-    if (this.#watch.game !== null || !this.#sched.waitEvents) return o.watchMs ?? 2000;
-    return o.idleWatchMs ?? IDLE_WATCH_MS;
   }
 
   applyStep(step: DriverStep | null, at: number): void {

@@ -462,13 +462,16 @@ export class Scheduler {
   }
 
   /**
-   * Sleep until the kernel reports events (a process exec or exit, or the scheduler's own exit) or
-   * `timeoutMs` passes, without blocking the event loop; returns what arrived (maybe nothing).
+   * Sleep until the kernel wakes us (the scheduler's own exit, the game's exit) or `timeoutMs` passes,
+   * without blocking the event loop; returns every event that arrived meanwhile (maybe none). New programs
+   * and other processes' exits do not wake (bpf/scx_gamer.bpf.c): they are returned at the next wake-up
+   * or {@link drainEvents}.
    */
   async waitEvents(timeoutMs: number): Promise<SchedEvent[]> {
     if (this.#stopped !== undefined) return [];
     const rb = this.#ring();
-    if (!this.#eventQueue.length && await rb.wait(timeoutMs) && this.#stopped === undefined) rb.consume();
+    if (!this.#eventQueue.length) await rb.wait(timeoutMs);
+    if (this.#stopped === undefined) rb.consume();
     return this.#eventQueue.splice(0);
   }
 
