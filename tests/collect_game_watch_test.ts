@@ -197,11 +197,21 @@ Deno.test("the thread classes are handed over only when they change", () => {
   assert.equal(sched.classCalls[2].size, 0, "the game went: no classes");
 });
 
-Deno.test("with new programs reported, a scan waits for one that may be the game or for the rescan", () => {
-  const proc = makeFakeProc(desktop());
-  const sched = new FakeScheduler();
-  const watch = new GameWatch({ scheduler: sched, procRoot: proc, execReported: true, rescanMs: 30_000 });
+/** A desktop's /proc and a watch told of every new program, updated once at 0 ms. */
+function reportedWatch(rescanMs: number): { root: string; watch: GameWatch } {
+  const root = makeFakeProc(desktop());
+  const watch = new GameWatch({
+    scheduler: new FakeScheduler(),
+    procRoot: root,
+    execReported: true,
+    rescanMs,
+  });
   assert.equal(watch.update(0).game, null, "the first update scans: nothing yet");
+  return { root, watch };
+}
+
+Deno.test("with new programs reported, a scan waits for one that may be the game or for the rescan", () => {
+  const { root: proc, watch } = reportedWatch(30_000);
   writeFakeProcess(proc, { ...wineGame, threads: undefined });
   assert.equal(watch.update(1000).game, null, "no program reported: no scan, so the game is not seen yet");
   watch.noteExec(1300); // a shell ran a new program
@@ -209,28 +219,14 @@ Deno.test("with new programs reported, a scan waits for one that may be the game
   watch.noteExec(5000);
   assert.equal(watch.update(3000).game?.tgid, 5000, "the game's own exec triggers the scan");
   // The rescan is the safety net: a game no exec announced (started before, or missed) is still found.
-  const root = makeFakeProc(desktop());
-  const net = new GameWatch({
-    scheduler: new FakeScheduler(),
-    procRoot: root,
-    execReported: true,
-    rescanMs: 30_000,
-  });
-  net.update(0);
+  const { root, watch: net } = reportedWatch(30_000);
   writeFakeProcess(root, { ...wineGame, threads: undefined });
   assert.equal(net.update(29_000).game, null);
   assert.equal(net.update(30_000).game?.tgid, 5000, "the rescan finds a game no exec announced");
 });
 
 Deno.test("a storm of new programs keeps only the newest few to look at", () => {
-  const root = makeFakeProc(desktop());
-  const watch = new GameWatch({
-    scheduler: new FakeScheduler(),
-    procRoot: root,
-    execReported: true,
-    rescanMs: 1e9,
-  });
-  watch.update(0);
+  const { root, watch } = reportedWatch(1e9);
   writeFakeProcess(root, { ...wineGame, threads: undefined });
   watch.noteExec(5000);
   for (let pid = 20_000; pid < 20_016; pid++) watch.noteExec(pid); // 16 programs that are gone already
@@ -241,14 +237,7 @@ Deno.test("a storm of new programs keeps only the newest few to look at", () => 
 });
 
 Deno.test("a new program is looked at in two checks: a Wine game names itself a moment after its exec", () => {
-  const root = makeFakeProc(desktop());
-  const watch = new GameWatch({
-    scheduler: new FakeScheduler(),
-    procRoot: root,
-    execReported: true,
-    rescanMs: 1e9,
-  });
-  watch.update(0);
+  const { root, watch } = reportedWatch(1e9);
   const preloader = {
     ...wineGame,
     comm: "wine64-preloade",
@@ -261,4 +250,16 @@ Deno.test("a new program is looked at in two checks: a Wine game names itself a 
   rmSync(join(root, "5000"), { recursive: true });
   writeFakeProcess(root, { ...wineGame, threads: undefined }); // Wine rewrote its argv and comm
   assert.equal(watch.update(4000).game?.tgid, 5000, "the second look finds it");
+});
+
+Deno.test("the game's own exec, looked at again once it is the game, triggers no second scan", () => {
+  const { root, watch } = reportedWatch(1e9);
+  writeFakeProcess(root, { ...wineGame, threads: undefined });
+  watch.noteExec(5000);
+  assert.equal(watch.update(2000).game?.tgid, 5000);
+  // A busier Wine game now exists; only a scan would pick it, and nothing asks for one.
+  writeFakeProcess(root, { ...wineGame, pid: 5100, utime: 90_000, threads: undefined });
+  assert.equal(watch.update(4000).game?.tgid, 5000, "no scan: the look-again skips the game's own pid");
+  watch.noteExec(5100);
+  assert.equal(watch.update(6000).game?.tgid, 5100, "a new candidate's exec does scan");
 });

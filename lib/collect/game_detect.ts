@@ -316,7 +316,7 @@ export function detectGame(procRoot: string, options: DetectOptions = {}): Detec
 /**
  * Whether one process, read on its own, could be the game: a candidate of detection, or a match of the
  * forced name. The cheap test on a new program the scheduler reported, which decides whether a full
- * scan is worth it (under emulation one costs a second of CPU). False when it is gone, is another user's
+ * scan is worth it (under emulation one costs 0.1-0.5 s of CPU). False when it is gone, is another user's
  * (see `allUsers`) or is this scheduler.
  */
 export function mayBeGame(procRoot: string, pid: number, options: DetectOptions = {}): boolean {

@@ -6,7 +6,7 @@
  * (lib/collect/pacing_thread.ts). The scheduler is told only what changed: a new class map makes every
  * task re-read its class.
  *
- * A full `/proc` scan costs tens of milliseconds on a desktop and about a second of CPU under emulation,
+ * A full `/proc` scan costs a few milliseconds on a desktop and 0.1-0.5 s of CPU under emulation,
  * so it is rare: while the game lives only its own threads are re-read. When the caller reports new
  * programs ({@link GameWatch.noteExec}, from the scheduler's exec events), a scan waits for one that
  * could be the game (read on its own: a few files) and otherwise runs only every `rescanMs`.
@@ -147,8 +147,9 @@ export class GameWatch {
 
   /** Whether this update needs a full scan: the game vanished, the safety net is due, or a candidate appeared. */
   #scanDue(nowMs: number, alive: boolean): boolean {
-    const fresh = [...this.#execs];
-    const execs = [...new Set([...this.#execsAgain, ...fresh])];
+    // The game itself is no news (its own exec, looked at again, would scan for nothing).
+    const fresh = [...this.#execs].filter((pid) => pid !== this.#game?.tgid);
+    const execs = [...new Set([...this.#execsAgain, ...fresh])].filter((pid) => pid !== this.#game?.tgid);
     this.#execsAgain = fresh;
     this.#execs.clear();
     if (this.#game !== null && !alive) return true;
