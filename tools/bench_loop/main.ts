@@ -82,7 +82,8 @@ async function bundle(dir: string): Promise<string> {
   return file;
 }
 
-async function main(argv: string[]): Promise<number> {
+/** The command line's options, or the one line that says what is wrong with it. */
+function parseOptions(argv: string[]) {
   let o;
   try {
     o = parseArgs({
@@ -101,19 +102,24 @@ async function main(argv: string[]): Promise<number> {
       },
     }).values;
   } catch (e) {
-    console.error(`bench:loop: ${(e as Error).message.split("\n")[0]}\n${USAGE}`);
-    return 2;
+    return { error: `${(e as Error).message.split("\n")[0]}\n${USAGE}` };
   }
   for (const flag of ["rounds", "run-s", "sweep-s", "random", "seed"] as const) {
-    if (!/^\d{1,6}$/.test(o[flag]) || (flag !== "seed" && Number(o[flag]) === 0)) {
-      console.error(
-        `bench:loop: --${flag}: expected a whole number${flag === "seed" ? "" : " above 0"}, got '${
-          o[flag]
-        }'`,
-      );
-      return 2;
+    const positive = flag !== "seed";
+    if (!/^\d{1,6}$/.test(o[flag]) || (positive && Number(o[flag]) === 0)) {
+      return { error: `--${flag}: expected a whole number${positive ? " above 0" : ""}, got '${o[flag]}'` };
     }
   }
+  return { options: o };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const parsed = parseOptions(argv);
+  if (!parsed.options) {
+    console.error(`bench:loop: ${parsed.error}`);
+    return 2;
+  }
+  const o = parsed.options;
   const rng = createRng(Number(o.seed));
   const randomFlags = Array.from(
     { length: Number(o.random) },
