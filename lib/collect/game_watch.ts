@@ -147,8 +147,8 @@ export class GameWatch {
 
   /** Whether this update needs a full scan: the game vanished, the safety net is due, or a candidate appeared. */
   #scanDue(nowMs: number, alive: boolean): boolean {
+    const fresh = [...this.#execs];
     // The game itself is no news (its own exec, looked at again, would scan for nothing).
-    const fresh = [...this.#execs].filter((pid) => pid !== this.#game?.tgid);
     const execs = [...new Set([...this.#execsAgain, ...fresh])].filter((pid) => pid !== this.#game?.tgid);
     this.#execsAgain = fresh;
     this.#execs.clear();

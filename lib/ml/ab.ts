@@ -44,7 +44,8 @@ export interface AbResult {
   method: string;
 }
 
-function mean(values: ArrayLike<number>): number {
+/** The arithmetic mean (NaN for no values). */
+export function mean(values: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < values.length; i++) s += values[i];
   return s / values.length;

@@ -15,6 +15,8 @@
  */
 
 import type { ObjectiveDirection } from "../types.ts";
+import { mean } from "./ab.ts";
+import { distinctColumnValues } from "./dataset.ts";
 import type { Matrix } from "./matrix.ts";
 
 /** Batches a config's samples are cut into to estimate the noise of their mean. */
@@ -92,14 +94,13 @@ export function normalQuantile(p: number): number {
 export function measure(values: readonly number[]): MeasuredConfig | null {
   const n = values.length;
   if (n < MIN_SAMPLES) return null;
-  const mean = values.reduce((s, v) => s + v, 0) / n;
-  const batchMeans: number[] = [];
-  for (let b = 0; b < BATCHES; b++) {
-    const part = values.slice(Math.floor((b * n) / BATCHES), Math.floor(((b + 1) * n) / BATCHES));
-    batchMeans.push(part.reduce((s, v) => s + v, 0) / part.length);
-  }
-  const variance = batchMeans.reduce((s, m) => s + (m - mean) ** 2, 0) / (BATCHES - 1);
-  return { samples: n, mean, se: Math.sqrt(variance / BATCHES) };
+  const all = mean(values);
+  const batchMeans = Array.from(
+    { length: BATCHES },
+    (_, b) => mean(values.slice(Math.floor((b * n) / BATCHES), Math.floor(((b + 1) * n) / BATCHES))),
+  );
+  const variance = batchMeans.reduce((s, m) => s + (m - all) ** 2, 0) / (BATCHES - 1);
+  return { samples: n, mean: all, se: Math.sqrt(variance / BATCHES) };
 }
 
 /** The key of a row's config: its values of the varied tunable columns. */
@@ -126,15 +127,8 @@ export function judgePick(input: {
   direction: ObjectiveDirection;
 }): Evidence {
   const { x, y } = input;
-  const varied: number[] = [];
-  for (let j = 0; j < input.tunables; j++) {
-    for (let i = 1; i < x.rows; i++) {
-      if (x.data[i * x.cols + j] !== x.data[j]) {
-        varied.push(j);
-        break;
-      }
-    }
-  }
+  const distinct = distinctColumnValues(x);
+  const varied = Array.from({ length: input.tunables }, (_, j) => j).filter((j) => distinct[j].length > 1);
   const groups = new Map<string, { values: number[]; row: number }>();
   for (let i = 0; i < x.rows; i++) {
     const key = keyOf(x, i, varied);
