@@ -42,8 +42,8 @@ Deno.test("scheduler-observed behaviour refines an unknown thread (short runs, m
   const watch = new GameWatch({ scheduler: sched, procRoot: proc });
   sched.behaviour = [{ tid: 5004, avgRunNs: 20_000, wakeups: 0 }];
   watch.update(0);
-  sched.behaviour = [{ tid: 5004, avgRunNs: 20_000, wakeups: 500 }];
-  const u = watch.update(1000);
+  sched.behaviour = [{ tid: 5004, avgRunNs: 20_000, wakeups: 5000 }];
+  const u = watch.update(10_000);
   assert.equal(u.changed, false);
   assert.equal(sched.classes.get(5004), "gpu_submit");
   assert.equal(u.counts?.gpu_submit, 2);
@@ -142,19 +142,19 @@ Deno.test("the scheduler is told the pacing thread when it changes, and none whe
   const watch = new GameWatch({ scheduler: sched, procRoot: proc, rescanMs: 1e9 });
   watch.update(0);
   assert.equal(sched.pacing, 5002, "the lower tid of two idle submit threads");
-  watch.update(1000);
+  watch.update(10_000);
   assert.deepEqual(sched.pacingCalls, [5002], "no change, no call");
   sched.behaviour = [{ tid: 5002, avgRunNs: 20_000, wakeups: 100 }, {
     tid: 5005,
     avgRunNs: 20_000,
     wakeups: 900,
   }];
-  watch.update(2000);
+  watch.update(20_000);
   assert.deepEqual(sched.pacingCalls, [5002, 5005], "the busier one");
   rmSync(join(proc, "5000"), { recursive: true });
-  watch.update(3000);
+  watch.update(21_000);
   assert.deepEqual(sched.pacingCalls, [5002, 5005, null]);
-  watch.update(4000);
+  watch.update(22_000);
   assert.equal(sched.pacingCalls.length, 3);
 });
 
@@ -180,21 +180,44 @@ Deno.test("the thread classes are handed over only when they change", () => {
   const sched = new FakeScheduler();
   const watch = new GameWatch({ scheduler: sched, procRoot: proc, rescanMs: 1e9 });
   watch.update(0);
-  watch.update(1000);
-  watch.update(2000);
+  watch.update(10_000);
+  watch.update(20_000);
   assert.equal(sched.classCalls.length, 1);
   // 5004 starts behaving like a GPU submit thread: a new map.
   sched.behaviour = [{ tid: 5004, avgRunNs: 20_000, wakeups: 0 }];
-  watch.update(3000);
-  sched.behaviour = [{ tid: 5004, avgRunNs: 20_000, wakeups: 500 }];
-  watch.update(4000);
+  watch.update(30_000);
+  sched.behaviour = [{ tid: 5004, avgRunNs: 20_000, wakeups: 5000 }];
+  watch.update(40_000);
   assert.equal(sched.classCalls.length, 2);
   assert.equal(sched.classCalls[1].get(5004), "gpu_submit");
   rmSync(join(proc, "5000"), { recursive: true });
-  watch.update(5000);
-  watch.update(6000);
+  watch.update(41_000);
+  watch.update(42_000);
   assert.equal(sched.classCalls.length, 3);
   assert.equal(sched.classCalls[2].size, 0, "the game went: no classes");
+});
+
+Deno.test("the game's threads are classified again only when their list changes, or every 10 s", () => {
+  const proc = makeFakeProc([...desktop(), wineGame]);
+  const sched = new FakeScheduler();
+  const watch = new GameWatch({ scheduler: sched, procRoot: proc, rescanMs: 1e9 });
+  watch.update(0);
+  assert.equal(sched.behaviourReads, 1, "a new game is classified at once");
+  watch.update(2000);
+  watch.update(4000);
+  assert.equal(sched.behaviourReads, 1, "same threads, classified 4 s ago: not again");
+  // A thread appears (the engine starts its workers): classified at the next update.
+  Deno.mkdirSync(join(proc, "5000", "task", "5007"), { recursive: true });
+  Deno.writeTextFileSync(join(proc, "5000", "task", "5007", "comm"), "InputThread\n");
+  const grown = watch.update(6000);
+  assert.equal(sched.behaviourReads, 2);
+  assert.equal(grown.counts?.input, 2, "the new thread is counted");
+  assert.equal(sched.classes.get(5007), "input");
+  watch.update(8000);
+  assert.equal(sched.behaviourReads, 2);
+  watch.update(16_000);
+  assert.equal(sched.behaviourReads, 3, "10 s after the last one: again (threads may rename themselves)");
+  assert.equal(watch.counts?.input, 2, "between classifications the last counts stand");
 });
 
 /** A desktop's /proc and a watch told of every new program, updated once at 0 ms. */

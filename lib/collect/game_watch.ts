@@ -7,7 +7,8 @@
  * task re-read its class.
  *
  * A full `/proc` scan costs a few milliseconds on a desktop and 0.1-0.5 s of CPU under emulation,
- * so it is rare: while the game lives only its own threads are re-read. When the caller reports new
+ * so it is rare: while the game lives only its own threads are re-read, and only when their list
+ * changed or every {@link CLASSIFY_MAX_AGE_MS}. When the caller reports new
  * programs ({@link GameWatch.noteExec}, from the scheduler's exec events), a scan waits for one that
  * could be the game (read on its own: a few files) and otherwise runs only every `rescanMs`.
  *
@@ -23,7 +24,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { GameInfo, ThreadClass, ThreadCounts } from "../types.ts";
-import { readProcesses } from "../host/proc.ts";
+import { readProcesses, threadIds } from "../host/proc.ts";
 import { playerUids } from "../host/users.ts";
 import { type CpuSnapshot, detectGame, type Detection, mayBeGame, renderNodeMatters } from "./game_detect.ts";
 import { chooseInTree, treeMembers } from "./game_tree.ts";
@@ -34,6 +35,12 @@ import { classifyThreads, refineByBehaviour } from "./thread_classes.ts";
 const EXEC_LOOKS_MAX = 16;
 /** How long the player's uids are reused, ms (reading them costs more than looking at a program). */
 const UIDS_MAX_AGE_MS = 10_000;
+/**
+ * Most time between two classifications of the game's threads while its thread list stays the same, ms.
+ * Reading every thread's name and the scheduler's behaviour map cost 10-60 ms of CPU per update under
+ * emulation, taken from the game it watches; a new or vanished thread still triggers one at once.
+ */
+const CLASSIFY_MAX_AGE_MS = 10_000;
 
 /** What the watch needs of the running scheduler. */
 export interface GameSchedulerPort {
@@ -97,7 +104,8 @@ export class GameWatch {
   #toldClasses: ReadonlyMap<number, ThreadClass> = new Map();
   #toldPacing: number | null = null;
   #lastScanMs = -Infinity;
-  #lastUpdateMs: number | null = null;
+  /** When the game's threads were last classified, and their ids then. */
+  #classified: { at: number; tids: string } | null = null;
   /** The announced tree: its root pid and every member seen so far, or null. */
   #announced: { root: number; members: Set<number> } | null = null;
 
@@ -191,8 +199,6 @@ export class GameWatch {
 
   /** Find the game (rescanning when due or when it is gone), classify its threads, tell the scheduler. */
   update(nowMs: number): WatchUpdate {
-    const elapsedS = this.#lastUpdateMs === null ? 0 : (nowMs - this.#lastUpdateMs) / 1000;
-    this.#lastUpdateMs = nowMs;
     const previous = this.#game;
     let game = previous;
     const alive = game !== null && existsSync(join(this.#procRoot, String(game.tgid), "task"));
@@ -205,17 +211,27 @@ export class GameWatch {
     const changed = (game?.tgid ?? null) !== (previous?.tgid ?? null);
     if (changed) {
       this.#wakeups.clear();
+      this.#classified = null;
       this.#scheduler.setGame(game?.tgid ?? null);
     }
     this.#game = game;
-    this.#counts = game ? this.#classify(game.tgid, elapsedS) : null;
-    if (!game) this.#tell(new Map(), null);
+    if (!game) {
+      this.#counts = null;
+      this.#tell(new Map(), null);
+    } else {
+      const tids = threadIds(this.#procRoot, game.tgid).join(",");
+      const last = this.#classified;
+      if (last === null || last.tids !== tids || nowMs - last.at >= CLASSIFY_MAX_AGE_MS) {
+        this.#counts = this.#classify(game.tgid, last === null ? 0 : (nowMs - last.at) / 1000);
+        this.#classified = { at: nowMs, tids };
+      }
+    }
     return { game, counts: this.#counts, changed, previous: changed ? previous : null };
   }
 
   /**
-   * Classify the game's threads, refined by behaviour, and hand the classes and the pacing thread to the
-   * scheduler.
+   * Classify the game's threads, refined by behaviour over the `elapsedS` seconds since the last
+   * classification, and hand the classes and the pacing thread to the scheduler.
    */
   #classify(tgid: number, elapsedS: number): ThreadCounts {
     const behaviour = new Map(this.#scheduler.threadBehaviour().map((b) => [b.tid, b]));

@@ -250,6 +250,11 @@ function numericEntries(dir: string): number[] {
   return ids.sort((a, b) => a - b);
 }
 
+/** The thread ids of a process, ascending; empty when it is gone. One directory read, no file opened. */
+export function threadIds(procRoot: string, pid: number): number[] {
+  return numericEntries(join(procRoot, String(pid), "task"));
+}
+
 /**
  * The threads of a process: tid and name, ascending by tid; empty when the process is gone.
  * A thread that exits while listed is skipped.
