@@ -29,6 +29,7 @@ import {
 import { VERSION } from "./version.ts";
 import type { ExitInfo } from "../sched/scheduler.ts";
 import { printable } from "../host/terminal.ts";
+import { OWN_NICE, setOwnNice } from "../host/own_priority.ts";
 
 /** The options every attached mode's command carries. */
 export interface AttachedCommand extends SocketOptions {
@@ -118,6 +119,8 @@ export function startScheduler(
           } ms${attempts > 1 ? ` (${attempts} tries)` : ""}`,
         ),
     });
+    // Attached: from here on the game's threads come before this process's own work.
+    setOwnNice(OWN_NICE);
     log(
       `scx_gamer: attached (stats ${options.stats ? "on" : "off"}, input hook ${
         sched.inputHook ? "on" : "off"
