@@ -4,8 +4,8 @@ import {
   capName,
   chooseGame,
   detectGame,
+  lookAtProgram,
   MAX_GAME_NAME,
-  mayBeGame,
   renderNodeMatters,
 } from "../lib/collect/game_detect.ts";
 import { otherUser } from "./fixtures/other_user.ts";
@@ -360,7 +360,7 @@ Deno.test("a real process of another user named *.exe with a Steam app id is not
   }
 });
 
-Deno.test("mayBeGame judges one new program alone: candidates and the forced name, never others' or ours", () => {
+Deno.test("lookAtProgram judges one new program alone: candidates and the forced name, never others' or ours", () => {
   const mine = new Set([Deno.uid() ?? 0]);
   const root = makeFakeProc([
     ...desktop(),
@@ -369,16 +369,23 @@ Deno.test("mayBeGame judges one new program alone: candidates and the forced nam
     { pid: 302, comm: "Theirs.exe", cmdline: ["C:\\Theirs.exe"], uid: 4242 },
     { pid: 303, comm: "mytool", exe: "/usr/bin/mytool" },
     { pid: 304, comm: "scx_gamer", exe: "/usr/bin/scx_gamer" },
+    {
+      pid: 305,
+      comm: "wine64-preloade",
+      cmdline: ["/usr/bin/wine64-preloader"],
+      exe: "/usr/bin/wine64-preloader",
+    },
   ]);
-  const may = (pid: number, forcedName: string | null = null) =>
-    mayBeGame(root, pid, { uids: mine, forcedName });
-  assert.equal(may(300), true, "a Wine program");
-  assert.equal(may(301), true, "a Steam app");
-  assert.equal(may(1300), false, "a shell");
-  assert.equal(may(302), false, "another user's program");
-  assert.equal(may(303), false, "an unmarked native program");
-  assert.equal(may(303, "MyTool"), true, "... unless it is the forced game");
-  assert.equal(may(304, "scx_gamer"), false, "never this scheduler");
-  assert.equal(may(99_999), false, "gone already");
-  assert.equal(mayBeGame(root, 302, { allUsers: true }), true, "--all-users widens it");
+  const look = (pid: number, forcedName: string | null = null) =>
+    lookAtProgram(root, pid, { uids: mine, forcedName });
+  assert.equal(look(300), "candidate", "a Wine program");
+  assert.equal(look(301), "candidate", "a Steam app");
+  assert.equal(look(1300), "not", "a shell");
+  assert.equal(look(302), "not", "another user's program");
+  assert.equal(look(303), "not", "an unmarked native program");
+  assert.equal(look(303, "MyTool"), "candidate", "... unless it is the forced game");
+  assert.equal(look(304, "scx_gamer"), "not", "never this scheduler");
+  assert.equal(look(305), "again", "a Wine loader that has not named itself yet");
+  assert.equal(look(99_999), "not", "gone already");
+  assert.equal(lookAtProgram(root, 302, { allUsers: true }), "candidate", "--all-users widens it");
 });

@@ -275,6 +275,22 @@ Deno.test("a new program is looked at in two checks: a Wine game names itself a 
   assert.equal(watch.update(4000).game?.tgid, 5000, "the second look finds it");
 });
 
+Deno.test("a program other than a Wine loader is looked at once: renamed later, it waits for the rescan", () => {
+  const { root, watch } = reportedWatch(30_000);
+  writeFakeProcess(root, {
+    pid: 5000,
+    comm: "launcher",
+    cmdline: ["/opt/game/launcher"],
+    threads: undefined,
+  });
+  watch.noteExec(5000);
+  assert.equal(watch.update(2000).game, null, "not a candidate, and not a Wine loader");
+  rmSync(join(root, "5000"), { recursive: true });
+  writeFakeProcess(root, { ...wineGame, threads: undefined });
+  assert.equal(watch.update(4000).game, null, "no second look: each look costs the game CPU");
+  assert.equal(watch.update(30_000).game?.tgid, 5000, "the rescan finds it");
+});
+
 Deno.test("the game's own exec, looked at again once it is the game, triggers no second scan", () => {
   const { root, watch } = reportedWatch(1e9);
   writeFakeProcess(root, { ...wineGame, threads: undefined });

@@ -313,17 +313,27 @@ export function detectGame(procRoot: string, options: DetectOptions = {}): Detec
   });
 }
 
+/** What one look at a new program found: it may be the game, it is not, or it may be once it has named itself. */
+export type ProgramLook = "candidate" | "not" | "again";
+
+/** A Wine loader (wine, wine64, wine64-preloader...): it renames itself to the Windows program a moment after its exec. */
+const WINE_LOADER = /^wine/i;
+
 /**
- * Whether one process, read on its own, could be the game: a candidate of detection, or a match of the
- * forced name. The cheap test on a new program the scheduler reported, which decides whether a full
- * scan is worth it (under emulation one costs 0.1-0.5 s of CPU). False when it is gone, is another user's
- * (see `allUsers`) or is this scheduler.
+ * One process, read on its own: could it be the game? A candidate of detection or a match of the forced
+ * name is "candidate"; a Wine loader that has not named itself yet is "again" (worth a second look);
+ * anything else, a process that is gone, another user's (see `allUsers`) or this scheduler is "not".
+ * The cheap test on a new program the scheduler reported, which decides whether a full scan is worth it
+ * (under emulation one costs 0.1-0.5 s of CPU).
  */
-export function mayBeGame(procRoot: string, pid: number, options: DetectOptions = {}): boolean {
+export function lookAtProgram(procRoot: string, pid: number, options: DetectOptions = {}): ProgramLook {
   const proc = readProcess(procRoot, pid, { checkRenderNode: renderNodeMatters, uids: allowedUids(options) });
-  if (proc === null || SELF.test(proc.comm.toLowerCase())) return false;
+  if (proc === null || SELF.test(proc.comm.toLowerCase())) return "not";
   const forced = options.forcedName ?? null;
-  return candidateOf(proc) !== null || (forced !== null && forced !== "" && matchesForced(proc, forced));
+  if (candidateOf(proc) !== null || (forced !== null && forced !== "" && matchesForced(proc, forced))) {
+    return "candidate";
+  }
+  return WINE_LOADER.test(proc.comm) || WINE_LOADER.test(proc.exe ?? "") ? "again" : "not";
 }
 
 /** The uids whose processes may be the game, or null for every user's. */

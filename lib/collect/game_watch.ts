@@ -26,7 +26,13 @@ import { join } from "node:path";
 import type { GameInfo, ThreadClass, ThreadCounts } from "../types.ts";
 import { readProcesses, threadIds } from "../host/proc.ts";
 import { playerUids } from "../host/users.ts";
-import { type CpuSnapshot, detectGame, type Detection, mayBeGame, renderNodeMatters } from "./game_detect.ts";
+import {
+  type CpuSnapshot,
+  detectGame,
+  type Detection,
+  lookAtProgram,
+  renderNodeMatters,
+} from "./game_detect.ts";
 import { chooseInTree, treeMembers } from "./game_tree.ts";
 import { choosePacingThread, type PacingCandidate } from "./pacing_thread.ts";
 import { classifyThreads, refineByBehaviour } from "./thread_classes.ts";
@@ -92,7 +98,7 @@ export class GameWatch {
   readonly #execReported: boolean;
   /** Processes that executed a new program since the last update, oldest first. */
   #execs = new Set<number>();
-  /** Those of the last update: looked at once more (a Wine program names itself a moment after exec). */
+  /** Wine loaders of the last update not yet named: looked at once more (Wine names itself a moment after exec). */
   #execsAgain: number[] = [];
   /** The player's uids, read at most every {@link UIDS_MAX_AGE_MS} (logind's files, SUDO_UID). */
   #uids: { set: ReadonlySet<number>; at: number } | null = null;
@@ -167,7 +173,14 @@ export class GameWatch {
     if (this.#announced !== null && this.#game === null && execs.length > 0) return true;
     if (execs.length === 0) return false;
     const options = { forcedName: this.#forced, allUsers: this.#allUsers, uids: this.#playerUids(nowMs) };
-    return execs.some((pid) => mayBeGame(this.#procRoot, pid, options));
+    // Only a Wine loader still to name itself is worth a second look; any other program is judged once.
+    this.#execsAgain = [];
+    for (const pid of execs) {
+      const look = lookAtProgram(this.#procRoot, pid, options);
+      if (look === "candidate") return true;
+      if (look === "again" && fresh.includes(pid)) this.#execsAgain.push(pid);
+    }
+    return false;
   }
 
   /** The player's uids (null with allUsers), read again when older than {@link UIDS_MAX_AGE_MS}. */
