@@ -164,6 +164,7 @@ export class GameWatch {
     const fresh = [...this.#execs];
     // The game itself is no news (its own exec, looked at again, would scan for nothing).
     const execs = [...new Set([...this.#execsAgain, ...fresh])].filter((pid) => pid !== this.#game?.tgid);
+    // Before a scan every new program keeps its second look; only the look below narrows it down.
     this.#execsAgain = fresh;
     this.#execs.clear();
     if (this.#game !== null && !alive) return true;
@@ -228,18 +229,22 @@ export class GameWatch {
       this.#scheduler.setGame(game?.tgid ?? null);
     }
     this.#game = game;
-    if (!game) {
+    if (game) {
+      this.#classifyWhenDue(game.tgid, nowMs);
+    } else {
       this.#counts = null;
       this.#tell(new Map(), null);
-    } else {
-      const tids = threadIds(this.#procRoot, game.tgid).join(",");
-      const last = this.#classified;
-      if (last === null || last.tids !== tids || nowMs - last.at >= CLASSIFY_MAX_AGE_MS) {
-        this.#counts = this.#classify(game.tgid, last === null ? 0 : (nowMs - last.at) / 1000);
-        this.#classified = { at: nowMs, tids };
-      }
     }
     return { game, counts: this.#counts, changed, previous: changed ? previous : null };
+  }
+
+  /** Classify the game's threads when they are new, their list changed, or the last look is old; else keep the counts. */
+  #classifyWhenDue(tgid: number, nowMs: number): void {
+    const tids = threadIds(this.#procRoot, tgid).join(",");
+    const last = this.#classified;
+    if (last !== null && last.tids === tids && nowMs - last.at < CLASSIFY_MAX_AGE_MS) return;
+    this.#counts = this.#classify(tgid, last === null ? 0 : (nowMs - last.at) / 1000);
+    this.#classified = { at: nowMs, tids };
   }
 
   /**
