@@ -25,8 +25,8 @@
  *    latest (a safety net for a lost race).
  *
  * 3. Interactive tasks among themselves: earliest deadline first, with a margin. The deadline is the
- *    task's weighted vruntime (a sleeper carries at most slice_lag_us of credit) plus its expected burst
- *    (capped at slice_lag_us, so waits stay bounded). A wake-up preempts a CPU running interactive work
+ *    task's weighted vruntime (a sleeper carries at most slice_lag_us of credit) plus its weighted
+ *    expected burst (capped at slice_lag_us whatever the weight, so waits stay bounded). A wake-up preempts a CPU running interactive work
  *    only when its deadline is earlier by more than slice_us; the game's threads may preempt other
  *    interactive work but nothing else may preempt theirs except by the margin. When a slice ends the
  *    running task keeps the CPU while its deadline is not later than the queue head's by more than the
@@ -472,9 +472,12 @@ static __always_inline bool input_window_active(void)
 }
 
 /*
- * An interactive task's deadline: its vruntime (no more than slice_lag_us behind the clock) plus its
- * expected burst (capped at slice_lag_us), both weighted. @ran is the current run not yet charged. The
- * game's threads inside an input window move earlier by min(input_window_us, slice_lag_us).
+ * An interactive task's deadline: its vruntime (within slice_lag_us of the clock) plus its expected burst,
+ * weighted, the weighted burst capped at slice_lag_us. @ran is the current run not yet charged. The cap is
+ * on the weighted term: a nice-19 task weighs 1/100 of nice 0, and a 20 ms burst weighted by that put its
+ * deadline 2 s of virtual time ahead; under pipe ping-pong the clock advances slowly and a nice-19 kthread
+ * waited 5 s, which ejects the scheduler. The game's threads inside an input window move earlier by
+ * min(input_window_us, slice_lag_us).
  */
 static u64 task_deadline(struct task_struct *p, struct task_ctx *tctx, u64 ran)
 {
@@ -483,8 +486,9 @@ static u64 task_deadline(struct task_struct *p, struct task_ctx *tctx, u64 ran)
 	u64 burst, deadline;
 
 	clamp_vtime(tctx, vtime_now, lag, lag);
-	burst = MIN(MAX(tctx->run_since_wake + ran, tctx->avg_burst), lag);
-	deadline = tctx->vtime + scale_by_task_weight_inverse(p, ran + burst);
+	burst = MAX(tctx->run_since_wake + ran, tctx->avg_burst);
+	deadline = tctx->vtime + scale_by_task_weight_inverse(p, ran) +
+		   MIN(scale_by_task_weight_inverse(p, burst), lag);
 	if (input_window_active() && class_is_boosted(task_class(p, tctx))) {
 		deadline -= MIN(input_window_us * NSEC_PER_USEC, lag);
 		stat_inc(boosted);
