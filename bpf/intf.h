@@ -125,6 +125,7 @@ struct gamer_counters {
 	u64 cpu_releases;	/* CPUs taken by a higher scheduling class (RT, DL) */
 	u64 sensor_events;	/* input events ignored as sensor streams (accelerometers, gyros) */
 	u64 batch_resumes;	/* preempted batch tasks put back on their CPU (no shared-queue round trip) */
+	u64 handoffs;		/* wake-ups by a running task, which end its burst as a sleep would */
 };
 
 /* Behaviour of one game thread, for userspace's classifier. */

@@ -4,7 +4,7 @@
 /** Shared structs: byte size and members (name, byte offset, byte size), in order. */
 export const STRUCTS = {
   "gamer_counters": {
-    "size": 184,
+    "size": 192,
     "members": [
       {
         "name": "enqueues",
@@ -119,6 +119,11 @@ export const STRUCTS = {
       {
         "name": "batch_resumes",
         "offset": 176,
+        "size": 8
+      },
+      {
+        "name": "handoffs",
+        "offset": 184,
         "size": 8
       }
     ]

@@ -187,6 +187,16 @@ Deno.test("scx_gamer on a sched_ext kernel", async (t) => {
     );
   });
 
+  await t.step(
+    "a wake-up by a running task ends its burst (the game hands work on); the busy loop stays batch",
+    () => {
+      // The render thread posts jobs to its workers with futex wake-ups from task context: counted. The busy
+      // loop wakes no one and keeps being classed batch (its enqueues go to the batch queue).
+      assert.ok(phase("mig_max_1000").handoffs > 0, JSON.stringify(phase("mig_max_1000")));
+      assert.ok(phase("mig_max_1000").batch_enqueues > 0, JSON.stringify(phase("mig_max_1000")));
+    },
+  );
+
   await t.step("mm_affinity on consults the address-space CPU hint; off never does", () => {
     assert.equal(phase("mig_max_1000").mm_hint_tries, 0);
     assert.ok(phase("mm_affinity_on").mm_hint_tries > 0);

@@ -48,6 +48,8 @@ try {
       migration_block_rate: m.migration_block_rate,
       mig_attempts: d("mig_attempts"),
       mig_blocked: d("mig_blocked"),
+      handoffs: d("handoffs"),
+      batch_enqueues: d("batch_enqueues"),
       mm_hint_tries: d("mm_hint_tries"),
       input_events: d("input_events"),
       boosted: d("boosted"),
