@@ -29,6 +29,6 @@ Deno.test("setOwnNice lowers every thread of this process, and threads started l
   }
 });
 
-Deno.test("setOwnNice on a task folder that does not exist sets nothing and does not throw", () => {
-  assert.equal(setOwnNice(OWN_NICE, "/nonexistent/task"), 0);
+Deno.test("setOwnNice on a process that does not exist sets nothing and does not throw", () => {
+  assert.equal(setOwnNice(OWN_NICE, "/nonexistent"), 0);
 });

@@ -10,7 +10,7 @@
  */
 
 import { setPriority } from "node:os";
-import { readdirSync } from "node:fs";
+import { threadIds } from "./proc.ts";
 
 /** The nice value scx_gamer's process runs at once attached. */
 export const OWN_NICE = 10;
@@ -25,18 +25,11 @@ export const OWN_NICE = 10;
  * setOwnNice(OWN_NICE); // after attaching
  * ```
  */
-export function setOwnNice(nice: number, taskDir = "/proc/self/task"): number {
+export function setOwnNice(nice: number, procRoot = "/proc", pid = Deno.pid): number {
   let set = 0;
-  let tids: string[];
-  try {
-    tids = readdirSync(taskDir);
-  } catch {
-    return 0;
-  }
-  for (const tid of tids) {
-    if (!/^\d+$/.test(tid)) continue;
+  for (const tid of threadIds(procRoot, pid)) {
     try {
-      setPriority(Number(tid), nice);
+      setPriority(tid, nice);
       set++;
     } catch { /* exited, or not permitted: leave it */ }
   }
