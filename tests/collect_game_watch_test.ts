@@ -300,5 +300,25 @@ Deno.test("the game's own exec, looked at again once it is the game, triggers no
   writeFakeProcess(root, { ...wineGame, pid: 5100, utime: 90_000, threads: undefined });
   assert.equal(watch.update(4000).game?.tgid, 5000, "no scan: the look-again skips the game's own pid");
   watch.noteExec(5100);
-  assert.equal(watch.update(6000).game?.tgid, 5100, "a new candidate's exec does scan");
+  assert.equal(watch.update(6000).game?.tgid, 5000, "while a game runs a new program waits 4 s");
+  assert.equal(watch.update(8000).game?.tgid, 5000);
+  assert.equal(watch.update(10_000).game?.tgid, 5100, "then a new candidate's exec does scan");
+});
+
+Deno.test("while a game runs, a new program is looked at only once it has lived 4 s; gone by then, never", () => {
+  const { root, watch } = reportedWatch(1e9);
+  writeFakeProcess(root, { ...wineGame, threads: undefined });
+  watch.noteExec(5000);
+  assert.equal(watch.update(2000).game?.tgid, 5000, "no game yet: looked at at once");
+  // A short-lived program that looks like a game (a second Wine game's exec), gone before 4 s.
+  writeFakeProcess(root, { ...wineGame, pid: 5100, utime: 90_000, threads: undefined });
+  watch.noteExec(5100);
+  rmSync(join(root, "5100"), { recursive: true });
+  watch.update(4000);
+  assert.equal(watch.update(6000).game?.tgid, 5000, "gone by its look: no scan");
+  // The game exits: what waited is looked at at once, as with no game.
+  writeFakeProcess(root, { ...wineGame, pid: 5200, utime: 90_000, threads: undefined });
+  watch.noteExec(5200);
+  rmSync(join(root, "5000"), { recursive: true });
+  assert.equal(watch.update(7000).game?.tgid, 5200, "the game gone, a new candidate is found at once");
 });

@@ -47,6 +47,13 @@ const UIDS_MAX_AGE_MS = 10_000;
  * emulation, taken from the game it watches; a new or vanished thread still triggers one at once.
  */
 const CLASSIFY_MAX_AGE_MS = 10_000;
+/**
+ * While a game runs, a new program is looked at only once it has lived this long, ms. A look costs ~0.25 ms
+ * of CPU natively and 20-30 times that under emulation, and what starts while a game plays is mostly short
+ * (a status bar's scripts, a shell's commands): gone by then, it costs one failed open. A game that starts
+ * beside a running one is found this much later; with no game running, new programs are looked at at once.
+ */
+const SETTLE_WITH_GAME_MS = 4000;
 
 /** What the watch needs of the running scheduler. */
 export interface GameSchedulerPort {
@@ -100,6 +107,8 @@ export class GameWatch {
   #execs = new Set<number>();
   /** Wine loaders of the last update not yet named: looked at once more (Wine names itself a moment after exec). */
   #execsAgain: number[] = [];
+  /** New programs held back while a game runs, with the update that first saw them (ms), oldest first. */
+  #execsLater = new Map<number, number>();
   /** The player's uids, read at most every {@link UIDS_MAX_AGE_MS} (logind's files, SUDO_UID). */
   #uids: { set: ReadonlySet<number>; at: number } | null = null;
   #cpu: CpuSnapshot | null = null;
@@ -161,12 +170,11 @@ export class GameWatch {
 
   /** Whether this update needs a full scan: the game vanished, the safety net is due, or a candidate appeared. */
   #scanDue(nowMs: number, alive: boolean): boolean {
-    const fresh = [...this.#execs];
+    const fresh = this.#settled(nowMs, this.#game !== null && alive);
     // The game itself is no news (its own exec, looked at again, would scan for nothing).
     const execs = [...new Set([...this.#execsAgain, ...fresh])].filter((pid) => pid !== this.#game?.tgid);
     // Before a scan every new program keeps its second look; only the look below narrows it down.
     this.#execsAgain = fresh;
-    this.#execs.clear();
     if (this.#game !== null && !alive) return true;
     if (nowMs - this.#lastScanMs >= this.#rescanMs) return true;
     if (this.#game === null && !this.#execReported) return true;
@@ -182,6 +190,32 @@ export class GameWatch {
       if (look === "again" && fresh.includes(pid)) this.#execsAgain.push(pid);
     }
     return false;
+  }
+
+  /**
+   * The new programs to look at now: all of them with no game running; while one runs, those first seen
+   * {@link SETTLE_WITH_GAME_MS} ago or more (the rest wait, the newest {@link EXEC_LOOKS_MAX} kept).
+   */
+  #settled(nowMs: number, gameRunning: boolean): number[] {
+    const fresh = [...this.#execs];
+    this.#execs.clear();
+    if (!gameRunning) {
+      const all = [...new Set([...this.#execsLater.keys(), ...fresh])];
+      this.#execsLater.clear();
+      return all;
+    }
+    for (const pid of fresh) if (!this.#execsLater.has(pid)) this.#execsLater.set(pid, nowMs);
+    for (const pid of this.#execsLater.keys()) {
+      if (this.#execsLater.size <= EXEC_LOOKS_MAX) break;
+      this.#execsLater.delete(pid);
+    }
+    const due: number[] = [];
+    for (const [pid, seenMs] of this.#execsLater) {
+      if (nowMs - seenMs < SETTLE_WITH_GAME_MS) continue;
+      this.#execsLater.delete(pid);
+      due.push(pid);
+    }
+    return due;
   }
 
   /** The player's uids (null with allUsers), read again when older than {@link UIDS_MAX_AGE_MS}. */
