@@ -26,14 +26,15 @@
  *
  * 3. Interactive tasks among themselves: earliest deadline first, with a margin. The deadline is the
  *    task's weighted vruntime (a sleeper carries at most slice_lag_us of credit) plus its weighted
- *    expected burst (capped at slice_lag_us whatever the weight, so waits stay bounded). A wake-up preempts a CPU running interactive work
- *    only when its deadline is earlier by more than slice_us; the game's threads may preempt other
- *    interactive work but nothing else may preempt theirs except by the margin. When a slice ends the
- *    running task keeps the CPU while its deadline is not later than the queue head's by more than the
- *    margin, so a render thread is never handed over to a queued task at the tick. slice_us is both that
- *    margin and the interactive quantum. Moves of an interactive task to another CPU (to an idle one, or
- *    to take one) pass a limiter, at most mig_max per mig_window_ms; a refused move stays on the task's
- *    CPU when that CPU can take it now, else the task queues like any other (no CPU left idle for it).
+ *    expected burst (capped at slice_lag_us whatever the weight, so waits stay bounded). A wake-up
+ *    preempts a CPU running interactive work only when its deadline is earlier by more than slice_us;
+ *    the game's threads may preempt other interactive work but nothing else may preempt theirs except by
+ *    the margin. When a slice ends the running task keeps the CPU while its deadline is not later than
+ *    the queue head's by more than the margin, so a render thread is never handed over to a queued task
+ *    at the tick. slice_us is both that margin and the interactive quantum. Moves of an interactive task
+ *    to another CPU (to an idle one, or to take one) pass a limiter, at most mig_max per mig_window_ms; a
+ *    refused move stays on the task's CPU when that CPU can take it now, else the task queues like any
+ *    other (no CPU left idle for it).
  *
  * 4. Bounded unfairness. Virtual time is kept per task, apart from the deadline (inserting by deadline
  *    never changes a task's vruntime), and is charged as a task runs (at every dispatch decision, not only

@@ -310,15 +310,16 @@ Deno.test("while a game runs, a new program is looked at only once it has lived 
   writeFakeProcess(root, { ...wineGame, threads: undefined });
   watch.noteExec(5000);
   assert.equal(watch.update(2000).game?.tgid, 5000, "no game yet: looked at at once");
-  // A short-lived program that looks like a game (a second Wine game's exec), gone before 4 s.
+  // A busier Wine game's exec (a scan would pick it), first seen at 4000 ms: held back, then gone by 8000.
   writeFakeProcess(root, { ...wineGame, pid: 5100, utime: 90_000, threads: undefined });
   watch.noteExec(5100);
+  assert.equal(watch.update(4000).game?.tgid, 5000, "held back: no look, no scan");
+  assert.equal(watch.update(6000).game?.tgid, 5000, "still held back");
   rmSync(join(root, "5100"), { recursive: true });
-  watch.update(4000);
-  assert.equal(watch.update(6000).game?.tgid, 5000, "gone by its look: no scan");
+  assert.equal(watch.update(8000).game?.tgid, 5000, "gone by its look: no scan");
   // The game exits: what waited is looked at at once, as with no game.
   writeFakeProcess(root, { ...wineGame, pid: 5200, utime: 90_000, threads: undefined });
   watch.noteExec(5200);
   rmSync(join(root, "5000"), { recursive: true });
-  assert.equal(watch.update(7000).game?.tgid, 5200, "the game gone, a new candidate is found at once");
+  assert.equal(watch.update(9000).game?.tgid, 5200, "the game gone, a new candidate is found at once");
 });
