@@ -1198,7 +1198,7 @@ static void end_burst_on_handoff(struct task_struct *wakee)
 
 	if (cur == wakee || !cur->pid || (cur->flags & PF_KTHREAD) || !in_task_context())
 		return;
-	wctx = bpf_task_storage_get(&task_ctxs, cur, 0, 0);
+	wctx = lookup_task_ctx(cur);
 	if (!wctx)
 		return;
 	charge_run(cur, wctx, sched_now());

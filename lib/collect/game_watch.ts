@@ -170,11 +170,11 @@ export class GameWatch {
 
   /** Whether this update needs a full scan: the game vanished, the safety net is due, or a candidate appeared. */
   #scanDue(nowMs: number, alive: boolean): boolean {
-    const fresh = this.#settled(nowMs, this.#game !== null && alive);
+    const due = this.#settled(nowMs, this.#game !== null && alive);
     // The game itself is no news (its own exec, looked at again, would scan for nothing).
-    const execs = [...new Set([...this.#execsAgain, ...fresh])].filter((pid) => pid !== this.#game?.tgid);
+    const execs = [...new Set([...this.#execsAgain, ...due])].filter((pid) => pid !== this.#game?.tgid);
     // Before a scan every new program keeps its second look; only the look below narrows it down.
-    this.#execsAgain = fresh;
+    this.#execsAgain = due;
     if (this.#game !== null && !alive) return true;
     if (nowMs - this.#lastScanMs >= this.#rescanMs) return true;
     if (this.#game === null && !this.#execReported) return true;
@@ -187,7 +187,7 @@ export class GameWatch {
     for (const pid of execs) {
       const look = lookAtProgram(this.#procRoot, pid, options);
       if (look === "candidate") return true;
-      if (look === "again" && fresh.includes(pid)) this.#execsAgain.push(pid);
+      if (look === "again" && due.includes(pid)) this.#execsAgain.push(pid);
     }
     return false;
   }
