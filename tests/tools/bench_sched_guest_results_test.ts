@@ -228,6 +228,9 @@ Deno.test("parsePlan reads the workloads and schedulers and refuses an unknown o
   assert.deepEqual(p.schedulers, [...SCHEDS]);
   assert.equal(p.frameWorkUs, 2500);
   assert.equal(p.bestFlags, null, "an empty best_flags line: no best row");
+  assert.equal(p.tcg, "single", "a plan without a tcg line ran before the option: single-threaded");
+  assert.equal(parsePlan(PLAN + "tcg multi\n", "plan.txt").tcg, "multi");
+  assert.throws(() => parsePlan(PLAN + "tcg kvm\n", "p.txt"), /p\.txt: "tcg kvm": expected single or multi/);
   assert.throws(
     () => parsePlan(PLAN.replace(/workloads .*\n/, "workloads ct gs_9x\n"), "p.txt"),
     /p\.txt: workload 'gs_9x': expected some of/,

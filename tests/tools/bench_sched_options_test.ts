@@ -22,6 +22,7 @@ Deno.test("no flags: the full preset, the four default schedulers, no bpfland or
   assert.equal(o.statsS, 1);
   assert.equal(o.extras, true);
   assert.equal(o.from, null);
+  assert.equal(o.tcg, "single", "the tests' recipe unless asked");
 });
 
 Deno.test("--quick picks the short preset and skips the probe; --rounds still wins", () => {
@@ -128,4 +129,13 @@ Deno.test("the estimate counts each scheduler's runs and loads: bpfland adds a b
   const one = (schedulers: ("eevdf" | "eevdf_idle")[]) =>
     estimateSeconds({ rounds: 1, durationS: 8, workloads: ["gs_0x"], schedulers, extras: false });
   assert.equal(one(["eevdf", "eevdf_idle"]), one(["eevdf"]), "no game-alone run under EEVDF+idle");
+});
+
+Deno.test("--tcg picks how QEMU runs the vCPUs and names a bad value", () => {
+  assert.equal(parseBenchArgs(["--tcg", "multi"]).tcg, "multi");
+  assert.equal(parseBenchArgs(["--tcg=single"]).tcg, "single");
+  assert.throws(
+    () => parseBenchArgs(["--tcg", "kvm"]),
+    /^BenchUsageError: --tcg 'kvm': expected single or multi$/,
+  );
 });

@@ -67,6 +67,7 @@ function results(runs: WorkloadRun[], workloads: WorkloadId[] = ["gs_2x"]): Gues
       kernel: "7.3",
       cpus: 2,
       date: "2026-12-02",
+      tcg: "single",
       workloads,
       schedulers: SCHEDS,
     },
@@ -122,6 +123,7 @@ Deno.test("formatReport: medians of every scheduler, then each contender's ratio
     /\| game \+ 2x busy loops: input wake-up p99 +\| +0\.30 win \| +0\.40 win \| +2\.00 loss \|/,
   );
   assert.match(text, /kernel 7\.3, 2026-12-02/);
+  assert.match(text, /\(QEMU TCG, vCPUs taking turns on one host thread\)/);
   assert.match(text, /144 fps with 2\.5 ms of render work per frame/);
   assert.match(
     text,
@@ -229,4 +231,13 @@ Deno.test("formatProbe gives critical wake-ups per second and the preempted and 
 Deno.test("formatProbe falls back to the busiest counters when the scheduler's counters have other names", () => {
   const [line] = formatProbe([{ workload: "gs_2x", seconds: 2, deltas: { a: 10, b: 40, c: 0 } }]);
   assert.equal(line, "- game 2x (2.0 s): b 20/s, a 5/s, c 0/s.");
+});
+
+Deno.test("formatReport's first line says how TCG ran the vCPUs", () => {
+  const r = results(FOUR);
+  const text = formatReport({ ...r, plan: { ...r.plan, tcg: "multi" } });
+  assert.match(
+    text.split("\n")[0],
+    /2-vCPU sched_ext VM \(QEMU TCG, one host thread per vCPU\), kernel 7\.3/,
+  );
 });

@@ -12,6 +12,7 @@
 
 import * as path from "node:path";
 import type { LatencyHistogram } from "./percentiles.ts";
+import { TCG_THREADS, type TcgThreads } from "../vm/vm.ts";
 
 /**
  * The schedulers the benchmark can compare, in table order:
@@ -196,6 +197,8 @@ export interface BenchPlan {
   cpus: number;
   /** The guest's date (UTC, YYYY-MM-DD) at the start, or null when not recorded. */
   date: string | null;
+  /** How TCG ran the vCPUs (tools/vm/vm.ts TcgThreads); "single" for runs that did not record it. */
+  tcg: TcgThreads;
   /** The workloads run under each scheduler, in order. */
   workloads: WorkloadId[];
   /** The schedulers compared, in table order (EEVDF first). */
@@ -534,9 +537,19 @@ export function parsePlan(text: string, file: string): BenchPlan {
     kernel: str("kernel"),
     cpus: num("cpus"),
     date: kv.get("date") || null,
+    tcg: parseTcg(kv.get("tcg"), file),
     workloads: parseList(str("workloads"), WORKLOADS, "workload", file),
     schedulers,
   };
+}
+
+/** plan.txt's "tcg" line; runs from before the option have none and ran single-threaded. */
+function parseTcg(text: string | undefined, file: string): TcgThreads {
+  if (text === undefined) return "single";
+  if (!TCG_THREADS.includes(text as TcgThreads)) {
+    throw new BenchResultError(`${file}: "tcg ${text}": expected ${TCG_THREADS.join(" or ")}`);
+  }
+  return text as TcgThreads;
 }
 
 function parseList<T extends string>(text: string, known: readonly T[], what: string, file: string): T[] {

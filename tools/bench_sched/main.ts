@@ -166,6 +166,7 @@ async function runGuest(o: BenchOptions, outDir: string): Promise<void> {
       BENCH_SCHEDULERS: o.schedulers.join(" "),
       BENCH_WORKLOADS: o.workloads.join(" "),
       BENCH_BEST_FLAGS: o.bestFlags ?? "",
+      BENCH_TCG: o.tcg,
     };
     let bpflandLine: string | null = null;
     if (o.bpflandSrc !== null) {
@@ -216,6 +217,7 @@ async function runGuest(o: BenchOptions, outDir: string): Promise<void> {
       env,
       // Generous: the host is shared and TCG slows down with it; a hung run still ends.
       timeoutS: estimate * 3 + 600,
+      tcg: o.tcg,
       outDir,
       onConsole,
     });

@@ -8,6 +8,7 @@
 import { parseArgs as parseUtilArgs } from "node:util";
 import { UsageError as SchedUsageError } from "../../lib/cli/engine.ts";
 import { parseConfigFlags } from "../../lib/cli/modes.ts";
+import { TCG_THREADS, type TcgThreads } from "../vm/vm.ts";
 import {
   DEFAULT_WORKLOADS,
   isCyclictest,
@@ -67,6 +68,8 @@ export interface BenchOptions {
   from: string | null;
   /** Put the table into docs/benchmarks.md and the plot into docs/bench_sched.svg. */
   updateDocs: boolean;
+  /** How QEMU runs the two vCPUs: taking turns on one host thread, or one thread each. */
+  tcg: TcgThreads;
   help: boolean;
 }
 
@@ -87,6 +90,8 @@ Benchmark scx_gamer against EEVDF in one boot of the sched_ext VM; prints one re
   --fps N              the game's frame rate, 10..240 (default 144)
   --stats S            scx_gamer's stats interval in the scx_gamer+stats row, 1..10 s (default 1)
   --no-extras          skip the counters probe after the rounds
+  --tcg single|multi   the vCPUs take turns on one host thread (default, as the tests run) or run at
+                       once on one host thread each, as two CPUs do (see docs/benchmarks.md)
   --out DIR            where the guest's out/ is copied (default tools/vm/out/bench-<time>)
   --from DIR           report on an earlier run's out/ instead of booting the VM
   --update-docs        write the report into docs/benchmarks.md and the plot into docs/bench_sched.svg
@@ -187,6 +192,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
         out: { type: "string" },
         from: { type: "string" },
         "update-docs": { type: "boolean" },
+        tcg: { type: "string" },
         help: { type: "boolean" },
       },
       strict: true,
@@ -199,6 +205,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   const best = values["best-flags"] === undefined ? null : validateBestFlags(values["best-flags"]);
   const bpflandSrc = values["bpfland-src"] ?? null;
   if (bpflandSrc === "") throw new BenchUsageError("--bpfland-src: expected a folder");
+  const tcg = values.tcg ?? "single";
+  if (!TCG_THREADS.includes(tcg as TcgThreads)) {
+    throw new BenchUsageError(`--tcg '${tcg}': expected ${TCG_THREADS.join(" or ")}`);
+  }
   return {
     rounds: intIn("--rounds", values.rounds, 1, 20) ?? preset.rounds,
     durationS: intIn("--duration", values.duration, 3, 120) ?? preset.durationS,
@@ -217,6 +227,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     outDir: values.out ?? null,
     from: values.from ?? null,
     updateDocs: values["update-docs"] ?? false,
+    tcg: tcg as TcgThreads,
     help: values.help ?? false,
   };
 }

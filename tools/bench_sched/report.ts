@@ -184,9 +184,9 @@ export function formatReport(results: GuestResults, options: ReportOptions = {})
   };
   const out: string[] = [];
   out.push(
-    `bench:sched: scx_gamer vs EEVDF on a ${plan.cpus}-vCPU sched_ext VM (QEMU TCG), kernel ${plan.kernel}${
-      plan.date ? `, ${plan.date}` : ""
-    }`,
+    `bench:sched: scx_gamer vs EEVDF on a ${plan.cpus}-vCPU sched_ext VM (QEMU TCG, ${
+      plan.tcg === "multi" ? "one host thread per vCPU" : "vCPUs taking turns on one host thread"
+    }), kernel ${plan.kernel}${plan.date ? `, ${plan.date}` : ""}`,
     `${plan.rounds} rounds (${usableRounds} with usable runs) x ${plan.durationS} s per run; the game: ` +
       `${plan.fps} fps with ${(plan.frameWorkUs / 1000).toFixed(1)} ms of render work per frame, 2 job ` +
       `workers, 1 kHz input, 5 ms audio; 1x = ${plan.cpus} busy loops (one per vCPU)` +

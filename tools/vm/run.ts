@@ -8,7 +8,7 @@
  * @module
  */
 
-import { runInVm, VM_EXIT, VmOptionError, type VmOptions } from "./vm.ts";
+import { runInVm, TCG_THREADS, type TcgThreads, VM_EXIT, VmOptionError, type VmOptions } from "./vm.ts";
 import { VmEnvError, VmSetupError } from "./layers.ts";
 import { HostFileError } from "./host_files.ts";
 import { QmpError } from "./qmp.ts";
@@ -24,6 +24,8 @@ Boot the sched_ext test kernel under QEMU and run SCRIPT (busybox sh) in the gue
   --env NAME=VALUE   export a variable to the script (repeatable)
   --file GUEST=HOST  copy a host file into the guest (repeatable)
   --kernel-arg ARG   add a kernel command-line parameter (repeatable)
+  --tcg single|multi how TCG runs the 2 vCPUs: taking turns on one host thread (default, the checked
+                     recipe) or one host thread each, running at once as on hardware
   --no-bundle        leave dist/scx_gamer.js out
 Exit status: the script's, or ${VM_EXIT.bootFailure} boot failure, ${VM_EXIT.kernelCrash} kernel crash, \
 ${VM_EXIT.timeout} timeout, ${VM_EXIT.harnessError} harness error; 2 bad command line.`;
@@ -96,6 +98,14 @@ function parse(argv: string[]): Parsed | "help" {
         const arg = value();
         if (!arg) throw new UsageError("--kernel-arg: expected a parameter such as loglevel=7");
         (options.kernelArgs ??= []).push(arg);
+        break;
+      }
+      case "--tcg": {
+        const tcg = value();
+        if (!TCG_THREADS.includes(tcg as TcgThreads)) {
+          throw new UsageError(`--tcg '${tcg ?? ""}': expected ${TCG_THREADS.join(" or ")}`);
+        }
+        options.tcg = tcg as TcgThreads;
         break;
       }
       case "--no-bundle":

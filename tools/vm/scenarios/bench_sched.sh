@@ -9,6 +9,7 @@
 #   BENCH_BEST_FLAGS              scx_gamer tunable flags of the "best" scheduler
 #   BENCH_BPFLAND_LOADER BENCH_BPFLAND_OBJ BENCH_BPFLAND_SETTINGS   scx_bpfland, when built
 #   BENCH_PROBE_JS                the bundled counters probe, when it runs
+#   BENCH_TCG                     how the host runs the vCPUs (single or multi), for plan.txt
 #
 # One boot runs every round. Each round runs every scheduler in turn, the order rotated by one per round
 # (the host's load drifts; rotation spreads that drift over all of them):
@@ -307,6 +308,7 @@ run_workloads() { # dir scheduler
   echo "kernel $(uname -r)"
   echo "cpus $cpus"
   echo "date $(date -u +%Y-%m-%d)"
+  echo "tcg ${BENCH_TCG:-single}"
 } > $out/plan.txt
 note "start, sched_ext $(state)"
 
