@@ -239,3 +239,45 @@ Deno.test("a kernel QEMU cannot boot gets the boot-failure status", async () => 
     await Deno.remove(fake, { recursive: true });
   }
 });
+
+/** Under multi-threaded TCG (bench:sched --tcg multi): scx_gamer attached, a game with load, detached. */
+const MULTI_SCENARIO = `
+set -u
+state() { cat /sys/kernel/sched_ext/state; }
+wait_state() { i=0; while [ "$(state)" != "$1" ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done; }
+nproc > out/nproc
+scx_gamer > out/gamer.log 2>&1 &
+gamer=$!
+wait_state enabled
+state > out/state_during
+gamesim --duration 2 --hogs 2 --json out/gs.json > /dev/null 2> out/gs.err
+kill -INT $gamer
+wait $gamer
+echo $? > out/gamer.rc
+wait_state disabled
+state > out/state_after
+`;
+
+Deno.test("multi-threaded TCG: two vCPUs, scx_gamer attaches under a game with load and detaches cleanly", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "vm_harness_multi_" });
+  try {
+    const result = await runInVm({ text: MULTI_SCENARIO }, {
+      tcg: "multi",
+      outDir: path.join(tmp, "out"),
+      timeoutS: 300,
+    });
+    console.log(`multi-threaded run: ${result.message}; total ${result.totalSeconds.toFixed(1)} s`);
+    assert.equal(result.outcome, "completed", `${result.message}\n${result.log.slice(-3000)}`);
+    assert.equal(result.status, 0);
+    const out = (name: string) => Deno.readTextFileSync(path.join(result.outDir!, name)).trim();
+    assert.equal(out("nproc"), "2");
+    assert.equal(out("state_during"), "enabled", out("gamer.log"));
+    assert.equal(out("gamer.rc"), "0", out("gamer.log"));
+    assert.equal(out("state_after"), "disabled");
+    const report = JSON.parse(out("gs.json"));
+    assert.ok(report.roles.render.frames > 100, `the game ran: ${report.roles.render.frames} frames`);
+    assert.equal(report.background.hogs.length, 2);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
