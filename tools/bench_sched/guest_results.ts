@@ -12,7 +12,7 @@
 
 import * as path from "node:path";
 import type { LatencyHistogram } from "./percentiles.ts";
-import { TCG_THREADS, type TcgThreads } from "../vm/vm.ts";
+import { isTcgThreads, TCG_THREADS, type TcgThreads } from "../vm/vm.ts";
 
 /**
  * The schedulers the benchmark can compare, in table order:
@@ -546,10 +546,10 @@ export function parsePlan(text: string, file: string): BenchPlan {
 /** plan.txt's "tcg" line; runs from before the option have none and ran single-threaded. */
 function parseTcg(text: string | undefined, file: string): TcgThreads {
   if (text === undefined) return "single";
-  if (!TCG_THREADS.includes(text as TcgThreads)) {
+  if (!isTcgThreads(text)) {
     throw new BenchResultError(`${file}: "tcg ${text}": expected ${TCG_THREADS.join(" or ")}`);
   }
-  return text as TcgThreads;
+  return text;
 }
 
 function parseList<T extends string>(text: string, known: readonly T[], what: string, file: string): T[] {

@@ -8,7 +8,7 @@
 import { parseArgs as parseUtilArgs } from "node:util";
 import { UsageError as SchedUsageError } from "../../lib/cli/engine.ts";
 import { parseConfigFlags } from "../../lib/cli/modes.ts";
-import { TCG_THREADS, type TcgThreads } from "../vm/vm.ts";
+import { isTcgThreads, TCG_THREADS, type TcgThreads } from "../vm/vm.ts";
 import {
   DEFAULT_WORKLOADS,
   isCyclictest,
@@ -206,9 +206,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   const bpflandSrc = values["bpfland-src"] ?? null;
   if (bpflandSrc === "") throw new BenchUsageError("--bpfland-src: expected a folder");
   const tcg = values.tcg ?? "single";
-  if (!TCG_THREADS.includes(tcg as TcgThreads)) {
-    throw new BenchUsageError(`--tcg '${tcg}': expected ${TCG_THREADS.join(" or ")}`);
-  }
+  if (!isTcgThreads(tcg)) throw new BenchUsageError(`--tcg '${tcg}': expected ${TCG_THREADS.join(" or ")}`);
   return {
     rounds: intIn("--rounds", values.rounds, 1, 20) ?? preset.rounds,
     durationS: intIn("--duration", values.duration, 3, 120) ?? preset.durationS,
@@ -227,7 +225,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     outDir: values.out ?? null,
     from: values.from ?? null,
     updateDocs: values["update-docs"] ?? false,
-    tcg: tcg as TcgThreads,
+    tcg,
     help: values.help ?? false,
   };
 }

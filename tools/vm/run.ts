@@ -8,7 +8,7 @@
  * @module
  */
 
-import { runInVm, TCG_THREADS, type TcgThreads, VM_EXIT, VmOptionError, type VmOptions } from "./vm.ts";
+import { isTcgThreads, runInVm, TCG_THREADS, VM_EXIT, VmOptionError, type VmOptions } from "./vm.ts";
 import { VmEnvError, VmSetupError } from "./layers.ts";
 import { HostFileError } from "./host_files.ts";
 import { QmpError } from "./qmp.ts";
@@ -102,10 +102,10 @@ function parse(argv: string[]): Parsed | "help" {
       }
       case "--tcg": {
         const tcg = value();
-        if (!TCG_THREADS.includes(tcg as TcgThreads)) {
+        if (!isTcgThreads(tcg)) {
           throw new UsageError(`--tcg '${tcg ?? ""}': expected ${TCG_THREADS.join(" or ")}`);
         }
-        options.tcg = tcg as TcgThreads;
+        options.tcg = tcg;
         break;
       }
       case "--no-bundle":

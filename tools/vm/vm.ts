@@ -74,6 +74,11 @@ export interface VmOptions {
 export type TcgThreads = "single" | "multi";
 export const TCG_THREADS: readonly TcgThreads[] = ["single", "multi"];
 
+/** Is `text` one of {@link TCG_THREADS}? */
+export function isTcgThreads(text: string | undefined): text is TcgThreads {
+  return (TCG_THREADS as readonly (string | undefined)[]).includes(text);
+}
+
 /** The result of {@link runInVm}. */
 export interface VmResult {
   /** The script's exit status, or one of {@link VM_EXIT}. */
@@ -395,7 +400,7 @@ export async function runInVm(script: VmScript, options: VmOptions = {}): Promis
   const onConsole = options.onConsole ?? (() => {});
   const kernelArgs = options.kernelArgs ?? [];
   const tcg = options.tcg ?? "single";
-  if (!TCG_THREADS.includes(tcg)) {
+  if (!isTcgThreads(tcg)) {
     throw new VmOptionError(`runInVm: tcg '${tcg}': expected ${TCG_THREADS.join(" or ")}`);
   }
   for (const arg of kernelArgs) {
