@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { GameFigures } from "../../tools/bench_sched/guest_results.ts";
 import { formatLoopReport, type LoopRun, summarizeLoop } from "../../tools/bench_loop/report.ts";
-import { randomConfig } from "../../tools/bench_loop/main.ts";
+import { parseOptions, randomConfig } from "../../tools/bench_loop/main.ts";
 import { createRng } from "../../lib/ml/rng.ts";
 import { TUNABLES, validateConfig } from "../../lib/config.ts";
 
@@ -69,4 +69,12 @@ Deno.test("random configs are valid, seeded, and spread over each range", () => 
   const num = TUNABLES.find((t) => t.kind === "number" && t.max / Math.max(1, t.min) > 100)!;
   const values = configs.map((c) => c[num.key] as number);
   assert.ok(Math.min(...values) < Math.max(...values) / 10, `${num.key} spread: ${values}`);
+});
+
+Deno.test("bench:loop --tcg: single unless asked, multi when given, anything else one line", () => {
+  assert.equal(parseOptions([]).options?.tcg, "single");
+  assert.equal(parseOptions(["--", "--tcg", "multi"]).options?.tcg, "multi");
+  const bad = parseOptions(["--tcg", "kvm"]);
+  assert.equal(bad.options, undefined);
+  assert.equal(bad.error, "--tcg: expected single or multi, got 'kvm'");
 });

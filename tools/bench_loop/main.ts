@@ -19,7 +19,7 @@ import { configToArgs, DEFAULT_SWEEP_GRID, type SchedConfig, TUNABLES } from "..
 import { createRng, type Rng } from "../../lib/ml/rng.ts";
 import { parseGamesimJson } from "../bench_sched/guest_results.ts";
 import { REPO_ROOT } from "../vm/layers.ts";
-import { runInVm } from "../vm/vm.ts";
+import { isTcgThreads, runInVm, TCG_THREADS, type TcgThreads } from "../vm/vm.ts";
 import { formatLoopReport, type LoopRun, summarizeLoop } from "./report.ts";
 
 const SCENARIO = path.join(REPO_ROOT, "tools/vm/scenarios/bench_loop.sh");
@@ -27,7 +27,8 @@ const DOCS = path.join(REPO_ROOT, "docs/benchmarks.md");
 const MARK_BEGIN = "<!-- bench:loop table: begin (written by deno task bench:loop -- --update-docs) -->";
 const MARK_END = "<!-- bench:loop table: end -->";
 const USAGE = `usage: deno task bench:loop [-- --rounds N] [--run-s S] [--sweep-s S] [--random N] [--seed N]
-                         [--game "GAMESIM FLAGS"] [--out DIR] [--from DIR] [--update-docs]`;
+                         [--game "GAMESIM FLAGS"] [--tcg single|multi] [--out DIR] [--from DIR]
+                         [--update-docs]`;
 
 /** A random config: each number log-uniform (or uniform when its range starts at 0) over its range, each switch a coin. */
 export function randomConfig(rng: Rng): SchedConfig {
@@ -82,8 +83,11 @@ async function bundle(dir: string): Promise<string> {
   return file;
 }
 
+/** Where a run records how QEMU ran the vCPUs, for a later --from. */
+const TCG_FILE = "tcg.txt";
+
 /** The command line's options, or the one line that says what is wrong with it. */
-function parseOptions(argv: string[]) {
+export function parseOptions(argv: string[]) {
   let o;
   try {
     o = parseArgs({
@@ -96,6 +100,7 @@ function parseOptions(argv: string[]) {
         random: { type: "string", default: "12" },
         seed: { type: "string", default: "1" },
         game: { type: "string", default: "--fps 144 --frame-work-us 2500 --workers 2 --hogs 2" },
+        tcg: { type: "string", default: "single" },
         out: { type: "string" },
         from: { type: "string" },
         "update-docs": { type: "boolean", default: false },
@@ -110,7 +115,18 @@ function parseOptions(argv: string[]) {
       return { error: `--${flag}: expected a whole number${positive ? " above 0" : ""}, got '${o[flag]}'` };
     }
   }
-  return { options: o };
+  if (!isTcgThreads(o.tcg)) return { error: `--tcg: expected ${TCG_THREADS.join(" or ")}, got '${o.tcg}'` };
+  return { options: { ...o, tcg: o.tcg } };
+}
+
+/** How the run in `out` ran its vCPUs; runs from before the option did not record it and ran single. */
+function recordedTcg(out: string): TcgThreads {
+  try {
+    const text = Deno.readTextFileSync(path.join(out, TCG_FILE)).trim();
+    return isTcgThreads(text) ? text : "single";
+  } catch {
+    return "single";
+  }
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -148,12 +164,14 @@ async function main(argv: string[]): Promise<number> {
       files: { "/opt/bl/random.txt": randomFile },
       bundle: await bundle(tmp),
       outDir: out,
+      tcg: o.tcg,
       timeoutS: 7200,
       onConsole: (t) => {
         for (const l of t.split("\n")) if (l.startsWith("bench-loop: ")) console.error(l);
       },
     });
     Deno.writeTextFileSync(path.join(out, "random.txt"), randomFlags.join("\n") + "\n");
+    Deno.writeTextFileSync(path.join(out, TCG_FILE), o.tcg + "\n");
     if (result.status !== 0) {
       console.error(`bench:loop: ${result.message}\n${result.log.slice(-3000)}`);
       return 1;
@@ -164,8 +182,9 @@ async function main(argv: string[]): Promise<number> {
       ...Deno.readTextFileSync(path.join(out, "random.txt")).trim().split("\n"),
     );}
   const summary = summarizeLoop(readRuns(out, randomFlags));
+  const tcg = recordedTcg(out);
   const header = [
-    `bench:loop on the sched_ext VM (QEMU TCG, 2 vCPUs), ${
+    `bench:loop on the sched_ext VM (QEMU TCG, 2 vCPUs${tcg === "multi" ? ", one host thread each" : ""}), ${
       new Date().toISOString().slice(0, 10)
     }: gamesim ${o.game};`,
     `learned from \`scx_gamer --sweep\` over the default grid (${
