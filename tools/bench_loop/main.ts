@@ -170,12 +170,13 @@ async function main(argv: string[]): Promise<number> {
         for (const l of t.split("\n")) if (l.startsWith("bench-loop: ")) console.error(l);
       },
     });
-    Deno.writeTextFileSync(path.join(out, "random.txt"), randomFlags.join("\n") + "\n");
-    Deno.writeTextFileSync(path.join(out, TCG_FILE), o.tcg + "\n");
-    if (result.status !== 0) {
+    // A run that brought nothing back (a crash before out/ was written) has no folder to write into.
+    if (result.status !== 0 || result.outDir === null) {
       console.error(`bench:loop: ${result.message}\n${result.log.slice(-3000)}`);
       return 1;
     }
+    Deno.writeTextFileSync(path.join(out, "random.txt"), randomFlags.join("\n") + "\n");
+    Deno.writeTextFileSync(path.join(out, TCG_FILE), o.tcg + "\n");
   } else {randomFlags.splice(
       0,
       randomFlags.length,
