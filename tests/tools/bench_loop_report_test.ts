@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { GameFigures } from "../../tools/bench_sched/guest_results.ts";
 import { formatLoopReport, type LoopRun, summarizeLoop } from "../../tools/bench_loop/report.ts";
-import { linesStartingWith, parseOptions, randomConfig } from "../../tools/bench_loop/main.ts";
+import { parseOptions, randomConfig } from "../../tools/bench_loop/main.ts";
 import { createRng } from "../../lib/ml/rng.ts";
 import { TUNABLES, validateConfig } from "../../lib/config.ts";
 
@@ -77,15 +77,4 @@ Deno.test("bench:loop --tcg: single unless asked, multi when given, anything els
   const bad = parseOptions(["--tcg", "kvm"]);
   assert.equal(bad.options, undefined);
   assert.equal(bad.error, "--tcg: expected single or multi, got 'kvm'");
-});
-
-Deno.test("bench:loop's console handler passes on whole progress lines, however the chunks split them", () => {
-  const seen: string[] = [];
-  const onConsole = linesStartingWith("bench-loop: ", (l) => seen.push(l));
-  for (
-    const chunk of ["[ 1.0] boot\r\nbench-loop: lear", "ning: gamesim\r\nother\nbench", "-loop: measured\n"]
-  ) {
-    onConsole(chunk);
-  }
-  assert.deepEqual(seen, ["bench-loop: learning: gamesim", "bench-loop: measured"]);
 });

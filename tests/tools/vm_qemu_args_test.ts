@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { qemuArgs, runInVm, VmOptionError } from "../../tools/vm/vm.ts";
+import { lineSplitter, qemuArgs, runInVm, VmOptionError } from "../../tools/vm/vm.ts";
 
 const BASE = {
   kernel: "k",
@@ -30,4 +30,17 @@ Deno.test("runInVm refuses an unknown TCG mode before it boots anything", async 
     () => runInVm({ text: "exit 0" }, { tcg: "kvm" as any }),
     (e: unknown) => e instanceof VmOptionError && /tcg 'kvm': expected single or multi/.test(e.message),
   );
+});
+
+Deno.test("lineSplitter passes on whole console lines, however the chunks split them", () => {
+  const seen: string[] = [];
+  const lines = lineSplitter((l) => {
+    if (l.startsWith("bench-loop: ")) seen.push(l);
+  });
+  for (
+    const chunk of ["[ 1.0] boot\r\nbench-loop: lear", "ning: gamesim\r\nother\nbench", "-loop: measured\n"]
+  ) {
+    lines.push(chunk);
+  }
+  assert.deepEqual(seen, ["bench-loop: learning: gamesim", "bench-loop: measured"]);
 });

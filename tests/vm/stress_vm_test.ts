@@ -72,15 +72,12 @@ function read(dir: string, name: string): string {
 
 Deno.test("stress suite: scx_gamer under load, churn, an input flood and CPU hotplug (issue 12)", async (t) => {
   const started = performance.now();
-  let partial = "";
   const result = await runInVm(SCENARIO, {
     env: { STRESS_PHASE_S: String(PHASE_S) },
     inputRateHz: INPUT_RATE_HZ,
     timeoutS: 720,
-    onConsole: (text) => {
-      const lines = (partial + text).split("\n");
-      partial = lines.pop() ?? "";
-      for (const line of lines) if (line.startsWith("stress: ")) console.log(`  ${line.trim()}`);
+    onConsoleLine: (line) => {
+      if (line.startsWith("stress: ")) console.log(`  ${line.trim()}`);
     },
   });
   const wall = (performance.now() - started) / 1000;

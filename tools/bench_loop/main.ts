@@ -119,19 +119,6 @@ export function parseOptions(argv: string[]) {
   return { options: { ...o, tcg: o.tcg } };
 }
 
-/**
- * A console handler that passes on the whole lines starting with `prefix`. The console arrives in chunks
- * that split lines, so the unfinished tail waits for the next chunk.
- */
-export function linesStartingWith(prefix: string, print: (line: string) => void): (chunk: string) => void {
-  let partial = "";
-  return (chunk) => {
-    const lines = (partial + chunk).split("\n");
-    partial = lines.pop() ?? "";
-    for (const l of lines) if (l.startsWith(prefix)) print(l.replace(/\r$/, ""));
-  };
-}
-
 /** How the run in `out` ran its vCPUs; runs from before the option did not record it and ran single. */
 function recordedTcg(out: string): TcgThreads {
   try {
@@ -179,7 +166,9 @@ async function main(argv: string[]): Promise<number> {
       outDir: out,
       tcg: o.tcg,
       timeoutS: 7200,
-      onConsole: linesStartingWith("bench-loop: ", (l) => console.error(l)),
+      onConsoleLine: (l) => {
+        if (l.startsWith("bench-loop: ")) console.error(l);
+      },
     });
     // A run that brought nothing back (a crash before out/ was written) has no folder to write into.
     if (result.status !== 0 || result.outDir === null) {

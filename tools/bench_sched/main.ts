@@ -198,19 +198,12 @@ async function runGuest(o: BenchOptions, outDir: string): Promise<void> {
         Math.ceil(estimate / 60)
       } min; guest out/ -> ${outDir}`,
     );
-    let partial = "";
     // The host's load at each scheduler block's start: the report states how shared the machine was.
     const hostLoad: string[] = [];
-    const onConsole = (text: string) => {
-      partial += text;
-      const lines = partial.split("\n");
-      partial = lines.pop() ?? "";
-      for (const line of lines) {
-        const l = line.replace(/\r$/, "");
-        if (l.startsWith("bench: ") || l.startsWith("[vm] ")) console.error(`[${elapsed()}] ${l}`);
-        const block = /^bench: round (\d+) (\w+) begin/.exec(l);
-        if (block) hostLoad.push(`${block[1]} ${block[2]} ${Deno.loadavg()[0].toFixed(2)}`);
-      }
+    const onConsoleLine = (l: string) => {
+      if (l.startsWith("bench: ") || l.startsWith("[vm] ")) console.error(`[${elapsed()}] ${l}`);
+      const block = /^bench: round (\d+) (\w+) begin/.exec(l);
+      if (block) hostLoad.push(`${block[1]} ${block[2]} ${Deno.loadavg()[0].toFixed(2)}`);
     };
     const result: VmResult = await runInVm(SCENARIO, {
       files,
@@ -219,7 +212,7 @@ async function runGuest(o: BenchOptions, outDir: string): Promise<void> {
       timeoutS: estimate * 3 + 600,
       tcg: o.tcg,
       outDir,
-      onConsole,
+      onConsoleLine,
     });
     if (result.outDir === null) {
       throw new BenchRunError(`bench:sched: no results came back: ${result.message}`);

@@ -57,6 +57,8 @@ export interface VmOptions {
   files?: Record<string, string>;
   /** Receives the guest console as it arrives (the CLI prints it). Default: kept in the result only. */
   onConsole?: (text: string) => void;
+  /** Receives the guest console a whole line at a time ("\r" stripped), the harness's own lines included. */
+  onConsoleLine?: (line: string) => void;
   /** Folder of the test kernel. Default .cache/kernel. */
   kernelDir?: string;
   /** Extra kernel command-line parameters, one per element (e.g. "loglevel=7"). */
@@ -69,7 +71,8 @@ export interface VmOptions {
  * How QEMU's TCG runs the guest's vCPUs. "single": both take turns on one host thread (the checked
  * recipe, the tests' default): a wake-up sent to the other vCPU waits for its turn, and two vCPUs give one
  * CPU of capacity. "multi": each vCPU on its own host thread, running at once as on hardware (one
- * oops with a sched_ext scheduler enabled was seen under it once, so the tests stay on "single").
+ * oops with a sched_ext scheduler enabled was seen under it once, so the tests stay on "single" but for
+ * one that boots it).
  */
 export type TcgThreads = "single" | "multi";
 export const TCG_THREADS: readonly TcgThreads[] = ["single", "multi"];
@@ -77,6 +80,28 @@ export const TCG_THREADS: readonly TcgThreads[] = ["single", "multi"];
 /** Is `text` one of {@link TCG_THREADS}? */
 export function isTcgThreads(text: string | undefined): text is TcgThreads {
   return (TCG_THREADS as readonly (string | undefined)[]).includes(text);
+}
+
+/**
+ * Cut text that arrives in chunks (a console) into whole lines, "\r" stripped; `end` passes on an
+ * unfinished last line.
+ */
+export function lineSplitter(onLine: (line: string) => void): { push(text: string): void; end(): void } {
+  let partial = "";
+  return {
+    push(text) {
+      partial += text;
+      let nl: number;
+      while ((nl = partial.indexOf("\n")) >= 0) {
+        onLine(partial.slice(0, nl).replace(/\r$/, ""));
+        partial = partial.slice(nl + 1);
+      }
+    },
+    end() {
+      if (partial) onLine(partial);
+      partial = "";
+    },
+  };
 }
 
 /** The result of {@link runInVm}. */
@@ -302,19 +327,14 @@ async function bootOnce(cfg: AttemptConfig): Promise<Attempt> {
   };
 
   const decoder = new TextDecoder();
-  let partial = "";
+  const lines = lineSplitter(onLine);
   for await (const chunk of child.stdout) {
     const text = decoder.decode(chunk, { stream: true });
     log += text;
     cfg.onConsole(text);
-    partial += text;
-    let nl: number;
-    while ((nl = partial.indexOf("\n")) >= 0) {
-      onLine(partial.slice(0, nl).replace(/\r$/, ""));
-      partial = partial.slice(nl + 1);
-    }
+    lines.push(text);
   }
-  if (partial) onLine(partial);
+  lines.end();
   const status = await child.status;
   qemuGone.abort();
   for (const id of timers) clearTimeout(id);
@@ -397,7 +417,11 @@ export async function runInVm(script: VmScript, options: VmOptions = {}): Promis
   const bootTimeoutS = checkNumber("bootTimeoutS", options.bootTimeoutS ?? 120, 5, 3_600);
   const inputRateHz = checkNumber("inputRateHz", options.inputRateHz ?? 0, 0, 10_000);
   const memMiB = checkNumber("memMiB", options.memMiB ?? 768, 320, 16_384);
-  const onConsole = options.onConsole ?? (() => {});
+  const consoleLines = lineSplitter(options.onConsoleLine ?? (() => {}));
+  const onConsole = (text: string) => {
+    options.onConsole?.(text);
+    consoleLines.push(text);
+  };
   const kernelArgs = options.kernelArgs ?? [];
   const tcg = options.tcg ?? "single";
   if (!isTcgThreads(tcg)) {
@@ -520,6 +544,7 @@ export async function runInVm(script: VmScript, options: VmOptions = {}): Promis
     if (a.scriptStatus !== null && !a.outOk) message += " (out/ could not be copied back)";
     const log = earlierLog + a.log + `[vm] ${message}\n`;
     onConsole(`[vm] ${message}\n`);
+    consoleLines.end();
     return {
       status,
       outcome,
