@@ -13,6 +13,22 @@ function read(dir: string, name: string): string {
   return Deno.readTextFileSync(join(dir, name)).trim();
 }
 
+/** How long each step of the scenario took, from the guest uptimes in out/steps.txt ("" if none). */
+function stepDurations(dir: string | null | undefined): string {
+  let text = "";
+  try {
+    if (dir) text = Deno.readTextFileSync(join(dir, "steps.txt"));
+  } catch { /* the scenario never started */ }
+  const marks = text.trim().split("\n").filter(Boolean).map((l) => {
+    const [t, name] = l.split(" ");
+    return { t: Number(t), name };
+  });
+  return marks.map((m, i) => {
+    const next = marks[i + 1];
+    return next ? `${m.name} ${(next.t - m.t).toFixed(1)} s` : `${m.name} (not finished)`;
+  }).filter((s) => !s.startsWith("end ")).join(", ");
+}
+
 function insnCounts(log: string): Record<string, number> {
   const line = log.split("\n").find((l) => l.includes("program instructions:"));
   assert.ok(line, `no instruction counts in:\n${log}`);
@@ -51,7 +67,9 @@ Deno.test("scx_gamer on a sched_ext kernel", async (t) => {
     `VM: ${result.message}; boot ${result.bootSeconds?.toFixed(1)} s, scenario ` +
       `${result.scenarioSeconds?.toFixed(1)} s, wall ${wall.toFixed(1)} s`,
   );
-  assert.equal(result.status, 0, `${result.message}\n${result.log.slice(-4000)}`);
+  const steps = stepDurations(result.outDir);
+  console.log(`steps: ${steps}`);
+  assert.equal(result.status, 0, `${result.message}\nsteps: ${steps}\n${result.log.slice(-4000)}`);
   const out = result.outDir!;
 
   await t.step("the kernel offers sched_ext and nothing is attached before we start", () => {
