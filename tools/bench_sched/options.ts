@@ -91,7 +91,8 @@ Benchmark scx_gamer against EEVDF in one boot of the sched_ext VM; prints one re
   --stats S            scx_gamer's stats interval in the scx_gamer+stats row, 1..10 s (default 1)
   --no-extras          skip the counters probe after the rounds
   --tcg single|multi   the vCPUs take turns on one host thread (default, as the tests run) or run at
-                       once on one host thread each, as two CPUs do (see docs/benchmarks.md)
+                       once on one host thread each, as two CPUs do (see docs/benchmarks.md; rarely
+                       the guest kernel dies as a scheduler attaches: tools/vm/README.md)
   --out DIR            where the guest's out/ is copied (default tools/vm/out/bench-<time>)
   --from DIR           report on an earlier run's out/ instead of booting the VM
   --update-docs        write the report into docs/benchmarks.md and the plot into docs/bench_sched.svg
