@@ -49,6 +49,21 @@ ticks() { # utime+stime of the given pids, summed
   for p in "$@"; do cat "/proc/$p/stat" 2>/dev/null; done | awk '{ t += $14 + $15 } END { print t + 0 }'
 }
 bg_pids() { ps -o pid,comm | awk '$2 == "bg-hog" || $2 == "bg-bursty" { print $1 }'; }
+# Kernel-side activity, for the cost of a policy: context switches, interrupts, IPIs (one line each) and,
+# when BPF_STATS=1, each of the scheduler's BPF programs' run count and run time ("prog <id> <cnt> <ns>").
+kern_snap() { # file
+  {
+    echo "at $(ts)"
+    grep -E '^(ctxt|intr) ' /proc/stat | cut -d' ' -f1-2
+    grep -E '^ *(RES|CAL|TLB|LOC):' /proc/interrupts | awk '{ s = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i; print $1, s }'
+    # The loader's programs only, read in one awk (a process per fd took seconds under TCG and load).
+    if [ "${BPF_STATS:-0}" = 1 ] && [ -n "$gamer" ]; then
+      awk 'FNR == 1 { if (cnt != "") print "prog", id, cnt, ns; id = ""; cnt = "" }
+        /^prog_id/ { id = $2 } /^run_cnt/ { cnt = $2 } /^run_time_ns/ { ns = $2 }
+        END { if (cnt != "") print "prog", id, cnt, ns }' /proc/"$gamer"/fdinfo/* 2>/dev/null | sort -u
+    fi
+  } >> "$1"
+}
 make_idle() { # pids: SCHED_IDLE, as a user would with chrt -i 0
   for p in "$@"; do "$chrt_bin" -i -p 0 "$p" 2>> $out/chrt.err; done
 }
@@ -107,9 +122,11 @@ run_gs() { # dir name hogs idle(0|1)
   pids=$(bg_pids)
   [ "$idle" = 1 ] && make_idle $pids
   echo "$(ts) $(ticks $pids) $(head -1 /proc/stat | cut -d' ' -f3-9)" > "$dir/$name.cpu"
+  kern_snap "$dir/$name.kern"
   for p in $pids; do grep '^policy' "/proc/$p/sched" 2>/dev/null; done > "$dir/$name.policy"
   sleep $((dur - 1))
   echo "$(ts) $(ticks $pids) $(head -1 /proc/stat | cut -d' ' -f3-9)" >> "$dir/$name.cpu"
+  kern_snap "$dir/$name.kern"
   wait $gs
   echo $? > "$dir/$name.rc"
   snap_state "$dir/$name.state"
@@ -178,6 +195,7 @@ run_workloads() { # dir idle
   echo "kernel $(uname -r)"
   echo "cpus $(nproc)"
 } > $out/plan.txt
+[ "${BPF_STATS:-0}" = 1 ] && echo 1 > /proc/sys/kernel/bpf_stats_enabled
 note "start, sched_ext $(state)"
 
 set -- $scheds

@@ -12,6 +12,7 @@ interface Gs {
   worker99: number;
   bgIps: number;
   bgShare: number | null;
+  kern: Kern | null;
 }
 interface Ct {
   p50: number;
@@ -47,6 +48,58 @@ function bgShare(path: string, cpus: number): number | null {
   }
 }
 
+/** Kernel-side rates between the two snapshots of a .kern file (kern_snap in policy_probe.sh). */
+interface Kern {
+  ctxtPerS: number;
+  reschedIpiPerS: number;
+  callIpiPerS: number;
+  bpfMsPerS: number | null;
+  bpfTop: string | null;
+}
+function kernOf(path: string): Kern | null {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch {
+    return null;
+  }
+  const snaps = text.split(/^at /m).filter(Boolean).map((block) => {
+    const lines = block.trim().split("\n");
+    const kv = new Map<string, number>();
+    const progs = new Map<string, { cnt: number; ns: number }>();
+    for (const l of lines.slice(1)) {
+      const f = l.trim().split(/\s+/);
+      if (f[0] === "prog") progs.set(f[1], { cnt: Number(f[2]), ns: Number(f[3]) });
+      else kv.set(f[0].replace(":", ""), Number(f[1]));
+    }
+    return { t: Number(lines[0]), kv, progs };
+  });
+  if (snaps.length < 2) return null;
+  const [a, b] = [snaps[0], snaps.at(-1)!];
+  const dt = b.t - a.t;
+  const rate = (k: string) => ((b.kv.get(k) ?? NaN) - (a.kv.get(k) ?? NaN)) / dt;
+  let bpfNs = 0;
+  const per: [string, number, number][] = [];
+  for (const [id, v] of b.progs) {
+    const before = a.progs.get(id);
+    if (!before) continue;
+    bpfNs += v.ns - before.ns;
+    per.push([id, (v.cnt - before.cnt) / dt, (v.ns - before.ns) / Math.max(1, v.cnt - before.cnt)]);
+  }
+  per.sort((x, y) => y[1] * y[2] - x[1] * x[2]);
+  return {
+    ctxtPerS: rate("ctxt"),
+    reschedIpiPerS: rate("RES"),
+    callIpiPerS: rate("CAL"),
+    bpfMsPerS: b.progs.size ? bpfNs / 1e6 / dt : null,
+    bpfTop: per.length
+      ? per.slice(0, 4).map(([id, n, ns]) => `#${id} ${Math.round(n)}/s x ${(ns / 1000).toFixed(1)}us`).join(
+        "; ",
+      )
+      : null,
+  };
+}
+
 function gsOf(path: string, cpuPath: string, cpus: number): Gs | null {
   // deno-lint-ignore no-explicit-any
   const j = readJson(path) as any;
@@ -61,6 +114,7 @@ function gsOf(path: string, cpuPath: string, cpus: number): Gs | null {
     worker99: r.worker?.lat_p99_us ?? NaN,
     bgIps: j.background?.iterations_per_s ?? 0,
     bgShare: bgShare(cpuPath, cpus),
+    kern: kernOf(cpuPath.replace(/\.cpu$/, ".kern")),
   };
 }
 
@@ -169,8 +223,17 @@ for (const w of workloads) {
         worker_p99_ms: +(pick((x) => x.worker99) / 1000).toFixed(2),
         bg_ratio: w === "gs0" ? null : +ratio((x) => x.bgIps).toFixed(2),
         bg_share_ratio: w === "gs0" ? null : +ratio((x) => x.bgShare).toFixed(2),
+        // Iterations per CPU-second of the loops, to EEVDF's: below 1, their CPU time bought less work.
+        bg_per_cpu_ratio: w === "gs0"
+          ? null
+          : +ratio((x) => x.bgShare ? x.bgIps / x.bgShare : null).toFixed(2),
         render_p99_ratio: +ratio((x) => x.render99).toFixed(2),
         input_p99_ratio: +ratio((x) => x.input99).toFixed(2),
+        ctxt_per_s: Math.round(pick((x) => x.kern?.ctxtPerS ?? NaN)),
+        res_ipi_per_s: Math.round(pick((x) => x.kern?.reschedIpiPerS ?? NaN)),
+        cal_ipi_per_s: Math.round(pick((x) => x.kern?.callIpiPerS ?? NaN)),
+        bpf_ms_per_s: +pick((x) => x.kern?.bpfMsPerS ?? NaN).toFixed(1),
+        bpf_top: g.find((x) => x?.kern?.bpfTop)?.kern?.bpfTop ?? null,
       });
     } else {
       const c = per as (Ct | null)[];
