@@ -122,9 +122,13 @@ run_gs() { # dir name hogs idle(0|1)
   pids=$(bg_pids)
   [ "$idle" = 1 ] && make_idle $pids
   echo "$(ts) $(ticks $pids) $(head -1 /proc/stat | cut -d' ' -f3-9)" > "$dir/$name.cpu"
+  # The window's clock starts now: the snapshots below take seconds under load and must not push its end
+  # past the game's (the loops' ticks would read 0).
+  sleep $((dur - 1)) &
+  window=$!
   kern_snap "$dir/$name.kern"
   for p in $pids; do grep '^policy' "/proc/$p/sched" 2>/dev/null; done > "$dir/$name.policy"
-  sleep $((dur - 1))
+  wait $window
   echo "$(ts) $(ticks $pids) $(head -1 /proc/stat | cut -d' ' -f3-9)" >> "$dir/$name.cpu"
   kern_snap "$dir/$name.kern"
   wait $gs
