@@ -23,10 +23,10 @@ function stepDurations(dir: string | null | undefined): string {
     const [t, name] = l.split(" ");
     return { t: Number(t), name };
   });
-  return marks.map((m, i) => {
-    const next = marks[i + 1];
-    return next ? `${m.name} ${(next.t - m.t).toFixed(1)} s` : `${m.name} (not finished)`;
-  }).filter((s) => !s.startsWith("end ")).join(", ");
+  const spans = marks.slice(0, -1).map((m, i) => `${m.name} ${(marks[i + 1].t - m.t).toFixed(1)} s`);
+  const last = marks.at(-1);
+  if (last && last.name !== "end") spans.push(`${last.name} (not finished)`);
+  return spans.join(", ");
 }
 
 function insnCounts(log: string): Record<string, number> {

@@ -49,13 +49,14 @@ ticks() { # utime+stime of the given pids, summed
   for p in "$@"; do cat "/proc/$p/stat" 2>/dev/null; done | awk '{ t += $14 + $15 } END { print t + 0 }'
 }
 bg_pids() { ps -o pid,comm | awk '$2 == "bg-hog" || $2 == "bg-bursty" { print $1 }'; }
-# Kernel-side activity, for the cost of a policy: context switches, interrupts, IPIs (one line each) and,
-# when BPF_STATS=1, each of the scheduler's BPF programs' run count and run time ("prog <id> <cnt> <ns>").
+# Kernel-side activity, for the cost of a policy: context switches and rescheduling/function-call IPIs (one
+# line each) and, when BPF_STATS=1, each of the scheduler's BPF programs' run count and run time
+# ("prog <id> <cnt> <ns>").
 kern_snap() { # file
   {
     echo "at $(ts)"
-    grep -E '^(ctxt|intr) ' /proc/stat | cut -d' ' -f1-2
-    grep -E '^ *(RES|CAL|TLB|LOC):' /proc/interrupts | awk '{ s = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i; print $1, s }'
+    grep -E '^ctxt ' /proc/stat
+    grep -E '^ *(RES|CAL):' /proc/interrupts | awk '{ s = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i; print $1, s }'
     # The loader's programs only, read in one awk (a process per fd took seconds under TCG and load).
     if [ "${BPF_STATS:-0}" = 1 ] && [ -n "$gamer" ]; then
       awk 'FNR == 1 { if (cnt != "") print "prog", id, cnt, ns; id = ""; cnt = "" }

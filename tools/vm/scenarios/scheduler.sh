@@ -37,9 +37,9 @@ scx_gamer --stats 1 --duration 2 >$out/second.log 2>&1
 echo $? > $out/second.rc
 state > $out/state_after_second.txt
 mark game
-# The game starts under the running scheduler, as it does under the service: scx_gamer finds it by itself.
-# (Started before the scheduler, it made each Deno start above take 1-3 minutes of the CPUs it leaves.)
-# The game: Wine-like game.exe with named threads, one background hog and one bursty one.
+# The game (Wine-like game.exe with named threads, one background hog and one bursty one) starts under the
+# running scheduler, as under the service: scx_gamer finds it by itself. (Started before the scheduler, it
+# made each Deno start above take 1-3 minutes of the CPUs it leaves.)
 gamesim --duration 900 --fps 60 --workers 2 --hogs 1 --bursty --json $out/gamesim.json >/dev/null 2>$out/gamesim.err &
 game=$!
 i=0
