@@ -46,13 +46,16 @@
  * Output: one JSON object on stdout at the end (and in --json FILE): per role (input, render, submit,
  * audio, worker) the threads (name, tid), wakeups and latency p50/p99/p99.9/max/mean in microseconds;
  * render adds frames, missed frames and share, frame-time p50/p99/max; background gives iterations and
- * iterations/s per background process (with its name and policy) and in total. Percentiles are
- * nearest-rank; a role without samples has nulls. With --background-only there is no "roles" object.
+ * iterations/s per background process (with its name and policy) and in total; cpu gives, over the window,
+ * the seconds the game's threads and the background processes ran and waited runnable (schedstats) and the
+ * machine's busy and idle seconds (/proc/stat). Percentiles are nearest-rank; a role without samples has
+ * nulls. With --background-only there is no "roles" object.
  *
  * Build: gcc -O2 -static -pthread -o gamesim gamesim.c (the VM harness does this). Exit status: 0 on
  * success, 2 on a bad command line, 1 on a runtime failure; errors are one line on stderr.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -666,6 +669,167 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* ---- where the CPUs went ------------------------------------------------------------------------ */
+
+/*
+ * CPU accounting over the measured window, from every task's schedstat (ns, exact, unlike /proc/stat's and
+ * utime's tick sampling, which loses ticks under emulation): what the game's threads and the background
+ * processes ran and waited runnable, the machine's idle time, and the rest by command name (the scheduler's
+ * own process, kernel threads, a shell). So a report can say whether CPU the background lost went to the
+ * game, to other work, or stayed idle. Tasks that start or end inside the window count what they ran in it
+ * as far as it can be seen (a task that ended is gone from /proc with its time).
+ */
+#define ACCT_TASKS 4096
+#define ACCT_TOP 4
+
+struct task_acct {
+	int pid, tid;
+	char comm[16];
+	unsigned long long run_ns, wait_ns;
+};
+
+struct acct_snap {
+	struct task_acct t[ACCT_TASKS];
+	int n;
+	double idle_s;
+	int ok;
+};
+
+static struct acct_snap acct_start, acct_end;
+static double acct_window_s;
+
+static void snap_task(struct acct_snap *a, int pid, int tid)
+{
+	char path[64], comm[32] = "";
+	unsigned long long run, wait;
+	FILE *f;
+
+	if (a->n >= ACCT_TASKS)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", pid, tid);
+	if (!(f = fopen(path, "r")))
+		return;
+	int ok = fscanf(f, "%llu %llu", &run, &wait) == 2;
+	fclose(f);
+	if (!ok)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", pid, tid);
+	if ((f = fopen(path, "r"))) {
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = 0;
+		fclose(f);
+	}
+	comm[strcspn(comm, "\n")] = 0;
+	struct task_acct *t = &a->t[a->n++];
+	*t = (struct task_acct){ .pid = pid, .tid = tid, .run_ns = run, .wait_ns = wait };
+	snprintf(t->comm, sizeof(t->comm), "%s", comm);
+}
+
+static void acct_snapshot(struct acct_snap *a)
+{
+	a->n = 0;
+	a->ok = 0;
+	DIR *procs = opendir("/proc");
+	struct dirent *p;
+	if (!procs)
+		return;
+	while ((p = readdir(procs))) {
+		int pid = atoi(p->d_name);
+		char path[64];
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task", pid);
+		DIR *tasks = opendir(path);
+		struct dirent *t;
+		if (!tasks)
+			continue;
+		while ((t = readdir(tasks)))
+			if (atoi(t->d_name) > 0)
+				snap_task(a, pid, atoi(t->d_name));
+		closedir(tasks);
+	}
+	closedir(procs);
+	/* Idle time is kept in ns by the tickless idle code; /proc/stat shows it in USER_HZ. */
+	unsigned long long v[5];
+	FILE *f = fopen("/proc/stat", "r");
+	a->ok = a->n > 0 && f && fscanf(f, "cpu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4]) == 5;
+	if (f)
+		fclose(f);
+	if (a->ok)
+		a->idle_s = (double)(v[3] + v[4]) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static int is_bg_pid(int pid)
+{
+	for (int i = 0; i < n_hogs; i++)
+		if (hogs[i].pid == pid)
+			return 1;
+	return 0;
+}
+
+/* The "cpu" record of the report: seconds over the window. */
+static void json_cpu(FILE *f, double window_s)
+{
+	double game_run = 0, game_wait = 0, bg_run = 0, bg_wait = 0, other_run = 0;
+	struct { char comm[16]; double run; } top[64];
+	int n_top = 0;
+	int self = getpid();
+
+	if (!acct_start.ok || !acct_end.ok) {
+		fputs("  \"cpu\": null\n", f);
+		return;
+	}
+	for (int i = 0; i < acct_end.n; i++) {
+		struct task_acct *e = &acct_end.t[i];
+		unsigned long long run0 = 0, wait0 = 0;
+		for (int j = 0; j < acct_start.n; j++)
+			if (acct_start.t[j].tid == e->tid) {
+				run0 = acct_start.t[j].run_ns;
+				wait0 = acct_start.t[j].wait_ns;
+				break;
+			}
+		double run = (double)(e->run_ns - run0) / 1e9, wait = (double)(e->wait_ns - wait0) / 1e9;
+		if (e->pid == self) {
+			game_run += run;
+			game_wait += wait;
+		} else if (is_bg_pid(e->pid)) {
+			bg_run += run;
+			bg_wait += wait;
+		} else {
+			other_run += run;
+			int k = 0;
+			while (k < n_top && strcmp(top[k].comm, e->comm) != 0)
+				k++;
+			if (k == n_top && n_top < 64) {
+				snprintf(top[n_top].comm, sizeof(top[0].comm), "%s", e->comm);
+				top[n_top++].run = 0;
+			}
+			if (k < n_top)
+				top[k].run += run;
+		}
+	}
+	fprintf(f,
+		"  \"cpu\": {\"cpus\": %ld, \"window_s\": %.3f, \"game_run_s\": %.3f, \"game_wait_s\": %.3f, "
+		"\"bg_run_s\": %.3f, \"bg_wait_s\": %.3f, \"other_run_s\": %.3f, \"idle_s\": %.2f, \"top_other\": [",
+		sysconf(_SC_NPROCESSORS_ONLN), window_s, game_run, game_wait, bg_run, bg_wait, other_run,
+		acct_end.idle_s - acct_start.idle_s);
+	for (int shown = 0; shown < ACCT_TOP && shown < n_top; shown++) {
+		int best = shown;
+		for (int k = shown + 1; k < n_top; k++)
+			if (top[k].run > top[best].run)
+				best = k;
+		if (best != shown) {
+			__typeof__(top[0]) tmp = top[shown];
+			top[shown] = top[best];
+			top[best] = tmp;
+		}
+		fprintf(f, "%s{\"comm\": ", shown ? ", " : "");
+		json_str(f, top[shown].comm);
+		fprintf(f, ", \"run_s\": %.3f}", top[shown].run);
+	}
+	fputs("]}\n", f);
+}
+
 static void json_latency(FILE *f, struct samples *s)
 {
 	fprintf(f, "\"wakeups\": %zu, ", s->n);
@@ -772,8 +936,10 @@ static void write_report(FILE *f, double elapsed_s)
 			i ? "," : "", bg_comm[hogs[i].kind], hogs[i].pid, hogs[i].policy, hogs[i].iterations,
 			hogs[i].seconds, rate);
 	}
-	fprintf(f, "%s], \"total_iterations\": %llu, \"iterations_per_s\": %.0f}\n}\n", n_hogs ? "\n  " : "", total,
+	fprintf(f, "%s], \"total_iterations\": %llu, \"iterations_per_s\": %.0f},\n", n_hogs ? "\n  " : "", total,
 		total_rate);
+	json_cpu(f, acct_window_s);
+	fputs("}\n", f);
 }
 
 /* ---- command line ------------------------------------------------------------------------------ */
@@ -978,7 +1144,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gamesim: pid %d (background only) running %.1f s: %d hogs%s, %d pipe pairs, policy %s\n",
 			getpid(), opt.duration_s, opt.hogs, opt.bursty ? " + bursty" : "", opt.pipe_pairs,
 			opt.hog_policy);
+		acct_snapshot(&acct_start);
 		wait_end(t0 + (ns_t)(opt.duration_s * 1e9));
+		acct_snapshot(&acct_end);
+		acct_window_s = (double)(now_ns() - t0) / 1e9;
 		finish(json, (double)(now_ns() - t0) / 1e9);
 		return 0;
 	}
@@ -1008,7 +1177,12 @@ int main(int argc, char **argv)
 		getpid(), GAME_COMM, opt.duration_s, opt.fps, opt.workers, opt.input_dev ? opt.input_dev : "timer",
 		opt.hogs, opt.bursty ? " + bursty" : "", opt.pipe_pairs ? " + pipe pairs" : "", opt.hog_policy);
 
+	acct_snapshot(&acct_start);
+	ns_t acct_t0 = now_ns();
 	wait_end(t_start + (ns_t)(opt.duration_s * 1e9));
+	/* Before the stop flag: a thread that has exited takes its time out of /proc. */
+	acct_snapshot(&acct_end);
+	acct_window_s = (double)(now_ns() - acct_t0) / 1e9;
 	atomic_store(&stop_flag, 1);
 	/* The measured window ends here; joining threads (and, under load, waiting for them) is not in it. */
 	double elapsed = (double)(now_ns() - t_start) / 1e9;

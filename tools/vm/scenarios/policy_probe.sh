@@ -20,7 +20,7 @@
 # scx_gamer is started on a quiet machine and waited for on the sched_ext state file, never on a sleep.
 #
 # Arguments: ROUNDS DURATION_S [SCHEDS] [WORKLOADS] [NEW_FLAGS]
-# out/: plan.txt, timeline.txt, r<R>/<sched>/<workload>.{json,err,state,cpu,sched}, <sched>.log per round,
+# out/: plan.txt, timeline.txt, r<R>/<sched>/<workload>.{json,err,state,kern,policy,sched}, <sched>.log per round,
 # dmesg.txt. This script only records; the host judges.
 set -u
 out=/work/out
@@ -45,9 +45,6 @@ wait_state() { # wanted, tenths of a second
   [ "$(state)" = "$1" ]
 }
 snap_state() { echo "$(ts) $(state) $(ops)" >> "$1"; }
-ticks() { # utime+stime of the given pids, summed
-  for p in "$@"; do cat "/proc/$p/stat" 2>/dev/null; done | awk '{ t += $14 + $15 } END { print t + 0 }'
-}
 bg_pids() { ps -o pid,comm | awk '$2 == "bg-hog" || $2 == "bg-bursty" { print $1 }'; }
 # Kernel-side activity, for the cost of a policy: context switches and rescheduling/function-call IPIs (one
 # line each) and, when BPF_STATS=1, each of the scheduler's BPF programs' run count and run time
@@ -122,15 +119,14 @@ run_gs() { # dir name hogs idle(0|1)
   done
   pids=$(bg_pids)
   [ "$idle" = 1 ] && make_idle $pids
-  echo "$(ts) $(ticks $pids) $(head -1 /proc/stat | cut -d' ' -f3-9)" > "$dir/$name.cpu"
-  # The window's clock starts now: the snapshots below take seconds under load and must not push its end
-  # past the game's (the loops' ticks would read 0).
-  sleep $((dur - 1)) &
+  # Where the CPUs go (game, loops, the rest, idle) gamesim reports itself, over its own window. The
+  # kernel counters' window is half the game's and its clock starts now: the snapshots take seconds under
+  # load, and a window that ran past the game's end would dilute the rates with a quiet machine.
+  sleep $((dur / 2)) &
   window=$!
   kern_snap "$dir/$name.kern"
   for p in $pids; do grep '^policy' "/proc/$p/sched" 2>/dev/null; done > "$dir/$name.policy"
   wait $window
-  echo "$(ts) $(ticks $pids) $(head -1 /proc/stat | cut -d' ' -f3-9)" >> "$dir/$name.cpu"
   kern_snap "$dir/$name.kern"
   wait $gs
   echo $? > "$dir/$name.rc"

@@ -11,10 +11,23 @@ interface Gs {
   input99: number;
   worker99: number;
   bgIps: number;
-  bgShare: number | null;
+  cpu: Acct | null;
   kern: Kern | null;
 }
-interface Ct {
+/** gamesim's "cpu" record (schedstats of every task), in CPUs: where the machine went over the window. */
+interface Acct {
+  game: number;
+  gameWait: number;
+  bg: number;
+  bgWait: number;
+  /** Other tasks: the scheduler's process, kernel threads, the probe's shell. */
+  other: number;
+  idle: number;
+  /** Neither a task's run time nor idle: interrupts, and time the emulation lost. */
+  unaccounted: number;
+  /** The other tasks that ran most, "comm CPUs". */
+  top: string;
+}interface Ct {
   p50: number;
   p99: number;
   max: number;
@@ -35,17 +48,21 @@ function readJson(path: string): unknown | null {
   }
 }
 
-/** Hog CPU share of the machine between the two samples (USER_HZ ticks over uptime x CPUs). */
-function bgShare(path: string, cpus: number): number | null {
-  try {
-    const lines = Deno.readTextFileSync(path).trim().split("\n").map((l) => l.split(/\s+/).map(Number));
-    if (lines.length < 2) return null;
-    const [a, b] = [lines[0], lines.at(-1)!];
-    const wall = b[0] - a[0];
-    return wall > 0 ? (b[1] - a[1]) / 100 / (wall * cpus) : null;
-  } catch {
-    return null;
-  }
+// deno-lint-ignore no-explicit-any
+function acctOf(cpu: any): Acct | null {
+  const w = cpu?.window_s;
+  if (!cpu || !(w > 0)) return null;
+  return {
+    game: cpu.game_run_s / w,
+    gameWait: cpu.game_wait_s / w,
+    bg: cpu.bg_run_s / w,
+    bgWait: cpu.bg_wait_s / w,
+    other: cpu.other_run_s / w,
+    idle: cpu.idle_s / w,
+    unaccounted: cpu.cpus - (cpu.game_run_s + cpu.bg_run_s + cpu.other_run_s + cpu.idle_s) / w,
+    // deno-lint-ignore no-explicit-any
+    top: (cpu.top_other ?? []).slice(0, 3).map((t: any) => `${t.comm} ${(t.run_s / w).toFixed(2)}`).join(", "),
+  };
 }
 
 /** Kernel-side rates between the two snapshots of a .kern file (kern_snap in policy_probe.sh). */
@@ -100,7 +117,7 @@ function kernOf(path: string): Kern | null {
   };
 }
 
-function gsOf(path: string, cpuPath: string, cpus: number): Gs | null {
+function gsOf(path: string, kernPath: string): Gs | null {
   // deno-lint-ignore no-explicit-any
   const j = readJson(path) as any;
   if (!j?.roles?.render) return null;
@@ -113,8 +130,8 @@ function gsOf(path: string, cpuPath: string, cpus: number): Gs | null {
     input99: r.input.lat_p99_us,
     worker99: r.worker?.lat_p99_us ?? NaN,
     bgIps: j.background?.iterations_per_s ?? 0,
-    bgShare: bgShare(cpuPath, cpus),
-    kern: kernOf(cpuPath.replace(/\.cpu$/, ".kern")),
+    cpu: acctOf(j.cpu),
+    kern: kernOf(kernPath),
   };
 }
 
@@ -162,7 +179,6 @@ const plan = Object.fromEntries(
     return [l.slice(0, i), l.slice(i + 1)];
   }),
 );
-const cpus = Number(plan.cpus ?? 2);
 const rounds = Number(plan.rounds);
 const scheds = plan.scheds.split(/\s+/);
 const workloads = plan.workloads.split(/\s+/);
@@ -179,8 +195,8 @@ for (const w of workloads) {
         per.push(v && v.length ? ({ samples: v } as unknown as Ct) : null);
         base.push(null);
       } else if (w.startsWith("gs")) {
-        per.push(gsOf(join(at(s), `${w}.json`), join(at(s), `${w}.cpu`), cpus));
-        base.push(gsOf(join(at("eevdf"), `${w}.json`), join(at("eevdf"), `${w}.cpu`), cpus));
+        per.push(gsOf(join(at(s), `${w}.json`), join(at(s), `${w}.kern`)));
+        base.push(gsOf(join(at("eevdf"), `${w}.json`), join(at("eevdf"), `${w}.kern`)));
       } else {
         per.push(ctOf(join(at(s), `${w}.json`)));
         base.push(ctOf(join(at("eevdf"), `${w}.json`)));
@@ -222,11 +238,16 @@ for (const w of workloads) {
         input_p99_ms: +(pick((x) => x.input99) / 1000).toFixed(2),
         worker_p99_ms: +(pick((x) => x.worker99) / 1000).toFixed(2),
         bg_ratio: w === "gs0" ? null : +ratio((x) => x.bgIps).toFixed(2),
-        bg_share_ratio: w === "gs0" ? null : +ratio((x) => x.bgShare).toFixed(2),
+        // Where the CPUs went, in CPUs (run time per second of the window; waits are runnable time).
+        game_cpus: +pick((x) => x.cpu?.game ?? NaN).toFixed(2),
+        game_wait: +pick((x) => x.cpu?.gameWait ?? NaN).toFixed(2),
+        bg_cpus: w === "gs0" ? null : +pick((x) => x.cpu?.bg ?? NaN).toFixed(2),
+        other_cpus: +pick((x) => x.cpu?.other ?? NaN).toFixed(2),
+        idle_cpus: +pick((x) => x.cpu?.idle ?? NaN).toFixed(2),
+        lost_cpus: +pick((x) => x.cpu?.unaccounted ?? NaN).toFixed(2),
+        other_top: g.find((x) => x?.cpu?.top)?.cpu?.top ?? null,
         // Iterations per CPU-second of the loops, to EEVDF's: below 1, their CPU time bought less work.
-        bg_per_cpu_ratio: w === "gs0"
-          ? null
-          : +ratio((x) => x.bgShare ? x.bgIps / x.bgShare : null).toFixed(2),
+        bg_per_cpu_ratio: w === "gs0" ? null : +ratio((x) => x.cpu?.bg ? x.bgIps / x.cpu.bg : null).toFixed(2),
         render_p99_ratio: +ratio((x) => x.render99).toFixed(2),
         input_p99_ratio: +ratio((x) => x.input99).toFixed(2),
         ctxt_per_s: Math.round(pick((x) => x.kern?.ctxtPerS ?? NaN)),
