@@ -767,10 +767,24 @@ static int is_bg_pid(int pid)
 	return 0;
 }
 
+/* Is @tid one of role @r's threads (0 input, 1 render, 2 submit, 3 audio, 4 workers)? */
+static int role_of_tid(int r, int tid)
+{
+	struct thread_stat *const single[4] = { &st_input, &st_render, &st_submit, &st_audio };
+
+	if (r < 4)
+		return single[r]->tid == tid;
+	for (int i = 0; i < opt.workers; i++)
+		if (st_workers[i].tid == tid)
+			return 1;
+	return 0;
+}
+
 /* The "cpu" record of the report: seconds over the window. */
 static void json_cpu(FILE *f, double window_s)
 {
-	double game_run = 0, game_wait = 0, bg_run = 0, bg_wait = 0, other_run = 0;
+	double game_run = 0, game_wait = 0, bg_run = 0, bg_wait = 0, other_run = 0, role_run[5] = { 0 };
+	static const char *const roles[5] = { "input", "render", "submit", "audio", "worker" };
 	struct { char comm[16]; double run; } top[64];
 	int n_top = 0;
 	int self = getpid();
@@ -792,6 +806,9 @@ static void json_cpu(FILE *f, double window_s)
 		if (e->pid == self) {
 			game_run += run;
 			game_wait += wait;
+			for (int r = 0; r < 5; r++)
+				if (role_of_tid(r, e->tid))
+					role_run[r] += run;
 		} else if (is_bg_pid(e->pid)) {
 			bg_run += run;
 			bg_wait += wait;
@@ -827,7 +844,11 @@ static void json_cpu(FILE *f, double window_s)
 		json_str(f, top[shown].comm);
 		fprintf(f, ", \"run_s\": %.3f}", top[shown].run);
 	}
-	fputs("]}\n", f);
+	/* Run time of each role's threads: beside the work they were given, what waking and switching cost them. */
+	fputs("], \"role_run_s\": {", f);
+	for (int r = 0; r < 5; r++)
+		fprintf(f, "%s\"%s\": %.3f", r ? ", " : "", roles[r], role_run[r]);
+	fputs("}}\n", f);
 }
 
 static void json_latency(FILE *f, struct samples *s)

@@ -27,7 +27,15 @@ interface Acct {
   unaccounted: number;
   /** The other tasks that ran most, "comm CPUs". */
   top: string;
-}interface Ct {
+  /**
+   * What the game's threads ran beyond the work they were given, us: per presented frame for the render
+   * thread (its own wake-ups of the workers and submit included), per wake-up for the others. The cost of
+   * waking, switching and the scheduler's callbacks in their context.
+   */
+  renderCostUs: number;
+  wakeCostUs: number;
+}
+interface Ct {
   p50: number;
   p99: number;
   max: number;
@@ -49,9 +57,19 @@ function readJson(path: string): unknown | null {
 }
 
 // deno-lint-ignore no-explicit-any
-function acctOf(cpu: any): Acct | null {
+function acctOf(j: any): Acct | null {
+  const cpu = j.cpu;
   const w = cpu?.window_s;
   if (!cpu || !(w > 0)) return null;
+  // Role run time over the window, scaled to the whole run (the work and wake-up counts are the run's).
+  const runUs = (role: string) => (cpu.role_run_s?.[role] ?? NaN) / w * j.duration_s * 1e6;
+  const c = j.config, r = j.roles;
+  const others = [["input", c.input_work_us], ["audio", c.audio_work_us], ["submit", c.submit_work_us], [
+    "worker",
+    c.job_us,
+  ]] as const;
+  const wakeups = others.reduce((n, [role]) => n + r[role].wakeups, 0);
+  const extra = others.reduce((n, [role, work]) => n + runUs(role) - work * r[role].wakeups, 0);
   return {
     game: cpu.game_run_s / w,
     gameWait: cpu.game_wait_s / w,
@@ -61,7 +79,11 @@ function acctOf(cpu: any): Acct | null {
     idle: cpu.idle_s / w,
     unaccounted: cpu.cpus - (cpu.game_run_s + cpu.bg_run_s + cpu.other_run_s + cpu.idle_s) / w,
     // deno-lint-ignore no-explicit-any
-    top: (cpu.top_other ?? []).slice(0, 3).map((t: any) => `${t.comm} ${(t.run_s / w).toFixed(2)}`).join(", "),
+    top: (cpu.top_other ?? []).slice(0, 3).map((t: any) => `${t.comm} ${(t.run_s / w).toFixed(2)}`).join(
+      ", ",
+    ),
+    renderCostUs: (runUs("render") - c.frame_work_us * r.render.presented) / r.render.presented,
+    wakeCostUs: extra / wakeups,
   };
 }
 
@@ -130,7 +152,7 @@ function gsOf(path: string, kernPath: string): Gs | null {
     input99: r.input.lat_p99_us,
     worker99: r.worker?.lat_p99_us ?? NaN,
     bgIps: j.background?.iterations_per_s ?? 0,
-    cpu: acctOf(j.cpu),
+    cpu: acctOf(j),
     kern: kernOf(kernPath),
   };
 }
@@ -245,9 +267,13 @@ for (const w of workloads) {
         other_cpus: +pick((x) => x.cpu?.other ?? NaN).toFixed(2),
         idle_cpus: +pick((x) => x.cpu?.idle ?? NaN).toFixed(2),
         lost_cpus: +pick((x) => x.cpu?.unaccounted ?? NaN).toFixed(2),
+        render_cost_us: Math.round(pick((x) => x.cpu?.renderCostUs ?? NaN)),
+        wake_cost_us: Math.round(pick((x) => x.cpu?.wakeCostUs ?? NaN)),
         other_top: g.find((x) => x?.cpu?.top)?.cpu?.top ?? null,
         // Iterations per CPU-second of the loops, to EEVDF's: below 1, their CPU time bought less work.
-        bg_per_cpu_ratio: w === "gs0" ? null : +ratio((x) => x.cpu?.bg ? x.bgIps / x.cpu.bg : null).toFixed(2),
+        bg_per_cpu_ratio: w === "gs0"
+          ? null
+          : +ratio((x) => x.cpu?.bg ? x.bgIps / x.cpu.bg : null).toFixed(2),
         render_p99_ratio: +ratio((x) => x.render99).toFixed(2),
         input_p99_ratio: +ratio((x) => x.input99).toFixed(2),
         ctxt_per_s: Math.round(pick((x) => x.kern?.ctxtPerS ?? NaN)),
