@@ -174,3 +174,13 @@ Deno.test("loadAsync verifies on a worker thread: timers run meanwhile, the obje
     obj.close();
   }
 });
+
+Deno.test("a loaded program's info gives the kernel's id (as fdinfo names it) and its instruction counts", async () => {
+  await withLoaded((obj) => {
+    const prog = obj.program("probe");
+    const info = prog.info();
+    const fdinfo = Deno.readTextFileSync(`/proc/self/fdinfo/${prog.fd}`);
+    assert.equal(info.id, Number(/^prog_id:\s+(\d+)$/m.exec(fdinfo)?.[1]));
+    assert.ok(info.xlatedInsns > 0 && info.verifiedInsns > 0, JSON.stringify(info));
+  });
+});

@@ -211,14 +211,21 @@ export class BpfProgram {
     );
   }
 
-  /** Instruction counts after load: as translated by the verifier (dead code pruned) and as verified. */
-  info(): { xlatedInsns: number; verifiedInsns: number } {
+  /**
+   * The kernel's id of the loaded program (what `/proc/PID/fdinfo` and bpftool name it by) and its
+   * instruction counts after load: as translated by the verifier (dead code pruned) and as verified.
+   */
+  info(): { id: number; xlatedInsns: number; verifiedInsns: number } {
     const info = new Uint8Array(232);
     const len = new Uint8Array(4);
     new DataView(len.buffer).setUint32(0, info.length, true);
     check(openLibbpf().libbpf.bpf_prog_get_info_by_fd(this.fd, info, len), `info of ${this.name}`);
     const view = new DataView(info.buffer);
-    return { xlatedInsns: view.getUint32(20, true) / 8, verifiedInsns: view.getUint32(216, true) };
+    return {
+      id: view.getUint32(4, true),
+      xlatedInsns: view.getUint32(20, true) / 8,
+      verifiedInsns: view.getUint32(216, true),
+    };
   }
 
   /**

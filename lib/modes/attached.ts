@@ -128,8 +128,10 @@ export function startScheduler(
     );
     if (options.verbose) {
       // What the verifier kept: with stats off the profiling code is pruned at load.
-      const insns = sched.programInsns().map((p) => `${p.name.replace(/^gamer_/, "")}=${p.xlatedInsns}`);
-      log(`scx_gamer: program instructions: ${insns.join(" ")}`);
+      const programs = sched.programInsns().map((p) => ({ ...p, name: p.name.replace(/^gamer_/, "") }));
+      log(`scx_gamer: program instructions: ${programs.map((p) => `${p.name}=${p.xlatedInsns}`).join(" ")}`);
+      // The kernel's ids, by which /proc/PID/fdinfo reports each program's run time (kernel.bpf_stats_enabled).
+      log(`scx_gamer: program ids: ${programs.map((p) => `${p.name}=${p.id}`).join(" ")}`);
     }
     return sched;
   };

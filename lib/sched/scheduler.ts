@@ -510,7 +510,7 @@ export class Scheduler {
    * Instruction counts of the loaded programs: as translated (pruned code is gone) and as the verifier
    * walked them (its cost at load).
    */
-  programInsns(): { name: string; xlatedInsns: number; verifiedInsns: number }[] {
+  programInsns(): { name: string; id: number; xlatedInsns: number; verifiedInsns: number }[] {
     return this.#obj.programs()
       .filter((p) => p.fd >= 0)
       .map((p) => ({ name: p.name, ...p.info() }));

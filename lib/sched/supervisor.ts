@@ -393,7 +393,7 @@ export class Supervisor {
   }
 
   /** See Scheduler.programInsns. */
-  programInsns(): { name: string; xlatedInsns: number; verifiedInsns: number }[] {
+  programInsns(): { name: string; id: number; xlatedInsns: number; verifiedInsns: number }[] {
     return this.#cur.programInsns();
   }
 

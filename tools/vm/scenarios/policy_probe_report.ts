@@ -95,7 +95,22 @@ interface Kern {
   bpfMsPerS: number | null;
   bpfTop: string | null;
 }
-function kernOf(path: string): Kern | null {
+/** Program id -> name from the loader's `--verbose` line "program ids: select_cpu=12 ...", if it logged one. */
+function programNames(gamerLog: string): Map<string, string> {
+  let text = "";
+  try {
+    text = Deno.readTextFileSync(gamerLog);
+  } catch { /* a row with no loader (EEVDF) */ }
+  const line = text.split("\n").findLast((l) => l.includes("program ids: "));
+  const names = new Map<string, string>();
+  for (const kv of line?.split("program ids: ")[1].trim().split(/\s+/) ?? []) {
+    const [name, id] = kv.split("=");
+    names.set(id, name);
+  }
+  return names;
+}
+
+function kernOf(path: string, names: Map<string, string>): Kern | null {
   let text: string;
   try {
     text = Deno.readTextFileSync(path);
@@ -132,7 +147,9 @@ function kernOf(path: string): Kern | null {
     callIpiPerS: rate("CAL"),
     bpfMsPerS: b.progs.size ? bpfNs / 1e6 / dt : null,
     bpfTop: per.length
-      ? per.slice(0, 4).map(([id, n, ns]) => `#${id} ${Math.round(n)}/s x ${(ns / 1000).toFixed(1)}us`).join(
+      ? per.slice(0, 5).map(([id, n, ns]) =>
+        `${names.get(id) ?? `#${id}`} ${Math.round(n)}/s x ${(ns / 1000).toFixed(1)}us`
+      ).join(
         "; ",
       )
       : null,
@@ -153,7 +170,7 @@ function gsOf(path: string, kernPath: string): Gs | null {
     worker99: r.worker?.lat_p99_us ?? NaN,
     bgIps: j.background?.iterations_per_s ?? 0,
     cpu: acctOf(j),
-    kern: kernOf(kernPath),
+    kern: kernOf(kernPath, programNames(join(kernPath, "..", "gamer.log"))),
   };
 }
 
