@@ -248,6 +248,29 @@ Deno.test("with new programs reported, a scan waits for one that may be the game
   assert.equal(net.update(30_000).game?.tgid, 5000, "the rescan finds a game no exec announced");
 });
 
+Deno.test("with no game running, the game is chosen among the new programs alone; beside one, by a scan", () => {
+  const { root, watch } = reportedWatch(30_000);
+  // A Steam game no exec announced (a scan would choose it: the same signal, far busier) and a new Wine game.
+  writeFakeProcess(root, { ...wineGame, pid: 4000, utime: 90_000, threads: undefined });
+  writeFakeProcess(root, { ...wineGame, threads: undefined });
+  watch.noteExec(5000);
+  assert.equal(watch.update(1000).game?.tgid, 5000, "only the new program was read, not every process");
+  assert.equal(watch.update(30_000).game?.tgid, 4000, "the rescan reads them all and takes the busier");
+  // Two new candidates at once are weighed against each other as a scan would: the stronger signal wins.
+  const { root: r2, watch: w2 } = reportedWatch(1e9);
+  writeFakeProcess(r2, { ...wineGame, pid: 6000, environ: {}, threads: undefined });
+  writeFakeProcess(r2, { ...wineGame, threads: undefined });
+  w2.noteExec(6000);
+  w2.noteExec(5000);
+  assert.equal(w2.update(1000).game?.tgid, 5000, "a Steam app id outweighs a Wine name alone");
+  // Beside a running game a new candidate asks for a full scan (its CPU use is weighed against all).
+  writeFakeProcess(r2, { ...wineGame, pid: 4000, utime: 90_000, threads: undefined });
+  writeFakeProcess(r2, { ...wineGame, pid: 7000, utime: 0, threads: undefined });
+  w2.noteExec(7000);
+  assert.equal(w2.update(2000).game?.tgid, 5000, "beside a game a new program waits 4 s before a look");
+  assert.equal(w2.update(6000).game?.tgid, 4000, "then the scan sees the busier game no exec announced");
+});
+
 Deno.test("a storm of new programs keeps only the newest few to look at", () => {
   const { root, watch } = reportedWatch(1e9);
   writeFakeProcess(root, { ...wineGame, threads: undefined });

@@ -10,7 +10,8 @@
  * so it is rare: while the game lives only its own threads are re-read, and only when their list
  * changed or every {@link CLASSIFY_MAX_AGE_MS}. When the caller reports new
  * programs ({@link GameWatch.noteExec}, from the scheduler's exec events), a scan waits for one that
- * could be the game (read on its own: a few files) and otherwise runs only every `rescanMs`.
+ * could be the game (read on its own: a few files) and otherwise runs only every `rescanMs`; with no game
+ * running, the game is chosen among those new programs alone (no scan found a candidate before them).
  *
  * A process tree can be announced as the game ({@link GameWatch.announce}, from `scx_gamer-run`):
  * while any process of that tree lives, the game is chosen inside it (lib/collect/game_tree.ts) and
@@ -28,6 +29,7 @@ import { readProcesses, threadIds } from "../host/proc.ts";
 import { playerUids } from "../host/users.ts";
 import {
   type CpuSnapshot,
+  detectAmong,
   detectGame,
   type Detection,
   lookAtProgram,
@@ -64,6 +66,9 @@ export interface GameSchedulerPort {
   /** The thread whose wake intervals are the frame pacing (null: none). Optional. */
   setPacingThread?(tid: number | null): void;
 }
+
+/** How an update looks for the game: every process, or only new programs that may be the game. */
+type Look = { kind: "scan" } | { kind: "candidates"; pids: number[] };
 
 /** Options of {@link GameWatch}. */
 export interface GameWatchOptions {
@@ -168,28 +173,36 @@ export class GameWatch {
     if (this.#execs.size > EXEC_LOOKS_MAX) this.#execs.delete(this.#execs.values().next().value!);
   }
 
-  /** Whether this update needs a full scan: the game vanished, the safety net is due, or a candidate appeared. */
-  #scanDue(nowMs: number, alive: boolean): boolean {
+  /**
+   * Whether this update looks for the game, and how: a full scan (the game vanished, the safety net is due,
+   * or a candidate appeared beside a running game), only the new programs that may be the game (no game
+   * runs), or not at all (null).
+   */
+  #lookDue(nowMs: number, alive: boolean): Look | null {
     const due = this.#settled(nowMs, this.#game !== null && alive);
     // The game itself is no news (its own exec, looked at again, would scan for nothing).
     const execs = [...new Set([...this.#execsAgain, ...due])].filter((pid) => pid !== this.#game?.tgid);
     // Before a scan every new program keeps its second look; only the look below narrows it down.
     this.#execsAgain = due;
-    if (this.#game !== null && !alive) return true;
-    if (nowMs - this.#lastScanMs >= this.#rescanMs) return true;
-    if (this.#game === null && !this.#execReported) return true;
+    const scan: Look = { kind: "scan" };
+    if (this.#game !== null && !alive) return scan;
+    if (nowMs - this.#lastScanMs >= this.#rescanMs) return scan;
+    if (this.#game === null && !this.#execReported) return scan;
     // A launch inside the announced tree has no name to judge it by yet: any new program may be the game.
-    if (this.#announced !== null && this.#game === null && execs.length > 0) return true;
-    if (execs.length === 0) return false;
+    if (this.#announced !== null && this.#game === null && execs.length > 0) return scan;
+    if (execs.length === 0) return null;
     const options = { forcedName: this.#forced, allUsers: this.#allUsers, uids: this.#playerUids(nowMs) };
     // Only a Wine loader still to name itself is worth a second look; any other program is judged once.
     this.#execsAgain = [];
+    const candidates: number[] = [];
     for (const pid of execs) {
       const look = lookAtProgram(this.#procRoot, pid, options);
-      if (look === "candidate") return true;
+      // Beside a running game a candidate is weighed against it, and the CPU use of all: a full scan.
+      if (look === "candidate" && this.#game !== null) return scan;
+      if (look === "candidate") candidates.push(pid);
       if (look === "again" && due.includes(pid)) this.#execsAgain.push(pid);
     }
-    return false;
+    return candidates.length > 0 ? { kind: "candidates", pids: candidates } : null;
   }
 
   /**
@@ -250,10 +263,16 @@ export class GameWatch {
     const previous = this.#game;
     let game = previous;
     const alive = game !== null && existsSync(join(this.#procRoot, String(game.tgid), "task"));
-    if (this.#scanDue(nowMs, alive)) {
-      const detection = this.#detect();
+    const look = this.#lookDue(nowMs, alive);
+    if (look !== null) {
+      const detection = look.kind === "scan" ? this.#detect() : detectAmong(this.#procRoot, look.pids, {
+        forcedName: this.#forced,
+        previous: this.#cpu,
+        allUsers: this.#allUsers,
+        uids: this.#playerUids(nowMs),
+      });
       this.#cpu = detection.snapshot;
-      this.#lastScanMs = nowMs;
+      if (look.kind === "scan") this.#lastScanMs = nowMs;
       game = detection.game;
     }
     const changed = (game?.tgid ?? null) !== (previous?.tgid ?? null);
