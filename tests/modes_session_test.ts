@@ -399,6 +399,11 @@ Deno.test("with an event ring buffer the game's exit is looked at at once, not a
   };
   await runSession({ ...s.options, start: () => sched });
   assert.deepEqual(seen, [5000, null]);
+  // The player sees both changes, one line each.
+  assert.deepEqual(s.lines.filter((l) => l.startsWith("scx_gamer: game")), [
+    "scx_gamer: game: game (pid 5000), 2 threads",
+    "scx_gamer: game game (pid 5000) is gone",
+  ]);
 });
 
 /**

@@ -21,6 +21,7 @@
 import { configToArgs, type SchedConfig } from "../config.ts";
 import { GameWatch } from "../collect/game_watch.ts";
 import type { SampleRecorder } from "../collect/recorder.ts";
+import { printable } from "../host/terminal.ts";
 import { smoothBetween, type SmoothSnapshot } from "../sched/smooth.ts";
 import { metricsBetween, type StatsSnapshot } from "../sched/stats.ts";
 import type { ExitInfo, SchedEvent } from "../sched/scheduler.ts";
@@ -341,6 +342,12 @@ class Session {
   #checkGame(at: number): void {
     const update = this.#watch.update(at);
     if (!update.changed) return;
+    // One line per change, so a player (and a benchmark's log) can see what the scheduler takes as the game.
+    const named = (g: GameInfo) => `${printable(g.name)} (pid ${g.tgid})`;
+    if (update.previous) this.#o.log(`scx_gamer: game ${named(update.previous)} is gone`);
+    if (update.game) {
+      this.#o.log(`scx_gamer: game: ${named(update.game)}, ${update.game.thread_count} threads`);
+    }
     this.#rec?.recorder.switchGame(update.game);
     this.applyStep(this.#o.driver?.onGame?.(update.game, at, update.counts) ?? null, at);
   }

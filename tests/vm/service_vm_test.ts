@@ -82,7 +82,8 @@ Deno.test("scx_gamer as a service: state directory, --monitor, the launch wrappe
     assert.equal(read(out, "game_comm.txt"), "game.exe", "the announced pid became the game (exec)");
     assert.equal(read(out, "game.err").split("\n").filter((l) => l.startsWith("scx_gamer")).length, 0);
     assert.match(log, new RegExp(`^scx_gamer: process ${gamePid} announced as the game$`, "m"));
-    const line = log.split("\n").filter((l) => l.includes(`game game (pid ${gamePid})`)).at(-1);
+    const line = log.split("\n").filter((l) => /^\[\d+\.\ds\] placed /.test(l))
+      .filter((l) => l.includes(`game game (pid ${gamePid})`)).at(-1);
     assert.ok(line, `no stats line with the announced game (pid ${gamePid}) in:\n${log.slice(-2000)}`);
     assert.match(line, /\(pid \d+\): input [1-9]\d* gpu [1-9]\d* audio [1-9]/);
   });
