@@ -785,7 +785,8 @@ static void json_cpu(FILE *f, double window_s)
 {
 	double game_run = 0, game_wait = 0, bg_run = 0, bg_wait = 0, other_run = 0, role_run[5] = { 0 };
 	static const char *const roles[5] = { "input", "render", "submit", "audio", "worker" };
-	struct { char comm[16]; double run; } top[64];
+	/* Per command name; static: a busy machine has hundreds (each kworker's name is its own). */
+	static struct { char comm[16]; double run; } top[ACCT_TASKS];
 	int n_top = 0;
 	int self = getpid();
 
@@ -817,7 +818,7 @@ static void json_cpu(FILE *f, double window_s)
 			int k = 0;
 			while (k < n_top && strcmp(top[k].comm, e->comm) != 0)
 				k++;
-			if (k == n_top && n_top < 64) {
+			if (k == n_top && n_top < ACCT_TASKS) {
 				snprintf(top[n_top].comm, sizeof(top[0].comm), "%s", e->comm);
 				top[n_top++].run = 0;
 			}
