@@ -10,7 +10,10 @@ cd "$root"
 output=${OUTPUT:-scx_gamer}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-if deno compile --quiet --allow-all --unstable-ffi --output "$output" main.ts >"$log" 2>&1; then
+# --no-memory-reducer: V8's idle-time heap shrinking ran full collections of a 9 MB heap costing 0.6-0.8 s
+# of CPU each under emulation, mid-game; a daemon keeps its few MB instead (docs/benchmarks.md).
+if deno compile --quiet --allow-all --unstable-ffi --v8-flags=--no-memory-reducer --output "$output" main.ts \
+  >"$log" 2>&1; then
   echo "built $output ($(du -h "$output" | cut -f1)); it needs only libbpf.so.1 (>= 1.4) on the target"
   exit 0
 fi

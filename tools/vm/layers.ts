@@ -313,8 +313,9 @@ export function shellQuote(s: string): string {
 }
 
 const WRAPPER_BUILT = `#!/bin/sh
-# scx_gamer in the VM: the bundle built on the host (deno task bundle), run by the same Deno.
-exec deno run -A --unstable-ffi /opt/scx_gamer/scx_gamer.js "$@"
+# scx_gamer in the VM: the bundle built on the host (deno task bundle), run by the same Deno, with the V8
+# flags the binary is compiled with (scripts/compile.sh).
+exec deno run -A --unstable-ffi --v8-flags=--no-memory-reducer /opt/scx_gamer/scx_gamer.js "$@"
 `;
 const WRAPPER_MISSING = `#!/bin/sh
 echo "scx_gamer: dist/scx_gamer.js was not built on the host: run 'deno task bundle' (deno task vm does)" >&2
