@@ -797,8 +797,10 @@ static void json_cpu(FILE *f, double window_s)
 	for (int i = 0; i < acct_end.n; i++) {
 		struct task_acct *e = &acct_end.t[i];
 		unsigned long long run0 = 0, wait0 = 0;
+		/* The same task at the start; a tid reused by a new task (its time below the old one's) starts at 0. */
 		for (int j = 0; j < acct_start.n; j++)
-			if (acct_start.t[j].tid == e->tid) {
+			if (acct_start.t[j].tid == e->tid && acct_start.t[j].pid == e->pid &&
+			    acct_start.t[j].run_ns <= e->run_ns && acct_start.t[j].wait_ns <= e->wait_ns) {
 				run0 = acct_start.t[j].run_ns;
 				wait0 = acct_start.t[j].wait_ns;
 				break;

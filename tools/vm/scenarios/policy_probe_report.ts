@@ -23,7 +23,10 @@ interface Acct {
   /** Other tasks: the scheduler's process, kernel threads, the probe's shell. */
   other: number;
   idle: number;
-  /** Neither a task's run time nor idle: interrupts, and time the emulation lost. */
+  /**
+   * Neither a task's run time nor idle: interrupts, and time the emulation lost. Negative when /proc/stat's
+   * idle (kept by the tickless idle code) counted more than the window had, as it does under emulation.
+   */
   unaccounted: number;
   /** The other tasks that ran most, "comm CPUs". */
   top: string;
@@ -64,10 +67,13 @@ function acctOf(j: any): Acct | null {
   // Role run time over the window, scaled to the whole run (the work and wake-up counts are the run's).
   const runUs = (role: string) => (cpu.role_run_s?.[role] ?? NaN) / w * j.duration_s * 1e6;
   const c = j.config, r = j.roles;
-  const others = [["input", c.input_work_us], ["audio", c.audio_work_us], ["submit", c.submit_work_us], [
-    "worker",
-    c.job_us,
-  ]] as const;
+  // The threads other than render, with the CPU work gamesim gives each per wake-up, us.
+  const others: [string, number][] = [
+    ["input", c.input_work_us],
+    ["audio", c.audio_work_us],
+    ["submit", c.submit_work_us],
+    ["worker", c.job_us],
+  ];
   const wakeups = others.reduce((n, [role]) => n + r[role].wakeups, 0);
   const extra = others.reduce((n, [role, work]) => n + runUs(role) - work * r[role].wakeups, 0);
   return {
