@@ -325,10 +325,8 @@ export function detectAmong(
   options: DetectOptions = {},
 ): Detection {
   const uids = allowedUids(options);
-  const processes = pids.map((pid) =>
-    readProcess(procRoot, pid, { checkRenderNode: renderNodeMatters, uids })
-  )
-    .filter((p) => p !== null);
+  const read = (pid: number) => readProcess(procRoot, pid, { checkRenderNode: renderNodeMatters, uids });
+  const processes = pids.map(read).filter((p) => p !== null);
   return chooseGame(processes, { ...options, uids: uids ?? undefined });
 }
 

@@ -240,8 +240,15 @@ export class GameWatch {
     return this.#uids.set;
   }
 
-  /** One full look: inside the announced tree while it lives, else the scan. */
-  #detect(): Detection {
+  /**
+   * One look for the game: among the new programs that may be it, or a full one (inside the announced tree
+   * while it lives, else the scan).
+   */
+  #detect(look: Look, nowMs: number): Detection {
+    const options = { forcedName: this.#forced, previous: this.#cpu, allUsers: this.#allUsers };
+    if (look.kind === "candidates") {
+      return detectAmong(this.#procRoot, look.pids, { ...options, uids: this.#playerUids(nowMs) });
+    }
     if (this.#announced !== null) {
       const processes = readProcesses(this.#procRoot, { checkRenderNode: renderNodeMatters });
       const members = treeMembers(processes, this.#announced.members);
@@ -251,11 +258,7 @@ export class GameWatch {
       }
       this.#announced = null; // the announced game has exited: back to scanning
     }
-    return detectGame(this.#procRoot, {
-      forcedName: this.#forced,
-      previous: this.#cpu,
-      allUsers: this.#allUsers,
-    });
+    return detectGame(this.#procRoot, options);
   }
 
   /** Find the game (rescanning when due or when it is gone), classify its threads, tell the scheduler. */
@@ -265,12 +268,7 @@ export class GameWatch {
     const alive = game !== null && existsSync(join(this.#procRoot, String(game.tgid), "task"));
     const look = this.#lookDue(nowMs, alive);
     if (look !== null) {
-      const detection = look.kind === "scan" ? this.#detect() : detectAmong(this.#procRoot, look.pids, {
-        forcedName: this.#forced,
-        previous: this.#cpu,
-        allUsers: this.#allUsers,
-        uids: this.#playerUids(nowMs),
-      });
+      const detection = this.#detect(look, nowMs);
       this.#cpu = detection.snapshot;
       if (look.kind === "scan") this.#lastScanMs = nowMs;
       game = detection.game;
