@@ -271,6 +271,36 @@ Deno.test("with no game running, the game is chosen among the new programs alone
   assert.equal(w2.update(6000).game?.tgid, 4000, "then the scan sees the busier game no exec announced");
 });
 
+Deno.test("while a game runs the safety-net scan is rarer: a busier game no exec announced waits for it", () => {
+  const root = makeFakeProc(desktop());
+  const watch = new GameWatch({
+    scheduler: new FakeScheduler(),
+    procRoot: root,
+    execReported: true,
+    rescanMs: 30_000,
+    rescanWithGameMs: 300_000,
+  });
+  assert.equal(watch.update(0).game, null);
+  writeFakeProcess(root, { ...wineGame, threads: undefined });
+  watch.noteExec(5000);
+  assert.equal(watch.update(1000).game?.tgid, 5000);
+  writeFakeProcess(root, { ...wineGame, pid: 4000, utime: 90_000, threads: undefined });
+  assert.equal(watch.update(31_000).game?.tgid, 5000, "no scan after 30 s beside a running game");
+  assert.equal(watch.update(299_000).game?.tgid, 5000);
+  assert.equal(watch.update(300_000).game?.tgid, 4000, "the scan after 300 s sees the busier game");
+  // With no game the scan comes back to its own interval.
+  rmSync(join(root, "4000"), { recursive: true });
+  rmSync(join(root, "5000"), { recursive: true });
+  assert.equal(watch.update(302_000).game, null, "the game is gone: a scan finds none");
+  writeFakeProcess(root, { ...wineGame, threads: undefined });
+  assert.equal(watch.update(331_000).game, null);
+  assert.equal(
+    watch.update(332_000).game?.tgid,
+    5000,
+    "30 s after the last scan, with no game, the next one",
+  );
+});
+
 Deno.test("a storm of new programs keeps only the newest few to look at", () => {
   const { root, watch } = reportedWatch(1e9);
   writeFakeProcess(root, { ...wineGame, threads: undefined });

@@ -125,8 +125,9 @@ export interface SessionOptions {
   watchMs?: number;
   /**
    * Milliseconds between full `/proc` scans when the scheduler reports new programs (a safety net; without
-   * reports every check with no game scans). Default 30 000: a full scan costs tens of milliseconds on a
-   * desktop and ~30x that under emulation, where a scan every 2 s cost 0.6 CPUs of 2 (bench:sched).
+   * reports every check with no game scans). Default 30 000, and 300 000 while a game runs; a value given
+   * is used for both. A full scan costs tens of milliseconds on a desktop and ~30x that under emulation,
+   * where a scan every 2 s cost 0.6 CPUs of 2 (bench:sched).
    */
   rescanMs?: number;
   log: (line: string) => void;
@@ -162,6 +163,8 @@ const EVENT_WAIT_MAX_MS = 10_000;
 const WATCH_MS = 2000;
 /** Milliseconds between full /proc scans when new programs are reported. */
 const RESCAN_MS = 30_000;
+/** The same while a game runs: every new program is still looked at, so a scan is only the safety net. */
+const RESCAN_WITH_GAME_MS = 300_000;
 
 function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -239,6 +242,7 @@ class Session {
       allUsers: o.allUsers,
       execReported: events,
       rescanMs: events ? o.rescanMs ?? RESCAN_MS : undefined,
+      rescanWithGameMs: events ? o.rescanMs ?? RESCAN_WITH_GAME_MS : undefined,
     });
     // Samples are what the learning loop optimises and a driver compares configs by their smoothness;
     // without either, nobody reads it and measuring would only cost the game's wake-ups.
