@@ -248,7 +248,9 @@ while [ $r -lt "$rounds" ]; do
       b*)
         eval "flags=\${B${s#b}_FLAGS:-}"
         # shellcheck disable=SC2086
-        start_gamer "$dir" deno run -A --unstable-ffi "/opt/$s/scx_gamer.js" $flags && run_workloads "$dir" 0
+        # As the installed wrapper runs it (tools/vm/layers.ts): the same V8 flags, --verbose for program ids.
+        start_gamer "$dir" deno run -A --unstable-ffi --v8-flags=--no-memory-reducer "/opt/$s/scx_gamer.js" \
+          --verbose $flags && run_workloads "$dir" 0
         stop_gamer "$dir"
         ;;
     esac
