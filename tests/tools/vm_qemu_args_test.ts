@@ -10,7 +10,7 @@ const BASE = {
   kernelArgs: ["loglevel=7"],
 };
 
-Deno.test("qemuArgs: the checked recipe runs both vCPUs on one host thread; multi gives each its own", () => {
+Deno.test("qemuArgs: the checked recipe runs both vCPUs on one host thread; multi gives each its own; icount counts instructions", () => {
   const single = qemuArgs({ ...BASE, tcg: "single" });
   assert.equal(single[single.indexOf("-accel") + 1], "tcg,thread=single");
   assert.equal(single[single.indexOf("-smp") + 1], "2");
@@ -22,13 +22,22 @@ Deno.test("qemuArgs: the checked recipe runs both vCPUs on one host thread; mult
     single.filter((a) => !a.startsWith("tcg,")),
     "nothing else changes",
   );
+  const icount = qemuArgs({ ...BASE, tcg: "icount" });
+  assert.equal(icount[icount.indexOf("-accel") + 1], "tcg,thread=single", "icount needs one host thread");
+  assert.equal(icount[icount.indexOf("-icount") + 1], "shift=3", "the guest's clock: 8 ns per instruction");
+  assert.deepEqual(
+    icount.filter((a) => !a.startsWith("tcg,") && a !== "-icount" && a !== "shift=3"),
+    single.filter((a) => !a.startsWith("tcg,")),
+    "nothing else changes",
+  );
 });
 
 Deno.test("runInVm refuses an unknown TCG mode before it boots anything", async () => {
   await assert.rejects(
     // deno-lint-ignore no-explicit-any
     () => runInVm({ text: "exit 0" }, { tcg: "kvm" as any }),
-    (e: unknown) => e instanceof VmOptionError && /tcg 'kvm': expected single or multi/.test(e.message),
+    (e: unknown) =>
+      e instanceof VmOptionError && /tcg 'kvm': expected single or multi or icount/.test(e.message),
   );
 });
 

@@ -24,9 +24,11 @@ Boot the sched_ext test kernel under QEMU and run SCRIPT (busybox sh) in the gue
   --env NAME=VALUE   export a variable to the script (repeatable)
   --file GUEST=HOST  copy a host file into the guest (repeatable)
   --kernel-arg ARG   add a kernel command-line parameter (repeatable)
-  --tcg single|multi how TCG runs the 2 vCPUs: taking turns on one host thread (default, the checked
-                     recipe) or one host thread each, running at once as on hardware (rarely the
-                     guest kernel dies as sched_ext enables: see tools/vm/README.md)
+  --tcg single|multi|icount
+                     how TCG runs the 2 vCPUs: taking turns on one host thread (default, the checked
+                     recipe), one host thread each, running at once as on hardware (rarely the
+                     guest kernel dies as sched_ext enables: see tools/vm/README.md), or taking
+                     turns with the guest's clock counting instructions (costs, not latencies)
   --no-bundle        leave dist/scx_gamer.js out
 Exit status: the script's, or ${VM_EXIT.bootFailure} boot failure, ${VM_EXIT.kernelCrash} kernel crash, \
 ${VM_EXIT.timeout} timeout, ${VM_EXIT.harnessError} harness error; 2 bad command line.`;

@@ -72,10 +72,13 @@ export interface VmOptions {
  * recipe, the tests' default): a wake-up sent to the other vCPU waits for its turn, and two vCPUs give one
  * CPU of capacity. "multi": each vCPU on its own host thread, running at once as on hardware (one
  * oops with a sched_ext scheduler enabled was seen under it once, so the tests stay on "single" but for
- * one that boots it).
+ * one that boots it). "icount": one host thread, and the guest's clock counts executed instructions
+ * (`-icount shift=3`: 8 ns each) instead of following the host's: a duration measured in the guest (a BPF
+ * program's run time from bpf_stats_enabled, a task's CPU time) is work done, the same from run to run
+ * whatever else loads the host. For comparing costs, not for latencies a player would see.
  */
-export type TcgThreads = "single" | "multi";
-export const TCG_THREADS: readonly TcgThreads[] = ["single", "multi"];
+export type TcgThreads = "single" | "multi" | "icount";
+export const TCG_THREADS: readonly TcgThreads[] = ["single", "multi", "icount"];
 
 /** Is `text` one of {@link TCG_THREADS}? */
 export function isTcgThreads(text: string | undefined): text is TcgThreads {
@@ -163,8 +166,9 @@ export function qemuArgs(
   },
 ): string[] {
   const cmdline = ["console=ttyS0", "panic=-1", "quiet", ...o.kernelArgs].join(" ");
+  const tcg = o.tcg === "icount" ? ["tcg,thread=single", "-icount", "shift=3"] : [`tcg,thread=${o.tcg}`];
   return [
-    ...["-machine", "q35", "-accel", `tcg,thread=${o.tcg}`, "-cpu", "max", "-smp", "2", "-m", `${o.memMiB}M`],
+    ...["-machine", "q35", "-accel", ...tcg, "-cpu", "max", "-smp", "2", "-m", `${o.memMiB}M`],
     ...["-kernel", o.kernel, "-initrd", o.initrd, "-append", cmdline],
     ...["-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot", "-nic", "none"],
     ...["-qmp", `unix:${o.qmp},server=on,wait=off`],
