@@ -48,8 +48,9 @@ snap_state() { echo "$(ts) $(state) $(ops)" >> "$1"; }
 bg_pids() { ps -o pid,comm | awk '$2 == "bg-hog" || $2 == "bg-bursty" { print $1 }'; }
 # Kernel-side activity, for the cost of a policy: context switches and rescheduling/function-call IPIs (one
 # line each) and, when BPF_STATS=1, each of the scheduler's BPF programs' run count and run time
-# ("prog <id> <cnt> <ns>").
-kern_snap() { # file
+# ("prog <id> <cnt> <ns>"), and per thread of the game (PID) its moves and switches
+# ("thread <comm> <migrations> <voluntary> <involuntary>").
+kern_snap() { # file pid
   {
     echo "at $(ts)"
     grep -E '^ctxt ' /proc/stat
@@ -60,6 +61,9 @@ kern_snap() { # file
         /^prog_id/ { id = $2 } /^run_cnt/ { cnt = $2 } /^run_time_ns/ { ns = $2 }
         END { if (cnt != "") print "prog", id, cnt, ns }' /proc/"$gamer"/fdinfo/* 2>/dev/null | sort -u
     fi
+    awk 'FNR == 1 { if (m != "") print "thread", c, m, v, n; c = $1; m = ""; v = ""; n = "" }
+      /^se.nr_migrations/ { m = $3 } /^nr_voluntary_switches/ { v = $3 } /^nr_involuntary_switches/ { n = $3 }
+      END { if (m != "") print "thread", c, m, v, n }' /proc/"$2"/task/*/sched 2>/dev/null
   } >> "$1"
 }
 make_idle() { # pids: SCHED_IDLE, as a user would with chrt -i 0
@@ -124,10 +128,10 @@ run_gs() { # dir name hogs idle(0|1)
   # load, and a window that ran past the game's end would dilute the rates with a quiet machine.
   sleep $((dur / 2)) &
   window=$!
-  kern_snap "$dir/$name.kern"
+  kern_snap "$dir/$name.kern" "$gs"
   for p in $pids; do grep '^policy' "/proc/$p/sched" 2>/dev/null; done > "$dir/$name.policy"
   wait $window
-  kern_snap "$dir/$name.kern"
+  kern_snap "$dir/$name.kern" "$gs"
   wait $gs
   echo $? > "$dir/$name.rc"
   snap_state "$dir/$name.state"

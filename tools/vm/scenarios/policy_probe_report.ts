@@ -97,6 +97,9 @@ function acctOf(j: any): Acct | null {
 interface Kern {
   ctxtPerS: number;
   reschedIpiPerS: number;
+  /** The render thread's moves to another CPU, and its involuntary switches (preemptions), per second. */
+  renderMovesPerS: number;
+  renderPreemptedPerS: number;
   callIpiPerS: number;
   bpfMsPerS: number | null;
   bpfTop: string | null;
@@ -127,17 +130,24 @@ function kernOf(path: string, names: Map<string, string>): Kern | null {
     const lines = block.trim().split("\n");
     const kv = new Map<string, number>();
     const progs = new Map<string, { cnt: number; ns: number }>();
+    // "thread <comm> <migrations> <voluntary> <involuntary>", summed per command name.
+    const threads = new Map<string, { moves: number; preempted: number }>();
     for (const l of lines.slice(1)) {
       const f = l.trim().split(/\s+/);
       if (f[0] === "prog") progs.set(f[1], { cnt: Number(f[2]), ns: Number(f[3]) });
-      else kv.set(f[0].replace(":", ""), Number(f[1]));
+      else if (f[0] === "thread") {
+        const t = threads.get(f[1]) ?? { moves: 0, preempted: 0 };
+        threads.set(f[1], { moves: t.moves + Number(f[2]), preempted: t.preempted + Number(f[4]) });
+      } else kv.set(f[0].replace(":", ""), Number(f[1]));
     }
-    return { t: Number(lines[0]), kv, progs };
+    return { t: Number(lines[0]), kv, progs, threads };
   });
   if (snaps.length < 2) return null;
   const [a, b] = [snaps[0], snaps.at(-1)!];
   const dt = b.t - a.t;
   const rate = (k: string) => ((b.kv.get(k) ?? NaN) - (a.kv.get(k) ?? NaN)) / dt;
+  const render = (k: "moves" | "preempted") =>
+    ((b.threads.get("RenderThread")?.[k] ?? NaN) - (a.threads.get("RenderThread")?.[k] ?? NaN)) / dt;
   let bpfNs = 0;
   const per: [string, number, number][] = [];
   for (const [id, v] of b.progs) {
@@ -150,6 +160,8 @@ function kernOf(path: string, names: Map<string, string>): Kern | null {
   return {
     ctxtPerS: rate("ctxt"),
     reschedIpiPerS: rate("RES"),
+    renderMovesPerS: render("moves"),
+    renderPreemptedPerS: render("preempted"),
     callIpiPerS: rate("CAL"),
     bpfMsPerS: b.progs.size ? bpfNs / 1e6 / dt : null,
     bpfTop: per.length
@@ -300,6 +312,8 @@ for (const w of workloads) {
         render_p99_ratio: +ratio((x) => x.render99).toFixed(2),
         input_p99_ratio: +ratio((x) => x.input99).toFixed(2),
         ctxt_per_s: Math.round(pick((x) => x.kern?.ctxtPerS ?? NaN)),
+        render_moves_per_s: Math.round(pick((x) => x.kern?.renderMovesPerS ?? NaN)),
+        render_preempted_per_s: Math.round(pick((x) => x.kern?.renderPreemptedPerS ?? NaN)),
         res_ipi_per_s: Math.round(pick((x) => x.kern?.reschedIpiPerS ?? NaN)),
         cal_ipi_per_s: Math.round(pick((x) => x.kern?.callIpiPerS ?? NaN)),
         bpf_ms_per_s: +pick((x) => x.kern?.bpfMsPerS ?? NaN).toFixed(1),
