@@ -126,12 +126,13 @@ struct gamer_counters {
 	u64 sensor_events;	/* input events ignored as sensor streams (accelerometers, gyros) */
 	u64 batch_resumes;	/* preempted batch tasks put back on their CPU (no shared-queue round trip) */
 	u64 handoffs;		/* wake-ups by a running task, which end its burst as a sleep would */
+	u64 waker_kept;		/* game wake-ups that left their game waker's CPU alone */
 };
 
 /* Behaviour of one game thread, for userspace's classifier. */
 struct gamer_thread_behaviour {
 	u64 avg_run_ns;		/* moving average of run time per wake-up */
-	u64 wakeups;		/* cumulative wake-ups */
+	u64 wakeups;		/* cumulative wake-ups (written on the first, then every BEHAVIOUR_EVERY-th) */
 	u64 last_seen_ns;
 };
 

@@ -29,12 +29,13 @@
  *    expected burst (capped at slice_lag_us whatever the weight, so waits stay bounded). A wake-up
  *    preempts a CPU running interactive work only when its deadline is earlier by more than slice_us;
  *    the game's threads may preempt other interactive work but nothing else may preempt theirs except by
- *    the margin. When a slice ends the running task keeps the CPU while its deadline is not later than
- *    the queue head's by more than the margin, so a render thread is never handed over to a queued task
- *    at the tick. slice_us is both that margin and the interactive quantum. Moves of an interactive task
- *    to another CPU (to an idle one, or to take one) pass a limiter, at most mig_max per mig_window_ms; a
- *    refused move stays on the task's CPU when that CPU can take it now, else the task queues like any
- *    other (no CPU left idle for it).
+ *    the margin, and a game thread never takes the CPU of the game thread that woke it (a render thread
+ *    posting jobs goes on with its frame). When a slice ends the running task keeps the CPU while its
+ *    deadline is not later than the queue head's by more than the margin, so a render thread is never
+ *    handed over to a queued task at the tick. slice_us is both that margin and the interactive quantum.
+ *    Moves of an interactive task to another CPU (to an idle one, or to take one) pass a limiter, at most
+ *    mig_max per mig_window_ms; a refused move stays on the task's CPU when that CPU can take it now, else
+ *    the task queues like any other (no CPU left idle for it).
  *
  * 4. Bounded unfairness. Virtual time is kept per task, apart from the deadline (inserting by deadline
  *    never changes a task's vruntime), and is charged as a task runs (at every dispatch decision, not only
@@ -52,7 +53,10 @@
  *    CPU, ops.cpu_release re-enqueues what waited in its local queue. CPU hotplug ends the scheduler with
  *    the kernel's restart code, and the loader attaches it again (lib/sched/supervisor.ts).
  *
- * Costs. No loop over CPUs outside ops.init, no hash update per context switch, no periodic timer unless
+ * Costs. The unit is the kfunc or helper call (a clock read, a queue peek, a task-storage lookup): each
+ * costs more than all the arithmetic around it (1-2 us under emulation, from bpf_stats run times), so a
+ * callback reads the clock once and looks at a queue only when the answer can change its decision. No
+ * loop over CPUs outside ops.init, no hash update per context switch, no periodic timer unless
  * wakeup_timer_us asks for one (and then only while interactive work waits). Idle CPUs are kicked when work
  * is queued. Counters and hot-path timing exist only when stats_on is set at load (const volatile: the
  * verifier prunes them otherwise). The game's smoothness (wake-up latency per thread class, wait behind
@@ -130,6 +134,9 @@ const volatile struct gamer_intf_anchor gamer_intf_anchor __attribute__((used));
 
 /* ---- internal state ---- */
 
+/* A game thread's behaviour is written to game_threads on its first wake-up and then every this many. */
+#define BEHAVIOUR_EVERY	8
+
 /* Virtual time "now" of interactive tasks: the largest vruntime of any that started running. */
 static u64 vtime_now;
 /* The same for batch tasks (their own clock: a hog's vruntime never shifts interactive credit). */
@@ -138,6 +145,12 @@ static u64 batch_vtime_now;
 static u64 last_input_ns;
 /* The wakeup timer is armed (0/1): it re-arms itself only while interactive work waits. */
 static u32 timer_armed;
+/*
+ * Pinned interactive tasks waiting in the CPUs' own queues, all CPUs together. While it is 0 no CPU's own
+ * queue needs a look (a kfunc call each: see "Costs" at the top). A task is counted once, from its insert
+ * until it runs or leaves the scheduler, so this is never below the true number.
+ */
+static u64 nr_pinned_queued;
 
 /* CPUs running batch work: the O(1) victim set of interactive wake-ups. */
 private(GAMER) struct bpf_cpumask __kptr *batch_cpus;
@@ -186,6 +199,8 @@ struct task_ctx {
 	u8 guarded;		/* picked by the starvation guard for its next run */
 	u8 stay;		/* the migration limiter keeps this wake-up on its CPU */
 	u8 resumed;		/* batch: put back on its CPU after a preemption (see resume_after_preemption) */
+	u64 game_wakeups;	/* wake-ups as a game thread while behaviour_on (report_behaviour) */
+	u8 pinned_queued;	/* counted in nr_pinned_queued: waits in its CPU's own queue */
 };
 
 struct {
@@ -324,6 +339,30 @@ static __always_inline struct cpu_ctx *lookup_cpu_ctx(s32 cpu)
 static __always_inline u64 cpu_dsq(s32 cpu)
 {
 	return CPU_DSQ_BASE + (u64)cpu;
+}
+
+/* A pinned task goes into its CPU's own queue: count it (once) until it runs or leaves. */
+static __always_inline void count_pinned(struct task_ctx *tctx)
+{
+	if (tctx->pinned_queued)
+		return;
+	tctx->pinned_queued = 1;
+	__sync_fetch_and_add(&nr_pinned_queued, 1);
+}
+
+static __always_inline void uncount_pinned(struct task_ctx *tctx)
+{
+	if (!tctx->pinned_queued)
+		return;
+	tctx->pinned_queued = 0;
+	__sync_fetch_and_sub(&nr_pinned_queued, 1);
+}
+
+/* Does interactive work wait that @cpu could run: in the shared queue, or in its own? */
+static __always_inline bool inter_waiting(s32 cpu)
+{
+	return scx_bpf_dsq_nr_queued(INTER_DSQ) > 0 ||
+	       (nr_pinned_queued && scx_bpf_dsq_nr_queued(cpu_dsq(cpu)) > 0);
 }
 
 static __always_inline bool cpu_allowed(const struct task_struct *p, s32 cpu)
@@ -649,11 +688,39 @@ static s32 claim_batch_victim(struct task_struct *p, struct task_ctx *tctx, s32 
 }
 
 /*
- * May a wake-up with deadline @dl (a game thread if @game) take @cpu from the interactive task running
- * there? Only by the EDF margin, and only the game may preempt the game. Claims the CPU by swapping in
- * its own deadline, so a second wake-up compares against this one.
+ * x86's preempt count, a per-CPU int since Linux 6.15 (__weak: absent before, and then no wake-up counts
+ * as a hand-off). Bits 8-27 count softirq, hardirq and NMI nesting: set, no task is doing what runs now.
  */
-static bool claim_edf_victim(s32 cpu, u64 dl, bool game)
+extern const int __preempt_count __ksym __weak;
+#define IRQ_CONTEXT_MASK	0x0fffff00
+
+static __always_inline bool in_task_context(void)
+{
+	if (!bpf_ksym_exists(&__preempt_count))
+		return false;
+	return !(*(int *)bpf_this_cpu_ptr(&__preempt_count) & IRQ_CONTEXT_MASK);
+}
+
+/*
+ * Does @cpu run the game thread that is waking @p, another of the game's? A thread that posts work (a render
+ * thread waking its job workers) goes on with the frame it builds: taking its CPU would only push that
+ * frame back, while the woken thread finds a CPU as soon as another game thread sleeps.
+ */
+static __always_inline bool woken_by_own_game(struct task_struct *p, s32 cpu)
+{
+	if (cpu != bpf_get_smp_processor_id() || !is_game(p) || !in_task_context() ||
+	    bpf_get_current_task_btf()->tgid != p->tgid)
+		return false;
+	stat_inc(waker_kept);
+	return true;
+}
+
+/*
+ * May a wake-up with deadline @dl (a game thread if @game) take @cpu from the interactive task running
+ * there at @now? Only by the EDF margin, and only the game may preempt the game. Claims the CPU by
+ * swapping in its own deadline, so a second wake-up compares against this one.
+ */
+static bool claim_edf_victim(s32 cpu, u64 dl, bool game, u64 now)
 {
 	struct cpu_ctx *cctx = lookup_cpu_ctx(cpu);
 	u64 cur, live, margin;
@@ -666,7 +733,7 @@ static bool claim_edf_victim(s32 cpu, u64 dl, bool game)
 		return false;
 	cur = cctx->deadline;
 	/* The running task's deadline grows as it runs: charge what it ran since it started. */
-	live = cur + (sched_now() - cctx->run_start);
+	live = cur + (now - cctx->run_start);
 	margin = (game && cctx->level == LVL_INTER) ? 0 : margin_ns();
 	if (!time_before(dl + margin, live))
 		return false;
@@ -744,11 +811,13 @@ static int wakeup_timer_fn(void *map, int *key, struct bpf_timer *timer)
 			scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
 			stat_inc(preempt_kicks);
 		} else {
+			u64 now = sched_now();
+
 			cpu = scx_bpf_task_cpu(head);
 			cctx = lookup_cpu_ctx(cpu);
 			if (cctx && (cctx->level == LVL_INTER || cctx->level == LVL_GAME) &&
-			    sched_now() - cctx->run_start >= margin_ns() &&
-			    claim_edf_victim(cpu, head->scx.dsq_vtime, false)) {
+			    now - cctx->run_start >= margin_ns() &&
+			    claim_edf_victim(cpu, head->scx.dsq_vtime, false, now)) {
 				scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
 				stat_inc(edf_preempts);
 			}
@@ -811,13 +880,13 @@ out:
  * themselves batch tasks are fair as under EEVDF: a sleeper behind by more than the margin preempts.
  * Never interactive work. Claims the CPU in the batch set.
  */
-static bool claim_batch_wakeup(s32 cpu, u64 key)
+static bool claim_batch_wakeup(s32 cpu, u64 key, u64 now)
 {
 	struct cpu_ctx *cctx = lookup_cpu_ctx(cpu);
 
 	if (!cctx || cctx->level != LVL_BATCH)
 		return false;
-	if (!time_before(key + margin_ns(), cctx->deadline + (sched_now() - cctx->run_start)))
+	if (!time_before(key + margin_ns(), cctx->deadline + (now - cctx->run_start)))
 		return false;
 	return claim_batch_cpu(cpu);
 }
@@ -837,9 +906,11 @@ static __always_inline bool any_cpu_idle(void)
  * took the CPU, with what is left of its slice: when that task is done the batch task resumes there with
  * no dispatch and no trip through the shared queue, and keeps its cache. Only while no interactive work
  * waits in a queue (a local batch task would run before it), and the slice still ends on time (the queue
- * order among batch tasks holds).
+ * order among batch tasks holds). Not for interactive tasks: put back so (a render thread preempted by its
+ * input thread or its job workers), the game beside 4 loops missed 13% of frames instead of 3.9%, and 51%
+ * with its job workers' p99 wait at 22 ms where they could still take their waker's CPU (docs/benchmarks.md).
  */
-static bool resume_after_preemption(struct task_struct *p, struct task_ctx *tctx, s32 cpu)
+static bool resume_after_preemption(struct task_struct *p, struct task_ctx *tctx, s32 cpu, u64 now)
 {
 	struct cpu_ctx *cctx = lookup_cpu_ctx(cpu);
 	u64 left;
@@ -847,10 +918,10 @@ static bool resume_after_preemption(struct task_struct *p, struct task_ctx *tctx
 	if (!cctx || !cctx->preempted || cpu != bpf_get_smp_processor_id())
 		return false;
 	cctx->preempted = 0;
-	left = tctx->slice_end - sched_now();
+	left = tctx->slice_end - now;
 	if ((s64)left < (s64)(SLICE_MIN_US * NSEC_PER_USEC))
 		return false;
-	if (scx_bpf_dsq_nr_queued(INTER_DSQ) > 0 || scx_bpf_dsq_nr_queued(cpu_dsq(cpu)) > 0)
+	if (inter_waiting(cpu))
 		return false;
 	/* An idle CPU could run it now: the shared queue and a kick, as for any batch task. */
 	if (any_cpu_idle())
@@ -862,14 +933,14 @@ static bool resume_after_preemption(struct task_struct *p, struct task_ctx *tctx
 }
 
 /* A batch task: the batch queue and an idle CPU woken if there is one; interactive work is never preempted. */
-static void enqueue_batch(struct task_struct *p, struct task_ctx *tctx, s32 cpu, u64 enq_flags)
+static void enqueue_batch(struct task_struct *p, struct task_ctx *tctx, s32 cpu, u64 enq_flags, u64 now)
 {
 	u64 key = batch_key(tctx);
 
 	stat_inc(batch_enqueues);
-	if (!(enq_flags & SCX_ENQ_WAKEUP) && resume_after_preemption(p, tctx, cpu))
+	if (!(enq_flags & SCX_ENQ_WAKEUP) && resume_after_preemption(p, tctx, cpu, now))
 		return;
-	if ((enq_flags & SCX_ENQ_WAKEUP) && claim_batch_wakeup(cpu, key)) {
+	if ((enq_flags & SCX_ENQ_WAKEUP) && claim_batch_wakeup(cpu, key, now)) {
 		struct cpu_ctx *cctx = lookup_cpu_ctx(cpu);
 
 		if (cctx)
@@ -891,18 +962,20 @@ void BPF_STRUCT_OPS(gamer_enqueue, struct task_struct *p, u64 enq_flags)
 	struct cpu_ctx *cctx;
 	s32 claimed;
 	bool game;
-	u64 dl;
+	u64 dl, now;
 
 	stat_inc(enqueues);
 	if (!tctx) {
 		scx_bpf_error("%s[%d] has no task context", p->comm, p->pid);
 		return;
 	}
-	tctx->enq_at = sched_now();
+	/* One clock read per call (see "Costs" at the top). */
+	now = sched_now();
+	tctx->enq_at = now;
 	claimed = tctx->claimed;
 	tctx->claimed = 0;
 	if (tctx->batch) {
-		enqueue_batch(p, tctx, cpu, enq_flags);
+		enqueue_batch(p, tctx, cpu, enq_flags, now);
 		goto out;
 	}
 	dl = task_deadline(p, tctx, 0);
@@ -923,7 +996,7 @@ void BPF_STRUCT_OPS(gamer_enqueue, struct task_struct *p, u64 enq_flags)
 	/* Kept on its CPU by the migration limiter: that CPU if it can be taken now, else as any other task. */
 	if (tctx->stay) {
 		tctx->stay = 0;
-		if (wakeup && (claim_batch_cpu(cpu) || claim_edf_victim(cpu, dl, game))) {
+		if (wakeup && (claim_batch_cpu(cpu) || claim_edf_victim(cpu, dl, game, now))) {
 			preempt_cpu(p, tctx, dl, cpu, cpu, enq_flags);
 			goto out;
 		}
@@ -931,10 +1004,11 @@ void BPF_STRUCT_OPS(gamer_enqueue, struct task_struct *p, u64 enq_flags)
 
 	/* Pinned: its CPU's own queue, or that CPU at once. */
 	if (p->nr_cpus_allowed == 1) {
-		if (wakeup && (claim_batch_cpu(cpu) || claim_edf_victim(cpu, dl, game))) {
+		if (wakeup && (claim_batch_cpu(cpu) || claim_edf_victim(cpu, dl, game, now))) {
 			preempt_cpu(p, tctx, dl, cpu, cpu, enq_flags);
 			goto out;
 		}
+		count_pinned(tctx);
 		scx_bpf_dsq_insert_vtime(p, cpu_dsq(cpu), inter_slice(p), dl, enq_flags);
 		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
 		goto out;
@@ -948,12 +1022,13 @@ void BPF_STRUCT_OPS(gamer_enqueue, struct task_struct *p, u64 enq_flags)
 		}
 		/* Every CPU runs interactive work: EDF with a margin, on the task's CPU or this one. */
 		this_cpu = bpf_get_smp_processor_id();
-		if (claim_edf_victim(cpu, dl, game)) {
+		if (!woken_by_own_game(p, cpu) && claim_edf_victim(cpu, dl, game, now)) {
 			stat_inc(edf_preempts);
 			preempt_cpu(p, tctx, dl, cpu, cpu, enq_flags);
 			goto out;
 		}
-		if (this_cpu != cpu && cpu_allowed(p, this_cpu) && claim_edf_victim(this_cpu, dl, game)) {
+		if (this_cpu != cpu && cpu_allowed(p, this_cpu) && !woken_by_own_game(p, this_cpu) &&
+		    claim_edf_victim(this_cpu, dl, game, now)) {
 			stat_inc(edf_preempts);
 			preempt_cpu(p, tctx, dl, this_cpu, cpu, enq_flags);
 			goto out;
@@ -989,7 +1064,7 @@ static bool batch_starving(u64 now)
  */
 static s64 first_inter_dsq(s32 cpu, u64 *dl)
 {
-	struct task_struct *own = dsq_peek(cpu_dsq(cpu));
+	struct task_struct *own = nr_pinned_queued ? dsq_peek(cpu_dsq(cpu)) : NULL;
 	struct task_struct *shared = dsq_peek(INTER_DSQ);
 
 	if (own && (!shared || !time_before(shared->scx.dsq_vtime, own->scx.dsq_vtime))) {
@@ -1024,27 +1099,38 @@ void BPF_STRUCT_OPS(gamer_dispatch, s32 cpu, struct task_struct *prev)
 	PROF_START(dispatch);
 	struct task_ctx *pctx = NULL;
 	struct task_struct *head;
-	u64 now = sched_now(), head_dl = 0, prev_key = 0;
+	u64 now = 0, head_dl = 0, prev_key = 0;
 	s64 dsq;
 
+	/*
+	 * A CPU going idle with nothing queued is the common case: that path looks at the shared queue's head
+	 * (at its own queue's only when a pinned task waits somewhere) and tries the batch queue. A look at the
+	 * batch queue's head before that move changed nothing measurable (bpf_stats under icount).
+	 */
 	if (prev && (prev->scx.flags & SCX_TASK_QUEUED)) {
 		pctx = lookup_task_ctx(prev);
 		/* prev ran until now: charge it, so it competes with what it really used (not a frozen key). */
 		if (pctx) {
+			now = sched_now();
 			charge_run(prev, pctx, now);
 			prev_key = pctx->batch ? batch_key(pctx) : task_deadline(prev, pctx, 0);
 		}
 	}
+	dsq = first_inter_dsq(cpu, &head_dl);
 
-	/* 1. The starvation guard: batch work that waited too long runs first, whatever else waits. */
-	if (batch_starving(now) && scx_bpf_dsq_move_to_local(BATCH_DSQ)) {
+	/*
+	 * 1. The starvation guard: batch work that waited too long runs first, whatever else waits. Only
+	 * interactive work (queued, or an interactive prev) can keep the batch queue waiting; otherwise its
+	 * head runs next anyway (step 3), or a batch prev runs on until the head is ahead of it.
+	 */
+	if ((dsq >= 0 || (pctx && !pctx->batch)) && batch_starving(now ?: sched_now()) &&
+	    scx_bpf_dsq_move_to_local(BATCH_DSQ)) {
 		stat_inc(guard_runs);
 		stat_inc(dispatches);
 		goto out;
 	}
 
 	/* 2. Interactive work, earliest deadline first; an interactive prev keeps the CPU unless beaten by the margin. */
-	dsq = first_inter_dsq(cpu, &head_dl);
 	if (pctx && !pctx->batch && (dsq < 0 || !time_before(head_dl + margin_ns(), prev_key))) {
 		keep_prev(prev, pctx, cpu, prev_key, now);
 		goto out;
@@ -1090,7 +1176,7 @@ void BPF_STRUCT_OPS(gamer_tick, struct task_struct *p)
 		return;
 	if (cctx->level == LVL_BATCH) {
 		/* Interactive work waits (a kick lost a race): the batch slice ends now. */
-		if (scx_bpf_dsq_nr_queued(INTER_DSQ) > 0 || scx_bpf_dsq_nr_queued(cpu_dsq(cpu)) > 0) {
+		if (inter_waiting(cpu)) {
 			task_set_slice(p, 0);
 			stat_inc(tick_preempts);
 		}
@@ -1171,20 +1257,6 @@ static void smooth_running(struct task_struct *p, struct task_ctx *tctx, struct 
 }
 
 /*
- * x86's preempt count, a per-CPU int since Linux 6.15 (__weak: absent before, and then no wake-up counts
- * as a hand-off). Bits 8-27 count softirq, hardirq and NMI nesting: set, no task is doing what runs now.
- */
-extern const int __preempt_count __ksym __weak;
-#define IRQ_CONTEXT_MASK	0x0fffff00
-
-static __always_inline bool in_task_context(void)
-{
-	if (!bpf_ksym_exists(&__preempt_count))
-		return false;
-	return !(*(int *)bpf_this_cpu_ptr(&__preempt_count) & IRQ_CONTEXT_MASK);
-}
-
-/*
  * The running task woke @wakee: its burst ends here, as if it had slept. A thread that hands work on (a
  * render thread posting jobs and frames) is on someone's path even when it never sleeps, which is what it
  * does once it falls behind; classed batch by its run length it would fall further behind (an undetected
@@ -1206,12 +1278,33 @@ static void end_burst_on_handoff(struct task_struct *wakee)
 	stat_inc(handoffs);
 }
 
+/*
+ * Report a game thread's behaviour to userspace's classifier: on its first wake-up, then every
+ * BEHAVIOUR_EVERY-th (a hash lookup per wake-up cost a 1 kHz input thread 1000 calls a second; the
+ * classifier reads the map every few seconds and wants rates, which a lag of a few wake-ups does not move).
+ */
+static void report_behaviour(struct task_struct *p, struct task_ctx *tctx)
+{
+	struct gamer_thread_behaviour *b, fresh = {};
+	u32 tid = p->pid;
+
+	if (tctx->game_wakeups++ % BEHAVIOUR_EVERY)
+		return;
+	b = bpf_map_lookup_elem(&game_threads, &tid);
+	if (!b) {
+		bpf_map_update_elem(&game_threads, &tid, &fresh, BPF_NOEXIST);
+		b = bpf_map_lookup_elem(&game_threads, &tid);
+		if (!b)
+			return;
+	}
+	b->avg_run_ns = tctx->avg_burst;
+	b->wakeups = tctx->game_wakeups;
+	b->last_seen_ns = sched_now();
+}
+
 void BPF_STRUCT_OPS(gamer_runnable, struct task_struct *p, u64 enq_flags)
 {
 	struct task_ctx *tctx;
-	struct gamer_thread_behaviour *b, fresh = {};
-	u32 tid = p->pid;
-	u64 now;
 
 	/* Only a real wake-up closes a burst (not a requeue for affinity, policy or nice changes). */
 	if (!(enq_flags & SCX_ENQ_WAKEUP))
@@ -1226,21 +1319,10 @@ void BPF_STRUCT_OPS(gamer_runnable, struct task_struct *p, u64 enq_flags)
 
 	if (!is_game(p))
 		return;
-	now = sched_now();
 	if (smooth_on)
-		smooth_wakeup(p, tctx, now);
-	if (!behaviour_on)
-		return;
-	b = bpf_map_lookup_elem(&game_threads, &tid);
-	if (!b) {
-		bpf_map_update_elem(&game_threads, &tid, &fresh, BPF_NOEXIST);
-		b = bpf_map_lookup_elem(&game_threads, &tid);
-		if (!b)
-			return;
-	}
-	b->avg_run_ns = tctx->avg_burst;
-	b->wakeups++;
-	b->last_seen_ns = now;
+		smooth_wakeup(p, tctx, sched_now());
+	if (behaviour_on)
+		report_behaviour(p, tctx);
 }
 
 void BPF_STRUCT_OPS(gamer_running, struct task_struct *p)
@@ -1252,6 +1334,7 @@ void BPF_STRUCT_OPS(gamer_running, struct task_struct *p)
 
 	if (!tctx || !cctx)
 		return;
+	uncount_pinned(tctx);
 	tctx->last_run_at = now;
 	cctx->run_start = now;
 	/* A preemption mark is for the task that was put back just before this one starts: no longer current. */
@@ -1262,7 +1345,7 @@ void BPF_STRUCT_OPS(gamer_running, struct task_struct *p)
 		if (tctx->resumed) {
 			/* Resumed from the local queue: if interactive work queued meanwhile, let dispatch see it. */
 			tctx->resumed = 0;
-			if (scx_bpf_dsq_nr_queued(INTER_DSQ) > 0 || scx_bpf_dsq_nr_queued(cpu_dsq(cpu)) > 0)
+			if (inter_waiting(cpu))
 				scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
 		} else {
 			tctx->slice_end = now + p->scx.slice;
@@ -1350,11 +1433,20 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(gamer_init_task, struct task_struct *p, struct scx_
 	return 0;
 }
 
+/* The task leaves the scheduler (it exits, or moves to another class): it waits in no queue of ours. */
+void BPF_STRUCT_OPS(gamer_disable, struct task_struct *p)
+{
+	struct task_ctx *tctx = lookup_task_ctx(p);
+
+	if (tctx)
+		uncount_pinned(tctx);
+}
+
 void BPF_STRUCT_OPS(gamer_dump, struct scx_dump_ctx *dctx)
 {
-	scx_bpf_dump("gamer: policy %d vtime_now %llu batch_vtime_now %llu game %u inter %d batch %d",
+	scx_bpf_dump("gamer: policy %d vtime_now %llu batch_vtime_now %llu game %u inter %d batch %d pinned %llu",
 		     POLICY_VERSION, vtime_now, batch_vtime_now, game_tgid,
-		     scx_bpf_dsq_nr_queued(INTER_DSQ), scx_bpf_dsq_nr_queued(BATCH_DSQ));
+		     scx_bpf_dsq_nr_queued(INTER_DSQ), scx_bpf_dsq_nr_queued(BATCH_DSQ), nr_pinned_queued);
 }
 
 void BPF_STRUCT_OPS(gamer_dump_cpu, struct scx_dump_ctx *dctx, s32 cpu, bool idle)
@@ -1519,6 +1611,7 @@ struct sched_ext_ops gamer_ops = {
 	.cpu_acquire	= (void *)gamer_cpu_acquire,
 	.cpu_release	= (void *)gamer_cpu_release,
 	.init_task	= (void *)gamer_init_task,
+	.disable	= (void *)gamer_disable,
 	.dump		= (void *)gamer_dump,
 	.dump_cpu	= (void *)gamer_dump_cpu,
 	.dump_task	= (void *)gamer_dump_task,

@@ -4,7 +4,7 @@
 /** Shared structs: byte size and members (name, byte offset, byte size), in order. */
 export const STRUCTS = {
   "gamer_counters": {
-    "size": 192,
+    "size": 200,
     "members": [
       {
         "name": "enqueues",
@@ -124,6 +124,11 @@ export const STRUCTS = {
       {
         "name": "handoffs",
         "offset": 184,
+        "size": 8
+      },
+      {
+        "name": "waker_kept",
+        "offset": 192,
         "size": 8
       }
     ]

@@ -215,6 +215,18 @@ Deno.test("scx_gamer on a sched_ext kernel", async (t) => {
     },
   );
 
+  await t.step(
+    "the render thread's job workers leave its CPU alone; a loop preempted by a wake-up resumes on its CPU",
+    () => {
+      // Render posts two jobs while the busy loop holds the other CPU: one worker takes the loop's CPU, the
+      // other waits rather than take render's. The loop, preempted by the game's wake-ups, goes back to its
+      // own CPU's local queue instead of through the shared one.
+      const p = phase("mig_max_1000");
+      assert.ok(p.waker_kept > 0, JSON.stringify(p));
+      assert.ok(p.batch_resumes > 0, JSON.stringify(p));
+    },
+  );
+
   await t.step("mm_affinity on consults the address-space CPU hint; off never does", () => {
     assert.equal(phase("mig_max_1000").mm_hint_tries, 0);
     assert.ok(phase("mm_affinity_on").mm_hint_tries > 0);

@@ -50,6 +50,8 @@ try {
       mig_blocked: d("mig_blocked"),
       handoffs: d("handoffs"),
       batch_enqueues: d("batch_enqueues"),
+      batch_resumes: d("batch_resumes"),
+      waker_kept: d("waker_kept"),
       mm_hint_tries: d("mm_hint_tries"),
       input_events: d("input_events"),
       boosted: d("boosted"),
