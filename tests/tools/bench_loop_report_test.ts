@@ -76,5 +76,5 @@ Deno.test("bench:loop --tcg: single unless asked, multi when given, anything els
   assert.equal(parseOptions(["--", "--tcg", "multi"]).options?.tcg, "multi");
   const bad = parseOptions(["--tcg", "kvm"]);
   assert.equal(bad.options, undefined);
-  assert.equal(bad.error, "--tcg: expected single or multi, got 'kvm'");
+  assert.equal(bad.error, "--tcg: expected single or multi or icount, got 'kvm'");
 });

@@ -136,6 +136,6 @@ Deno.test("--tcg picks how QEMU runs the vCPUs and names a bad value", () => {
   assert.equal(parseBenchArgs(["--tcg=single"]).tcg, "single");
   assert.throws(
     () => parseBenchArgs(["--tcg", "kvm"]),
-    /^BenchUsageError: --tcg 'kvm': expected single or multi$/,
+    /^BenchUsageError: --tcg 'kvm': expected single or multi or icount$/,
   );
 });

@@ -27,7 +27,7 @@ const DOCS = path.join(REPO_ROOT, "docs/benchmarks.md");
 const MARK_BEGIN = "<!-- bench:loop table: begin (written by deno task bench:loop -- --update-docs) -->";
 const MARK_END = "<!-- bench:loop table: end -->";
 const USAGE = `usage: deno task bench:loop [-- --rounds N] [--run-s S] [--sweep-s S] [--random N] [--seed N]
-                         [--game "GAMESIM FLAGS"] [--tcg single|multi] [--out DIR] [--from DIR]
+                         [--game "GAMESIM FLAGS"] [--tcg single|multi|icount] [--out DIR] [--from DIR]
                          [--update-docs]`;
 
 /** A random config: each number log-uniform (or uniform when its range starts at 0) over its range, each switch a coin. */

@@ -90,9 +90,10 @@ Benchmark scx_gamer against EEVDF in one boot of the sched_ext VM; prints one re
   --fps N              the game's frame rate, 10..240 (default 144)
   --stats S            scx_gamer's stats interval in the scx_gamer+stats row, 1..10 s (default 1)
   --no-extras          skip the counters probe after the rounds
-  --tcg single|multi   the vCPUs take turns on one host thread (default, as the tests run) or run at
-                       once on one host thread each, as two CPUs do (see docs/benchmarks.md; rarely
-                       the guest kernel dies as a scheduler attaches: tools/vm/README.md)
+  --tcg MODE           single: the vCPUs take turns on one host thread (default, as the tests run);
+                       multi: at once on one host thread each, as two CPUs do (see docs/benchmarks.md;
+                       at times the guest kernel dies as a scheduler attaches: tools/vm/README.md);
+                       icount: the guest's clock counts instructions (costs, not latencies)
   --out DIR            where the guest's out/ is copied (default tools/vm/out/bench-<time>)
   --from DIR           report on an earlier run's out/ instead of booting the VM
   --update-docs        write the report into docs/benchmarks.md and the plot into docs/bench_sched.svg
