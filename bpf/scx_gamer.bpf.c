@@ -1119,11 +1119,11 @@ void BPF_STRUCT_OPS(gamer_dispatch, s32 cpu, struct task_struct *prev)
 	dsq = first_inter_dsq(cpu, &head_dl);
 
 	/*
-	 * 1. The starvation guard: batch work that waited too long runs first, whatever else waits. Only
-	 * interactive work (queued, or an interactive prev) can keep the batch queue waiting; otherwise its
-	 * head runs next anyway (step 3), or a batch prev runs on until the head is ahead of it.
+	 * 1. The starvation guard: batch work that waited too long runs first, whatever else waits. With no
+	 * prev to keep and no interactive work queued the batch queue's head runs next anyway (step 3): no
+	 * look needed then, the idle CPU's common case.
 	 */
-	if ((dsq >= 0 || (pctx && !pctx->batch)) && batch_starving(now ?: sched_now()) &&
+	if ((dsq >= 0 || pctx) && batch_starving(now ?: sched_now()) &&
 	    scx_bpf_dsq_move_to_local(BATCH_DSQ)) {
 		stat_inc(guard_runs);
 		stat_inc(dispatches);
