@@ -148,7 +148,8 @@ static u32 timer_armed;
 /*
  * Pinned interactive tasks waiting in the CPUs' own queues, all CPUs together. While it is 0 no CPU's own
  * queue needs a look (a kfunc call each: see "Costs" at the top). A task is counted once, from its insert
- * until it runs or leaves the scheduler, so this is never below the true number.
+ * until it runs, so this is never below the true number; one that leaves the scheduler while counted (moved
+ * to another class) keeps it above 0, which costs only those looks.
  */
 static u64 nr_pinned_queued;
 
@@ -341,7 +342,7 @@ static __always_inline u64 cpu_dsq(s32 cpu)
 	return CPU_DSQ_BASE + (u64)cpu;
 }
 
-/* A pinned task goes into its CPU's own queue: count it (once) until it runs or leaves. */
+/* A pinned task goes into its CPU's own queue: count it (once) until it runs. */
 static __always_inline void count_pinned(struct task_ctx *tctx)
 {
 	if (tctx->pinned_queued)
@@ -1433,15 +1434,6 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(gamer_init_task, struct task_struct *p, struct scx_
 	return 0;
 }
 
-/* The task leaves the scheduler (it exits, or moves to another class): it waits in no queue of ours. */
-void BPF_STRUCT_OPS(gamer_disable, struct task_struct *p)
-{
-	struct task_ctx *tctx = lookup_task_ctx(p);
-
-	if (tctx)
-		uncount_pinned(tctx);
-}
-
 void BPF_STRUCT_OPS(gamer_dump, struct scx_dump_ctx *dctx)
 {
 	scx_bpf_dump("gamer: policy %d vtime_now %llu batch_vtime_now %llu game %u inter %d batch %d pinned %llu",
@@ -1611,7 +1603,6 @@ struct sched_ext_ops gamer_ops = {
 	.cpu_acquire	= (void *)gamer_cpu_acquire,
 	.cpu_release	= (void *)gamer_cpu_release,
 	.init_task	= (void *)gamer_init_task,
-	.disable	= (void *)gamer_disable,
 	.dump		= (void *)gamer_dump,
 	.dump_cpu	= (void *)gamer_dump_cpu,
 	.dump_task	= (void *)gamer_dump_task,
