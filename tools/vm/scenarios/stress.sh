@@ -50,8 +50,12 @@ ticks() {
   for p in "$@"; do cat "/proc/$p/stat" 2>/dev/null; done | awk '{ t += $14 + $15 } END { print t + 0 }'
 }
 
-# The monitor: builtins only, so it samples under any load without forking.
+# The monitor: builtins only, so it samples under any load without forking. busybox has no sleep builtin:
+# the pause is a read with a timeout on a FIFO nobody writes to (a `sleep 0.1` was a fork and an exec each
+# round, which a load that kept the CPUs busy delayed by up to 2.8 s: sparse samples, not a state change).
+mkdir -p /tmp && mkfifo /tmp/stress.tick
 (
+  exec 3<> /tmp/stress.tick
   while :; do
     read -r up _ < /proc/uptime
     st=missing
@@ -63,7 +67,7 @@ ticks() {
     on=1
     read -r on 2> /dev/null < $cpu1
     echo "$up $st $ops $seq $on"
-    sleep 0.1
+    read -r -t 0.1 -u 3 _
   done
 ) >> $out/monitor.txt &
 monitor=$!
