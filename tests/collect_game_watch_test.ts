@@ -312,6 +312,23 @@ Deno.test("a storm of new programs keeps only the newest few to look at", () => 
   assert.equal(watch.update(2000).game?.tgid, 5000, "among the newest 16 it is looked at");
 });
 
+Deno.test("programs that ended take no room: a launch's short helpers do not push the game out", () => {
+  const { root, watch } = reportedWatch(1e9);
+  writeFakeProcess(root, { ...wineGame, threads: undefined });
+  watch.noteExec(5000);
+  for (let pid = 20_000; pid < 20_040; pid++) {
+    watch.noteExec(pid);
+    watch.noteExit(pid);
+  }
+  assert.equal(watch.update(1000).game?.tgid, 5000, "40 programs came and went; the game is still looked at");
+  // Beside a running game new programs wait to settle: one that ends meanwhile is dropped, not looked at.
+  writeFakeProcess(root, { ...wineGame, pid: 7000, utime: 90_000, threads: undefined });
+  watch.noteExec(7000);
+  assert.equal(watch.update(2000).game?.tgid, 5000, "still settling");
+  watch.noteExit(7000);
+  assert.equal(watch.update(7000).game?.tgid, 5000, "it ended before its look: no scan for it");
+});
+
 Deno.test("a new program is looked at in two checks: a Wine game names itself a moment after its exec", () => {
   const { root, watch } = reportedWatch(1e9);
   const preloader = {

@@ -411,7 +411,7 @@ Deno.test("with an event ring buffer the game's exit is looked at at once, not a
  * exec event or without one. Returns the virtual time at which the scheduler was told about it.
  */
 /** When the session finds a game that starts at 5 s, reported by the ring buffer's wait, its drain, or not. */
-async function gameFoundAt(reported: "wait" | "drain" | "none"): Promise<number | null> {
+async function gameFoundAt(reported: "wait" | "drain" | "none" | "storm"): Promise<number | null> {
   const s = setup({ durationS: 40, procRoot: makeFakeProc(desktop()) });
   let written = false;
   let foundAt: number | null = null;
@@ -419,12 +419,19 @@ async function gameFoundAt(reported: "wait" | "drain" | "none"): Promise<number 
     if (written || s.clock.now() < 5000) return [];
     written = true;
     writeFakeProcess(s.options.procRoot!, game);
-    return [{ kind: "exec" as const, tgid: game.pid }];
+    const exec = { kind: "exec" as const, tgid: game.pid };
+    if (reported !== "storm") return [exec];
+    // The launch's short helpers after it, each gone at once (more than the newest 16 kept to look at).
+    const helpers = Array.from({ length: 40 }, (_, i) => 20_000 + i);
+    return [
+      exec,
+      ...helpers.flatMap((tgid) => [{ kind: "exec" as const, tgid }, { kind: "exit" as const, tgid }]),
+    ];
   };
   const sched = Object.assign(s.sched, {
-    waitEvents: (_ms: number) => Promise.resolve(reported === "wait" ? start() : []),
+    waitEvents: (_ms: number) => Promise.resolve(reported === "wait" || reported === "storm" ? start() : []),
     drainEvents: () => {
-      if (reported === "wait") return [];
+      if (reported === "wait" || reported === "storm") return [];
       const events = start(); // the game appears at 5 s; "none" drops its report
       return reported === "drain" ? events : [];
     },
@@ -441,7 +448,7 @@ async function gameFoundAt(reported: "wait" | "drain" | "none"): Promise<number 
 Deno.test("a new program is looked at by the next game check; one nobody reported, by the 30 s scan", async () => {
   const quiet = await gameFoundAt("none");
   assert.ok(quiet !== null && quiet >= 30_000 && quiet < 31_000, `found at ${quiet} ms: the 30 s scan`);
-  for (const how of ["wait", "drain"] as const) {
+  for (const how of ["wait", "drain", "storm"] as const) {
     const at = await gameFoundAt(how);
     // Checks every 2 s: the program reported at 5-6 s is looked at by the check at 6 or 8 s.
     assert.ok(at !== null && at >= 5000 && at <= 8000, `${how}: found at ${at} ms`);

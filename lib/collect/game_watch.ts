@@ -182,6 +182,17 @@ export class GameWatch {
   }
 
   /**
+   * A process ended: no look at it, and no room taken from the living. A game's launch (a Steam runtime's
+   * helpers, a shell loop beside it) runs many short programs; counted while gone, they pushed the game's
+   * own exec out of the newest {@link EXEC_LOOKS_MAX} and left it to the next rescan, up to 30 s later.
+   */
+  noteExit(tgid: number): void {
+    this.#execs.delete(tgid);
+    this.#execsLater.delete(tgid);
+    this.#execsAgain = this.#execsAgain.filter((pid) => pid !== tgid);
+  }
+
+  /**
    * Whether this update looks for the game, and how: a full scan (the game vanished, the safety net is due,
    * or a candidate appeared beside a running game), only the new programs that may be the game (no game
    * runs), or not at all (null).

@@ -301,13 +301,13 @@ class Session {
     this.#onEvents(won.events, t);
   }
 
-  /** Note new programs for the game check; the game's exit brings the check forward to now. */
+  /** Note new programs, and ended ones, for the game check; the game's exit brings the check forward to now. */
   #onEvents(events: readonly SessionEvent[], t: number): void {
     for (const e of events) {
       if (e.kind === "exec") this.#watch.noteExec(e.tgid);
-      if (e.kind === "exit" && e.tgid === this.#watch.game?.tgid) {
-        this.#watchDue.at = Math.min(this.#watchDue.at, t);
-      }
+      if (e.kind !== "exit") continue;
+      if (e.tgid === this.#watch.game?.tgid) this.#watchDue.at = Math.min(this.#watchDue.at, t);
+      else this.#watch.noteExit(e.tgid);
     }
   }
 
