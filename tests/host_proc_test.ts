@@ -121,8 +121,11 @@ Deno.test("readProcess reads this test's own process from the real /proc", () =>
   assert.ok(self);
   assert.ok(self.cpuTicks !== null && self.cpuTicks >= 0);
   assert.ok(self.threadCount >= 1);
-  assert.equal(self.threads?.length, self.threadCount);
-  assert.equal(self.threads?.[0].tid, Deno.pid);
+  // task/ lists threads by tid, and tids wrap: one suite run had a thread 385 listed before the main thread
+  // 32614. The count (stat) and the list (task/) are two reads, and Deno's blocking-pool threads come and
+  // go between them, so the list is checked for the main thread, not for its place or the same length.
+  assert.ok(self.threads && self.threads.length >= 1, `threads: ${JSON.stringify(self.threads)}`);
+  assert.ok(self.threads.some((t) => t.tid === Deno.pid), `no main thread among ${self.threads.length}`);
 });
 
 Deno.test("readProcess skips the fd scan when checkRenderNode says no, reporting null", () => {

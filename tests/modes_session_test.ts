@@ -407,10 +407,10 @@ Deno.test("with an event ring buffer the game's exit is looked at at once, not a
 });
 
 /**
- * A session with an event ring buffer and no game at first: the game appears in /proc at 5 s, with an
- * exec event or without one. Returns the virtual time at which the scheduler was told about it.
+ * A session with an event ring buffer and no game at first: the game appears in /proc at 5 s, reported by
+ * the ring buffer's wait, its drain, or not at all; "storm": by the wait, followed by 40 short programs
+ * that start and end. Returns the virtual time at which the scheduler was told about it.
  */
-/** When the session finds a game that starts at 5 s, reported by the ring buffer's wait, its drain, or not. */
 async function gameFoundAt(reported: "wait" | "drain" | "none" | "storm"): Promise<number | null> {
   const s = setup({ durationS: 40, procRoot: makeFakeProc(desktop()) });
   let written = false;
