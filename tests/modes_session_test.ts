@@ -415,6 +415,7 @@ async function gameFoundAt(reported: "wait" | "drain" | "none" | "storm"): Promi
   const s = setup({ durationS: 40, procRoot: makeFakeProc(desktop()) });
   let written = false;
   let foundAt: number | null = null;
+  const byWait = reported === "wait" || reported === "storm";
   const start = () => {
     if (written || s.clock.now() < 5000) return [];
     written = true;
@@ -429,9 +430,9 @@ async function gameFoundAt(reported: "wait" | "drain" | "none" | "storm"): Promi
     ];
   };
   const sched = Object.assign(s.sched, {
-    waitEvents: (_ms: number) => Promise.resolve(reported === "wait" || reported === "storm" ? start() : []),
+    waitEvents: (_ms: number) => Promise.resolve(byWait ? start() : []),
     drainEvents: () => {
-      if (reported === "wait" || reported === "storm") return [];
+      if (byWait) return [];
       const events = start(); // the game appears at 5 s; "none" drops its report
       return reported === "drain" ? events : [];
     },
