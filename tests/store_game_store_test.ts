@@ -5,6 +5,7 @@ import { safeName } from "../lib/store/safe_name.ts";
 import { UnsafePathError } from "../lib/host/safe_fs.ts";
 import { parseStoreDoc, STORE_SCHEMA } from "../lib/store/store_doc.ts";
 import { readStoredGame } from "../lib/store/store_dir.ts";
+import { formatJournalHeader } from "../lib/store/journal.ts";
 import { makeSample } from "./fixtures/sample.ts";
 import { tempDir } from "./fixtures/temp.ts";
 
@@ -527,6 +528,38 @@ Deno.test("an append cut short is cut off and the next append starts on a clean 
   assert.deepEqual(b.samples, [0, 1, 3, 4].map((i) => makeSample(i)));
   assert.deepEqual(logs, []);
   assert.equal(exists(b.journalPath), false);
+});
+
+Deno.test("a journal a writer was killed creating (empty, or its header torn) is removed, not kept aside", () => {
+  for (const torn of ["", formatJournalHeader(GAME, CPU).slice(0, 40)]) {
+    const ml = tempDir();
+    const a = open(ml);
+    a.add(makeSample(0));
+    a.close();
+    Deno.writeTextFileSync(a.journalPath, torn);
+    const logs: string[] = [];
+    const b = open(ml, { log: (l) => logs.push(l) });
+    assert.deepEqual(b.samples, [makeSample(0)]);
+    assert.deepEqual(logs, []);
+    assert.deepEqual([...Deno.readDirSync(join(b.path, ".."))].map((e) => e.name), [`${GAME}.json`]);
+  }
+});
+
+Deno.test("a journal without a complete line that is not this store's header is kept aside", () => {
+  const ml = tempDir();
+  const a = open(ml);
+  a.close();
+  Deno.writeTextFileSync(a.journalPath, "someone else's words");
+  const logs: string[] = [];
+  open(ml, { log: (l) => logs.push(l) });
+  assert.equal(logs.length, 1);
+  assert.match(logs[0], /not a scx_gamer journal.*kept it as .*\.corrupt-/);
+  const names = [...Deno.readDirSync(join(a.path, ".."))].map((e) => e.name).sort();
+  assert.equal(names.length, 2);
+  assert.equal(
+    Deno.readTextFileSync(join(a.path, "..", names.find((n) => n.includes(".corrupt-"))!)),
+    "someone else's words",
+  );
 });
 
 Deno.test("an autosave appends only the new samples: the samples file is not rewritten", async () => {

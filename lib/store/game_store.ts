@@ -472,6 +472,12 @@ export class GameStore {
   #readJournal(): Journal | null {
     const text = readFileNoFollow(this.journalPath, { what: "samples journal" });
     if (text === null) return null;
+    if (formatJournalHeader(this.gameName, this.cpuModel).startsWith(text) && !text.endsWith("\n")) {
+      // A writer killed while creating the journal (before its header was whole): it never held a
+      // sample, and it is exactly what this store writes, so it goes rather than being kept aside.
+      this.#removeJournal();
+      return null;
+    }
     let journal: Journal;
     try {
       journal = parseJournal(text, this.journalPath);
@@ -551,14 +557,19 @@ export class GameStore {
     this.#committedGeneration = job.generation;
     this.#pending = this.#pending.filter((p) => p.seq > job.seq);
     this.#disk = diskIdOf(this.path);
+    this.#removeJournal();
+  }
+
+  /** Under the lock: remove the journal (its samples are in the file, or it never held any). */
+  #removeJournal(): void {
     try {
       fs.unlinkSync(this.journalPath);
       fsyncDir(join(this.path, ".."));
     } catch (err) {
       if ((err as { code?: string }).code !== "ENOENT") {
-        // Left in place it only repeats samples the file holds: harmless, folded again next time.
+        // Left in place it holds no sample the file lacks: harmless, folded again next time.
         this.#log(
-          `cannot remove ${printable(this.journalPath)}: ${osReason(err)}; it repeats samples the file holds`,
+          `cannot remove ${printable(this.journalPath)}: ${osReason(err)}; it holds no sample the file lacks`,
         );
       }
     }
