@@ -127,6 +127,7 @@ struct gamer_counters {
 	u64 batch_resumes;	/* preempted batch tasks put back on their CPU (no shared-queue round trip) */
 	u64 handoffs;		/* wake-ups by a running task, which end its burst as a sleep would */
 	u64 waker_kept;		/* game wake-ups that left their game waker's CPU alone */
+	u64 parity_kept;	/* game wake-ups that left a game thread's CPU alone in its first quantum */
 };
 
 /* Behaviour of one game thread, for userspace's classifier. */

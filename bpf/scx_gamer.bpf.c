@@ -29,8 +29,10 @@
  *    expected burst (capped at slice_lag_us whatever the weight, so waits stay bounded). A wake-up
  *    preempts a CPU running interactive work only when its deadline is earlier by more than slice_us;
  *    the game's threads may preempt other interactive work but nothing else may preempt theirs except by
- *    the margin, and a game thread never takes the CPU of the game thread that woke it (a render thread
- *    posting jobs goes on with its frame). When a slice ends the running task keeps the CPU while its
+ *    the margin, a game thread never takes the CPU of the game thread that woke it (a render thread
+ *    posting jobs goes on with its frame), and a game thread that started running less than slice_us ago
+ *    keeps its CPU against the others (run to parity: a 1 kHz input thread's timer no longer takes the
+ *    render thread's CPU at each wake-up). When a slice ends the running task keeps the CPU while its
  *    deadline is not later than the queue head's by more than the margin, so a render thread is never
  *    handed over to a queued task at the tick. slice_us is both that margin and the interactive quantum.
  *    Moves of an interactive task to another CPU (to an idle one, or to take one) pass a limiter, at most
@@ -732,6 +734,14 @@ static bool claim_edf_victim(s32 cpu, u64 dl, bool game, u64 now)
 		return false;
 	if (cctx->level != LVL_INTER && cctx->level != LVL_GAME)
 		return false;
+	/*
+	 * Run to parity among the game's threads: one that just started keeps its CPU for a quantum (a 1 kHz
+	 * input thread's timer would otherwise take the render thread's CPU several times a frame).
+	 */
+	if (cctx->level == LVL_GAME && now - cctx->run_start < margin_ns()) {
+		stat_inc(parity_kept);
+		return false;
+	}
 	cur = cctx->deadline;
 	/* The running task's deadline grows as it runs: charge what it ran since it started. */
 	live = cur + (now - cctx->run_start);

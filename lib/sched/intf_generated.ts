@@ -4,7 +4,7 @@
 /** Shared structs: byte size and members (name, byte offset, byte size), in order. */
 export const STRUCTS = {
   "gamer_counters": {
-    "size": 200,
+    "size": 208,
     "members": [
       {
         "name": "enqueues",
@@ -129,6 +129,11 @@ export const STRUCTS = {
       {
         "name": "waker_kept",
         "offset": 192,
+        "size": 8
+      },
+      {
+        "name": "parity_kept",
+        "offset": 200,
         "size": 8
       }
     ]

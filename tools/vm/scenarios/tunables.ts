@@ -52,6 +52,7 @@ try {
       batch_enqueues: d("batch_enqueues"),
       batch_resumes: d("batch_resumes"),
       waker_kept: d("waker_kept"),
+      parity_kept: d("parity_kept"),
       mm_hint_tries: d("mm_hint_tries"),
       input_events: d("input_events"),
       boosted: d("boosted"),
