@@ -66,6 +66,21 @@ kern_snap() { # file pid
       END { if (m != "") print "thread", c, m, v, n }' /proc/"$2"/task/*/sched 2>/dev/null
   } >> "$1"
 }
+# TRACE=1: 3 s of the kernel's sched_switch and sched_wakeup events in each gamesim run (<workload>.trace),
+# for tools/vm/scenarios/trace_waits.py (what a late wake-up waited behind).
+trace_run() { # file
+  t=/sys/kernel/tracing
+  [ -d $t/events ] || mount -t tracefs nodev $t
+  echo 0 > $t/tracing_on
+  echo > $t/trace
+  echo 16384 > $t/buffer_size_kb
+  for e in sched_switch sched_wakeup sched_wakeup_new; do echo 1 > $t/events/sched/$e/enable; done
+  echo 1 > $t/tracing_on
+  sleep 3
+  echo 0 > $t/tracing_on
+  cat $t/trace > "$1"
+  echo 0 > $t/events/sched/enable
+}
 make_idle() { # pids: SCHED_IDLE, as a user would with chrt -i 0
   for p in "$@"; do "$chrt_bin" -i -p 0 "$p" 2>> $out/chrt.err; done
 }
@@ -130,6 +145,7 @@ run_gs() { # dir name hogs idle(0|1)
   window=$!
   kern_snap "$dir/$name.kern" "$gs"
   for p in $pids; do grep '^policy' "/proc/$p/sched" 2>/dev/null; done > "$dir/$name.policy"
+  [ "${TRACE:-0}" = 1 ] && trace_run "$dir/$name.trace"
   wait $window
   kern_snap "$dir/$name.kern" "$gs"
   wait $gs
