@@ -393,3 +393,23 @@ Deno.test("while a game runs, a new program is looked at only once it has lived 
   rmSync(join(root, "5000"), { recursive: true });
   assert.equal(watch.update(9000).game?.tgid, 5200, "the game gone, a new candidate is found at once");
 });
+
+Deno.test("warmUp looks at a process and classifies its threads without keeping or telling anything", () => {
+  const proc = makeFakeProc([...desktop(), wineGame]);
+  const sched = new FakeScheduler();
+  const watch = new GameWatch({ scheduler: sched, procRoot: proc, execReported: true });
+  watch.warmUp(wineGame.pid);
+  // A pid that is not there (a process gone) is no error either.
+  watch.warmUp(424242);
+  assert.equal(watch.game, null);
+  assert.equal(watch.counts, null);
+  assert.equal(sched.game, null);
+  assert.deepEqual(sched.classCalls, []);
+  assert.deepEqual(sched.pacingCalls, []);
+  // What the real look finds afterwards is what it finds without the warm-up.
+  watch.noteExec(wineGame.pid);
+  const u = watch.update(0);
+  assert.equal(u.changed, true);
+  assert.equal(u.game?.tgid, wineGame.pid);
+  assert.equal(sched.classes.get(5001), "input");
+});

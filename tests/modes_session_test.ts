@@ -103,6 +103,18 @@ Deno.test("the session tells the scheduler the game even without collecting, and
   assert.ok(clock.at() >= 10_000 && clock.at() < 11_000, `ended at ${clock.at()} ms`);
 });
 
+Deno.test("with no game at the start the look at one is warmed up once, telling the scheduler nothing", async () => {
+  const { sched, options } = setup({ procRoot: makeFakeProc(desktop()), durationS: 3 });
+  await runSession(options);
+  assert.equal(sched.behaviourReads, 1);
+  assert.equal(sched.game, null);
+  assert.equal(sched.classes.size, 0);
+  // With a game at the start its own first look is the warm-up: none more.
+  const withGame = setup({ durationS: 1 });
+  await runSession(withGame.options);
+  assert.equal(withGame.sched.behaviourReads, 1);
+});
+
 Deno.test("stats lines come at their interval, with the game", async () => {
   const { options, lines } = setup({ statsS: 2 });
   await runSession(options);

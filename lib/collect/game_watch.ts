@@ -281,6 +281,24 @@ export class GameWatch {
     return detectGame(this.#procRoot, options);
   }
 
+  /**
+   * Look at `pid` (our own process) as at a new program and classify its threads once, keeping nothing and
+   * telling the scheduler nothing, so that this code is compiled before a game starts. The first look at a
+   * game otherwise pays for it in the game's first seconds: under emulation that look took 170-220 ms of
+   * the loader's CPU, 125-150 ms after a warm-up, and the render thread's wake-up p99 fell with it
+   * (docs/benchmarks.md). What it finds is thrown away, and so is an error (a process gone, a fake /proc).
+   */
+  warmUp(pid: number): void {
+    try {
+      this.#scheduler.threadBehaviour();
+      lookAtProgram(this.#procRoot, pid, { allUsers: true });
+      detectAmong(this.#procRoot, [pid], { allUsers: true });
+      classifyThreads(this.#procRoot, pid);
+    } catch {
+      // Only a warm-up: the real look reports its own errors.
+    }
+  }
+
   /** Find the game (rescanning when due or when it is gone), classify its threads, tell the scheduler. */
   update(nowMs: number): WatchUpdate {
     const previous = this.#game;

@@ -263,6 +263,8 @@ class Session {
   /** Run until a reason to end. */
   async loop(): Promise<void> {
     this.#checkGame(this.#t0);
+    // No game yet: compile the look at one now, not in the game's first seconds.
+    if (this.#watch.game === null) this.#watch.warmUp(Deno.pid);
     while (this.reason === null) {
       await this.#wait();
       const at = this.#now();
