@@ -105,15 +105,21 @@ for (const [k, n] of [...tally].sort((a, b) => b[1] - a[1])) {
 console.log(`  a CPU went idle during the wait: ${idleDuring} of ${late.length}`);
 
 if (periodArg && timerWakes.length > 0) {
-  // Lateness against the grid: each wake-up's offset from the first's slot, less the 2nd percentile.
+  // Lateness against the grid: each wake-up's phase in the period; the on-time phase is where the phases
+  // start again after their widest gap (a timer is late, never early), and lateness is measured from it
+  // around the circle, so a wake-up late by more than half a period is not taken for an early one.
   const period = Number(periodArg) / 1e6;
   const t0 = timerWakes[0].at;
-  const offsets = timerWakes.map((w) => {
-    const d = w.at - t0;
-    return { ...w, off: d - Math.round(d / period) * period };
-  });
-  const base = offsets.map((o) => o.off).sort((a, b) => a - b)[Math.floor(offsets.length * 0.02)];
-  const lateness = offsets.map((o) => ({ ...o, late: o.off - base })).sort((a, b) => a.late - b.late);
+  const phase = (at: number) => ((at - t0) % period + period) % period;
+  const phases = timerWakes.map((w) => phase(w.at)).sort((a, b) => a - b);
+  let onTime = phases[0], widest = -1;
+  for (let i = 0; i < phases.length; i++) {
+    const next = i + 1 < phases.length ? phases[i + 1] : phases[0] + period;
+    if (next - phases[i] > widest) [widest, onTime] = [next - phases[i], next % period];
+  }
+  const lateness = timerWakes
+    .map((w) => ({ ...w, late: ((phase(w.at) - onTime) % period + period) % period }))
+    .sort((a, b) => a.late - b.late);
   const at = (p: number) => us(lateness[Math.min(lateness.length - 1, Math.floor(p * lateness.length))].late);
   console.log(
     `\ntimer wake-ups: ${lateness.length}, lateness p50 ${at(0.5)} us, p99 ${at(0.99)} us; the latest:`,
