@@ -67,7 +67,7 @@ kern_snap() { # file pid
   } >> "$1"
 }
 # TRACE=1: 3 s of the kernel's sched_switch and sched_wakeup events in each gamesim run (<workload>.trace),
-# for tools/vm/scenarios/trace_waits.py (what a late wake-up waited behind).
+# for tools/vm/scenarios/trace_waits.ts (what a late wake-up waited behind).
 trace_run() { # file
   t=/sys/kernel/tracing
   [ -d $t/events ] || mount -t tracefs nodev $t

@@ -20,7 +20,7 @@ interface Switch {
 
 const [file, comm = "RenderThread", thresholdArg = "600", showArg = "5", periodArg] = Deno.args;
 if (!file) {
-  console.error("usage: trace_waits.ts FILE [COMM] [THRESHOLD_US] [SHOW]");
+  console.error("usage: trace_waits.ts FILE [COMM] [THRESHOLD_US] [SHOW] [PERIOD_US]");
   Deno.exit(2);
 }
 const threshold = Number(thresholdArg) / 1e6;
@@ -69,9 +69,12 @@ for (const text of Deno.readTextFileSync(file).split("\n")) {
 
 const late = waits.filter((w) => w.ran - w.wake > threshold);
 const us = (s: number) => (s * 1e6).toFixed(0);
-const sorted = waits.map((w) => w.ran - w.wake).sort((a, b) => a - b);
-const q = (p: number) =>
-  sorted.length ? us(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]) : "-";
+/** The q-quantile of `values` (s) in us, the value at rank floor(q * n) of the sorted values; "-" for none. */
+function usQuantile(values: number[], q: number): string {
+  const sorted = values.toSorted((a, b) => a - b);
+  return sorted.length ? us(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]) : "-";
+}
+const q = (p: number) => usQuantile(waits.map((w) => w.ran - w.wake), p);
 console.log(
   `${file}: ${comm}: ${waits.length} wake-ups, p50 ${q(0.5)} us, p99 ${q(0.99)} us; ${late.length} over ${
     us(threshold)
@@ -84,7 +87,7 @@ late.forEach((w, i) => {
   const between = switches.filter((s) => s.at > w.wake && s.at <= w.ran);
   const holder = (w.cpuAtWake.get(w.cpu) ?? "?").replace(/:\d+$/, "");
   tally.set(holder, (tally.get(holder) ?? 0) + 1);
-  if (between.some((s) => s.next === "swapper/" + s.cpu || s.nextPid === 0)) idleDuring++;
+  if (between.some((s) => s.nextPid === 0)) idleDuring++;
   if (i >= show) return;
   const at = [...w.cpuAtWake].sort((a, b) => a[0] - b[0]).map(([c, t]) => `cpu${c}=${t}`).join(" ");
   console.log(
@@ -120,7 +123,7 @@ if (periodArg && timerWakes.length > 0) {
   const lateness = timerWakes
     .map((w) => ({ ...w, late: ((phase(w.at) - onTime) % period + period) % period }))
     .sort((a, b) => a.late - b.late);
-  const at = (p: number) => us(lateness[Math.min(lateness.length - 1, Math.floor(p * lateness.length))].late);
+  const at = (p: number) => usQuantile(lateness.map((o) => o.late), p);
   console.log(
     `\ntimer wake-ups: ${lateness.length}, lateness p50 ${at(0.5)} us, p99 ${at(0.99)} us; the latest:`,
   );
