@@ -67,19 +67,22 @@ kern_snap() { # file pid
   } >> "$1"
 }
 # TRACE=1: 3 s of the kernel's sched_switch and sched_wakeup events in each gamesim run (<workload>.trace),
-# for tools/vm/scenarios/trace_waits.ts (what a late wake-up waited behind).
+# for tools/vm/scenarios/trace_waits.ts (what a late wake-up waited behind). TRACE_EXTRA adds events by
+# their tracefs path, e.g. "timer/hrtimer_expire_entry irq/softirq_entry".
 trace_run() { # file
   t=/sys/kernel/tracing
   [ -d $t/events ] || mount -t tracefs nodev $t
   echo 0 > $t/tracing_on
   echo > $t/trace
   echo 16384 > $t/buffer_size_kb
-  for e in sched_switch sched_wakeup sched_wakeup_new; do echo 1 > $t/events/sched/$e/enable; done
+  for e in sched/sched_switch sched/sched_wakeup sched/sched_wakeup_new ${TRACE_EXTRA:-}; do
+    echo 1 > "$t/events/$e/enable"
+  done
   echo 1 > $t/tracing_on
   sleep 3
   echo 0 > $t/tracing_on
   cat $t/trace > "$1"
-  echo 0 > $t/events/sched/enable
+  echo 0 > $t/events/enable
 }
 make_idle() { # pids: SCHED_IDLE, as a user would with chrt -i 0
   for p in "$@"; do "$chrt_bin" -i -p 0 "$p" 2>> $out/chrt.err; done
