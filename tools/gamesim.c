@@ -49,7 +49,9 @@
  * iterations/s per background process (with its name and policy) and in total; cpu gives, over the window,
  * the seconds the game's threads and the background processes ran and waited runnable (schedstats) and the
  * machine's busy and idle seconds (/proc/stat). Percentiles are nearest-rank; a role without samples has
- * nulls. With --background-only there is no "roles" object.
+ * nulls. With --background-only there is no "roles" object. With --steady-after S each role also has
+ * "steady": the same latency figures (and for render the missed share) over what came after the first S
+ * seconds only, to tell a game's start (a loader looking at it, cold code) from its steady play.
  *
  * Build: gcc -O2 -static -pthread -o gamesim gamesim.c (the VM harness does this). Exit status: 0 on
  * success, 2 on a bad command line, 1 on a runtime failure; errors are one line on stderr.
@@ -107,6 +109,7 @@ struct options {
 	int pipe_pairs;
 	const char *hog_policy;
 	int background_only;
+	double steady_after_s;
 	const char *json_path;
 };
 
@@ -182,12 +185,18 @@ static void cpu_work(int us)
 struct samples {
 	ns_t *v;
 	size_t n, cap;
+	/* Index of the first sample taken after --steady-after (SIZE_MAX: none yet). One writer: the owner. */
+	size_t steady_from;
 };
+
+/* Steady play starts here (--steady-after; 0: off). Written before the threads start, read-only after. */
+static ns_t t_steady;
 
 static void samples_init(struct samples *s, size_t expect)
 {
 	s->cap = expect + 1024;
 	s->n = 0;
+	s->steady_from = opt.steady_after_s > 0 ? SIZE_MAX : 0;
 	s->v = malloc(s->cap * sizeof(*s->v));
 	if (!s->v)
 		die("out of memory for %zu samples", s->cap);
@@ -201,6 +210,9 @@ static void samples_add(struct samples *s, ns_t x)
 		if (!s->v)
 			die("out of memory for %zu samples", s->cap);
 	}
+	/* One clock read per sample until steady play starts, none after (and none without --steady-after). */
+	if (s->steady_from == SIZE_MAX && now_ns() >= t_steady)
+		s->steady_from = s->n;
 	s->v[s->n++] = x;
 }
 
@@ -237,6 +249,9 @@ static struct thread_stat st_input, st_render, st_submit, st_audio, st_workers[M
 /* Frame accounting, owned by the render thread. */
 static struct samples frame_times;
 static uint64_t frames_presented, frames_late, frames_dropped;
+/* The three counters when the first frame slot of steady play began (render thread's own; 0 without). */
+static uint64_t steady_presented, steady_late, steady_dropped;
+static int steady_frames_started;
 
 /*
  * Start line: every thread names itself and reports ready; then main sets t_start and lets them go, so
@@ -443,6 +458,12 @@ static void *render_main(void *arg)
 		}
 		if (atomic_load(&stop_flag))
 			break;
+		if (t_steady && !steady_frames_started && begin >= t_steady) {
+			steady_frames_started = 1;
+			steady_presented = frames_presented;
+			steady_late = frames_late;
+			steady_dropped = frames_dropped;
+		}
 		render_frame();
 		ns_t done = now_ns();
 		frames_presented++;
@@ -884,6 +905,29 @@ static void json_threads(FILE *f, struct thread_stat *ts, int n)
 	fputs("], ", f);
 }
 
+/* The "steady" object of a role: latencies (and render's missed share) after --steady-after only. */
+static void json_steady(FILE *f, struct thread_stat *ts, int n)
+{
+	struct samples steady;
+	samples_init(&steady, 0);
+	steady.steady_from = 0;
+	for (int i = 0; i < n; i++)
+		for (size_t j = ts[i].lat.steady_from; j < ts[i].lat.n; j++)
+			samples_add(&steady, ts[i].lat.v[j]);
+	fprintf(f, "\"steady\": {\"after_s\": %.3f, ", opt.steady_after_s);
+	json_latency(f, &steady);
+	if (ts == &st_render) {
+		uint64_t frames = frames_presented + frames_dropped - steady_presented - steady_dropped;
+		uint64_t missed = frames_late + frames_dropped - steady_late - steady_dropped;
+		if (!steady_frames_started)
+			frames = missed = 0;
+		fprintf(f, ", \"frames\": %llu, \"missed_share\": %.4f", (unsigned long long)frames,
+			frames ? (double)missed / (double)frames : 0.0);
+	}
+	fputs("}, ", f);
+	free(steady.v);
+}
+
 static void json_role(FILE *f, const char *role, struct thread_stat *ts, int n, int last)
 {
 	/* Workers are one role: merge their samples. */
@@ -897,6 +941,8 @@ static void json_role(FILE *f, const char *role, struct thread_stat *ts, int n, 
 	}
 	fprintf(f, "    \"%s\": {", role);
 	json_threads(f, ts, n);
+	if (opt.steady_after_s > 0)
+		json_steady(f, ts, n);
 	json_latency(f, &all);
 	if (ts == &st_input || ts == &st_audio)
 		fprintf(f, ", \"missed_periods\": %llu", (unsigned long long)missed);
@@ -974,7 +1020,7 @@ static void usage(FILE *f)
 	      "               [--submit-work-us US] [--audio-period-us US] [--audio-work-us US]\n"
 	      "               [--input-dev /dev/input/eventN | --input-hz HZ] [--input-work-us US]\n"
 	      "               [--hogs N] [--bursty] [--pipe-pairs N] [--hog-policy other|batch|idle]\n"
-	      "               [--background-only] [--json FILE]\n"
+	      "               [--background-only] [--steady-after S] [--json FILE]\n"
 	      "A game-like workload (comm game.exe); prints one JSON report at the end. See gamesim.c.\n",
 	      f);
 }
@@ -1003,7 +1049,7 @@ static int int_arg(const char *flag, const char *s, int lo, int hi)
 static void parse_args(int argc, char **argv)
 {
 	enum { O_DURATION = 1, O_FPS, O_FRAME, O_WORKERS, O_JOB, O_SUBMIT, O_APERIOD, O_AWORK, O_IDEV, O_IHZ,
-	       O_IWORK, O_HOGS, O_BURSTY, O_PIPES, O_HOG_POLICY, O_BG_ONLY, O_JSON, O_HELP };
+	       O_IWORK, O_HOGS, O_BURSTY, O_PIPES, O_HOG_POLICY, O_BG_ONLY, O_STEADY, O_JSON, O_HELP };
 	static const struct option longopts[] = {
 		{ "duration", required_argument, 0, O_DURATION },
 		{ "fps", required_argument, 0, O_FPS },
@@ -1021,6 +1067,7 @@ static void parse_args(int argc, char **argv)
 		{ "pipe-pairs", required_argument, 0, O_PIPES },
 		{ "hog-policy", required_argument, 0, O_HOG_POLICY },
 		{ "background-only", no_argument, 0, O_BG_ONLY },
+		{ "steady-after", required_argument, 0, O_STEADY },
 		{ "json", required_argument, 0, O_JSON },
 		{ "help", no_argument, 0, O_HELP },
 		{ 0, 0, 0, 0 },
@@ -1057,6 +1104,11 @@ static void parse_args(int argc, char **argv)
 			opt.hog_policy = optarg;
 			break;
 		case O_BG_ONLY: opt.background_only = 1; break;
+		case O_STEADY:
+			opt.steady_after_s = strtod(optarg, &end);
+			if (end == optarg || *end || !(opt.steady_after_s >= 0 && opt.steady_after_s <= 86400))
+				bad_usage("--steady-after '%s': expected seconds, a number in [0, 86400]", optarg);
+			break;
 		case O_JSON: opt.json_path = optarg; break;
 		case O_HELP: usage(stdout); exit(0);
 		default:
@@ -1194,6 +1246,8 @@ int main(int argc, char **argv)
 	while (threads_ready < n)
 		pthread_cond_wait(&start_cv, &start_mu);
 	t_start = now_ns() + 10000000LL; /* their schedules start together, 10 ms from now */
+	if (opt.steady_after_s > 0)
+		t_steady = t_start + (ns_t)(opt.steady_after_s * 1e9);
 	started = 1;
 	pthread_cond_broadcast(&start_cv);
 	pthread_mutex_unlock(&start_mu);

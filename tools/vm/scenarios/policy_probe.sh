@@ -66,6 +66,7 @@ kern_snap() { # file pid
       END { if (m != "") print "thread", c, m, v, n }' /proc/"$2"/task/*/sched 2>/dev/null
   } >> "$1"
 }
+# STEADY_AFTER=S: gamesim also reports each role over what came after its first S seconds ("steady").
 # TRACE=1: 3 s of the kernel's sched_switch and sched_wakeup events in each gamesim run (<workload>.trace),
 # for tools/vm/scenarios/trace_waits.ts (what a late wake-up waited behind). TRACE_EXTRA adds events by
 # their tracefs path, e.g. "timer/hrtimer_expire_entry irq/softirq_entry".
@@ -121,8 +122,9 @@ run_gs() { # dir name hogs idle(0|1)
   hogs=$3
   idle=$4
   snap_state "$dir/$name.state"
+  # shellcheck disable=SC2086 # STEADY_AFTER: empty or one number
   gamesim --duration "$dur" --fps 144 --frame-work-us 2500 --workers 2 --hogs "$hogs" \
-    --json "$dir/$name.json" > /dev/null 2> "$dir/$name.err" &
+    ${STEADY_AFTER:+--steady-after $STEADY_AFTER} --json "$dir/$name.json" > /dev/null 2> "$dir/$name.err" &
   gs=$!
   # Demote each hog as soon as it exists (gamesim starts them before its own threads).
   demoted=0

@@ -1,0 +1,96 @@
+import assert from "node:assert/strict";
+import * as path from "node:path";
+
+// gamesim is the VM's game-shaped workload (tools/gamesim.c); built here as the VM harness builds it.
+const SOURCE = path.join(import.meta.dirname!, "../../tools/gamesim.c");
+
+function build(dir: string): string {
+  const binary = path.join(dir, "gamesim");
+  const out = new Deno.Command("gcc", {
+    args: ["-O2", "-static", "-pthread", "-Wall", "-Wextra", "-Werror", "-o", binary, SOURCE],
+    stderr: "piped",
+  }).outputSync();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  return binary;
+}
+
+interface RoleReport {
+  wakeups: number;
+  lat_p99_us: number | null;
+  frames?: number;
+  steady?: {
+    after_s: number;
+    wakeups: number;
+    lat_p99_us: number | null;
+    frames?: number;
+    missed_share?: number;
+  };
+}
+
+function run(
+  binary: string,
+  dir: string,
+  args: string[],
+): { code: number; stderr: string; roles?: Record<string, RoleReport> } {
+  const json = path.join(dir, "report.json");
+  const out = new Deno.Command(binary, { args: [...args, "--json", json], stdout: "null", stderr: "piped" })
+    .outputSync();
+  const stderr = new TextDecoder().decode(out.stderr);
+  if (out.code !== 0) return { code: out.code, stderr };
+  return { code: 0, stderr, roles: JSON.parse(Deno.readTextFileSync(json)).roles };
+}
+
+Deno.test("gamesim --steady-after reports each role over the steady part of the run only", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "gamesim-test-" });
+  try {
+    const binary = build(dir);
+    const plain = run(binary, dir, ["--duration", "2", "--fps", "60", "--input-hz", "100"]);
+    assert.equal(plain.code, 0, plain.stderr);
+    for (const role of Object.values(plain.roles!)) assert.equal(role.steady, undefined);
+
+    const split = run(binary, dir, [
+      "--duration",
+      "2",
+      "--fps",
+      "60",
+      "--input-hz",
+      "100",
+      "--steady-after",
+      "1",
+    ]);
+    assert.equal(split.code, 0, split.stderr);
+    for (const [name, role] of Object.entries(split.roles!)) {
+      const steady = role.steady!;
+      assert.equal(steady.after_s, 1, name);
+      // Half the run is steady: about half the wake-ups (periodic threads keep their schedule).
+      assert.ok(
+        steady.wakeups > 0 && steady.wakeups < role.wakeups,
+        `${name}: ${steady.wakeups} of ${role.wakeups}`,
+      );
+      assert.ok(
+        Math.abs(steady.wakeups / role.wakeups - 0.5) < 0.15,
+        `${name}: ${steady.wakeups} of ${role.wakeups}`,
+      );
+    }
+    const render = split.roles!.render;
+    assert.ok(render.steady!.frames! > 40 && render.steady!.frames! < render.frames!, JSON.stringify(render));
+    assert.equal(typeof render.steady!.missed_share, "number");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("gamesim refuses a bad --steady-after with one line naming the flag", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "gamesim-test-" });
+  try {
+    const binary = build(dir);
+    for (const bad of ["x", "-1", "1s"]) {
+      const r = run(binary, dir, ["--duration", "1", "--steady-after", bad]);
+      assert.equal(r.code, 2);
+      assert.equal(r.stderr.trim().split("\n").length, 1);
+      assert.match(r.stderr, new RegExp(`--steady-after '${bad}': expected seconds`));
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
