@@ -10,6 +10,10 @@ interface Gs {
   input50: number;
   input99: number;
   worker99: number;
+  /** The same after gamesim's first STEADY_AFTER seconds (NaN when the run was not split). */
+  steadyMissed: number;
+  steadyRender99: number;
+  steadyInput99: number;
   bgIps: number;
   cpu: Acct | null;
   kern: Kern | null;
@@ -186,6 +190,9 @@ function gsOf(path: string, kernPath: string): Gs | null {
     input50: r.input.lat_p50_us,
     input99: r.input.lat_p99_us,
     worker99: r.worker?.lat_p99_us ?? NaN,
+    steadyMissed: r.render.steady?.missed_share ?? NaN,
+    steadyRender99: r.render.steady?.lat_p99_us ?? NaN,
+    steadyInput99: r.input.steady?.lat_p99_us ?? NaN,
     bgIps: j.background?.iterations_per_s ?? 0,
     cpu: acctOf(j),
     kern: kernOf(kernPath, programNames(join(kernPath, "..", "gamer.log"))),
@@ -294,6 +301,10 @@ for (const w of workloads) {
         input_p50_ms: +(pick((x) => x.input50) / 1000).toFixed(2),
         input_p99_ms: +(pick((x) => x.input99) / 1000).toFixed(2),
         worker_p99_ms: +(pick((x) => x.worker99) / 1000).toFixed(2),
+        // After the game's start (policy_probe STEADY_AFTER); NaN when the runs were not split.
+        steady_missed_pct: +(pick((x) => x.steadyMissed) * 100).toFixed(1),
+        steady_render_p99_ms: +(pick((x) => x.steadyRender99) / 1000).toFixed(2),
+        steady_input_p99_ms: +(pick((x) => x.steadyInput99) / 1000).toFixed(2),
         bg_ratio: w === "gs0" ? null : +ratio((x) => x.bgIps).toFixed(2),
         // Where the CPUs went, in CPUs (run time per second of the window; waits are runnable time).
         game_cpus: +pick((x) => x.cpu?.game ?? NaN).toFixed(2),
