@@ -119,7 +119,6 @@ const searchInput = {
   layout,
   workload: columnMedians(ds.x),
   measured: distinctColumnValues(ds.x),
-  topology: { smt: false, numaNodes: 1, hybrid: false },
 };
 
 Deno.test("with a forest trained on enough samples, candidates come from its best predictions first", () => {

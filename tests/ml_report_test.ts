@@ -26,16 +26,26 @@ Deno.test("for another objective the second line names it and its direction", ()
   strictEqual(block.split("\n")[1], "Predicted frametime_p99: 8.13 (lower is better)");
 });
 
-Deno.test("values no sample measured are named: switches from the topology and interpolated numbers", () => {
-  const config = { ...defaultConfig(), mig_max: 4, avoid_smt: true };
+Deno.test("what measurement did not decide is named: interpolated numbers, unswept switches the topology would flip", () => {
+  const config = { ...defaultConfig(), mig_max: 4, avoid_smt: false, enable_numa: false };
+  const smtOneNode = { smt: true, numaNodes: 1, hybrid: false };
   deepStrictEqual(
-    formatUnmeasured({ config, fromTopology: ["avoid_smt", "enable_numa"], interpolated: ["mig_max"] }),
+    formatUnmeasured(
+      { config, unvaried: ["avoid_smt", "enable_numa"], interpolated: ["mig_max"] },
+      smtOneNode,
+    ),
     [
-      "Set from this machine's topology (the data never varied them): avoid_smt=on, enable_numa=off",
+      "Not swept, kept as measured: avoid_smt=off; this machine's topology suggests avoid_smt=on: " +
+      "sweep --avoid-smt false,true to measure it",
       "Interpolated (no sample measured these values): mig_max 4",
     ],
   );
-  deepStrictEqual(formatUnmeasured({ config, fromTopology: [], interpolated: [] }), []);
+  // Unswept switches already at what the topology suggests (no SMT, one node): nothing to say.
+  const plain = { smt: false, numaNodes: 1, hybrid: false };
+  deepStrictEqual(
+    formatUnmeasured({ config, unvaried: ["avoid_smt", "enable_numa"], interpolated: [] }, plain),
+    [],
+  );
 });
 
 Deno.test("the importance table ranks the largest first with bars scaled to it", () => {

@@ -13,7 +13,6 @@ import {
   unmeasuredKeys,
 } from "../lib/ml/search_space.ts";
 
-const NO_SMT = { smt: false, numaNodes: 1, hybrid: false };
 const at = (key: string) => TUNABLES.findIndex((t) => t.key === key);
 /** What a sweep measures: slice 5/10/20, mig_max 1/3, mm_affinity both ways, the rest at the default. */
 function measured(): Float64Array[] {
@@ -26,7 +25,7 @@ function measured(): Float64Array[] {
 }
 
 Deno.test("measured space: a numeric tunable takes only the values samples were measured at", () => {
-  const { dims } = searchDims(measured(), { topology: NO_SMT });
+  const { dims } = searchDims(measured());
   const slice = dims[at("slice_us")];
   deepStrictEqual(Array.from(slice.values!), [5, 10, 20]);
   ok(allows(slice, 10) && !allows(slice, 15));
@@ -38,7 +37,7 @@ Deno.test("measured space: a numeric tunable takes only the values samples were 
 });
 
 Deno.test("range space: any whole number between the smallest and largest measured value", () => {
-  const { dims } = searchDims(measured(), { topology: NO_SMT, candidates: "range" });
+  const { dims } = searchDims(measured(), { candidates: "range" });
   const slice = dims[at("slice_us")];
   strictEqual(slice.values, null);
   deepStrictEqual([slice.lo, slice.hi], [5, 20]);
@@ -47,12 +46,13 @@ Deno.test("range space: any whole number between the smallest and largest measur
   deepStrictEqual(unmeasuredKeys(dims, raw), ["slice_us", "mig_max"]);
 });
 
-Deno.test("a switch the data never varied is set from the topology and named", () => {
-  const { dims, fromTopology } = searchDims(measured(), {
-    topology: { smt: true, numaNodes: 2, hybrid: false },
-  });
-  deepStrictEqual(fromTopology, ["avoid_smt", "preferred_idle_scan", "enable_numa"]);
+Deno.test("a switch the data never varied keeps the value the samples ran, and is named", () => {
+  const m = measured();
+  m[at("avoid_smt")] = Float64Array.of(1); // every sample ran with avoid_smt on (not the default)
+  const { dims, unvaried } = searchDims(m);
+  deepStrictEqual(unvaried, ["avoid_smt", "preferred_idle_scan", "enable_numa"]);
   deepStrictEqual(Array.from(dims[at("avoid_smt")].values!), [1]);
+  deepStrictEqual(Array.from(dims[at("enable_numa")].values!), [0]);
   deepStrictEqual(Array.from(dims[at("mm_affinity")].values!), [0, 1]);
 });
 
@@ -60,14 +60,14 @@ Deno.test("a tunable measured at one value stays there; its base is the measured
   const m = measured();
   m[at("slice_lag_us")] = Float64Array.of(15000);
   m[at("slice_us")] = Float64Array.of(4, 900, 3000);
-  const { dims } = searchDims(m, { topology: NO_SMT });
+  const { dims } = searchDims(m);
   strictEqual(dims[at("slice_lag_us")].base, 15000);
   strictEqual(dims[at("slice_us")].base, 900); // default 1000: 900 is nearer than 3000
   strictEqual(stepValue(dims[at("slice_lag_us")], 15000, createRng(0)), 15000);
 });
 
 Deno.test("the grid keeps only allowed values, first tunable outermost, others at their base", () => {
-  const { dims } = searchDims(measured(), { topology: NO_SMT });
+  const { dims } = searchDims(measured());
   const rows = gridCandidates(dims, { grid: { slice_us: [5, 15, 20], mig_max: [1, 3, 5] }, limit: 100 });
   const configs = [];
   for (let k = 0; k < rows.length / dims.length; k++) {

@@ -36,7 +36,7 @@ const MODEL: ModelFile = {
     config: defaultConfig(),
     predicted: 12.5,
     commandLine: configToCommandLine(defaultConfig()),
-    fromTopology: [],
+    unvaried: [],
     interpolated: [],
   },
   topology: { smt: false, numaNodes: 1, hybrid: false },

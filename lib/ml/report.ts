@@ -5,9 +5,10 @@
  * @module
  */
 
-import { configToArgs, configToCommandLine, type SchedConfig, type SwitchKey } from "../config.ts";
+import { configToArgs, configToCommandLine, flagOf, type SchedConfig, type SwitchKey } from "../config.ts";
 import type { Evidence } from "./evidence.ts";
-import type { Objective } from "../types.ts";
+import { switchesFromTopology } from "./search_space.ts";
+import type { Objective, Topology } from "../types.ts";
 
 /**
  * The block that ends a training run, e.g.
@@ -40,22 +41,30 @@ export function formatBestBlock(
 }
 
 /**
- * The lines that say which values of the best config no sample measured (empty when every value was):
- * switches set from the topology because the data never varied them, and interpolated numeric values.
+ * The lines that say what of the best config was not decided by measurement (empty when all of it was):
+ * interpolated numeric values, and switches the data never varied (kept as the samples ran them) where
+ * this machine's topology suggests the other value, as something to sweep.
  */
 export function formatUnmeasured(
   best: {
     config: SchedConfig;
-    fromTopology: readonly SwitchKey[];
+    unvaried: readonly SwitchKey[];
     interpolated: readonly (keyof SchedConfig)[];
   },
+  topology: Topology,
 ): string[] {
   const lines: string[] = [];
-  if (best.fromTopology.length > 0) {
+  const suggested = switchesFromTopology(topology);
+  const worthSweeping = best.unvaried.filter((k) => suggested[k] !== best.config[k]);
+  if (worthSweeping.length > 0) {
     lines.push(
-      `Set from this machine's topology (the data never varied them): ${
-        best.fromTopology.map((k) => `${k}=${best.config[k] ? "on" : "off"}`).join(", ")
-      }`,
+      `Not swept, kept as measured: ${
+        worthSweeping.map((k) => `${k}=${onOff(best.config[k])}`).join(", ")
+      }; ` +
+        `this machine's topology suggests ${
+          worthSweeping.map((k) => `${k}=${onOff(suggested[k])}`).join(", ")
+        }: ` +
+        `sweep ${worthSweeping.map((k) => `${flagOf(k)} false,true`).join(" ")} to measure it`,
     );
   }
   if (best.interpolated.length > 0) {
@@ -66,6 +75,10 @@ export function formatUnmeasured(
     );
   }
   return lines;
+}
+
+function onOff(v: boolean | number): string {
+  return v ? "on" : "off";
 }
 
 /**

@@ -16,7 +16,7 @@
  */
 
 import type { SchedConfig, SwitchKey } from "../config.ts";
-import type { ObjectiveDirection, Topology } from "../types.ts";
+import type { ObjectiveDirection } from "../types.ts";
 import { CandidateScorer, type ScoringModel } from "./candidate_scorer.ts";
 import type { FeatureLayout } from "./features.ts";
 import { createRng, type Rng } from "./rng.ts";
@@ -42,7 +42,6 @@ export interface SearchInput {
   workload: Float64Array;
   /** Per tunable (in table order, = the layout's first columns): the raw values training measured, ascending. */
   measured: readonly Float64Array[];
-  topology: Topology;
 }
 
 /** Options of {@linkcode searchBestConfig}. */
@@ -80,8 +79,8 @@ export interface SearchResult {
   evaluated: number;
   /** Distinct candidates actually walked through the trees (the rest shared a cell). */
   walked: number;
-  /** Switches the data could not decide, set from the topology. */
-  fromTopology: SwitchKey[];
+  /** Switches the data never varied: kept at the value the samples ran. */
+  unvaried: SwitchKey[];
   /** Numeric tunables whose chosen value no training sample measured ("range" space only). */
   interpolated: (keyof SchedConfig)[];
 }
@@ -144,8 +143,7 @@ export function searchBestConfig(
   const { budget = 100_000, seed = 0, cellCache = true, grid = {}, keep = 8 } = options;
   const sign = options.direction === "min" ? -1 : 1;
   const rng = createRng(seed);
-  const { dims, fromTopology } = searchDims(input.measured, {
-    topology: input.topology,
+  const { dims, unvaried } = searchDims(input.measured, {
     candidates: options.candidates,
   });
   // Tunables are the first columns of the layout, so the specialised trees index candidates directly.
@@ -180,7 +178,7 @@ export function searchBestConfig(
     top,
     evaluated: scorer.evaluated,
     walked: scorer.walked,
-    fromTopology,
+    unvaried,
     interpolated: unmeasuredKeys(dims, elites[0].raw),
   };
 }

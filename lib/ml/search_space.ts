@@ -7,7 +7,9 @@
  * repeats its neighbour's prediction, so picking it would be an unmeasured guess). With "range", any
  * whole number between the smallest and largest measured value is allowed, and the result names the
  * tunables whose chosen value was never measured. A switch the data never varied cannot be decided by
- * the model and is set from the machine's topology instead (`fromTopology`).
+ * the model: it keeps the value every sample ran (`unvaried`), so the pick is a config that was measured
+ * and the evidence check (evidence.ts) judges the config recommended; what the machine's topology
+ * suggests for it (`switchesFromTopology`) is only named, as something to sweep.
  *
  * A candidate is a row of raw tunable values in table order (switches as 0/1).
  *
@@ -39,7 +41,8 @@ export interface Dim {
 }
 
 /**
- * The value of each switch when the data cannot decide it. avoid_smt when cores have SMT siblings,
+ * What the topology suggests for each switch, named when the data never varied one. avoid_smt when cores
+ * have SMT siblings,
  * enable_numa on more than one node, preferred_idle_scan on hybrid CPUs; mm_affinity (keep a game's
  * threads where its address space is cache-warm) everywhere except hybrid CPUs, where it would pull
  * threads back to whatever core, possibly an efficiency core, they last ran on.
@@ -61,15 +64,14 @@ function nearest(values: Float64Array, target: number): number {
 
 /**
  * The search dimensions, one per tunable in table order, from the values training measured for each
- * (`measured[i]`, ascending, for tunable i). Also returns the switches set from the topology.
+ * (`measured[i]`, ascending, for tunable i). Also returns the switches the data never varied.
  */
 export function searchDims(
   measured: readonly Float64Array[],
-  options: { topology: Topology; candidates?: CandidateValues },
-): { dims: Dim[]; fromTopology: SwitchKey[] } {
-  const { topology, candidates = "measured" } = options;
-  const topo = switchesFromTopology(topology);
-  const fromTopology: SwitchKey[] = [];
+  options: { candidates?: CandidateValues } = {},
+): { dims: Dim[]; unvaried: SwitchKey[] } {
+  const { candidates = "measured" } = options;
+  const unvaried: SwitchKey[] = [];
   const dims = TUNABLES.map((t, i): Dim => {
     const seen = measured[i];
     if (t.kind === "switch") {
@@ -77,8 +79,8 @@ export function searchDims(
       if (seen.length >= 2) {
         return { key: t.key, isSwitch: true, values: seen, lo: 0, hi: 1, base: def, measured: seen };
       }
-      fromTopology.push(t.key);
-      const v = topo[t.key] ? 1 : 0;
+      unvaried.push(t.key);
+      const v = seen.length === 1 ? seen[0] : def;
       return {
         key: t.key,
         isSwitch: true,
@@ -108,7 +110,7 @@ export function searchDims(
     const base = values ? nearest(values, t.default) : Math.min(hi, Math.max(lo, t.default));
     return { key: t.key, isSwitch: false, values, lo, hi, base, measured: seen };
   });
-  return { dims, fromTopology };
+  return { dims, unvaried };
 }
 
 /** Whether `v` is an allowed value of `d`. */

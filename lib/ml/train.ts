@@ -51,7 +51,7 @@ export interface TrainOptions {
   grid?: SearchGrid;
   /** Values numeric tunables may take: "measured" (default) or "range" (interpolated values named). */
   candidates?: CandidateValues;
-  /** The machine's topology, for switches the data cannot decide. Default {@link NO_TOPOLOGY}. */
+  /** The machine's topology (what it suggests for switches the data never varied). Default {@link NO_TOPOLOGY}. */
   topology?: Topology;
   /** Also measure impurity and permutation importance. Default false. */
   analyze?: boolean;
@@ -182,7 +182,6 @@ function backedByMeasurement(
     config,
     predicted,
     top: [{ config, predicted }],
-    fromTopology: [],
     interpolated: [],
   };
   return { best, evidence };
@@ -229,7 +228,7 @@ export async function trainModel(dataset: Dataset, options: TrainOptions = {}): 
   const medians = columnMedians(data.x);
   const pick = searchBestConfig(
     { forest: final.forest, scaler: final.scaler },
-    { layout, workload: medians, measured: distinctColumnValues(data.x), topology },
+    { layout, workload: medians, measured: distinctColumnValues(data.x) },
     {
       budget: searchBudget,
       seed,

@@ -207,7 +207,7 @@ function modelFileOf(r: TrainResult, source: string, created: string): ModelFile
       config: r.best.config,
       predicted: r.best.predicted,
       commandLine: configToCommandLine(r.best.config, { stats: 1 }),
-      fromTopology: r.best.fromTopology,
+      unvaried: r.best.unvaried,
       interpolated: r.best.interpolated,
     },
     topology: r.topology,
@@ -222,7 +222,7 @@ function profileOf(r: TrainResult, model: ModelFile, sha256: string): GameProfil
     gameKey: gameKey(r.scope.game),
     cpuModel: r.scope.cpuModel,
     config: r.best.config,
-    unmeasured: [...r.best.fromTopology, ...r.best.interpolated],
+    unmeasured: [...r.best.interpolated],
     objective: { name: r.target.name, direction: r.target.direction, predicted: r.best.predicted },
     provenance: {
       samples: r.scope.rows.length,
@@ -303,7 +303,7 @@ export async function runTrainMode(options: TrainModeOptions): Promise<TrainMode
       }`,
     );
   }
-  for (const line of formatUnmeasured(best)) out(line);
+  for (const line of formatUnmeasured(best, train.topology)) out(line);
   out("");
   out(formatBestBlock(best, train.target));
   return {

@@ -77,7 +77,7 @@ export interface ModelFile {
     /** The forest's prediction of `config`, in the target's unit. */
     predicted: number;
     commandLine: string;
-    fromTopology: SwitchKey[];
+    unvaried: SwitchKey[];
     interpolated: (keyof SchedConfig)[];
   };
   topology: Topology;
