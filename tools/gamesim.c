@@ -185,7 +185,10 @@ static void cpu_work(int us)
 struct samples {
 	ns_t *v;
 	size_t n, cap;
-	/* Index of the first sample taken after --steady-after (SIZE_MAX: none yet). One writer: the owner. */
+	/*
+	 * Index of the first sample taken after --steady-after: SIZE_MAX while a thread's own samples wait for
+	 * steady play (thread_begin), else 0. One writer: the owner.
+	 */
 	size_t steady_from;
 };
 
@@ -196,7 +199,7 @@ static void samples_init(struct samples *s, size_t expect)
 {
 	s->cap = expect + 1024;
 	s->n = 0;
-	s->steady_from = opt.steady_after_s > 0 ? SIZE_MAX : 0;
+	s->steady_from = 0;
 	s->v = malloc(s->cap * sizeof(*s->v));
 	if (!s->v)
 		die("out of memory for %zu samples", s->cap);
@@ -284,6 +287,8 @@ static void thread_begin(struct thread_stat *s, const char *name, size_t expect)
 	pthread_setname_np(pthread_self(), s->name);
 	s->tid = (pid_t)syscall(SYS_gettid);
 	samples_init(&s->lat, expect);
+	if (opt.steady_after_s > 0)
+		s->lat.steady_from = SIZE_MAX;
 	pthread_mutex_lock(&start_mu);
 	threads_ready++;
 	pthread_cond_broadcast(&start_cv);
@@ -910,7 +915,6 @@ static void json_steady(FILE *f, struct thread_stat *ts, int n)
 {
 	struct samples steady;
 	samples_init(&steady, 0);
-	steady.steady_from = 0;
 	for (int i = 0; i < n; i++)
 		for (size_t j = ts[i].lat.steady_from; j < ts[i].lat.n; j++)
 			samples_add(&steady, ts[i].lat.v[j]);
