@@ -42,10 +42,9 @@ export interface Dim {
 
 /**
  * What the topology suggests for each switch, named when the data never varied one. avoid_smt when cores
- * have SMT siblings,
- * enable_numa on more than one node, preferred_idle_scan on hybrid CPUs; mm_affinity (keep a game's
- * threads where its address space is cache-warm) everywhere except hybrid CPUs, where it would pull
- * threads back to whatever core, possibly an efficiency core, they last ran on.
+ * have SMT siblings, enable_numa on more than one node, preferred_idle_scan on hybrid CPUs; mm_affinity
+ * (keep a game's threads where its address space is cache-warm) everywhere except hybrid CPUs, where it
+ * would pull threads back to whatever core, possibly an efficiency core, they last ran on.
  */
 export function switchesFromTopology(topology: Topology): Record<SwitchKey, boolean> {
   return {
