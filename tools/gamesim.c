@@ -911,13 +911,20 @@ static void json_threads(FILE *f, struct thread_stat *ts, int n)
 }
 
 /* The "steady" object of a role: latencies (and render's missed share) after --steady-after only. */
+/* A role's latency samples in one set (workers are one role), all of them or only the steady ones. */
+static struct samples merged_latencies(struct thread_stat *ts, int n, int steady_only)
+{
+	struct samples out;
+	samples_init(&out, 0);
+	for (int i = 0; i < n; i++)
+		for (size_t j = steady_only ? ts[i].lat.steady_from : 0; j < ts[i].lat.n; j++)
+			samples_add(&out, ts[i].lat.v[j]);
+	return out;
+}
+
 static void json_steady(FILE *f, struct thread_stat *ts, int n)
 {
-	struct samples steady;
-	samples_init(&steady, 0);
-	for (int i = 0; i < n; i++)
-		for (size_t j = ts[i].lat.steady_from; j < ts[i].lat.n; j++)
-			samples_add(&steady, ts[i].lat.v[j]);
+	struct samples steady = merged_latencies(ts, n, 1);
 	fprintf(f, "\"steady\": {\"after_s\": %.3f, ", opt.steady_after_s);
 	json_latency(f, &steady);
 	if (ts == &st_render) {
@@ -934,15 +941,10 @@ static void json_steady(FILE *f, struct thread_stat *ts, int n)
 
 static void json_role(FILE *f, const char *role, struct thread_stat *ts, int n, int last)
 {
-	/* Workers are one role: merge their samples. */
-	struct samples all;
-	samples_init(&all, 0);
+	struct samples all = merged_latencies(ts, n, 0);
 	uint64_t missed = 0;
-	for (int i = 0; i < n; i++) {
-		for (size_t j = 0; j < ts[i].lat.n; j++)
-			samples_add(&all, ts[i].lat.v[j]);
+	for (int i = 0; i < n; i++)
 		missed += ts[i].missed_periods;
-	}
 	fprintf(f, "    \"%s\": {", role);
 	json_threads(f, ts, n);
 	if (opt.steady_after_s > 0)

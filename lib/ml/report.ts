@@ -57,14 +57,11 @@ export function formatUnmeasured(
   const suggested = switchesFromTopology(topology);
   const worthSweeping = best.unvaried.filter((k) => suggested[k] !== best.config[k]);
   if (worthSweeping.length > 0) {
+    const each = (f: (k: SwitchKey) => string, sep = ", ") => worthSweeping.map(f).join(sep);
     lines.push(
-      `Not swept, kept as measured: ${
-        worthSweeping.map((k) => `${k}=${onOff(best.config[k])}`).join(", ")
-      }; ` +
-        `this machine's topology suggests ${
-          worthSweeping.map((k) => `${k}=${onOff(suggested[k])}`).join(", ")
-        }: ` +
-        `sweep ${worthSweeping.map((k) => `${flagOf(k)} false,true`).join(" ")} to measure it`,
+      `Not swept, kept as measured: ${each((k) => `${k}=${onOff(best.config[k])}`)}; ` +
+        `this machine's topology suggests ${each((k) => `${k}=${onOff(suggested[k])}`)}: ` +
+        `sweep ${each((k) => `${flagOf(k)} false,true`, " ")} to measure it`,
     );
   }
   if (best.interpolated.length > 0) {

@@ -4,13 +4,19 @@ import * as path from "node:path";
 // gamesim is the VM's game-shaped workload (tools/gamesim.c); built here as the VM harness builds it.
 const SOURCE = path.join(import.meta.dirname!, "../../tools/gamesim.c");
 
-function build(dir: string): string {
+/** One build for every test of this file, in its own temp folder (removed on unload). */
+let built: string | null = null;
+function build(): string {
+  if (built !== null) return built;
+  const dir = Deno.makeTempDirSync({ prefix: "gamesim-build-" });
+  addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
   const binary = path.join(dir, "gamesim");
   const out = new Deno.Command("gcc", {
     args: ["-O2", "-static", "-pthread", "-Wall", "-Wextra", "-Werror", "-o", binary, SOURCE],
     stderr: "piped",
   }).outputSync();
   assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  built = binary;
   return binary;
 }
 
@@ -43,7 +49,7 @@ function run(
 Deno.test("gamesim --steady-after reports each role over the steady part of the run only", () => {
   const dir = Deno.makeTempDirSync({ prefix: "gamesim-test-" });
   try {
-    const binary = build(dir);
+    const binary = build();
     const plain = run(binary, dir, ["--duration", "2", "--fps", "60", "--input-hz", "100"]);
     assert.equal(plain.code, 0, plain.stderr);
     for (const role of Object.values(plain.roles!)) assert.equal(role.steady, undefined);
@@ -83,7 +89,7 @@ Deno.test("gamesim --steady-after reports each role over the steady part of the 
 Deno.test("gamesim refuses a bad --steady-after with one line naming the flag", () => {
   const dir = Deno.makeTempDirSync({ prefix: "gamesim-test-" });
   try {
-    const binary = build(dir);
+    const binary = build();
     for (const bad of ["x", "-1", "1s"]) {
       const r = run(binary, dir, ["--duration", "1", "--steady-after", bad]);
       assert.equal(r.code, 2);
