@@ -233,12 +233,20 @@ interface AttemptConfig {
   onConsole: (text: string) => void;
 }
 
+/**
+ * The QEMU to run: `qemu-system-x86_64` from PATH, or the program in SCXVM_QEMU (to compare another QEMU
+ * build on the same scenario, e.g. a newer TCG).
+ */
+function qemuProgram(): string {
+  return Deno.env.get("SCXVM_QEMU") || "qemu-system-x86_64";
+}
+
 async function bootOnce(cfg: AttemptConfig): Promise<Attempt> {
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
   let child: Deno.ChildProcess;
   try {
-    child = new Deno.Command("qemu-system-x86_64", {
+    child = new Deno.Command(qemuProgram(), {
       args: cfg.qemuArgs,
       stdin: "null",
       stdout: "piped",
@@ -246,7 +254,7 @@ async function bootOnce(cfg: AttemptConfig): Promise<Attempt> {
     }).spawn();
   } catch (e) {
     throw new VmSetupError(
-      `qemu-system-x86_64: cannot start: ${(e as Error).message} (run 'deno task setup')`,
+      `${qemuProgram()}: cannot start: ${(e as Error).message} (run 'deno task setup')`,
     );
   }
   const stderrText = new Response(child.stderr).text();

@@ -14,6 +14,7 @@
 #           scheduler costs on this VM before policy
 # Under each scheduler the workloads run in turn (WORKLOADS, default "gs0 gs2 gs4 ct"):
 #   gs0 gs2 gs4  gamesim at 144 fps, 2.5 ms of render work per frame, 2 workers, 0/2/4 background hogs
+#                (GAME_FLAGS in the environment replaces the game's shape, e.g. a heavier game)
 #   ct           cyclictest -q -m -t1 -i 1000 -l 3000 --policy=other, 4 busy loops started 1 s before it
 #   ctnm         the same without -m (mlockall)
 #   ctv          ct with every sample written out (-v), to see whether the thread is late all along
@@ -122,8 +123,8 @@ run_gs() { # dir name hogs idle(0|1)
   hogs=$3
   idle=$4
   snap_state "$dir/$name.state"
-  # shellcheck disable=SC2086 # STEADY_AFTER: empty or one number
-  gamesim --duration "$dur" --fps 144 --frame-work-us 2500 --workers 2 --hogs "$hogs" \
+  # shellcheck disable=SC2086 # STEADY_AFTER: empty or one number; GAME_FLAGS: a word list
+  gamesim --duration "$dur" ${GAME_FLAGS:---fps 144 --frame-work-us 2500 --workers 2} --hogs "$hogs" \
     ${STEADY_AFTER:+--steady-after $STEADY_AFTER} --json "$dir/$name.json" > /dev/null 2> "$dir/$name.err" &
   gs=$!
   # Demote each hog as soon as it exists (gamesim starts them before its own threads).
@@ -217,6 +218,7 @@ run_workloads() { # dir idle
   echo "scheds $scheds"
   echo "workloads $workloads"
   echo "new_flags $new_flags"
+  echo "game_flags ${GAME_FLAGS:-default}"
   env | grep -E '^[XB][0-9]+_FLAGS=' || true
   echo "kernel $(uname -r)"
   echo "cpus $(nproc)"
