@@ -128,6 +128,7 @@ struct gamer_counters {
 	u64 handoffs;		/* wake-ups by a running task, which end its burst as a sleep would */
 	u64 waker_kept;		/* game wake-ups that left their game waker's CPU alone */
 	u64 parity_kept;	/* game wake-ups that left a game thread's CPU alone in its first quantum */
+	u64 frame_kept;		/* frame work that kept its CPU against its own game's (quantum end, wake-up) */
 };
 
 /* Behaviour of one game thread, for userspace's classifier. */

@@ -4,7 +4,7 @@
 /** Shared structs: byte size and members (name, byte offset, byte size), in order. */
 export const STRUCTS = {
   "gamer_counters": {
-    "size": 208,
+    "size": 216,
     "members": [
       {
         "name": "enqueues",
@@ -134,6 +134,11 @@ export const STRUCTS = {
       {
         "name": "parity_kept",
         "offset": 200,
+        "size": 8
+      },
+      {
+        "name": "frame_kept",
+        "offset": 208,
         "size": 8
       }
     ]

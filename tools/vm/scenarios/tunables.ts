@@ -53,6 +53,7 @@ try {
       batch_resumes: d("batch_resumes"),
       waker_kept: d("waker_kept"),
       parity_kept: d("parity_kept"),
+      frame_kept: d("frame_kept"),
       mm_hint_tries: d("mm_hint_tries"),
       input_events: d("input_events"),
       boosted: d("boosted"),
