@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { formatStatsLine, metricsBetween, zeroSnapshot } from "../../lib/sched/stats.ts";
 import {
   BenchResultError,
+  hasBackground,
   kernelEjections,
   parseBackgroundJson,
   parseCpuSamples,
@@ -13,6 +14,7 @@ import {
   parseProbeWindows,
   parseStatsLine,
   readGuestResults,
+  runsUnder,
   statsLinesDuring,
   WORKLOADS,
 } from "../../tools/bench_sched/guest_results.ts";
@@ -61,7 +63,9 @@ function gsJson(missed = 0.25, bg = 5e7, policy = "other", hogs = 4): string {
 }
 
 const SCHEDS = ["eevdf", "eevdf_idle", "gamer", "gamer_stats", "bpfland"] as const;
+const HEAVY = "--fps 60 --frame-work-us 12000 --workers 4 --job-us 3000";
 const PLAN = "rounds 1\nduration_s 4\nstats_s 1\nbest_flags\nfps 144\nframe_work_us 2500\nkernel 7.3\n" +
+  `heavy_game ${HEAVY}\n` +
   `cpus 2\ndate 2026-12-02\nworkloads ${WORKLOADS.join(" ")}\nschedulers ${SCHEDS.join(" ")}\n`;
 const OPS: Record<string, string> = { gamer: "gamer_1", gamer_stats: "gamer_2", bpfland: "bpfland_3" };
 
@@ -79,7 +83,7 @@ function fakeOut(): string {
     let log = s === "gamer" ? "scx_gamer: program instructions: select_cpu=250 enqueue=497\n" : "";
     if (s === "gamer_stats") log = "scx_gamer: program instructions: select_cpu=466 enqueue=841\n";
     for (const w of WORKLOADS) {
-      if (s === "eevdf_idle" && w === "gs_0x") continue;
+      if (!runsUnder(s, w)) continue;
       Deno.writeTextFileSync(path.join(d, `${w}.state`), state);
       Deno.writeTextFileSync(path.join(d, `${w}.rc`), "0\n");
       Deno.writeTextFileSync(
@@ -89,7 +93,7 @@ function fakeOut(): string {
       const ct = w.startsWith("ct");
       Deno.writeTextFileSync(
         path.join(d, `${w}.json`),
-        ct ? ctJson({ "10": 9, "20": 1 }, 10, 20) : gsJson(0.25, 5e7, policy, w === "gs_0x" ? 0 : 4),
+        ct ? ctJson({ "10": 9, "20": 1 }, 10, 20) : gsJson(0.25, 5e7, policy, hasBackground(w) ? 4 : 0),
       );
       if (ct) {
         Deno.writeTextFileSync(path.join(d, `${w}.bg.json`), bgJson(policy));
@@ -227,6 +231,12 @@ Deno.test("parsePlan reads the workloads and schedulers and refuses an unknown o
   assert.deepEqual(p.workloads, [...WORKLOADS]);
   assert.deepEqual(p.schedulers, [...SCHEDS]);
   assert.equal(p.frameWorkUs, 2500);
+  assert.equal(p.heavyGame, HEAVY);
+  assert.equal(
+    parsePlan(PLAN.replace(/heavy_game .*\n/, ""), "plan.txt").heavyGame,
+    null,
+    "a plan from before hv_*",
+  );
   assert.equal(p.bestFlags, null, "an empty best_flags line: no best row");
   assert.equal(p.tcg, "single", "a plan without a tcg line ran before the option: single-threaded");
   assert.equal(parsePlan(PLAN + "tcg multi\n", "plan.txt").tcg, "multi");
@@ -255,7 +265,7 @@ Deno.test("parsePlan names the missing key; a plan from the older benchmark has 
 Deno.test("readGuestResults reads every run of a healthy folder as usable, without ejections", () =>
   withOut((dir) => {
     const r = readGuestResults(dir);
-    assert.equal(r.runs.length, SCHEDS.length * WORKLOADS.length - 1, "no game-alone run under EEVDF+idle");
+    assert.equal(r.runs.length, SCHEDS.length * WORKLOADS.length - 2, "no gs_0x or hv_0x under EEVDF+idle");
     assert.ok(r.runs.every((x) => x.problem === null), JSON.stringify(r.runs.filter((x) => x.problem)));
     assert.equal(r.runs.find((x) => x.scheduler === "gamer_stats" && x.workload === "ct")!.hot!.lines, 1);
     assert.equal(r.runs.find((x) => x.scheduler === "gamer")!.hot, null);
@@ -269,6 +279,23 @@ Deno.test("readGuestResults reads every run of a healthy folder as usable, witho
     assert.deepEqual(r.ejections, []);
     assert.equal(r.dmesgBlocks, SCHEDS.length);
     assert.deepEqual(r.hostLoad, []);
+  }));
+
+Deno.test("readGuestResults reads the heavy game's runs as games: hv_0x alone, hv_2x under 2x loops", () =>
+  withOut((dir) => {
+    Deno.writeTextFileSync(path.join(dir, "r0/gamer/hv_2x.json"), gsJson(0.5, 3e7, "other", 4));
+    const r = readGuestResults(dir);
+    const at = (s: string, w: string) => r.runs.find((x) => x.scheduler === s && x.workload === w);
+    const alone = at("gamer", "hv_0x")!;
+    assert.equal(alone.problem, null);
+    assert.equal(alone.game!.frames, 240);
+    assert.deepEqual(alone.background!.policies, [], "the heavy game alone has no busy loops");
+    const loaded = at("gamer", "hv_2x")!;
+    assert.equal(loaded.problem, null);
+    assert.equal(loaded.game!.missedShare, 0.5, "hv_2x's figures come from hv_2x.json");
+    assert.deepEqual(loaded.background, { itersPerS: 3e7, policies: ["other", "other", "other", "other"] });
+    assert.equal(at("eevdf_idle", "hv_0x"), undefined, "nothing to demote: not run under EEVDF+idle");
+    assert.deepEqual(at("eevdf_idle", "hv_2x")!.background!.policies, ["idle", "idle", "idle", "idle"]);
   }));
 
 Deno.test("readGuestResults leaves out a run whose scheduler was ejected during it, and counts it", () =>

@@ -6,9 +6,10 @@ import {
   estimateSeconds,
   parseBenchArgs,
   PRESETS,
+  USAGE,
   validateBestFlags,
 } from "../../tools/bench_sched/options.ts";
-import { DEFAULT_WORKLOADS } from "../../tools/bench_sched/guest_results.ts";
+import { DEFAULT_WORKLOADS, type WorkloadId } from "../../tools/bench_sched/guest_results.ts";
 
 Deno.test("no flags: the full preset, the four default schedulers, no bpfland or best row, the probe", () => {
   const o = parseBenchArgs([]);
@@ -88,6 +89,13 @@ Deno.test("--workloads takes a subset, in the order given, and names an unknown 
   );
 });
 
+Deno.test("--workloads takes the heavy game's hv_0x and hv_2x, which the defaults leave out", () => {
+  assert.deepEqual(parseBenchArgs(["--workloads", "hv_0x hv_2x"]).workloads, ["hv_0x", "hv_2x"]);
+  assert.deepEqual(parseBenchArgs(["--workloads=hv_2x,gs_2x"]).workloads, ["hv_2x", "gs_2x"]);
+  assert.ok(!DEFAULT_WORKLOADS.some((w) => w.startsWith("hv_")), `${DEFAULT_WORKLOADS}`);
+  assert.match(USAGE, /--workloads "\.\.\." +some of: .* hv_0x hv_2x \(default /);
+});
+
 Deno.test("numbers out of range and unknown flags are one clear line", () => {
   assert.throws(
     () => parseBenchArgs(["--rounds", "0"]),
@@ -129,6 +137,16 @@ Deno.test("the estimate counts each scheduler's runs and loads: bpfland adds a b
   const one = (schedulers: ("eevdf" | "eevdf_idle")[]) =>
     estimateSeconds({ rounds: 1, durationS: 8, workloads: ["gs_0x"], schedulers, extras: false });
   assert.equal(one(["eevdf", "eevdf_idle"]), one(["eevdf"]), "no game-alone run under EEVDF+idle");
+  const heavy = (workloads: WorkloadId[]) =>
+    estimateSeconds({
+      rounds: 1,
+      durationS: 8,
+      workloads,
+      schedulers: ["eevdf", "eevdf_idle"],
+      extras: false,
+    });
+  assert.equal(heavy(["hv_0x", "hv_2x"]), heavy(["gs_0x", "gs_2x"]), "the heavy game's runs cost the game's");
+  assert.ok(heavy(["hv_0x"]) < heavy(["hv_2x"]), "no heavy-game-alone run under EEVDF+idle");
 });
 
 Deno.test("--tcg picks how QEMU runs the vCPUs and names a bad value", () => {

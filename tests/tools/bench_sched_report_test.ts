@@ -64,6 +64,7 @@ function results(runs: WorkloadRun[], workloads: WorkloadId[] = ["gs_2x"]): Gues
       bestFlags: null,
       fps: 144,
       frameWorkUs: 2500,
+      heavyGame: null,
       kernel: "7.3",
       cpus: 2,
       date: "2026-12-02",
@@ -205,6 +206,39 @@ Deno.test("formatReport notes that EEVDF+idle has no game-alone run", () => {
   );
   assert.match(text, /EEVDF\+idle has no 'game alone' run/);
   assert.match(text, /\| game alone: missed frames +\| +% \| +10\.0 \| +- \| +- \| +- \|/);
+});
+
+Deno.test("formatReport names the heavy game's rows and gives its flags", () => {
+  const heavy = (s: SchedulerId, w: WorkloadId, g: GameFigures) => run(s, g, { workload: w });
+  const r = results([
+    heavy("eevdf", "hv_0x", game(800, 0, 0.2)),
+    heavy("gamer", "hv_0x", game(400, 0, 0.1)),
+    heavy("eevdf", "hv_2x", game(4000, 1e8, 0.6)),
+    heavy("eevdf_idle", "hv_2x", game(900, 5e7, 0.3)),
+    heavy("gamer", "hv_2x", game(1000, 6e7, 0.3)),
+  ], ["hv_0x", "hv_2x"]);
+  const flags = "--fps 60 --frame-work-us 12000 --workers 4 --job-us 3000";
+  const text = formatReport({ ...r, plan: { ...r.plan, heavyGame: flags } });
+  assert.match(
+    text,
+    /5 ms audio; the heavy game: the same with `--fps 60 --frame-work-us 12000 --workers 4 --job-us 3000`; 1x = 2 busy/,
+  );
+  assert.match(text, /\| heavy game alone: missed frames +\| +% \| +20\.0 \| +- \| +10\.0 \| +- \|/);
+  assert.match(
+    text,
+    /\| heavy game \+ 2x busy loops: render wake-up p99 +\| +us \| +4000 \| +900 \| +1000 \| +- \|/,
+  );
+  assert.match(
+    text,
+    /\| heavy game \+ 2x busy loops: input wake-up p99 +\| +0\.23 win \| +0\.25 win \| +- \|/,
+    "and its ratios to EEVDF",
+  );
+  assert.match(text, /\| heavy game \+ 2x busy loops: background throughput +\| +M\/s \| +100\.0 \|/);
+  assert.doesNotMatch(text, /heavy game alone: background/, "the heavy game alone has no background");
+  assert.match(text, /EEVDF\+idle has no 'game alone' run/);
+  assert.match(text, /^\| heavy game 2x +\| +EEVDF \| +1\.50 \|/m, "the CPU table's short name");
+  assert.match(text, /scx_gamer wins on .*heavy game alone missed frames/);
+  assert.doesNotMatch(formatReport(r), /the heavy game:/, "a plan from before hv_* has no flags to give");
 });
 
 Deno.test("formatProbe gives critical wake-ups per second and the preempted and queued shares", () => {

@@ -89,7 +89,9 @@ Deno.test("summarizeFigures leaves out runs with a problem", () => {
 
 Deno.test("the game alone has no background figures; cyclictest has its loops' throughput", () => {
   assert.equal(FIGURES.find((f) => f.id === "gs_0x.bg"), undefined);
+  assert.equal(FIGURES.find((f) => f.id === "hv_0x.bg_cpu"), undefined, "the heavy game alone neither");
   assert.ok(byId("gs_0x.render_p99") && byId("ct_m.bg") && byId("ct.bg_cpu"));
+  assert.ok(byId("hv_0x.missed") && byId("hv_2x.input_p99") && byId("hv_2x.bg"));
   const ct: WorkloadRun = {
     ...gsRun(0, "eevdf", game(0, 1, 1)),
     workload: "ct_m",

@@ -62,8 +62,11 @@ export function backgroundPolicy(s: SchedulerId): "idle" | "other" {
  * - `ct`: the same without `-m`;
  * - `gs_burst`: the game with one busy loop and one bursty one (50 ms on, 50 ms off); not in the default
  *   set.
+ * - `hv_0x`, `hv_2x`: a CPU-heavy game (60 fps, 12 ms of render work per frame, four 3 ms jobs: 1.4 of 2
+ *   vCPUs) alone and under 2x busy loops; not in the default set. Whether a scheduler keeps the frames of
+ *   a game that needs most of the machine, where the standard one (about 0.6 vCPUs) leaves most idle.
  */
-export const WORKLOADS = ["gs_0x", "gs_1x", "gs_2x", "ct_m", "ct", "gs_burst"] as const;
+export const WORKLOADS = ["gs_0x", "gs_1x", "gs_2x", "ct_m", "ct", "gs_burst", "hv_0x", "hv_2x"] as const;
 /** One of {@link WORKLOADS}. */
 export type WorkloadId = typeof WORKLOADS[number];
 /** The workloads a run makes unless told otherwise. */
@@ -74,12 +77,17 @@ export function isCyclictest(w: WorkloadId): boolean {
   return w === "ct" || w === "ct_m";
 }
 
+/** Does the workload have a background load (all but a game alone)? */
+export function hasBackground(w: WorkloadId): boolean {
+  return w !== "gs_0x" && w !== "hv_0x";
+}
+
 /**
- * Does this scheduler run this workload? Everything runs everywhere except the game alone under
+ * Does this scheduler run this workload? Everything runs everywhere except a game alone under
  * EEVDF+idle: with no background there is nothing to demote, so it would be EEVDF again.
  */
 export function runsUnder(s: SchedulerId, w: WorkloadId): boolean {
-  return !(s === "eevdf_idle" && w === "gs_0x");
+  return !(s === "eevdf_idle" && !hasBackground(w));
 }
 
 /** The hot paths scx_gamer's stats line reports, in its order. */
@@ -193,6 +201,8 @@ export interface BenchPlan {
   fps: number;
   /** The game's render work per frame, us. */
   frameWorkUs: number;
+  /** gamesim flags the heavy game (hv_*) sets over the game's, or null: a run from before it had none. */
+  heavyGame: string | null;
   kernel: string;
   cpus: number;
   /** The guest's date (UTC, YYYY-MM-DD) at the start, or null when not recorded. */
@@ -534,6 +544,7 @@ export function parsePlan(text: string, file: string): BenchPlan {
     bestFlags: kv.get("best_flags") || null,
     fps: num("fps"),
     frameWorkUs: num("frame_work_us"),
+    heavyGame: kv.get("heavy_game") || null,
     kernel: str("kernel"),
     cpus: num("cpus"),
     date: kv.get("date") || null,

@@ -11,6 +11,7 @@ import { HIST_BUCKETS } from "../../lib/sched/intf.ts";
 import { bucketLowerNs } from "../../lib/sched/stats.ts";
 import {
   type GuestResults,
+  hasBackground,
   type ProbeWindow,
   SCHEDULER_NAMES,
   type SchedulerId,
@@ -182,6 +183,10 @@ export function formatReport(results: GuestResults, options: ReportOptions = {})
     bpfland: "scx_bpfland (upstream defaults)",
     best: `scx_gamer best (\`${plan.bestFlags ?? "?"}\`, stats off)`,
   };
+  // The hv_* rows are another game: say how it differs, in the guest's own flags.
+  const heavy = plan.heavyGame && plan.workloads.some((w) => w.startsWith("hv_"))
+    ? `; the heavy game: the same with \`${plan.heavyGame}\``
+    : "";
   const out: string[] = [];
   out.push(
     `bench:sched: scx_gamer vs EEVDF on a ${plan.cpus}-vCPU sched_ext VM (QEMU TCG, ${
@@ -189,7 +194,7 @@ export function formatReport(results: GuestResults, options: ReportOptions = {})
     }), kernel ${plan.kernel}${plan.date ? `, ${plan.date}` : ""}`,
     `${plan.rounds} rounds (${usableRounds} with usable runs) x ${plan.durationS} s per run; the game: ` +
       `${plan.fps} fps with ${(plan.frameWorkUs / 1000).toFixed(1)} ms of render work per frame, 2 job ` +
-      `workers, 1 kHz input, 5 ms audio; 1x = ${plan.cpus} busy loops (one per vCPU)` +
+      `workers, 1 kHz input, 5 ms audio${heavy}; 1x = ${plan.cpus} busy loops (one per vCPU)` +
       `${options.build ? `; scx_gamer ${options.build}` : ""}.`,
     `Schedulers: ${scheds.map((s) => describe[s]).join("; ")}.`,
     ...(options.bpfland ? [`${options.bpfland}.`] : []),
@@ -224,7 +229,7 @@ export function formatReport(results: GuestResults, options: ReportOptions = {})
       ),
     );
   }
-  if (scheds.includes("eevdf_idle") && plan.workloads.includes("gs_0x")) {
+  if (scheds.includes("eevdf_idle") && !plan.workloads.every(hasBackground)) {
     out.push("", "EEVDF+idle has no 'game alone' run: with no background there is nothing to demote.");
   }
   const targets = checkTargets(rows, contenders);

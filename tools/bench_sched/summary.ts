@@ -9,6 +9,7 @@
 import {
   type CpuShares,
   type GameFigures,
+  hasBackground,
   HOT_PATH_NAMES,
   type HotPathName,
   isCyclictest,
@@ -39,6 +40,8 @@ export const WORKLOAD_SHORT: Record<WorkloadId, string> = {
   ct_m: "cyclictest -m 2x",
   ct: "cyclictest 2x",
   gs_burst: "game bursty",
+  hv_0x: "heavy game alone",
+  hv_2x: "heavy game 2x",
 };
 
 /** What each workload is, for labels (1x = as many busy loops as vCPUs). */
@@ -49,12 +52,9 @@ export const WORKLOAD_LABELS: Record<WorkloadId, string> = {
   ct_m: "cyclictest -m + 2x loops",
   ct: "cyclictest + 2x loops",
   gs_burst: "game + 1 busy + 1 bursty",
+  hv_0x: "heavy game alone",
+  hv_2x: "heavy game + 2x busy loops",
 };
-
-/** Does the workload have a background load (all but the game alone)? */
-export function hasBackground(w: WorkloadId): boolean {
-  return w !== "gs_0x";
-}
 
 function ctQuantile(workload: WorkloadId, q: number, id: string, label: string): FigureDef {
   return {
