@@ -760,11 +760,10 @@ static u64 frame_deadline(struct task_struct *p, struct task_ctx *tctx, u64 dl, 
 	struct task_struct *cur;
 	struct task_ctx *wctx;
 
-	if (!frame)
-		return dl;
+	/* wake_dl is this run's (set at every wake-up); 0 before the first one since attach. */
 	if (!wakeup)
-		return time_before(tctx->wake_dl, dl) ? tctx->wake_dl : dl;
-	if (in_task_context()) {
+		return frame && tctx->wake_dl && time_before(tctx->wake_dl, dl) ? tctx->wake_dl : dl;
+	if (frame && in_task_context()) {
 		cur = bpf_get_current_task_btf();
 		if (cur != p && cur->tgid == frame && (wctx = lookup_task_ctx(cur)) && frame_of(cur, wctx) == frame &&
 		    !time_before(wctx->wake_dl, dl))
