@@ -78,3 +78,11 @@ Deno.test("bench:loop --tcg: single unless asked, multi when given, anything els
   assert.equal(bad.options, undefined);
   assert.equal(bad.error, "--tcg: expected single or multi or icount, got 'kvm'");
 });
+
+Deno.test("bench:loop --game takes gamesim's flags after '=', and the usage says so when given a space", () => {
+  const heavy = "--fps 60 --frame-work-us 12000 --workers 4 --job-us 3000 --hogs 2";
+  assert.equal(parseOptions([`--game=${heavy}`]).options?.game, heavy);
+  const spaced = parseOptions(["--game", heavy]);
+  assert.equal(spaced.options, undefined);
+  assert.match(spaced.error ?? "", /--game="--fps 60/);
+});

@@ -27,8 +27,10 @@ const DOCS = path.join(REPO_ROOT, "docs/benchmarks.md");
 const MARK_BEGIN = "<!-- bench:loop table: begin (written by deno task bench:loop -- --update-docs) -->";
 const MARK_END = "<!-- bench:loop table: end -->";
 const USAGE = `usage: deno task bench:loop [-- --rounds N] [--run-s S] [--sweep-s S] [--random N] [--seed N]
-                         [--game "GAMESIM FLAGS"] [--tcg single|multi|icount] [--out DIR] [--from DIR]
-                         [--update-docs]`;
+                         [--game="GAMESIM FLAGS"] [--tcg single|multi|icount] [--out DIR] [--from DIR]
+                         [--update-docs]
+  --game takes gamesim's flags after "=" (they start with "--"), e.g.
+  --game="--fps 60 --frame-work-us 12000 --workers 4 --job-us 3000 --hogs 2" (a CPU-heavy game)`;
 
 /** A random config: each number log-uniform (or uniform when its range starts at 0) over its range, each switch a coin. */
 export function randomConfig(rng: Rng): SchedConfig {
