@@ -16,7 +16,9 @@
  *
  * Background load runs in separate processes (own tgid, own cmdline, no SteamAppId) so they never look
  * like part of the game: --hogs N busy loops named `bg-hog`, with --bursty one `bg-bursty` that spins
- * 50 ms then sleeps 50 ms, and with --pipe-pairs N pairs of `bg-pipe` processes bouncing one byte through
+ * 50 ms then sleeps 50 ms, --encoders N named `bg-encode` that each do 4 ms of CPU work every 6 ms (what
+ * a software video encoder's threads look like beside a game: too short a run to look like a busy loop,
+ * two thirds of a CPU each), and with --pipe-pairs N pairs of `bg-pipe` processes bouncing one byte through
  * two pipes as fast as they can (hackbench-like: short runs, a wake-up per bounce). Each counts loop
  * iterations (bounces for the pipes); iterations per second is the throughput the scheduler leaves to the
  * background. --hog-policy idle|batch starts every background process under SCHED_IDLE/SCHED_BATCH (what
@@ -88,6 +90,9 @@
 #define MAX_PIPE_PAIRS 16
 #define BURST_PERIOD_NS 100000000LL /* bursty hog: 100 ms cycle ... */
 #define BURST_ON_NS 50000000LL      /* ... of which 50 ms spinning */
+#define MAX_ENCODERS 16
+#define ENCODE_PERIOD_NS 6000000LL /* encoder: a slot every 6 ms ... */
+#define ENCODE_WORK_NS 4000000LL   /* ... with 4 ms of CPU work in it */
 #define STOP_POLL_MS 50             /* how often blocked threads look at the stop flag */
 
 typedef int64_t ns_t;
@@ -106,6 +111,7 @@ struct options {
 	int input_work_us;
 	int hogs;
 	int bursty;
+	int encoders;
 	int pipe_pairs;
 	const char *hog_policy;
 	int background_only;
@@ -127,6 +133,7 @@ static struct options opt = {
 	.input_work_us = 50,
 	.hogs = 0,
 	.bursty = 0,
+	.encoders = 0,
 	.pipe_pairs = 0,
 	.hog_policy = "other",
 	.background_only = 0,
@@ -490,9 +497,10 @@ static void *render_main(void *arg)
 /* ---- background load (separate processes) ----------------------------------------------------- */
 
 /* What a background process does; its comm is the kind's name. */
-enum bg_kind { BG_HOG, BG_BURSTY, BG_PIPE_A, BG_PIPE_B };
-static const char *const bg_comm[] = { "bg-hog", "bg-bursty", "bg-pipe", "bg-pipe" };
-static const char *const bg_arg[] = { "busy", "bursty", "pipe-a", "pipe-b" };
+enum bg_kind { BG_HOG, BG_BURSTY, BG_PIPE_A, BG_PIPE_B, BG_ENCODE };
+static const char *const bg_comm[] = { "bg-hog", "bg-bursty", "bg-pipe", "bg-pipe", "bg-encode" };
+static const char *const bg_arg[] = { "busy", "bursty", "pipe-a", "pipe-b", "encode" };
+#define BG_KINDS 5
 /* In a pipe pair's children: the fd the byte arrives on and the fd it is sent back on. */
 #define PIPE_IN_FD 3
 #define PIPE_OUT_FD 4
@@ -530,14 +538,15 @@ static const char *policy_name(int policy)
 
 /*
  * Child mode (argv: NAME --hog-child KIND POLICY): take the scheduling policy, then spin (busy), spin and
- * sleep (bursty) or bounce one byte through a pipe pair (pipe-a starts the ball, pipe-b returns it) until
+ * sleep (bursty), work in 6 ms slots (encode: a slot that passes while the last one's work still runs is
+ * skipped, as a frame encoder drops a frame) or bounce one byte through a pipe pair (pipe-a starts the ball, pipe-b returns it) until
  * SIGTERM; then write "iterations seconds policy" to stdout. The policy is read back from the kernel, so
  * the report says what the process ran under, not what was asked for.
  */
 static int hog_main(const char *kind, const char *policy)
 {
 	enum bg_kind k = BG_HOG;
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < BG_KINDS; i++)
 		if (strcmp(kind, bg_arg[i]) == 0)
 			k = (enum bg_kind)i;
 	prctl(PR_SET_NAME, bg_comm[k]);
@@ -559,6 +568,7 @@ static int hog_main(const char *kind, const char *policy)
 	ns_t t0 = now_ns();
 	uint64_t n = 0;
 	char ball = 'b';
+	ns_t slot = t0, work_end = thread_cpu_ns() + ENCODE_WORK_NS;
 	if (k == BG_PIPE_A && write(PIPE_OUT_FD, &ball, 1) != 1)
 		return 1;
 	while (!hog_stop) {
@@ -572,6 +582,15 @@ static int hog_main(const char *kind, const char *policy)
 		}
 		n++;
 		__asm__ volatile("" : "+r"(n));
+		if (k == BG_ENCODE && (n & 1023) == 0 && thread_cpu_ns() >= work_end) {
+			ns_t now = now_ns();
+			slot += ENCODE_PERIOD_NS;
+			if (slot < now)
+				slot += (now - slot) / ENCODE_PERIOD_NS * ENCODE_PERIOD_NS + ENCODE_PERIOD_NS;
+			struct timespec ts = { .tv_sec = slot / 1000000000LL, .tv_nsec = slot % 1000000000LL };
+			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+			work_end = thread_cpu_ns() + ENCODE_WORK_NS;
+		}
 		if (k == BG_BURSTY && (n & 1023) == 0) {
 			ns_t phase = (now_ns() - t0) % BURST_PERIOD_NS;
 			if (phase >= BURST_ON_NS) {
@@ -595,7 +614,7 @@ struct hog {
 	char policy[16];
 };
 
-static struct hog hogs[MAX_HOGS + 1 + 2 * MAX_PIPE_PAIRS];
+static struct hog hogs[MAX_HOGS + 1 + 2 * MAX_PIPE_PAIRS + MAX_ENCODERS];
 static int n_hogs;
 
 /* Move fd to `to` in a child about to exec (to may already be taken by another of our fds: dup first). */
@@ -987,10 +1006,10 @@ static void write_report(FILE *f, double elapsed_s)
 		opt.audio_work_us);
 	json_str(f, opt.input_dev ? opt.input_dev : "timer");
 	fprintf(f,
-		", \"input_hz\": %d, \"input_work_us\": %d, \"hogs\": %d, \"bursty\": %s, \"pipe_pairs\": %d, "
+		", \"input_hz\": %d, \"input_work_us\": %d, \"hogs\": %d, \"bursty\": %s, \"encoders\": %d, \"pipe_pairs\": %d, "
 		"\"hog_policy\": \"%s\", \"background_only\": %s},\n",
 		opt.input_dev ? 0 : opt.input_hz, opt.input_work_us, opt.hogs, opt.bursty ? "true" : "false",
-		opt.pipe_pairs, opt.hog_policy, opt.background_only ? "true" : "false");
+		opt.encoders, opt.pipe_pairs, opt.hog_policy, opt.background_only ? "true" : "false");
 	if (!opt.background_only) {
 		fputs("  \"roles\": {\n", f);
 		json_role(f, "input", &st_input, 1, 0);
@@ -1025,7 +1044,7 @@ static void usage(FILE *f)
 	fputs("usage: gamesim [--duration S] [--fps N] [--frame-work-us US] [--workers N] [--job-us US]\n"
 	      "               [--submit-work-us US] [--audio-period-us US] [--audio-work-us US]\n"
 	      "               [--input-dev /dev/input/eventN | --input-hz HZ] [--input-work-us US]\n"
-	      "               [--hogs N] [--bursty] [--pipe-pairs N] [--hog-policy other|batch|idle]\n"
+	      "               [--hogs N] [--bursty] [--encoders N] [--pipe-pairs N] [--hog-policy other|batch|idle]\n"
 	      "               [--background-only] [--steady-after S] [--json FILE]\n"
 	      "A game-like workload (comm game.exe); prints one JSON report at the end. See gamesim.c.\n",
 	      f);
@@ -1055,7 +1074,7 @@ static int int_arg(const char *flag, const char *s, int lo, int hi)
 static void parse_args(int argc, char **argv)
 {
 	enum { O_DURATION = 1, O_FPS, O_FRAME, O_WORKERS, O_JOB, O_SUBMIT, O_APERIOD, O_AWORK, O_IDEV, O_IHZ,
-	       O_IWORK, O_HOGS, O_BURSTY, O_PIPES, O_HOG_POLICY, O_BG_ONLY, O_STEADY, O_JSON, O_HELP };
+	       O_IWORK, O_HOGS, O_BURSTY, O_ENCODERS, O_PIPES, O_HOG_POLICY, O_BG_ONLY, O_STEADY, O_JSON, O_HELP };
 	static const struct option longopts[] = {
 		{ "duration", required_argument, 0, O_DURATION },
 		{ "fps", required_argument, 0, O_FPS },
@@ -1070,6 +1089,7 @@ static void parse_args(int argc, char **argv)
 		{ "input-work-us", required_argument, 0, O_IWORK },
 		{ "hogs", required_argument, 0, O_HOGS },
 		{ "bursty", no_argument, 0, O_BURSTY },
+		{ "encoders", required_argument, 0, O_ENCODERS },
 		{ "pipe-pairs", required_argument, 0, O_PIPES },
 		{ "hog-policy", required_argument, 0, O_HOG_POLICY },
 		{ "background-only", no_argument, 0, O_BG_ONLY },
@@ -1103,6 +1123,7 @@ static void parse_args(int argc, char **argv)
 		case O_IWORK: opt.input_work_us = int_arg("--input-work-us", optarg, 0, 1000000); break;
 		case O_HOGS: opt.hogs = int_arg("--hogs", optarg, 0, MAX_HOGS); break;
 		case O_BURSTY: opt.bursty = 1; break;
+		case O_ENCODERS: opt.encoders = int_arg("--encoders", optarg, 0, MAX_ENCODERS); break;
 		case O_PIPES: opt.pipe_pairs = int_arg("--pipe-pairs", optarg, 0, MAX_PIPE_PAIRS); break;
 		case O_HOG_POLICY:
 			if (policy_of(optarg) < 0)
@@ -1179,6 +1200,8 @@ static void start_background(void)
 		start_bg(BG_HOG, -1, -1);
 	if (opt.bursty)
 		start_bg(BG_BURSTY, -1, -1);
+	for (int i = 0; i < opt.encoders; i++)
+		start_bg(BG_ENCODE, -1, -1);
 	for (int i = 0; i < opt.pipe_pairs; i++)
 		start_pipe_pair();
 }
@@ -1223,8 +1246,8 @@ int main(int argc, char **argv)
 
 	if (opt.background_only) {
 		ns_t t0 = now_ns();
-		fprintf(stderr, "gamesim: pid %d (background only) running %.1f s: %d hogs%s, %d pipe pairs, policy %s\n",
-			getpid(), opt.duration_s, opt.hogs, opt.bursty ? " + bursty" : "", opt.pipe_pairs,
+		fprintf(stderr, "gamesim: pid %d (background only) running %.1f s: %d hogs%s, %d encoders, %d pipe pairs, policy %s\n",
+			getpid(), opt.duration_s, opt.hogs, opt.bursty ? " + bursty" : "", opt.encoders, opt.pipe_pairs,
 			opt.hog_policy);
 		acct_snapshot(&acct_start);
 		wait_end(t0 + (ns_t)(opt.duration_s * 1e9));
@@ -1257,9 +1280,10 @@ int main(int argc, char **argv)
 	started = 1;
 	pthread_cond_broadcast(&start_cv);
 	pthread_mutex_unlock(&start_mu);
-	fprintf(stderr, "gamesim: pid %d (%s) running %.1f s: %d fps, %d workers, input %s, %d hogs%s%s, policy %s\n",
+	fprintf(stderr, "gamesim: pid %d (%s) running %.1f s: %d fps, %d workers, input %s, %d hogs%s%s, %d encoders, policy %s\n",
 		getpid(), GAME_COMM, opt.duration_s, opt.fps, opt.workers, opt.input_dev ? opt.input_dev : "timer",
-		opt.hogs, opt.bursty ? " + bursty" : "", opt.pipe_pairs ? " + pipe pairs" : "", opt.hog_policy);
+		opt.hogs, opt.bursty ? " + bursty" : "", opt.pipe_pairs ? " + pipe pairs" : "", opt.encoders,
+		opt.hog_policy);
 
 	acct_snapshot(&acct_start);
 	ns_t acct_t0 = now_ns();

@@ -100,3 +100,40 @@ Deno.test("gamesim refuses a bad --steady-after with one line naming the flag", 
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("gamesim --encoders: background processes that work 4 ms in every 6 ms slot and sleep the rest", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "gamesim-test-" });
+  try {
+    const binary = build();
+    const json = path.join(dir, "report.json");
+    const out = new Deno.Command(binary, {
+      args: ["--background-only", "--duration", "2", "--encoders", "1", "--json", json],
+      stdout: "null",
+      stderr: "piped",
+    }).outputSync();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const report = JSON.parse(Deno.readTextFileSync(json));
+    assert.equal(report.config.encoders, 1);
+    assert.deepEqual(report.background.hogs.map((h: { name: string }) => h.name), ["bg-encode"]);
+    assert.ok(report.background.iterations_per_s > 0);
+    const { window_s, bg_run_s, bg_wait_s } = report.cpu;
+    // It runs at most two thirds of the time (4 of every 6 ms) and sleeps between slots: a busy loop
+    // would be running or runnable for the whole window, however loaded this machine is.
+    assert.ok(bg_run_s > 0.05 * window_s && bg_run_s < 0.75 * window_s, JSON.stringify(report.cpu));
+    assert.ok(bg_run_s + bg_wait_s < 0.95 * window_s, JSON.stringify(report.cpu));
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("gamesim refuses a bad --encoders with one line naming the flag", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "gamesim-test-" });
+  try {
+    const r = run(build(), dir, ["--duration", "1", "--encoders", "99"]);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr.trim().split("\n").length, 1);
+    assert.match(r.stderr, /--encoders/);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

@@ -164,7 +164,7 @@ wait_quiet() { # pid
 # gamesim's background processes. From ps, which reads /proc/PID/stat: /proc/PID/comm of gamesim's
 # processes reads empty in this guest.
 bg_pids() {
-  ps -o pid,comm | awk '$2 == "bg-hog" || $2 == "bg-bursty" { print $1 }'
+  ps -o pid,comm | awk '$2 == "bg-hog" || $2 == "bg-bursty" || $2 == "bg-encode" { print $1 }'
 }
 # One line into $1: "uptime background-ticks loader-ticks game-ticks" and the aggregate /proc/stat cpu
 # fields (user nice system idle iowait irq softirq), for the game $2 and the background pids after it.

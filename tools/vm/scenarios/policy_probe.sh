@@ -3,7 +3,8 @@
 # turns out/ into the table). ONE boot, ROUNDS rounds; each round runs every scheduler in turn, the order
 # rotated by one per round so the host's drifting load is spread over all of them:
 #   eevdf   the kernel's default, nothing attached
-#   idle    EEVDF with the background loops made SCHED_IDLE by hand (chrt -i 0): the reference limit
+#   idle    EEVDF with the background loops SCHED_IDLE, as a user would make them with chrt -i 0 (gamesim
+#           --hog-policy idle starts them so; the guest has no chrt): the reference limit
 #   old     the previous scx_gamer (a bundle passed in as /opt/old/scx_gamer.js), stats off
 #   new     this checkout's scx_gamer (dist/scx_gamer.js), stats off, NEW_FLAGS appended
 #   stats   this checkout's scx_gamer with --stats 1 (only when named)
@@ -31,7 +32,6 @@ scheds=${3:-eevdf idle old new}
 workloads=${4:-gs0 gs2 gs4 ct}
 new_flags=${5:-}
 old_js=/opt/old/scx_gamer.js
-chrt_bin=/opt/bin/chrt
 
 ts() { cut -d' ' -f1 /proc/uptime; }
 note() {
@@ -46,7 +46,7 @@ wait_state() { # wanted, tenths of a second
   [ "$(state)" = "$1" ]
 }
 snap_state() { echo "$(ts) $(state) $(ops)" >> "$1"; }
-bg_pids() { ps -o pid,comm | awk '$2 == "bg-hog" || $2 == "bg-bursty" { print $1 }'; }
+bg_pids() { ps -o pid,comm | awk '$2 == "bg-hog" || $2 == "bg-bursty" || $2 == "bg-encode" { print $1 }'; }
 # Kernel-side activity, for the cost of a policy: context switches and rescheduling/function-call IPIs (one
 # line each) and, when BPF_STATS=1, each of the scheduler's BPF programs' run count and run time
 # ("prog <id> <cnt> <ns>"), and per thread of the game (PID) its moves and switches
@@ -86,10 +86,6 @@ trace_run() { # file
   cat $t/trace > "$1"
   echo 0 > $t/events/enable
 }
-make_idle() { # pids: SCHED_IDLE, as a user would with chrt -i 0
-  for p in "$@"; do "$chrt_bin" -i -p 0 "$p" 2>> $out/chrt.err; done
-}
-
 gamer=""
 start_gamer() { # dir, command...
   dir=$1
@@ -123,27 +119,19 @@ run_gs() { # dir name hogs idle(0|1)
   hogs=$3
   idle=$4
   snap_state "$dir/$name.state"
+  policy=other
+  [ "$idle" = 1 ] && policy=idle
   # shellcheck disable=SC2086 # STEADY_AFTER: empty or one number; GAME_FLAGS: a word list
   gamesim --duration "$dur" ${GAME_FLAGS:---fps 144 --frame-work-us 2500 --workers 2} --hogs "$hogs" \
-    ${STEADY_AFTER:+--steady-after $STEADY_AFTER} --json "$dir/$name.json" > /dev/null 2> "$dir/$name.err" &
+    --hog-policy $policy ${STEADY_AFTER:+--steady-after $STEADY_AFTER} --json "$dir/$name.json" \
+    > /dev/null 2> "$dir/$name.err" &
   gs=$!
-  # Demote each hog as soon as it exists (gamesim starts them before its own threads).
-  demoted=0
   i=0
   while ! grep -q running "$dir/$name.err" 2>/dev/null && [ $i -lt 600 ]; do
-    if [ "$idle" = 1 ] && [ "$demoted" -lt "$hogs" ]; then
-      for p in $(bg_pids); do
-        grep -q "^$p\$" "$dir/$name.idle" 2>/dev/null && continue
-        make_idle "$p"
-        echo "$p" >> "$dir/$name.idle"
-        demoted=$((demoted + 1))
-      done
-    fi
     sleep 0.05
     i=$((i + 1))
   done
   pids=$(bg_pids)
-  [ "$idle" = 1 ] && make_idle $pids
   # Where the CPUs go (game, loops, the rest, idle) gamesim reports itself, over its own window. The
   # kernel counters' window is half the game's and its clock starts now: the snapshots take seconds under
   # load, and a window that ran past the game's end would dilute the rates with a quiet machine.
@@ -165,14 +153,14 @@ run_ct() { # dir name idle(0|1) extra-flags
   idle=$3
   mflag=$4
   snap_state "$dir/$name.state"
-  loops=""
-  for _ in 1 2 3 4; do
-    if [ "$idle" = 1 ]; then
-      "$chrt_bin" -i 0 sh -c 'while :; do :; done' &
-    else
-      sh -c 'while :; do :; done' &
-    fi
-    loops="$loops $!"
+  policy=other
+  [ "$idle" = 1 ] && policy=idle
+  gamesim --background-only --hogs 4 --hog-policy $policy --duration 86400 > /dev/null 2> "$dir/$name.loops" &
+  loops=$!
+  i=0
+  while ! grep -q running "$dir/$name.loops" 2>/dev/null && [ $i -lt 600 ]; do
+    sleep 0.05
+    i=$((i + 1))
   done
   sleep 1
   if [ "$name" = ctv ]; then
@@ -191,9 +179,8 @@ run_ct() { # dir name idle(0|1) extra-flags
   done > "$dir/$name.sched"
   wait $ct
   echo $? > "$dir/$name.rc"
-  # shellcheck disable=SC2086
   kill $loops 2>/dev/null
-  for p in $loops; do wait "$p" 2>/dev/null; done
+  wait $loops 2>/dev/null
   snap_state "$dir/$name.state"
 }
 

@@ -291,6 +291,8 @@ for (const w of workloads) {
       const pick = (f: (x: Gs) => number) => median(g.filter((x) => x).map((x) => f(x!)));
       const ratio = (f: (x: Gs) => number | null) =>
         median(g.map((x, i) => x && b[i] && f(b[i]!) ? (f(x) ?? NaN) / f(b[i]!)! : NaN));
+      // gs0 has no busy loops, but GAME_FLAGS may bring background processes of its own (--encoders).
+      const noBackground = !g.some((x) => (x?.bgIps ?? 0) > 0);
       rows.push({
         workload: w,
         sched: s,
@@ -305,11 +307,11 @@ for (const w of workloads) {
         steady_missed_pct: +(pick((x) => x.steadyMissed) * 100).toFixed(1),
         steady_render_p99_ms: +(pick((x) => x.steadyRender99) / 1000).toFixed(2),
         steady_input_p99_ms: +(pick((x) => x.steadyInput99) / 1000).toFixed(2),
-        bg_ratio: w === "gs0" ? null : +ratio((x) => x.bgIps).toFixed(2),
+        bg_ratio: noBackground ? null : +ratio((x) => x.bgIps).toFixed(2),
         // Where the CPUs went, in CPUs (run time per second of the window; waits are runnable time).
         game_cpus: +pick((x) => x.cpu?.game ?? NaN).toFixed(2),
         game_wait: +pick((x) => x.cpu?.gameWait ?? NaN).toFixed(2),
-        bg_cpus: w === "gs0" ? null : +pick((x) => x.cpu?.bg ?? NaN).toFixed(2),
+        bg_cpus: noBackground ? null : +pick((x) => x.cpu?.bg ?? NaN).toFixed(2),
         other_cpus: +pick((x) => x.cpu?.other ?? NaN).toFixed(2),
         idle_cpus: +pick((x) => x.cpu?.idle ?? NaN).toFixed(2),
         lost_cpus: +pick((x) => x.cpu?.unaccounted ?? NaN).toFixed(2),
@@ -317,7 +319,7 @@ for (const w of workloads) {
         wake_cost_us: Math.round(pick((x) => x.cpu?.wakeCostUs ?? NaN)),
         other_top: g.find((x) => x?.cpu?.top)?.cpu?.top ?? null,
         // Iterations per CPU-second of the loops, to EEVDF's: below 1, their CPU time bought less work.
-        bg_per_cpu_ratio: w === "gs0"
+        bg_per_cpu_ratio: noBackground
           ? null
           : +ratio((x) => x.cpu?.bg ? x.bgIps / x.cpu.bg : null).toFixed(2),
         render_p99_ratio: +ratio((x) => x.render99).toFixed(2),
