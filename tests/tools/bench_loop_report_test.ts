@@ -24,7 +24,7 @@ const run = (kind: LoopRun["kind"], n: number, f: GameFigures, flags = ""): Loop
   figures: f,
 });
 
-Deno.test("the profile is compared with the defaults' medians and the best single random run", () => {
+Deno.test("the profile is compared run by run with the defaults and the best single random run", () => {
   const runs = [
     run("random", 1, figures(0.2, 4000, 3000), "--a"),
     run("random", 2, figures(0.05, 3000, 2500), "--b"),
@@ -44,8 +44,40 @@ Deno.test("the profile is compared with the defaults' medians and the best singl
     true,
   ]]);
   const text = formatLoopReport(s, { profileFlags: "--x 1", header: ["h"] }).join("\n");
-  assert.match(text, /\| learned profile, --ml-profiles \(median\) \| 2 \| 3\.5 \| 2\.05 \| 1\.55 \|/);
+  assert.match(
+    text,
+    /\| learned profile, --ml-profiles \(median\) \| 2 \| 3\.5 \[3\.0-4\.0\] \| 2\.05 \[2\.00-2\.10\] \| 1\.55 \[1\.50-1\.60\] \|/,
+  );
+  assert.match(text, /\| best of 3 random \(#2\) \| 1 \| 5\.0 \| 3\.00 \| 2\.50 \|/);
   assert.match(text, /\| missed frames \| yes \| yes \|/);
+});
+
+Deno.test("a better median over overlapping runs is no win", () => {
+  const s = summarizeLoop([
+    run("random", 1, figures(0.5, 9000, 9000)),
+    run("default", 1, figures(0.04, 2000, 2000)),
+    run("default", 2, figures(0.10, 3000, 3000)),
+    run("default", 3, figures(0.12, 3100, 3100)),
+    run("profile", 1, figures(0.05, 1000, 1000)),
+    run("profile", 2, figures(0.06, 1100, 1100)),
+    run("profile", 3, figures(0.07, 1200, 1200)),
+  ]);
+  assert.ok(s.profile.missedPct < s.defaults.missedPct, "the median is better ...");
+  assert.deepEqual(s.verdicts[0], { figure: "missed frames", vsDefault: false, vsBestRandom: true });
+  assert.deepEqual(s.verdicts[1], { figure: "render wake-up p99", vsDefault: true, vsBestRandom: true });
+});
+
+Deno.test("a run without a figure wins nothing on it", () => {
+  const noInput = figures(0.01, 1000, 1000);
+  noInput.input.p99 = null;
+  const s = summarizeLoop([
+    run("random", 1, figures(0.5, 9000, 9000)),
+    run("default", 1, figures(0.10, 3000, 3000)),
+    run("profile", 1, figures(0.01, 1000, 1000)),
+    run("profile", 2, noInput),
+  ]);
+  assert.deepEqual(s.verdicts[2], { figure: "input wake-up p99", vsDefault: false, vsBestRandom: false });
+  assert.deepEqual(s.verdicts[0], { figure: "missed frames", vsDefault: true, vsBestRandom: true });
 });
 
 Deno.test("a profile that loses says NO", () => {
