@@ -83,7 +83,7 @@ Deno.test("a sweep of 2 configs on the sched_ext kernel", async (t) => {
     await t.step("the sweep attached once, printed plain progress lines and its summary", () => {
       const log = Deno.readTextFileSync(join(out, "sweep.log"));
       assert.equal(log.match(/^scx_gamer: attached/gm)?.length, 1, "one attach for the whole sweep");
-      const rest = "slice_lag_us=20000 input_window_us=2000 mig_max=3 batch_burst_us=10000";
+      const rest = "slice_lag_us=20000 input_window_us=2000 mig_max=3 batch_burst_us=2500";
       assert.match(log, new RegExp(`^\\[1/2\\] slice_us=500 ${rest} applied$`, "m"));
       assert.match(log, new RegExp(`^\\[2/2\\] slice_us=2000 ${rest} done, \\d+ samples$`, "m"));
       assert.match(log, /^sweep: finished: 2 done, 0 empty \(of 2\)/m);
