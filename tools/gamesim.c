@@ -16,9 +16,9 @@
  *
  * Background load runs in separate processes (own tgid, own cmdline, no SteamAppId) so they never look
  * like part of the game: --hogs N busy loops named `bg-hog`, with --bursty one `bg-bursty` that spins
- * 50 ms then sleeps 50 ms, --encoders N named `bg-encode` that each do 4 ms of CPU work every 6 ms (what
- * a software video encoder's threads look like beside a game: too short a run to look like a busy loop,
- * two thirds of a CPU each), and with --pipe-pairs N pairs of `bg-pipe` processes bouncing one byte through
+ * 50 ms then sleeps 50 ms, --encoders N named `bg-encode` that each do --encode-us of CPU work (default
+ * 4000) in every --encode-period-us slot (default 6000; what a software video encoder's threads look like
+ * beside a game: too short a run to look like a busy loop, two thirds of a CPU each), and with --pipe-pairs N pairs of `bg-pipe` processes bouncing one byte through
  * two pipes as fast as they can (hackbench-like: short runs, a wake-up per bounce). Each counts loop
  * iterations (bounces for the pipes); iterations per second is the throughput the scheduler leaves to the
  * background. --hog-policy idle|batch starts every background process under SCHED_IDLE/SCHED_BATCH (what
@@ -91,8 +91,6 @@
 #define BURST_PERIOD_NS 100000000LL /* bursty hog: 100 ms cycle ... */
 #define BURST_ON_NS 50000000LL      /* ... of which 50 ms spinning */
 #define MAX_ENCODERS 16
-#define ENCODE_PERIOD_NS 6000000LL /* encoder: a slot every 6 ms ... */
-#define ENCODE_WORK_NS 4000000LL   /* ... with 4 ms of CPU work in it */
 #define STOP_POLL_MS 50             /* how often blocked threads look at the stop flag */
 
 typedef int64_t ns_t;
@@ -112,6 +110,8 @@ struct options {
 	int hogs;
 	int bursty;
 	int encoders;
+	int encode_us;
+	int encode_period_us;
 	int pipe_pairs;
 	const char *hog_policy;
 	int background_only;
@@ -134,6 +134,8 @@ static struct options opt = {
 	.hogs = 0,
 	.bursty = 0,
 	.encoders = 0,
+	.encode_us = 4000,
+	.encode_period_us = 6000,
 	.pipe_pairs = 0,
 	.hog_policy = "other",
 	.background_only = 0,
@@ -537,13 +539,13 @@ static const char *policy_name(int policy)
 }
 
 /*
- * Child mode (argv: NAME --hog-child KIND POLICY): take the scheduling policy, then spin (busy), spin and
- * sleep (bursty), work in 6 ms slots (encode: a slot that passes while the last one's work still runs is
+ * Child mode (argv: NAME --hog-child KIND POLICY [WORK_US PERIOD_US]): take the scheduling policy, then spin (busy), spin and
+ * sleep (bursty), work WORK_US in every PERIOD_US slot (encode: a slot that passes while the last one's work still runs is
  * skipped, as a frame encoder drops a frame) or bounce one byte through a pipe pair (pipe-a starts the ball, pipe-b returns it) until
  * SIGTERM; then write "iterations seconds policy" to stdout. The policy is read back from the kernel, so
  * the report says what the process ran under, not what was asked for.
  */
-static int hog_main(const char *kind, const char *policy)
+static int hog_main(const char *kind, const char *policy, ns_t work_ns, ns_t period_ns)
 {
 	enum bg_kind k = BG_HOG;
 	for (int i = 0; i < BG_KINDS; i++)
@@ -568,7 +570,7 @@ static int hog_main(const char *kind, const char *policy)
 	ns_t t0 = now_ns();
 	uint64_t n = 0;
 	char ball = 'b';
-	ns_t slot = t0, work_end = thread_cpu_ns() + ENCODE_WORK_NS;
+	ns_t slot = t0, work_end = thread_cpu_ns() + work_ns;
 	if (k == BG_PIPE_A && write(PIPE_OUT_FD, &ball, 1) != 1)
 		return 1;
 	while (!hog_stop) {
@@ -584,12 +586,12 @@ static int hog_main(const char *kind, const char *policy)
 		__asm__ volatile("" : "+r"(n));
 		if (k == BG_ENCODE && (n & 1023) == 0 && thread_cpu_ns() >= work_end) {
 			ns_t now = now_ns();
-			slot += ENCODE_PERIOD_NS;
+			slot += period_ns;
 			if (slot < now)
-				slot += (now - slot) / ENCODE_PERIOD_NS * ENCODE_PERIOD_NS + ENCODE_PERIOD_NS;
+				slot += (now - slot) / period_ns * period_ns + period_ns;
 			struct timespec ts = { .tv_sec = slot / 1000000000LL, .tv_nsec = slot % 1000000000LL };
 			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-			work_end = thread_cpu_ns() + ENCODE_WORK_NS;
+			work_end = thread_cpu_ns() + work_ns;
 		}
 		if (k == BG_BURSTY && (n & 1023) == 0) {
 			ns_t phase = (now_ns() - t0) % BURST_PERIOD_NS;
@@ -646,8 +648,11 @@ static void start_bg(enum bg_kind kind, int in_fd, int out_fd)
 		if (out >= 0)
 			child_fd(out, PIPE_OUT_FD);
 		/* A fresh exec with its own argv and no SteamAppId: a background process, not part of the game. */
+		char work[16], period[16];
+		snprintf(work, sizeof(work), "%d", opt.encode_us);
+		snprintf(period, sizeof(period), "%d", opt.encode_period_us);
 		char *argv[] = { (char *)bg_comm[kind], "--hog-child", (char *)bg_arg[kind], (char *)opt.hog_policy,
-				 NULL };
+				 work, period, NULL };
 		char *envp[] = { "PATH=/usr/bin:/bin", NULL };
 		/* Only stdin, stdout, stderr and the pipe pair's fds survive the exec. */
 		for (int fd = 3; fd < 1024; fd++)
@@ -1006,10 +1011,10 @@ static void write_report(FILE *f, double elapsed_s)
 		opt.audio_work_us);
 	json_str(f, opt.input_dev ? opt.input_dev : "timer");
 	fprintf(f,
-		", \"input_hz\": %d, \"input_work_us\": %d, \"hogs\": %d, \"bursty\": %s, \"encoders\": %d, \"pipe_pairs\": %d, "
+		", \"input_hz\": %d, \"input_work_us\": %d, \"hogs\": %d, \"bursty\": %s, \"encoders\": %d, \"encode_us\": %d, \"encode_period_us\": %d, \"pipe_pairs\": %d, "
 		"\"hog_policy\": \"%s\", \"background_only\": %s},\n",
 		opt.input_dev ? 0 : opt.input_hz, opt.input_work_us, opt.hogs, opt.bursty ? "true" : "false",
-		opt.encoders, opt.pipe_pairs, opt.hog_policy, opt.background_only ? "true" : "false");
+		opt.encoders, opt.encode_us, opt.encode_period_us, opt.pipe_pairs, opt.hog_policy, opt.background_only ? "true" : "false");
 	if (!opt.background_only) {
 		fputs("  \"roles\": {\n", f);
 		json_role(f, "input", &st_input, 1, 0);
@@ -1044,7 +1049,8 @@ static void usage(FILE *f)
 	fputs("usage: gamesim [--duration S] [--fps N] [--frame-work-us US] [--workers N] [--job-us US]\n"
 	      "               [--submit-work-us US] [--audio-period-us US] [--audio-work-us US]\n"
 	      "               [--input-dev /dev/input/eventN | --input-hz HZ] [--input-work-us US]\n"
-	      "               [--hogs N] [--bursty] [--encoders N] [--pipe-pairs N] [--hog-policy other|batch|idle]\n"
+	      "               [--hogs N] [--bursty] [--pipe-pairs N]\n"
+	      "               [--encoders N] [--encode-us US] [--encode-period-us US] [--hog-policy other|batch|idle]\n"
 	      "               [--background-only] [--steady-after S] [--json FILE]\n"
 	      "A game-like workload (comm game.exe); prints one JSON report at the end. See gamesim.c.\n",
 	      f);
@@ -1074,7 +1080,7 @@ static int int_arg(const char *flag, const char *s, int lo, int hi)
 static void parse_args(int argc, char **argv)
 {
 	enum { O_DURATION = 1, O_FPS, O_FRAME, O_WORKERS, O_JOB, O_SUBMIT, O_APERIOD, O_AWORK, O_IDEV, O_IHZ,
-	       O_IWORK, O_HOGS, O_BURSTY, O_ENCODERS, O_PIPES, O_HOG_POLICY, O_BG_ONLY, O_STEADY, O_JSON, O_HELP };
+	       O_IWORK, O_HOGS, O_BURSTY, O_ENCODERS, O_ENCODE_US, O_ENCODE_PERIOD, O_PIPES, O_HOG_POLICY, O_BG_ONLY, O_STEADY, O_JSON, O_HELP };
 	static const struct option longopts[] = {
 		{ "duration", required_argument, 0, O_DURATION },
 		{ "fps", required_argument, 0, O_FPS },
@@ -1090,6 +1096,8 @@ static void parse_args(int argc, char **argv)
 		{ "hogs", required_argument, 0, O_HOGS },
 		{ "bursty", no_argument, 0, O_BURSTY },
 		{ "encoders", required_argument, 0, O_ENCODERS },
+		{ "encode-us", required_argument, 0, O_ENCODE_US },
+		{ "encode-period-us", required_argument, 0, O_ENCODE_PERIOD },
 		{ "pipe-pairs", required_argument, 0, O_PIPES },
 		{ "hog-policy", required_argument, 0, O_HOG_POLICY },
 		{ "background-only", no_argument, 0, O_BG_ONLY },
@@ -1124,6 +1132,8 @@ static void parse_args(int argc, char **argv)
 		case O_HOGS: opt.hogs = int_arg("--hogs", optarg, 0, MAX_HOGS); break;
 		case O_BURSTY: opt.bursty = 1; break;
 		case O_ENCODERS: opt.encoders = int_arg("--encoders", optarg, 0, MAX_ENCODERS); break;
+		case O_ENCODE_US: opt.encode_us = int_arg("--encode-us", optarg, 1, 1000000); break;
+		case O_ENCODE_PERIOD: opt.encode_period_us = int_arg("--encode-period-us", optarg, 1, 1000000); break;
 		case O_PIPES: opt.pipe_pairs = int_arg("--pipe-pairs", optarg, 0, MAX_PIPE_PAIRS); break;
 		case O_HOG_POLICY:
 			if (policy_of(optarg) < 0)
@@ -1146,6 +1156,9 @@ static void parse_args(int argc, char **argv)
 	}
 	if (optind < argc)
 		bad_usage("unexpected argument '%s' (see --help)", argv[optind]);
+	if (opt.encode_us > opt.encode_period_us)
+		bad_usage("--encode-us %d: expected at most --encode-period-us (%d)", opt.encode_us,
+			  opt.encode_period_us);
 }
 
 /* Re-exec once as the "game": Wine-like argv[0] and SteamAppId in the environment (see the header). */
@@ -1220,8 +1233,8 @@ static void finish(FILE *json, double elapsed)
 
 int main(int argc, char **argv)
 {
-	if (argc == 4 && strcmp(argv[1], "--hog-child") == 0)
-		return hog_main(argv[2], argv[3]);
+	if (argc == 6 && strcmp(argv[1], "--hog-child") == 0)
+		return hog_main(argv[2], argv[3], atoll(argv[4]) * 1000, atoll(argv[5]) * 1000);
 	parse_args(argc, argv);
 	if (!opt.background_only) {
 		become_game(argc, argv);

@@ -121,18 +121,49 @@ Deno.test("gamesim --encoders: background processes that work 4 ms in every 6 ms
     // would be running or runnable for the whole window, however loaded this machine is.
     assert.ok(bg_run_s > 0.05 * window_s && bg_run_s < 0.75 * window_s, JSON.stringify(report.cpu));
     assert.ok(bg_run_s + bg_wait_s < 0.95 * window_s, JSON.stringify(report.cpu));
+
+    // Another shape: 1 ms in every 4 ms, a quarter of a CPU at most.
+    const small = new Deno.Command(binary, {
+      args: [
+        "--background-only",
+        "--duration",
+        "2",
+        "--encoders",
+        "1",
+        "--encode-us",
+        "1000",
+        "--encode-period-us",
+        "4000",
+        "--json",
+        json,
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).outputSync();
+    assert.equal(small.code, 0, new TextDecoder().decode(small.stderr));
+    const cpu = JSON.parse(Deno.readTextFileSync(json)).cpu;
+    assert.equal(JSON.parse(Deno.readTextFileSync(json)).config.encode_us, 1000);
+    assert.ok(cpu.bg_run_s > 0.02 * cpu.window_s && cpu.bg_run_s < 0.35 * cpu.window_s, JSON.stringify(cpu));
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
 });
 
-Deno.test("gamesim refuses a bad --encoders with one line naming the flag", () => {
+Deno.test("gamesim refuses a bad encoder shape with one line naming the flag", () => {
   const dir = Deno.makeTempDirSync({ prefix: "gamesim-test-" });
   try {
-    const r = run(build(), dir, ["--duration", "1", "--encoders", "99"]);
-    assert.equal(r.code, 2);
-    assert.equal(r.stderr.trim().split("\n").length, 1);
-    assert.match(r.stderr, /--encoders/);
+    for (
+      const [bad, flag] of [
+        [["--encoders", "99"], /--encoders/],
+        [["--encode-us", "0"], /--encode-us/],
+        [["--encode-us", "5000", "--encode-period-us", "3000"], /--encode-us 5000: expected at most/],
+      ] as const
+    ) {
+      const r = run(build(), dir, ["--duration", "1", ...bad]);
+      assert.equal(r.code, 2);
+      assert.equal(r.stderr.trim().split("\n").length, 1);
+      assert.match(r.stderr, flag);
+    }
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
