@@ -64,8 +64,9 @@ function gsJson(missed = 0.25, bg = 5e7, policy = "other", hogs = 4): string {
 
 const SCHEDS = ["eevdf", "eevdf_idle", "gamer", "gamer_stats", "bpfland"] as const;
 const HEAVY = "--fps 60 --frame-work-us 12000 --workers 4 --job-us 3000";
+const ENCODER = "--fps 60 --frame-work-us 6000 --workers 2 --job-us 2000 --encoders 3";
 const PLAN = "rounds 1\nduration_s 4\nstats_s 1\nbest_flags\nfps 144\nframe_work_us 2500\nkernel 7.3\n" +
-  `heavy_game ${HEAVY}\n` +
+  `heavy_game ${HEAVY}\nencoder_game ${ENCODER}\n` +
   `cpus 2\ndate 2026-12-02\nworkloads ${WORKLOADS.join(" ")}\nschedulers ${SCHEDS.join(" ")}\n`;
 const OPS: Record<string, string> = { gamer: "gamer_1", gamer_stats: "gamer_2", bpfland: "bpfland_3" };
 
@@ -232,6 +233,12 @@ Deno.test("parsePlan reads the workloads and schedulers and refuses an unknown o
   assert.deepEqual(p.schedulers, [...SCHEDS]);
   assert.equal(p.frameWorkUs, 2500);
   assert.equal(p.heavyGame, HEAVY);
+  assert.equal(p.encoderGame, ENCODER);
+  assert.equal(
+    parsePlan(PLAN.replace(/encoder_game .*\n/, ""), "plan.txt").encoderGame,
+    null,
+    "before enc_3",
+  );
   assert.equal(
     parsePlan(PLAN.replace(/heavy_game .*\n/, ""), "plan.txt").heavyGame,
     null,
@@ -296,6 +303,9 @@ Deno.test("readGuestResults reads the heavy game's runs as games: hv_0x alone, h
     assert.deepEqual(loaded.background, { itersPerS: 3e7, policies: ["other", "other", "other", "other"] });
     assert.equal(at("eevdf_idle", "hv_0x"), undefined, "nothing to demote: not run under EEVDF+idle");
     assert.deepEqual(at("eevdf_idle", "hv_2x")!.background!.policies, ["idle", "idle", "idle", "idle"]);
+    // The encoders are background: the game beside them runs under EEVDF+idle too, demoted there.
+    assert.equal(at("gamer", "enc_3")!.problem, null);
+    assert.deepEqual(at("eevdf_idle", "enc_3")!.background!.policies, ["idle", "idle", "idle", "idle"]);
   }));
 
 Deno.test("readGuestResults leaves out a run whose scheduler was ejected during it, and counts it", () =>

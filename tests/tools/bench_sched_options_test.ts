@@ -89,11 +89,13 @@ Deno.test("--workloads takes a subset, in the order given, and names an unknown 
   );
 });
 
-Deno.test("--workloads takes the heavy game's hv_0x and hv_2x, which the defaults leave out", () => {
+Deno.test("--workloads takes the heavy game's hv_0x and hv_2x and the encoders' enc_3, which the defaults leave out", () => {
   assert.deepEqual(parseBenchArgs(["--workloads", "hv_0x hv_2x"]).workloads, ["hv_0x", "hv_2x"]);
   assert.deepEqual(parseBenchArgs(["--workloads=hv_2x,gs_2x"]).workloads, ["hv_2x", "gs_2x"]);
   assert.ok(!DEFAULT_WORKLOADS.some((w) => w.startsWith("hv_")), `${DEFAULT_WORKLOADS}`);
-  assert.match(USAGE, /--workloads "\.\.\." +some of: .* hv_0x hv_2x \(default /);
+  assert.match(USAGE, /--workloads "\.\.\." +some of: .* hv_0x hv_2x enc_3 \(default /);
+  assert.deepEqual(parseBenchArgs(["--workloads", "enc_3"]).workloads, ["enc_3"]);
+  assert.ok(!DEFAULT_WORKLOADS.includes("enc_3"), `${DEFAULT_WORKLOADS}`);
 });
 
 Deno.test("numbers out of range and unknown flags are one clear line", () => {

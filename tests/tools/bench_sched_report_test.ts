@@ -65,6 +65,7 @@ function results(runs: WorkloadRun[], workloads: WorkloadId[] = ["gs_2x"]): Gues
       fps: 144,
       frameWorkUs: 2500,
       heavyGame: null,
+      encoderGame: null,
       kernel: "7.3",
       cpus: 2,
       date: "2026-12-02",
@@ -237,6 +238,7 @@ Deno.test("formatReport names the heavy game's rows and gives its flags", () => 
   assert.doesNotMatch(text, /heavy game alone: background/, "the heavy game alone has no background");
   assert.match(text, /EEVDF\+idle has no 'game alone' run/);
   assert.match(text, /^\| heavy game 2x +\| +EEVDF \| +1\.50 \|/m, "the CPU table's short name");
+  assert.doesNotMatch(text, /enc_3: the same/, "no encoder runs, no encoder flags");
   assert.match(text, /scx_gamer wins on .*heavy game alone missed frames/);
   assert.doesNotMatch(formatReport(r), /the heavy game:/, "a plan from before hv_* has no flags to give");
 });
@@ -274,4 +276,18 @@ Deno.test("formatReport's first line says how TCG ran the vCPUs", () => {
     text.split("\n")[0],
     /2-vCPU sched_ext VM \(QEMU TCG, one host thread per vCPU\), kernel 7\.3/,
   );
+});
+
+Deno.test("formatReport names the encoder workload's rows and gives its flags", () => {
+  const enc = (s: SchedulerId, g: GameFigures) => run(s, g, { workload: "enc_3" });
+  const r = results([
+    enc("eevdf", game(3000, 1e8, 0.15)),
+    enc("eevdf_idle", game(900, 5e7, 0.01)),
+    enc("gamer", game(1000, 6e7, 0.03)),
+  ], ["enc_3"]);
+  const flags = "--fps 60 --frame-work-us 6000 --workers 2 --job-us 2000 --encoders 3";
+  const text = formatReport({ ...r, plan: { ...r.plan, encoderGame: flags } });
+  assert.match(text, /5 ms audio; enc_3: the same with `--fps 60 .* --encoders 3`; 1x = 2 busy/);
+  assert.match(text, /\| 60 fps game \+ 3 encoder-like processes: missed frames +\| +% \| +15\.0 \|/);
+  assert.doesNotMatch(text, /EEVDF\+idle has no 'game alone' run/, "the encoders are background to demote");
 });

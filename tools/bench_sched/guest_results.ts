@@ -65,8 +65,21 @@ export function backgroundPolicy(s: SchedulerId): "idle" | "other" {
  * - `hv_0x`, `hv_2x`: a CPU-heavy game (60 fps, 12 ms of render work per frame, four 3 ms jobs: 1.4 of 2
  *   vCPUs) alone and under 2x busy loops; not in the default set. Whether a scheduler keeps the frames of
  *   a game that needs most of the machine, where the standard one (about 0.6 vCPUs) leaves most idle.
+ * - `enc_3`: a 60 fps game (6 ms of render work per frame, two 2 ms jobs) beside three encoder-like
+ *   processes (gamesim --encoders: 4 ms of CPU work in every 6 ms slot each); not in the default set.
+ *   Background whose bursts are too short to look like busy loops: EEVDF shares the CPUs with it.
  */
-export const WORKLOADS = ["gs_0x", "gs_1x", "gs_2x", "ct_m", "ct", "gs_burst", "hv_0x", "hv_2x"] as const;
+export const WORKLOADS = [
+  "gs_0x",
+  "gs_1x",
+  "gs_2x",
+  "ct_m",
+  "ct",
+  "gs_burst",
+  "hv_0x",
+  "hv_2x",
+  "enc_3",
+] as const;
 /** One of {@link WORKLOADS}. */
 export type WorkloadId = typeof WORKLOADS[number];
 /** The workloads a run makes unless told otherwise. */
@@ -203,6 +216,8 @@ export interface BenchPlan {
   frameWorkUs: number;
   /** gamesim flags the heavy game (hv_*) sets over the game's, or null: a run from before it had none. */
   heavyGame: string | null;
+  /** gamesim flags the encoder workload (enc_3) sets over the game's, or null: a run from before it. */
+  encoderGame: string | null;
   kernel: string;
   cpus: number;
   /** The guest's date (UTC, YYYY-MM-DD) at the start, or null when not recorded. */
@@ -545,6 +560,7 @@ export function parsePlan(text: string, file: string): BenchPlan {
     fps: num("fps"),
     frameWorkUs: num("frame_work_us"),
     heavyGame: kv.get("heavy_game") || null,
+    encoderGame: kv.get("encoder_game") || null,
     kernel: str("kernel"),
     cpus: num("cpus"),
     date: kv.get("date") || null,

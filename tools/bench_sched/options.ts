@@ -87,7 +87,7 @@ Benchmark scx_gamer against EEVDF in one boot of the sched_ext VM; prints one re
   --bpfland-src DIR    a sched-ext/scx snapshot (DIR/scheds/include, DIR/scheds/rust/scx_bpfland):
                        build scx_bpfland from it into .cache/ and add its row (see docs/benchmarks.md)
   --best-flags "..."   scx_gamer tunable flags of an extra "best" row (stats off), e.g. the trainer's
-  --fps N              the game's frame rate, 10..240 (default 144; the heavy game of hv_* keeps its 60)
+  --fps N              the game's frame rate, 10..240 (default 144; hv_* and enc_3 keep their 60)
   --stats S            scx_gamer's stats interval in the scx_gamer+stats row, 1..10 s (default 1)
   --no-extras          skip the counters probe after the rounds
   --tcg MODE           single: the vCPUs take turns on one host thread (default, as the tests run);

@@ -184,9 +184,13 @@ export function formatReport(results: GuestResults, options: ReportOptions = {})
     best: `scx_gamer best (\`${plan.bestFlags ?? "?"}\`, stats off)`,
   };
   // The hv_* rows are another game: say how it differs, in the guest's own flags.
-  const heavy = plan.heavyGame && plan.workloads.some((w) => w.startsWith("hv_"))
-    ? `; the heavy game: the same with \`${plan.heavyGame}\``
-    : "";
+  const heavy =
+    (plan.heavyGame && plan.workloads.some((w) => w.startsWith("hv_"))
+      ? `; the heavy game: the same with \`${plan.heavyGame}\``
+      : "") +
+    (plan.encoderGame && plan.workloads.includes("enc_3")
+      ? `; enc_3: the same with \`${plan.encoderGame}\``
+      : "");
   const out: string[] = [];
   out.push(
     `bench:sched: scx_gamer vs EEVDF on a ${plan.cpus}-vCPU sched_ext VM (QEMU TCG, ${

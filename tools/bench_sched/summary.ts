@@ -42,6 +42,7 @@ export const WORKLOAD_SHORT: Record<WorkloadId, string> = {
   gs_burst: "game bursty",
   hv_0x: "heavy game alone",
   hv_2x: "heavy game 2x",
+  enc_3: "game + 3 encoders",
 };
 
 /** What each workload is, for labels (1x = as many busy loops as vCPUs). */
@@ -54,6 +55,7 @@ export const WORKLOAD_LABELS: Record<WorkloadId, string> = {
   gs_burst: "game + 1 busy + 1 bursty",
   hv_0x: "heavy game alone",
   hv_2x: "heavy game + 2x busy loops",
+  enc_3: "60 fps game + 3 encoder-like processes",
 };
 
 function ctQuantile(workload: WorkloadId, q: number, id: string, label: string): FigureDef {

@@ -27,6 +27,7 @@
 #   ct                 the same without -m
 #   gs_burst           the game with one busy loop and one bursty one (50 ms on, 50 ms off)
 #   hv_0x hv_2x        a CPU-heavy game (heavy_game below: 1.4 of 2 vCPUs) alone and with 2x busy loops
+#   enc_3              a 60 fps game beside 3 encoder-like processes (encoder_game below)
 # A game alone is not run under eevdf_idle: there is nothing to demote. The background is started per
 # workload and stopped after it, and every scheduler's userspace is started on a quiet machine: under
 # busy loops a Deno start-up alone takes minutes on this emulated VM.
@@ -59,6 +60,10 @@ frame_work_us=2500
 # a scheduler has little idle time to hide its choices in. run_gs passes these after the standard game's
 # flags, and gamesim (getopt_long) keeps the last value of a repeated flag.
 heavy_game="--fps 60 --frame-work-us 12000 --workers 4 --job-us 3000"
+# The game of enc_3: 60 fps, 6 ms of render work and two 2 ms jobs per frame, beside three bg-encode
+# processes (4 ms of CPU work in every 6 ms slot each, as a software video encoder's threads): bursts too
+# short to look like busy loops, and together more than the machine has left over.
+encoder_game="--fps 60 --frame-work-us 6000 --workers 2 --job-us 2000 --encoders 3"
 cpus=$(nproc)
 probe=""
 
@@ -298,6 +303,8 @@ run_workloads() { # dir scheduler
       hv_0x) [ "$2" = eevdf_idle ] || run_gs "$dir" hv_0x $policy --hogs 0 $heavy_game ;;
       # shellcheck disable=SC2086
       hv_2x) run_gs "$dir" hv_2x $policy --hogs $((2 * cpus)) $heavy_game ;;
+      # shellcheck disable=SC2086
+      enc_3) run_gs "$dir" enc_3 $policy --hogs 0 $encoder_game ;;
       ct_m) run_ct "$dir" ct_m $policy -m ;;
       ct) run_ct "$dir" ct $policy ;;
       *) note "unknown workload $w" ;;
@@ -313,6 +320,7 @@ run_workloads() { # dir scheduler
   echo "fps $fps"
   echo "frame_work_us $frame_work_us"
   echo "heavy_game $heavy_game"
+  echo "encoder_game $encoder_game"
   echo "workloads $workloads"
   echo "schedulers $schedulers"
   echo "kernel $(uname -r)"
