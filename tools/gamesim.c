@@ -18,13 +18,14 @@
  * like part of the game: --hogs N busy loops named `bg-hog`, with --bursty one `bg-bursty` that spins
  * 50 ms then sleeps 50 ms, --encoders N named `bg-encode` that each do --encode-us of CPU work (default
  * 4000) in every --encode-period-us slot (default 6000; what a software video encoder's threads look like
- * beside a game: too short a run to look like a busy loop, two thirds of a CPU each), and with --pipe-pairs N pairs of `bg-pipe` processes bouncing one byte through
- * two pipes as fast as they can (hackbench-like: short runs, a wake-up per bounce). Each counts loop
- * iterations (bounces for the pipes); iterations per second is the throughput the scheduler leaves to the
- * background. --hog-policy idle|batch starts every background process under SCHED_IDLE/SCHED_BATCH (what
- * a user would do by hand with `chrt -i 0`); the report gives the policy each one ran under, read back
- * from the kernel. --background-only runs the background processes alone (no game, comm `gamesim-bg`),
- * e.g. as the busy loops of another benchmark.
+ * beside a game: too short a run to look like a busy loop, two thirds of a CPU each), and with
+ * --pipe-pairs N pairs of `bg-pipe` processes bouncing one byte through two pipes as fast as they can
+ * (hackbench-like: short runs, a wake-up per bounce). Each counts loop iterations (bounces for the pipes);
+ * iterations per second is the throughput the scheduler leaves to the background. --hog-policy idle|batch
+ * starts every background process under SCHED_IDLE/SCHED_BATCH (what a user would do by hand with
+ * `chrt -i 0`); the report gives the policy each one ran under, read back from the kernel.
+ * --background-only runs the background processes alone (no game, comm `gamesim-bg`), e.g. as the busy
+ * loops of another benchmark.
  *
  * What is measured, all with CLOCK_MONOTONIC:
  *   - wake-up latency: actual wake time minus intended wake time. Periodic threads sleep with
@@ -539,11 +540,12 @@ static const char *policy_name(int policy)
 }
 
 /*
- * Child mode (argv: NAME --hog-child KIND POLICY [WORK_US PERIOD_US]): take the scheduling policy, then spin (busy), spin and
- * sleep (bursty), work WORK_US in every PERIOD_US slot (encode: a slot that passes while the last one's work still runs is
- * skipped, as a frame encoder drops a frame) or bounce one byte through a pipe pair (pipe-a starts the ball, pipe-b returns it) until
- * SIGTERM; then write "iterations seconds policy" to stdout. The policy is read back from the kernel, so
- * the report says what the process ran under, not what was asked for.
+ * Child mode (argv: NAME --hog-child KIND POLICY WORK_US PERIOD_US): take the scheduling policy, then spin
+ * (busy), spin and sleep (bursty), do WORK_US of CPU work in every PERIOD_US slot (encode: a slot that
+ * passes while the last one's work still runs is skipped, as an encoder drops a frame) or bounce one byte
+ * through a pipe pair (pipe-a starts the ball, pipe-b returns it) until SIGTERM; then write "iterations
+ * seconds policy" to stdout. The policy is read back from the kernel, so the report says what the process
+ * ran under, not what was asked for.
  */
 static int hog_main(const char *kind, const char *policy, ns_t work_ns, ns_t period_ns)
 {
@@ -1011,10 +1013,12 @@ static void write_report(FILE *f, double elapsed_s)
 		opt.audio_work_us);
 	json_str(f, opt.input_dev ? opt.input_dev : "timer");
 	fprintf(f,
-		", \"input_hz\": %d, \"input_work_us\": %d, \"hogs\": %d, \"bursty\": %s, \"encoders\": %d, \"encode_us\": %d, \"encode_period_us\": %d, \"pipe_pairs\": %d, "
-		"\"hog_policy\": \"%s\", \"background_only\": %s},\n",
+		", \"input_hz\": %d, \"input_work_us\": %d, \"hogs\": %d, \"bursty\": %s, \"encoders\": %d, "
+		"\"encode_us\": %d, \"encode_period_us\": %d, \"pipe_pairs\": %d, \"hog_policy\": \"%s\", "
+		"\"background_only\": %s},\n",
 		opt.input_dev ? 0 : opt.input_hz, opt.input_work_us, opt.hogs, opt.bursty ? "true" : "false",
-		opt.encoders, opt.encode_us, opt.encode_period_us, opt.pipe_pairs, opt.hog_policy, opt.background_only ? "true" : "false");
+		opt.encoders, opt.encode_us, opt.encode_period_us, opt.pipe_pairs, opt.hog_policy,
+		opt.background_only ? "true" : "false");
 	if (!opt.background_only) {
 		fputs("  \"roles\": {\n", f);
 		json_role(f, "input", &st_input, 1, 0);
@@ -1050,7 +1054,8 @@ static void usage(FILE *f)
 	      "               [--submit-work-us US] [--audio-period-us US] [--audio-work-us US]\n"
 	      "               [--input-dev /dev/input/eventN | --input-hz HZ] [--input-work-us US]\n"
 	      "               [--hogs N] [--bursty] [--pipe-pairs N]\n"
-	      "               [--encoders N] [--encode-us US] [--encode-period-us US] [--hog-policy other|batch|idle]\n"
+	      "               [--encoders N] [--encode-us US] [--encode-period-us US]\n"
+	      "               [--hog-policy other|batch|idle]\n"
 	      "               [--background-only] [--steady-after S] [--json FILE]\n"
 	      "A game-like workload (comm game.exe); prints one JSON report at the end. See gamesim.c.\n",
 	      f);
@@ -1080,7 +1085,8 @@ static int int_arg(const char *flag, const char *s, int lo, int hi)
 static void parse_args(int argc, char **argv)
 {
 	enum { O_DURATION = 1, O_FPS, O_FRAME, O_WORKERS, O_JOB, O_SUBMIT, O_APERIOD, O_AWORK, O_IDEV, O_IHZ,
-	       O_IWORK, O_HOGS, O_BURSTY, O_ENCODERS, O_ENCODE_US, O_ENCODE_PERIOD, O_PIPES, O_HOG_POLICY, O_BG_ONLY, O_STEADY, O_JSON, O_HELP };
+	       O_IWORK, O_HOGS, O_BURSTY, O_ENCODERS, O_ENCODE_US, O_ENCODE_PERIOD, O_PIPES, O_HOG_POLICY,
+	       O_BG_ONLY, O_STEADY, O_JSON, O_HELP };
 	static const struct option longopts[] = {
 		{ "duration", required_argument, 0, O_DURATION },
 		{ "fps", required_argument, 0, O_FPS },
@@ -1259,7 +1265,9 @@ int main(int argc, char **argv)
 
 	if (opt.background_only) {
 		ns_t t0 = now_ns();
-		fprintf(stderr, "gamesim: pid %d (background only) running %.1f s: %d hogs%s, %d encoders, %d pipe pairs, policy %s\n",
+		fprintf(stderr,
+			"gamesim: pid %d (background only) running %.1f s: %d hogs%s, %d encoders, %d pipe pairs, "
+			"policy %s\n",
 			getpid(), opt.duration_s, opt.hogs, opt.bursty ? " + bursty" : "", opt.encoders, opt.pipe_pairs,
 			opt.hog_policy);
 		acct_snapshot(&acct_start);
@@ -1293,7 +1301,9 @@ int main(int argc, char **argv)
 	started = 1;
 	pthread_cond_broadcast(&start_cv);
 	pthread_mutex_unlock(&start_mu);
-	fprintf(stderr, "gamesim: pid %d (%s) running %.1f s: %d fps, %d workers, input %s, %d hogs%s%s, %d encoders, policy %s\n",
+	fprintf(stderr,
+		"gamesim: pid %d (%s) running %.1f s: %d fps, %d workers, input %s, %d hogs%s%s, %d encoders, "
+		"policy %s\n",
 		getpid(), GAME_COMM, opt.duration_s, opt.fps, opt.workers, opt.input_dev ? opt.input_dev : "timer",
 		opt.hogs, opt.bursty ? " + bursty" : "", opt.pipe_pairs ? " + pipe pairs" : "", opt.encoders,
 		opt.hog_policy);
