@@ -13,22 +13,24 @@ import { buildGrid } from "../../lib/grid.ts";
 import { makePlan } from "../../lib/modes/sweep_plan.ts";
 import { loadState } from "../../lib/store/sweep_state.ts";
 import { runInVm } from "../../tools/vm/vm.ts";
+import { defaultConfig } from "../../lib/config.ts";
 import { REPO_ROOT } from "../../tools/vm/layers.ts";
 
 const SLICES = [500, 2000];
-// One value fixes each of the default grid's other axes: 2 configs.
+// One value, the default, fixes each of the default grid's other axes: 2 configs.
+const DEFAULTS = defaultConfig();
 const SWEEP_ARGS = [
   ...[
     "--slice-us",
     SLICES.join(","),
     "--slice-lag-us",
-    "20000",
+    String(DEFAULTS.slice_lag_us),
     "--input-window-us",
     "2000",
     "--mig-max",
     "3",
   ],
-  ...["--batch-burst-us", "10000"],
+  ...["--batch-burst-us", String(DEFAULTS.batch_burst_us)],
   ...["--duration", "8", "--settle", "1", "--ml-sample-interval", "1"],
 ];
 
@@ -83,7 +85,8 @@ Deno.test("a sweep of 2 configs on the sched_ext kernel", async (t) => {
     await t.step("the sweep attached once, printed plain progress lines and its summary", () => {
       const log = Deno.readTextFileSync(join(out, "sweep.log"));
       assert.equal(log.match(/^scx_gamer: attached/gm)?.length, 1, "one attach for the whole sweep");
-      const rest = "slice_lag_us=20000 input_window_us=2000 mig_max=3 batch_burst_us=2500";
+      const rest = `slice_lag_us=${DEFAULTS.slice_lag_us} input_window_us=2000 mig_max=3 ` +
+        `batch_burst_us=${DEFAULTS.batch_burst_us}`;
       assert.match(log, new RegExp(`^\\[1/2\\] slice_us=500 ${rest} applied$`, "m"));
       assert.match(log, new RegExp(`^\\[2/2\\] slice_us=2000 ${rest} done, \\d+ samples$`, "m"));
       assert.match(log, /^sweep: finished: 2 done, 0 empty \(of 2\)/m);
