@@ -183,8 +183,8 @@ export function formatReport(results: GuestResults, options: ReportOptions = {})
     bpfland: "scx_bpfland (upstream defaults)",
     best: `scx_gamer best (\`${plan.bestFlags ?? "?"}\`, stats off)`,
   };
-  // The hv_* rows are another game: say how it differs, in the guest's own flags.
-  const heavy =
+  // The hv_* and enc_3 rows are other games: say how each differs, in the guest's own flags.
+  const otherGames =
     (plan.heavyGame && plan.workloads.some((w) => w.startsWith("hv_"))
       ? `; the heavy game: the same with \`${plan.heavyGame}\``
       : "") +
@@ -198,7 +198,7 @@ export function formatReport(results: GuestResults, options: ReportOptions = {})
     }), kernel ${plan.kernel}${plan.date ? `, ${plan.date}` : ""}`,
     `${plan.rounds} rounds (${usableRounds} with usable runs) x ${plan.durationS} s per run; the game: ` +
       `${plan.fps} fps with ${(plan.frameWorkUs / 1000).toFixed(1)} ms of render work per frame, 2 job ` +
-      `workers, 1 kHz input, 5 ms audio${heavy}; 1x = ${plan.cpus} busy loops (one per vCPU)` +
+      `workers, 1 kHz input, 5 ms audio${otherGames}; 1x = ${plan.cpus} busy loops (one per vCPU)` +
       `${options.build ? `; scx_gamer ${options.build}` : ""}.`,
     `Schedulers: ${scheds.map((s) => describe[s]).join("; ")}.`,
     ...(options.bpfland ? [`${options.bpfland}.`] : []),
