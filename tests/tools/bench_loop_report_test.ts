@@ -49,7 +49,34 @@ Deno.test("the profile is compared run by run with the defaults and the best sin
     /\| learned profile, --ml-profiles \(median\) \| 2 \| 3\.5 \[3\.0-4\.0\] \| 2\.05 \[2\.00-2\.10\] \| 1\.55 \[1\.50-1\.60\] \|/,
   );
   assert.match(text, /\| best of 3 random \(#2\) \| 1 \| 5\.0 \| 3\.00 \| 2\.50 \|/);
+  assert.match(
+    text,
+    /Best random config: `--b` \(5\.0% missed in the run that picked it; not measured again\)/,
+  );
   assert.match(text, /\| missed frames \| yes \| yes \|/);
+});
+
+Deno.test("the best random config is judged by its fresh runs, not by the run that picked it", () => {
+  const runs = [
+    run("random", 1, figures(0.2, 4000, 3000), "--a"),
+    run("random", 2, figures(0.01, 3000, 2500), "--b"),
+    run("default", 1, figures(0.10, 3500, 2600)),
+    run("profile", 1, figures(0.03, 2000, 1500)),
+    run("profile", 2, figures(0.04, 2100, 1600)),
+    { ...run("best", 1, figures(0.06, 2500, 2000), "--b"), pick: 2 },
+    { ...run("best", 2, figures(0.08, 2600, 2100), "--b"), pick: 2 },
+  ];
+  const s = summarizeLoop(runs);
+  assert.equal(s.bestRandom.n, 2);
+  assert.equal(s.bestRandom.fresh, true);
+  assert.equal(s.bestRandom.runs, 2);
+  assert.ok(Math.abs(s.bestRandom.missedPct - 7) < 1e-9, "the median of its fresh runs");
+  assert.ok(Math.abs(s.bestRandom.pickedMissedPct - 1) < 1e-9);
+  // Against its picking run (1% missed) the profile would lose; against its fresh runs it wins.
+  assert.deepEqual(s.verdicts[0], { figure: "missed frames", vsDefault: true, vsBestRandom: true });
+  const text = formatLoopReport(s, { profileFlags: "", header: [] }).join("\n");
+  assert.match(text, /\| best of 2 random \(#2\), fresh runs \(median\) \| 2 \| 7\.0 \[6\.0-8\.0\] \|/);
+  assert.match(text, /Best random config: `--b` \(1\.0% missed in the run that picked it\)/);
 });
 
 Deno.test("a better median over overlapping runs is no win", () => {

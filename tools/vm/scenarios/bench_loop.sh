@@ -4,13 +4,16 @@
 #   1. learn: a game-shaped workload under background load; `scx_gamer --sweep` over a grid (one attach),
 #      then --ml-export-csv and --ml-train --game game: the game's profile is saved;
 #   2. measure, each run a fresh gamesim (its own report: missed frames, wake-up latencies) under a fresh
-#      scx_gamer: the 12 (BL_RANDOM lines) random configs once each, then BL_ROUNDS rounds of the default
-#      config and of the profile applied through --ml-profiles, alternating which goes first.
+#      scx_gamer: the 12 (BL_RANDOM lines) random configs once each, which picks the best of them (fewest
+#      missed frames); then BL_ROUNDS rounds of the default config, the profile applied through
+#      --ml-profiles and that best random config, measured afresh (its picking run was the best of 12
+#      draws, so it flatters it), rotating which goes first.
 # Environment: BL_SWEEP (the sweep's grid and timing flags), BL_RANDOM (file: one config's tunable flags
 # per line), BL_ROUNDS, BL_RUN_S (seconds per measured run), BL_GAME (gamesim's workload flags).
 # Layout of out/: sweep.log, export.log, train.log, train.rc, ml/ (samples and the profile),
-# eval/<kind>-<n>.json (gamesim reports; kind: random, default, profile), eval/<kind>-<n>.log (scx_gamer),
-# eval/order.txt ("kind n" in run order), state.txt (sched_ext state after each run).
+# eval/<kind>-<n>.json (gamesim reports; kind: random, default, profile, best), eval/<kind>-<n>.log
+# (scx_gamer), eval/order.txt ("kind n" in run order; "best n index" names the random config), state.txt
+# (sched_ext state after each run).
 set -u
 out=/work/out
 mkdir -p $out/eval
@@ -69,8 +72,17 @@ measure() { # kind, n, scx_gamer flags...
   wait $pid
   echo "$kind $n $(state)" >> $out/state.txt
   wait_state disabled 300
-  echo "$kind $n" >> $out/eval/order.txt
+  echo "$kind $n${pick:+ $pick}" >> $out/eval/order.txt
   say "$kind $n done"
+}
+
+# The random config with the fewest missed frames: its line number in BL_RANDOM.
+best_random() {
+  for f in $out/eval/random-*.json; do
+    n=${f##*/random-}
+    m=$(sed -n 's/.*"missed_share": *\([0-9.]*\).*/\1/p' "$f" | head -n 1)
+    [ -n "$m" ] && echo "$m ${n%.json}"
+  done | sort -n | head -n 1 | cut -d ' ' -f 2
 }
 
 n=0
@@ -79,15 +91,31 @@ while IFS= read -r flags; do
   # shellcheck disable=SC2086
   measure random $n $flags
 done < "$BL_RANDOM"
+best_n=$(best_random)
+best_flags=$([ -n "$best_n" ] && sed -n "${best_n}p" "$BL_RANDOM")
+say "best random: #${best_n:-none} $best_flags"
+pick=
+run_kind() { # kind, round
+  case $1 in
+  default) measure default "$2" ;;
+  profile) measure profile "$2" --ml-profiles --ml-dir $out/ml --game game.exe ;;
+  best)
+    [ -n "$best_n" ] || return 0
+    pick=$best_n
+    # shellcheck disable=SC2086 # the config's flags
+    measure best "$2" $best_flags
+    pick=
+    ;;
+  esac
+}
 r=1
 while [ $r -le "$rounds" ]; do
-  if [ $((r % 2)) = 1 ]; then
-    measure default $r
-    measure profile $r --ml-profiles --ml-dir $out/ml --game game.exe
-  else
-    measure profile $r --ml-profiles --ml-dir $out/ml --game game.exe
-    measure default $r
-  fi
+  case $((r % 3)) in
+  1) order="default profile best" ;;
+  2) order="profile best default" ;;
+  0) order="best default profile" ;;
+  esac
+  for kind in $order; do run_kind "$kind" $r; done
   r=$((r + 1))
 done
 exit 0
