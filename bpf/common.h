@@ -166,6 +166,9 @@ static __always_inline u64 sched_now(void)
 	return bpf_ksym_exists(scx_bpf_now___compat) ? scx_bpf_now___compat() : bpf_ktime_get_ns();
 }
 
+/* The iterator bpf_for_each() declares, for scx_bpf_dsq_move() on the task it is at. */
+#define BPF_FOR_EACH_ITER	(&___it)
+
 /*
  * The first task of a user DSQ, or NULL. The lockless peek kfunc (6.19) could return a stale task before
  * 7.1; there, and where it is missing, walk the DSQ with its iterator (6.12) and take the first task.

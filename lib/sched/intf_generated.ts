@@ -395,6 +395,7 @@ export const KFUNCS = [
   "scx_bpf_create_dsq",
   "scx_bpf_dsq_insert",
   "scx_bpf_dsq_insert_vtime",
+  "scx_bpf_dsq_move",
   "scx_bpf_dsq_move_to_local",
   "scx_bpf_dsq_nr_queued",
   "scx_bpf_dsq_peek___compat",
