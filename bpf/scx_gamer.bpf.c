@@ -103,7 +103,7 @@ volatile bool enable_numa = false;
 /* While interactive tasks wait and no CPU could be preempted, re-check this often, us; 0 = the tick only. */
 volatile u64 wakeup_timer_us = 0;
 /* CPU time without sleeping (or average run per wake-up) that makes a task batch, us. */
-volatile u64 batch_burst_us = 10000;
+volatile u64 batch_burst_us = 2500;
 
 /* ---- state shared with userspace ---- */
 

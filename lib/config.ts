@@ -77,12 +77,13 @@ export type Tunable = NumberTunable | SwitchTunable;
  * Defaults are what a gaming scheduler ships: a 1 ms interactive quantum and preemption margin (the game's
  * wake-ups take CPUs from batch work at once whatever it is; the margin only decides between interactive
  * tasks), 20 ms of sleep credit, a 2 ms input boost, a migration limiter loose enough for load balancing but
- * tight enough to stop a render thread from bouncing between cores, and batch at 10 ms without sleeping:
- * above a frame's work at 100+ fps, well below what a busy loop or a compiler runs. 2.5 ms would keep a
- * game ahead of an encoder-like background (4 ms of work every 6 ms: 49% of frames missed at 10 ms, 2.5%
- * at 2.5 ms, EEVDF 15%), but a nice-19 task of 2 ms bursts that turns batch once then stays batch and waited
- * 2.4-2.8 s beside pipe ping-pong (the stress suite bounds it at 2.5 s): docs/benchmarks.md,
- * "Encoder-like background".
+ * tight enough to stop a render thread from bouncing between cores, and batch at 2.5 ms without sleeping
+ * (or as the average run per wake-up): at 10 ms, a software encoder's threads beside a game (4 ms of work
+ * every 6 ms, gamesim --encoders) stayed interactive and won the game's render thread's deadlines, and the
+ * game missed 49% of its frames where EEVDF missed 15% (docs/benchmarks.md, "Encoder-like background").
+ * The game's threads and the classes on a frame's path never become batch, whatever their bursts; a
+ * desktop task of 2.5-10 ms per wake-up that does waits behind interactive work, by the starvation guard
+ * at most BATCH_STARVE_MS at a time (a nice-19 task beside pipe ping-pong: 0.11 s at worst).
  */
 export const TUNABLES: readonly Tunable[] = [
   {
@@ -174,7 +175,7 @@ export const TUNABLES: readonly Tunable[] = [
     kind: "number",
     key: "batch_burst_us",
     unit: "us",
-    default: 10_000,
+    default: 2_500,
     min: 500,
     max: 1_000_000,
     sincePolicy: 2,
@@ -276,7 +277,7 @@ export function tunableValueProblem(t: Tunable, value: unknown, where: string): 
  * @example
  * ```ts
  * configToCommandLine(defaultConfig(), { stats: 1 });
- * // "sudo ./scx_gamer --stats 1 --slice-us 1000 --slice-lag-us 20000 ... --batch-burst-us 10000"
+ * // "sudo ./scx_gamer --stats 1 --slice-us 1000 --slice-lag-us 20000 ... --batch-burst-us 2500"
  * ```
  */
 export function configToCommandLine(
