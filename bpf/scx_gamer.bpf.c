@@ -1694,15 +1694,31 @@ void BPF_STRUCT_OPS(gamer_exit, struct scx_exit_info *ei)
 	emit_event(EVENT_SCHED_EXIT, 0, ei->exit_code, NULL, BPF_RB_FORCE_WAKEUP);
 }
 
+/* With no game running, the least time between two wake-ups of userspace for new programs, ms. */
+#define EXEC_WAKE_GAP_MS	250
+static u64 last_exec_wake;
+
 /*
- * A new program: userspace's game detection looks at it. Userspace is not woken for it: it reads these
- * at its next game check (every 2 s), so a busy machine starting programs never keeps it awake (each
- * wake-up cost ~40 ms of CPU under emulation).
+ * A new program: userspace's game detection looks at it. While a game runs userspace is not woken for it
+ * (it reads these at its next game check, every 2 s): a busy machine starting programs must not keep it
+ * awake beside the game (each wake-up cost ~40 ms of CPU under emulation). With no game it is woken, at
+ * most every EXEC_WAKE_GAP_MS: until the game is found its render thread is scheduled like any program,
+ * batch if it runs batch_burst_us per frame, and a check every 2 s found it 0-2 s late.
  */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(gamer_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	emit_event(EVENT_EXEC, p->tgid, 0, p->comm, BPF_RB_NO_WAKEUP);
+	u64 flags = BPF_RB_NO_WAKEUP;
+	u64 now;
+
+	if (!game_tgid) {
+		now = bpf_ktime_get_ns();
+		if (now - last_exec_wake >= EXEC_WAKE_GAP_MS * NSEC_PER_MSEC) {
+			last_exec_wake = now;
+			flags = BPF_RB_FORCE_WAKEUP;
+		}
+	}
+	emit_event(EVENT_EXEC, p->tgid, 0, p->comm, flags);
 	return 0;
 }
 

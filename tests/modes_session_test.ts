@@ -8,6 +8,7 @@ import {
   type DriverStep,
   metricsSource,
   runSession,
+  type SessionEvent,
   type SessionOptions,
 } from "../lib/modes/session.ts";
 import type { Sample } from "../lib/types.ts";
@@ -466,6 +467,42 @@ Deno.test("a new program is looked at by the next game check; one nobody reporte
     // Checks every 2 s: the program reported at 5-6 s is looked at by the check at 6 or 8 s.
     assert.ok(at !== null && at >= 5000 && at <= 8000, `${how}: found at ${at} ms`);
   }
+});
+
+Deno.test("with no game running, a reported new program is looked at within 250 ms, not at the next 2 s check", async () => {
+  // A clock whose sleeps end early when the ring buffer has news, as a real wait on it does: the game's exec
+  // arrives at 5.1 s, in the middle of the wait between the checks at 4 and 6 s.
+  const s = setup({ durationS: 10, procRoot: makeFakeProc(desktop()) });
+  const execAt = 5100;
+  let t = 0;
+  let deliver: ((events: SessionEvent[]) => void) | null = null;
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) =>
+      setTimeout(() => {
+        if (deliver && t < execAt && t + ms >= execAt) {
+          t = execAt;
+          writeFakeProcess(s.options.procRoot!, game);
+          deliver([{ kind: "exec", tgid: game.pid }]);
+          deliver = null;
+        } else {
+          t += ms;
+        }
+        resolve();
+      }, 0)
+    );
+  let foundAt: number | null = null;
+  const sched = Object.assign(s.sched, {
+    // One wait in flight at a time (the session keeps it across sleeps); it resolves only with the exec.
+    waitEvents: (_ms: number): Promise<SessionEvent[]> =>
+      t < execAt ? new Promise((r) => (deliver = r)) : new Promise(() => {}),
+  });
+  const setGame = sched.setGame.bind(sched);
+  sched.setGame = (tgid: number | null) => {
+    if (tgid === game.pid && foundAt === null) foundAt = t;
+    setGame(tgid);
+  };
+  await runSession({ ...s.options, start: () => sched, now: () => t, sleep });
+  assert.ok(foundAt !== null && foundAt >= execAt && foundAt <= execAt + 250, `found at ${foundAt} ms`);
 });
 
 Deno.test("a supervisor's poll is asked instead of the exit record: a restart it served is no ejection", async () => {

@@ -256,6 +256,14 @@ Deno.test("scx_gamer on a sched_ext kernel", async (t) => {
     );
   });
 
+  await t.step("a new program wakes userspace only while no game runs", () => {
+    const { game, none } = tunables.execWake;
+    // With a game the exec is read when the wait times out; with none the wait ends with the exec, far
+    // before its 30 s timeout (under emulation a spawn takes up to a second).
+    assert.ok(game.got && game.ms >= game.timeout_ms - 50, JSON.stringify(tunables.execWake));
+    assert.ok(none.got && none.ms < none.timeout_ms / 3, JSON.stringify(tunables.execWake));
+  });
+
   await t.step("real kernel input events reach the hook, and only an input window boosts", () => {
     assert.equal(tunables.inputHook, true);
     assert.ok(tunables.game > 0, "game found by the live script");

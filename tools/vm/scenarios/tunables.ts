@@ -94,9 +94,29 @@ try {
   }
   await child.status;
 
+  // Who is woken for a new program (bpf gamer_exec): with a game, nobody (its exec is read at the wait's
+  // timeout); with none, the wait returns when the program starts, so detection looks at it at once.
+  const execWait = async (timeoutMs: number) => {
+    sched.drainEvents();
+    const t0 = performance.now();
+    const wait = sched.waitEvents(timeoutMs);
+    await new Promise((r) => setTimeout(r, 200)); // the wait has begun: the exec comes after it
+    const started = new Deno.Command("true").spawn();
+    const got = (await wait).some((e) => e.kind === "exec");
+    await started.status;
+    return { ms: Math.round(performance.now() - t0), got, timeout_ms: timeoutMs };
+  };
+  const execWake = { game: await execWait(3000), none: { ms: 0, got: false, timeout_ms: 0 } };
+  sched.setGame(null);
+  execWake.none = await execWait(30_000);
+
   Deno.writeTextFileSync(
     reportPath,
-    JSON.stringify({ game, inputHook: sched.inputHook, phases, smooth, events, exit: null }, null, 2),
+    JSON.stringify(
+      { game, inputHook: sched.inputHook, phases, smooth, events, execWake, exit: null },
+      null,
+      2,
+    ),
   );
 } finally {
   const info = sched.stop();
