@@ -338,11 +338,14 @@ Deno.test("a new program is looked at in two checks: a Wine game names itself a 
     threads: undefined,
   };
   writeFakeProcess(root, preloader);
+  assert.equal(watch.lookAgainPending, false);
   watch.noteExec(5000);
   assert.equal(watch.update(2000).game, null, "not yet a candidate");
+  assert.equal(watch.lookAgainPending, true, "the caller may look again soon");
   rmSync(join(root, "5000"), { recursive: true });
   writeFakeProcess(root, { ...wineGame, threads: undefined }); // Wine rewrote its argv and comm
   assert.equal(watch.update(4000).game?.tgid, 5000, "the second look finds it");
+  assert.equal(watch.lookAgainPending, false);
 });
 
 Deno.test("a program other than a Wine loader is looked at once: renamed later, it waits for the rescan", () => {
@@ -355,6 +358,7 @@ Deno.test("a program other than a Wine loader is looked at once: renamed later, 
   });
   watch.noteExec(5000);
   assert.equal(watch.update(2000).game, null, "not a candidate, and not a Wine loader");
+  assert.equal(watch.lookAgainPending, false, "nothing to look at again");
   rmSync(join(root, "5000"), { recursive: true });
   writeFakeProcess(root, { ...wineGame, threads: undefined });
   assert.equal(watch.update(4000).game, null, "no second look: each look costs the game CPU");

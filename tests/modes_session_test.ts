@@ -469,9 +469,15 @@ Deno.test("a new program is looked at by the next game check; one nobody reporte
   }
 });
 
-Deno.test("with no game running, a reported new program is looked at within 250 ms, not at the next 2 s check", async () => {
-  // A clock whose sleeps end early when the ring buffer has news, as a real wait on it does: the game's exec
-  // arrives at 5.1 s, in the middle of the wait between the checks at 4 and 6 s.
+/**
+ * A session with no game at first whose clock's sleeps end early when the ring buffer has news, as a real
+ * wait on it does: a program's exec arrives at 5.1 s, in the middle of the wait between the checks at 4 and
+ * 6 s, as `first` (written to /proc then); at `renameAt` it becomes `then`. Returns when the game was found.
+ */
+async function foundAfterExecMidWait(
+  first: Parameters<typeof writeFakeProcess>[1],
+  rename?: { at: number; then: Parameters<typeof writeFakeProcess>[1] },
+): Promise<number | null> {
   const s = setup({ durationS: 10, procRoot: makeFakeProc(desktop()) });
   const execAt = 5100;
   let t = 0;
@@ -481,10 +487,14 @@ Deno.test("with no game running, a reported new program is looked at within 250 
       setTimeout(() => {
         if (deliver && t < execAt && t + ms >= execAt) {
           t = execAt;
-          writeFakeProcess(s.options.procRoot!, game);
-          deliver([{ kind: "exec", tgid: game.pid }]);
+          writeFakeProcess(s.options.procRoot!, first);
+          deliver([{ kind: "exec", tgid: first.pid }]);
           deliver = null;
         } else {
+          if (rename && t < rename.at && t + ms >= rename.at) {
+            Deno.removeSync(join(s.options.procRoot!, String(first.pid)), { recursive: true });
+            writeFakeProcess(s.options.procRoot!, rename.then);
+          }
           t += ms;
         }
         resolve();
@@ -498,11 +508,22 @@ Deno.test("with no game running, a reported new program is looked at within 250 
   });
   const setGame = sched.setGame.bind(sched);
   sched.setGame = (tgid: number | null) => {
-    if (tgid === game.pid && foundAt === null) foundAt = t;
+    if (tgid === first.pid && foundAt === null) foundAt = t;
     setGame(tgid);
   };
   await runSession({ ...s.options, start: () => sched, now: () => t, sleep });
-  assert.ok(foundAt !== null && foundAt >= execAt && foundAt <= execAt + 250, `found at ${foundAt} ms`);
+  return foundAt;
+}
+
+Deno.test("with no game running, a reported new program is looked at within 250 ms, not at the next 2 s check", async () => {
+  const at = await foundAfterExecMidWait(game);
+  assert.ok(at !== null && at >= 5100 && at <= 5100 + 250, `found at ${at} ms`);
+});
+
+Deno.test("a Wine loader not yet named at its first look gets its second 250 ms later, not at the next check", async () => {
+  const loader = { ...game, comm: "wine64-preloade", cmdline: ["/usr/bin/wine64-preloader"], environ: {} };
+  const at = await foundAfterExecMidWait(loader, { at: 5200, then: game });
+  assert.ok(at !== null && at > 5100 && at <= 5100 + 500, `found at ${at} ms`);
 });
 
 Deno.test("a supervisor's poll is asked instead of the exit record: a restart it served is no ejection", async () => {

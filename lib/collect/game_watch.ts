@@ -151,6 +151,14 @@ export class GameWatch {
     return this.#game;
   }
 
+  /**
+   * No game, and new programs of the last update are waiting for their second look (a Wine loader names
+   * itself a moment after its exec): the caller may bring the next update forward.
+   */
+  get lookAgainPending(): boolean {
+    return this.#game === null && this.#execsAgain.length > 0;
+  }
+
   /** Thread counts per class of the last update's game, or null. */
   get counts(): ThreadCounts | null {
     return this.#counts;

@@ -337,6 +337,8 @@ class Session {
       this.#checkGame(at);
       this.#lastWatchAt = at;
       advance(this.#watchDue, at);
+      // A Wine loader not yet named: its second look comes as soon as a new program's first would.
+      if (this.#watch.lookAgainPending) this.#watchDue.at = Math.min(this.#watchDue.at, at + EXEC_LOOK_MS);
     }
     if (at >= this.#sample.at && this.#rec) {
       this.#takeSample();
