@@ -51,6 +51,7 @@ export const KFUNC_SINCE: Readonly<Record<string, readonly [number, number]>> = 
   // 6.13 renamed dispatching to inserting and consuming to moving.
   scx_bpf_dsq_insert: [6, 13],
   scx_bpf_dsq_insert_vtime: [6, 13],
+  scx_bpf_dsq_move: [6, 13],
   scx_bpf_dsq_move_to_local: [6, 13],
 };
 
