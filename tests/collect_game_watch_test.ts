@@ -121,6 +121,37 @@ Deno.test("when the announced tree has exited, detection falls back to the scan"
   assert.equal(watch.announced, null);
 });
 
+Deno.test("the game's own process executing another program is judged afresh: a new name is a new game", () => {
+  // scx_gamer-run announces its own pid and then execs the command, which may exec again (gamesim becomes
+  // game.exe; a launcher becomes the game): a look between the two must not keep the first name.
+  const wrapper = {
+    ...nativeGame,
+    pid: 6000,
+    ppid: 1,
+    comm: "gamesim",
+    cmdline: ["gamesim"],
+    exe: "/usr/bin/gamesim",
+    threads: undefined,
+  };
+  const proc = makeFakeProc([...desktop(), wrapper]);
+  const sched = new FakeScheduler();
+  const watch = new GameWatch({ scheduler: sched, procRoot: proc, rescanMs: 1e9, execReported: true });
+  watch.announce(6000);
+  assert.equal(watch.update(0).game?.name, "gamesim", "the announced process, as it is now");
+  rmSync(join(proc, "6000"), { recursive: true });
+  writeFakeProcess(proc, { ...wineGame, pid: 6000, ppid: 1, threads: undefined }); // it execs the game
+  watch.noteExec(6000);
+  const u = watch.update(250);
+  assert.deepEqual([u.game?.tgid, u.game?.name, u.changed, u.previous?.name], [
+    6000,
+    "game",
+    true,
+    "gamesim",
+  ]);
+  assert.equal(sched.game, 6000);
+  assert.equal(watch.update(2250).changed, false, "judged once per exec");
+});
+
 Deno.test("an announced launcher that has not started the game yet means no game, not the scan's", () => {
   const proc = makeFakeProc([...desktop(), wineGame, launcher]);
   const sched = new FakeScheduler();

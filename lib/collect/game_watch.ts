@@ -117,6 +117,8 @@ export class GameWatch {
   readonly #execReported: boolean;
   /** Processes that executed a new program since the last update, oldest first. */
   #execs = new Set<number>();
+  /** The game's own process executed a new program since the last update: it is looked at again. */
+  #gameExeced = false;
   /** Wine loaders of the last update not yet named: looked at once more (Wine names itself a moment after exec). */
   #execsAgain: number[] = [];
   /** New programs held back while a game runs, with the update that first saw them (ms), oldest first. */
@@ -184,6 +186,11 @@ export class GameWatch {
    * storm of programs (a build, a fork loop) only the newest are kept; the rescan covers the rest.
    */
   noteExec(tgid: number): void {
+    // The game became another program (a launcher that execs the game, a Wine loader): judged afresh.
+    if (tgid === this.#game?.tgid) {
+      this.#gameExeced = true;
+      return;
+    }
     this.#execs.delete(tgid);
     this.#execs.add(tgid);
     if (this.#execs.size > EXEC_LOOKS_MAX) this.#execs.delete(this.#execs.values().next().value!);
@@ -213,6 +220,10 @@ export class GameWatch {
     this.#execsAgain = due;
     const scan: Look = { kind: "scan" };
     if (this.#game !== null && !alive) return scan;
+    if (this.#gameExeced) {
+      this.#gameExeced = false;
+      return scan;
+    }
     const rescanMs = this.#game !== null ? this.#rescanWithGameMs : this.#rescanMs;
     if (nowMs - this.#lastScanMs >= rescanMs) return scan;
     if (this.#game === null && !this.#execReported) return scan;
@@ -319,7 +330,8 @@ export class GameWatch {
       if (look.kind === "scan") this.#lastScanMs = nowMs;
       game = detection.game;
     }
-    const changed = (game?.tgid ?? null) !== (previous?.tgid ?? null);
+    // The same process under another name is another game to the store and the profiles.
+    const changed = (game?.tgid ?? null) !== (previous?.tgid ?? null) || game?.name !== previous?.name;
     if (changed) {
       this.#wakeups.clear();
       this.#classified = null;
