@@ -313,15 +313,18 @@ class Session {
     this.#onEvents(won.events, t);
   }
 
+  /** Bring the game check forward to EXEC_LOOK_MS after the last one (or to `t`, if that is later). */
+  #lookSoon(t: number): void {
+    this.#watchDue.at = Math.min(this.#watchDue.at, Math.max(t, this.#lastWatchAt + EXEC_LOOK_MS));
+  }
+
   /** Note new programs, and ended ones, for the game check; the game's exit brings the check forward to now. */
   #onEvents(events: readonly SessionEvent[], t: number): void {
     for (const e of events) {
       if (e.kind === "exec") {
         this.#watch.noteExec(e.tgid);
-        // No game yet: it may be this one, looked at soon (EXEC_LOOK_MS) rather than at the next check.
-        if (this.#watch.game === null) {
-          this.#watchDue.at = Math.min(this.#watchDue.at, Math.max(t, this.#lastWatchAt + EXEC_LOOK_MS));
-        }
+        // No game yet: it may be this one, looked at soon rather than at the next check.
+        if (this.#watch.game === null) this.#lookSoon(t);
       }
       if (e.kind !== "exit") continue;
       if (e.tgid === this.#watch.game?.tgid) this.#watchDue.at = Math.min(this.#watchDue.at, t);
@@ -338,7 +341,7 @@ class Session {
       this.#lastWatchAt = at;
       advance(this.#watchDue, at);
       // A Wine loader not yet named: its second look comes as soon as a new program's first would.
-      if (this.#watch.lookAgainPending) this.#watchDue.at = Math.min(this.#watchDue.at, at + EXEC_LOOK_MS);
+      if (this.#watch.lookAgainPending) this.#lookSoon(at);
     }
     if (at >= this.#sample.at && this.#rec) {
       this.#takeSample();

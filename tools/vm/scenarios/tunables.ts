@@ -106,9 +106,9 @@ try {
     await started.status;
     return { ms: Math.round(performance.now() - t0), got, timeout_ms: timeoutMs };
   };
-  const execWake = { game: await execWait(3000), none: { ms: 0, got: false, timeout_ms: 0 } };
+  const withGame = await execWait(3000);
   sched.setGame(null);
-  execWake.none = await execWait(30_000);
+  const execWake = { game: withGame, none: await execWait(30_000) };
 
   Deno.writeTextFileSync(
     reportPath,
