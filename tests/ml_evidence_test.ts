@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { defaultConfig, TUNABLES } from "../lib/config.ts";
-import { judgePick, measure, normalQuantile } from "../lib/ml/evidence.ts";
+import { judgePick, measure, normalQuantile, windowSpread } from "../lib/ml/evidence.ts";
 import { createRng } from "../lib/ml/rng.ts";
+import { formatEvidence } from "../lib/ml/report.ts";
 import { trainModel } from "../lib/ml/train.ts";
 import { syntheticDataset } from "./fixtures/dataset.ts";
 
@@ -63,6 +64,52 @@ Deno.test("judgePick: a pick backed by its samples, one within the noise, and th
   assert.equal(judgePick({ ...clear, pick: [2, 99], defaults: [1, 7], direction: "max" }).kind, "supported");
 });
 
+Deno.test("windowSpread: the spread of window means, only from enough windows of enough samples", () => {
+  assert.equal(windowSpread([[1, 1, 1, 1, 1], [2, 2, 2, 2, 2]]), null, "two windows");
+  assert.equal(windowSpread([[1, 1, 1, 1, 1], [2, 2, 2, 2, 2], [9, 9]]), null, "the third is too short");
+  // Means 1, 2, 3: sample standard deviation 1.
+  assert.equal(windowSpread([[1, 1, 1, 1, 1], [2, 2, 2, 2, 2], [3, 3, 3, 3, 3]]), 1);
+});
+
+/**
+ * A sweep's rows in file order: the defaults (config 1) in windows between the others, each window 20 rows
+ * whose values wobble little inside it but whose mean moves by `drift[w]` from window to window.
+ */
+function sweepWithReferences(pickGain: number) {
+  const order = [1, 2, 3, 1, 4, 5, 1, 6, 7, 1];
+  const drift = [0, 0.6, -0.2, 0.5, -0.6, 0.7, -0.3, -0.4, 0.3, 0.2];
+  const windowOf = (row: number) => Math.floor(row / 20);
+  const d = rows(order, (c) => (c === 5 ? pickGain : 0));
+  d.y.forEach((v, row) => d.y[row] = v + drift[windowOf(row)]);
+  return d;
+}
+
+Deno.test("judgePick: with the defaults in several windows, the gain must beat the spread between windows", () => {
+  const judge = (gain: number) => {
+    const d = sweepWithReferences(gain);
+    return judgePick({ ...d, pick: [5, 7], defaults: [1, 7], direction: "max" });
+  };
+  // The defaults' windows drift by 0, 0.5, -0.3, 0.2 (spread 0.35) and the pick's window by 0.7: with no gain
+  // of its own it sits 0.6 above them, far past the +-0.05 wobble inside a window that batch means see.
+  const lucky = judge(0);
+  assert.equal(lucky.defaultsWindows, 4);
+  assert.equal(lucky.marginFrom, "windows");
+  assert.equal(lucky.kind, "not_better", JSON.stringify(lucky));
+  const withinOnly = judgePick({
+    ...rows([1, 5], (c) => (c === 5 ? 0.7 : 0)),
+    pick: [5, 7],
+    defaults: [1, 7],
+    direction: "max",
+  });
+  assert.equal(withinOnly.kind, "supported", "a like gain, the defaults in one window: batch means only");
+  assert.equal(withinOnly.marginFrom, "batches");
+  assert.equal(withinOnly.defaultsWindows, 1);
+  // A gain well past the spread still counts.
+  const real = judge(4);
+  assert.equal(real.kind, "supported", JSON.stringify(real));
+  assert.equal(real.marginFrom, "windows");
+});
+
 /** One game's rows: every tunable at its default but slice_us, swept over 250, 1000 (the default), 4000. */
 function sweepLike(gain250: number, noiseSeed = 17) {
   const defaults = defaultConfig();
@@ -96,4 +143,25 @@ Deno.test("training recommends the forest's pick only when its samples beat the 
   assert.deepEqual(noise.best.interpolated, []);
   // The switches no sample varied are still named (kept as the samples ran them: the defaults here).
   assert.deepEqual(noise.best.unvaried, noise.forestPick.unvaried);
+});
+
+Deno.test("the verdict line says where the noise came from", () => {
+  const base = {
+    kind: "not_better" as const,
+    pick: { samples: 20, mean: 6.3, se: 0.05 },
+    defaults: { samples: 100, mean: 6.0, se: 0.05 },
+    gain: 0.3,
+    margin: 0.9,
+    configs: 27,
+    measuredDefaults: null,
+  };
+  const pick = { ...defaultConfig(), slice_us: 4000 };
+  assert.match(
+    formatEvidence({ ...base, defaultsWindows: 5, marginFrom: "windows" }, pick),
+    /\+0\.30, within the noise \(0\.90; 5% over 27 configs, from the spread of the defaults' 5 windows\)\. Recommended: the defaults as measured, not \(--slice-us 4000 /,
+  );
+  assert.match(
+    formatEvidence({ ...base, defaultsWindows: 1, marginFrom: "batches" }, pick),
+    /\(0\.90; 5% over 27 configs, within windows: the defaults ran in 1 window\)/,
+  );
 });

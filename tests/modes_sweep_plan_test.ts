@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
 import { parseConfigFlags } from "../lib/cli/modes.ts";
 import { buildGrid } from "../lib/grid.ts";
-import { configKey, formatPlan, makePlan, sweepSeconds } from "../lib/modes/sweep_plan.ts";
+import { defaultConfig } from "../lib/config.ts";
+import { configKey, formatPlan, makePlan, REFERENCE_EVERY, sweepSeconds } from "../lib/modes/sweep_plan.ts";
 
 const grid = buildGrid({ slice_us: [5, 10], mig_max: [1, 3] });
+// The grid's configs alone (the reference windows of the defaults have their own tests below).
+const timing = { durationS: 60, settleS: 5, referenceEvery: 0 };
 
 Deno.test("a plan lists the grid's configs in order, labelled by the swept tunables", () => {
-  const plan = makePlan(grid, { durationS: 60, settleS: 5 });
+  const plan = makePlan(grid, timing);
   assert.deepEqual(plan.configs.map((p) => p.label), [
     "slice_us=5 mig_max=1",
     "slice_us=5 mig_max=3",
@@ -17,7 +20,7 @@ Deno.test("a plan lists the grid's configs in order, labelled by the swept tunab
 });
 
 Deno.test("a config's key is its tunable flags, and parses back to the same config", () => {
-  const plan = makePlan(grid, { durationS: 60, settleS: 5 });
+  const plan = makePlan(grid, timing);
   const p = plan.configs[3];
   assert.equal(p.key, configKey(p.config));
   assert.match(p.key, /^--slice-us 10 .*--mig-max 3/);
@@ -25,7 +28,7 @@ Deno.test("a config's key is its tunable flags, and parses back to the same conf
 });
 
 Deno.test("every config of a plan has its own key", () => {
-  const plan = makePlan(grid, { durationS: 60, settleS: 5 });
+  const plan = makePlan(grid, timing);
   assert.equal(new Set(plan.configs.map((p) => p.key)).size, 4);
 });
 
@@ -35,7 +38,7 @@ Deno.test("total time counts every config's settle and measured time", () => {
 });
 
 Deno.test("the dry-run text shows each config's flags, the count and the total time", () => {
-  const plan = makePlan(grid, { durationS: 60, settleS: 5 });
+  const plan = makePlan(grid, timing);
   const lines = formatPlan(plan, { finished: new Set() }).split("\n");
   assert.equal(lines.length, 6);
   assert.equal(lines[0], "Sweep plan: 4 configs, 1m 00s each, after 5 s of settling, in one attach");
@@ -44,8 +47,41 @@ Deno.test("the dry-run text shows each config's flags, the count and the total t
 });
 
 Deno.test("the dry-run text marks finished configs and leaves them out of the total", () => {
-  const plan = makePlan(grid, { durationS: 60, settleS: 5 });
+  const plan = makePlan(grid, timing);
   const text = formatPlan(plan, { finished: new Set([plan.configs[0].key]) });
   assert.match(text.split("\n")[1], /^\[1\/4\] finished, skipped: --slice-us 5 /);
   assert.match(text, /4 configs, 1 already finished, 3 to run: about 3m 15s in total$/);
+});
+
+Deno.test("the defaults run as reference windows before the first config, between configs and after the last", () => {
+  const plan = makePlan(grid, { durationS: 60, settleS: 5, referenceEvery: 2 });
+  assert.deepEqual(plan.configs.map((p) => p.label), [
+    "defaults (reference 1/3)",
+    "slice_us=5 mig_max=1",
+    "slice_us=5 mig_max=3",
+    "defaults (reference 2/3)",
+    "slice_us=10 mig_max=1",
+    "slice_us=10 mig_max=3",
+    "defaults (reference 3/3)",
+  ]);
+  assert.deepEqual(plan.configs.map((p) => p.index), [0, 1, 2, 3, 4, 5, 6]);
+  const references = plan.configs.filter((p) => p.reference);
+  for (const r of references) {
+    assert.deepEqual(r.config, defaultConfig());
+    // Each keeps its own state entry, and its key still ends in the flags it ran.
+    assert.ok(r.key.endsWith(`: ${configKey(defaultConfig())}`), r.key);
+  }
+  assert.equal(new Set(plan.configs.map((p) => p.key)).size, 7);
+});
+
+Deno.test("the default grid of 27 configs gets five reference windows; the dry run says so", () => {
+  const big = buildGrid({ slice_us: [1, 2, 3], slice_lag_us: [1, 2, 3], mig_max: [1, 2, 3] });
+  const plan = makePlan(big, { durationS: 20, settleS: 2 });
+  assert.equal(REFERENCE_EVERY, 8);
+  assert.equal(plan.configs.filter((p) => p.reference).length, 5);
+  assert.deepEqual(plan.configs.flatMap((p, i) => p.reference ? [i] : []), [0, 9, 18, 27, 31]);
+  assert.match(
+    formatPlan(plan, { finished: new Set() }).split("\n")[0],
+    /^Sweep plan: 32 configs \(27 of the grid, 5 reference windows of the defaults\), 20 s each/,
+  );
 });

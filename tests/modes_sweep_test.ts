@@ -10,7 +10,8 @@ import type { Sample } from "../lib/types.ts";
 import { tempDir } from "./fixtures/temp.ts";
 import { mountTmpfs } from "./fixtures/tmpfs.ts";
 
-const plan = makePlan(buildGrid({ slice_us: [5, 10, 15] }), { durationS: 60, settleS: 5 });
+// The grid's configs only; the reference windows of the defaults have their own test.
+const plan = makePlan(buildGrid({ slice_us: [5, 10, 15] }), { durationS: 60, settleS: 5, referenceEvery: 0 });
 
 function entry(status: FinishedConfig["status"], reason: string | null = null): FinishedConfig {
   return {
@@ -36,10 +37,25 @@ Deno.test("resume skips done and failed configs and runs empty ones again", () =
 });
 
 Deno.test("a state from a different grid only skips the configs both grids share", () => {
-  const other = makePlan(buildGrid({ slice_us: [10, 20] }), { durationS: 60, settleS: 5 });
+  const other = makePlan(buildGrid({ slice_us: [10, 20] }), { durationS: 60, settleS: 5, referenceEvery: 0 });
   const state = emptyState();
   for (const p of other.configs) state.configs[p.key] = entry("done");
   assert.deepEqual(pendingConfigs(plan, state).map((p) => p.label), ["slice_us=5", "slice_us=15"]);
+});
+
+Deno.test("a resumed sweep skips the reference windows it finished, each by its place", () => {
+  const withReferences = makePlan(buildGrid({ slice_us: [5, 10, 15] }), {
+    durationS: 60,
+    settleS: 5,
+    referenceEvery: 2,
+  });
+  const state = emptyState();
+  for (const p of withReferences.configs.slice(0, 3)) state.configs[p.key] = entry("done");
+  assert.deepEqual(pendingConfigs(withReferences, state).map((p) => p.label), [
+    "defaults (reference 2/3)",
+    "slice_us=15",
+    "defaults (reference 3/3)",
+  ]);
 });
 
 Deno.test("a config with samples is recorded done, one without is empty with the reason", () => {

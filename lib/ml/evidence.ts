@@ -11,6 +11,13 @@
  * the margin is one-sided at 5% shared among every config measured (Bonferroni: picking the best of 27
  * configs after the fact favours a lucky one).
  *
+ * Batch means see the wobble inside one window, not what moves a whole window's mean: the load drifting
+ * over a sweep of minutes, a config's place in the order. A pick 0.32 above the defaults against a
+ * batch-means margin of 0.29 measured worse than them on fresh runs. So when the defaults ran in several
+ * windows (a window: a run of consecutive rows of one config; the sweep runs the defaults between its
+ * configs as reference windows), the spread of their window means is the noise of one window's mean, and
+ * the margin is the larger of the two.
+ *
  * @module
  */
 
@@ -47,12 +54,19 @@ export interface Evidence {
   margin: number | null;
   /** Distinct configs measured (the Bonferroni count). */
   configs: number;
+  /** The defaults' windows of at least {@link MIN_SAMPLES} samples (the spread needs {@link MIN_WINDOWS}). */
+  defaultsWindows: number;
+  /** Where the margin came from: the spread between the defaults' windows, or batch means inside windows. */
+  marginFrom: "windows" | "batches" | null;
   /** The defaults as measured: the tunables of a row that ran them, or null when none did. */
   measuredDefaults: Float64Array | null;
 }
 
-/** Fewest samples of a config to judge it (one per batch). */
+/** Fewest samples of a config to judge it (one per batch), and of a window to count in the spread. */
 const MIN_SAMPLES = BATCHES;
+
+/** Fewest windows of the defaults whose spread is taken as the between-window noise. */
+export const MIN_WINDOWS = 3;
 
 /** Standard normal quantile (Acklam's rational approximation, |error| < 1.2e-9), for 0 < p < 1. */
 export function normalQuantile(p: number): number {
@@ -103,6 +117,17 @@ export function measure(values: readonly number[]): MeasuredConfig | null {
   return { samples: n, mean: all, se: Math.sqrt(variance / BATCHES) };
 }
 
+/**
+ * The standard deviation of one window's mean, from the means of `windows` (each a window's values), or
+ * null with fewer than {@link MIN_WINDOWS} windows of {@link MIN_SAMPLES} samples.
+ */
+export function windowSpread(windows: readonly (readonly number[])[]): number | null {
+  const means = windows.filter((w) => w.length >= MIN_SAMPLES).map((w) => mean(w));
+  if (means.length < MIN_WINDOWS) return null;
+  const all = mean(means);
+  return Math.sqrt(means.reduce((s, m) => s + (m - all) ** 2, 0) / (means.length - 1));
+}
+
 /** The key of a row's config: its values of the varied tunable columns. */
 function keyOf(x: Matrix, row: number, varied: readonly number[]): string {
   return varied.map((j) => x.data[row * x.cols + j]).join(",");
@@ -129,12 +154,17 @@ export function judgePick(input: {
   const { x, y } = input;
   const distinct = distinctColumnValues(x);
   const varied = Array.from({ length: input.tunables }, (_, j) => j).filter((j) => distinct[j].length > 1);
-  const groups = new Map<string, { values: number[]; row: number }>();
+  // Each config's values, and the same cut into windows: runs of consecutive rows of that config.
+  const groups = new Map<string, { values: number[]; windows: number[][]; row: number }>();
+  let previousKey: string | null = null;
   for (let i = 0; i < x.rows; i++) {
     const key = keyOf(x, i, varied);
-    const g = groups.get(key) ?? { values: [], row: i };
+    const g = groups.get(key) ?? { values: [], windows: [], row: i };
     g.values.push(y[i]);
+    if (key !== previousKey) g.windows.push([]);
+    g.windows[g.windows.length - 1].push(y[i]);
     groups.set(key, g);
+    previousKey = key;
   }
   const keyOfValues = (v: ArrayLike<number>) => varied.map((j) => v[j]).join(",");
   const pickGroup = groups.get(keyOfValues(input.pick));
@@ -145,12 +175,37 @@ export function judgePick(input: {
   const measuredDefaults = defaultsGroup
     ? x.data.slice(defaultsGroup.row * x.cols, defaultsGroup.row * x.cols + input.tunables)
     : null;
-  const base = { pick, defaults, configs, measuredDefaults, gain: null, margin: null };
+  const defaultsWindows = defaultsGroup?.windows.filter((w) => w.length >= MIN_SAMPLES).length ?? 0;
+  const base = {
+    pick,
+    defaults,
+    configs,
+    measuredDefaults,
+    defaultsWindows,
+    gain: null,
+    margin: null,
+    marginFrom: null,
+  };
   if (defaults === null) return { ...base, kind: "defaults_unmeasured" };
   if (pickGroup === defaultsGroup) return { ...base, kind: "is_defaults" };
   if (pick === null) return { ...base, kind: "pick_unmeasured" };
   const sign = input.direction === "min" ? -1 : 1;
   const gain = sign * (pick.mean - defaults.mean);
-  const margin = normalQuantile(1 - 0.05 / Math.max(1, configs)) * Math.hypot(pick.se, defaults.se);
-  return { ...base, gain, margin, kind: gain > margin ? "supported" : "not_better" };
+  const z = normalQuantile(1 - 0.05 / Math.max(1, configs));
+  const withinWindows = z * Math.hypot(pick.se, defaults.se);
+  // One window's mean varies by `spread`; the pick's mean is over its windows, the defaults' over theirs.
+  const spread = windowSpread(defaultsGroup!.windows);
+  const pickWindows = Math.max(1, pickGroup!.windows.filter((w) => w.length >= MIN_SAMPLES).length);
+  const betweenWindows = spread === null
+    ? null
+    : z * spread * Math.sqrt(1 / pickWindows + 1 / defaultsWindows);
+  const fromWindows = betweenWindows !== null && betweenWindows > withinWindows;
+  const margin = fromWindows ? betweenWindows : withinWindows;
+  return {
+    ...base,
+    gain,
+    margin,
+    marginFrom: fromWindows ? "windows" : "batches",
+    kind: gain > margin ? "supported" : "not_better",
+  };
 }

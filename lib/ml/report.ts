@@ -6,7 +6,7 @@
  */
 
 import { configToArgs, configToCommandLine, flagOf, type SchedConfig, type SwitchKey } from "../config.ts";
-import type { Evidence } from "./evidence.ts";
+import { type Evidence, MIN_WINDOWS } from "./evidence.ts";
 import { switchesFromTopology } from "./search_space.ts";
 import type { Objective, Topology } from "../types.ts";
 
@@ -99,7 +99,14 @@ export function formatEvidence(e: Evidence, forestPick: SchedConfig): string {
       }, so nothing shows it beats the defaults. Recommended: the defaults as measured.`;
     default: {
       const gain = `${e.gain! >= 0 ? "+" : ""}${e.gain!.toFixed(2)}`;
-      const noise = `${e.margin!.toFixed(2)}; 5% over ${e.configs} configs`;
+      const source = e.marginFrom === "windows"
+        ? `, from the spread of the defaults' ${e.defaultsWindows} windows`
+        : e.defaultsWindows < MIN_WINDOWS
+        ? `, within windows: the defaults ran in ${e.defaultsWindows} window${
+          e.defaultsWindows === 1 ? "" : "s"
+        }`
+        : "";
+      const noise = `${e.margin!.toFixed(2)}; 5% over ${e.configs} configs${source}`;
       return `Measured: the forest's pick averaged ${n(e.pick!)}, the defaults ${n(e.defaults!)}: ${gain}, ` +
         (e.kind === "supported"
           ? `above the noise (${noise}). Recommended: the forest's pick.`

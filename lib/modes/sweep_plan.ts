@@ -3,10 +3,18 @@
  * which is what the state file records) and a label of the swept values, and the total time. Pure: no
  * processes, no files.
  *
+ * Between the grid's configs the plan runs the defaults again, as reference windows: before the first,
+ * after every {@link REFERENCE_EVERY} and after the last. One window per config says how a config did in
+ * its 20 s, not how much a window's mean moves from one window to the next (the load drifts over a sweep
+ * of minutes, a config's place in the order matters); the defaults measured in windows spread over the
+ * sweep give that spread, which the trainer's verdict on its pick needs (lib/ml/evidence.ts), and a
+ * defaults' mean that the drift averages out. A pick whose gain was inside it once measured worse than the
+ * defaults on fresh runs (docs/benchmarks.md, bench:loop).
+ *
  * @module
  */
 
-import { configToArgs, type SchedConfig } from "../config.ts";
+import { configToArgs, defaultConfig, type SchedConfig } from "../config.ts";
 import { expandGrid, type Grid } from "../grid.ts";
 import { formatSeconds } from "./sweep_eta.ts";
 
@@ -19,7 +27,12 @@ export interface PlannedConfig {
   key: string;
   /** The swept tunables only, e.g. `slice_us=5 input_window_us=1000 mig_max=1`, for progress lines. */
   label: string;
+  /** A reference window of the defaults (its key names its place, so the state file keeps each one). */
+  reference: boolean;
 }
+
+/** Grid configs between two reference windows of the defaults. */
+export const REFERENCE_EVERY = 8;
 
 /** How long each config settles and is measured. */
 export interface SweepTiming {
@@ -47,14 +60,34 @@ export function configKey(config: SchedConfig): string {
   return configToArgs(config).join(" ");
 }
 
-/** The plan of a grid: every config in expansion order. */
-export function makePlan(grid: Grid, timing: SweepTiming): SweepPlan {
-  const configs = expandGrid(grid).map((config, index) => ({
-    index,
-    config,
-    key: configKey(config),
-    label: grid.map((axis) => `${axis.key}=${config[axis.key]}`).join(" "),
-  }));
+/**
+ * The plan of a grid: every config in expansion order, with the defaults' reference windows before the
+ * first, after every `referenceEvery` (default {@link REFERENCE_EVERY}; 0: none) and after the last.
+ */
+export function makePlan(grid: Grid, timing: SweepTiming & { referenceEvery?: number }): SweepPlan {
+  const every = timing.referenceEvery ?? REFERENCE_EVERY;
+  const gridConfigs = expandGrid(grid);
+  const order: { config: SchedConfig; reference: boolean }[] = [];
+  gridConfigs.forEach((config, i) => {
+    if (every > 0 && i % every === 0) order.push({ config: defaultConfig(), reference: true });
+    order.push({ config, reference: false });
+  });
+  if (every > 0 && gridConfigs.length > 0) order.push({ config: defaultConfig(), reference: true });
+  const references = order.filter((o) => o.reference).length;
+  let nthReference = 0;
+  const configs = order.map(({ config, reference }, index) => {
+    if (!reference) {
+      return {
+        index,
+        config,
+        key: configKey(config),
+        label: grid.map((axis) => `${axis.key}=${config[axis.key]}`).join(" "),
+        reference,
+      };
+    }
+    const name = `reference ${++nthReference}/${references}`;
+    return { index, config, key: `${name}: ${configKey(config)}`, label: `defaults (${name})`, reference };
+  });
   return { configs, durationS: timing.durationS, settleS: timing.settleS };
 }
 
@@ -70,9 +103,13 @@ export function sweepSeconds(count: number, timing: SweepTiming): number {
 export function formatPlan(plan: SweepPlan, options: { finished: ReadonlySet<string> }): string {
   const n = plan.configs.length;
   const width = String(n).length;
+  const references = plan.configs.filter((p) => p.reference).length;
   const lines = [
-    `Sweep plan: ${n} config${n === 1 ? "" : "s"}, ${formatSeconds(plan.durationS)} each, ` +
-    `after ${formatSeconds(plan.settleS)} of settling, in one attach`,
+    `Sweep plan: ${n} config${n === 1 ? "" : "s"}` +
+    (references ? ` (${n - references} of the grid, ${references} reference windows of the defaults)` : "") +
+    `, ${formatSeconds(plan.durationS)} each, after ${
+      formatSeconds(plan.settleS)
+    } of settling, in one attach`,
   ];
   let pending = 0;
   for (const p of plan.configs) {
