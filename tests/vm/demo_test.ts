@@ -59,9 +59,9 @@ Deno.test("deno task demo: the whole pipeline in the VM, ending with a best conf
       assert.match(stdout, /^==> demo: 6\/6 done in \d+ s\. Where everything went:$/m);
     });
 
-    await t.step("the sweep ran all 8 configs in the VM", () => {
+    await t.step("the sweep ran all 8 configs and 2 reference windows of the defaults in the VM", () => {
       assert.match(stdout, /^==> demo: 3\/6 no sched_ext here .*test VM/m);
-      assert.match(stdout, /^sweep: finished: 8 done, 0 empty \(of 8\); state: /m);
+      assert.match(stdout, /^sweep: finished: 10 done, 0 empty \(of 10\); state: /m);
     });
 
     await t.step("the printed command line parses back to a valid config", () => {

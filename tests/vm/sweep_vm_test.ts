@@ -44,7 +44,7 @@ async function bundle(entry: string, output: string): Promise<void> {
   assert.equal(r.code, 0, `deno bundle ${entry}: ${new TextDecoder().decode(r.stderr)}`);
 }
 
-Deno.test("a sweep of 2 configs on the sched_ext kernel", async (t) => {
+Deno.test("a sweep of 2 configs (and 2 reference windows of the defaults) on the sched_ext kernel", async (t) => {
   const tmp = await Deno.makeTempDir({ prefix: "sweep_vm_test_" });
   try {
     // This test's own bundles of the current source, so it never races another run over dist/.
@@ -71,25 +71,31 @@ Deno.test("a sweep of 2 configs on the sched_ext kernel", async (t) => {
       settleS: 1,
     });
 
-    await t.step("both configs were measured with samples and the state file records them as done", () => {
-      const state = loadState(join(out, "ml", "sweep_state.json"));
-      for (const p of plan.configs) {
-        const entry = state.configs[p.key];
-        assert.ok(entry, `no state entry for ${p.label}`);
-        assert.equal(entry.status, "done", `${p.label}: ${entry.reason}`);
-        assert.ok((entry.samples ?? 0) >= 1, `${p.label}: ${entry.samples} samples`);
-        console.log(`  ${p.label}: ${entry.samples} samples`);
-      }
-    });
+    await t.step(
+      "both configs and the defaults' reference windows around them were measured, recorded done",
+      () => {
+        assert.deepEqual(plan.configs.map((p) => p.reference), [true, false, false, true]);
+        const state = loadState(join(out, "ml", "sweep_state.json"));
+        for (const p of plan.configs) {
+          const entry = state.configs[p.key];
+          assert.ok(entry, `no state entry for ${p.label}`);
+          assert.equal(entry.status, "done", `${p.label}: ${entry.reason}`);
+          assert.ok((entry.samples ?? 0) >= 1, `${p.label}: ${entry.samples} samples`);
+          console.log(`  ${p.label}: ${entry.samples} samples`);
+        }
+      },
+    );
 
     await t.step("the sweep attached once, printed plain progress lines and its summary", () => {
       const log = Deno.readTextFileSync(join(out, "sweep.log"));
       assert.equal(log.match(/^scx_gamer: attached/gm)?.length, 1, "one attach for the whole sweep");
       const rest = `slice_lag_us=${DEFAULTS.slice_lag_us} input_window_us=2000 mig_max=3 ` +
         `batch_burst_us=${DEFAULTS.batch_burst_us}`;
-      assert.match(log, new RegExp(`^\\[1/2\\] slice_us=500 ${rest} applied$`, "m"));
-      assert.match(log, new RegExp(`^\\[2/2\\] slice_us=2000 ${rest} done, \\d+ samples$`, "m"));
-      assert.match(log, /^sweep: finished: 2 done, 0 empty \(of 2\)/m);
+      assert.match(log, /^\[1\/4\] defaults \(reference 1\/2\) applied$/m);
+      assert.match(log, new RegExp(`^\\[2/4\\] slice_us=500 ${rest} applied$`, "m"));
+      assert.match(log, new RegExp(`^\\[3/4\\] slice_us=2000 ${rest} done, \\d+ samples$`, "m"));
+      assert.match(log, /^\[4\/4\] defaults \(reference 2\/2\) done, \d+ samples$/m);
+      assert.match(log, /^sweep: finished: 4 done, 0 empty \(of 4\)/m);
       assert.doesNotMatch(log, /\r/);
     });
 
