@@ -164,4 +164,8 @@ Deno.test("the verdict line says where the noise came from", () => {
     formatEvidence({ ...base, defaultsWindows: 1, marginFrom: "batches" }, pick),
     /\(0\.90; 5% over 27 configs, within windows: the defaults ran in 1 window\)/,
   );
+  assert.match(
+    formatEvidence({ ...base, defaultsWindows: 6, marginFrom: "batches" }, pick),
+    /\(0\.90; 5% over 27 configs, within windows, above the spread of the defaults' 6 windows\)/,
+  );
 });

@@ -105,7 +105,7 @@ export function formatEvidence(e: Evidence, forestPick: SchedConfig): string {
         ? `, within windows: the defaults ran in ${e.defaultsWindows} window${
           e.defaultsWindows === 1 ? "" : "s"
         }`
-        : "";
+        : `, within windows, above the spread of the defaults' ${e.defaultsWindows} windows`;
       const noise = `${e.margin!.toFixed(2)}; 5% over ${e.configs} configs${source}`;
       return `Measured: the forest's pick averaged ${n(e.pick!)}, the defaults ${n(e.defaults!)}: ${gain}, ` +
         (e.kind === "supported"
