@@ -36,9 +36,11 @@
  *    deadline is not later than the queue head's by more than the margin, so a render thread is never
  *    handed over to a queued task at the tick. slice_us is both that margin and the interactive quantum.
  *    The game's frame work (its main, render, job and GPU-submit threads) never takes a CPU from its own
- *    frame work, at a wake-up or a quantum's end: the running one keeps it until it sleeps, yields or has
- *    run slice_lag_us since it woke; queued, it keeps the deadline its wake-up gave it, and the jobs it
- *    posts queue behind it (frame_of, frame_deadline: a long render thread is not pushed behind its jobs).
+ *    frame work at a wake-up. One that has posted work since it woke (a render thread) keeps its CPU at
+ *    a quantum's end too, until it sleeps, yields or has run slice_lag_us since it woke; queued, it keeps
+ *    the deadline its wake-up gave it, and the jobs it posts queue behind it (frame_of, frame_deadline: a
+ *    long render thread is not pushed behind its jobs). The jobs take turns by their deadlines, so jobs
+ *    posted together end together.
  *    Moves of an interactive task to another CPU (to an idle one, or to take one) pass a limiter, at most
  *    mig_max per mig_window_ms; a refused move stays on the task's CPU when that CPU can take it now, else
  *    the task queues like any other (no CPU left idle for it).
@@ -212,6 +214,7 @@ struct task_ctx {
 	u8 pinned_queued;	/* counted in nr_pinned_queued: waits in its CPU's own queue */
 	u8 yielded;		/* called sched_yield(): gives its CPU up at this dispatch (gamer_yield) */
 	u64 wake_dl;		/* frame work: the deadline its wake-up gave it (frame_deadline) */
+	u8 poster;		/* frame work that woke its own game's frame work since it woke (frame_deadline) */
 };
 
 struct {
@@ -732,9 +735,13 @@ static __always_inline bool woken_by_own_game(struct task_struct *p, s32 cpu)
  * handing a CPU from one to another does not make a frame's work any smaller, it only pushes back the
  * thread with the most left to do, and the frame waits for the last one. Deadlines favour short bursts, so
  * without this a render thread with 12 ms of work per frame gave its CPU to its own four 3 ms jobs and
- * missed 97-98% of its 60 fps frames (EEVDF 11-19%). So among them the running one keeps its CPU, at a
- * quantum's end and against wake-ups, until it sleeps, yields, or has run slice_lag_us since it woke, the
- * bound every wait has. The frame's other threads run on the other CPUs meanwhile.
+ * missed 97-98% of its 60 fps frames (EEVDF 11-19%). So among them the running one keeps its CPU against
+ * wake-ups, and one that has posted work since it woke (the render thread: frame_waker) at a quantum's
+ * end too, until it sleeps, yields, or has run slice_lag_us since it woke, the bound every wait has. The
+ * frame's other threads run on the other CPUs meanwhile. The jobs it posted do not keep theirs at a
+ * quantum's end: run to their end, three 7 ms jobs on two CPUs finished two back to back, 14 ms after
+ * they were posted, where taking turns ends them together (a 60 fps game with such jobs beside two busy
+ * loops missed 20% of its frames, 6% with turns; docs/benchmarks.md, "Frame work's run").
  *
  * frame_of(): the game's tgid when @p is such a thread within that bound, else 0.
  */
@@ -749,27 +756,46 @@ static __always_inline u32 frame_of(struct task_struct *p, struct task_ctx *tctx
 }
 
 /*
- * Frame work's place in the queue (@dl: its deadline by the rules above; @frame: frame_of() it). While it
- * runs a frame-work thread keeps the deadline its wake-up gave it, so put back after a preemption it does
- * not fall behind the jobs it posted since, and the jobs it posts come after it: a thread the game's frame
- * work wakes gets a deadline later than its waker's. Vruntime alone orders them the other way (a render
- * thread uses four times the CPU of each of its four jobs): preempted by its input thread, a 12 ms render
- * thread went back behind its own jobs and resumed after them.
+ * At @p's wake-up (@frame: frame_of() it): the context of the same game's frame work waking it from task
+ * context, which is posting work, or NULL. Either way @p starts a run that has posted nothing yet.
  */
-static u64 frame_deadline(struct task_struct *p, struct task_ctx *tctx, u64 dl, bool wakeup, u32 frame)
+static struct task_ctx *frame_waker(struct task_struct *p, struct task_ctx *tctx, u32 frame)
 {
 	struct task_struct *cur;
 	struct task_ctx *wctx;
 
-	/* wake_dl is this run's (set at every wake-up); 0 before the first one since attach. */
+	tctx->poster = 0;
+	if (!frame || !in_task_context())
+		return NULL;
+	cur = bpf_get_current_task_btf();
+	if (cur == p || cur->tgid != frame || !(wctx = lookup_task_ctx(cur)) || frame_of(cur, wctx) != frame)
+		return NULL;
+	wctx->poster = 1;
+	return wctx;
+}
+
+/*
+ * Frame work's place in the queue (@dl: its deadline by the rules above; @frame: frame_of() it). While it
+ * runs, a frame-work thread that has posted work keeps the deadline its wake-up gave it, so put back after
+ * a preemption it does not fall behind the jobs it posted since, and the jobs it posts come after it: a
+ * thread the game's frame work wakes gets a deadline later than its waker's. Vruntime alone orders them
+ * the other way (a render thread uses four times the CPU of each of its four jobs): preempted by its input
+ * thread, a 12 ms render thread went back behind its own jobs and resumed after them.
+ */
+static u64 frame_deadline(struct task_struct *p, struct task_ctx *tctx, u64 dl, bool wakeup, u32 frame)
+{
+	struct task_ctx *wctx;
+
+	/*
+	 * wake_dl is this run's (set at every wake-up); 0 before the first one since attach. Only a thread
+	 * that has posted work this run (a render thread) keeps it: jobs posted together take turns by their
+	 * advancing deadlines, so they end together.
+	 */
 	if (!wakeup)
-		return frame && tctx->wake_dl && time_before(tctx->wake_dl, dl) ? tctx->wake_dl : dl;
-	if (frame && in_task_context()) {
-		cur = bpf_get_current_task_btf();
-		if (cur != p && cur->tgid == frame && (wctx = lookup_task_ctx(cur)) && frame_of(cur, wctx) == frame &&
-		    !time_before(wctx->wake_dl, dl))
-			dl = wctx->wake_dl + 1;
-	}
+		return frame && tctx->poster && tctx->wake_dl && time_before(tctx->wake_dl, dl) ? tctx->wake_dl : dl;
+	wctx = frame_waker(p, tctx, frame);
+	if (wctx && !time_before(wctx->wake_dl, dl))
+		dl = wctx->wake_dl + 1;
 	tctx->wake_dl = dl;
 	return dl;
 }
@@ -930,6 +956,7 @@ s32 BPF_STRUCT_OPS(gamer_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wa
 		} else {
 			tctx->deadline = task_deadline(p, tctx, 0);
 			tctx->wake_dl = tctx->deadline;
+			frame_waker(p, tctx, frame_of(p, tctx));
 			scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, inter_slice(p), 0);
 		}
 		stat_inc(direct_dispatches);
@@ -1198,7 +1225,7 @@ static bool frame_keeps_cpu(struct task_struct *prev, struct task_ctx *pctx, str
 	struct task_ctx *hctx;
 	u32 frame = frame_of(prev, pctx);
 
-	if (!frame || !head || head->tgid != frame)
+	if (!frame || !pctx->poster || !head || head->tgid != frame)
 		return false;
 	hctx = lookup_task_ctx(head);
 	if (!hctx || frame_of(head, hctx) != frame)

@@ -313,13 +313,13 @@ export function configToArgs(config: SchedConfig): string[] {
  * The default sweep grid (27 configs): the three tunables that change most what a game feels under the
  * policy. `slice_us` is the interactive quantum and the EDF preemption margin (a quarter tick to a tick);
  * `batch_burst_us` decides when a task counts as background (a frame's worth of CPU to several); and
- * `slice_lag_us` bounds the sleep credit, the burst term of deadlines and how long the game's frame work
- * keeps its CPU against its own frame work. That last is a per-game trade-off, so its axis spans both
- * sides of it: a game whose job workers run 7 ms each (three on two CPUs) missed 37.5% of its frames at
- * 20 ms, 19.7% at 5 ms, 14% at 2 ms, where a game with a 12 ms render thread missed 11% at 20 ms and 55% /
- * 98% at 5 / 2 ms (docs/benchmarks.md, "Frame work's run: one value cannot serve both games"); 80 ms helped
- * no game measured (a 30 fps game with 25 ms of render work: 3.3% at 20 ms, 7% at 80 ms). The input window
- * only matters with real input events, which the sweep's workload may not have; it keeps its default.
+ * `slice_lag_us` bounds the sleep credit, the burst term of deadlines and how long the game's render
+ * thread keeps its CPU against its own frame work. Its axis spans both sides of the trade-off measured
+ * before jobs took turns among themselves: a game whose job workers run 7 ms each (three on two CPUs)
+ * missed 37.5% of its frames at 20 ms and 14% at 2 ms, where a game with a 12 ms render thread missed 11%
+ * at 20 ms and 98% at 2 ms (docs/benchmarks.md, "Frame work's run"); 80 ms helped no game measured (a
+ * 30 fps game with 25 ms of render work: 3.3% at 20 ms, 7% at 80 ms). The input window only matters with
+ * real input events, which the sweep's workload may not have; it keeps its default.
  */
 export const DEFAULT_SWEEP_GRID: Readonly<Partial<Record<keyof SchedConfig, readonly (number | boolean)[]>>> =
   {
