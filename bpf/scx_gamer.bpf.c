@@ -741,7 +741,8 @@ static __always_inline bool woken_by_own_game(struct task_struct *p, s32 cpu)
  * frame's other threads run on the other CPUs meanwhile. The jobs it posted do not keep theirs at a
  * quantum's end: run to their end, three 7 ms jobs on two CPUs finished two back to back, 14 ms after
  * they were posted, where taking turns ends them together (a 60 fps game with such jobs beside two busy
- * loops missed 20% of its frames, 6% with turns; docs/benchmarks.md, "Frame work's run").
+ * loops missed 29% of its frames, 5% with turns; docs/benchmarks.md, "Frame work's run"). Marking the
+ * woken thread a job instead fails a late render thread, which then only its last job wakes.
  *
  * frame_of(): the game's tgid when @p is such a thread within that bound, else 0.
  */
