@@ -112,15 +112,22 @@ Deno.test("a sweep of 2 configs (and 2 reference windows of the defaults) on the
       }
     });
 
-    await t.step("scx_gamer --ml-export-csv made a CSV with rows from both configs", () => {
-      const rows = parseCsv(Deno.readTextFileSync(join(out, "training.csv")), { columns: true }) as Record<
-        string,
-        string
-      >[];
-      const slices = new Set(rows.map((r) => Number(r.slice_us)));
-      assert.deepEqual([...slices].sort((a, b) => a - b), SLICES);
-      assert.ok(rows.every((r) => r.game_name === "game"));
-    });
+    await t.step(
+      "scx_gamer --ml-export-csv made a CSV with rows from both configs and the reference windows",
+      () => {
+        const rows = parseCsv(Deno.readTextFileSync(join(out, "training.csv")), { columns: true }) as Record<
+          string,
+          string
+        >[];
+        const slices = new Set(rows.map((r) => Number(r.slice_us)));
+        // The reference windows ran the defaults' slice between the grid's two.
+        assert.deepEqual(
+          [...slices].sort((a, b) => a - b),
+          [...SLICES, DEFAULTS.slice_us].sort((a, b) => a - b),
+        );
+        assert.ok(rows.every((r) => r.game_name === "game"));
+      },
+    );
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
