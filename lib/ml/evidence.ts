@@ -117,12 +117,17 @@ export function measure(values: readonly number[]): MeasuredConfig | null {
   return { samples: n, mean: all, se: Math.sqrt(variance / BATCHES) };
 }
 
+/** The windows with enough samples to count ({@link MIN_SAMPLES}). */
+function fullWindows(windows: readonly (readonly number[])[]): (readonly number[])[] {
+  return windows.filter((w) => w.length >= MIN_SAMPLES);
+}
+
 /**
  * The standard deviation of one window's mean, from the means of `windows` (each a window's values), or
  * null with fewer than {@link MIN_WINDOWS} windows of {@link MIN_SAMPLES} samples.
  */
 export function windowSpread(windows: readonly (readonly number[])[]): number | null {
-  const means = windows.filter((w) => w.length >= MIN_SAMPLES).map((w) => mean(w));
+  const means = fullWindows(windows).map((w) => mean(w));
   if (means.length < MIN_WINDOWS) return null;
   const all = mean(means);
   return Math.sqrt(means.reduce((s, m) => s + (m - all) ** 2, 0) / (means.length - 1));
@@ -175,7 +180,7 @@ export function judgePick(input: {
   const measuredDefaults = defaultsGroup
     ? x.data.slice(defaultsGroup.row * x.cols, defaultsGroup.row * x.cols + input.tunables)
     : null;
-  const defaultsWindows = defaultsGroup?.windows.filter((w) => w.length >= MIN_SAMPLES).length ?? 0;
+  const defaultsWindows = defaultsGroup ? fullWindows(defaultsGroup.windows).length : 0;
   const base = {
     pick,
     defaults,
@@ -195,7 +200,7 @@ export function judgePick(input: {
   const withinWindows = z * Math.hypot(pick.se, defaults.se);
   // One window's mean varies by `spread`; the pick's mean is over its windows, the defaults' over theirs.
   const spread = windowSpread(defaultsGroup!.windows);
-  const pickWindows = Math.max(1, pickGroup!.windows.filter((w) => w.length >= MIN_SAMPLES).length);
+  const pickWindows = Math.max(1, fullWindows(pickGroup!.windows).length);
   const betweenWindows = spread === null
     ? null
     : z * spread * Math.sqrt(1 / pickWindows + 1 / defaultsWindows);

@@ -99,20 +99,21 @@ export function formatEvidence(e: Evidence, forestPick: SchedConfig): string {
       }, so nothing shows it beats the defaults. Recommended: the defaults as measured.`;
     default: {
       const gain = `${e.gain! >= 0 ? "+" : ""}${e.gain!.toFixed(2)}`;
-      const source = e.marginFrom === "windows"
-        ? `, from the spread of the defaults' ${e.defaultsWindows} windows`
-        : e.defaultsWindows < MIN_WINDOWS
-        ? `, within windows: the defaults ran in ${e.defaultsWindows} window${
-          e.defaultsWindows === 1 ? "" : "s"
-        }`
-        : `, within windows, above the spread of the defaults' ${e.defaultsWindows} windows`;
-      const noise = `${e.margin!.toFixed(2)}; 5% over ${e.configs} configs${source}`;
+      const noise = `${e.margin!.toFixed(2)}; 5% over ${e.configs} configs, ${marginSource(e)}`;
       return `Measured: the forest's pick averaged ${n(e.pick!)}, the defaults ${n(e.defaults!)}: ${gain}, ` +
         (e.kind === "supported"
           ? `above the noise (${noise}). Recommended: the forest's pick.`
           : `within the noise (${noise}). Recommended: the defaults as measured, not (${pickArgs}).`);
     }
   }
+}
+
+/** Where a verdict's margin came from, for its `Measured:` line. */
+function marginSource(e: Evidence): string {
+  const k = e.defaultsWindows;
+  if (e.marginFrom === "windows") return `from the spread of the defaults' ${k} windows`;
+  if (k < MIN_WINDOWS) return `within windows: the defaults ran in ${k} window${k === 1 ? "" : "s"}`;
+  return `within windows, above the spread of the defaults' ${k} windows`;
 }
 
 /** One row of an importance table. */
