@@ -129,6 +129,7 @@ struct gamer_counters {
 	u64 waker_kept;		/* game wake-ups that left their game waker's CPU alone */
 	u64 parity_kept;	/* game wake-ups that left a game thread's CPU alone in its first quantum */
 	u64 frame_kept;		/* frame work that kept its CPU against its own game's (quantum end, wake-up) */
+	u64 frame_turns;	/* jobs (frame work that posted nothing) that took turns at a quantum's end */
 };
 
 /* Behaviour of one game thread, for userspace's classifier. */

@@ -1220,17 +1220,24 @@ static s64 first_inter_dsq(s32 cpu, u64 *dl, struct task_struct **headp)
 	return -ENOENT;
 }
 
-/* At a quantum's end: does @prev, frame work, keep its CPU against @head, the same game's frame work? */
+/*
+ * At a quantum's end, @head's deadline beating @prev's: does @prev, frame work, keep its CPU against @head,
+ * the same game's frame work? Only a poster does; a job gives its turn (frame_turns).
+ */
 static bool frame_keeps_cpu(struct task_struct *prev, struct task_ctx *pctx, struct task_struct *head)
 {
 	struct task_ctx *hctx;
 	u32 frame = frame_of(prev, pctx);
 
-	if (!frame || !pctx->poster || !head || head->tgid != frame)
+	if (!frame || !head || head->tgid != frame)
 		return false;
 	hctx = lookup_task_ctx(head);
 	if (!hctx || frame_of(head, hctx) != frame)
 		return false;
+	if (!pctx->poster) {
+		stat_inc(frame_turns);
+		return false;
+	}
 	stat_inc(frame_kept);
 	return true;
 }

@@ -4,7 +4,7 @@
 /** Shared structs: byte size and members (name, byte offset, byte size), in order. */
 export const STRUCTS = {
   "gamer_counters": {
-    "size": 216,
+    "size": 224,
     "members": [
       {
         "name": "enqueues",
@@ -139,6 +139,11 @@ export const STRUCTS = {
       {
         "name": "frame_kept",
         "offset": 208,
+        "size": 8
+      },
+      {
+        "name": "frame_turns",
+        "offset": 216,
         "size": 8
       }
     ]

@@ -216,16 +216,18 @@ Deno.test("scx_gamer on a sched_ext kernel", async (t) => {
   );
 
   await t.step(
-    "the render thread's job workers leave its CPU alone, at their wake-up and at its quantum's end, as do game wake-ups in a game thread's first quantum; a loop preempted by a wake-up resumes on its CPU",
+    "the render thread's job workers leave its CPU alone, at their wake-up and at its quantum's end, and take turns on the other; so do game wake-ups in a game thread's first quantum; a loop preempted by a wake-up resumes on its CPU",
     () => {
       // Render posts two jobs while the busy loop holds the other CPU: one worker takes the loop's CPU, the
-      // other waits rather than take render's, and render's 2 ms of frame work outlast its 1 ms quantum
-      // with that worker queued: frame work keeps its CPU (frame_kept). The input thread's timer wake-ups
-      // leave a game thread that just started alone (run to parity). The loop, preempted by the game's
-      // wake-ups, goes back to its own CPU's local queue instead of through the shared one.
+      // other waits rather than take render's, and render's 4 ms of frame work outlast its 1 ms quantum
+      // with that worker queued: frame work keeps its CPU (frame_kept). The two 3 ms jobs, which posted
+      // nothing, give each other the CPU at their quanta's ends (frame_turns). The input thread's timer
+      // wake-ups leave a game thread that just started alone (run to parity). The loop, preempted by the
+      // game's wake-ups, goes back to its own CPU's local queue instead of through the shared one.
       const p = phase("mig_max_1000");
       assert.ok(p.waker_kept > 0, JSON.stringify(p));
       assert.ok(p.frame_kept > 0, JSON.stringify(p));
+      assert.ok(p.frame_turns > 0, JSON.stringify(p));
       assert.ok(p.parity_kept > 0, JSON.stringify(p));
       assert.ok(p.batch_resumes > 0, JSON.stringify(p));
     },

@@ -39,8 +39,10 @@ state > $out/state_after_second.txt
 mark game
 # The game (Wine-like game.exe with named threads, one background hog and one bursty one) starts under the
 # running scheduler, as under the service: scx_gamer finds it by itself. (Started before the scheduler, it
-# made each Deno start above take 1-3 minutes of the CPUs it leaves.)
-gamesim --duration 900 --fps 60 --workers 2 --hogs 1 --bursty --json $out/gamesim.json >/dev/null 2>$out/gamesim.err &
+# made each Deno start above take 1-3 minutes of the CPUs it leaves.) Its two jobs of 3 ms outlast a
+# quantum, and its 4 ms of render work keep the other CPU meanwhile, so the jobs take turns on one
+# (frame_turns).
+gamesim --duration 900 --fps 60 --frame-work-us 4000 --workers 2 --job-us 3000 --hogs 1 --bursty --json $out/gamesim.json >/dev/null 2>$out/gamesim.err &
 game=$!
 i=0
 while ! grep -q running $out/gamesim.err 2>/dev/null && [ $i -lt 60 ]; do sleep 1; i=$((i + 1)); done

@@ -54,6 +54,7 @@ try {
       waker_kept: d("waker_kept"),
       parity_kept: d("parity_kept"),
       frame_kept: d("frame_kept"),
+      frame_turns: d("frame_turns"),
       mm_hint_tries: d("mm_hint_tries"),
       input_events: d("input_events"),
       boosted: d("boosted"),
