@@ -5,11 +5,12 @@ import { parseOptions, randomConfig } from "../../tools/bench_loop/main.ts";
 import { createRng } from "../../lib/ml/rng.ts";
 import { TUNABLES, validateConfig } from "../../lib/config.ts";
 
-function figures(missed: number, renderUs: number, inputUs: number): GameFigures {
+function figures(missed: number, renderUs: number, inputUs: number, otherUs = renderUs): GameFigures {
   const role = (p99: number) => ({ p50: p99 / 4, p99, p999: p99 * 2, max: p99 * 3, wakeups: 100 });
   return {
     input: role(inputUs),
     render: role(renderUs),
+    others: { submit: role(otherUs), audio: role(otherUs + 100), worker: role(otherUs + 200) },
     frames: 1000,
     missedShare: missed,
     frameTimeP99Us: 7000,
@@ -39,16 +40,25 @@ Deno.test("the profile is compared run by run with the defaults and the best sin
   assert.equal(s.bestRandom.flags, "--b", "fewest missed, then the lower render p99");
   assert.ok(Math.abs(s.defaults.missedPct - 12) < 1e-9);
   assert.ok(Math.abs(s.profile.missedPct - 3.5) < 1e-9);
-  assert.deepEqual(s.verdicts.map((v) => [v.vsDefault, v.vsBestRandom]), [[true, true], [true, true], [
-    true,
-    true,
-  ]]);
+  assert.deepEqual(s.verdicts.map((v) => [v.figure, v.vsDefault, v.vsBestRandom]), [
+    ["missed frames", true, true],
+    ["render wake-up p99", true, true],
+    ["input wake-up p99", true, true],
+    ["GPU-submit wake-up p99", true, true],
+    ["audio wake-up p99", true, true],
+    ["job-worker wake-up p99", true, true],
+  ]);
   const text = formatLoopReport(s, { profileFlags: "--x 1", header: ["h"] }).join("\n");
   assert.match(
     text,
     /\| learned profile, --ml-profiles \(median\) \| 2 \| 3\.5 \[3\.0-4\.0\] \| 2\.05 \[2\.00-2\.10\] \| 1\.55 \[1\.50-1\.60\] \|/,
   );
   assert.match(text, /\| best of 3 random \(#2\) \| 1 \| 5\.0 \| 3\.00 \| 2\.50 \|/);
+  // The other threads' table: GPU submit, audio (+0.1 ms) and workers (+0.2 ms) of each run.
+  assert.match(
+    text,
+    /\| learned profile, --ml-profiles \(median\) \| 2\.05 \[2\.00-2\.10\] \| 2\.15 \[2\.10-2\.20\] \| 2\.25 \[2\.20-2\.30\] \|/,
+  );
   assert.match(
     text,
     /Best random config: `--b` \(5\.0% missed in the run that picked it; not measured again\)/,
@@ -144,4 +154,32 @@ Deno.test("bench:loop --game takes gamesim's flags after '=', and the usage says
   const spaced = parseOptions(["--game", heavy]);
   assert.equal(spaced.options, undefined);
   assert.match(spaced.error ?? "", /--game="--fps 60/);
+});
+
+Deno.test("the game's other threads are judged too; a run without them (an older report) wins nothing on them", () => {
+  const old = figures(0.01, 1000, 1000);
+  delete old.others;
+  const s = summarizeLoop([
+    run("random", 1, figures(0.5, 9000, 9000)),
+    run("default", 1, figures(0.10, 3000, 3000, 2000)),
+    run("profile", 1, figures(0.01, 1000, 1000, 3000)),
+    run("profile", 2, old),
+  ]);
+  assert.deepEqual(s.verdicts.slice(3).map((v) => [v.figure, v.vsDefault]), [
+    ["GPU-submit wake-up p99", false],
+    ["audio wake-up p99", false],
+    ["job-worker wake-up p99", false],
+  ]);
+  const text = formatLoopReport(s, { profileFlags: "", header: [] }).join("\n");
+  assert.match(
+    text,
+    /\| learned profile, --ml-profiles \(median\) \| - \[-\--\] \| - \[-\--\] \| - \[-\--\] \|/,
+  );
+  // Where every run has them, a profile whose other threads wake later loses on them.
+  const t = summarizeLoop([
+    run("random", 1, figures(0.5, 9000, 9000)),
+    run("default", 1, figures(0.10, 3000, 3000, 2000)),
+    run("profile", 1, figures(0.01, 1000, 1000, 3000)),
+  ]);
+  assert.deepEqual(t.verdicts.map((v) => v.vsDefault), [true, true, true, false, false, false]);
 });

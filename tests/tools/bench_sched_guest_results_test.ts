@@ -144,6 +144,14 @@ Deno.test("parseGamesimJson reads latencies, missed share, frame-time p99, backg
   assert.equal(g.frameTimeP99Us, 20000);
   assert.deepEqual(g.background, { itersPerS: 1.5e8, policies: ["idle", "idle"] });
   assert.deepEqual(g.input, { p50: 100, p99: 900, p999: 2000, max: 3000, wakeups: 100 });
+  assert.deepEqual(Object.keys(g.others ?? {}), ["submit", "audio", "worker"]);
+  assert.equal(g.others?.worker?.p99, 900);
+  const noAudio = JSON.parse(gsJson());
+  delete noAudio.roles.audio;
+  assert.deepEqual(Object.keys(parseGamesimJson(JSON.stringify(noAudio), "gs.json").others ?? {}), [
+    "submit",
+    "worker",
+  ]);
   assert.throws(() => parseGamesimJson("{}", "gs.json"), /gs\.json: expected "roles"/);
   assert.throws(() => parseGamesimJson("[1", "gs.json"), /gs\.json: expected gamesim's JSON report/);
 });

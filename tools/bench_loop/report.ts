@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { GameFigures } from "../bench_sched/guest_results.ts";
+import type { GameFigures, OtherRole, RoleLatency } from "../bench_sched/guest_results.ts";
 
 /** One measured run. */
 export interface LoopRun {
@@ -25,20 +25,25 @@ export interface LoopRun {
   figures: GameFigures;
 }
 
-/** The figures a comparison is made on (lower is better in each). */
-export type LoopFigure = "missedPct" | "renderP99Ms" | "inputP99Ms";
+/**
+ * The figures a comparison is made on (lower is better in each): missed frames (percent) and the wake-up
+ * latency p99 (ms) of each of the game's kinds of thread: the render and input threads (the main table),
+ * then GPU submit, audio and the job workers (one figure for all of them).
+ */
+export type LoopFigure =
+  | "missedPct"
+  | "renderP99Ms"
+  | "inputP99Ms"
+  | "submitP99Ms"
+  | "audioP99Ms"
+  | "workerP99Ms";
 
 /** Per kind: the median of each figure, and its best and worst run. */
-export interface LoopFigures {
-  /** Missed frames, percent. */
-  missedPct: number;
-  /** Wake-up latency p99 of the render and input threads, ms. */
-  renderP99Ms: number;
-  inputP99Ms: number;
+export type LoopFigures = Record<LoopFigure, number> & {
   /** Each figure's lowest and highest value over the runs. */
   range: Record<LoopFigure, { min: number; max: number }>;
   runs: number;
-}
+};
 
 /** The three rows and the verdicts. */
 export interface LoopSummary {
@@ -62,30 +67,33 @@ function median(values: readonly number[]): number {
     : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
 }
 
-const FIGURES: Record<LoopFigure, (f: GameFigures) => number> = {
-  missedPct: (f) => (f.missedShare ?? NaN) * 100,
-  renderP99Ms: (f) => (f.render.p99 ?? NaN) / 1000,
-  inputP99Ms: (f) => (f.input.p99 ?? NaN) / 1000,
+const p99Ms = (role: RoleLatency | undefined) => (role?.p99 ?? NaN) / 1000;
+const otherP99Ms = (name: OtherRole) => (f: GameFigures) => p99Ms(f.others?.[name]);
+
+/** Each figure from one run, and its name in the verdicts. */
+const FIGURES: Record<LoopFigure, { of: (f: GameFigures) => number; name: string }> = {
+  missedPct: { of: (f) => (f.missedShare ?? NaN) * 100, name: "missed frames" },
+  renderP99Ms: { of: (f) => p99Ms(f.render), name: "render wake-up p99" },
+  inputP99Ms: { of: (f) => p99Ms(f.input), name: "input wake-up p99" },
+  submitP99Ms: { of: otherP99Ms("submit"), name: "GPU-submit wake-up p99" },
+  audioP99Ms: { of: otherP99Ms("audio"), name: "audio wake-up p99" },
+  workerP99Ms: { of: otherP99Ms("worker"), name: "job-worker wake-up p99" },
 };
+const FIGURE_KEYS = Object.keys(FIGURES) as LoopFigure[];
 
 function figuresOf(runs: readonly LoopRun[]): LoopFigures {
-  const values = (k: LoopFigure) => runs.map((r) => FIGURES[k](r.figures));
+  const values = (k: LoopFigure) => runs.map((r) => FIGURES[k].of(r.figures));
   const range = (k: LoopFigure) => {
     const v = values(k);
     // A run without the figure (NaN) makes the range unknown, so it can win nothing.
     return v.some(Number.isNaN) ? { min: NaN, max: NaN } : { min: Math.min(...v), max: Math.max(...v) };
   };
-  return {
-    missedPct: median(values("missedPct")),
-    renderP99Ms: median(values("renderP99Ms")),
-    inputP99Ms: median(values("inputP99Ms")),
-    range: {
-      missedPct: range("missedPct"),
-      renderP99Ms: range("renderP99Ms"),
-      inputP99Ms: range("inputP99Ms"),
-    },
-    runs: runs.length,
-  };
+  const medians = Object.fromEntries(FIGURE_KEYS.map((k) => [k, median(values(k))])) as Record<
+    LoopFigure,
+    number
+  >;
+  const ranges = Object.fromEntries(FIGURE_KEYS.map((k) => [k, range(k)])) as LoopFigures["range"];
+  return { ...medians, range: ranges, runs: runs.length };
 }
 
 /**
@@ -113,10 +121,11 @@ export function summarizeLoop(runs: readonly LoopRun[]): LoopSummary {
     flags: best.flags,
     n: best.n,
     fresh: fresh.length > 0,
-    pickedMissedPct: FIGURES.missedPct(best.figures),
+    pickedMissedPct: FIGURES.missedPct.of(best.figures),
   };
   // Every profile run better than every run of the other side (NaN compares false: no win).
   const beats = (key: LoopFigure) => ({
+    figure: FIGURES[key].name,
     vsDefault: profile.range[key].max < defaults.range[key].min,
     vsBestRandom: profile.range[key].max < bestRandom.range[key].min,
   });
@@ -125,11 +134,7 @@ export function summarizeLoop(runs: readonly LoopRun[]): LoopSummary {
     profile,
     bestRandom,
     randomRuns: random.length,
-    verdicts: [
-      { figure: "missed frames", ...beats("missedPct") },
-      { figure: "render wake-up p99", ...beats("renderP99Ms") },
-      { figure: "input wake-up p99", ...beats("inputP99Ms") },
-    ],
+    verdicts: FIGURE_KEYS.map(beats),
   };
 }
 
@@ -140,26 +145,40 @@ export function formatLoopReport(
 ): string[] {
   const f = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : "-");
   // The median, and the runs' range when there is more than one.
-  const cell = (x: LoopFigures, k: LoopFigure, d: number) =>
-    x.runs > 1 ? `${f(x[k], d)} [${f(x.range[k].min, d)}-${f(x.range[k].max, d)}]` : f(x[k], d);
-  const row = (name: string, x: LoopFigures) =>
-    `| ${name} | ${x.runs} | ${cell(x, "missedPct", 1)} | ${cell(x, "renderP99Ms", 2)} | ${
-      cell(x, "inputP99Ms", 2)
-    } |`;
-  const yes = (b: boolean) => (b ? "yes" : "NO");
-  return [
-    ...context.header,
-    "",
-    "| config | runs | missed frames % | render wake-up p99 ms | input wake-up p99 ms |",
-    "|:--|--:|--:|--:|--:|",
-    row("defaults (median)", s.defaults),
-    row(
+  const cell = (x: LoopFigures, k: LoopFigure) => {
+    const d = k === "missedPct" ? 1 : 2;
+    return x.runs > 1 ? `${f(x[k], d)} [${f(x.range[k].min, d)}-${f(x.range[k].max, d)}]` : f(x[k], d);
+  };
+  const kinds: [string, LoopFigures][] = [
+    ["defaults (median)", s.defaults],
+    [
       `best of ${s.randomRuns} random (#${s.bestRandom.n})${
         s.bestRandom.fresh ? ", fresh runs (median)" : ""
       }`,
       s.bestRandom,
+    ],
+    ["learned profile, --ml-profiles (median)", s.profile],
+  ];
+  const table = (head: string, keys: LoopFigure[], runs: boolean) => [
+    `| config |${runs ? " runs |" : ""} ${head} |`,
+    `|:--|${runs ? "--:|" : ""}${keys.map(() => "--:").join("|")}|`,
+    ...kinds.map(([name, x]) =>
+      `| ${name} |${runs ? ` ${x.runs} |` : ""} ${keys.map((k) => cell(x, k)).join(" | ")} |`
     ),
-    row("learned profile, --ml-profiles (median)", s.profile),
+  ];
+  const yes = (b: boolean) => (b ? "yes" : "NO");
+  return [
+    ...context.header,
+    "",
+    ...table(
+      "missed frames % | render wake-up p99 ms | input wake-up p99 ms",
+      ["missedPct", "renderP99Ms", "inputP99Ms"],
+      true,
+    ),
+    "",
+    "The game's other threads, wake-up p99 ms:",
+    "",
+    ...table("GPU submit | audio | job workers", ["submitP99Ms", "audioP99Ms", "workerP99Ms"], false),
     "",
     `Learned profile: \`${context.profileFlags}\``,
     `Best random config: \`${s.bestRandom.flags}\` (${

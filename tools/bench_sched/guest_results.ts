@@ -122,10 +122,16 @@ export interface RoleLatency {
   wakeups: number;
 }
 
+/** gamesim's roles besides input and render. */
+export const OTHER_ROLES = ["submit", "audio", "worker"] as const;
+export type OtherRole = typeof OTHER_ROLES[number];
+
 /** What one gamesim run measured. */
 export interface GameFigures {
   input: RoleLatency;
   render: RoleLatency;
+  /** The game's other threads, where the report has them (GPU submit, audio, job workers as one role). */
+  others?: Partial<Record<OtherRole, RoleLatency>>;
   /** Frames (presented + dropped) in the run. */
   frames: number;
   /** Share of frames that missed their slot, 0..1. */
@@ -433,9 +439,12 @@ export function parseGamesimJson(text: string, file: string): GameFigures {
   const frames = render?.frames;
   if (typeof frames !== "number") throw new BenchResultError(`${file}: expected roles.render.frames`);
   const num = (k: string) => (typeof render[k] === "number" ? render[k] as number : null);
+  const others: Partial<Record<OtherRole, RoleLatency>> = {};
+  for (const name of OTHER_ROLES) if (roles[name]) others[name] = roleLatency(roles[name], file, name);
   return {
     input: roleLatency(roles.input, file, "input"),
     render: roleLatency(render, file, "render"),
+    others,
     frames,
     missedShare: num("missed_share"),
     frameTimeP99Us: num("frame_time_p99_us"),
