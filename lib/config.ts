@@ -42,6 +42,11 @@ export interface NumberTunable {
    * (the scheduler then had no such lever) and read it at its default.
    */
   sincePolicy?: number;
+  /**
+   * Added within a policy, with a default that is that policy's behaviour from before: a config stored
+   * without it (under any policy) read at the default means what it meant when it was stored.
+   */
+  defaultIsOlderBehaviour?: true;
 }
 
 /** A switch: off unless its flag is given. */
@@ -60,7 +65,8 @@ export type NumericKey =
   | "mig_window_ms"
   | "mig_max"
   | "wakeup_timer_us"
-  | "batch_burst_us";
+  | "batch_burst_us"
+  | "parity_us";
 
 /** Names of the switch tunables. */
 export type SwitchKey = "mm_affinity" | "avoid_smt" | "preferred_idle_scan" | "enable_numa";
@@ -183,11 +189,27 @@ export const TUNABLES: readonly Tunable[] = [
       "CPU time without sleeping (or average run per wake-up) that makes a task batch: it then runs only " +
       "when no interactive task waits; it leaves batch below half of this (the game's threads never become batch)",
   },
+  {
+    kind: "number",
+    key: "parity_us",
+    unit: "us",
+    default: 0,
+    min: 0,
+    max: 100_000,
+    defaultIsOlderBehaviour: true,
+    help: "a game thread keeps its CPU against the same game's other wake-ups for this long into its run " +
+      "(run to parity; shorter: its input and audio threads wait less, its frame work is cut more often); " +
+      "0 = slice_us",
+  },
 ];
 
-/** Does a config written under `policy` lack `t` legitimately (it came with a later policy)? */
-export function tunableAddedAfter(t: Tunable, policy: number): boolean {
-  return t.kind === "number" && t.sincePolicy !== undefined && policy < t.sincePolicy;
+/**
+ * Does a config written under `policy` lack `t` legitimately (it came with a later policy, or later within
+ * the policy with a default that keeps the older behaviour)? It then reads `t` at its default.
+ */
+export function tunableMayBeAbsent(t: Tunable, policy: number): boolean {
+  if (t.kind !== "number") return false;
+  return t.defaultIsOlderBehaviour === true || (t.sincePolicy !== undefined && policy < t.sincePolicy);
 }
 
 /** The tunable keys in table order. */
@@ -277,7 +299,7 @@ export function tunableValueProblem(t: Tunable, value: unknown, where: string): 
  * @example
  * ```ts
  * configToCommandLine(defaultConfig(), { stats: 1 });
- * // "sudo ./scx_gamer --stats 1 --slice-us 1000 --slice-lag-us 20000 ... --batch-burst-us 2500"
+ * // "sudo ./scx_gamer --stats 1 --slice-us 1000 --slice-lag-us 20000 ... --batch-burst-us 2500 --parity-us 0"
  * ```
  */
 export function configToCommandLine(

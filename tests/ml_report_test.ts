@@ -14,7 +14,7 @@ Deno.test("the best-configuration block has the promised five lines", () => {
     "",
     "Command line:",
     "sudo ./scx_gamer --stats 1 --slice-us 7 --slice-lag-us 20000 --input-window-us 2000 --mig-window-ms 50 " +
-    "--mig-max 3 --avoid-smt --wakeup-timer-us 0 --batch-burst-us 2500",
+    "--mig-max 3 --avoid-smt --wakeup-timer-us 0 --batch-burst-us 2500 --parity-us 0",
   ]);
 });
 

@@ -48,7 +48,7 @@ Deno.test("one game's run prints the scope and target, the metrics, and the best
   const lines = gameRun.lines;
   ok(
     lines[0].startsWith(
-      `Training on 60 samples of Alpha Game.exe from ${csvPath}: 24 features; this machine's CPU model ${CPU}`,
+      `Training on 60 samples of Alpha Game.exe from ${csvPath}: 25 features; this machine's CPU model ${CPU}`,
     ),
     lines[0],
   );
@@ -86,7 +86,7 @@ Deno.test("the model is saved under the game's key and CPU model and loads back 
     rows: 60,
     source: csvPath,
   });
-  const x = { rows: 3, cols: 24, data: new Float64Array(72).map((_, i) => i % 7) };
+  const x = { rows: 3, cols: 25, data: new Float64Array(75).map((_, i) => i % 7) };
   deepStrictEqual(
     loaded.forest.predict(loaded.scaler.transform(x)),
     game.train.forest.predict(game.train.scaler.transform(x)),
@@ -135,7 +135,7 @@ Deno.test("an original 26-column CSV trains on every row, with its score compute
     `Policy: the data is of policy version 1, which is older than this build's ${POLICY_VERSION}: ` +
       "its configs may behave differently now (collect new samples with --ml-collect)",
   );
-  strictEqual(r.model.features.length, 16);
+  strictEqual(r.model.features.length, 17);
   ok(run.lines.includes("No profile saved: CPU models merged (--cpu-model NAME)"));
 });
 

@@ -150,6 +150,20 @@ Deno.test("a policy 1 sample, stored before batch_burst_us existed, reads it at 
   );
 });
 
+Deno.test("a sample stored before parity_us existed reads 0 (the margin, as it ran then), under any policy", () => {
+  const old = structuredClone(makeSample(0)) as unknown as Record<string, unknown> & {
+    config: Record<string, unknown>;
+  };
+  delete old.config.parity_us;
+  const [s] = parseStoreDoc(JSON.stringify({ ...doc(), samples: [old] }), "old.json").samples;
+  assert.equal(s.policy_version, makeSample(0).policy_version);
+  assert.equal(s.config.parity_us, 0);
+  assert.equal(
+    sampleProblem({ ...old, config: { ...old.config, parity_us: -1 } }),
+    "sample.config.parity_us -1 is out of range: expected 0..100000 us",
+  );
+});
+
 Deno.test("a sample's measured smoothness reads back as written", () => {
   const d = doc();
   const back = parseStoreDoc(formatStoreDoc(d), "f.json").samples[1];

@@ -23,7 +23,7 @@
 
 import * as fs from "node:fs";
 import { join } from "node:path";
-import { type SchedConfig, tunableAddedAfter, TUNABLES } from "../config.ts";
+import { type SchedConfig, tunableMayBeAbsent, TUNABLES } from "../config.ts";
 import { score } from "../score.ts";
 import { emptyThreadCounts, HOT_PATHS, type LatencySummary, type Sample } from "../types.ts";
 import { InputFileError, osReason, readInputFile } from "../host/safe_fs.ts";
@@ -104,7 +104,7 @@ export function convertOriginalSample(value: unknown, gameName: string, cpuModel
   const config = {} as Record<string, number | boolean>;
   for (const t of TUNABLES) {
     // A tunable the original tool (policy 1) did not have ran at its default there.
-    const v = c[t.key] === undefined && tunableAddedAfter(t, 1) ? t.default : c[t.key];
+    const v = c[t.key] === undefined && tunableMayBeAbsent(t, 1) ? t.default : c[t.key];
     if (t.kind === "switch" ? typeof v !== "boolean" : !finite(v)) {
       return `config.${t.key} is missing or of the wrong type`;
     }

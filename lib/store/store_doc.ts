@@ -22,7 +22,7 @@
 
 import {
   type SchedConfig,
-  tunableAddedAfter,
+  tunableMayBeAbsent,
   tunableRangeText,
   TUNABLES,
   tunableValueProblem,
@@ -99,7 +99,7 @@ function needNumberOrNull(obj: Json, key: string, where: string): string | null 
 function configProblem(config: Json, where: string, policy: number): string | null {
   for (const t of TUNABLES) {
     if (!(t.key in config)) {
-      if (tunableAddedAfter(t, policy)) continue;
+      if (tunableMayBeAbsent(t, policy)) continue;
       return `${where}.${t.key} is missing, expected ${tunableRangeText(t)}`;
     }
     const problem = tunableValueProblem(t, config[t.key], `${where}.${t.key}`);

@@ -233,6 +233,24 @@ Deno.test("scx_gamer on a sched_ext kernel", async (t) => {
     },
   );
 
+  await t.step(
+    "parity_us sets the window of run to parity live: 1 us keeps almost no game thread's CPU, 20 ms more",
+    () => {
+      // The default (0) is the margin, slice_us: 1 ms. The input thread's 1 kHz timer lands inside a 20 ms
+      // window at nearly every wake-up onto a game thread's CPU, inside a 1 us one almost never.
+      const base = phase("mig_max_1000").parity_kept, none = phase("parity_1us"), wide = phase("parity_20ms");
+      assert.equal(none.config.parity_us, 1);
+      assert.ok(
+        none.parity_kept * 2 < base,
+        `parity_kept: ${none.parity_kept} at 1 us vs ${base} at the default`,
+      );
+      assert.ok(
+        wide.parity_kept > base,
+        `parity_kept: ${wide.parity_kept} at 20 ms vs ${base} at the default`,
+      );
+    },
+  );
+
   await t.step("mm_affinity on consults the address-space CPU hint; off never does", () => {
     assert.equal(phase("mig_max_1000").mm_hint_tries, 0);
     assert.ok(phase("mm_affinity_on").mm_hint_tries > 0);

@@ -69,6 +69,8 @@ try {
   await run("mm_affinity_on", { ...base, mm_affinity: true });
   await run("input_window_0", { ...base, input_window_us: 0 });
   await run("input_window_50ms", { ...base, input_window_us: 50_000 });
+  await run("parity_1us", { ...base, parity_us: 1 });
+  await run("parity_20ms", { ...base, parity_us: 20_000 });
 
   // The in-kernel smoothness measurement, switched on for one phase, with the render thread for pacing.
   sched.applyConfig(base);
