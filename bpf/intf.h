@@ -26,9 +26,9 @@ enum gamer_consts {
 	MAX_CPUS		= 512,	/* CPUs the per-CPU tables cover (a power of two) */
 	HIST_BUCKETS		= 12,	/* hot-path timing: <100ns, 100-200ns, ... 51.2-102.4us, >=102.4us */
 	HIST_BASE_NS		= 100,	/* upper bound of the first hot-path bucket */
-	LAT_BUCKETS		= 24,	/* wake-up latency: <1.024us, then log2 up to >=2^32ns */
-	LAT_BASE_SHIFT		= 10,	/* log2 of the first latency bucket's upper bound, ns */
-	PACE_SUB_SHIFT		= 3,	/* frame pacing: 2^3 = 8 linear sub-buckets per octave */
+	LAT_MIN_SHIFT		= 10,	/* wake-up latency: first octave 2^10 ns = 1.024us (and anything shorter) */
+	LAT_BUCKETS		= 176,	/* 22 octaves (1.024us..4.3s) x 8; the ends absorb the rest */
+	BUCKET_SUB_SHIFT	= 3,	/* both histograms: 2^3 = 8 linear sub-buckets per octave (<= 12.5% wide) */
 	PACE_MIN_SHIFT		= 17,	/* first pacing octave: 2^17 ns = 131us */
 	PACE_BUCKETS		= 96,	/* 12 octaves (131us..537ms) x 8; the ends absorb the rest */
 	EXIT_REASON_LEN		= 128,
@@ -141,7 +141,7 @@ struct gamer_thread_behaviour {
 
 /* Wake-up-to-run latency of the game's threads of one class (per CPU, cumulative). */
 struct gamer_lat_hist {
-	u64 buckets[LAT_BUCKETS];	/* bucket i >= 1: [2^(9+i), 2^(10+i)) ns; 0: below 1024 ns */
+	u64 buckets[LAT_BUCKETS];	/* log-linear: LAT_MIN_SHIFT octaves, 8 sub-buckets each */
 	u64 count;
 	u64 sum_ns;
 };

@@ -23,14 +23,14 @@ export const POLICY_VERSION: number = C.POLICY_VERSION;
 export const HIST_BUCKETS: number = C.HIST_BUCKETS;
 /** Upper bound of the first hot-path bucket, ns; each next bucket doubles it. */
 export const HIST_BASE_NS: number = C.HIST_BASE_NS;
-/** Wake-up latency buckets: 0 below 2^LAT_BASE_SHIFT ns, then one per power of two. */
+/** Wake-up latency histogram: LAT_BUCKETS buckets, 2^BUCKET_SUB_SHIFT per octave from 2^LAT_MIN_SHIFT ns. */
 export const LAT_BUCKETS: number = C.LAT_BUCKETS;
-/** log2 of the first latency bucket's upper bound, ns. */
-export const LAT_BASE_SHIFT: number = C.LAT_BASE_SHIFT;
-/** Frame-pacing histogram: PACE_BUCKETS buckets, 2^PACE_SUB_SHIFT per octave from 2^PACE_MIN_SHIFT ns. */
+/** See {@link LAT_BUCKETS}. */
+export const LAT_MIN_SHIFT: number = C.LAT_MIN_SHIFT;
+/** Frame-pacing histogram: PACE_BUCKETS buckets, 2^BUCKET_SUB_SHIFT per octave from 2^PACE_MIN_SHIFT ns. */
 export const PACE_BUCKETS: number = C.PACE_BUCKETS;
-/** See {@link PACE_BUCKETS}. */
-export const PACE_SUB_SHIFT: number = C.PACE_SUB_SHIFT;
+/** log2 of the linear sub-buckets per octave of both histograms. */
+export const BUCKET_SUB_SHIFT: number = C.BUCKET_SUB_SHIFT;
 /** See {@link PACE_BUCKETS}. */
 export const PACE_MIN_SHIFT: number = C.PACE_MIN_SHIFT;
 /** CPUs the BPF side's per-CPU tables cover. */

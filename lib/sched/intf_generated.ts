@@ -169,21 +169,21 @@ export const STRUCTS = {
     ]
   },
   "gamer_lat_hist": {
-    "size": 208,
+    "size": 1424,
     "members": [
       {
         "name": "buckets",
         "offset": 0,
-        "size": 192
+        "size": 1408
       },
       {
         "name": "count",
-        "offset": 192,
+        "offset": 1408,
         "size": 8
       },
       {
         "name": "sum_ns",
-        "offset": 200,
+        "offset": 1416,
         "size": 8
       }
     ]
@@ -307,9 +307,9 @@ export const ENUMS = {
     "MAX_CPUS": 512,
     "HIST_BUCKETS": 12,
     "HIST_BASE_NS": 100,
-    "LAT_BUCKETS": 24,
-    "LAT_BASE_SHIFT": 10,
-    "PACE_SUB_SHIFT": 3,
+    "LAT_MIN_SHIFT": 10,
+    "LAT_BUCKETS": 176,
+    "BUCKET_SUB_SHIFT": 3,
     "PACE_MIN_SHIFT": 17,
     "PACE_BUCKETS": 96,
     "EXIT_REASON_LEN": 128,
