@@ -333,19 +333,25 @@ export function configToArgs(config: SchedConfig): string[] {
 
 /**
  * The default sweep grid (27 configs): the three tunables that change most what a game feels under the
- * policy. `slice_us` is the interactive quantum and the EDF preemption margin (a quarter tick to a tick);
- * `batch_burst_us` decides when a task counts as background (a frame's worth of CPU to several); and
+ * policy. `slice_us` is the interactive quantum and the EDF preemption margin (a quarter tick to a tick).
+ * `parity_us` is how long a game thread keeps its CPU against the game's own short threads: shorter, its
+ * input and audio threads wait less and its frame work is cut more often (a game whose three 7 ms jobs
+ * fill two CPUs: input p50 0.53 -> 0.20 ms and p99 4.2 -> 3.2 ms at 250 us, missed frames 7.8 -> 11.6%;
+ * docs/benchmarks.md, "The game's short threads and the margin"), a trade-off only the game decides.
  * `slice_lag_us` bounds the sleep credit, the burst term of deadlines and how long the game's render
  * thread keeps its CPU against its own frame work. Its axis spans both sides of the trade-off measured
  * before jobs took turns among themselves: a game whose job workers run 7 ms each (three on two CPUs)
  * missed 37.5% of its frames at 20 ms and 14% at 2 ms, where a game with a 12 ms render thread missed 11%
  * at 20 ms and 98% at 2 ms (docs/benchmarks.md, "Frame work's run"); 80 ms helped no game measured (a
- * 30 fps game with 25 ms of render work: 3.3% at 20 ms, 7% at 80 ms). The input window only matters with
- * real input events, which the sweep's workload may not have; it keeps its default.
+ * 30 fps game with 25 ms of render work: 3.3% at 20 ms, 7% at 80 ms). Left at their defaults:
+ * `batch_burst_us`, whose room is below its default, not above (beside an encoder's 4 ms runs the game
+ * missed 49% of its frames at 10 ms and 1-2.5% at 2.5 ms; beside busy loops any value gives the same
+ * figures: they never sleep), and the input window, which only matters with real input events the
+ * sweep's workload may not have.
  */
 export const DEFAULT_SWEEP_GRID: Readonly<Partial<Record<keyof SchedConfig, readonly (number | boolean)[]>>> =
   {
     slice_us: [250, 1000, 4000],
     slice_lag_us: [2_000, 5_000, 20_000],
-    batch_burst_us: [2_500, 10_000, 40_000],
+    parity_us: [250, 1000, 4000],
   };

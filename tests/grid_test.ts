@@ -23,7 +23,7 @@ function gridError(fn: () => unknown): string {
 
 Deno.test("the default grid is the policy's three levers, 3 x 3 x 3 = 27 configs", () => {
   const grid = buildGrid(DEFAULT_SWEEP_GRID);
-  assert.deepEqual(grid.map((a) => a.key), ["slice_us", "slice_lag_us", "batch_burst_us"]);
+  assert.deepEqual(grid.map((a) => a.key), ["slice_us", "slice_lag_us", "parity_us"]);
   assert.equal(gridSize(grid), 27);
   assert.equal(expandGrid(grid).length, 27);
 });

@@ -30,7 +30,7 @@ const SWEEP_ARGS = [
     "--mig-max",
     "3",
   ],
-  ...["--batch-burst-us", String(DEFAULTS.batch_burst_us)],
+  ...["--parity-us", String(DEFAULTS.parity_us)],
   ...["--duration", "8", "--settle", "1", "--ml-sample-interval", "1"],
 ];
 
@@ -90,7 +90,7 @@ Deno.test("a sweep of 2 configs (and 2 reference windows of the defaults) on the
       const log = Deno.readTextFileSync(join(out, "sweep.log"));
       assert.equal(log.match(/^scx_gamer: attached/gm)?.length, 1, "one attach for the whole sweep");
       const rest = `slice_lag_us=${DEFAULTS.slice_lag_us} input_window_us=2000 mig_max=3 ` +
-        `batch_burst_us=${DEFAULTS.batch_burst_us}`;
+        `parity_us=${DEFAULTS.parity_us}`;
       assert.match(log, /^\[1\/4\] defaults \(reference 1\/2\) applied$/m);
       assert.match(log, new RegExp(`^\\[2/4\\] slice_us=500 ${rest} applied$`, "m"));
       assert.match(log, new RegExp(`^\\[3/4\\] slice_us=2000 ${rest} done, \\d+ samples$`, "m"));
