@@ -154,6 +154,10 @@ struct gamer_smooth {
 	u64 pace_count;		/* render-thread wake intervals recorded */
 	u64 pace_sum_ns;
 	u64 pace_buckets[PACE_BUCKETS];	/* log-linear: PACE_MIN_SHIFT octaves, 8 sub-buckets each */
+	/* ... between its wake-ups from outside the game (a timer, an interrupt, the compositor: frame starts) */
+	u64 start_count;
+	u64 start_sum_ns;
+	u64 start_buckets[PACE_BUCKETS];
 };
 
 /* One record of the event ring buffer, so userspace can sleep until something happens. */

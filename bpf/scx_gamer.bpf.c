@@ -202,6 +202,7 @@ struct task_ctx {
 	u64 enq_at;		/* when it was last queued (starvation guard) */
 	u64 wake_at;		/* smoothness: when a game thread woke, until it runs */
 	u64 last_wake_at;	/* smoothness: its previous wake-up (render pacing) */
+	u64 last_start_at;	/* ... its previous wake-up from outside the game (a frame start) */
 	u64 mig_window_start;	/* start of the current migration window */
 	u64 class_gen;		/* class_gen when cls was read */
 	u32 mig_count;		/* moves in the current window */
@@ -1378,26 +1379,44 @@ void BPF_STRUCT_OPS(gamer_tick, struct task_struct *p)
 	}
 }
 
-/* The game's smoothness at a wake-up: render pacing. */
+static __always_inline void pace_record(u64 *buckets, u64 *count, u64 *sum_ns, u64 interval)
+{
+	u32 b = pace_bucket(interval);
+
+	if (b < PACE_BUCKETS)
+		buckets[b]++;
+	(*count)++;
+	*sum_ns += interval;
+}
+
+/*
+ * The game's smoothness at a wake-up: render pacing. Every wake-up of the pacing thread, and apart those
+ * from outside the game: a render thread that waits for its jobs wakes twice a frame (at 60 fps, intervals
+ * of 8.5 ms on average, 12.6 at the median), and only the wake-ups by a timer, an interrupt or another
+ * process (the compositor) start frames. Userspace picks which to read (lib/sched/smooth.ts).
+ */
 static void smooth_wakeup(struct task_struct *p, struct task_ctx *tctx, u64 now)
 {
 	struct gamer_smooth *s;
-	u32 zero = 0, b;
+	u32 zero = 0;
 	u64 interval;
+	bool start;
 
 	tctx->wake_at = now;
 	if (p->pid != pace_tid)
 		return;
+	start = !in_task_context() || bpf_get_current_task_btf()->tgid != p->tgid;
+	s = bpf_map_lookup_elem(&smooth, &zero);
 	interval = now - tctx->last_wake_at;
 	tctx->last_wake_at = now;
-	s = bpf_map_lookup_elem(&smooth, &zero);
-	if (!s || interval > NSEC_PER_SEC)
+	if (s && interval <= NSEC_PER_SEC)
+		pace_record(s->pace_buckets, &s->pace_count, &s->pace_sum_ns, interval);
+	if (!start)
 		return;
-	b = pace_bucket(interval);
-	if (b < PACE_BUCKETS)
-		s->pace_buckets[b]++;
-	s->pace_count++;
-	s->pace_sum_ns += interval;
+	interval = now - tctx->last_start_at;
+	tctx->last_start_at = now;
+	if (s && interval <= NSEC_PER_SEC)
+		pace_record(s->start_buckets, &s->start_count, &s->start_sum_ns, interval);
 }
 
 /* The game's smoothness when one of its threads runs after a wake-up: latency, and what it waited behind. */

@@ -110,6 +110,8 @@ export const SMOOTH_WEIGHTS = {
   behindMsPerSPerMs: 10,
   /** Cost of each 1.0 of pacing spread above perfectly even (p99 / median - 1). */
   pacingPerSpread: 10,
+  /** Cost of each 1% of frames that started late (pacing.late_share x 100). */
+  latePerPct: 1,
 } as const;
 
 /**
@@ -117,7 +119,7 @@ export const SMOOTH_WEIGHTS = {
  * `100 / (1 + cost)`, 100 when nothing was late, falling towards 0. Null when the game's threads never
  * woke in the interval (nothing was measured: no game, or it slept).
  *
- * `cost = all.p99_ms + behind_ms_per_s / 10 + 10 * max(0, pacing.spread - 1)`, where
+ * `cost = all.p99_ms + behind_ms_per_s / 10 + 10 * max(0, pacing.spread - 1) + late_pct`, where
  * `behind_ms_per_s = wait_ms_per_s * wait_share_behind_other`. The terms, and why each is there:
  * - `all.p99_ms`: the p99 wake-up-to-run latency of all the game's threads. A thread woken for input,
  *   a job or a frame that then waits for a CPU delays whatever the frame needed from it; p99, not the
@@ -128,6 +130,9 @@ export const SMOOTH_WEIGHTS = {
  * - `10 * max(0, spread - 1)`: uneven frame starts. The render thread's wake intervals should all be
  *   the frame time; spread is their p99 over their median, so 1.1 (one frame in 100 starting 10% late)
  *   costs 1, as much as 1 ms of wake-up p99. 0 when no render thread was measured.
+ * - `late_pct`: the share of frames that started late (pacing.late_share, in %), each 1% as much as 1 ms
+ *   of p99. The spread alone saturates: a game missing 5% of its frames and one missing 11% both have a
+ *   p99 interval of two frames. 0 when pacing did not read frame starts (or a sample is older).
  *
  * @example
  * ```ts
@@ -142,7 +147,8 @@ export function smoothScore(s: SmoothSummary): number | null {
   const latencyMs = s.all.p99_ns / 1e6;
   const behindMsPerS = s.wait_ms_per_s * s.wait_share_behind_other;
   const pacing = s.pacing === null ? 0 : w.pacingPerSpread * Math.max(0, s.pacing.spread - 1);
-  const cost = latencyMs + behindMsPerS / w.behindMsPerSPerMs + pacing;
+  const latePct = 100 * (s.pacing?.late_share ?? 0);
+  const cost = latencyMs + behindMsPerS / w.behindMsPerSPerMs + pacing + w.latePerPct * latePct;
   // Negative or NaN inputs cannot come from the kernel's counters; a broken summary scores nothing.
   return Number.isFinite(cost) && cost >= 0 ? 100 / (1 + cost) : null;
 }

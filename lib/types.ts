@@ -66,6 +66,18 @@ export interface Pacing {
   p99_ns: number;
   /** p99 / median: 1 when every frame starts on time, 2 when 1 in 100 intervals is twice as long. */
   spread: number;
+  /**
+   * Which intervals: "starts", between the wake-ups from outside the game (a timer, an interrupt, the
+   * compositor: frame starts), or "wakeups", between all its wake-ups (also hand-offs by the game's own
+   * threads inside a frame; the only figure before 2026-12-06, absent in samples from then).
+   */
+  from?: "starts" | "wakeups";
+  /**
+   * Share (0..1) of frame-start intervals longer than LATE_START_RATIO x the median: at a steady frame
+   * rate, the frames that started late (each missed frame delays the next start). Only from "starts"
+   * (hand-offs inside a frame make every other interval short); absent otherwise and in older samples.
+   */
+  late_share?: number;
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   latBucketBounds,
   paceBucketBounds,
   quantileOf,
+  shareAbove,
   smoothBetween,
   type SmoothSnapshot,
   zeroSmooth,
@@ -84,10 +85,10 @@ function withLatency(s: SmoothSnapshot, cls: string, ns: number, n = 1): void {
   h.sum_ns += BigInt(ns * n);
 }
 
-function withPace(s: SmoothSnapshot, ns: number, n = 1): void {
-  s.pace.buckets[paceBucket(ns)] += BigInt(n);
-  s.pace.count += BigInt(n);
-  s.pace.sum_ns += BigInt(ns * n);
+function withPace(s: SmoothSnapshot, ns: number, n = 1, hist: "pace" | "starts" = "pace"): void {
+  s[hist].buckets[paceBucket(ns)] += BigInt(n);
+  s[hist].count += BigInt(n);
+  s[hist].sum_ns += BigInt(ns * n);
 }
 
 Deno.test("latency buckets are 8 per octave from 1.024us and contiguous; the kernel's bucket holds the value", () => {
@@ -129,6 +130,12 @@ Deno.test("pacing buckets are 8 per octave and contiguous; the kernel's bucket h
     }
   }
   assert.ok(paceBucket(6_944_444) > 0 && paceBucket(6_944_444) < PACE_BUCKETS - 1, "144 Hz is resolved");
+});
+
+Deno.test("the share above a threshold counts the bucket it falls in linearly", () => {
+  assert.equal(shareAbove([2, 2], 15, (i) => [i * 10, i * 10 + 10]), 0.25);
+  assert.equal(shareAbove([2, 2], 5, (i) => [i * 10, i * 10 + 10]), 0.75);
+  assert.equal(shareAbove([0, 0], 5, (i) => [i * 10, i * 10 + 10]), 0);
 });
 
 Deno.test("a quantile interpolates linearly inside the bucket it falls in", () => {
@@ -186,6 +193,29 @@ Deno.test("even frame pacing has a spread near 1; one long interval in fifty sho
   withPace(hitched, 20_833_333, 2);
   const h = smoothBetween(zeroSmooth(0), hitched);
   assert.ok(h.pacing!.spread > 2.5, `${h.pacing!.spread}`);
+});
+
+Deno.test("pacing reads frame starts when there are 20 a second, else every wake-up", () => {
+  // 60 fps, the render thread woken again by its jobs in each frame: its wake-ups mix 4.2 ms hand-offs in.
+  const twice = zeroSmooth(1000);
+  withPace(twice, 4_200_000, 60);
+  withPace(twice, 16_666_667, 60);
+  withPace(twice, 16_666_667, 59, "starts");
+  withPace(twice, 33_333_333, 1, "starts"); // one late frame
+  const s = smoothBetween(zeroSmooth(0), twice).pacing!;
+  assert.equal(s.from, "starts");
+  assert.equal(s.count, 60);
+  assert.ok(Math.abs(s.median_ns - 16_666_667) / 16_666_667 < 0.07, `${s.median_ns}`);
+  assert.ok(s.spread > 1.5, `one frame in 60 twice as long: ${s.spread}`);
+  assert.ok(Math.abs(s.late_share! - 1 / 60) < 1e-9, `late share ${s.late_share}`);
+  // Woken by the game's main thread every frame, a stray timer's wake-up twice in the second: all wake-ups.
+  const handed = zeroSmooth(1000);
+  withPace(handed, 16_666_667, 60);
+  withPace(handed, 536_870_911, 2, "starts");
+  const h = smoothBetween(zeroSmooth(0), handed).pacing!;
+  assert.equal(h.from, "wakeups");
+  assert.equal(h.late_share, undefined, "hand-offs would pass for late frames");
+  assert.ok(Math.abs(h.median_ns - 16_666_667) / 16_666_667 < 0.07, `${h.median_ns}`);
 });
 
 Deno.test("no render thread set (or one wake-up): no pacing figure", () => {

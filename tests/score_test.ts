@@ -100,6 +100,21 @@ Deno.test("smooth_score: waiting behind the game's own threads is not charged", 
   close(smoothScore(s), 50);
 });
 
+Deno.test("smooth_score charges each 1% of frames that started late as 1 ms, where the spread saturates", () => {
+  const pacing = {
+    count: 60,
+    mean_ns: 17e6,
+    median_ns: 16.7e6,
+    p99_ns: 33.4e6,
+    spread: 2,
+    from: "starts" as const,
+  };
+  // cost = 2 + 2 + 10 * 1 + 5 (5% late) = 19, and with 11% late 25: the spread alone cannot tell them apart.
+  close(smoothScore(summary({ pacing: { ...pacing, late_share: 0.05 } })), 100 / 20);
+  close(smoothScore(summary({ pacing: { ...pacing, late_share: 0.11 } })), 100 / 26);
+  close(smoothScore(summary({ pacing })), 100 / 15); // a sample without the figure: no term
+});
+
 Deno.test("smooth_score is null when the game's threads never woke in the interval", () => {
   strictEqual(smoothScore(summary({ all: { count: 0, avg_ns: 0, p50_ns: 0, p99_ns: 0 } })), null);
 });

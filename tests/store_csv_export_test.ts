@@ -294,7 +294,7 @@ Deno.test("the smoothness columns carry the kernel's figures in µs and ms, and 
   const out = join(tempDir(), "t.csv");
   exportCsv(ml, out, { owner: null, log: () => {} });
   const [header, a, b] = parse(Deno.readTextFileSync(out)) as string[][];
-  assert.deepEqual(header.slice(-11), [
+  assert.deepEqual(header.slice(-12), [
     "policy_version",
     "wake_p50_us",
     "wake_p99_us",
@@ -305,6 +305,7 @@ Deno.test("the smoothness columns carry the kernel's figures in µs and ms, and 
     "pace_median_ms",
     "pace_p99_ms",
     "pace_spread",
+    "pace_late_share",
     "smooth_score",
   ]);
   const cell = (row: string[], name: string) => row[header.indexOf(name)];
@@ -319,8 +320,9 @@ Deno.test("the smoothness columns carry the kernel's figures in µs and ms, and 
   assert.equal(Number(cell(a, "pace_median_ms")), smooth.pacing!.median_ns / 1e6);
   assert.equal(Number(cell(a, "pace_p99_ms")), smooth.pacing!.p99_ns / 1e6);
   assert.equal(Number(cell(a, "pace_spread")), smooth.pacing!.spread);
+  assert.equal(Number(cell(a, "pace_late_share")), smooth.pacing!.late_share);
   assert.equal(Number(cell(a, "smooth_score")), measured.smooth_score);
-  assert.deepEqual(header.slice(-10).map((name) => cell(b, name)), Array(10).fill(""));
+  assert.deepEqual(header.slice(-11).map((name) => cell(b, name)), Array(11).fill(""));
   // The trainer's reader takes both rows: the empty cells are "not measured".
   const t = parseTrainingCsv(Deno.readTextFileSync(out), { file: out });
   assert.ok(Number.isNaN(t.numbers.get("smooth_score")![1]));

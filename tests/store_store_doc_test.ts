@@ -215,6 +215,14 @@ Deno.test("a hand-edited policy version, smooth score or smoothness summary is o
     ],
     [edit((s) => delete s.metrics.smooth.pacing.spread), /metrics\.smooth\.pacing\.spread is missing/],
     [
+      edit((s) => (s.metrics.smooth.pacing.late_share = 5)),
+      /metrics\.smooth\.pacing\.late_share is 5, expected a number in 0\.\.1 or nothing$/,
+    ],
+    [
+      edit((s) => (s.metrics.smooth.pacing.from = "\u001b[2J")),
+      /metrics\.smooth\.pacing\.from is "\\u001b\[2J", expected "starts", "wakeups" or nothing$/,
+    ],
+    [
       edit((s) => delete s.metrics.smooth.wait_share_behind_other),
       /metrics\.smooth\.wait_share_behind_other is missing/,
     ],

@@ -189,7 +189,7 @@ export const STRUCTS = {
     ]
   },
   "gamer_smooth": {
-    "size": 808,
+    "size": 1592,
     "members": [
       {
         "name": "waits",
@@ -219,6 +219,21 @@ export const STRUCTS = {
       {
         "name": "pace_buckets",
         "offset": 40,
+        "size": 768
+      },
+      {
+        "name": "start_count",
+        "offset": 808,
+        "size": 8
+      },
+      {
+        "name": "start_sum_ns",
+        "offset": 816,
+        "size": 8
+      },
+      {
+        "name": "start_buckets",
+        "offset": 824,
         "size": 768
       }
     ]

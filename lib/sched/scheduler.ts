@@ -393,6 +393,7 @@ export class Scheduler {
       wait_ns: 0n,
       wait_behind_other_ns: 0n,
       pace: { buckets: Array(PACE_BUCKETS).fill(0n), count: 0n, sum_ns: 0n },
+      starts: { buckets: Array(PACE_BUCKETS).fill(0n), count: 0n, sum_ns: 0n },
     };
     for (const slot of this.#smooth.lookupPerCpu(u32Key(0)) ?? []) {
       s.waits += u64At(slot, SMOOTH_LAYOUT.waits);
@@ -400,8 +401,11 @@ export class Scheduler {
       s.wait_behind_other_ns += u64At(slot, SMOOTH_LAYOUT.wait_behind_other_ns);
       s.pace.count += u64At(slot, SMOOTH_LAYOUT.pace_count);
       s.pace.sum_ns += u64At(slot, SMOOTH_LAYOUT.pace_sum_ns);
+      s.starts.count += u64At(slot, SMOOTH_LAYOUT.start_count);
+      s.starts.sum_ns += u64At(slot, SMOOTH_LAYOUT.start_sum_ns);
       for (let b = 0; b < PACE_BUCKETS; b++) {
         s.pace.buckets[b] += u64At(slot, SMOOTH_LAYOUT.pace_buckets + b * 8);
+        s.starts.buckets[b] += u64At(slot, SMOOTH_LAYOUT.start_buckets + b * 8);
       }
     }
     return s;

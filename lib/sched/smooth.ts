@@ -9,8 +9,11 @@
  *   gamesim measured 5.1-5.6; 4.7 ms now, same boot);
  * - how long they waited runnable in all, and the part of it during which the CPU they then got was
  *   running something that is not the game;
- * - frame pacing: the interval between successive wake-ups of the render/present thread, in a log-linear
- *   histogram (8 buckets per octave), summarised as median, p99 and their ratio (1 = perfectly even).
+ * - frame pacing: the interval between successive frame starts of the render/present thread (its wake-ups
+ *   from outside the game: a timer, an interrupt, the compositor), or between all its wake-ups when it
+ *   has under MIN_STARTS_PER_S of those (one woken by the game's main thread each frame), in a log-linear
+ *   histogram (8 buckets per octave), summarised as median, p99 and their ratio (1 = perfectly even). All
+ *   wake-ups of a render thread that waits for its jobs mix hand-offs inside a frame into the intervals.
  *
  * @example
  * ```ts
@@ -63,6 +66,8 @@ export interface SmoothSnapshot {
   wait_behind_other_ns: bigint;
   /** Render-thread wake intervals. */
   pace: BucketsSnapshot;
+  /** ... between its wake-ups from outside the game (frame starts). */
+  starts: BucketsSnapshot;
 }
 
 /** A snapshot of zeros (the state before the first reading). */
@@ -75,8 +80,18 @@ export function zeroSmooth(at_ms = 0): SmoothSnapshot {
     wait_ns: 0n,
     wait_behind_other_ns: 0n,
     pace: empty(PACE_BUCKETS),
+    starts: empty(PACE_BUCKETS),
   };
 }
+
+/**
+ * Frame starts per second from which pacing reads them alone (20 fps). A render thread woken by the game's
+ * own main thread every frame has none (or a stray timer's); its pacing reads all its wake-ups.
+ */
+export const MIN_STARTS_PER_S = 20;
+
+/** A frame start this many times the median interval after the previous one came late (Pacing.late_share). */
+export const LATE_START_RATIO = 1.5;
 
 /**
  * Bounds of bucket i of a log-linear histogram whose first octave is 2^minShift ns (bpf/buckets.h
@@ -99,6 +114,30 @@ export function latBucketBounds(i: number): [number, number] {
 /** Bounds of pacing bucket i, ns (8 per octave from 131 us). */
 export function paceBucketBounds(i: number): [number, number] {
   return logLinearBounds(i, PACE_MIN_SHIFT);
+}
+
+/**
+ * The share (0..1) of a histogram's values above `threshold`, counting the bucket it falls in linearly;
+ * 0 when empty.
+ *
+ * @example
+ * ```ts
+ * shareAbove([2, 2], 15, (i) => [i * 10, i * 10 + 10]); // 0.25
+ * ```
+ */
+export function shareAbove(
+  buckets: readonly number[],
+  threshold: number,
+  bounds: (i: number) => [number, number],
+): number {
+  let total = 0, above = 0;
+  buckets.forEach((n, i) => {
+    total += n;
+    const [lo, hi] = bounds(i);
+    if (lo >= threshold) above += n;
+    else if (hi > threshold) above += n * (hi - threshold) / (hi - lo);
+  });
+  return total > 0 ? above / total : 0;
 }
 
 /**
@@ -166,7 +205,9 @@ export function smoothBetween(prev: SmoothSnapshot, next: SmoothSnapshot): Smoot
   });
   const waitNs = Number(next.wait_ns - prev.wait_ns);
   const behindNs = Number(next.wait_behind_other_ns - prev.wait_behind_other_ns);
-  const pace = delta(prev.pace, next.pace);
+  const starts = delta(prev.starts, next.starts);
+  const useStarts = starts.count > 1 && starts.count / seconds >= MIN_STARTS_PER_S;
+  const pace = useStarts ? starts : delta(prev.pace, next.pace);
   let pacing: Pacing | null = null;
   if (pace.count > 1) {
     const median = quantileOf(pace.buckets, 0.5, paceBucketBounds);
@@ -177,7 +218,9 @@ export function smoothBetween(prev: SmoothSnapshot, next: SmoothSnapshot): Smoot
       median_ns: median,
       p99_ns: p99,
       spread: median > 0 ? p99 / median : 0,
+      from: useStarts ? "starts" : "wakeups",
     };
+    if (useStarts) pacing.late_share = shareAbove(pace.buckets, LATE_START_RATIO * median, paceBucketBounds);
   }
   return {
     interval_s: seconds,

@@ -140,6 +140,7 @@ function addSmooth(a: SmoothSnapshot, b: SmoothSnapshot): SmoothSnapshot {
     wait_ns: a.wait_ns + b.wait_ns,
     wait_behind_other_ns: a.wait_behind_other_ns + b.wait_behind_other_ns,
     pace: sum(a.pace, b.pace),
+    starts: sum(a.starts, b.starts),
   };
 }
 

@@ -109,9 +109,9 @@ const wakeUs = (lat: ClassLatency | undefined, q: "p50_ns" | "p99_ns"): Cell =>
   lat === undefined || lat.count === 0 ? "" : lat[q] / 1000;
 
 /** A frame pacing figure, or an empty cell without a measured render thread. */
-const pace = (s: Sample, get: (p: Pacing) => number): Cell => {
+const pace = (s: Sample, get: (p: Pacing) => number | undefined): Cell => {
   const p = smoothOf(s)?.pacing ?? null;
-  return p === null ? "" : get(p);
+  return (p === null ? undefined : get(p)) ?? "";
 };
 
 /** A numeric column whose cell is empty when the sample did not measure it. */
@@ -140,6 +140,8 @@ const smoothColumns: Column[] = [
   measured("pace_median_ms", (s) => pace(s, (p) => p.median_ns / 1e6)),
   measured("pace_p99_ms", (s) => pace(s, (p) => p.p99_ns / 1e6)),
   measured("pace_spread", (s) => pace(s, (p) => p.spread)),
+  // The share of frames that started late (0..1; empty unless pacing read frame starts).
+  measured("pace_late_share", (s) => pace(s, (p) => p.late_share)),
   // lib/score.ts smoothScore of the above: the default objective.
   measured("smooth_score", (s) => s.smooth_score ?? ""),
 ];

@@ -182,6 +182,15 @@ export function smoothProblem(value: unknown, where = "smooth"): string | null {
       if (!isObject(pacing)) {
         return `${where}.pacing is ${JSON.stringify(pacing) ?? "missing"}, expected an object or null`;
       }
+      const late = pacing.late_share;
+      if (late !== undefined && !(isFiniteNumber(late) && late >= 0 && late <= 1)) {
+        return `${where}.pacing.late_share is ${JSON.stringify(late)}, expected a number in 0..1 or nothing`;
+      }
+      if (pacing.from !== undefined && pacing.from !== "starts" && pacing.from !== "wakeups") {
+        return `${where}.pacing.from is ${
+          JSON.stringify(pacing.from)
+        }, expected "starts", "wakeups" or nothing`;
+      }
       return numbersProblem(pacing, ["count", "mean_ns", "median_ns", "p99_ns", "spread"], `${where}.pacing`);
     },
   );
