@@ -32,9 +32,10 @@
  *    the margin, a game thread never takes the CPU of the game thread that woke it (a render thread
  *    posting jobs goes on with its frame), and a game thread that started running less than parity_us
  *    (by default slice_us) ago keeps its CPU against the others (run to parity: a 1 kHz input thread's
- *    timer no longer takes the render thread's CPU at each wake-up). When a slice ends the running task keeps the CPU while its
- *    deadline is not later than the queue head's by more than the margin, so a render thread is never
- *    handed over to a queued task at the tick. slice_us is both that margin and the interactive quantum.
+ *    timer no longer takes the render thread's CPU at each wake-up). When a slice ends the running task
+ *    keeps the CPU while its deadline is not later than the queue head's by more than the margin, so a
+ *    render thread is never handed over to a queued task at the tick. slice_us is both that margin and
+ *    the interactive quantum.
  *    The game's frame work (its main, render, job and GPU-submit threads) never takes a CPU from its own
  *    frame work at a wake-up. One that has posted work since it woke (a render thread) keeps its CPU at
  *    a quantum's end too, until it sleeps, yields or has run slice_lag_us since it woke; queued, it keeps
@@ -1393,7 +1394,9 @@ static __always_inline void pace_record(u64 *buckets, u64 *count, u64 *sum_ns, u
  * The game's smoothness at a wake-up: render pacing. Every wake-up of the pacing thread, and apart those
  * from outside the game: a render thread that waits for its jobs wakes twice a frame (at 60 fps, intervals
  * of 8.5 ms on average, 12.6 at the median), and only the wake-ups by a timer, an interrupt or another
- * process (the compositor) start frames. Userspace picks which to read (lib/sched/smooth.ts).
+ * process (the compositor) start frames. Userspace picks which to read (lib/sched/smooth.ts). A hand-off
+ * the kernel queues to an idle CPU's wake list is enqueued from that CPU's interrupt and passes for a
+ * start: the waker is not known there.
  */
 static void smooth_wakeup(struct task_struct *p, struct task_ctx *tctx, u64 now)
 {
