@@ -22,7 +22,7 @@ start=$(date +%s)
 stage_start=$start
 
 # The grid: 2 x 2 x 2 = 8 configs over the policy's three levers (lib/config.ts DEFAULT_SWEEP_GRID).
-GRID=(--slice-us 500,2000 --slice-lag-us 5000,40000 --batch-burst-us 2500,20000)
+GRID=(--slice-us 500,2000 --slice-lag-us 5000,40000 --parity-us 250,1000)
 
 say() { printf '\n==> demo: %s\n' "$*"; }
 took() {
