@@ -726,14 +726,23 @@ static __always_inline bool in_task_context(void)
 }
 
 /*
+ * Is @p being woken by a thread of its own process, from task context (a hand-off: a render thread posting
+ * jobs, a job ending)? A timer, an interrupt or another process is not. A wake-up the kernel queues to an
+ * idle CPU's wake list runs from that CPU's interrupt and reads as not.
+ */
+static __always_inline bool woken_by_own_process(struct task_struct *p)
+{
+	return in_task_context() && bpf_get_current_task_btf()->tgid == p->tgid;
+}
+
+/*
  * Does @cpu run the game thread that is waking @p, another of the game's? A thread that posts work (a render
  * thread waking its job workers) goes on with the frame it builds: taking its CPU would only push that
  * frame back, while the woken thread finds a CPU as soon as another game thread sleeps.
  */
 static __always_inline bool woken_by_own_game(struct task_struct *p, s32 cpu)
 {
-	if (cpu != bpf_get_smp_processor_id() || !is_game(p) || !in_task_context() ||
-	    bpf_get_current_task_btf()->tgid != p->tgid)
+	if (cpu != bpf_get_smp_processor_id() || !is_game(p) || !woken_by_own_process(p))
 		return false;
 	stat_inc(waker_kept);
 	return true;
@@ -1394,9 +1403,7 @@ static __always_inline void pace_record(u64 *buckets, u64 *count, u64 *sum_ns, u
  * The game's smoothness at a wake-up: render pacing. Every wake-up of the pacing thread, and apart those
  * from outside the game: a render thread that waits for its jobs wakes twice a frame (at 60 fps, intervals
  * of 8.5 ms on average, 12.6 at the median), and only the wake-ups by a timer, an interrupt or another
- * process (the compositor) start frames. Userspace picks which to read (lib/sched/smooth.ts). A hand-off
- * the kernel queues to an idle CPU's wake list is enqueued from that CPU's interrupt and passes for a
- * start: the waker is not known there.
+ * process (the compositor) start frames. Userspace picks which to read (lib/sched/smooth.ts).
  */
 static void smooth_wakeup(struct task_struct *p, struct task_ctx *tctx, u64 now)
 {
@@ -1408,7 +1415,7 @@ static void smooth_wakeup(struct task_struct *p, struct task_ctx *tctx, u64 now)
 	tctx->wake_at = now;
 	if (p->pid != pace_tid)
 		return;
-	start = !in_task_context() || bpf_get_current_task_btf()->tgid != p->tgid;
+	start = !woken_by_own_process(p);
 	s = bpf_map_lookup_elem(&smooth, &zero);
 	interval = now - tctx->last_wake_at;
 	tctx->last_wake_at = now;

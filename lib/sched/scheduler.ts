@@ -37,14 +37,11 @@ import {
   HIST_BUCKETS,
   HIST_LAYOUT,
   HOT_PATH_INDEX,
-  LAT_BUCKETS,
   LAT_HIST_LAYOUT,
-  NR_CLASSES,
-  PACE_BUCKETS,
   SMOOTH_LAYOUT,
 } from "./intf.ts";
 import { type HistSnapshot, parseProcStatCpu, type StatsSnapshot } from "./stats.ts";
-import type { SmoothSnapshot } from "./smooth.ts";
+import { type BucketsSnapshot, type SmoothSnapshot, zeroSmooth } from "./smooth.ts";
 
 /** Why the scheduler stopped, from sched_ext's exit info. */
 export interface ExitInfo {
@@ -175,6 +172,13 @@ function u32Key(n: number): Uint8Array<ArrayBuffer> {
 
 function u64At(b: Uint8Array, off: number): bigint {
   return new DataView(b.buffer, b.byteOffset, b.byteLength).getBigUint64(off, true);
+}
+
+/** Add one CPU's slot of a histogram (its buckets, count and sum at these offsets) into `h`. */
+function addBuckets(h: BucketsSnapshot, slot: Uint8Array, buckets: number, count: number, sum: number): void {
+  for (let b = 0; b < h.buckets.length; b++) h.buckets[b] += u64At(slot, buckets + b * 8);
+  h.count += u64At(slot, count);
+  h.sum_ns += u64At(slot, sum);
 }
 
 function cStringAt(b: Uint8Array, off: number, len: number): string {
@@ -377,36 +381,31 @@ export class Scheduler {
 
   /** Cumulative smoothness counters now (see lib/sched/smooth.ts for per-interval summaries). */
   smoothSnapshot(): SmoothSnapshot {
-    const lat = Array.from({ length: NR_CLASSES }, (_, cls) => {
-      const h = { buckets: Array(LAT_BUCKETS).fill(0n) as bigint[], count: 0n, sum_ns: 0n };
+    const s = zeroSmooth();
+    s.lat.forEach((h, cls) => {
       for (const slot of this.#smoothLat.lookupPerCpu(u32Key(cls)) ?? []) {
-        for (let b = 0; b < LAT_BUCKETS; b++) h.buckets[b] += u64At(slot, LAT_HIST_LAYOUT.buckets + b * 8);
-        h.count += u64At(slot, LAT_HIST_LAYOUT.count);
-        h.sum_ns += u64At(slot, LAT_HIST_LAYOUT.sum_ns);
+        addBuckets(h, slot, LAT_HIST_LAYOUT.buckets, LAT_HIST_LAYOUT.count, LAT_HIST_LAYOUT.sum_ns);
       }
-      return h;
     });
-    const s: SmoothSnapshot = {
-      at_ms: performance.now(),
-      lat,
-      waits: 0n,
-      wait_ns: 0n,
-      wait_behind_other_ns: 0n,
-      pace: { buckets: Array(PACE_BUCKETS).fill(0n), count: 0n, sum_ns: 0n },
-      starts: { buckets: Array(PACE_BUCKETS).fill(0n), count: 0n, sum_ns: 0n },
-    };
+    s.at_ms = performance.now();
     for (const slot of this.#smooth.lookupPerCpu(u32Key(0)) ?? []) {
       s.waits += u64At(slot, SMOOTH_LAYOUT.waits);
       s.wait_ns += u64At(slot, SMOOTH_LAYOUT.wait_ns);
       s.wait_behind_other_ns += u64At(slot, SMOOTH_LAYOUT.wait_behind_other_ns);
-      s.pace.count += u64At(slot, SMOOTH_LAYOUT.pace_count);
-      s.pace.sum_ns += u64At(slot, SMOOTH_LAYOUT.pace_sum_ns);
-      s.starts.count += u64At(slot, SMOOTH_LAYOUT.start_count);
-      s.starts.sum_ns += u64At(slot, SMOOTH_LAYOUT.start_sum_ns);
-      for (let b = 0; b < PACE_BUCKETS; b++) {
-        s.pace.buckets[b] += u64At(slot, SMOOTH_LAYOUT.pace_buckets + b * 8);
-        s.starts.buckets[b] += u64At(slot, SMOOTH_LAYOUT.start_buckets + b * 8);
-      }
+      addBuckets(
+        s.pace,
+        slot,
+        SMOOTH_LAYOUT.pace_buckets,
+        SMOOTH_LAYOUT.pace_count,
+        SMOOTH_LAYOUT.pace_sum_ns,
+      );
+      addBuckets(
+        s.starts,
+        slot,
+        SMOOTH_LAYOUT.start_buckets,
+        SMOOTH_LAYOUT.start_count,
+        SMOOTH_LAYOUT.start_sum_ns,
+      );
     }
     return s;
   }
