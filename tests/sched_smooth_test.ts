@@ -6,8 +6,6 @@ import { BpfObject } from "../lib/bpf/object.ts";
 import {
   latBucketBounds,
   paceBucketBounds,
-  quantileOf,
-  shareAbove,
   smoothBetween,
   type SmoothSnapshot,
   zeroSmooth,
@@ -130,19 +128,6 @@ Deno.test("pacing buckets are 8 per octave and contiguous; the kernel's bucket h
     }
   }
   assert.ok(paceBucket(6_944_444) > 0 && paceBucket(6_944_444) < PACE_BUCKETS - 1, "144 Hz is resolved");
-});
-
-Deno.test("the share above a threshold counts the bucket it falls in linearly", () => {
-  assert.equal(shareAbove([2, 2], 15, (i) => [i * 10, i * 10 + 10]), 0.25);
-  assert.equal(shareAbove([2, 2], 5, (i) => [i * 10, i * 10 + 10]), 0.75);
-  assert.equal(shareAbove([0, 0], 5, (i) => [i * 10, i * 10 + 10]), 0);
-});
-
-Deno.test("a quantile interpolates linearly inside the bucket it falls in", () => {
-  const b = [0, 4, 0];
-  assert.equal(quantileOf(b, 0.5, (i) => [i * 10, i * 10 + 10]), 15);
-  assert.equal(quantileOf(b, 1, (i) => [i * 10, i * 10 + 10]), 20);
-  assert.equal(quantileOf([0, 0, 0], 0.99, (i) => [i, i + 1]), 0);
 });
 
 Deno.test("per-class latency is the interval's delta: history before it does not count", () => {

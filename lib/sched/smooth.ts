@@ -34,6 +34,7 @@ import {
   THREAD_CLASSES,
   type ThreadClass,
 } from "../types.ts";
+import { quantileOf, shareAbove } from "./histogram.ts";
 import {
   BUCKET_SUB_SHIFT,
   LAT_BUCKETS,
@@ -114,58 +115,6 @@ export function latBucketBounds(i: number): [number, number] {
 /** Bounds of pacing bucket i, ns (8 per octave from 131 us). */
 export function paceBucketBounds(i: number): [number, number] {
   return logLinearBounds(i, PACE_MIN_SHIFT);
-}
-
-/**
- * The share (0..1) of a histogram's values above `threshold`, counting the bucket it falls in linearly;
- * 0 when empty.
- *
- * @example
- * ```ts
- * shareAbove([2, 2], 15, (i) => [i * 10, i * 10 + 10]); // 0.25
- * ```
- */
-export function shareAbove(
-  buckets: readonly number[],
-  threshold: number,
-  bounds: (i: number) => [number, number],
-): number {
-  let total = 0, above = 0;
-  buckets.forEach((n, i) => {
-    total += n;
-    const [lo, hi] = bounds(i);
-    if (lo >= threshold) above += n;
-    else if (hi > threshold) above += n * (hi - threshold) / (hi - lo);
-  });
-  return total > 0 ? above / total : 0;
-}
-
-/**
- * The q-quantile (0..1) of a histogram, interpolated linearly inside its bucket; 0 when empty.
- *
- * @example
- * ```ts
- * quantileOf([0, 4, 0], 0.5, (i) => [i * 10, i * 10 + 10]); // 15
- * ```
- */
-export function quantileOf(
-  buckets: readonly number[],
-  q: number,
-  bounds: (i: number) => [number, number],
-): number {
-  const total = buckets.reduce((a, b) => a + b, 0);
-  if (total === 0) return 0;
-  const rank = q * total;
-  let seen = 0;
-  for (let i = 0; i < buckets.length; i++) {
-    if (buckets[i] === 0) continue;
-    if (seen + buckets[i] >= rank) {
-      const [lo, hi] = bounds(i);
-      return lo + ((rank - seen) / buckets[i]) * (hi - lo);
-    }
-    seen += buckets[i];
-  }
-  return bounds(buckets.length - 1)[1];
 }
 
 function delta(

@@ -7,6 +7,7 @@
 
 import { printable } from "../host/terminal.ts";
 import { HOT_PATHS, type HotPath, type LatencySummary, type Metrics, type ThreadCounts } from "../types.ts";
+import { quantileOf } from "./histogram.ts";
 import { COUNTER_FIELDS, type CounterName, HIST_BASE_NS, HIST_BUCKETS } from "./intf.ts";
 
 /** One hot path's cumulative histogram (summed over CPUs). */
@@ -58,20 +59,7 @@ export function bucketUpperNs(i: number): number {
  * ```
  */
 export function quantileFromBuckets(buckets: readonly number[], q: number): number {
-  const total = buckets.reduce((a, b) => a + b, 0);
-  if (total === 0) return 0;
-  const rank = q * total;
-  let seen = 0;
-  for (let i = 0; i < buckets.length; i++) {
-    if (buckets[i] === 0) continue;
-    if (seen + buckets[i] >= rank) {
-      const within = (rank - seen) / buckets[i];
-      const lo = bucketLowerNs(i);
-      return lo + within * (bucketUpperNs(i) - lo);
-    }
-    seen += buckets[i];
-  }
-  return bucketUpperNs(buckets.length - 1);
+  return quantileOf(buckets, q, (i) => [bucketLowerNs(i), bucketUpperNs(i)]);
 }
 
 function latencyDelta(prev: HistSnapshot, next: HistSnapshot): LatencySummary {
