@@ -55,12 +55,31 @@ Deno.test("without a game the measuring clock waits, and a game that quits pause
   assert.deepEqual(d.tick(2000), { recording: false });
   assert.equal(d.dueMs(), Infinity);
   assert.match(d.status(), /waiting for a game/);
-  assert.deepEqual(d.onGame(game, 5000), { recording: true });
-  assert.equal(d.dueMs(), 15_000);
-  assert.deepEqual(d.onGame(null, 9000), { recording: false }); // 6 s left
+  assert.deepEqual(d.onGame(game, 5000), { recording: false }); // the game settles first
+  assert.equal(d.dueMs(), 7000);
+  assert.deepEqual(d.tick(7000), { recording: true });
+  assert.equal(d.dueMs(), 17_000);
+  assert.deepEqual(d.onGame(null, 9000), { recording: false }); // 8 s left
   assert.equal(d.dueMs(), Infinity);
   d.onGame(game, 20_000);
-  assert.equal(d.dueMs(), 26_000);
+  assert.equal(d.dueMs(), 22_000);
+  d.tick(22_000);
+  assert.equal(d.dueMs(), 30_000);
+});
+
+Deno.test("a game that appears during a window settles before its samples count, however late it came", () => {
+  // The game's first seconds are its start, not the config: a sweep's first window measured them.
+  const { d, results } = driver();
+  d.start(0);
+  assert.deepEqual(d.onGame(game, 1900), { recording: false }); // late in the config's settle: 2 s more
+  assert.deepEqual(d.tick(2000), { recording: false });
+  assert.equal(d.dueMs(), 3900);
+  assert.match(d.status(), /settling/);
+  d.onSample(sample); // the game's start: not counted
+  assert.deepEqual(d.tick(3900), { recording: true });
+  d.onSample(sample);
+  d.tick(13_900);
+  assert.equal(results[0].samples.length, 1);
 });
 
 Deno.test("samples while settling do not count", () => {
