@@ -765,14 +765,19 @@ static __always_inline bool woken_by_own_game(struct task_struct *p, s32 cpu)
  *
  * frame_of(): the game's tgid when @p is such a thread within that bound, else 0.
  */
-static __always_inline u32 frame_of(struct task_struct *p, struct task_ctx *tctx)
+static __always_inline u32 frame_of_run(struct task_struct *p, struct task_ctx *tctx, u64 run_since_wake)
 {
 	u8 cls;
 
-	if (!is_game(p) || tctx->yielded || tctx->run_since_wake >= lag_ns())
+	if (!is_game(p) || tctx->yielded || run_since_wake >= lag_ns())
 		return 0;
 	cls = task_class(p, tctx);
 	return cls == CLASS_GAME || cls == CLASS_GPU_SUBMIT ? p->tgid : 0;
+}
+
+static __always_inline u32 frame_of(struct task_struct *p, struct task_ctx *tctx)
+{
+	return frame_of_run(p, tctx, tctx->run_since_wake);
 }
 
 /*
@@ -978,7 +983,12 @@ s32 BPF_STRUCT_OPS(gamer_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wa
 		} else {
 			tctx->deadline = task_deadline(p, tctx, 0);
 			tctx->wake_dl = tctx->deadline;
-			frame_waker(p, tctx, frame_of(p, tctx));
+			/*
+			 * select_cpu runs before runnable() closes the last burst, and this wake-up starts a
+			 * run: a job worker whose last job ran 7 ms read as past a 2 ms slice_lag_us here, so
+			 * the render thread that posted it to an idle CPU was not marked a poster.
+			 */
+			frame_waker(p, tctx, frame_of_run(p, tctx, 0));
 			scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, inter_slice(p), 0);
 		}
 		stat_inc(direct_dispatches);
