@@ -132,7 +132,9 @@ export const SMOOTH_WEIGHTS = {
  *   costs 1, as much as 1 ms of wake-up p99. 0 when no render thread was measured.
  * - `late_pct`: the share of frames that started late (pacing.late_share, in %), each 1% as much as 1 ms
  *   of p99. The spread alone saturates: a game missing 5% of its frames and one missing 11% both have a
- *   p99 interval of two frames. 0 when pacing did not read frame starts (or a sample is older).
+ *   p99 interval of two frames. 100 when no frame started at all (pacing "stalled": the render thread ran
+ *   on behind its frames, or slept through them); 0 when pacing did not read frame starts (or a sample is
+ *   older).
  *
  * @example
  * ```ts

@@ -69,13 +69,16 @@ export interface Pacing {
   /**
    * Which intervals: "starts", between the wake-ups from outside the game (a timer, an interrupt, the
    * compositor: frame starts), or "wakeups", between all its wake-ups (also hand-offs by the game's own
-   * threads inside a frame; the only figure before 2026-12-06, absent in samples from then).
+   * threads inside a frame; the only figure before 2026-12-06, absent in samples from then), or "stalled":
+   * the thread the kernel watched all interval woke at most once, so no frame started (it ran on behind its
+   * frames, or slept through them); then every interval figure is the interval itself and late_share is 1.
    */
-  from?: "starts" | "wakeups";
+  from?: "starts" | "wakeups" | "stalled";
   /**
    * Share (0..1) of frame-start intervals longer than LATE_START_RATIO x the median: at a steady frame
    * rate, the frames that started late (each missed frame delays the next start). Only from "starts"
-   * (hand-offs inside a frame make every other interval short); absent otherwise and in older samples.
+   * (hand-offs inside a frame make every other interval short) and "stalled" (1); absent otherwise and in
+   * older samples.
    */
   late_share?: number;
 }

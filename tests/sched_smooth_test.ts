@@ -2,6 +2,7 @@
 // tests/bpf/buckets.bpf.c as built by `deno task bpf`; loading it needs root) against the bounds the
 // summary assumes.
 import assert from "node:assert/strict";
+import { smoothScore } from "../lib/score.ts";
 import { BpfObject } from "../lib/bpf/object.ts";
 import {
   latBucketBounds,
@@ -203,8 +204,26 @@ Deno.test("pacing reads frame starts when there are 20 a second, else every wake
   assert.ok(Math.abs(h.median_ns - 16_666_667) / 16_666_667 < 0.07, `${h.median_ns}`);
 });
 
-Deno.test("no render thread set (or one wake-up): no pacing figure", () => {
+Deno.test("no render thread set, or one set during the interval: no pacing figure", () => {
   const b = zeroSmooth(1000);
   withPace(b, 6_944_444, 1);
   assert.equal(smoothBetween(zeroSmooth(0), b).pacing, null);
+  const found = { ...zeroSmooth(1000), pace_tid: 7 }; // watched from this reading on
+  assert.equal(smoothBetween(zeroSmooth(0), found).pacing, null);
+});
+
+Deno.test("the same render thread all interval and at most one wake-up: no frame started, every start late", () => {
+  // A heavy game's render thread cut short runs on behind its frames and never sleeps: read as "nothing
+  // measured", its sweep config scored as the smoothest of the grid.
+  const before = { ...zeroSmooth(0), pace_tid: 7 };
+  const after = { ...zeroSmooth(1000), pace_tid: 7 };
+  withLatency(after, "game", 3_000_000, 10);
+  withPace(after, 536_870_911, 1);
+  const s = smoothBetween(before, after);
+  assert.equal(s.pacing?.from, "stalled");
+  assert.equal(s.pacing?.late_share, 1);
+  assert.equal(s.pacing?.median_ns, 1e9, "the whole interval");
+  assert.ok(smoothScore(s)! < 1, `a stalled second scores ${smoothScore(s)}`);
+  // Another thread taken as the render thread meanwhile: not a stall of either.
+  assert.equal(smoothBetween({ ...before, pace_tid: 8 }, after).pacing, null);
 });

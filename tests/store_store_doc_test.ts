@@ -220,7 +220,7 @@ Deno.test("a hand-edited policy version, smooth score or smoothness summary is o
     ],
     [
       edit((s) => (s.metrics.smooth.pacing.from = "\u001b[2J")),
-      /metrics\.smooth\.pacing\.from is "\\u001b\[2J", expected "starts", "wakeups" or nothing$/,
+      /metrics\.smooth\.pacing\.from is "\\u001b\[2J", expected "starts", "wakeups", "stalled" or nothing$/,
     ],
     [
       edit((s) => delete s.metrics.smooth.wait_share_behind_other),

@@ -388,6 +388,7 @@ export class Scheduler {
       }
     });
     s.at_ms = performance.now();
+    s.pace_tid = Number(this.#obj.getGlobal("pace_tid"));
     for (const slot of this.#smooth.lookupPerCpu(u32Key(0)) ?? []) {
       s.waits += u64At(slot, SMOOTH_LAYOUT.waits);
       s.wait_ns += u64At(slot, SMOOTH_LAYOUT.wait_ns);

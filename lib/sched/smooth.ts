@@ -69,6 +69,8 @@ export interface SmoothSnapshot {
   pace: BucketsSnapshot;
   /** ... between its wake-ups from outside the game (frame starts). */
   starts: BucketsSnapshot;
+  /** The render thread the kernel watches for pacing (its pace_tid), 0 when none. */
+  pace_tid: number;
 }
 
 /** A snapshot of zeros (the state before the first reading). */
@@ -82,6 +84,7 @@ export function zeroSmooth(at_ms = 0): SmoothSnapshot {
     wait_behind_other_ns: 0n,
     pace: empty(PACE_BUCKETS),
     starts: empty(PACE_BUCKETS),
+    pace_tid: 0,
   };
 }
 
@@ -158,7 +161,21 @@ export function smoothBetween(prev: SmoothSnapshot, next: SmoothSnapshot): Smoot
   const useStarts = starts.count > 1 && starts.count / seconds >= MIN_STARTS_PER_S;
   const pace = useStarts ? starts : delta(prev.pace, next.pace);
   let pacing: Pacing | null = null;
-  if (pace.count > 1) {
+  if (pace.count <= 1 && next.pace_tid !== 0 && prev.pace_tid === next.pace_tid) {
+    // The same render thread all interval and no interval between two of its wake-ups: no frame started.
+    // Reading that as "nothing measured" scored a heavy game's render thread, cut short and running on
+    // behind its frames (95-99% missed), as the smoothest config of a sweep.
+    const ns = seconds * 1e9;
+    pacing = {
+      count: pace.count,
+      mean_ns: ns,
+      median_ns: ns,
+      p99_ns: ns,
+      spread: 1,
+      from: "stalled",
+      late_share: 1,
+    };
+  } else if (pace.count > 1) {
     const median = quantileOf(pace.buckets, 0.5, paceBucketBounds);
     const p99 = quantileOf(pace.buckets, 0.99, paceBucketBounds);
     pacing = {

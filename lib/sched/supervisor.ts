@@ -141,6 +141,7 @@ function addSmooth(a: SmoothSnapshot, b: SmoothSnapshot): SmoothSnapshot {
     wait_behind_other_ns: a.wait_behind_other_ns + b.wait_behind_other_ns,
     pace: sum(a.pace, b.pace),
     starts: sum(a.starts, b.starts),
+    pace_tid: b.pace_tid,
   };
 }
 

@@ -186,10 +186,10 @@ export function smoothProblem(value: unknown, where = "smooth"): string | null {
       if (late !== undefined && !(isFiniteNumber(late) && late >= 0 && late <= 1)) {
         return `${where}.pacing.late_share is ${JSON.stringify(late)}, expected a number in 0..1 or nothing`;
       }
-      if (pacing.from !== undefined && pacing.from !== "starts" && pacing.from !== "wakeups") {
+      if (pacing.from !== undefined && !["starts", "wakeups", "stalled"].includes(pacing.from as string)) {
         return `${where}.pacing.from is ${
           JSON.stringify(pacing.from)
-        }, expected "starts", "wakeups" or nothing`;
+        }, expected "starts", "wakeups", "stalled" or nothing`;
       }
       return numbersProblem(pacing, ["count", "mean_ns", "median_ns", "p99_ns", "spread"], `${where}.pacing`);
     },
