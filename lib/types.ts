@@ -70,8 +70,9 @@ export interface Pacing {
    * Which intervals: "starts", between the wake-ups from outside the game (a timer, an interrupt, the
    * compositor: frame starts), or "wakeups", between all its wake-ups (also hand-offs by the game's own
    * threads inside a frame; the only figure before 2026-12-06, absent in samples from then), or "stalled":
-   * the thread the kernel watched all interval woke at most once, so no frame started (it ran on behind its
-   * frames, or slept through them); then every interval figure is the interval itself and late_share is 1.
+   * the thread the kernel watched all interval woke at most once while the game's other threads were
+   * measured, so no frame started (it ran on behind its frames, or slept through them); then every
+   * interval figure is the interval itself and late_share is 1.
    */
   from?: "starts" | "wakeups" | "stalled";
   /**

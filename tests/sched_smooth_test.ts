@@ -226,4 +226,6 @@ Deno.test("the same render thread all interval and at most one wake-up: no frame
   assert.ok(smoothScore(s)! < 1, `a stalled second scores ${smoothScore(s)}`);
   // Another thread taken as the render thread meanwhile: not a stall of either.
   assert.equal(smoothBetween({ ...before, pace_tid: 8 }, after).pacing, null);
+  // Nothing of the game measured (smoothness off, or the game asleep): no figure, not a stall.
+  assert.equal(smoothBetween(before, { ...zeroSmooth(1000), pace_tid: 7 }).pacing, null);
 });

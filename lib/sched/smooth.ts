@@ -161,10 +161,11 @@ export function smoothBetween(prev: SmoothSnapshot, next: SmoothSnapshot): Smoot
   const useStarts = starts.count > 1 && starts.count / seconds >= MIN_STARTS_PER_S;
   const pace = useStarts ? starts : delta(prev.pace, next.pace);
   let pacing: Pacing | null = null;
-  if (pace.count <= 1 && next.pace_tid !== 0 && prev.pace_tid === next.pace_tid) {
-    // The same render thread all interval and no interval between two of its wake-ups: no frame started.
-    // Reading that as "nothing measured" scored a heavy game's render thread, cut short and running on
-    // behind its frames (95-99% missed), as the smoothest config of a sweep.
+  const watched = next.pace_tid !== 0 && prev.pace_tid === next.pace_tid && all.count > 0;
+  if (watched && pace.count <= 1) {
+    // The same render thread all interval, the game's other threads measured, and no interval between two
+    // of its wake-ups: no frame started. Read as "nothing measured", a heavy game's render thread cut short
+    // and running on behind its frames (99.7% missed) scored as the smoothest config of a sweep.
     const ns = seconds * 1e9;
     pacing = {
       count: pace.count,
