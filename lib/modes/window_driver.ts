@@ -7,8 +7,8 @@
  * (or comes back) settles too before the clock runs: its first seconds are its start (threads being
  * found and classed, loading), and a sweep's first window, the defaults' first reference, measured them:
  * its frames came late 18% of the time where the defaults' four later windows gave 3-11%, and that one
- * window set the noise a pick has to beat (docs/benchmarks.md). When a window ends, its samples go to
- * whoever planned it, who says what to measure next.
+ * window made most of the noise a pick had to beat (docs/benchmarks.md). When a window ends, its samples
+ * go to whoever planned it, who says what to measure next.
  *
  * Pure timing logic: no files, no scheduler; the session applies the configs.
  *
