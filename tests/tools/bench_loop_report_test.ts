@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { GameFigures } from "../../tools/bench_sched/guest_results.ts";
 import { formatLoopReport, type LoopRun, summarizeLoop } from "../../tools/bench_loop/report.ts";
-import { parseOptions, randomConfig } from "../../tools/bench_loop/main.ts";
+import { learnSummary, parseOptions, randomConfig } from "../../tools/bench_loop/main.ts";
 import { createRng } from "../../lib/ml/rng.ts";
 import { TUNABLES, validateConfig } from "../../lib/config.ts";
 
@@ -182,4 +182,28 @@ Deno.test("the game's other threads are judged too; a run without them (an older
     run("profile", 1, figures(0.01, 1000, 1000, 3000)),
   ]);
   assert.deepEqual(t.verdicts.map((v) => v.vsDefault), [true, true, true, false, false, false]);
+});
+
+Deno.test("a learning-only run reports the fit, the trainer's verdict and the saved profile from train.log", () => {
+  assert.equal(parseOptions(["--learn-only"]).options?.["learn-only"], true);
+  assert.equal(parseOptions([]).options?.["learn-only"], false);
+  const log = [
+    "Training on 636 samples of game from /work/out/train.csv: 25 features",
+    "Hold-out 80/20: R² 0.4037  MAE 0.6146",
+    "5-fold CV:      R² 0.4520  MAE 0.5873  (folds: 0.406, 0.320, 0.428, 0.579, 0.528)",
+    "Measured: the forest's pick averaged 3.81 over 20 samples, the defaults 2.79 over 94 samples: +1.03, above the noise",
+    "",
+    "=== Best Configuration Found ===",
+    "Command line:",
+    "sudo ./scx_gamer --stats 1 --slice-us 250 --parity-us 1000",
+  ].join("\n");
+  assert.deepEqual(learnSummary(log), [
+    "Hold-out 80/20: R² 0.4037  MAE 0.6146",
+    "5-fold CV:      R² 0.4520  MAE 0.5873  (folds: 0.406, 0.320, 0.428, 0.579, 0.528)",
+    "Measured: the forest's pick averaged 3.81 over 20 samples, the defaults 2.79 over 94 samples: +1.03, above the noise",
+    "Learned profile: `--slice-us 250 --parity-us 1000`",
+  ]);
+  assert.deepEqual(learnSummary("scx_gamer: --ml-train: no samples"), [
+    "Learned profile: none (training failed: see train.log)",
+  ]);
 });

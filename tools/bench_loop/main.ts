@@ -14,6 +14,7 @@
  * @module
  */
 
+import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { configToArgs, DEFAULT_SWEEP_GRID, type SchedConfig, TUNABLES } from "../../lib/config.ts";
@@ -29,9 +30,11 @@ const MARK_BEGIN = "<!-- bench:loop table: begin (written by deno task bench:loo
 const MARK_END = "<!-- bench:loop table: end -->";
 const USAGE = `usage: deno task bench:loop [-- --rounds N] [--run-s S] [--sweep-s S] [--random N] [--seed N]
                          [--game="GAMESIM FLAGS"] [--tcg single|multi|icount] [--out DIR] [--from DIR]
-                         [--update-docs]
+                         [--update-docs] [--learn-only]
   --game takes gamesim's flags after "=" (they start with "--"), e.g.
-  --game="--fps 60 --frame-work-us 12000 --workers 4 --job-us 3000 --hogs 2" (a CPU-heavy game)`;
+  --game="--fps 60 --frame-work-us 12000 --workers 4 --job-us 3000 --hogs 2" (a CPU-heavy game)
+  --learn-only sweeps and trains, then stops (about 15 min): the trainer's verdict and pick, no fresh runs;
+  a scout for a game before a whole run (about 85 min with --rounds 5)`;
 
 /** A random config: each number log-uniform (or uniform when its range starts at 0) over its range, each switch a coin. */
 export function randomConfig(rng: Rng): SchedConfig {
@@ -75,10 +78,8 @@ function readRuns(out: string, randomFlags: readonly string[]): LoopRun[] {
 
 function learnedFlags(out: string): string {
   // The line after "Command line:" in the trainer's best-configuration block (lib/ml/report.ts).
-  const train = Deno.readTextFileSync(path.join(out, "train.log")).split("\n");
-  const at = train.lastIndexOf("Command line:");
-  const line = at < 0 ? "" : train[at + 1] ?? "";
-  return line.trim().replace(/^sudo \.\/scx_gamer --stats \d+ ?/, "");
+  const last = learnSummary(Deno.readTextFileSync(path.join(out, "train.log"))).at(-1)!;
+  return last.startsWith("Learned profile: `") ? last.slice("Learned profile: `".length, -1) : "";
 }
 
 async function bundle(dir: string): Promise<string> {
@@ -89,6 +90,18 @@ async function bundle(dir: string): Promise<string> {
   }).output();
   if (r.code !== 0) throw new Error(`bundling main.ts failed: ${new TextDecoder().decode(r.stderr)}`);
   return file;
+}
+
+/**
+ * What a run's learning said, from its train.log: the fit, the trainer's measured verdict on its pick, and
+ * the flags it saved as the profile. All a --learn-only run has.
+ */
+export function learnSummary(trainLog: string): string[] {
+  const lines = trainLog.split("\n");
+  const kept = lines.filter((l) => /^(Hold-out|5-fold CV|Measured:)/.test(l.trim())).map((l) => l.trim());
+  const at = lines.lastIndexOf("Command line:");
+  const flags = at < 0 ? "" : (lines[at + 1] ?? "").trim().replace(/^sudo \.\/scx_gamer --stats \d+ ?/, "");
+  return [...kept, `Learned profile: ${flags ? `\`${flags}\`` : "none (training failed: see train.log)"}`];
 }
 
 /** Where a run records how QEMU ran the vCPUs, for a later --from. */
@@ -115,6 +128,7 @@ export function parseOptions(argv: string[]) {
         out: { type: "string" },
         from: { type: "string" },
         "update-docs": { type: "boolean", default: false },
+        "learn-only": { type: "boolean", default: false },
       },
     }).values;
   } catch (e) {
@@ -159,11 +173,10 @@ async function main(argv: string[]): Promise<number> {
     Deno.writeTextFileSync(randomFile, randomFlags.join("\n") + "\n");
     out = path.resolve(o.out ?? path.join(REPO_ROOT, "tools/vm/out", `loop-${Date.now()}`));
     const sweep = `${gridFlags()} --duration ${o["sweep-s"]} --settle 2`;
-    console.error(
-      `bench:loop: sweep ${sweep}; ${randomFlags.length} random configs; ${o.rounds} rounds of ${
-        o["run-s"]
-      } s`,
-    );
+    const fresh = o["learn-only"]
+      ? "learning only"
+      : `${randomFlags.length} random configs; ${o.rounds} rounds of ${o["run-s"]} s`;
+    console.error(`bench:loop: sweep ${sweep}; ${fresh}`);
     const result = await runInVm(SCENARIO, {
       env: {
         BL_SWEEP: sweep,
@@ -171,6 +184,7 @@ async function main(argv: string[]): Promise<number> {
         BL_ROUNDS: o.rounds,
         BL_RUN_S: o["run-s"],
         BL_GAME: o.game,
+        BL_LEARN_ONLY: o["learn-only"] ? "1" : "0",
       },
       files: { "/opt/bl/random.txt": randomFile },
       bundle: await bundle(tmp),
@@ -189,11 +203,18 @@ async function main(argv: string[]): Promise<number> {
     Deno.writeTextFileSync(path.join(out, "random.txt"), randomFlags.join("\n") + "\n");
     Deno.writeTextFileSync(path.join(out, TCG_FILE), o.tcg + "\n");
     Deno.writeTextFileSync(path.join(out, GAME_FILE), o.game + "\n");
-  } else {randomFlags.splice(
-      0,
-      randomFlags.length,
-      ...Deno.readTextFileSync(path.join(out, "random.txt")).trim().split("\n"),
-    );}
+  }
+  // A learning-only run (or one that stopped after learning) has no fresh runs to judge.
+  if (o["learn-only"] || !existsSync(path.join(out, "eval/order.txt"))) {
+    const report = learnSummary(Deno.readTextFileSync(path.join(out, "train.log"))).join("\n");
+    Deno.writeTextFileSync(path.join(out, "report.md"), report + "\n");
+    console.log(report);
+    return 0;
+  }
+  if (o.from) {
+    const recorded = Deno.readTextFileSync(path.join(out, "random.txt")).trim().split("\n");
+    randomFlags.splice(0, randomFlags.length, ...recorded);
+  }
   const summary = summarizeLoop(readRuns(out, randomFlags));
   const tcg = recordedTcg(out);
   let game = o.game;

@@ -9,7 +9,8 @@
 #      --ml-profiles and that best random config, measured afresh (its picking run was the best of 12
 #      draws, so it flatters it), rotating which goes first.
 # Environment: BL_SWEEP (the sweep's grid and timing flags), BL_RANDOM (file: one config's tunable flags
-# per line), BL_ROUNDS, BL_RUN_S (seconds per measured run), BL_GAME (gamesim's workload flags).
+# per line), BL_ROUNDS, BL_RUN_S (seconds per measured run), BL_GAME (gamesim's workload flags),
+# BL_LEARN_ONLY (1: stop after training).
 # Layout of out/: sweep.log, export.log, train.log, train.rc, ml/ (samples and the profile),
 # eval/<kind>-<n>.json (gamesim reports; kind: random, default, profile, best), eval/<kind>-<n>.log
 # (scx_gamer), eval/order.txt ("kind n" in run order; "best n index" names the random config), state.txt
@@ -53,6 +54,10 @@ scx_gamer --ml-export-csv $out/train.csv --ml-dir $out/ml >$out/export.log 2>&1
 scx_gamer --ml-train $out/train.csv --game game --ml-dir $out/ml --models-dir $out/models >$out/train.log 2>&1
 echo $? > $out/train.rc
 say "learned: $(grep -A4 'Best Configuration' $out/train.log | tail -n 1)"
+if [ "${BL_LEARN_ONLY:-0}" = 1 ]; then
+  say "learn only: no fresh runs"
+  exit 0
+fi
 
 # ---- 2. measure
 measure() { # kind, n, scx_gamer flags...
