@@ -76,10 +76,11 @@ function readRuns(out: string, randomFlags: readonly string[]): LoopRun[] {
   });
 }
 
-function learnedFlags(out: string): string {
-  // The line after "Command line:" in the trainer's best-configuration block (lib/ml/report.ts).
-  const last = learnSummary(Deno.readTextFileSync(path.join(out, "train.log"))).at(-1)!;
-  return last.startsWith("Learned profile: `") ? last.slice("Learned profile: `".length, -1) : "";
+/** The flags the trainer saved as the profile: the line after "Command line:" (lib/ml/report.ts); "" if none. */
+function learnedFlags(trainLog: string): string {
+  const lines = trainLog.split("\n");
+  const at = lines.lastIndexOf("Command line:");
+  return at < 0 ? "" : (lines[at + 1] ?? "").trim().replace(/^sudo \.\/scx_gamer --stats \d+ ?/, "");
 }
 
 async function bundle(dir: string): Promise<string> {
@@ -99,8 +100,7 @@ async function bundle(dir: string): Promise<string> {
 export function learnSummary(trainLog: string): string[] {
   const lines = trainLog.split("\n");
   const kept = lines.filter((l) => /^(Hold-out|5-fold CV|Measured:)/.test(l.trim())).map((l) => l.trim());
-  const at = lines.lastIndexOf("Command line:");
-  const flags = at < 0 ? "" : (lines[at + 1] ?? "").trim().replace(/^sudo \.\/scx_gamer --stats \d+ ?/, "");
+  const flags = learnedFlags(trainLog);
   return [...kept, `Learned profile: ${flags ? `\`${flags}\`` : "none (training failed: see train.log)"}`];
 }
 
@@ -234,7 +234,10 @@ async function main(argv: string[]): Promise<number> {
       summary.bestRandom.fresh ? " and the best random config (rotating first)" : " (alternating first)"
     }.`,
   ];
-  const report = formatLoopReport(summary, { profileFlags: learnedFlags(out), header }).join("\n");
+  const report = formatLoopReport(summary, {
+    profileFlags: learnedFlags(Deno.readTextFileSync(path.join(out, "train.log"))),
+    header,
+  }).join("\n");
   Deno.writeTextFileSync(path.join(out, "report.md"), report + "\n");
   console.log(report);
   if (o["update-docs"]) {
