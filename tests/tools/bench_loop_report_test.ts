@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { GameFigures } from "../../tools/bench_sched/guest_results.ts";
 import { formatLoopReport, type LoopRun, summarizeLoop } from "../../tools/bench_loop/report.ts";
-import { learnSummary, parseOptions, randomConfig } from "../../tools/bench_loop/main.ts";
+import { checkGridFlags, learnSummary, parseOptions, randomConfig } from "../../tools/bench_loop/main.ts";
 import { createRng } from "../../lib/ml/rng.ts";
 import { TUNABLES, validateConfig } from "../../lib/config.ts";
 
@@ -206,4 +206,27 @@ Deno.test("a learning-only run reports the fit, the trainer's verdict and the sa
   assert.deepEqual(learnSummary("scx_gamer: --ml-train: no samples"), [
     "Learned profile: none (training failed: see train.log)",
   ]);
+});
+
+Deno.test("bench:loop --grid takes the sweep's grid flags, checked here; without it the default grid", () => {
+  assert.equal(parseOptions([]).options?.grid, "");
+  const grid = "--batch-burst-us 1000,2500,10000  --slice-us 250,1000";
+  assert.equal(
+    parseOptions([`--grid=${grid}`]).options?.grid,
+    "--batch-burst-us 1000,2500,10000 --slice-us 250,1000",
+  );
+  assert.deepEqual(checkGridFlags("--slice-us 0,5"), {
+    error: "--grid: --slice-us 0 is out of range: expected 1..100000 us",
+  });
+  assert.deepEqual(checkGridFlags("--slice-usec 5"), {
+    error: "--grid: '--slice-usec' is not a tunable's flag (--slice-us, ...)",
+  });
+  assert.deepEqual(checkGridFlags("--slice-us 5 --slice-us 6"), {
+    error: "--grid: --slice-us is given twice",
+  });
+  assert.deepEqual(checkGridFlags("--slice-us"), { error: "--grid: --slice-us has no values" });
+  assert.deepEqual(checkGridFlags("  "), {
+    error: "--grid: expected a tunable's flag and its values, got nothing",
+  });
+  assert.equal(parseOptions(["--grid=--avoid-smt maybe"]).options, undefined);
 });

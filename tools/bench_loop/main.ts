@@ -17,7 +17,8 @@
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { configToArgs, DEFAULT_SWEEP_GRID, type SchedConfig, TUNABLES } from "../../lib/config.ts";
+import { configToArgs, DEFAULT_SWEEP_GRID, flagOf, type SchedConfig, TUNABLES } from "../../lib/config.ts";
+import { GridError, parseAxisFlag } from "../../lib/grid.ts";
 import { createRng, type Rng } from "../../lib/ml/rng.ts";
 import { parseGamesimJson } from "../bench_sched/guest_results.ts";
 import { REPO_ROOT } from "../vm/layers.ts";
@@ -30,11 +31,13 @@ const MARK_BEGIN = "<!-- bench:loop table: begin (written by deno task bench:loo
 const MARK_END = "<!-- bench:loop table: end -->";
 const USAGE = `usage: deno task bench:loop [-- --rounds N] [--run-s S] [--sweep-s S] [--random N] [--seed N]
                          [--game="GAMESIM FLAGS"] [--tcg single|multi|icount] [--out DIR] [--from DIR]
-                         [--update-docs] [--learn-only]
+                         [--update-docs] [--learn-only] [--grid="SWEEP GRID FLAGS"]
   --game takes gamesim's flags after "=" (they start with "--"), e.g.
   --game="--fps 60 --frame-work-us 12000 --workers 4 --job-us 3000 --hogs 2" (a CPU-heavy game)
   --learn-only sweeps and trains, then stops (about 15 min): the trainer's verdict and pick, no fresh runs;
-  a scout for a game before a whole run (about 85 min with --rounds 5)`;
+  a scout for a game before a whole run (about 85 min with --rounds 5)
+  --grid replaces the sweep's default grid with scx_gamer --sweep's grid flags, e.g.
+  --grid="--batch-burst-us 1000,2500,10000 --slice-us 250,1000,4000" (a game beside a video encoder)`;
 
 /** A random config: each number log-uniform (or uniform when its range starts at 0) over its range, each switch a coin. */
 export function randomConfig(rng: Rng): SchedConfig {
@@ -51,10 +54,35 @@ export function randomConfig(rng: Rng): SchedConfig {
 }
 
 /** The sweep's grid flags: the default sweep grid, one comma list per tunable. */
-function gridFlags(): string {
+function defaultGridFlags(): string {
   return Object.entries(DEFAULT_SWEEP_GRID)
     .map(([k, v]) => `--${k.replaceAll("_", "-")} ${(v as readonly (number | boolean)[]).join(",")}`)
     .join(" ");
+}
+
+/**
+ * Check a --grid value: pairs of a tunable's flag and its comma list, as `scx_gamer --sweep` takes them,
+ * each checked against the tunables table here (a typo ends the run before a 15 min boot, not in it).
+ * Returns the flags, or the one line that says what is wrong.
+ */
+export function checkGridFlags(text: string): { flags: string } | { error: string } {
+  const words = text.trim().split(/\s+/).filter((w) => w !== "");
+  if (words.length === 0) return { error: "--grid: expected a tunable's flag and its values, got nothing" };
+  const seen = new Set<string>();
+  for (let i = 0; i < words.length; i += 2) {
+    const t = TUNABLES.find((t) => flagOf(t.key) === words[i]);
+    if (!t) return { error: `--grid: '${words[i]}' is not a tunable's flag (${flagOf("slice_us")}, ...)` };
+    if (seen.has(t.key)) return { error: `--grid: ${words[i]} is given twice` };
+    seen.add(t.key);
+    if (words[i + 1] === undefined) return { error: `--grid: ${words[i]} has no values` };
+    try {
+      parseAxisFlag(t.key, words[i + 1]);
+    } catch (e) {
+      if (e instanceof GridError) return { error: `--grid: ${e.message}` };
+      throw e;
+    }
+  }
+  return { flags: words.join(" ") };
 }
 
 function readRuns(out: string, randomFlags: readonly string[]): LoopRun[] {
@@ -110,6 +138,9 @@ const TCG_FILE = "tcg.txt";
 /** Where a run records the game's gamesim flags, for a later --from (runs before it: the --game given). */
 const GAME_FILE = "game.txt";
 
+/** Where a run records its sweep grid's flags, for a later --from (runs before it: the default grid). */
+const GRID_FILE = "grid.txt";
+
 /** The command line's options, or the one line that says what is wrong with it. */
 export function parseOptions(argv: string[]) {
   let o;
@@ -129,6 +160,7 @@ export function parseOptions(argv: string[]) {
         from: { type: "string" },
         "update-docs": { type: "boolean", default: false },
         "learn-only": { type: "boolean", default: false },
+        grid: { type: "string" },
       },
     }).values;
   } catch (e) {
@@ -141,7 +173,13 @@ export function parseOptions(argv: string[]) {
     }
   }
   if (!isTcgThreads(o.tcg)) return { error: `--tcg: expected ${TCG_THREADS.join(" or ")}, got '${o.tcg}'` };
-  return { options: { ...o, tcg: o.tcg } };
+  let grid = "";
+  if (o.grid !== undefined) {
+    const checked = checkGridFlags(o.grid);
+    if ("error" in checked) return { error: checked.error };
+    grid = checked.flags;
+  }
+  return { options: { ...o, tcg: o.tcg, grid } };
 }
 
 /** How the run in `out` ran its vCPUs; runs from before the option did not record it and ran single. */
@@ -172,7 +210,7 @@ async function main(argv: string[]): Promise<number> {
     const randomFile = path.join(tmp, "random.txt");
     Deno.writeTextFileSync(randomFile, randomFlags.join("\n") + "\n");
     out = path.resolve(o.out ?? path.join(REPO_ROOT, "tools/vm/out", `loop-${Date.now()}`));
-    const sweep = `${gridFlags()} --duration ${o["sweep-s"]} --settle 2`;
+    const sweep = `${o.grid || defaultGridFlags()} --duration ${o["sweep-s"]} --settle 2`;
     const fresh = o["learn-only"]
       ? "learning only"
       : `${randomFlags.length} random configs; ${o.rounds} rounds of ${o["run-s"]} s`;
@@ -203,6 +241,7 @@ async function main(argv: string[]): Promise<number> {
     Deno.writeTextFileSync(path.join(out, "random.txt"), randomFlags.join("\n") + "\n");
     Deno.writeTextFileSync(path.join(out, TCG_FILE), o.tcg + "\n");
     Deno.writeTextFileSync(path.join(out, GAME_FILE), o.game + "\n");
+    if (o.grid) Deno.writeTextFileSync(path.join(out, GRID_FILE), o.grid + "\n");
   }
   // A learning-only run (or one that stopped after learning) has no fresh runs to judge.
   if (o["learn-only"] || !existsSync(path.join(out, "eval/order.txt"))) {
@@ -221,13 +260,15 @@ async function main(argv: string[]): Promise<number> {
   try {
     game = Deno.readTextFileSync(path.join(out, GAME_FILE)).trim();
   } catch { /* a run from before game.txt: the --game given now */ }
+  let grid = "the default grid";
+  try {
+    grid = `the grid \`${Deno.readTextFileSync(path.join(out, GRID_FILE)).trim()}\``;
+  } catch { /* no grid.txt: the run swept the default grid */ }
   const header = [
     `bench:loop on the sched_ext VM (QEMU TCG, 2 vCPUs${tcg === "multi" ? ", one host thread each" : ""}), ${
       new Date().toISOString().slice(0, 10)
     }: gamesim ${game};`,
-    `learned from \`scx_gamer --sweep\` over the default grid (${
-      o["sweep-s"]
-    } s per config), --ml-train --game game;`,
+    `learned from \`scx_gamer --sweep\` over ${grid} (${o["sweep-s"]} s per config), --ml-train --game game;`,
     `then fresh ${
       o["run-s"]
     } s runs: ${randomFlags.length} random configs once each, ${o.rounds} rounds of defaults, profile${
