@@ -211,9 +211,10 @@ Deno.test("a learning-only run reports the fit, the trainer's verdict and the sa
 Deno.test("bench:loop --grid takes the sweep's grid flags, checked here; without it the default grid", () => {
   assert.equal(parseOptions([]).options?.grid, "");
   const grid = "--batch-burst-us 1000,2500,10000  --slice-us 250,1000";
+  // The sweep adds its axes to the default grid: the default grid's other axes are fixed at their defaults.
   assert.equal(
     parseOptions([`--grid=${grid}`]).options?.grid,
-    "--batch-burst-us 1000,2500,10000 --slice-us 250,1000",
+    "--batch-burst-us 1000,2500,10000 --slice-us 250,1000 --slice-lag-us 20000 --parity-us 0",
   );
   assert.deepEqual(checkGridFlags("--slice-us 0,5"), {
     error: "--grid: --slice-us 0 is out of range: expected 1..100000 us",

@@ -63,7 +63,9 @@ function defaultGridFlags(): string {
 /**
  * Check a --grid value: pairs of a tunable's flag and its comma list, as `scx_gamer --sweep` takes them,
  * each checked against the tunables table here (a typo ends the run before a 15 min boot, not in it).
- * Returns the flags, or the one line that says what is wrong.
+ * Returns the sweep's flags, or the one line that says what is wrong. The sweep adds its flags' axes to
+ * the default grid, so an axis of the default grid the value leaves out is fixed at its default here: the
+ * grid given is the whole grid (`--batch-burst-us 1000,2500` alone is 2 configs, not 54).
  */
 export function checkGridFlags(text: string): { flags: string } | { error: string } {
   const words = text.trim().split(/\s+/).filter((w) => w !== "");
@@ -82,7 +84,9 @@ export function checkGridFlags(text: string): { flags: string } | { error: strin
       throw e;
     }
   }
-  return { flags: words.join(" ") };
+  const fixed = TUNABLES.filter((t) => t.key in DEFAULT_SWEEP_GRID && !seen.has(t.key))
+    .map((t) => `${flagOf(t.key)} ${t.default}`);
+  return { flags: [...words, ...fixed].join(" ") };
 }
 
 function readRuns(out: string, randomFlags: readonly string[]): LoopRun[] {
