@@ -56,7 +56,7 @@ export function randomConfig(rng: Rng): SchedConfig {
 /** The sweep's grid flags: the default sweep grid, one comma list per tunable. */
 function defaultGridFlags(): string {
   return Object.entries(DEFAULT_SWEEP_GRID)
-    .map(([k, v]) => `--${k.replaceAll("_", "-")} ${(v as readonly (number | boolean)[]).join(",")}`)
+    .map(([k, v]) => `${flagOf(k as keyof SchedConfig)} ${(v as readonly (number | boolean)[]).join(",")}`)
     .join(" ");
 }
 
