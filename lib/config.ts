@@ -345,9 +345,10 @@ export function configToArgs(config: SchedConfig): string[] {
  * at 20 ms and 98% at 2 ms (docs/benchmarks.md, "Frame work's run"); 80 ms helped no game measured (a
  * 30 fps game with 25 ms of render work: 3.3% at 20 ms, 7% at 80 ms). Left at their defaults:
  * `batch_burst_us`, whose room is below its default, not above (beside an encoder's 4 ms runs the game
- * missed 49% of its frames at 10 ms and 1-2.5% at 2.5 ms; beside busy loops any value gives the same
- * figures: they never sleep), and the input window, which only matters with real input events the
- * sweep's workload may not have.
+ * missed 49% of its frames at 10 ms and 1-2.5% at 2.5 ms; beside encoders of 1.5 ms runs 5.7-52% at 2.5 ms
+ * and 1.7-3.7% at 1 ms; beside busy loops any value gives the same figures: they never sleep; a game beside
+ * an encoder sweeps it with a grid of its own, docs/benchmarks.md "A game beside a shorter-burst encoder"),
+ * and the input window, which only matters with real input events the sweep's workload may not have.
  */
 export const DEFAULT_SWEEP_GRID: Readonly<Partial<Record<keyof SchedConfig, readonly (number | boolean)[]>>> =
   {
