@@ -186,14 +186,19 @@ export function parseOptions(argv: string[]) {
   return { options: { ...o, tcg: o.tcg, grid } };
 }
 
+/** What a run recorded in `file` for a later --from, trimmed; null when the run is older than the record. */
+function readRecorded(out: string, file: string): string | null {
+  try {
+    return Deno.readTextFileSync(path.join(out, file)).trim();
+  } catch {
+    return null;
+  }
+}
+
 /** How the run in `out` ran its vCPUs; runs from before the option did not record it and ran single. */
 function recordedTcg(out: string): TcgThreads {
-  try {
-    const text = Deno.readTextFileSync(path.join(out, TCG_FILE)).trim();
-    return isTcgThreads(text) ? text : "single";
-  } catch {
-    return "single";
-  }
+  const text = readRecorded(out, TCG_FILE);
+  return text !== null && isTcgThreads(text) ? text : "single";
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -260,14 +265,10 @@ async function main(argv: string[]): Promise<number> {
   }
   const summary = summarizeLoop(readRuns(out, randomFlags));
   const tcg = recordedTcg(out);
-  let game = o.game;
-  try {
-    game = Deno.readTextFileSync(path.join(out, GAME_FILE)).trim();
-  } catch { /* a run from before game.txt: the --game given now */ }
-  let grid = "the default grid";
-  try {
-    grid = `the grid \`${Deno.readTextFileSync(path.join(out, GRID_FILE)).trim()}\``;
-  } catch { /* no grid.txt: the run swept the default grid */ }
+  // Runs from before game.txt: the --game given now; without grid.txt the run swept the default grid.
+  const game = readRecorded(out, GAME_FILE) ?? o.game;
+  const gridFlags = readRecorded(out, GRID_FILE);
+  const grid = gridFlags === null ? "the default grid" : `the grid \`${gridFlags}\``;
   const header = [
     `bench:loop on the sched_ext VM (QEMU TCG, 2 vCPUs${tcg === "multi" ? ", one host thread each" : ""}), ${
       new Date().toISOString().slice(0, 10)
