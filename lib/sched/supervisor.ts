@@ -37,7 +37,7 @@ import {
   type StartTimings,
   type ThreadBehaviour,
 } from "./scheduler.ts";
-import type { StatsSnapshot } from "./stats.ts";
+import type { HistSnapshot, StatsSnapshot } from "./stats.ts";
 import { schedExtState as readSchedExtState } from "./preflight.ts";
 import type { SmoothSnapshot } from "./smooth.ts";
 
@@ -115,32 +115,32 @@ const defaultStart = (c: SchedConfig, o: StartOptions) => Scheduler.start(c, { .
 /** Longest wait for sched_ext to report "disabled" before an attach attempt anyway, ms. */
 const DISABLED_WAIT_MS = 5000;
 
+/** Two cumulative histograms of the same layout added bucket by bucket (the hot paths' and smoothness'). */
+function sumBuckets(a: HistSnapshot, b: HistSnapshot): HistSnapshot {
+  return {
+    buckets: a.buckets.map((v, i) => v + b.buckets[i]),
+    count: a.count + b.count,
+    sum_ns: a.sum_ns + b.sum_ns,
+  };
+}
+
 function addSnapshots(a: StatsSnapshot, b: StatsSnapshot): StatsSnapshot {
   const counters = { ...a.counters };
   for (const k of Object.keys(counters) as (keyof typeof counters)[]) counters[k] += b.counters[k];
-  const hists = structuredClone(a.hists);
-  for (const k of Object.keys(hists) as (keyof typeof hists)[]) {
-    hists[k].buckets = hists[k].buckets.map((x, i) => x + b.hists[k].buckets[i]);
-    hists[k].sum_ns += b.hists[k].sum_ns;
-    hists[k].count += b.hists[k].count;
-  }
+  const hists = { ...a.hists };
+  for (const k of Object.keys(hists) as (keyof typeof hists)[]) hists[k] = sumBuckets(a.hists[k], b.hists[k]);
   return { ...b, counters, hists };
 }
 
 function addSmooth(a: SmoothSnapshot, b: SmoothSnapshot): SmoothSnapshot {
-  const sum = (x: SmoothSnapshot["pace"], y: SmoothSnapshot["pace"]) => ({
-    buckets: x.buckets.map((v, i) => v + y.buckets[i]),
-    count: x.count + y.count,
-    sum_ns: x.sum_ns + y.sum_ns,
-  });
   return {
     at_ms: b.at_ms,
-    lat: a.lat.map((h, i) => sum(h, b.lat[i])),
+    lat: a.lat.map((h, i) => sumBuckets(h, b.lat[i])),
     waits: a.waits + b.waits,
     wait_ns: a.wait_ns + b.wait_ns,
     wait_behind_other_ns: a.wait_behind_other_ns + b.wait_behind_other_ns,
-    pace: sum(a.pace, b.pace),
-    starts: sum(a.starts, b.starts),
+    pace: sumBuckets(a.pace, b.pace),
+    starts: sumBuckets(a.starts, b.starts),
     pace_tid: b.pace_tid,
   };
 }
