@@ -210,6 +210,7 @@ struct task_ctx {
 	s32 claimed;		/* a batch CPU select_cpu claimed for this wake-up, +1 (0: none) */
 	u8 cls;			/* enum gamer_thread_class */
 	u8 batch;		/* classified batch */
+	u32 judged_under;	/* batch_burst_us its avg_burst was gathered under (judge_afresh) */
 	u64 slice_end;		/* batch: when the slice it started with runs out */
 	u8 guarded;		/* picked by the starvation guard for its next run */
 	u8 stay;		/* the migration limiter keeps this wake-up on its CPU */
@@ -465,6 +466,23 @@ static bool task_is_batch(struct task_struct *p, struct task_ctx *tctx, u64 ran)
 	if (tctx->batch)
 		return burst >= threshold / 2;
 	return burst >= threshold;
+}
+
+/*
+ * After a live change of batch_burst_us (a sweep's next config, a profile applied when a game starts, an
+ * A/B's other window), forget the run history a task gathered under the old value, as an attach with the
+ * new one would find it. The history is not the task's alone: an encoder of 1.5 ms per 2 ms slot made batch
+ * at 1 ms is preempted by every interactive wake-up, falls behind its slots, stops sleeping between them
+ * and averages 2-4 ms per wake-up (measured in the VM), so under 2.5 ms it stayed batch for as long as the
+ * old value's history lasted, and one attach's sweep measured 1 ms's behaviour in 2.5 ms's windows.
+ * Called at a wake-up, where the average is updated.
+ */
+static __always_inline void judge_afresh(struct task_ctx *tctx)
+{
+	if (tctx->judged_under == batch_burst_us)
+		return;
+	tctx->judged_under = batch_burst_us;
+	tctx->avg_burst = 0;
 }
 
 /*
@@ -1527,6 +1545,7 @@ void BPF_STRUCT_OPS(gamer_runnable, struct task_struct *p, u64 enq_flags)
 	tctx = lookup_task_ctx(p);
 	if (!tctx)
 		return;
+	judge_afresh(tctx);
 	tctx->avg_burst = ewma(tctx->avg_burst, tctx->run_since_wake);
 	tctx->run_since_wake = 0;
 	set_batch(tctx, task_is_batch(p, tctx, 0));

@@ -78,6 +78,9 @@ const LIBC_SYMBOLS = {
   getpagesize: { parameters: [], result: "i32" },
   // On a worker thread (nonblocking): the caller awaits readiness without blocking the event loop.
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
+  // A task's storage is looked up from userspace by a pidfd; glibc has the wrapper from 2.36 on.
+  pidfd_open: { parameters: ["i32", "u32"], result: "i32", optional: true },
+  close: { parameters: ["i32"], result: "i32" },
 } as const;
 
 /** libbpf's symbols. */

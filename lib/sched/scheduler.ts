@@ -22,6 +22,7 @@
 import { kernelEnumValues, kernelHasFunction, kernelStructMembers } from "../bpf/btf.ts";
 import type { BpfLink, BpfMap } from "../bpf/object.ts";
 import { BpfObject } from "../bpf/object.ts";
+import { openLibbpf } from "../bpf/ffi.ts";
 import { RingBuffer } from "../bpf/ring_buffer.ts";
 import { type SchedConfig, TUNABLES, validateConfig } from "../config.ts";
 import { SCX_GAMER_OBJECT_BASE64 } from "../bpf/generated/scx_gamer_object.ts";
@@ -358,6 +359,32 @@ export class Scheduler {
       config[t.key] = t.kind === "switch" ? v !== 0n : Number(v);
     }
     return config as SchedConfig;
+  }
+
+  /**
+   * How the scheduler judges process `pid` (its main thread) now, read from its task storage through a
+   * pidfd: batch or not, and its average run per wake-up, the behaviour that decides it; null when the
+   * process is gone, has no state yet, or libc has no pidfd_open. The kernel's own view, for tests and
+   * diagnostics: userspace's classes are only one of its inputs.
+   */
+  taskBatchState(pid: number): { batch: boolean; avgRunNs: bigint } | null {
+    const { libc } = openLibbpf();
+    const members = this.#obj.structLayout("task_ctx")?.members;
+    const batch = members?.find((m) => m.name === "batch");
+    const avg = members?.find((m) => m.name === "avg_burst");
+    if (!libc.pidfd_open || !batch || !avg) return null;
+    const pidfd = libc.pidfd_open(pid, 0);
+    if (pidfd < 0) return null;
+    try {
+      const key = new Uint8Array(4);
+      new DataView(key.buffer).setInt32(0, pidfd, true);
+      const value = this.#obj.map("task_ctxs").lookup(key);
+      if (value === null) return null;
+      const view = new DataView(value.buffer);
+      return { batch: value[batch.offset] !== 0, avgRunNs: view.getBigUint64(avg.offset, true) };
+    } finally {
+      libc.close(pidfd);
+    }
   }
 
   /** Tell the scheduler which process is the game (null: none); every task re-reads its class. */

@@ -196,6 +196,21 @@ Deno.test("scx_gamer on a sched_ext kernel", async (t) => {
     for (const p of tunables.phases) assert.equal(p.ejected, false);
   });
 
+  await t.step(
+    "a live change of batch_burst_us judges every task afresh, not by the hysteresis it had",
+    () => {
+      // An encoder of 1.5 ms per 2 ms slot: batch at 1000 us, where it falls behind its slots and averages
+      // 2-4 ms per wake-up; at 2500 only a judgement that forgets that history makes it interactive (it
+      // may turn batch again later in the phase, by a long run, as it may in a fresh attach).
+      const r = tunables.batchRejudged;
+      console.log(`batch re-judged: ${JSON.stringify(r)}`);
+      assert.ok(r.encoder !== null, "the encoder never started");
+      assert.equal(r.at1000.batch, true, JSON.stringify(r));
+      assert.equal(r.at2500.interactive, true, JSON.stringify(r));
+      assert.equal(r.back1000.batch, true, JSON.stringify(r));
+    },
+  );
+
   await t.step("mig_max 1 blocks a larger share of migrations than 5, and 1000 blocks none", () => {
     assert.equal(phase("mig_max_1000").mig_blocked, 0);
     assert.ok(phase("mig_max_1").mig_attempts > 0, "the workload migrates");
