@@ -61,6 +61,7 @@ enum gamer_bounds {
 	BATCH_BURST_MIN_US	= 500,	/* batch_burst_us is clamped to this ... */
 	BATCH_BURST_MAX_US	= 1000000,	/* ... and this */
 	RUN_CAP_MS		= 1000,	/* CPU time since the last wake-up saturates here */
+	WAKEUP_TIMER_MIN_US	= 100,	/* a nonzero wakeup_timer_us is raised to this period */
 };
 
 /* The dispatch queues. Interactive queues are ordered by deadline, the batch queue by vruntime. */

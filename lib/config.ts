@@ -175,7 +175,8 @@ export const TUNABLES: readonly Tunable[] = [
     min: 0,
     max: 1_000_000,
     help: "while interactive tasks wait because every CPU runs interactive work, re-check this often and " +
-      "preempt a CPU whose task used up its quantum with a later deadline (0 = the tick only)",
+      "preempt a CPU whose task used up its quantum with a later deadline (0 = the tick only; at least 100 us)",
+    effective: { what: "timer period (0: off)", min: 100, max: 1_000_000 },
   },
   {
     kind: "number",

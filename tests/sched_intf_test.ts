@@ -77,6 +77,9 @@ Deno.test("the tunables table records the BPF side's effective bounds as bpf/int
   assert.ok(slice?.kind === "number" && slice.effective);
   assert.equal(slice.effective.min, BPF_BOUNDS.SLICE_MIN_US);
   assert.equal(slice.effective.max, BPF_BOUNDS.SLICE_MAX_US);
+  const timer = TUNABLES.find((t) => t.key === "wakeup_timer_us");
+  assert.ok(timer?.kind === "number" && timer.effective);
+  assert.equal(timer.effective.min, BPF_BOUNDS.WAKEUP_TIMER_MIN_US);
   const burst = TUNABLES.find((t) => t.key === "batch_burst_us");
   assert.ok(burst?.kind === "number");
   assert.equal(burst.min, BPF_BOUNDS.BATCH_BURST_MIN_US);

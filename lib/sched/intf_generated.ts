@@ -344,7 +344,8 @@ export const ENUMS = {
     "BATCH_STARVE_MS": 100,
     "BATCH_BURST_MIN_US": 500,
     "BATCH_BURST_MAX_US": 1000000,
-    "RUN_CAP_MS": 1000
+    "RUN_CAP_MS": 1000,
+    "WAKEUP_TIMER_MIN_US": 100
   },
   "gamer_dsq": {
     "INTER_DSQ": 0,
