@@ -13,8 +13,8 @@
 # BL_LEARN_ONLY (1: stop after training).
 # Layout of out/: sweep.log, export.log, train.log, train.rc, ml/ (samples and the profile),
 # eval/<kind>-<n>.json (gamesim reports; kind: random, default, profile, best), eval/<kind>-<n>.log
-# (scx_gamer), eval/order.txt ("kind n" in run order; "best n index" names the random config), state.txt
-# (sched_ext state after each run).
+# (scx_gamer), eval/order.txt ("kind n" in run order; "best n index" names the random config), eval/times.txt
+# (the guest's uptime at each step of each run), state.txt (sched_ext state after each run).
 set -u
 out=/work/out
 mkdir -p $out/eval
@@ -32,6 +32,8 @@ wait_line() { # file, pattern, tenths
   while ! grep -q "$2" "$1" 2>/dev/null && [ $i -lt "$3" ]; do sleep 0.1; i=$((i + 1)); done
 }
 say() { echo "bench-loop: $*"; }
+# eval/times.txt: the guest's uptime at each step of a fresh run, so a slow run names the step that took it.
+mark() { echo "$(cut -d' ' -f1 /proc/uptime) $*" >> $out/eval/times.txt; }
 
 # Under emulation a Deno start competes with the game for the two CPUs; the scheduler's own process
 # (and the tools it starts) go first. The game's threads are scheduled by scx_gamer as without it.
@@ -65,18 +67,23 @@ measure() { # kind, n, scx_gamer flags...
   n=$2
   shift 2
   log=$out/eval/$kind-$n.log
+  mark "$kind $n start"
   # shellcheck disable=SC2068
   scx_gamer --socket /run/bench.sock $@ >"$log" 2>&1 &
   pid=$!
   wait_state enabled 1800
+  mark "$kind $n enabled"
   wait_line "$log" attached 600
   [ "$kind" = profile ] && wait_line "$log" "profile of" 600
+  mark "$kind $n game"
   # shellcheck disable=SC2086
   gamesim --duration "$run_s" $game_args --json $out/eval/$kind-$n.json >/dev/null 2>$out/eval/$kind-$n.err
+  mark "$kind $n game done"
   kill -INT $pid
   wait $pid
   echo "$kind $n $(state)" >> $out/state.txt
   wait_state disabled 300
+  mark "$kind $n disabled"
   echo "$kind $n${pick:+ $pick}" >> $out/eval/order.txt
   say "$kind $n done"
 }
