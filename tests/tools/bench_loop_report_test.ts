@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import type { GameFigures } from "../../tools/bench_sched/guest_results.ts";
 import { formatLoopReport, type LoopRun, summarizeLoop } from "../../tools/bench_loop/report.ts";
-import { checkGridFlags, learnSummary, parseOptions, randomConfig } from "../../tools/bench_loop/main.ts";
+import {
+  checkGridFlags,
+  learnSummary,
+  parseOptions,
+  randomConfig,
+  recordedRounds,
+} from "../../tools/bench_loop/main.ts";
 import { createRng } from "../../lib/ml/rng.ts";
 import { TUNABLES, validateConfig } from "../../lib/config.ts";
 
@@ -230,4 +236,25 @@ Deno.test("bench:loop --grid takes the sweep's grid flags, checked here; without
     error: "--grid: expected a tunable's flag and its values, got nothing",
   });
   assert.equal(parseOptions(["--grid=--avoid-smt maybe"]).options, undefined);
+});
+
+Deno.test("--from reports the rounds the run made, read from its order of runs", () => {
+  const out = Deno.makeTempDirSync();
+  try {
+    Deno.mkdirSync(`${out}/eval`);
+    const order = [
+      "random 1",
+      "random 2",
+      "default 1",
+      "profile 1",
+      "best 1 2",
+      "profile 2",
+      "best 2 2",
+      "default 2",
+    ];
+    Deno.writeTextFileSync(`${out}/eval/order.txt`, order.join("\n") + "\n");
+    assert.equal(recordedRounds(out), 2);
+  } finally {
+    Deno.removeSync(out, { recursive: true });
+  }
 });

@@ -186,6 +186,15 @@ export function parseOptions(argv: string[]) {
   return { options: { ...o, tcg: o.tcg, grid } };
 }
 
+/**
+ * The rounds the run in `out` made, read from its eval/order.txt (one default run per round): `--from`
+ * re-reports a run without knowing the `--rounds` it was given.
+ */
+export function recordedRounds(out: string): number {
+  return Deno.readTextFileSync(path.join(out, "eval/order.txt")).split("\n")
+    .filter((l) => l.startsWith("default ")).length;
+}
+
 /** What a run recorded in `file` for a later --from, trimmed; null when the run is older than the record. */
 function readRecorded(out: string, file: string): string | null {
   try {
@@ -269,6 +278,7 @@ async function main(argv: string[]): Promise<number> {
   const game = readRecorded(out, GAME_FILE) ?? o.game;
   const gridFlags = readRecorded(out, GRID_FILE);
   const grid = gridFlags === null ? "the default grid" : `the grid \`${gridFlags}\``;
+  const rounds = recordedRounds(out);
   const header = [
     `bench:loop on the sched_ext VM (QEMU TCG, 2 vCPUs${tcg === "multi" ? ", one host thread each" : ""}), ${
       new Date().toISOString().slice(0, 10)
@@ -276,7 +286,7 @@ async function main(argv: string[]): Promise<number> {
     `learned from \`scx_gamer --sweep\` over ${grid} (${o["sweep-s"]} s per config), --ml-train --game game;`,
     `then fresh ${
       o["run-s"]
-    } s runs: ${randomFlags.length} random configs once each, ${o.rounds} rounds of defaults, profile${
+    } s runs: ${randomFlags.length} random configs once each, ${rounds} rounds of defaults, profile${
       summary.bestRandom.fresh ? " and the best random config (rotating first)" : " (alternating first)"
     }.`,
   ];
