@@ -475,7 +475,8 @@ static bool task_is_batch(struct task_struct *p, struct task_ctx *tctx, u64 ran)
  * at 1 ms is preempted by every interactive wake-up, falls behind its slots, stops sleeping between them
  * and averages 2-4 ms per wake-up (measured in the VM), so under 2.5 ms it stayed batch for as long as the
  * old value's history lasted, and one attach's sweep measured 1 ms's behaviour in 2.5 ms's windows.
- * Called at a wake-up, where the average is updated.
+ * Called at a wake-up, where the average is updated. The game's threads start over too (their average is
+ * their deadlines' burst term): an attach would find them so, and it is back within a few wake-ups.
  */
 static __always_inline void judge_afresh(struct task_ctx *tctx)
 {

@@ -197,16 +197,18 @@ Deno.test("scx_gamer on a sched_ext kernel", async (t) => {
   });
 
   await t.step(
-    "a live change of batch_burst_us judges every task afresh, not by the hysteresis it had",
+    "a live change of batch_burst_us judges every task afresh, from no run history",
     () => {
-      // An encoder of 1.5 ms per 2 ms slot: batch at 1000 us, where it falls behind its slots and averages
-      // 2-4 ms per wake-up; at 2500 only a judgement that forgets that history makes it interactive (it
-      // may turn batch again later in the phase, by a long run, as it may in a fresh attach).
+      // An encoder of 1.8 ms per 20 ms slot, batch at 1000 us. Under emulation the kernel sees its runs at
+      // 2-4 ms (interrupt time counts), so at 2500 it may turn batch again within a run or two: what must
+      // show is the judgement starting over, its average run back below the old leave threshold (1250 us)
+      // for the first slot after the change (bpf judge_afresh; without it, one run saw 2300 us at
+      // the least and the encoder batch throughout).
       const r = tunables.batchRejudged;
       console.log(`batch re-judged: ${JSON.stringify(r)}`);
       assert.ok(r.encoder !== null, "the encoder never started");
       assert.equal(r.at1000.batch, true, JSON.stringify(r));
-      assert.equal(r.at2500.interactive, true, JSON.stringify(r));
+      assert.ok(r.at2500.avg_run_us[0] < 1250, JSON.stringify(r));
       assert.equal(r.back1000.batch, true, JSON.stringify(r));
     },
   );

@@ -43,15 +43,17 @@ async function watchBatch(pid: number, ms: number) {
       const us = Number(s.avgRunNs) / 1000;
       seen.avg_run_us = [Math.min(seen.avg_run_us[0], us), Math.max(seen.avg_run_us[1], us)];
     }
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 5));
   }
   return seen;
 }
 
 /**
- * A live change of batch_burst_us judges every task afresh (bpf judge_afresh): an encoder of 1.5 ms per 2 ms
- * slot turns batch at 1000 us, and is interactive again at 2500 as it would be in a fresh attach, not held
- * batch by the 2-4 ms runs per wake-up it averaged while batch (preempted, behind its slots, not sleeping).
+ * A live change of batch_burst_us judges every task afresh (bpf judge_afresh). An encoder running 1.8 ms in
+ * every 20 ms slot sleeps between slots whatever its kind (its slots are far apart), so its average run stays
+ * near 1.8 ms: batch at 1000 us; at 2500 above the old value's leave threshold (1250) but below the enter
+ * one, so interactive only when the change forgets its history. (One of 1.5 ms per 2 ms falls behind while
+ * batch and runs 2-4 ms at a time: it turns batch again at 2.5 ms within a run, too fast to watch.)
  */
 async function rejudgeBatch() {
   const bg = new Deno.Command("gamesim", {
@@ -60,9 +62,9 @@ async function rejudgeBatch() {
       "--encoders",
       "1",
       "--encode-us",
-      "1500",
+      "1800",
       "--encode-period-us",
-      "2000",
+      "20000",
       "--duration",
       "60",
     ],
