@@ -210,6 +210,8 @@ export class Scheduler {
   relinkable = false;
   #classified = new Set<number>();
   #stopped: ExitInfo | null | undefined = undefined;
+  /** Offsets in struct task_ctx that taskBatchState reads (null: absent; undefined: not looked up yet). */
+  #taskCtxAt: { batch: number; avg: number } | null | undefined = undefined;
 
   private constructor(obj: BpfObject, stats: boolean, verbose: boolean) {
     this.#obj = obj;
@@ -369,10 +371,15 @@ export class Scheduler {
    */
   taskBatchState(pid: number): { batch: boolean; avgRunNs: bigint } | null {
     const { libc } = openLibbpf();
-    const members = this.#obj.structLayout("task_ctx")?.members;
-    const batch = members?.find((m) => m.name === "batch");
-    const avg = members?.find((m) => m.name === "avg_burst");
-    if (!libc.pidfd_open || !batch || !avg) return null;
+    // The object's BTF is walked once: a test polls this every few milliseconds.
+    if (this.#taskCtxAt === undefined) {
+      const members = this.#obj.structLayout("task_ctx")?.members;
+      const batch = members?.find((m) => m.name === "batch");
+      const avg = members?.find((m) => m.name === "avg_burst");
+      this.#taskCtxAt = batch && avg ? { batch: batch.offset, avg: avg.offset } : null;
+    }
+    const at = this.#taskCtxAt;
+    if (!libc.pidfd_open || at === null) return null;
     const pidfd = libc.pidfd_open(pid, 0);
     if (pidfd < 0) return null;
     try {
@@ -381,7 +388,7 @@ export class Scheduler {
       const value = this.#obj.map("task_ctxs").lookup(key);
       if (value === null) return null;
       const view = new DataView(value.buffer);
-      return { batch: value[batch.offset] !== 0, avgRunNs: view.getBigUint64(avg.offset, true) };
+      return { batch: value[at.batch] !== 0, avgRunNs: view.getBigUint64(at.avg, true) };
     } finally {
       libc.close(pidfd);
     }
