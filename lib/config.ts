@@ -188,7 +188,8 @@ export const TUNABLES: readonly Tunable[] = [
     sincePolicy: 2,
     help:
       "CPU time without sleeping (or average run per wake-up) that makes a task batch: it then runs only " +
-      "when no interactive task waits; it leaves batch below half of this (the game's threads never become batch)",
+      "when no interactive task waits; half of this makes a task using more than half a CPU batch " +
+      "(the game's threads never become batch)",
   },
   {
     kind: "number",

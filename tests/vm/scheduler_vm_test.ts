@@ -213,6 +213,19 @@ Deno.test("scx_gamer on a sched_ext kernel", async (t) => {
     },
   );
 
+  await t.step(
+    "a task using most of a CPU in short runs is batch at half the threshold; the same runs rarely stay interactive",
+    () => {
+      // Two encoders of 1.6 ms runs at the default 2.5 ms threshold, the game stopped: one every 2.1 ms (76% of
+      // a CPU), one every 21 ms (8%). Judged by run length alone both were interactive (bpf task_is_busy).
+      const r = tunables.byShare;
+      console.log(`judged by share: ${JSON.stringify(r)}`);
+      assert.ok(r.busy !== null && r.busy.polls > 0, "the encoders never started");
+      assert.ok(r.busy.batch_polls > r.busy.polls / 2, JSON.stringify(r));
+      assert.ok(r.light.batch_polls < r.light.polls / 2, JSON.stringify(r));
+    },
+  );
+
   await t.step("mig_max 1 blocks a larger share of migrations than 5, and 1000 blocks none", () => {
     assert.equal(phase("mig_max_1000").mig_blocked, 0);
     assert.ok(phase("mig_max_1").mig_attempts > 0, "the workload migrates");

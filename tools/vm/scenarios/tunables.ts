@@ -35,17 +35,97 @@ function findProcess(comm: string): number | null {
  * the range of its average run per wake-up, us.
  */
 async function watchBatch(pid: number, ms: number) {
-  const seen = { batch: false, interactive: false, avg_run_us: [Infinity, 0] };
+  const seen = { batch: false, interactive: false, avg_run_us: [Infinity, 0], polls: 0, batch_polls: 0 };
   for (const end = performance.now() + ms; performance.now() < end;) {
     const s = sched.taskBatchState(pid);
     if (s !== null) {
       seen[s.batch ? "batch" : "interactive"] = true;
+      seen.polls++;
+      if (s.batch) seen.batch_polls++;
       const us = Number(s.avgRunNs) / 1000;
       seen.avg_run_us = [Math.min(seen.avg_run_us[0], us), Math.max(seen.avg_run_us[1], us)];
     }
     await new Promise((r) => setTimeout(r, 5));
   }
   return seen;
+}
+
+/** Background-only gamesim with one encoder of `runUs` per `periodUs`, and that encoder's pid (null: none). */
+async function startEncoder(runUs: number, periodUs: number) {
+  const bg = new Deno.Command("gamesim", {
+    args: [
+      "--background-only",
+      "--encoders",
+      "1",
+      "--encode-us",
+      `${runUs}`,
+      "--encode-period-us",
+      `${periodUs}`,
+      "--duration",
+      "60",
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let encoder: number | null = null;
+  for (let i = 0; i < 300 && encoder === null; i++) {
+    encoder = findChild(bg.pid, "bg-encode");
+    if (encoder === null) await new Promise((r) => setTimeout(r, 100));
+  }
+  return { bg, encoder };
+}
+
+/** The child of `parent` whose comm is `comm`, or null. */
+function findChild(parent: number, comm: string): number | null {
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const status = Deno.readTextFileSync(`/proc/${e.name}/status`);
+      if (
+        status.match(/^PPid:\s+(\d+)$/m)?.[1] === `${parent}` && status.match(/^Name:\s+(.*)$/m)?.[1] === comm
+      ) {
+        return Number(e.name);
+      }
+    } catch { /* gone */ }
+  }
+  return null;
+}
+
+/** Send `signal` to every process whose comm is in `comms`. */
+function signalAll(comms: string[], signal: Deno.Signal) {
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      if (comms.includes(Deno.readTextFileSync(`/proc/${e.name}/comm`).trim())) {
+        Deno.kill(Number(e.name), signal);
+      }
+    } catch { /* gone */ }
+  }
+}
+
+/**
+ * Judged by CPU share as well as run length (bpf task_is_busy), at the default threshold (2500 us): two
+ * encoders with the same 1.6 ms runs, one in every 2.1 ms slot (76% of a CPU: batch at half the threshold),
+ * one in every 21 ms (8%: interactive, its runs below the threshold). The game and its background loops are
+ * stopped meanwhile: beside a busy loop a periodic task once batch falls behind its slots, runs them back to
+ * back and stays batch whatever its share (its runs are then long), which is not what this step watches.
+ */
+async function judgeByShare() {
+  const load = ["game.exe", "bg-hog", "bg-bursty"];
+  signalAll(load, "SIGSTOP");
+  const busy = await startEncoder(1600, 2100);
+  const light = await startEncoder(1600, 21_000);
+  try {
+    if (busy.encoder === null || light.encoder === null) return { busy: null, light: null };
+    const [b, l] = await Promise.all([watchBatch(busy.encoder, 3000), watchBatch(light.encoder, 3000)]);
+    return { busy: b, light: l };
+  } finally {
+    for (const { bg } of [busy, light]) {
+      bg.kill("SIGTERM");
+      await bg.output();
+    }
+    signalAll(load, "SIGCONT");
+  }
 }
 
 /**
@@ -56,27 +136,8 @@ async function watchBatch(pid: number, ms: number) {
  * batch and runs 2-4 ms at a time: it turns batch again at 2.5 ms within a run, too fast to watch.)
  */
 async function rejudgeBatch() {
-  const bg = new Deno.Command("gamesim", {
-    args: [
-      "--background-only",
-      "--encoders",
-      "1",
-      "--encode-us",
-      "1800",
-      "--encode-period-us",
-      "20000",
-      "--duration",
-      "60",
-    ],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
+  const { bg, encoder } = await startEncoder(1800, 20_000);
   try {
-    let encoder: number | null = null;
-    for (let i = 0; i < 300 && encoder === null; i++) {
-      encoder = findProcess("bg-encode");
-      if (encoder === null) await new Promise((r) => setTimeout(r, 100));
-    }
     if (encoder === null) return { encoder: null };
     sched.applyConfig({ ...base, batch_burst_us: 1000 });
     const at1000 = await watchBatch(encoder, 2000);
@@ -95,6 +156,8 @@ const base: SchedConfig = { ...defaultConfig(), mig_max: 1000, input_window_us: 
 const sched = Scheduler.start(base, { stats: true });
 const phases: Record<string, unknown>[] = [];
 try {
+  // First, on a quiet machine (the game stopped) and a scheduler with no history of live changes.
+  const byShare = await judgeByShare();
   const game = findProcess("game.exe");
   sched.setGame(game);
   const run = async (name: string, config: SchedConfig) => {
@@ -180,7 +243,17 @@ try {
   Deno.writeTextFileSync(
     reportPath,
     JSON.stringify(
-      { game, inputHook: sched.inputHook, phases, batchRejudged, smooth, events, execWake, exit: null },
+      {
+        game,
+        inputHook: sched.inputHook,
+        phases,
+        batchRejudged,
+        byShare,
+        smooth,
+        events,
+        execWake,
+        exit: null,
+      },
       null,
       2,
     ),
