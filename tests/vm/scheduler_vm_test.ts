@@ -216,8 +216,8 @@ Deno.test("scx_gamer on a sched_ext kernel", async (t) => {
   await t.step(
     "a task using most of a CPU in short runs is batch at half the threshold; the same runs rarely stay interactive",
     () => {
-      // Two encoders of 1.6 ms runs at the default 2.5 ms threshold, the game stopped: one every 2.1 ms (76% of
-      // a CPU), one every 21 ms (8%). Judged by run length alone both were interactive (bpf task_is_busy).
+      // Two encoders of 3 ms runs at a 5 ms threshold, the game stopped: one every 4 ms (75% of a CPU), one
+      // every 40 ms (7.5%). Judged by run length alone both were interactive (bpf task_is_busy).
       const r = tunables.byShare;
       console.log(`judged by share: ${JSON.stringify(r)}`);
       assert.ok(r.busy !== null && r.busy.polls > 0, "the encoders never started");
