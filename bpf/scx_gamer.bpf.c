@@ -11,9 +11,10 @@
  * 1. Two kinds of task. A task is BATCH when its policy says so (SCHED_IDLE, SCHED_BATCH), userspace
  *    classified it as background, or it behaves like it: it ran batch_burst_us of CPU without sleeping, or
  *    its average run per wake-up is that long, or half that long while it uses more than half a CPU (an
- *    encoder of 1.5 ms runs per 2 ms). Every other task is INTERACTIVE. The game's threads (all of them: job workers are on the frame's path,
- *    whatever userspace's name table calls them), classified critical threads (input, GPU submit, audio,
- *    compositor), kernel threads and scx_gamer itself never become batch unless their policy says so.
+ *    encoder of 1.5 ms runs per 2 ms). Every other task is INTERACTIVE. The game's threads (all of them:
+ *    job workers are on the frame's path, whatever userspace's name table calls them), classified critical
+ *    threads (input, GPU submit, audio, compositor), kernel threads and scx_gamer itself never become batch
+ *    unless their policy says so.
  *
  * 2. Batch runs only when no interactive task waits. Batch tasks share one queue ordered by weighted
  *    vruntime and get long slices (20 ms): few switches, high throughput. Among themselves they are fair

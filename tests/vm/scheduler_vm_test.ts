@@ -199,10 +199,11 @@ Deno.test("scx_gamer on a sched_ext kernel", async (t) => {
   await t.step(
     "a live change of batch_burst_us judges every task afresh, from no run history",
     () => {
-      // An encoder of 1.8 ms per 20 ms slot, batch at 1000 us. Under emulation the kernel sees its runs at
-      // 2-4 ms (interrupt time counts), so at 2500 it may turn batch again within a run or two: what must
-      // show is the judgement starting over, its average run back below the old leave threshold (1250 us)
-      // for the first slot after the change (bpf judge_afresh; without it, one run saw 2300 us at
+      // An encoder of 1.8 ms per 20 ms slot, batch at 1000 us. Here its runs look 2-4 ms long (batch beside
+      // the busy loop it falls behind its slots, and with the vCPUs taking turns on one host thread the guest
+      // charges a task the other's turn), so at 2500 it may turn batch again within a run or two: what must
+      // show is the judgement starting over, its average run below 1250 us (below its own runs: from
+      // nothing) for the first slot after the change (bpf judge_afresh; without it, one run saw 2300 us at
       // the least and the encoder batch throughout).
       const r = tunables.batchRejudged;
       console.log(`batch re-judged: ${JSON.stringify(r)}`);
@@ -214,7 +215,7 @@ Deno.test("scx_gamer on a sched_ext kernel", async (t) => {
   );
 
   await t.step(
-    "a task using most of a CPU in short runs is batch at half the threshold; the same runs rarely stay interactive",
+    "a task using most of a CPU in short runs is batch at half the threshold; the same runs at a small share stay interactive",
     () => {
       // Two encoders of 3 ms runs at a 5 ms threshold, the game stopped: one every 4 ms (75% of a CPU), one
       // every 40 ms (7.5%). Judged by run length alone both were interactive (bpf task_is_busy).

@@ -138,10 +138,9 @@ async function judgeByShare() {
 
 /**
  * A live change of batch_burst_us judges every task afresh (bpf judge_afresh). An encoder running 1.8 ms in
- * every 20 ms slot sleeps between slots whatever its kind (its slots are far apart), so its average run stays
- * near 1.8 ms: batch at 1000 us; at 2500 above the old value's leave threshold (1250) but below the enter
- * one, so interactive only when the change forgets its history. (One of 1.5 ms per 2 ms falls behind while
- * batch and runs 2-4 ms at a time: it turns batch again at 2.5 ms within a run, too fast to watch.)
+ * every 20 ms slot (9% of a CPU) is batch at 1000 us; batch beside the busy loop it falls behind its slots
+ * and its average run grows to 2-4 ms, so at 2500 it would stay batch on that history: interactive, at
+ * least for a slot, only when the change forgets it. (One of 1.5 ms per 2 ms is batch at both values.)
  */
 async function rejudgeBatch() {
   const { bg, encoder } = await startEncoder(1800, 20_000);
