@@ -10,11 +10,11 @@
  *
  * 1. Two kinds of task. A task is BATCH when its policy says so (SCHED_IDLE, SCHED_BATCH), userspace
  *    classified it as background, or it behaves like it: it ran batch_burst_us of CPU without sleeping, or
- *    its average run per wake-up is that long, or half that long while it uses more than half a CPU (an
- *    encoder of 1.5 ms runs per 2 ms). Every other task is INTERACTIVE. The game's threads (all of them:
- *    job workers are on the frame's path, whatever userspace's name table calls them), classified critical
- *    threads (input, GPU submit, audio, compositor), kernel threads and scx_gamer itself never become batch
- *    unless their policy says so.
+ *    its average run per wake-up is that long, or half that long while it wants more than half a CPU (its
+ *    runs as long as its sleeps: an encoder of 1.5 ms per 2 ms). Every other task is INTERACTIVE. The game's
+ *    threads (all of them: job workers are on the frame's path, whatever userspace's name table calls them),
+ *    classified critical threads (input, GPU submit, audio, compositor), kernel threads and scx_gamer itself
+ *    never become batch unless their policy says so.
  *
  * 2. Batch runs only when no interactive task waits. Batch tasks share one queue ordered by weighted
  *    vruntime and get long slices (20 ms): few switches, high throughput. Among themselves they are fair
@@ -201,8 +201,8 @@ struct task_ctx {
 	u64 last_run_at;	/* when it last started running */
 	u64 run_since_wake;	/* CPU time since it last woke up */
 	u64 avg_burst;		/* moving average of run_since_wake at wake-up */
-	u64 woke_at;		/* its last wake-up (any task: task_is_busy) */
-	u64 avg_period;		/* moving average of the time between its wake-ups */
+	u64 slept_at;		/* when it last went to sleep (any task: task_is_busy) */
+	u64 avg_sleep;		/* moving average of how long it slept before a wake-up */
 	u64 enq_at;		/* when it was last queued (starvation guard) */
 	u64 wake_at;		/* smoothness: when a game thread woke, until it runs */
 	u64 last_wake_at;	/* smoothness: its previous wake-up (render pacing) */
@@ -444,23 +444,25 @@ static __always_inline u64 batch_burst_ns(void)
 }
 
 /*
- * Does the task use more than half a CPU (its average run per wake-up at least half the time between its
- * wake-ups)? Such a task is throughput work even when its runs are short: an encoder of 1.5 ms per 2 ms slot
- * uses 75% of a CPU, and three of them beside a game on 2 CPUs want more than the machine has. Judged only by
- * its runs against a 2.5 ms threshold it was interactive, or batch after it fell behind its slots, by luck:
- * the game missed 2-52% of frames across boots with the same defaults.
+ * Does the task want more than half a CPU (its average run per wake-up at least as long as its average
+ * sleep)? Such a task is throughput work even when its runs are short: an encoder of 1.5 ms per 2 ms slot
+ * wants 75% of a CPU, and three of them beside a game on 2 CPUs want more than the machine has. Judged only
+ * by its runs against a 2.5 ms threshold it was interactive, or batch after it fell behind its slots, by
+ * luck: the game missed 2-52% of frames across boots with the same defaults. Sleep, not the time between
+ * wake-ups: that includes the time it waited for a CPU, so an interactive encoder kept waiting by the game
+ * looked light and stayed interactive (the game missed 95-99% of frames so).
  */
 static __always_inline bool task_is_busy(struct task_ctx *tctx)
 {
-	return tctx->avg_period && tctx->avg_burst * 2 >= tctx->avg_period;
+	return tctx->slept_at && tctx->avg_burst >= tctx->avg_sleep;
 }
 
 /*
  * Batch or interactive. @ran is CPU time of the current run not yet charged (0 outside a run). Honour the
  * policy first, then userspace's classes; behaviour decides the rest: a task is batch while its current or
- * average run reaches the threshold, or half of it while it uses more than half a CPU (task_is_busy). A burst
- * is CPU time since the task last slept or woke another task (end_burst_on_handoff), so a thread handing
- * work on is judged by its runs between hand-offs. No hysteresis on the run length: a task whose start ran
+ * average run reaches the threshold, or half of it while it wants more than half a CPU (task_is_busy). A
+ * burst is CPU time since the task last slept or woke another task (end_burst_on_handoff), so a thread
+ * handing work on is judged by its runs between hand-offs. No hysteresis on the run length: a task whose start ran
  * long (a program's first run, a nice-19 task of 2 ms every 100 ms) stayed batch while its runs were above
  * half the threshold, and a batch task beside interactive work runs only when that leaves it a CPU. The
  * moving averages (a wake-up moves them a quarter of the way) keep the class from flapping run to run.
@@ -501,15 +503,14 @@ static __always_inline void judge_afresh(struct task_ctx *tctx)
 		return;
 	tctx->judged_under = batch_burst_us;
 	tctx->avg_burst = 0;
-	tctx->avg_period = 0;
+	tctx->avg_sleep = 0;
 }
 
-/* The time since the task's last wake-up, into its average period (task_is_busy); capped like a run. */
-static __always_inline void note_wakeup_period(struct task_ctx *tctx, u64 now)
+/* How long the task slept, into its average (task_is_busy); capped like a run. */
+static __always_inline void note_sleep(struct task_ctx *tctx, u64 now)
 {
-	if (tctx->woke_at)
-		tctx->avg_period = ewma(tctx->avg_period, MIN(now - tctx->woke_at, RUN_CAP_MS * NSEC_PER_MSEC));
-	tctx->woke_at = now;
+	if (tctx->slept_at)
+		tctx->avg_sleep = ewma(tctx->avg_sleep, MIN(now - tctx->slept_at, RUN_CAP_MS * NSEC_PER_MSEC));
 }
 
 /*
@@ -1582,7 +1583,7 @@ void BPF_STRUCT_OPS(gamer_runnable, struct task_struct *p, u64 enq_flags)
 	if (!tctx)
 		return;
 	judge_afresh(tctx);
-	note_wakeup_period(tctx, sched_now());
+	note_sleep(tctx, sched_now());
 	tctx->avg_burst = ewma(tctx->avg_burst, tctx->run_since_wake);
 	tctx->run_since_wake = 0;
 	set_batch(tctx, task_is_batch(p, tctx, 0));
@@ -1671,6 +1672,8 @@ void BPF_STRUCT_OPS(gamer_stopping, struct task_struct *p, bool runnable)
 		cctx->last_stop_at = now;
 		cctx->last_game = is_game(p);
 	}
+	if (!runnable)
+		tctx->slept_at = now;
 	set_batch(tctx, task_is_batch(p, tctx, 0));
 }
 
