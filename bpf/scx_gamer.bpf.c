@@ -154,6 +154,12 @@ const volatile struct gamer_intf_anchor gamer_intf_anchor __attribute__((used));
 static u64 vtime_now;
 /* The same for batch tasks (their own clock: a hog's vruntime never shifts interactive credit). */
 static u64 batch_vtime_now;
+
+/*
+ * CPU ids run below this (set once in ops.init). A cpumask kfunc that finds no CPU returns this or more,
+ * and a kfunc given such a CPU ends the scheduler ("invalid CPU"), so a picked CPU is checked against it.
+ */
+static u32 nr_cpus;
 /* When the last input event arrived (bpf_ktime_get_ns), ns. */
 static u64 last_input_ns;
 /* The wakeup timer is armed (0/1): it re-arms itself only while interactive work waits. */
@@ -750,7 +756,7 @@ static s32 claim_batch_victim(struct task_struct *p, struct task_ctx *tctx, s32 
 	if (claim_batch_cpu(own_cpu))
 		return own_cpu;
 	cpu = bpf_cpumask_any_and_distribute(cast_mask(mask), p->cpus_ptr);
-	if (cpu >= MAX_CPUS || cpu < 0)
+	if (cpu < 0 || cpu >= nr_cpus)
 		return -ENOENT;
 	if (!move_allowed(tctx, own_cpu, cpu) || !claim_batch_cpu(cpu))
 		return -ENOENT;
@@ -986,8 +992,8 @@ static int wakeup_timer_fn(void *map, int *key, struct bpf_timer *timer)
 	} else {
 		struct bpf_cpumask *mask = batch_cpus;
 
-		cpu = mask ? bpf_cpumask_any_and_distribute(cast_mask(mask), head->cpus_ptr) : MAX_CPUS;
-		if (cpu < MAX_CPUS && claim_batch_cpu(cpu)) {
+		cpu = mask ? bpf_cpumask_any_and_distribute(cast_mask(mask), head->cpus_ptr) : nr_cpus;
+		if (cpu < nr_cpus && claim_batch_cpu(cpu)) {
 			scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
 			stat_inc(preempt_kicks);
 		} else {
@@ -1752,7 +1758,7 @@ void BPF_STRUCT_OPS(gamer_dump_task, struct scx_dump_ctx *dctx, struct task_stru
 }
 
 /* The CPUs of the highest capacity, for preferred_idle_scan. */
-static s32 init_fast_cpus(u32 nr_cpus)
+static s32 init_fast_cpus(void)
 {
 	struct bpf_cpumask *mask;
 	u32 cap, max_cap = 0;
@@ -1780,10 +1786,11 @@ static s32 init_fast_cpus(u32 nr_cpus)
 
 s32 BPF_STRUCT_OPS_SLEEPABLE(gamer_init)
 {
-	u32 nr_cpus = scx_bpf_nr_cpu_ids(), key = 0;
 	struct wakeup_timer *t;
+	u32 key = 0;
 	s32 err, i;
 
+	nr_cpus = scx_bpf_nr_cpu_ids();
 	if (nr_cpus > MAX_CPUS) {
 		scx_bpf_error("%u CPU ids: this build covers %d", nr_cpus, MAX_CPUS);
 		return -E2BIG;
@@ -1800,7 +1807,7 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(gamer_init)
 			return err;
 		}
 	}
-	err = cpumask_alloc(&batch_cpus) ?: init_fast_cpus(nr_cpus);
+	err = cpumask_alloc(&batch_cpus) ?: init_fast_cpus();
 	if (err)
 		return err;
 	t = bpf_map_lookup_elem(&wakeup_timers, &key);

@@ -193,6 +193,7 @@ Deno.test("scx_gamer on a sched_ext kernel", async (t) => {
     assert.equal(read(out, "tunables.rc"), "0", read(out, "tunables.log"));
     assert.equal(phase("mig_max_1").config.mig_max, 1);
     assert.equal(phase("mm_affinity_on").config.mm_affinity, true);
+    assert.equal(phase("enable_numa_on").config.enable_numa, true);
     for (const p of tunables.phases) assert.equal(p.ejected, false);
   });
 
@@ -217,8 +218,8 @@ Deno.test("scx_gamer on a sched_ext kernel", async (t) => {
   await t.step(
     "a task using most of a CPU in short runs is batch at half the threshold; the same runs at a small share stay interactive",
     () => {
-      // Two encoders of 3 ms runs at a 5 ms threshold, the game stopped: one every 4 ms (75% of a CPU), one
-      // every 40 ms (7.5%). Judged by run length alone both were interactive (bpf task_is_busy).
+      // Two encoders of 4.5 ms runs at an 8 ms threshold, the game stopped: one every 6 ms (75% of a CPU), one
+      // every 60 ms (7.5%). Judged by run length alone both were interactive (bpf task_is_busy).
       const r = tunables.byShare;
       console.log(`judged by share: ${JSON.stringify(r)}`);
       assert.ok(r.busy !== null && r.busy.polls > 0, "the encoders never started");
