@@ -468,10 +468,10 @@ static __always_inline bool task_is_busy(struct task_ctx *tctx)
  * policy first, then userspace's classes; behaviour decides the rest: a task is batch while its current or
  * average run reaches the threshold, or half of it while it wants more than half a CPU (task_is_busy). A
  * burst is CPU time since the task last slept or woke another task (end_burst_on_handoff), so a thread
- * handing work on is judged by its runs between hand-offs. No hysteresis on the run length: a task whose start ran
- * long (a program's first run, a nice-19 task of 2 ms every 100 ms) stayed batch while its runs were above
- * half the threshold, and a batch task beside interactive work runs only when that leaves it a CPU. The
- * moving averages (a wake-up moves them a quarter of the way) keep the class from flapping run to run.
+ * handing work on is judged by its runs between hand-offs. No hysteresis on the run length: a task whose
+ * start ran long (a program's first run, a nice-19 task of 2 ms every 100 ms) stayed batch while its runs
+ * were above half the threshold, and a batch task beside interactive work runs only when that leaves it a
+ * CPU. The moving averages (a wake-up moves them a quarter of the way) keep the class from flapping.
  */
 static bool task_is_batch(struct task_struct *p, struct task_ctx *tctx, u64 ran)
 {
@@ -1538,7 +1538,7 @@ static void smooth_running(struct task_struct *p, struct task_ctx *tctx, struct 
  * game under 4 busy loops missed 89% of frames, 41% with this). A busy loop wakes no one. Timers and IPIs
  * wake tasks on behalf of nobody, so wake-ups from interrupt context do not count.
  */
-static void end_burst_on_handoff(struct task_struct *wakee)
+static void end_burst_on_handoff(struct task_struct *wakee, u64 now)
 {
 	struct task_struct *cur = bpf_get_current_task_btf();
 	struct task_ctx *wctx;
@@ -1548,7 +1548,7 @@ static void end_burst_on_handoff(struct task_struct *wakee)
 	wctx = lookup_task_ctx(cur);
 	if (!wctx)
 		return;
-	charge_run(cur, wctx, sched_now());
+	charge_run(cur, wctx, now);
 	wctx->run_since_wake = 0;
 	stat_inc(handoffs);
 }
@@ -1580,16 +1580,18 @@ static void report_behaviour(struct task_struct *p, struct task_ctx *tctx)
 void BPF_STRUCT_OPS(gamer_runnable, struct task_struct *p, u64 enq_flags)
 {
 	struct task_ctx *tctx;
+	u64 now;
 
 	/* Only a real wake-up closes a burst (not a requeue for affinity, policy or nice changes). */
 	if (!(enq_flags & SCX_ENQ_WAKEUP))
 		return;
-	end_burst_on_handoff(p);
+	now = sched_now();
+	end_burst_on_handoff(p, now);
 	tctx = lookup_task_ctx(p);
 	if (!tctx)
 		return;
 	judge_afresh(tctx);
-	note_sleep(tctx, sched_now());
+	note_sleep(tctx, now);
 	tctx->avg_burst = ewma(tctx->avg_burst, tctx->run_since_wake);
 	tctx->run_since_wake = 0;
 	set_batch(tctx, task_is_batch(p, tctx, 0));
@@ -1597,7 +1599,7 @@ void BPF_STRUCT_OPS(gamer_runnable, struct task_struct *p, u64 enq_flags)
 	if (!is_game(p))
 		return;
 	if (smooth_on)
-		smooth_wakeup(p, tctx, sched_now());
+		smooth_wakeup(p, tctx, now);
 	if (behaviour_on)
 		report_behaviour(p, tctx);
 }
