@@ -188,8 +188,8 @@ export const TUNABLES: readonly Tunable[] = [
     sincePolicy: 2,
     help:
       "CPU time without sleeping (or average run per wake-up) that makes a task batch: it then runs only " +
-      "when no interactive task waits; half of this makes a task wanting more than half a CPU (runs as long as its sleeps) batch " +
-      "(the game's threads never become batch)",
+      "when no interactive task waits; half of this for a task wanting more than half a CPU (its runs as " +
+      "long as its sleeps); the game's threads never become batch",
   },
   {
     kind: "number",

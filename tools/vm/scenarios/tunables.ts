@@ -19,14 +19,19 @@ function findThread(pid: number, name: string): number | null {
   return null;
 }
 
-/** The first process whose comm is `comm`, or null. */
-function findProcess(comm: string): number | null {
+/** Every process now running, with its comm (one that exits meanwhile is left out). */
+function* processes(): Generator<{ pid: number; comm: string }> {
   for (const e of Deno.readDirSync("/proc")) {
     if (!/^\d+$/.test(e.name)) continue;
     try {
-      if (Deno.readTextFileSync(`/proc/${e.name}/comm`).trim() === comm) return Number(e.name);
+      yield { pid: Number(e.name), comm: Deno.readTextFileSync(`/proc/${e.name}/comm`).trim() };
     } catch { /* gone */ }
   }
+}
+
+/** The first process whose comm is `comm`, or null. */
+function findProcess(comm: string): number | null {
+  for (const p of processes()) if (p.comm === comm) return p.pid;
   return null;
 }
 
@@ -77,15 +82,11 @@ async function startEncoder(runUs: number, periodUs: number) {
 
 /** The child of `parent` whose comm is `comm`, or null. */
 function findChild(parent: number, comm: string): number | null {
-  for (const e of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(e.name)) continue;
+  for (const p of processes()) {
+    if (p.comm !== comm) continue;
     try {
-      const status = Deno.readTextFileSync(`/proc/${e.name}/status`);
-      if (
-        status.match(/^PPid:\s+(\d+)$/m)?.[1] === `${parent}` && status.match(/^Name:\s+(.*)$/m)?.[1] === comm
-      ) {
-        return Number(e.name);
-      }
+      const status = Deno.readTextFileSync(`/proc/${p.pid}/status`);
+      if (status.match(/^PPid:\s+(\d+)$/m)?.[1] === `${parent}`) return p.pid;
     } catch { /* gone */ }
   }
   return null;
@@ -93,12 +94,9 @@ function findChild(parent: number, comm: string): number | null {
 
 /** Send `signal` to every process whose comm is in `comms`. */
 function signalAll(comms: string[], signal: Deno.Signal) {
-  for (const e of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(e.name)) continue;
+  for (const p of processes()) {
     try {
-      if (comms.includes(Deno.readTextFileSync(`/proc/${e.name}/comm`).trim())) {
-        Deno.kill(Number(e.name), signal);
-      }
+      if (comms.includes(p.comm)) Deno.kill(p.pid, signal);
     } catch { /* gone */ }
   }
 }
