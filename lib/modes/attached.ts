@@ -137,12 +137,15 @@ export function startScheduler(
   };
 }
 
+/** How the line that reports an ejection begins (tools/bench_loop reads it from a run's log). */
+export const EJECTION_LINE = "scx_gamer: the kernel stopped the scheduler: ";
+
 /**
  * An ejection on stderr: one line saying why, then the kernel's debug dump (the scheduler's state and
  * each CPU's queue at the moment it stopped), which is what a bug report needs.
  */
 function reportEjection(exit: ExitInfo): void {
-  console.error(`scx_gamer: the kernel stopped the scheduler: ${describeExit(exit)}`);
+  console.error(`${EJECTION_LINE}${describeExit(exit)}`);
   // The dump names tasks by their comm, which any process chooses: each line is made printable.
   const dump = exit.dump.trim();
   if (dump !== "") {

@@ -3,6 +3,7 @@ import type { GameFigures } from "../../tools/bench_sched/guest_results.ts";
 import { formatLoopReport, type LoopRun, summarizeLoop } from "../../tools/bench_loop/report.ts";
 import {
   checkGridFlags,
+  ejectionOf,
   learnSummary,
   parseOptions,
   randomConfig,
@@ -134,6 +135,55 @@ Deno.test("a profile that loses says NO", () => {
     formatLoopReport(s, { profileFlags: "", header: [] }).join("\n"),
     /\| missed frames \| yes \| NO \|/,
   );
+});
+
+Deno.test("an ejected run measures no config: left out of the figures, never the best, and named", () => {
+  const why = "runtime error: invalid CPU 2";
+  const s = summarizeLoop([
+    // The ejected config's game ran under the kernel's default and did best: it must not be the pick.
+    { ...run("random", 1, figures(0.001, 500, 500), "--enable-numa"), ejected: why },
+    run("random", 2, figures(0.2, 4000, 3000), "--b"),
+    run("default", 1, figures(0.10, 3000, 3000)),
+    { ...run("default", 2, figures(0.90, 9000, 9000)), ejected: why },
+    run("profile", 1, figures(0.05, 2000, 2000)),
+  ]);
+  assert.equal(s.bestRandom.n, 2);
+  assert.ok(Math.abs(s.defaults.missedPct - 10) < 1e-9, "the ejected default run is left out");
+  assert.equal(s.defaults.runs, 1);
+  assert.deepEqual(s.ejected.map((e) => [e.kind, e.n]), [["random", 1], ["default", 2]]);
+  assert.deepEqual(s.verdicts[0], { figure: "missed frames", vsDefault: true, vsBestRandom: true });
+  const text = formatLoopReport(s, { profileFlags: "", header: [] }).join("\n");
+  assert.match(text, /\| best of 2 random \(1 ejected\) \(#2\) \|/);
+  assert.match(text, /- random #1 `--enable-numa`: runtime error: invalid CPU 2/);
+  assert.match(text, /- default round 2: runtime error: invalid CPU 2/);
+});
+
+Deno.test("a profile the kernel ejected in any run wins nothing", () => {
+  const s = summarizeLoop([
+    run("random", 1, figures(0.5, 9000, 9000)),
+    run("default", 1, figures(0.10, 3000, 3000)),
+    run("profile", 1, figures(0.01, 1000, 1000)),
+    { ...run("profile", 2, figures(0.01, 1000, 1000)), ejected: "stall (watchdog)" },
+  ]);
+  assert.ok(s.verdicts.every((v) => !v.vsDefault && !v.vsBestRandom), JSON.stringify(s.verdicts));
+  // Every run of a kind ejected: no figures, so no win either (not a win over an empty range).
+  const all = summarizeLoop([
+    run("random", 1, figures(0.5, 9000, 9000)),
+    run("default", 1, figures(0.10, 3000, 3000)),
+    { ...run("default", 2, figures(0.10, 3000, 3000)), ejected: "x" },
+    { ...run("profile", 1, figures(0.01, 1000, 1000)), ejected: "x" },
+  ]);
+  assert.ok(Number.isNaN(all.profile.missedPct));
+  assert.ok(all.verdicts.every((v) => !v.vsDefault && !v.vsBestRandom));
+});
+
+Deno.test("a run's log names an ejection by scx_gamer's own line, and nothing else", () => {
+  const log =
+    "scx_gamer: attached\nscx_gamer: the kernel stopped the scheduler: runtime error: invalid CPU 2\n" +
+    "scx_gamer: the kernel's debug dump:\n...";
+  assert.equal(ejectionOf(log), "runtime error: invalid CPU 2");
+  assert.equal(ejectionOf("scx_gamer: attached\nscx_gamer: detached\n"), undefined);
+  assert.equal(ejectionOf("game: the kernel stopped the scheduler: quoted elsewhere"), undefined);
 });
 
 Deno.test("random configs are valid, seeded, and spread over each range", () => {

@@ -20,6 +20,7 @@ import { parseArgs } from "node:util";
 import { configToArgs, DEFAULT_SWEEP_GRID, flagOf, type SchedConfig, TUNABLES } from "../../lib/config.ts";
 import { GridError, parseAxisFlag } from "../../lib/grid.ts";
 import { createRng, type Rng } from "../../lib/ml/rng.ts";
+import { EJECTION_LINE } from "../../lib/modes/attached.ts";
 import { parseGamesimJson } from "../bench_sched/guest_results.ts";
 import { REPO_ROOT } from "../vm/layers.ts";
 import { isTcgThreads, runInVm, TCG_THREADS, type TcgThreads } from "../vm/vm.ts";
@@ -89,11 +90,27 @@ export function checkGridFlags(text: string): { flags: string } | { error: strin
   return { flags: [...words, ...fixed].join(" ") };
 }
 
+/** The kernel's reason if scx_gamer's log of a run says it ejected the scheduler, else undefined. */
+export function ejectionOf(log: string): string | undefined {
+  const line = log.split("\n").find((l) => l.startsWith(EJECTION_LINE));
+  return line === undefined ? undefined : line.slice(EJECTION_LINE.length).trim();
+}
+
+/** A run's scx_gamer log; "" when the run left none. */
+function runLog(out: string, kind: string, n: string): string {
+  try {
+    return Deno.readTextFileSync(path.join(out, "eval", `${kind}-${n}.log`));
+  } catch {
+    return "";
+  }
+}
+
 function readRuns(out: string, randomFlags: readonly string[]): LoopRun[] {
   const order = Deno.readTextFileSync(path.join(out, "eval/order.txt")).trim().split("\n");
   return order.map((line) => {
     const [kind, n, pick] = line.split(" ");
     const file = path.join(out, "eval", `${kind}-${n}.json`);
+    const ejected = ejectionOf(runLog(out, kind, n));
     return {
       kind: kind as LoopRun["kind"],
       n: Number(n),
@@ -103,6 +120,7 @@ function readRuns(out: string, randomFlags: readonly string[]): LoopRun[] {
         ? randomFlags[Number(pick) - 1]
         : "",
       ...(kind === "best" ? { pick: Number(pick) } : {}),
+      ...(ejected === undefined ? {} : { ejected }),
       figures: parseGamesimJson(Deno.readTextFileSync(file), file),
     };
   });

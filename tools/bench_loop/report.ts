@@ -22,6 +22,11 @@ export interface LoopRun {
   flags: string;
   /** best runs: the index of the random config they measure. */
   pick?: number;
+  /**
+   * The kernel's reason when it stopped the scheduler during the run: the game then ran (in part) under
+   * the kernel's default, so the run measures no config. Left out of every figure and named in the report.
+   */
+  ejected?: string;
   figures: GameFigures;
 }
 
@@ -55,6 +60,8 @@ export interface LoopSummary {
    */
   bestRandom: LoopFigures & { flags: string; n: number; fresh: boolean; pickedMissedPct: number };
   randomRuns: number;
+  /** The runs the kernel ejected the scheduler in, in run order (left out of the figures). */
+  ejected: { kind: LoopRun["kind"]; n: number; flags: string; why: string }[];
   verdicts: { figure: string; vsDefault: boolean; vsBestRandom: boolean }[];
 }
 
@@ -81,12 +88,16 @@ const FIGURES: Record<LoopFigure, { of: (f: GameFigures) => number; name: string
 };
 const FIGURE_KEYS = Object.keys(FIGURES) as LoopFigure[];
 
-function figuresOf(runs: readonly LoopRun[]): LoopFigures {
+/** The figures of the runs that measured their config (an ejected run measured the kernel's default). */
+function figuresOf(all: readonly LoopRun[]): LoopFigures {
+  const runs = all.filter((r) => r.ejected === undefined);
   const values = (k: LoopFigure) => runs.map((r) => FIGURES[k].of(r.figures));
   const range = (k: LoopFigure) => {
     const v = values(k);
-    // A run without the figure (NaN) makes the range unknown, so it can win nothing.
-    return v.some(Number.isNaN) ? { min: NaN, max: NaN } : { min: Math.min(...v), max: Math.max(...v) };
+    // A run without the figure (NaN), or no run, makes the range unknown, so it can win nothing.
+    return v.length === 0 || v.some(Number.isNaN)
+      ? { min: NaN, max: NaN }
+      : { min: Math.min(...v), max: Math.max(...v) };
   };
   const medians = Object.fromEntries(FIGURE_KEYS.map((k) => [k, median(values(k))])) as Record<
     LoopFigure,
@@ -108,10 +119,12 @@ export function summarizeLoop(runs: readonly LoopRun[]): LoopSummary {
     throw new RangeError("bench:loop: every kind (default, profile, random) needs at least one run");
   }
   const fresh = of("best");
-  // The guest picked the config its fresh runs measure; without them (runs before those existed), pick here.
+  // The guest picked the config its fresh runs measure; without them (runs before those existed), pick
+  // here, among the configs that kept the scheduler attached.
   const picked = fresh.length > 0 ? random.find((r) => r.n === fresh[0].pick) : undefined;
+  const measured = random.filter((r) => r.ejected === undefined);
   const best = picked ??
-    [...random].sort((a, b) =>
+    [...(measured.length > 0 ? measured : random)].sort((a, b) =>
       (a.figures.missedShare ?? Infinity) - (b.figures.missedShare ?? Infinity) ||
       (a.figures.render.p99 ?? Infinity) - (b.figures.render.p99 ?? Infinity)
     )[0];
@@ -123,17 +136,21 @@ export function summarizeLoop(runs: readonly LoopRun[]): LoopSummary {
     fresh: fresh.length > 0,
     pickedMissedPct: FIGURES.missedPct.of(best.figures),
   };
-  // Every profile run better than every run of the other side (NaN compares false: no win).
+  // Every profile run better than every run of the other side (NaN compares false: no win). A profile the
+  // kernel ejected in any run wins nothing, whatever its other runs measured.
+  const profileHeld = of("profile").every((r) => r.ejected === undefined);
   const beats = (key: LoopFigure) => ({
     figure: FIGURES[key].name,
-    vsDefault: profile.range[key].max < defaults.range[key].min,
-    vsBestRandom: profile.range[key].max < bestRandom.range[key].min,
+    vsDefault: profileHeld && profile.range[key].max < defaults.range[key].min,
+    vsBestRandom: profileHeld && profile.range[key].max < bestRandom.range[key].min,
   });
   return {
     defaults,
     profile,
     bestRandom,
     randomRuns: random.length,
+    ejected: runs.filter((r) => r.ejected !== undefined)
+      .map((r) => ({ kind: r.kind, n: r.n, flags: r.flags, why: r.ejected! })),
     verdicts: FIGURE_KEYS.map(beats),
   };
 }
@@ -149,12 +166,13 @@ export function formatLoopReport(
     const d = k === "missedPct" ? 1 : 2;
     return x.runs > 1 ? `${f(x[k], d)} [${f(x.range[k].min, d)}-${f(x.range[k].max, d)}]` : f(x[k], d);
   };
+  const ejectedRandom = s.ejected.filter((e) => e.kind === "random").length;
   const kinds: [string, LoopFigures][] = [
     ["defaults (median)", s.defaults],
     [
-      `best of ${s.randomRuns} random (#${s.bestRandom.n})${
-        s.bestRandom.fresh ? ", fresh runs (median)" : ""
-      }`,
+      `best of ${s.randomRuns} random${
+        ejectedRandom > 0 ? ` (${ejectedRandom} ejected)` : ""
+      } (#${s.bestRandom.n})${s.bestRandom.fresh ? ", fresh runs (median)" : ""}`,
       s.bestRandom,
     ],
     ["learned profile, --ml-profiles (median)", s.profile],
@@ -184,6 +202,16 @@ export function formatLoopReport(
     `Best random config: \`${s.bestRandom.flags}\` (${
       f(s.bestRandom.pickedMissedPct)
     }% missed in the run that picked it${s.bestRandom.fresh ? "" : "; not measured again"})`,
+    ...(s.ejected.length === 0 ? [] : [
+      "",
+      "Ejected by the kernel (left out of the figures; the game ran under the kernel's default):",
+      "",
+      ...s.ejected.map((e) =>
+        `- ${e.kind} ${e.kind === "random" ? "#" : "round "}${e.n}${
+          e.flags ? ` \`${e.flags}\`` : ""
+        }: ${e.why}`
+      ),
+    ]),
     "",
     "A win is every profile run better than every run it is compared with.",
     "",

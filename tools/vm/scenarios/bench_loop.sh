@@ -7,7 +7,8 @@
 #      scx_gamer: the 12 (BL_RANDOM lines) random configs once each, which picks the best of them (fewest
 #      missed frames); then BL_ROUNDS rounds of the default config, the profile applied through
 #      --ml-profiles and that best random config, measured afresh (its picking run was the best of 12
-#      draws, so it flatters it), rotating which goes first.
+#      draws, so it flatters it), rotating which goes first. A random config the kernel ejected is never
+#      the pick: its run measured the kernel's default.
 # Environment: BL_SWEEP (the sweep's grid and timing flags), BL_RANDOM (file: one config's tunable flags
 # per line), BL_ROUNDS, BL_RUN_S (seconds per measured run), BL_GAME (gamesim's workload flags),
 # BL_LEARN_ONLY (1: stop after training).
@@ -27,10 +28,16 @@ wait_state() { # wanted, tenths of a second
   i=0
   while [ "$(state)" != "$1" ] && [ $i -lt "$2" ]; do sleep 0.1; i=$((i + 1)); done
 }
-wait_line() { # file, pattern, tenths
+wait_line() { # file, pattern, tenths[, pid: stop waiting when it has exited]
   i=0
-  while ! grep -q "$2" "$1" 2>/dev/null && [ $i -lt "$3" ]; do sleep 0.1; i=$((i + 1)); done
+  while ! grep -q "$2" "$1" 2>/dev/null && [ $i -lt "$3" ]; do
+    [ -n "${4:-}" ] && ! kill -0 "$4" 2>/dev/null && return
+    sleep 0.1
+    i=$((i + 1))
+  done
 }
+# The line scx_gamer prints when the kernel ejects its scheduler (lib/modes/attached.ts EJECTION_LINE).
+ejected() { grep -q '^scx_gamer: the kernel stopped the scheduler: ' "$1" 2>/dev/null; }
 say() { echo "bench-loop: $*"; }
 # eval/times.txt: the guest's uptime at each step of a fresh run, so a slow run names the step that took it.
 mark() { echo "$(cut -d' ' -f1 /proc/uptime) $*" >> $out/eval/times.txt; }
@@ -71,10 +78,11 @@ measure() { # kind, n, scx_gamer flags...
   # shellcheck disable=SC2068
   scx_gamer --socket /run/bench.sock $@ >"$log" 2>&1 &
   pid=$!
-  wait_state enabled 1800
-  mark "$kind $n enabled"
-  wait_line "$log" attached 600
-  [ "$kind" = profile ] && wait_line "$log" "profile of" 600
+  # A config the kernel ejects at attach ends scx_gamer: its run goes on under the kernel's default (the
+  # report names it), without the minutes of waiting for a state that will not come.
+  wait_line "$log" attached 1800 $pid
+  mark "$kind $n enabled $(state)"
+  [ "$kind" = profile ] && wait_line "$log" "profile of" 600 $pid
   mark "$kind $n game"
   # shellcheck disable=SC2086
   gamesim --duration "$run_s" $game_args --json $out/eval/$kind-$n.json >/dev/null 2>$out/eval/$kind-$n.err
@@ -91,6 +99,7 @@ measure() { # kind, n, scx_gamer flags...
 # The random config with the fewest missed frames: its line number in BL_RANDOM.
 best_random() {
   for f in $out/eval/random-*.json; do
+    ejected "${f%.json}.log" && continue
     n=${f##*/random-}
     m=$(sed -n 's/.*"missed_share": *\([0-9.]*\).*/\1/p' "$f" | head -n 1)
     [ -n "$m" ] && echo "$m ${n%.json}"
