@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { defaultConfig, TUNABLES } from "../lib/config.ts";
-import { judgePick, measure, normalQuantile, windowSpread } from "../lib/ml/evidence.ts";
+import { bestMeasured, judgePick, measure, normalQuantile, windowSpread } from "../lib/ml/evidence.ts";
 import { createRng } from "../lib/ml/rng.ts";
-import { formatEvidence } from "../lib/ml/report.ts";
+import { formatEvidence, formatPickRank } from "../lib/ml/report.ts";
 import { trainModel } from "../lib/ml/train.ts";
 import { syntheticDataset } from "./fixtures/dataset.ts";
 
@@ -62,6 +62,42 @@ Deno.test("judgePick: a pick backed by its samples, one within the noise, and th
   assert.equal(judge(clear, 1, 1).kind, "is_defaults");
   // A value the data never varied (the second column) does not tell configs apart.
   assert.equal(judgePick({ ...clear, pick: [2, 99], defaults: [1, 7], direction: "max" }).kind, "supported");
+});
+
+Deno.test("bestMeasured: of the forest's favourites, the one its own samples measured best", () => {
+  const d = rows([1, 2, 3], (c) => [0, 5, 1, 3][c]);
+  const best = (candidates: number[], direction: "max" | "min" = "max") =>
+    bestMeasured({ ...d, candidates: candidates.map((c) => [c, 7]), direction });
+  const r = best([3, 1, 9, 2]);
+  assert.equal(r.index, 1, "config 1 averaged 5, above config 3's 3 and config 2's 1");
+  assert.deepEqual(r.measured.map((m) => m && Math.round(m.mean)), [3, 5, null, 1], "9 never ran");
+  assert.equal(best([3, 1, 2], "min").index, 2, "lower is better");
+  assert.equal(best([3, 1]).index, 1);
+  assert.equal(best([9, 8]).index, 0, "nothing measured: the forest's first");
+  assert.equal(best([9, 3]).index, 1, "the forest's first never ran: the first that did");
+  // Too few samples is not measured: config 4 ran 3 rows only.
+  const short = rows([1], () => 0);
+  const x = {
+    ...short.x,
+    rows: 23,
+    data: Float64Array.from([...short.x.data, 4, 7, 42, 4, 7, 42, 4, 7, 42]),
+  };
+  const y = Float64Array.from([...short.y, 99, 99, 99]);
+  assert.equal(bestMeasured({ x, y, tunables: 2, candidates: [[1, 7], [4, 7]], direction: "max" }).index, 0);
+});
+
+Deno.test("the pick's line says when the samples moved it off the forest's first, and nothing otherwise", () => {
+  const m = (mean: number) => ({ samples: 20, mean, se: 0.1 });
+  assert.equal(formatPickRank({ index: 0, measured: [m(6), m(7)] }), null);
+  assert.equal(
+    formatPickRank({ index: 2, measured: [m(6.08), null, m(7.03), m(1)] }),
+    "Of the forest's 4 best configs, its 3rd measured best (7.03 over 20 samples; its first 6.08 over 20 " +
+      "samples): that one is the pick.",
+  );
+  assert.match(
+    formatPickRank({ index: 1, measured: [null, m(2)] })!,
+    /its 2nd measured best \(2\.00 over 20 samples; its first never ran as a whole\)/,
+  );
 });
 
 Deno.test("windowSpread: the spread of window means, only from enough windows of enough samples", () => {
@@ -134,12 +170,21 @@ Deno.test("training recommends the forest's pick only when its samples beat the 
   const real = await trainModel(sweepLike(10), fast);
   assert.equal(real.evidence.kind, "supported");
   assert.equal(real.best.config.slice_us, 250);
-  // Noise only; with this seed the forest still names 4000, whose samples averaged below the defaults'.
+  assert.equal(real.pickRank.measured.filter((m) => m !== null).length, 3, "the sweep ran all three");
+  // Noise only; the pick is whichever of the three measured best, and it is not backed over the defaults.
+  const moved: number[] = [];
+  for (const noiseSeed of [20, 21, 22]) {
+    const noise = await trainModel(sweepLike(0, noiseSeed), fast);
+    if (noise.pickRank.index > 0) moved.push(noiseSeed);
+    const means = noise.pickRank.measured.map((m) => m?.mean ?? -Infinity);
+    assert.equal(noise.pickRank.index, means.indexOf(Math.max(...means)));
+    assert.equal(noise.forestPick.config, noise.forestPick.top[noise.pickRank.index].config);
+    assert.notEqual(noise.evidence.kind, "supported", `seed ${noiseSeed}: ${JSON.stringify(noise.evidence)}`);
+    assert.deepEqual(noise.best.config, defaultConfig(), "the defaults as measured are recommended");
+  }
+  // With seeds 20 and 21 the forest's first (4000) measured worst of the three: the samples moved the pick.
+  assert.deepEqual(moved, [20, 21]);
   const noise = await trainModel(sweepLike(0, 20), fast);
-  assert.equal(noise.forestPick.config.slice_us, 4000);
-  assert.ok(noise.evidence.gain! < 0, `gain ${noise.evidence.gain}`);
-  assert.equal(noise.evidence.kind, "not_better");
-  assert.deepEqual(noise.best.config, defaultConfig(), "the defaults as measured are recommended");
   assert.deepEqual(noise.best.interpolated, []);
   // The switches no sample varied are still named (kept as the samples ran them: the defaults here).
   assert.deepEqual(noise.best.unvaried, noise.forestPick.unvaried);

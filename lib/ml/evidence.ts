@@ -138,6 +138,54 @@ function keyOf(x: Matrix, row: number, varied: readonly number[]): string {
   return varied.map((j) => x.data[row * x.cols + j]).join(",");
 }
 
+/** The rows grouped by config (the varied tunables' values), each with its values and its windows. */
+function groupByConfig(x: Matrix, y: Float64Array, tunables: number) {
+  const distinct = distinctColumnValues(x);
+  const varied = Array.from({ length: tunables }, (_, j) => j).filter((j) => distinct[j].length > 1);
+  // Each config's values, and the same cut into windows: runs of consecutive rows of that config.
+  const groups = new Map<string, { values: number[]; windows: number[][]; row: number }>();
+  let previousKey: string | null = null;
+  for (let i = 0; i < x.rows; i++) {
+    const key = keyOf(x, i, varied);
+    const g = groups.get(key) ?? { values: [], windows: [], row: i };
+    g.values.push(y[i]);
+    if (key !== previousKey) g.windows.push([]);
+    g.windows[g.windows.length - 1].push(y[i]);
+    groups.set(key, g);
+    previousKey = key;
+  }
+  const groupOf = (v: ArrayLike<number>) => groups.get(varied.map((j) => v[j]).join(","));
+  return { groups, groupOf };
+}
+
+/**
+ * Of `candidates` (tunable values in column order, the forest's best first), the one whose own samples
+ * measured best: its index, and each candidate's measurement (null: never ran as a whole for
+ * {@link MIN_SAMPLES} samples). Index 0 when none was measured. The forest ranks by a prediction smoothed
+ * over neighbouring configs; where a sweep ran its top few, their own samples tell them apart more
+ * directly. Picking the best of several after the fact is what {@link judgePick}'s margin allows for.
+ */
+export function bestMeasured(input: {
+  x: Matrix;
+  y: Float64Array;
+  tunables: number;
+  candidates: readonly ArrayLike<number>[];
+  direction: ObjectiveDirection;
+}): { index: number; measured: (MeasuredConfig | null)[] } {
+  const { groupOf } = groupByConfig(input.x, input.y, input.tunables);
+  const sign = input.direction === "min" ? -1 : 1;
+  const measured = input.candidates.map((c) => {
+    const g = groupOf(c);
+    return g ? measure(g.values) : null;
+  });
+  let index = 0;
+  measured.forEach((m, i) => {
+    const best = measured[index];
+    if (m !== null && (best === null || sign * m.mean > sign * best.mean)) index = i;
+  });
+  return { index, measured };
+}
+
 /**
  * Judge `pick` (tunable values in column order, the layout's first `tunables` columns) against `defaults`
  * on the rows `x`/`y` (one game and CPU model, in file order).
@@ -156,24 +204,10 @@ export function judgePick(input: {
   defaults: ArrayLike<number>;
   direction: ObjectiveDirection;
 }): Evidence {
-  const { x, y } = input;
-  const distinct = distinctColumnValues(x);
-  const varied = Array.from({ length: input.tunables }, (_, j) => j).filter((j) => distinct[j].length > 1);
-  // Each config's values, and the same cut into windows: runs of consecutive rows of that config.
-  const groups = new Map<string, { values: number[]; windows: number[][]; row: number }>();
-  let previousKey: string | null = null;
-  for (let i = 0; i < x.rows; i++) {
-    const key = keyOf(x, i, varied);
-    const g = groups.get(key) ?? { values: [], windows: [], row: i };
-    g.values.push(y[i]);
-    if (key !== previousKey) g.windows.push([]);
-    g.windows[g.windows.length - 1].push(y[i]);
-    groups.set(key, g);
-    previousKey = key;
-  }
-  const keyOfValues = (v: ArrayLike<number>) => varied.map((j) => v[j]).join(",");
-  const pickGroup = groups.get(keyOfValues(input.pick));
-  const defaultsGroup = groups.get(keyOfValues(input.defaults));
+  const { x } = input;
+  const { groups, groupOf } = groupByConfig(x, input.y, input.tunables);
+  const pickGroup = groupOf(input.pick);
+  const defaultsGroup = groupOf(input.defaults);
   const pick = pickGroup ? measure(pickGroup.values) : null;
   const defaults = defaultsGroup ? measure(defaultsGroup.values) : null;
   const configs = [...groups.values()].filter((g) => g.values.length >= MIN_SAMPLES).length;

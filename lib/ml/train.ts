@@ -29,7 +29,7 @@ import { type Matrix, selectRows, selectValues } from "./matrix.ts";
 import { meanAbsoluteError, r2Score } from "./metrics.ts";
 import { createRng, type Rng } from "./rng.ts";
 import { StandardScaler } from "./scaler.ts";
-import { type Evidence, judgePick } from "./evidence.ts";
+import { bestMeasured, type Evidence, judgePick, type MeasuredConfig } from "./evidence.ts";
 import { searchBestConfig, type SearchResult } from "./search.ts";
 import type { CandidateValues, SearchGrid } from "./search_space.ts";
 import { kFold, trainTestSplit } from "./split.ts";
@@ -89,8 +89,13 @@ export interface TrainResult {
    * noise (or nothing can be compared), else the defaults as measured (see {@link evidence}).
    */
   best: SearchResult;
-  /** The search's best config by the forest's prediction. */
+  /**
+   * The pick checked against the defaults: of the forest's best few configs (the search's `top`), the one
+   * whose own samples measured best; the forest's first when none of them ran as a whole.
+   */
   forestPick: SearchResult;
+  /** Where forestPick stood in the forest's order (0: its first), and each of the top's measurement. */
+  pickRank: { index: number; measured: (MeasuredConfig | null)[] };
   /** Whether the measurements back the forest's pick over the defaults (lib/ml/evidence.ts). */
   evidence: Evidence;
   /** The scope's median value of every workload feature, by name (what a profile records). */
@@ -187,6 +192,33 @@ function backedByMeasurement(
   return { best, evidence };
 }
 
+/**
+ * Of the search's top configs, the one whose own samples measured best (lib/ml/evidence.ts bestMeasured),
+ * as the search's result: a sweep that ran the forest's favourites measured them more directly than the
+ * forest, which smooths each prediction over neighbouring configs. Every value of a measured config was
+ * measured, so nothing is interpolated.
+ */
+function measuredAmongTop(
+  search: SearchResult,
+  data: { x: Matrix; y: Float64Array },
+  direction: Objective["direction"],
+): { pick: SearchResult; rank: TrainResult["pickRank"] } {
+  const row = (c: SchedConfig) => Float64Array.from(TUNABLE_KEYS, (k) => Number(c[k]));
+  const rank = bestMeasured({
+    x: data.x,
+    y: data.y,
+    tunables: TUNABLE_KEYS.length,
+    candidates: search.top.map((t) => row(t.config)),
+    direction,
+  });
+  if (rank.index === 0) return { pick: search, rank };
+  const chosen = search.top[rank.index];
+  return {
+    pick: { ...search, config: chosen.config, predicted: chosen.predicted, interpolated: [] },
+    rank,
+  };
+}
+
 function workloadOf(layout: FeatureLayout, medians: Float64Array): Record<string, number> {
   return Object.fromEntries(layout.workloadColumns.map((j) => [layout.names[j], medians[j]]));
 }
@@ -226,7 +258,7 @@ export async function trainModel(dataset: Dataset, options: TrainOptions = {}): 
     : null;
 
   const medians = columnMedians(data.x);
-  const pick = searchBestConfig(
+  const search = searchBestConfig(
     { forest: final.forest, scaler: final.scaler },
     { layout, workload: medians, measured: distinctColumnValues(data.x) },
     {
@@ -237,7 +269,8 @@ export async function trainModel(dataset: Dataset, options: TrainOptions = {}): 
       direction: dataset.target.direction,
     },
   );
-  finite(src, "the best config's prediction", pick.predicted);
+  finite(src, "the best config's prediction", search.predicted);
+  const { pick, rank } = measuredAmongTop(search, data, dataset.target.direction);
   const { best, evidence } = backedByMeasurement(pick, data, { medians, final, dataset });
   return {
     scope,
@@ -251,6 +284,7 @@ export async function trainModel(dataset: Dataset, options: TrainOptions = {}): 
     importance,
     best,
     forestPick: pick,
+    pickRank: rank,
     evidence,
     workload: workloadOf(layout, medians),
     topology,

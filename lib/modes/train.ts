@@ -21,7 +21,13 @@ import { gameKey } from "../game_key.ts";
 import { resolveCpuModel, selectScope } from "../ml/dataset.ts";
 import { FEATURE_COLUMNS } from "../ml/features.ts";
 import type { ForestOptions } from "../ml/forest.ts";
-import { formatBestBlock, formatEvidence, formatImportanceTable, formatUnmeasured } from "../ml/report.ts";
+import {
+  formatBestBlock,
+  formatEvidence,
+  formatImportanceTable,
+  formatPickRank,
+  formatUnmeasured,
+} from "../ml/report.ts";
 import type { CandidateValues, SearchGrid } from "../ml/search_space.ts";
 import { trainModel, type TrainResult } from "../ml/train.ts";
 import { OBJECTIVES } from "../score.ts";
@@ -288,6 +294,8 @@ export async function runTrainMode(options: TrainModeOptions): Promise<TrainMode
       `${options.interpolate ? "any value in the measured ranges" : "measured values only"}; ` +
       `trained and searched in ${((performance.now() - started) / 1000).toFixed(2)} s`,
   );
+  const rank = formatPickRank(train.pickRank);
+  if (rank !== null) out(rank);
   out(formatEvidence(train.evidence, train.forestPick.config));
   // Each "saved" line follows its own write, so a failure after it never leaves a line that lies.
   const model = modelFileOf(train, csv, (options.now?.() ?? new Date()).toISOString());
