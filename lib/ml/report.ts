@@ -111,8 +111,8 @@ export function formatEvidence(e: Evidence, forestPick: SchedConfig): string {
 /**
  * The line that says which of the forest's best few configs is checked against the defaults, when the
  * samples moved it off the forest's first (lib/ml/train.ts measuredAmongTop); null when they did not.
- * E.g. "Of the forest's 8 best configs, its 3rd measured best (7.03 over 20 samples; its first 6.08 over
- * 20): that one is the pick."
+ * E.g. "Of the forest's 8 best configs, its 3rd measured best (7.03 over 20 samples; its first 6.08 over 20
+ * samples): that one is the pick."
  */
 export function formatPickRank(
   rank: { index: number; measured: readonly ({ samples: number; mean: number } | null)[] },
@@ -120,10 +120,10 @@ export function formatPickRank(
   if (rank.index === 0) return null;
   const n = (m: { samples: number; mean: number } | null) =>
     m === null ? "never ran as a whole" : `${m.mean.toFixed(2)} over ${m.samples} samples`;
-  return `Of the forest's ${rank.measured.length} best configs, its ${
-    ordinal(rank.index + 1)
-  } measured best ` +
-    `(${n(rank.measured[rank.index])}; its first ${n(rank.measured[0])}): that one is the pick.`;
+  const nth = ordinal(rank.index + 1);
+  const chosen = n(rank.measured[rank.index]), first = n(rank.measured[0]);
+  return `Of the forest's ${rank.measured.length} best configs, its ${nth} measured best ` +
+    `(${chosen}; its first ${first}): that one is the pick.`;
 }
 
 /** 1st, 2nd, 3rd, 4th, ... 11th, 12th, 13th, 21st. */

@@ -153,6 +153,11 @@ async function crossValidate(data: { x: Matrix; y: Float64Array }, rng: Rng, for
   return { folds, r2: avg((f) => f.r2), mae: avg((f) => f.mae) };
 }
 
+/** A config's tunables as a row of the layout's first columns (features.ts), as the samples hold them. */
+function tunableRow(c: SchedConfig): Float64Array {
+  return Float64Array.from(TUNABLE_KEYS, (k) => Number(c[k]));
+}
+
 /**
  * The forest's pick when the measurements back it, else the defaults as measured (with the forest's
  * prediction for them on the same workload).
@@ -162,14 +167,12 @@ function backedByMeasurement(
   data: { x: Matrix; y: Float64Array },
   ctx: { medians: Float64Array; final: Fitted; dataset: Dataset },
 ): { best: SearchResult; evidence: Evidence } {
-  const tunables = TUNABLE_KEYS.length;
-  const row = (c: SchedConfig) => Float64Array.from(TUNABLE_KEYS, (k) => Number(c[k]));
   const evidence = judgePick({
     x: data.x,
     y: data.y,
-    tunables,
-    pick: row(pick.config),
-    defaults: row(defaultConfig()),
+    tunables: TUNABLE_KEYS.length,
+    pick: tunableRow(pick.config),
+    defaults: tunableRow(defaultConfig()),
     direction: ctx.dataset.target.direction,
   });
   const fallBack = evidence.kind === "not_better" || evidence.kind === "pick_unmeasured";
@@ -203,12 +206,11 @@ function measuredAmongTop(
   data: { x: Matrix; y: Float64Array },
   direction: Objective["direction"],
 ): { pick: SearchResult; rank: TrainResult["pickRank"] } {
-  const row = (c: SchedConfig) => Float64Array.from(TUNABLE_KEYS, (k) => Number(c[k]));
   const rank = bestMeasured({
     x: data.x,
     y: data.y,
     tunables: TUNABLE_KEYS.length,
-    candidates: search.top.map((t) => row(t.config)),
+    candidates: search.top.map((t) => tunableRow(t.config)),
     direction,
   });
   if (rank.index === 0) return { pick: search, rank };

@@ -81,7 +81,7 @@ measure() { # kind, n, scx_gamer flags...
   # A config the kernel ejects at attach ends scx_gamer: its run goes on under the kernel's default (the
   # report names it), without the minutes of waiting for a state that will not come.
   wait_line "$log" attached 1800 $pid
-  mark "$kind $n enabled $(state)"
+  mark "$kind $n attached (sched_ext $(state))"
   [ "$kind" = profile ] && wait_line "$log" "profile of" 600 $pid
   mark "$kind $n game"
   # shellcheck disable=SC2086
