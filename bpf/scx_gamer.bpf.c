@@ -500,8 +500,11 @@ static bool task_is_batch(struct task_struct *p, struct task_ctx *tctx, u64 ran)
  * at 1 ms is preempted by every interactive wake-up, falls behind its slots, stops sleeping between them
  * and averages 2-4 ms per wake-up (measured in the VM), so under 2.5 ms it stayed batch for as long as the
  * old value's history lasted, and one attach's sweep measured 1 ms's behaviour in 2.5 ms's windows.
- * Called at a wake-up, where the average is updated. The game's threads start over too (their average is
- * their deadlines' burst term): an attach would find them so, and it is back within a few wake-ups.
+ * Called at a wake-up, where the average is updated. The run that wake-up ends began under the old value
+ * and is dropped as well: folded in, one 5.7 ms run left a 1.4 ms average with no sleep averaged yet, over
+ * half of 2.5 ms while busy, and the task was batch again at once (a CI run).
+ * The game's threads start over too (their average is their deadlines' burst term): an attach would find
+ * them so, and it is back within a few wake-ups.
  */
 static __always_inline void judge_afresh(struct task_ctx *tctx)
 {
@@ -510,6 +513,7 @@ static __always_inline void judge_afresh(struct task_ctx *tctx)
 	tctx->judged_under = batch_burst_us;
 	tctx->avg_burst = 0;
 	tctx->avg_sleep = 0;
+	tctx->run_since_wake = 0;
 }
 
 /* How long the task slept, into its average (task_is_busy); capped like a run. */
