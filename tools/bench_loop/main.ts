@@ -259,6 +259,7 @@ async function main(argv: string[]): Promise<number> {
         BL_RUN_S: o["run-s"],
         BL_GAME: o.game,
         BL_LEARN_ONLY: o["learn-only"] ? "1" : "0",
+        BL_EJECTION_LINE: EJECTION_LINE,
       },
       files: { "/opt/bl/random.txt": randomFile },
       bundle: await bundle(tmp),

@@ -11,7 +11,7 @@
 #      the pick: its run measured the kernel's default.
 # Environment: BL_SWEEP (the sweep's grid and timing flags), BL_RANDOM (file: one config's tunable flags
 # per line), BL_ROUNDS, BL_RUN_S (seconds per measured run), BL_GAME (gamesim's workload flags),
-# BL_LEARN_ONLY (1: stop after training).
+# BL_LEARN_ONLY (1: stop after training), BL_EJECTION_LINE (how scx_gamer's ejection line starts).
 # Layout of out/: sweep.log, export.log, train.log, train.rc, ml/ (samples and the profile),
 # eval/<kind>-<n>.json (gamesim reports; kind: random, default, profile, best), eval/<kind>-<n>.log
 # (scx_gamer), eval/order.txt ("kind n" in run order; "best n index" names the random config), eval/times.txt
@@ -36,8 +36,9 @@ wait_line() { # file, pattern, tenths[, pid: stop waiting when it has exited]
     i=$((i + 1))
   done
 }
-# The line scx_gamer prints when the kernel ejects its scheduler (lib/modes/attached.ts EJECTION_LINE).
-ejected() { grep -q '^scx_gamer: the kernel stopped the scheduler: ' "$1" 2>/dev/null; }
+# Does scx_gamer's log start a line with the one it prints when the kernel ejects its scheduler
+# (BL_EJECTION_LINE: lib/modes/attached.ts EJECTION_LINE, passed in by the host so there is one spelling)?
+ejected() { awk -v s="$BL_EJECTION_LINE" 'index($0, s) == 1 { found = 1 } END { exit !found }' "$1" 2>/dev/null; }
 say() { echo "bench-loop: $*"; }
 # eval/times.txt: the guest's uptime at each step of a fresh run, so a slow run names the step that took it.
 mark() { echo "$(cut -d' ' -f1 /proc/uptime) $*" >> $out/eval/times.txt; }
