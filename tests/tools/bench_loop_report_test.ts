@@ -13,7 +13,15 @@ import { createRng } from "../../lib/ml/rng.ts";
 import { TUNABLES, validateConfig } from "../../lib/config.ts";
 
 function figures(missed: number, renderUs: number, inputUs: number, otherUs = renderUs): GameFigures {
-  const role = (p99: number) => ({ p50: p99 / 4, p99, p999: p99 * 2, max: p99 * 3, wakeups: 100 });
+  const role = (p99: number) => ({
+    p50: p99 / 4,
+    p99,
+    p999: p99 * 2,
+    max: p99 * 3,
+    wakeups: 100,
+    runqP50: p99 / 8,
+    runqP99: p99 / 2,
+  });
   return {
     input: role(inputUs),
     render: role(renderUs),
@@ -54,6 +62,11 @@ Deno.test("the profile is compared run by run with the defaults and the best sin
     ["GPU-submit wake-up p99", true, true],
     ["audio wake-up p99", true, true],
     ["job-worker wake-up p99", true, true],
+    ["render waited runnable p99", true, true],
+    ["input waited runnable p99", true, true],
+    ["GPU-submit waited runnable p99", true, true],
+    ["audio waited runnable p99", true, true],
+    ["job-worker waited runnable p99", true, true],
   ]);
   const text = formatLoopReport(s, { profileFlags: "--x 1", header: ["h"] }).join("\n");
   assert.match(
@@ -65,6 +78,11 @@ Deno.test("the profile is compared run by run with the defaults and the best sin
   assert.match(
     text,
     /\| learned profile, --ml-profiles \(median\) \| 2\.05 \[2\.00-2\.10\] \| 2\.15 \[2\.10-2\.20\] \| 2\.25 \[2\.20-2\.30\] \|/,
+  );
+  // The waits table: half of each latency (render, input, submit, audio, workers).
+  assert.match(
+    text,
+    /\| learned profile, --ml-profiles \(median\) \| 1\.02 \[1\.00-1\.05\] \| 0\.78 \[0\.75-0\.80\] \| 1\.02 \[1\.00-1\.05\] \| 1\.08 \[1\.05-1\.10\] \| 1\.13 \[1\.10-1\.15\] \|/,
   );
   assert.match(
     text,
@@ -221,7 +239,7 @@ Deno.test("the game's other threads are judged too; a run without them (an older
     run("profile", 1, figures(0.01, 1000, 1000, 3000)),
     run("profile", 2, old),
   ]);
-  assert.deepEqual(s.verdicts.slice(3).map((v) => [v.figure, v.vsDefault]), [
+  assert.deepEqual(s.verdicts.slice(3, 6).map((v) => [v.figure, v.vsDefault]), [
     ["GPU-submit wake-up p99", false],
     ["audio wake-up p99", false],
     ["job-worker wake-up p99", false],
@@ -237,7 +255,27 @@ Deno.test("the game's other threads are judged too; a run without them (an older
     run("default", 1, figures(0.10, 3000, 3000, 2000)),
     run("profile", 1, figures(0.01, 1000, 1000, 3000)),
   ]);
-  assert.deepEqual(t.verdicts.map((v) => v.vsDefault), [true, true, true, false, false, false]);
+  assert.deepEqual(t.verdicts.map((v) => v.vsDefault), [
+    ...[true, true, true, false, false, false],
+    ...[true, true, false, false, false],
+  ]);
+});
+
+Deno.test("a run from before gamesim measured the waits wins nothing on them, and the table says '-'", () => {
+  const older = figures(0.01, 1000, 1000);
+  for (const role of [older.input, older.render, ...Object.values(older.others!)]) {
+    delete role.runqP50;
+    delete role.runqP99;
+  }
+  const s = summarizeLoop([
+    run("random", 1, figures(0.5, 9000, 9000)),
+    run("default", 1, figures(0.10, 3000, 3000)),
+    run("profile", 1, figures(0.01, 1000, 1000)),
+    run("profile", 2, older),
+  ]);
+  assert.deepEqual(s.verdicts.map((v) => v.vsDefault), [...Array(6).fill(true), ...Array(5).fill(false)]);
+  const text = formatLoopReport(s, { profileFlags: "", header: [] }).join("\n");
+  assert.match(text, /\| learned profile, --ml-profiles \(median\) (\| - \[---\] ){5}\|$/m);
 });
 
 Deno.test("a learning-only run reports the fit, the trainer's verdict and the saved profile from train.log", () => {

@@ -152,6 +152,17 @@ Deno.test("parseGamesimJson reads latencies, missed share, frame-time p99, backg
     "submit",
     "worker",
   ]);
+  // The time waited runnable per wake-up, where the report has it (gamesim's runq_*; older ones do not).
+  const withWaits = JSON.parse(gsJson());
+  Object.assign(withWaits.roles.render, {
+    runq_wakeups: 100,
+    runq_p50_us: 3,
+    runq_p99_us: 450,
+    runq_max_us: 900,
+  });
+  const waits = parseGamesimJson(JSON.stringify(withWaits), "gs.json");
+  assert.deepEqual([waits.render.runqP50, waits.render.runqP99], [3, 450]);
+  assert.equal(waits.input.runqP99, undefined);
   assert.throws(() => parseGamesimJson("{}", "gs.json"), /gs\.json: expected "roles"/);
   assert.throws(() => parseGamesimJson("[1", "gs.json"), /gs\.json: expected gamesim's JSON report/);
 });

@@ -22,7 +22,10 @@ function build(): string {
 
 interface RoleReport {
   wakeups: number;
+  lat_p50_us: number | null;
   lat_p99_us: number | null;
+  runq_wakeups: number;
+  runq_p50_us: number | null;
   frames?: number;
   steady?: {
     after_s: number;
@@ -81,6 +84,42 @@ Deno.test("gamesim --steady-after reports each role over the steady part of the 
     const render = split.roles!.render;
     assert.ok(render.steady!.frames! > 40 && render.steady!.frames! < render.frames!, JSON.stringify(render));
     assert.equal(typeof render.steady!.missed_share, "number");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("gamesim reports the time each wake-up waited runnable, from the kernel's run_delay", () => {
+  // Three job workers of 4 ms pinned to one CPU with the render thread: woken together each frame, they run
+  // one after another, so the median worker waits a scheduler slice or more, every wait inside its
+  // wake-up latency (from the post to its start). Reading the wrong schedstat field (its run time, which
+  // does not grow while it sleeps) or at the wrong points would break one bound or the other.
+  const dir = Deno.makeTempDirSync({ prefix: "gamesim-test-" });
+  try {
+    const json = path.join(dir, "report.json");
+    const args = [
+      "--duration",
+      "2",
+      "--fps",
+      "30",
+      "--workers",
+      "3",
+      "--job-us",
+      "4000",
+      "--frame-work-us",
+      "1000",
+    ];
+    const out = new Deno.Command("taskset", {
+      args: ["-c", "0", build(), ...args, "--input-hz", "100", "--json", json],
+      stdout: "null",
+      stderr: "piped",
+    }).outputSync();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const roles: Record<string, RoleReport> = JSON.parse(Deno.readTextFileSync(json)).roles;
+    for (const [name, role] of Object.entries(roles)) assert.equal(role.runq_wakeups, role.wakeups, name);
+    const w = roles.worker;
+    assert.ok(w.runq_p50_us! >= 500, JSON.stringify(w));
+    assert.ok(w.runq_p50_us! <= w.lat_p50_us! + 100, JSON.stringify(w));
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

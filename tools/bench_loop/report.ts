@@ -33,7 +33,9 @@ export interface LoopRun {
 /**
  * The figures a comparison is made on (lower is better in each): missed frames (percent) and the wake-up
  * latency p99 (ms) of each of the game's kinds of thread: the render and input threads (the main table),
- * then GPU submit, audio and the job workers (one figure for all of them).
+ * then GPU submit, audio and the job workers (one figure for all of them); then, per kind of thread, the
+ * p99 of the time each wake-up waited runnable (the kernel's run_delay): the scheduler's own part of the
+ * latency, which for the timer-driven threads under emulation is a small part (their timers fire late).
  */
 export type LoopFigure =
   | "missedPct"
@@ -41,7 +43,12 @@ export type LoopFigure =
   | "inputP99Ms"
   | "submitP99Ms"
   | "audioP99Ms"
-  | "workerP99Ms";
+  | "workerP99Ms"
+  | "renderWaitP99Ms"
+  | "inputWaitP99Ms"
+  | "submitWaitP99Ms"
+  | "audioWaitP99Ms"
+  | "workerWaitP99Ms";
 
 /** Per kind: the median of each figure, and its best and worst run. */
 export type LoopFigures = Record<LoopFigure, number> & {
@@ -76,6 +83,8 @@ function median(values: readonly number[]): number {
 
 const p99Ms = (role: RoleLatency | undefined) => (role?.p99 ?? NaN) / 1000;
 const otherP99Ms = (name: OtherRole) => (f: GameFigures) => p99Ms(f.others?.[name]);
+const waitP99Ms = (role: RoleLatency | undefined) => (role?.runqP99 ?? NaN) / 1000;
+const otherWaitP99Ms = (name: OtherRole) => (f: GameFigures) => waitP99Ms(f.others?.[name]);
 
 /** Each figure from one run, and its name in the verdicts. */
 const FIGURES: Record<LoopFigure, { of: (f: GameFigures) => number; name: string }> = {
@@ -85,6 +94,11 @@ const FIGURES: Record<LoopFigure, { of: (f: GameFigures) => number; name: string
   submitP99Ms: { of: otherP99Ms("submit"), name: "GPU-submit wake-up p99" },
   audioP99Ms: { of: otherP99Ms("audio"), name: "audio wake-up p99" },
   workerP99Ms: { of: otherP99Ms("worker"), name: "job-worker wake-up p99" },
+  renderWaitP99Ms: { of: (f) => waitP99Ms(f.render), name: "render waited runnable p99" },
+  inputWaitP99Ms: { of: (f) => waitP99Ms(f.input), name: "input waited runnable p99" },
+  submitWaitP99Ms: { of: otherWaitP99Ms("submit"), name: "GPU-submit waited runnable p99" },
+  audioWaitP99Ms: { of: otherWaitP99Ms("audio"), name: "audio waited runnable p99" },
+  workerWaitP99Ms: { of: otherWaitP99Ms("worker"), name: "job-worker waited runnable p99" },
 };
 const FIGURE_KEYS = Object.keys(FIGURES) as LoopFigure[];
 
@@ -197,6 +211,14 @@ export function formatLoopReport(
     "The game's other threads, wake-up p99 ms:",
     "",
     ...table("GPU submit | audio | job workers", ["submitP99Ms", "audioP99Ms", "workerP99Ms"], false),
+    "",
+    "Time each wake-up waited runnable, p99 ms (the kernel's run_delay: the scheduler's part of the latency):",
+    "",
+    ...table(
+      "render | input | GPU submit | audio | job workers",
+      ["renderWaitP99Ms", "inputWaitP99Ms", "submitWaitP99Ms", "audioWaitP99Ms", "workerWaitP99Ms"],
+      false,
+    ),
     "",
     `Learned profile: \`${context.profileFlags}\``,
     `Best random config: \`${s.bestRandom.flags}\` (${

@@ -120,6 +120,12 @@ export interface RoleLatency {
   p999: number | null;
   max: number | null;
   wakeups: number;
+  /**
+   * Time waited runnable per wake-up, us (gamesim's runq_*: the kernel's run_delay across the sleep; the
+   * scheduler's part of the latency). Absent from reports older than the figure; null without samples.
+   */
+  runqP50?: number | null;
+  runqP99?: number | null;
 }
 
 /** gamesim's roles besides input and render. */
@@ -393,6 +399,7 @@ function roleLatency(role: Record<string, unknown> | undefined, file: string, na
     p999: num("lat_p999_us"),
     max: num("lat_max_us"),
     wakeups: role.wakeups,
+    ...("runq_wakeups" in role ? { runqP50: num("runq_p50_us"), runqP99: num("runq_p99_us") } : {}),
   };
 }
 

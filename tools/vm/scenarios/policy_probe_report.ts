@@ -10,6 +10,10 @@ interface Gs {
   input50: number;
   input99: number;
   worker99: number;
+  /** p99 of the time each wake-up waited runnable (gamesim's runq_*; NaN in reports from before it). */
+  renderWait99: number;
+  inputWait99: number;
+  workerWait99: number;
   /** The same after gamesim's first STEADY_AFTER seconds (NaN when the run was not split). */
   steadyMissed: number;
   steadyRender99: number;
@@ -190,6 +194,9 @@ function gsOf(path: string, kernPath: string): Gs | null {
     input50: r.input.lat_p50_us,
     input99: r.input.lat_p99_us,
     worker99: r.worker?.lat_p99_us ?? NaN,
+    renderWait99: r.render.runq_p99_us ?? NaN,
+    inputWait99: r.input.runq_p99_us ?? NaN,
+    workerWait99: r.worker?.runq_p99_us ?? NaN,
     steadyMissed: r.render.steady?.missed_share ?? NaN,
     steadyRender99: r.render.steady?.lat_p99_us ?? NaN,
     steadyInput99: r.input.steady?.lat_p99_us ?? NaN,
@@ -303,6 +310,10 @@ for (const w of workloads) {
         input_p50_ms: +(pick((x) => x.input50) / 1000).toFixed(2),
         input_p99_ms: +(pick((x) => x.input99) / 1000).toFixed(2),
         worker_p99_ms: +(pick((x) => x.worker99) / 1000).toFixed(2),
+        // The scheduler's part of those: time waited runnable after each wake-up (gamesim runq_p99_us).
+        render_wait_p99_ms: +(pick((x) => x.renderWait99) / 1000).toFixed(2),
+        input_wait_p99_ms: +(pick((x) => x.inputWait99) / 1000).toFixed(2),
+        worker_wait_p99_ms: +(pick((x) => x.workerWait99) / 1000).toFixed(2),
         // After the game's start (policy_probe STEADY_AFTER); NaN when the runs were not split.
         steady_missed_pct: +(pick((x) => x.steadyMissed) * 100).toFixed(1),
         steady_render_p99_ms: +(pick((x) => x.steadyRender99) / 1000).toFixed(2),
