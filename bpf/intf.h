@@ -56,8 +56,8 @@ enum gamer_bounds {
 	SLICE_MIN_US		= 10,	/* the interactive quantum's floor (slice_us x weight/100) */
 	SLICE_MAX_US		= 20000,	/* ... and its cap */
 	BATCH_SLICE_MS		= 20,	/* a batch task's slice (preempted at once by interactive work) */
-	GUARD_SLICE_US		= 1000,	/* the slice the starvation guard gives a starved batch task */
-	BATCH_STARVE_MS		= 100,	/* the longest a batch task waits before the guard runs it */
+	GUARD_SLICE_US		= 1000,	/* the slice the starvation guard gives a starved task */
+	STARVE_MS		= 100,	/* the longest a queued task waits before the guard runs it */
 	BATCH_BURST_MIN_US	= 500,	/* batch_burst_us is clamped to this ... */
 	BATCH_BURST_MAX_US	= 1000000,	/* ... and this */
 	RUN_CAP_MS		= 1000,	/* CPU time since the last wake-up saturates here */

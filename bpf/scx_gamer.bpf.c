@@ -54,9 +54,10 @@
  *    owed, or owes, more than that. The input boost (input_window_us after a key, button, relative or
  *    absolute event; streams from accelerometers and gyros ignored) moves the deadlines of the game's
  *    input, GPU-submit and other game threads earlier by at most min(input_window_us, slice_lag_us). A
- *    starvation guard runs the batch task that has waited longest for one short, unpreemptible slice when
- *    that is BATCH_STARVE_MS, far below the kernel's TIMEOUT_MS watchdog (not the queue's head: a light
- *    task's vruntime keeps it behind the others).
+ *    starvation guard runs the task that has waited longest for one short, unpreemptible slice when that
+ *    is STARVE_MS, far below the kernel's TIMEOUT_MS watchdog (not a queue's head: a light task's vruntime
+ *    keeps it behind the others). Batch or interactive: bounded lag bounds a wait in virtual time only, and
+ *    while tasks that sleep between short runs fill the CPUs that clock hardly moves (run_starved).
  *
  * 5. No ejection path. Tasks are inserted into the local queue of their own CPU only (SCX_DSQ_LOCAL), or
  *    into user queues that are all vtime-ordered; other CPUs are kicked, never written to. The kernel's
@@ -183,7 +184,7 @@ enum cpu_level {
 	LVL_BATCH	= 1,	/* a batch task: any interactive wake-up may take the CPU */
 	LVL_INTER	= 2,	/* an interactive task: preempted only through the EDF margin */
 	LVL_GAME	= 3,	/* one of the game's threads: as INTER, but other interactive work never preempts it */
-	LVL_GUARD	= 4,	/* a batch task on a starvation-guard slice: not preempted */
+	LVL_GUARD	= 4,	/* a task on a starvation-guard slice: not preempted */
 	LVL_OTHER	= 5,	/* taken by a higher scheduling class (RT, deadline) */
 };
 
@@ -1242,45 +1243,69 @@ out:
 	PROF_END(enqueue);
 }
 
-/*
- * Run the batch task that has waited longest, if that is BATCH_STARVE_MS, on @cpu now for one guarded
- * slice. Not the queue's head: a light (high-nice) task's vruntime keeps it behind the others, and while
- * interactive work fills every CPU batch work runs only here, so waiting for the head would make it wait
- * for every other batch task's share first (a nice-19 task with 2 ms bursts beside pipe ping-pong waited
- * 2.4-2.8 s so). The walk is O(batch tasks queued) and runs when someone may be starving: no queued
- * task can have waited BATCH_STARVE_MS before the oldest enq_at the last walk saw plus that much.
- */
-static u64 next_starve_walk;
+/* What the starvation guard's walk found: the oldest enq_at of all, and the oldest task @cpu may run. */
+struct starve_walk {
+	u64 oldest_at;
+	u64 pick_at;
+	u64 pick_dsq;
+	s32 pick_pid;
+};
 
-static bool run_starved_batch(s32 cpu, u64 now)
+static __always_inline void starve_walk_dsq(struct starve_walk *w, u64 dsq_id, s32 cpu)
 {
-	u64 starve = BATCH_STARVE_MS * NSEC_PER_MSEC;
-	u64 oldest_at = now, pick_at = now;
 	struct task_struct *p;
-	s32 pick_pid = -1;
 
-	if (time_before(now, next_starve_walk))
-		return false;
-	bpf_for_each(scx_dsq, p, BATCH_DSQ, 0) {
+	bpf_for_each(scx_dsq, p, dsq_id, 0) {
 		struct task_ctx *tctx = lookup_task_ctx(p);
 
 		if (!tctx)
 			continue;
-		if (time_before(tctx->enq_at, oldest_at))
-			oldest_at = tctx->enq_at;
-		if (time_before(tctx->enq_at, pick_at) && cpu_allowed(p, cpu)) {
-			pick_at = tctx->enq_at;
-			pick_pid = p->pid;
+		if (time_before(tctx->enq_at, w->oldest_at))
+			w->oldest_at = tctx->enq_at;
+		if (time_before(tctx->enq_at, w->pick_at) && cpu_allowed(p, cpu)) {
+			w->pick_at = tctx->enq_at;
+			w->pick_pid = p->pid;
+			w->pick_dsq = dsq_id;
 		}
 	}
-	/* Walk again at the next dispatch while someone starves (it may be for another CPU to take). */
-	next_starve_walk = now - oldest_at >= starve ? now : oldest_at + starve;
-	if (pick_pid < 0 || now - pick_at < starve)
+}
+
+/*
+ * Run the task that has waited longest, if that is STARVE_MS, on @cpu now for one guarded slice. Not a
+ * queue's head: a light (high-nice) task's vruntime keeps it behind the others, and while interactive work
+ * fills every CPU batch work runs only here, so waiting for the head would make it wait for every other
+ * batch task's share first (a nice-19 task with 2 ms bursts beside pipe ping-pong waited 2.4-2.8 s so).
+ * Interactive tasks too: a wake-up's vruntime is at most slice_lag_us behind the clock, but the clock moves
+ * only as the tasks at its front run, and while tasks that sleep between short runs fill every CPU
+ * (encoders of 1.5 ms per 2 ms slot beside a game) each of their wake-ups starts behind the clock and comes
+ * first, and a task that seldom sleeps stays at the front and waits. With slice_lag_us at 541 ms (a random
+ * config of bench:loop) khugepaged at nice 19 waited 5.8 s so, and the kernel's watchdog ejected us.
+ * The walk is O(tasks queued) and runs when someone may be starving: no queued task can have waited
+ * STARVE_MS before the oldest enq_at the last walk saw plus that much (a pinned task's queue is walked by
+ * its own CPU only, so one may wait up to twice that).
+ */
+static u64 next_starve_walk;
+
+static bool run_starved(s32 cpu, u64 now)
+{
+	u64 starve = STARVE_MS * NSEC_PER_MSEC;
+	struct starve_walk w = { .oldest_at = now, .pick_at = now, .pick_pid = -1 };
+	struct task_struct *p;
+
+	if (time_before(now, next_starve_walk))
 		return false;
-	bpf_for_each(scx_dsq, p, BATCH_DSQ, 0) {
+	starve_walk_dsq(&w, BATCH_DSQ, cpu);
+	starve_walk_dsq(&w, INTER_DSQ, cpu);
+	if (nr_pinned_queued)
+		starve_walk_dsq(&w, cpu_dsq(cpu), cpu);
+	/* Walk again at the next dispatch while someone starves (it may be for another CPU to take). */
+	next_starve_walk = now - w.oldest_at >= starve ? now : w.oldest_at + starve;
+	if (w.pick_pid < 0 || now - w.pick_at < starve)
+		return false;
+	bpf_for_each(scx_dsq, p, w.pick_dsq, 0) {
 		struct task_ctx *tctx;
 
-		if (p->pid != pick_pid)
+		if (p->pid != w.pick_pid)
 			continue;
 		tctx = lookup_task_ctx(p);
 		if (!tctx)
@@ -1380,11 +1405,11 @@ void BPF_STRUCT_OPS(gamer_dispatch, s32 cpu, struct task_struct *prev)
 	dsq = first_inter_dsq(cpu, &head_dl, &head);
 
 	/*
-	 * 1. The starvation guard: batch work that waited too long runs first, whatever else waits. With no
-	 * prev to keep and no interactive work queued the batch queue's head runs next anyway (step 3): no
-	 * look needed then, the idle CPU's common case.
+	 * 1. The starvation guard: work that waited too long runs first, whatever else waits. With no prev to
+	 * keep and no interactive work queued the batch queue's head runs next anyway (step 3): no look needed
+	 * then, the idle CPU's common case.
 	 */
-	if ((dsq >= 0 || pctx) && run_starved_batch(cpu, now ?: sched_now())) {
+	if ((dsq >= 0 || pctx) && run_starved(cpu, now ?: sched_now())) {
 		stat_inc(guard_runs);
 		stat_inc(dispatches);
 		goto out;
@@ -1608,6 +1633,14 @@ void BPF_STRUCT_OPS(gamer_runnable, struct task_struct *p, u64 enq_flags)
 		report_behaviour(p, tctx);
 }
 
+/* A starvation-guard slice (run_starved): short, and no wake-up takes it away. */
+static __always_inline void run_guarded(struct task_struct *p, struct task_ctx *tctx, struct cpu_ctx *cctx)
+{
+	tctx->guarded = 0;
+	cctx->level = LVL_GUARD;
+	task_set_slice(p, MIN(p->scx.slice, GUARD_SLICE_US * NSEC_PER_USEC));
+}
+
 void BPF_STRUCT_OPS(gamer_running, struct task_struct *p)
 {
 	struct task_ctx *tctx = lookup_task_ctx(p);
@@ -1635,10 +1668,7 @@ void BPF_STRUCT_OPS(gamer_running, struct task_struct *p)
 			tctx->slice_end = now + p->scx.slice;
 		}
 		if (tctx->guarded) {
-			/* A starvation-guard slice: short, and no wake-up takes it away. */
-			tctx->guarded = 0;
-			cctx->level = LVL_GUARD;
-			task_set_slice(p, MIN(p->scx.slice, GUARD_SLICE_US * NSEC_PER_USEC));
+			run_guarded(p, tctx, cctx);
 		} else {
 			cctx->level = LVL_BATCH;
 			cctx->deadline = tctx->vtime;
@@ -1649,7 +1679,10 @@ void BPF_STRUCT_OPS(gamer_running, struct task_struct *p)
 		if (time_before(vtime_now, tctx->vtime))
 			vtime_now = tctx->vtime;
 		cctx->deadline = tctx->deadline;
-		cctx->level = on_frame_path(p, tctx) ? LVL_GAME : LVL_INTER;
+		if (tctx->guarded)
+			run_guarded(p, tctx, cctx);
+		else
+			cctx->level = on_frame_path(p, tctx) ? LVL_GAME : LVL_INTER;
 	}
 	cctx->frame_tgid = tctx->batch ? 0 : frame_of(p, tctx);
 	if (smooth_on && tctx->wake_at && is_game(p))

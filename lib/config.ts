@@ -89,7 +89,7 @@ export type Tunable = NumberTunable | SwitchTunable;
  * game missed 49% of its frames where EEVDF missed 15% (docs/benchmarks.md, "Encoder-like background").
  * The game's threads and the classes on a frame's path never become batch, whatever their bursts; a
  * desktop task of 2.5-10 ms per wake-up that does waits behind interactive work, by the starvation guard
- * at most BATCH_STARVE_MS at a time (a nice-19 task beside pipe ping-pong: 0.11 s at worst).
+ * at most STARVE_MS at a time (a nice-19 task beside pipe ping-pong: 0.11 s at worst).
  */
 export const TUNABLES: readonly Tunable[] = [
   {

@@ -34,7 +34,7 @@ const HOTPLUG_WITHIN_S = 8;
 const INPUT_RATE_HZ = 300;
 /**
  * The worst wake-up wait of a nice-19 task beside the pipe ping-pong. Once batch (it runs 2 ms per wake-up,
- * enough at a 2.5 ms threshold) it runs only by the starvation guard, which waits BATCH_STARVE_MS (100 ms)
+ * enough at a 2.5 ms threshold) it runs only by the starvation guard, which waits STARVE_MS (100 ms)
  * and now takes the batch task that waited longest: measured 0.11 s. When the guard took the batch queue's
  * head, where a light task's vruntime never is, it waited 2.4-2.8 s at that threshold (0.23-1.16 s at 10 ms,
  * the busy host's emulation slowing the whole guest); without the deadline cap the phase ejected instead.
