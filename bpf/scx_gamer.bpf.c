@@ -197,7 +197,8 @@ struct cpu_ctx {
 	u8 preempted;		/* a wake-up just took this CPU through its local queue */
 	u8 pad;
 	u32 frame_tgid;		/* the game's tgid while frame work runs here (frame_of), else 0 */
-	u64 pad2[4];		/* one cache line per CPU */
+	u64 next_starve_walk;	/* when the starvation guard next looks from here (run_starved) */
+	u64 pad2[3];		/* one cache line per CPU */
 };
 
 struct cpu_ctx cpu_ctxs[MAX_CPUS];
@@ -1280,26 +1281,26 @@ static __always_inline void starve_walk_dsq(struct starve_walk *w, u64 dsq_id, s
  * (encoders of 1.5 ms per 2 ms slot beside a game) each of their wake-ups starts behind the clock and comes
  * first, and a task that seldom sleeps stays at the front and waits. With slice_lag_us at 541 ms (a random
  * config of bench:loop) khugepaged at nice 19 waited 5.8 s so, and the kernel's watchdog ejected us.
- * The walk is O(tasks queued) and runs when someone may be starving: no queued task can have waited
- * STARVE_MS before the oldest enq_at the last walk saw plus that much (a pinned task's queue is walked by
- * its own CPU only, so one may wait up to twice that).
+ * The walk is O(tasks queued) and runs when someone may be starving: no task queued where this CPU looks
+ * (the shared queues and its own pinned queue) can have waited STARVE_MS before the oldest enq_at its last
+ * walk saw plus that much. Each CPU keeps its own time for that: with one for all, a CPU that always
+ * dispatched just after another's walk would never look at its own pinned queue.
  */
-static u64 next_starve_walk;
-
 static bool run_starved(s32 cpu, u64 now)
 {
 	u64 starve = STARVE_MS * NSEC_PER_MSEC;
 	struct starve_walk w = { .oldest_at = now, .pick_at = now, .pick_pid = -1 };
+	struct cpu_ctx *cctx = lookup_cpu_ctx(cpu);
 	struct task_struct *p;
 
-	if (time_before(now, next_starve_walk))
+	if (!cctx || time_before(now, cctx->next_starve_walk))
 		return false;
 	starve_walk_dsq(&w, BATCH_DSQ, cpu);
 	starve_walk_dsq(&w, INTER_DSQ, cpu);
 	if (nr_pinned_queued)
 		starve_walk_dsq(&w, cpu_dsq(cpu), cpu);
 	/* Walk again at the next dispatch while someone starves (it may be for another CPU to take). */
-	next_starve_walk = now - w.oldest_at >= starve ? now : w.oldest_at + starve;
+	cctx->next_starve_walk = now - w.oldest_at >= starve ? now : w.oldest_at + starve;
 	if (w.pick_pid < 0 || now - w.pick_at < starve)
 		return false;
 	bpf_for_each(scx_dsq, p, w.pick_dsq, 0) {
