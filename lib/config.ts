@@ -335,11 +335,15 @@ export function configToArgs(config: SchedConfig): string[] {
 
 /**
  * The default sweep grid (27 configs): the three tunables that change most what a game feels under the
- * policy. `slice_us` is the interactive quantum and the EDF preemption margin (a quarter tick to a tick).
- * `parity_us` is how long a game thread keeps its CPU against the game's own short threads: shorter, its
- * input and audio threads wait less and its frame work is cut more often (a game whose three 7 ms jobs
- * fill two CPUs: input p50 0.53 -> 0.20 ms and p99 4.2 -> 3.2 ms at 250 us, missed frames 7.8 -> 11.6%;
- * docs/benchmarks.md, "The game's short threads and the margin"), a trade-off only the game decides.
+ * policy. `slice_us` is the interactive quantum and the EDF preemption margin, 50 us to a tick: at 50 us
+ * the game's input thread waited runnable 0.32-0.34 ms at p99 beside a 144 Hz game's frame work where
+ * 250-4000 us left it 0.52-0.59, and 1.1-1.3 ms beside a 12 ms render thread where 1000 left it 2.9 and
+ * 4000 3.1, with no frame or frame time worse (docs/benchmarks.md, "Latest runs"); 4000 won nothing and
+ * left the input thread the longest waits. `parity_us` is how long a game thread keeps its CPU against the
+ * game's own short threads: 0 follows the quantum (50 us at the smallest, which a game beside encoders
+ * learned twice: input p99 1.5 ms in the kernel's histogram where 4000 gave 3.9), 4000 keeps frame work
+ * on its CPU the longest (its frame starts the most even in the same sweep): a trade-off only the game
+ * decides (at a 1 ms quantum 0 and 1000 are the same config: the defaults, measured twice).
  * `slice_lag_us` bounds the sleep credit, the burst term of deadlines and how long the game's render
  * thread keeps its CPU against its own frame work. Its axis spans both sides of the trade-off measured
  * before jobs took turns among themselves: a game whose job workers run 7 ms each (three on two CPUs)
@@ -354,7 +358,7 @@ export function configToArgs(config: SchedConfig): string[] {
  */
 export const DEFAULT_SWEEP_GRID: Readonly<Partial<Record<keyof SchedConfig, readonly (number | boolean)[]>>> =
   {
-    slice_us: [250, 1000, 4000],
+    slice_us: [50, 250, 1000],
     slice_lag_us: [2_000, 5_000, 20_000],
-    parity_us: [250, 1000, 4000],
+    parity_us: [0, 1000, 4000],
   };
