@@ -200,17 +200,18 @@ Deno.test("scx_gamer on a sched_ext kernel", async (t) => {
   await t.step(
     "a live change of batch_burst_us judges every task afresh, from no run history",
     () => {
-      // An encoder of 1.8 ms per 20 ms slot, batch at 1000 us. Here its runs look 2-4 ms long (batch beside
+      // An encoder of 1.8 ms per 20 ms slot, batch at 1000 us. Here its runs look 2-6 ms long (batch beside
       // the busy loop it falls behind its slots, and with the vCPUs taking turns on one host thread the guest
-      // charges a task the other's turn), so at 2500 it may turn batch again within a run or two: what must
-      // show is the judgement starting over, its average run below 1250 us (below its own runs: from
-      // nothing) for the first slot after the change (bpf judge_afresh; without it, one run saw 2300 us at
-      // the least and the encoder batch throughout).
+      // charges a task the other's turn), so at 2500 it turns batch again within a run or two: what must
+      // show is the judgement starting over, the encoder interactive again after the change, if only for
+      // some of the polls (bpf judge_afresh; without it, one run saw its average at 2300 us at the least and
+      // the encoder batch throughout). Not its average's least: after the reset the second wake-up
+      // averages in a whole run, and a 5 ms one is 1.26 ms already (a CI run saw 1423 us, a full suite here 1264).
       const r = tunables.batchRejudged;
       console.log(`batch re-judged: ${JSON.stringify(r)}`);
       assert.ok(r.encoder !== null, "the encoder never started");
       assert.equal(r.at1000.batch, true, JSON.stringify(r));
-      assert.ok(r.at2500.avg_run_us[0] < 1250, JSON.stringify(r));
+      assert.equal(r.at2500.interactive, true, JSON.stringify(r));
       assert.equal(r.back1000.batch, true, JSON.stringify(r));
     },
   );
