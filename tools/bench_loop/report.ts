@@ -81,24 +81,28 @@ function median(values: readonly number[]): number {
     : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
 }
 
-const p99Ms = (role: RoleLatency | undefined) => (role?.p99 ?? NaN) / 1000;
-const otherP99Ms = (name: OtherRole) => (f: GameFigures) => p99Ms(f.others?.[name]);
-const waitP99Ms = (role: RoleLatency | undefined) => (role?.runqP99 ?? NaN) / 1000;
-const otherWaitP99Ms = (name: OtherRole) => (f: GameFigures) => waitP99Ms(f.others?.[name]);
+/**
+ * One kind of the game's threads in a run, as ms (NaN where the run has none): its wake-up p99, or the
+ * p99 of its waits runnable.
+ */
+const roleMs = (role: "render" | "input" | OtherRole, key: "p99" | "runqP99") => (f: GameFigures) => {
+  const r: RoleLatency | undefined = role === "render" || role === "input" ? f[role] : f.others?.[role];
+  return (r?.[key] ?? NaN) / 1000;
+};
 
 /** Each figure from one run, and its name in the verdicts. */
 const FIGURES: Record<LoopFigure, { of: (f: GameFigures) => number; name: string }> = {
   missedPct: { of: (f) => (f.missedShare ?? NaN) * 100, name: "missed frames" },
-  renderP99Ms: { of: (f) => p99Ms(f.render), name: "render wake-up p99" },
-  inputP99Ms: { of: (f) => p99Ms(f.input), name: "input wake-up p99" },
-  submitP99Ms: { of: otherP99Ms("submit"), name: "GPU-submit wake-up p99" },
-  audioP99Ms: { of: otherP99Ms("audio"), name: "audio wake-up p99" },
-  workerP99Ms: { of: otherP99Ms("worker"), name: "job-worker wake-up p99" },
-  renderWaitP99Ms: { of: (f) => waitP99Ms(f.render), name: "render waited runnable p99" },
-  inputWaitP99Ms: { of: (f) => waitP99Ms(f.input), name: "input waited runnable p99" },
-  submitWaitP99Ms: { of: otherWaitP99Ms("submit"), name: "GPU-submit waited runnable p99" },
-  audioWaitP99Ms: { of: otherWaitP99Ms("audio"), name: "audio waited runnable p99" },
-  workerWaitP99Ms: { of: otherWaitP99Ms("worker"), name: "job-worker waited runnable p99" },
+  renderP99Ms: { of: roleMs("render", "p99"), name: "render wake-up p99" },
+  inputP99Ms: { of: roleMs("input", "p99"), name: "input wake-up p99" },
+  submitP99Ms: { of: roleMs("submit", "p99"), name: "GPU-submit wake-up p99" },
+  audioP99Ms: { of: roleMs("audio", "p99"), name: "audio wake-up p99" },
+  workerP99Ms: { of: roleMs("worker", "p99"), name: "job-worker wake-up p99" },
+  renderWaitP99Ms: { of: roleMs("render", "runqP99"), name: "render waited runnable p99" },
+  inputWaitP99Ms: { of: roleMs("input", "runqP99"), name: "input waited runnable p99" },
+  submitWaitP99Ms: { of: roleMs("submit", "runqP99"), name: "GPU-submit waited runnable p99" },
+  audioWaitP99Ms: { of: roleMs("audio", "runqP99"), name: "audio waited runnable p99" },
+  workerWaitP99Ms: { of: roleMs("worker", "runqP99"), name: "job-worker waited runnable p99" },
 };
 const FIGURE_KEYS = Object.keys(FIGURES) as LoopFigure[];
 
