@@ -177,6 +177,11 @@ Deno.test("--sweep takes tunable axes, timing and state; without axes it sweeps 
   assert.equal(cmd.durationS, 60);
   assert.equal(cmd.settleS, 2);
   assert.equal(cmd.stateFile, "d/sweep_state.json");
+  assert.equal(cmd.passes, 1);
+  const twice = parseArgs(["--sweep", "--passes", "2"]);
+  assert.equal(twice.mode === "sweep" && twice.passes, 2);
+  assert.match(usageError(["--sweep", "--passes", "0"]), /--passes/);
+  assert.match(usageError(["--sweep", "--passes", "1.5"]), /--passes/);
   assert.match(usageError(["--sweep", "--slice-us", "5,5"]), /listed twice/);
   assert.match(usageError(["--sweep", "--slice-us", "0x5"]), /--slice-us/);
   assert.match(usageError(["--sweep", "--game=--help"]), /--game '--help': expected NAME, got a flag/);

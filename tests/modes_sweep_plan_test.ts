@@ -85,3 +85,38 @@ Deno.test("the default grid of 27 configs gets five reference windows; the dry r
     /^Sweep plan: 32 configs \(27 of the grid, 5 reference windows of the defaults\), 20 s each/,
   );
 });
+
+Deno.test("a second pass runs the grid again backwards, each window under its own key", () => {
+  const plan = makePlan(grid, { ...timing, passes: 2 });
+  assert.deepEqual(plan.configs.map((p) => p.label), [
+    "slice_us=5 mig_max=1",
+    "slice_us=5 mig_max=3",
+    "slice_us=10 mig_max=1",
+    "slice_us=10 mig_max=3",
+    "slice_us=10 mig_max=3 (pass 2/2)",
+    "slice_us=10 mig_max=1 (pass 2/2)",
+    "slice_us=5 mig_max=3 (pass 2/2)",
+    "slice_us=5 mig_max=1 (pass 2/2)",
+  ]);
+  // The first pass keeps the one-pass keys (a one-pass state resumes as it), the second its own.
+  assert.deepEqual(
+    plan.configs.slice(0, 4).map((p) => p.key),
+    makePlan(grid, timing).configs.map((p) => p.key),
+  );
+  assert.equal(plan.configs[4].key, `pass 2/2: ${configKey(plan.configs[3].config)}`);
+  assert.deepEqual(plan.configs[4].config, plan.configs[3].config);
+  assert.equal(new Set(plan.configs.map((p) => p.key)).size, 8);
+});
+
+Deno.test("reference windows of the defaults keep their pace across passes", () => {
+  const plan = makePlan(grid, { durationS: 60, settleS: 5, referenceEvery: 3, passes: 3 });
+  const labels = plan.configs.map((p) => p.label);
+  // 12 grid windows, a reference before the 1st, 4th, 7th and 10th and after the last.
+  assert.equal(labels.length, 17);
+  assert.deepEqual(labels.filter((l) => l.startsWith("defaults")).length, 5);
+  assert.equal(labels[0], "defaults (reference 1/5)");
+  assert.equal(labels[4], "defaults (reference 2/5)");
+  assert.equal(labels[16], "defaults (reference 5/5)");
+  // The third pass runs forwards again.
+  assert.equal(labels.filter((l) => l.endsWith("(pass 3/3)"))[0], "slice_us=5 mig_max=1 (pass 3/3)");
+});

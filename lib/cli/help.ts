@@ -9,7 +9,7 @@ import { MODES } from "./modes.ts";
 
 const USAGE = [
   "usage: sudo scx_gamer [--stats SECONDS] [--ml-collect] [TUNABLES...]",
-  "       sudo scx_gamer --sweep [--TUNABLE V1,V2,...]... [--grid FILE] [--duration S] [--settle S]",
+  "       sudo scx_gamer --sweep [--TUNABLE V1,V2,...]... [--grid FILE] [--duration S] [--settle S] [--passes N]",
   "       scx_gamer --monitor [SECONDS]                 (the running scheduler's stats, from its socket)",
   "       scx_gamer run -- CMD [ARGS...]                (run CMD as the game: scx_gamer-run %command%)",
   "       scx_gamer --ml-export-csv FILE | --ml-show-best GAME | --ml-train CSV [--game NAME] [--analyze]",

@@ -298,6 +298,16 @@ const SWEEP_FLAGS: readonly FlagSpec[] = [
     help: "after applying a config, wait this long before measuring it",
   },
   {
+    flag: "--passes",
+    key: "passes",
+    kind: "int",
+    metavar: "N",
+    default: 1,
+    min: 1,
+    max: 20,
+    help: "measure every config N times, in windows apart (every other pass backwards)",
+  },
+  {
     flag: "--state",
     key: "state",
     kind: "string",
@@ -648,6 +658,8 @@ export interface SweepCommand extends SocketOptions {
   gridFile: string | null;
   durationS: number;
   settleS: number;
+  /** How many times the grid runs (every other pass backwards). */
+  passes: number;
   stateFile: string;
   retryFailed: boolean;
   dryRun: boolean;
@@ -849,6 +861,7 @@ function sweepCommand(line: CommandLine, env: EnvReader): SweepCommand {
     gridFile,
     durationS: r.num("duration") ?? 300,
     settleS: r.num("settle") ?? 5,
+    passes: r.num("passes") ?? 1,
     stateFile: r.str("state") ?? `${mlDir.replace(/\/+$/, "")}/sweep_state.json`,
     retryFailed: r.bool("retry_failed"),
     dryRun: r.bool("dry_run"),

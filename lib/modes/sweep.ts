@@ -92,7 +92,11 @@ function prepare(
   owner: Owner | null,
   log: (line: string) => void,
 ): PreparedSweep | number {
-  const plan = makePlan(readGrid(cmd), { durationS: cmd.durationS, settleS: cmd.settleS });
+  const plan = makePlan(readGrid(cmd), {
+    durationS: cmd.durationS,
+    settleS: cmd.settleS,
+    passes: cmd.passes,
+  });
   const state = loadState(cmd.stateFile);
   if (cmd.dryRun) {
     console.log(formatPlan(plan, { finished: finishedKeys(state, { retryFailed: cmd.retryFailed }) }));

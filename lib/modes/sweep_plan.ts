@@ -61,27 +61,47 @@ export function configKey(config: SchedConfig): string {
 }
 
 /**
- * The plan of a grid: every config in expansion order, with the defaults' reference windows before the
- * first, after every `referenceEvery` (default {@link REFERENCE_EVERY}; 0: none) and after the last.
+ * The plan of a grid: every config in expansion order, `passes` times (default 1), with the defaults'
+ * reference windows before the first, after every `referenceEvery` (default {@link REFERENCE_EVERY}; 0:
+ * none) and after the last.
+ *
+ * A second pass measures every config again in a window of its own, later in the sweep: one window says
+ * how a config did in its 20 s, and a stretch of slow host or a scene of the game can fall on it alone
+ * (two sweeps of one game on one build measured a config's median late frame starts at 1.8% and 3.3%,
+ * and the forest's hold-out R² at 0.38 and -0.17: docs/sweep.md). Every other pass runs the grid
+ * backwards, so that a drift over the sweep does not favour the configs that come first. The trainer
+ * reads each window apart (lib/ml/evidence.ts), so two windows of the pick shrink the margin its gain
+ * must clear.
  */
-export function makePlan(grid: Grid, timing: SweepTiming & { referenceEvery?: number }): SweepPlan {
+export function makePlan(
+  grid: Grid,
+  timing: SweepTiming & { referenceEvery?: number; passes?: number },
+): SweepPlan {
   const every = timing.referenceEvery ?? REFERENCE_EVERY;
+  const passes = Math.max(1, Math.floor(timing.passes ?? 1));
   const gridConfigs = expandGrid(grid);
-  const order: { config: SchedConfig; reference: boolean }[] = [];
-  gridConfigs.forEach((config, i) => {
-    if (every > 0 && i % every === 0) order.push({ config: defaultConfig(), reference: true });
-    order.push({ config, reference: false });
+  const runs = Array.from({ length: passes }, (_, p) => {
+    const inOrder = p % 2 === 0 ? gridConfigs : [...gridConfigs].reverse();
+    return inOrder.map((config) => ({ config, pass: p + 1 }));
+  }).flat();
+  const order: { config: SchedConfig; reference: boolean; pass: number }[] = [];
+  runs.forEach((run, i) => {
+    if (every > 0 && i % every === 0) order.push({ config: defaultConfig(), reference: true, pass: 0 });
+    order.push({ ...run, reference: false });
   });
-  if (every > 0 && gridConfigs.length > 0) order.push({ config: defaultConfig(), reference: true });
+  if (every > 0 && runs.length > 0) order.push({ config: defaultConfig(), reference: true, pass: 0 });
   const references = order.filter((o) => o.reference).length;
   let nthReference = 0;
-  const configs = order.map(({ config, reference }, index) => {
+  const configs = order.map(({ config, reference, pass }, index) => {
     if (!reference) {
+      // The first pass keeps the plain key, so a state file of a one-pass sweep resumes as the first pass.
+      const name = pass > 1 ? `pass ${pass}/${passes}` : null;
+      const label = grid.map((axis) => `${axis.key}=${config[axis.key]}`).join(" ");
       return {
         index,
         config,
-        key: configKey(config),
-        label: grid.map((axis) => `${axis.key}=${config[axis.key]}`).join(" "),
+        key: name ? `${name}: ${configKey(config)}` : configKey(config),
+        label: name ? `${label} (${name})` : label,
         reference,
       };
     }

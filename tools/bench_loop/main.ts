@@ -30,7 +30,8 @@ const SCENARIO = path.join(REPO_ROOT, "tools/vm/scenarios/bench_loop.sh");
 const DOCS = path.join(REPO_ROOT, "docs/benchmarks.md");
 const MARK_BEGIN = "<!-- bench:loop table: begin (written by deno task bench:loop -- --update-docs) -->";
 const MARK_END = "<!-- bench:loop table: end -->";
-const USAGE = `usage: deno task bench:loop [-- --rounds N] [--run-s S] [--sweep-s S] [--random N] [--seed N]
+const USAGE =
+  `usage: deno task bench:loop [-- --rounds N] [--run-s S] [--sweep-s S] [--sweep-passes N] [--random N] [--seed N]
                          [--game="GAMESIM FLAGS"] [--tcg single|multi|icount] [--out DIR] [--from DIR]
                          [--update-docs] [--learn-only] [--grid="SWEEP GRID FLAGS"]
   --game takes gamesim's flags after "=" (they start with "--"), e.g.
@@ -38,7 +39,8 @@ const USAGE = `usage: deno task bench:loop [-- --rounds N] [--run-s S] [--sweep-
   --learn-only sweeps and trains, then stops (about 15 min): the trainer's verdict and pick, no fresh runs;
   a scout for a game before a whole run (about 85 min with --rounds 5)
   --grid replaces the sweep's default grid with scx_gamer --sweep's grid flags, e.g.
-  --grid="--batch-burst-us 1000,2500,10000 --slice-us 250,1000,4000" (a game beside a video encoder)`;
+  --grid="--batch-burst-us 1000,2500,10000 --slice-us 250,1000,4000" (a game beside a video encoder)
+  --sweep-passes N measures every grid config N times in windows apart (scx_gamer --sweep --passes)`;
 
 /** A random config: each number log-uniform (or uniform when its range starts at 0) over its range, each switch a coin. */
 export function randomConfig(rng: Rng): SchedConfig {
@@ -174,6 +176,7 @@ export function parseOptions(argv: string[]) {
         rounds: { type: "string", default: "3" },
         "run-s": { type: "string", default: "20" },
         "sweep-s": { type: "string", default: "20" },
+        "sweep-passes": { type: "string", default: "1" },
         random: { type: "string", default: "12" },
         seed: { type: "string", default: "1" },
         game: { type: "string", default: "--fps 144 --frame-work-us 2500 --workers 2 --hogs 2" },
@@ -188,7 +191,7 @@ export function parseOptions(argv: string[]) {
   } catch (e) {
     return { error: `${(e as Error).message.split("\n")[0]}\n${USAGE}` };
   }
-  for (const flag of ["rounds", "run-s", "sweep-s", "random", "seed"] as const) {
+  for (const flag of ["rounds", "run-s", "sweep-s", "sweep-passes", "random", "seed"] as const) {
     const positive = flag !== "seed";
     if (!/^\d{1,6}$/.test(o[flag]) || (positive && Number(o[flag]) === 0)) {
       return { error: `--${flag}: expected a whole number${positive ? " above 0" : ""}, got '${o[flag]}'` };
@@ -246,7 +249,9 @@ async function main(argv: string[]): Promise<number> {
     const randomFile = path.join(tmp, "random.txt");
     Deno.writeTextFileSync(randomFile, randomFlags.join("\n") + "\n");
     out = path.resolve(o.out ?? path.join(REPO_ROOT, "tools/vm/out", `loop-${Date.now()}`));
-    const sweep = `${o.grid || defaultGridFlags()} --duration ${o["sweep-s"]} --settle 2`;
+    const sweep = `${o.grid || defaultGridFlags()} --duration ${o["sweep-s"]} --settle 2 --passes ${
+      o["sweep-passes"]
+    }`;
     const fresh = o["learn-only"]
       ? "learning only"
       : `${randomFlags.length} random configs; ${o.rounds} rounds of ${o["run-s"]} s`;
@@ -302,7 +307,9 @@ async function main(argv: string[]): Promise<number> {
     `bench:loop on the sched_ext VM (QEMU TCG, 2 vCPUs${tcg === "multi" ? ", one host thread each" : ""}), ${
       new Date().toISOString().slice(0, 10)
     }: gamesim ${game};`,
-    `learned from \`scx_gamer --sweep\` over ${grid} (${o["sweep-s"]} s per config), --ml-train --game game;`,
+    `learned from \`scx_gamer --sweep\` over ${grid} (${o["sweep-s"]} s per config${
+      o["sweep-passes"] === "1" ? "" : `, ${o["sweep-passes"]} passes`
+    }), --ml-train --game game;`,
     `then fresh ${
       o["run-s"]
     } s runs: ${randomFlags.length} random configs once each, ${rounds} rounds of defaults, profile${
