@@ -111,12 +111,17 @@ Deno.test("a second pass runs the grid again backwards, each window under its ow
 Deno.test("reference windows of the defaults keep their pace across passes", () => {
   const plan = makePlan(grid, { durationS: 60, settleS: 5, referenceEvery: 3, passes: 3 });
   const labels = plan.configs.map((p) => p.label);
-  // 12 grid windows, a reference before the 1st, 4th, 7th and 10th and after the last.
-  assert.equal(labels.length, 17);
-  assert.deepEqual(labels.filter((l) => l.startsWith("defaults")).length, 5);
-  assert.equal(labels[0], "defaults (reference 1/5)");
-  assert.equal(labels[4], "defaults (reference 2/5)");
-  assert.equal(labels[16], "defaults (reference 5/5)");
+  // 12 grid windows: a reference before the 1st, 4th, 7th and 10th, at the turns (before the 5th and
+  // 9th) and after the last.
+  assert.equal(labels.length, 19);
+  assert.deepEqual(labels.filter((l) => l.startsWith("defaults")).length, 7);
+  assert.equal(labels[0], "defaults (reference 1/7)");
+  assert.equal(labels[4], "defaults (reference 2/7)");
+  assert.equal(labels[18], "defaults (reference 7/7)");
+  // At a turn the same config would run twice back to back: a reference window keeps them apart.
+  const turn = labels.indexOf("slice_us=10 mig_max=3 (pass 2/3)");
+  assert.equal(labels[turn - 2], "slice_us=10 mig_max=3");
+  assert.match(labels[turn - 1], /^defaults \(reference/);
   // The third pass runs forwards again.
   assert.equal(labels.filter((l) => l.endsWith("(pass 3/3)"))[0], "slice_us=5 mig_max=1 (pass 3/3)");
 });

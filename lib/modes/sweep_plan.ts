@@ -63,7 +63,7 @@ export function configKey(config: SchedConfig): string {
 /**
  * The plan of a grid: every config in expansion order, `passes` times (default 1), with the defaults'
  * reference windows before the first, after every `referenceEvery` (default {@link REFERENCE_EVERY}; 0:
- * none) and after the last.
+ * none), between two passes and after the last.
  *
  * A second pass measures every config again in a window of its own, later in the sweep: one window says
  * how a config did in its 20 s, and a stretch of slow host or a scene of the game can fall on it alone
@@ -86,7 +86,12 @@ export function makePlan(
   }).flat();
   const order: { config: SchedConfig; reference: boolean; pass: number }[] = [];
   runs.forEach((run, i) => {
-    if (every > 0 && i % every === 0) order.push({ config: defaultConfig(), reference: true, pass: 0 });
+    // A pass's first config is the last one's of the pass before: a reference window between them keeps
+    // its two windows apart (back to back, the trainer would read them as one).
+    const turn = i > 0 && run.pass !== runs[i - 1].pass;
+    if (every > 0 && (i % every === 0 || turn)) {
+      order.push({ config: defaultConfig(), reference: true, pass: 0 });
+    }
     order.push({ ...run, reference: false });
   });
   if (every > 0 && runs.length > 0) order.push({ config: defaultConfig(), reference: true, pass: 0 });
