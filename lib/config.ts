@@ -362,3 +362,6 @@ export const DEFAULT_SWEEP_GRID: Readonly<Partial<Record<keyof SchedConfig, read
     slice_lag_us: [2_000, 5_000, 20_000],
     parity_us: [0, 1000, 4000],
   };
+
+/** Most passes a sweep takes (`--sweep --passes`): 20 windows of every config is a study, not a sweep. */
+export const MAX_SWEEP_PASSES = 20;

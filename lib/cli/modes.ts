@@ -25,7 +25,7 @@
  */
 
 import { findObjective, OBJECTIVES } from "../score.ts";
-import { DEFAULT_SWEEP_GRID, flagOf, type SchedConfig, TUNABLES } from "../config.ts";
+import { DEFAULT_SWEEP_GRID, flagOf, MAX_SWEEP_PASSES, type SchedConfig, TUNABLES } from "../config.ts";
 import { buildGrid, type Grid, GridError, parseAxisFlag, type TunableKey } from "../grid.ts";
 import { type CommandLine, type FlagSpec, type ModeSpec, parseCommandLine, UsageError } from "./engine.ts";
 
@@ -304,7 +304,7 @@ const SWEEP_FLAGS: readonly FlagSpec[] = [
     metavar: "N",
     default: 1,
     min: 1,
-    max: 20,
+    max: MAX_SWEEP_PASSES,
     help: "measure every config N times, in windows apart (every other pass backwards)",
   },
   {

@@ -222,6 +222,16 @@ Deno.test("bench:loop --tcg: single unless asked, multi when given, anything els
   assert.equal(bad.error, "--tcg: expected single or multi or icount, got 'kvm'");
 });
 
+Deno.test("bench:loop --sweep-passes: 1 unless asked, a whole number up to the sweep's own bound", () => {
+  assert.equal(parseOptions([]).options?.["sweep-passes"], "1");
+  assert.equal(parseOptions(["--sweep-passes", "2"]).options?.["sweep-passes"], "2");
+  assert.equal(
+    parseOptions(["--sweep-passes", "0"]).error,
+    "--sweep-passes: expected a whole number above 0, got '0'",
+  );
+  assert.equal(parseOptions(["--sweep-passes", "21"]).error, "--sweep-passes: expected at most 20, got '21'");
+});
+
 Deno.test("bench:loop --game takes gamesim's flags after '=', and the usage says so when given a space", () => {
   const heavy = "--fps 60 --frame-work-us 12000 --workers 4 --job-us 3000 --hogs 2";
   assert.equal(parseOptions([`--game=${heavy}`]).options?.game, heavy);

@@ -17,7 +17,14 @@
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { configToArgs, DEFAULT_SWEEP_GRID, flagOf, type SchedConfig, TUNABLES } from "../../lib/config.ts";
+import {
+  configToArgs,
+  DEFAULT_SWEEP_GRID,
+  flagOf,
+  MAX_SWEEP_PASSES,
+  type SchedConfig,
+  TUNABLES,
+} from "../../lib/config.ts";
 import { GridError, parseAxisFlag } from "../../lib/grid.ts";
 import { createRng, type Rng } from "../../lib/ml/rng.ts";
 import { EJECTION_LINE } from "../../lib/modes/attached.ts";
@@ -196,6 +203,9 @@ export function parseOptions(argv: string[]) {
     if (!/^\d{1,6}$/.test(o[flag]) || (positive && Number(o[flag]) === 0)) {
       return { error: `--${flag}: expected a whole number${positive ? " above 0" : ""}, got '${o[flag]}'` };
     }
+  }
+  if (Number(o["sweep-passes"]) > MAX_SWEEP_PASSES) {
+    return { error: `--sweep-passes: expected at most ${MAX_SWEEP_PASSES}, got '${o["sweep-passes"]}'` };
   }
   if (!isTcgThreads(o.tcg)) return { error: `--tcg: expected ${TCG_THREADS.join(" or ")}, got '${o.tcg}'` };
   let grid = "";
