@@ -122,6 +122,10 @@ Deno.test("reference windows of the defaults keep their pace across passes", () 
   const turn = labels.indexOf("slice_us=10 mig_max=3 (pass 2/3)");
   assert.equal(labels[turn - 2], "slice_us=10 mig_max=3");
   assert.match(labels[turn - 1], /^defaults \(reference/);
+  assert.match(
+    formatPlan(plan, { finished: new Set() }),
+    /^Sweep plan: 19 configs \(4 of the grid x 3 passes, 7 reference windows of the defaults\)/,
+  );
   // The third pass runs forwards again.
   assert.equal(labels.filter((l) => l.endsWith("(pass 3/3)"))[0], "slice_us=5 mig_max=1 (pass 3/3)");
 });

@@ -45,6 +45,8 @@ export interface SweepTiming {
 /** The configs to run, in order, and their timing. */
 export interface SweepPlan extends SweepTiming {
   configs: PlannedConfig[];
+  /** How many times the grid runs. */
+  passes: number;
 }
 
 /**
@@ -113,12 +115,17 @@ export function makePlan(
     const name = `reference ${++nthReference}/${references}`;
     return { index, config, key: `${name}: ${configKey(config)}`, label: `defaults (${name})`, reference };
   });
-  return { configs, durationS: timing.durationS, settleS: timing.settleS };
+  return { configs, durationS: timing.durationS, settleS: timing.settleS, passes };
 }
 
 /** Seconds a sweep of `count` configs takes: each settles `settleS`, then is measured `durationS`. */
 export function sweepSeconds(count: number, timing: SweepTiming): number {
   return count * (timing.durationS + timing.settleS);
+}
+
+/** "27 of the grid", or "27 of the grid x 2 passes" for 54 windows of a two-pass plan. */
+function gridWindows(windows: number, passes: number): string {
+  return passes > 1 ? `${windows / passes} of the grid x ${passes} passes` : `${windows} of the grid`;
 }
 
 /**
@@ -131,7 +138,9 @@ export function formatPlan(plan: SweepPlan, options: { finished: ReadonlySet<str
   const references = plan.configs.filter((p) => p.reference).length;
   const lines = [
     `Sweep plan: ${n} config${n === 1 ? "" : "s"}` +
-    (references ? ` (${n - references} of the grid, ${references} reference windows of the defaults)` : "") +
+    (references
+      ? ` (${gridWindows(n - references, plan.passes)}, ${references} reference windows of the defaults)`
+      : "") +
     `, ${formatSeconds(plan.durationS)} each, after ${
       formatSeconds(plan.settleS)
     } of settling, in one attach`,
