@@ -318,7 +318,7 @@ async function main(argv: string[]): Promise<number> {
       new Date().toISOString().slice(0, 10)
     }: gamesim ${game};`,
     `learned from \`scx_gamer --sweep\` over ${grid} (${o["sweep-s"]} s per config${
-      o["sweep-passes"] === "1" ? "" : `, ${o["sweep-passes"]} passes`
+      Number(o["sweep-passes"]) === 1 ? "" : `, ${Number(o["sweep-passes"])} passes`
     }), --ml-train --game game;`,
     `then fresh ${
       o["run-s"]
