@@ -16,6 +16,8 @@
 # Under each scheduler the workloads run in turn (WORKLOADS, default "gs0 gs2 gs4 ct"):
 #   gs0 gs2 gs4  gamesim at 144 fps, 2.5 ms of render work per frame, 2 workers, 0/2/4 background hogs
 #                (GAME_FLAGS in the environment replaces the game's shape, e.g. a heavier game)
+#   gsa          the game with ALONE_FLAGS instead (the same game without its background processes, e.g.
+#                GAME_FLAGS less --encoders): the floor a policy can reach under that background
 #   ct           cyclictest -q -m -t1 -i 1000 -l 3000 --policy=other, 4 busy loops started 1 s before it
 #   ctnm         the same without -m (mlockall)
 #   ctv          ct with every sample written out (-v), to see whether the thread is late all along
@@ -113,16 +115,17 @@ stop_gamer() {
   gamer=""
 }
 
-run_gs() { # dir name hogs idle(0|1)
+run_gs() { # dir name hogs idle(0|1) [game flags]
   dir=$1
   name=$2
   hogs=$3
   idle=$4
+  game=${5:-${GAME_FLAGS:---fps 144 --frame-work-us 2500 --workers 2}}
   snap_state "$dir/$name.state"
   policy=other
   [ "$idle" = 1 ] && policy=idle
-  # shellcheck disable=SC2086 # STEADY_AFTER: empty or one number; GAME_FLAGS: a word list
-  gamesim --duration "$dur" ${GAME_FLAGS:---fps 144 --frame-work-us 2500 --workers 2} --hogs "$hogs" \
+  # shellcheck disable=SC2086 # STEADY_AFTER: empty or one number; game: a word list
+  gamesim --duration "$dur" $game --hogs "$hogs" \
     --hog-policy $policy ${STEADY_AFTER:+--steady-after $STEADY_AFTER} --json "$dir/$name.json" \
     > /dev/null 2> "$dir/$name.err" &
   gs=$!
@@ -191,6 +194,7 @@ run_workloads() { # dir idle
       gs0) run_gs "$1" gs0 0 "$2" ;;
       gs2) run_gs "$1" gs2 2 "$2" ;;
       gs4) run_gs "$1" gs4 4 "$2" ;;
+      gsa) run_gs "$1" gsa 0 "$2" "${ALONE_FLAGS:?gsa needs ALONE_FLAGS}" ;;
       ct) run_ct "$1" ct "$2" -m ;;
       ctnm) run_ct "$1" ctnm "$2" "" ;;
       ctv) run_ct "$1" ctv "$2" -m ;;
@@ -206,6 +210,7 @@ run_workloads() { # dir idle
   echo "workloads $workloads"
   echo "new_flags $new_flags"
   echo "game_flags ${GAME_FLAGS:-default}"
+  echo "alone_flags ${ALONE_FLAGS:-}"
   env | grep -E '^[XB][0-9]+_FLAGS=' || true
   echo "kernel $(uname -r)"
   echo "cpus $(nproc)"
