@@ -902,10 +902,10 @@ static u64 frame_deadline(struct task_struct *p, struct task_ctx *tctx, u64 dl, 
  * Run to parity keeps a game thread's CPU for parity_ns() into its run, not until the next tick. A wake-up
  * the window refused waits in the shared queue, and nothing looks at that CPU again before its task sleeps
  * or its slice's end is noticed at a tick (4 ms at HZ=250): beside a game's 7 ms jobs its input thread
- * waited 3.8 ms at p99 under the defaults where EEVDF kept it to 2.6 (docs/benchmarks.md, "The encoder game
- * alone"). So when the wake-up would win the CPU at the window's end (the running task's deadline grows by
- * what it runs, the margin stays), that CPU's one-shot timer fires then and the queue's head tries again
- * (parity_timer_fn), once per run.
+ * waited 3.5 ms at p99 under the defaults where EEVDF kept it to 2.5, and 1.4 ms with this
+ * (docs/benchmarks.md, "Run to parity ends when its window does"). So when the wake-up would win the CPU
+ * at the window's end (the running task's deadline grows by what it runs, the margin stays), that CPU's
+ * one-shot timer fires then and the queue's head tries again (parity_timer_fn), once per run.
  */
 static void retry_at_parity_end(s32 cpu, struct cpu_ctx *cctx, u64 dl, u64 now)
 {
