@@ -131,6 +131,9 @@ struct gamer_counters {
 	u64 parity_kept;	/* game wake-ups that left a game thread's CPU alone in its first quantum */
 	u64 frame_kept;		/* frame work that kept its CPU against its own game's (quantum end, wake-up) */
 	u64 frame_turns;	/* jobs (frame work that posted nothing) that took turns at a quantum's end */
+	u64 parity_timers;	/* parity timers armed: a refused wake-up would win when the window ends */
+	u64 parity_retries;	/* ... that fired, and the queue's head took the CPU */
+	u64 parity_spared;	/* ... not armed: the running task posted work this run (a render thread) */
 };
 
 /* Behaviour of one game thread, for userspace's classifier. */

@@ -4,7 +4,7 @@
 /** Shared structs: byte size and members (name, byte offset, byte size), in order. */
 export const STRUCTS = {
   "gamer_counters": {
-    "size": 224,
+    "size": 248,
     "members": [
       {
         "name": "enqueues",
@@ -144,6 +144,21 @@ export const STRUCTS = {
       {
         "name": "frame_turns",
         "offset": 216,
+        "size": 8
+      },
+      {
+        "name": "parity_timers",
+        "offset": 224,
+        "size": 8
+      },
+      {
+        "name": "parity_retries",
+        "offset": 232,
+        "size": 8
+      },
+      {
+        "name": "parity_spared",
+        "offset": 240,
         "size": 8
       }
     ]

@@ -284,6 +284,24 @@ Deno.test("scx_gamer on a sched_ext kernel", async (t) => {
     },
   );
 
+  await t.step(
+    "a wake-up that run to parity refused takes the CPU when the window ends: the input thread, not frame work, never from the render thread",
+    () => {
+      // Unclassified, every game thread is frame work, which never takes the CPU of the game's own frame
+      // work: no timer is armed. Classified, the input thread's 1 kHz wake-ups that find both CPUs running
+      // the render thread or its jobs in their first quantum arm the CPU's timer against a job, and take
+      // the CPU when it fires instead of at the next tick; against the render thread, which posted its
+      // jobs at its frame's start, they are spared.
+      const p = phase("mig_max_1000"), c = phase("classified");
+      assert.equal(p.parity_timers, 0, JSON.stringify(p));
+      assert.equal(p.parity_spared, 0, JSON.stringify(p));
+      assert.ok(c.parity_spared > 0, JSON.stringify(c));
+      assert.ok(c.parity_timers > 0, JSON.stringify(c));
+      assert.ok(c.parity_retries > 0, JSON.stringify(c));
+      assert.ok(c.parity_retries <= c.parity_timers, JSON.stringify(c));
+    },
+  );
+
   await t.step("mm_affinity on consults the address-space CPU hint; off never does", () => {
     assert.equal(phase("mig_max_1000").mm_hint_tries, 0);
     assert.ok(phase("mm_affinity_on").mm_hint_tries > 0);

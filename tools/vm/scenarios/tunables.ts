@@ -5,6 +5,7 @@ import { defaultConfig, type SchedConfig } from "../../../lib/config.ts";
 import { Scheduler } from "../../../lib/sched/scheduler.ts";
 import { metricsBetween } from "../../../lib/sched/stats.ts";
 import { smoothBetween } from "../../../lib/sched/smooth.ts";
+import { classifyThreads } from "../../../lib/collect/thread_classes.ts";
 
 const reportPath = Deno.args[0];
 const PHASE_MS = 3000;
@@ -183,6 +184,9 @@ try {
       batch_resumes: d("batch_resumes"),
       waker_kept: d("waker_kept"),
       parity_kept: d("parity_kept"),
+      parity_retries: d("parity_retries"),
+      parity_timers: d("parity_timers"),
+      parity_spared: d("parity_spared"),
       frame_kept: d("frame_kept"),
       frame_turns: d("frame_turns"),
       mm_hint_tries: d("mm_hint_tries"),
@@ -204,6 +208,15 @@ try {
   await run("input_window_50ms", { ...base, input_window_us: 50_000 });
   await run("parity_1us", { ...base, parity_us: 1 });
   await run("parity_20ms", { ...base, parity_us: 20_000 });
+  // Until now every game thread is frame work, whose wake-ups never take a CPU from the game's own frame
+  // work. Classified as scx_gamer classifies them, the input thread is not frame work: its wake-ups that run
+  // to parity refuses take the CPU when the window ends (bpf retry_at_parity_end), except from the render
+  // thread once it has posted its jobs.
+  if (game) {
+    sched.setThreadClasses(new Map(classifyThreads("/proc", game).threads.map((t) => [t.tid, t.cls])));
+    await run("classified", base);
+    sched.setThreadClasses(new Map());
+  }
 
   const batchRejudged = await rejudgeBatch();
 
