@@ -907,15 +907,16 @@ static u64 frame_deadline(struct task_struct *p, struct task_ctx *tctx, u64 dl, 
  * Run to parity keeps a game thread's CPU for parity_ns() into its run, not until the next tick. A wake-up
  * the window refused waits in the shared queue, and nothing looks at that CPU again before its task sleeps
  * or its slice's end is noticed at a tick (4 ms at HZ=250): beside a game's 7 ms jobs its input thread
- * waited 3.5 ms at p99 under the defaults where EEVDF kept it to 2.5, and 1.4 ms with this
- * (docs/benchmarks.md, "Run to parity ends when its window does"). So when the wake-up would win the CPU
- * at the window's end (the running task's deadline grows by what it runs, the margin stays), that CPU's
- * one-shot timer fires then and the queue's head tries again (parity_timer_fn), once per run.
+ * waited 3.5 ms at p99 under the defaults where EEVDF kept it to 2.5, and 1.9 ms with this
+ * (docs/benchmarks.md, "Run to parity ending when its window does, sparing the render thread"). So when
+ * the wake-up would win the CPU at the window's end (the running task's deadline grows by what it runs,
+ * the margin stays), that CPU's one-shot timer fires then and the queue's head tries again
+ * (parity_timer_fn), once per run.
  *
  * Never against frame work that posted work this run (a render thread that handed out its jobs): there the
  * window lasts until the tick, as run to parity was meant to. Retried against a 12 ms render thread too,
  * the input thread cut it about once a millisecond and the heavy game missed 6.4% of its frames against
- * 4.6 (docs/benchmarks.md, "Run to parity ending when its window does").
+ * 4.6 (docs/benchmarks.md, "Run to parity ending when its window does: tried, and reverted").
  */
 static void retry_at_parity_end(s32 cpu, struct cpu_ctx *cctx, u64 dl, u64 now)
 {
