@@ -313,12 +313,13 @@ async function main(argv: string[]): Promise<number> {
   const gridFlags = readRecorded(out, GRID_FILE);
   const grid = gridFlags === null ? "the default grid" : `the grid \`${gridFlags}\``;
   const rounds = recordedRounds(out);
+  const passes = Number(o["sweep-passes"]);
   const header = [
     `bench:loop on the sched_ext VM (QEMU TCG, 2 vCPUs${tcg === "multi" ? ", one host thread each" : ""}), ${
       new Date().toISOString().slice(0, 10)
     }: gamesim ${game};`,
     `learned from \`scx_gamer --sweep\` over ${grid} (${o["sweep-s"]} s per config${
-      Number(o["sweep-passes"]) === 1 ? "" : `, ${Number(o["sweep-passes"])} passes`
+      passes === 1 ? "" : `, ${passes} passes`
     }), --ml-train --game game;`,
     `then fresh ${
       o["run-s"]

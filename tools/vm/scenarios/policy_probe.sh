@@ -17,7 +17,8 @@
 #   gs0 gs2 gs4  gamesim at 144 fps, 2.5 ms of render work per frame, 2 workers, 0/2/4 background hogs
 #                (GAME_FLAGS in the environment replaces the game's shape, e.g. a heavier game)
 #   gsa          the game with ALONE_FLAGS instead (the same game without its background processes, e.g.
-#                GAME_FLAGS less --encoders): the floor a policy can reach under that background
+#                GAME_FLAGS less --encoders): the floor a policy can reach under that background; always
+#                run with --hogs 0 appended (gamesim takes the last --hogs), so it has no busy loops
 #   ct           cyclictest -q -m -t1 -i 1000 -l 3000 --policy=other, 4 busy loops started 1 s before it
 #   ctnm         the same without -m (mlockall)
 #   ctv          ct with every sample written out (-v), to see whether the thread is late all along
