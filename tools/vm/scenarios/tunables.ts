@@ -10,6 +10,20 @@ import { classifyThreads } from "../../../lib/collect/thread_classes.ts";
 const reportPath = Deno.args[0];
 const PHASE_MS = 3000;
 
+/**
+ * The guest's input devices by name (/proc/bus/input/devices), to tell a keyboard that never appeared (its
+ * PS/2 probe failed at boot) from keys that never reached it.
+ */
+function inputDeviceNames(): string[] {
+  try {
+    return [...Deno.readTextFileSync("/proc/bus/input/devices").matchAll(/^N: Name="(.*)"$/gm)].map((m) =>
+      m[1]
+    );
+  } catch (e) {
+    return [`unreadable: ${(e as Error).message}`];
+  }
+}
+
 /** The game's thread named `name`, or null. */
 function findThread(pid: number, name: string): number | null {
   for (const e of Deno.readDirSync(`/proc/${pid}/task`)) {
@@ -267,6 +281,7 @@ try {
       {
         game,
         inputHook: sched.inputHook,
+        inputDevices: inputDeviceNames(),
         phases,
         batchRejudged,
         byShare,
