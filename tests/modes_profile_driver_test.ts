@@ -105,3 +105,21 @@ Deno.test("with --game the game's profile applies from the start, once", () => {
   assert.equal(d.onGame(game("Doom"), 0, counts), null, "no second apply when it appears");
   assert.equal(lines.length, 1);
 });
+
+Deno.test("with --game Doom.exe the profile is not applied again when the game is detected as Doom", () => {
+  const config = { ...defaultConfig(), [num.key]: num.min };
+  const lines: string[] = [];
+  const d = new ProfileDriver({
+    profiles: {
+      load: (g) => (gameKey(g) === "doom" ? makeProfile("Doom", { config }) : null),
+      list: () => [],
+    },
+    base: defaultConfig(),
+    workloadOf: detectionWorkload,
+    log: (l) => lines.push(l),
+    forcedGame: "Doom.exe",
+  });
+  assert.deepEqual(d.start().apply, config);
+  assert.equal(d.onGame(game("doom"), 0, counts), null, "one game, one apply");
+  assert.deepEqual(lines, [`scx_gamer: profile of "Doom.exe" applied: ${configToArgs(config).join(" ")}`]);
+});

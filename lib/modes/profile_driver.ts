@@ -12,6 +12,7 @@
  */
 
 import { configToArgs, type SchedConfig } from "../config.ts";
+import { sameGame } from "../game_key.ts";
 import { printable } from "../host/terminal.ts";
 import { mostSimilarProfile } from "../ml/similar.ts";
 import type { GameInfo, GameProfile, ThreadCounts } from "../types.ts";
@@ -93,8 +94,11 @@ export class ProfileDriver implements ConfigDriver {
       this.#applied = null;
       return { apply: this.#o.base, recording: true };
     }
-    // Already applied from the start (--game): nothing to say again.
-    if (this.#applied !== null && !this.#applied.borrowed && this.#applied.game === game.name) return null;
+    // Already applied from the start (--game): nothing to say again. `--game game.exe` and the detected
+    // `game` are one game (lib/game_key.ts); matched by name, its profile was applied a second time.
+    if (this.#applied !== null && !this.#applied.borrowed && sameGame(this.#applied.game, game.name)) {
+      return null;
+    }
     const chosen = this.#choose(game, counts);
     if (chosen === null) {
       this.#o.log(
