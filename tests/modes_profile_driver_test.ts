@@ -88,7 +88,8 @@ Deno.test("a hostile game name is escaped in the line", () => {
   assert.ok(!lines[0].includes("\x1b"));
 });
 
-Deno.test("with --game the game's profile applies from the start, once", () => {
+/** A driver told `--game forced`, with one profile: Doom's, at the lowest value of a number tunable. */
+function forcedDriver(forced: string) {
   const config = { ...defaultConfig(), [num.key]: num.min };
   const lines: string[] = [];
   const d = new ProfileDriver({
@@ -99,26 +100,20 @@ Deno.test("with --game the game's profile applies from the start, once", () => {
     base: defaultConfig(),
     workloadOf: detectionWorkload,
     log: (l) => lines.push(l),
-    forcedGame: "Doom",
+    forcedGame: forced,
   });
+  return { d, lines, config };
+}
+
+Deno.test("with --game the game's profile applies from the start, once", () => {
+  const { d, lines, config } = forcedDriver("Doom");
   assert.deepEqual(d.start().apply, config);
   assert.equal(d.onGame(game("Doom"), 0, counts), null, "no second apply when it appears");
   assert.equal(lines.length, 1);
 });
 
 Deno.test("with --game Doom.exe the profile is not applied again when the game is detected as Doom", () => {
-  const config = { ...defaultConfig(), [num.key]: num.min };
-  const lines: string[] = [];
-  const d = new ProfileDriver({
-    profiles: {
-      load: (g) => (gameKey(g) === "doom" ? makeProfile("Doom", { config }) : null),
-      list: () => [],
-    },
-    base: defaultConfig(),
-    workloadOf: detectionWorkload,
-    log: (l) => lines.push(l),
-    forcedGame: "Doom.exe",
-  });
+  const { d, lines, config } = forcedDriver("Doom.exe");
   assert.deepEqual(d.start().apply, config);
   assert.equal(d.onGame(game("doom"), 0, counts), null, "one game, one apply");
   assert.deepEqual(lines, [`scx_gamer: profile of "Doom.exe" applied: ${configToArgs(config).join(" ")}`]);
