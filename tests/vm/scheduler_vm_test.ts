@@ -343,10 +343,10 @@ Deno.test("scx_gamer on a sched_ext kernel", async (t) => {
     // no phase saw any, the hook on).
     assert.ok(
       phase("input_window_50ms").input_events > 0,
-      `typed keys seen by fentry/input_event; the host's typing: ${
-        JSON.stringify(result.input)
-      }; the guest's ` +
-        `input devices: ${JSON.stringify(tunables.inputDevices)}`,
+      "typed keys seen by fentry/input_event; " +
+        `the host's typing: ${JSON.stringify(result.input)}; the guest's input devices: ${
+          JSON.stringify(tunables.inputDevices)
+        }`,
     );
     assert.equal(phase("input_window_0").boosted, 0);
     assert.ok(phase("input_window_50ms").boosted > 0);
