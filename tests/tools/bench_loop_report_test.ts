@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import type { GameFigures } from "../../tools/bench_sched/guest_results.ts";
-import { formatLoopReport, type LoopRun, summarizeLoop } from "../../tools/bench_loop/report.ts";
+import {
+  formatLoopReport,
+  type LoopRun,
+  type LoopSummary,
+  signTestP,
+  summarizeLoop,
+} from "../../tools/bench_loop/report.ts";
 import {
   checkGridFlags,
   ejectionOf,
@@ -32,6 +38,12 @@ function figures(missed: number, renderUs: number, inputUs: number, otherUs = re
     background: { itersPerS: 1e6, policies: [] },
   };
 }
+
+/** A verdict's all-runs rule alone (the round-by-round counts have their own test). */
+const verdict = (s: LoopSummary, i: number) => {
+  const { figure, vsDefault, vsBestRandom } = s.verdicts[i];
+  return { figure, vsDefault, vsBestRandom };
+};
 
 const run = (kind: LoopRun["kind"], n: number, f: GameFigures, flags = ""): LoopRun => ({
   kind,
@@ -108,7 +120,7 @@ Deno.test("the best random config is judged by its fresh runs, not by the run th
   assert.ok(Math.abs(s.bestRandom.missedPct - 7) < 1e-9, "the median of its fresh runs");
   assert.ok(Math.abs(s.bestRandom.pickedMissedPct - 1) < 1e-9);
   // Against its picking run (1% missed) the profile would lose; against its fresh runs it wins.
-  assert.deepEqual(s.verdicts[0], { figure: "missed frames", vsDefault: true, vsBestRandom: true });
+  assert.deepEqual(verdict(s, 0), { figure: "missed frames", vsDefault: true, vsBestRandom: true });
   const text = formatLoopReport(s, { profileFlags: "", header: [] }).join("\n");
   assert.match(text, /\| best of 2 random \(#2\), fresh runs \(median\) \| 2 \| 7\.0 \[6\.0-8\.0\] \|/);
   assert.match(text, /Best random config: `--b` \(1\.0% missed in the run that picked it\)/);
@@ -125,8 +137,39 @@ Deno.test("a better median over overlapping runs is no win", () => {
     run("profile", 3, figures(0.07, 1200, 1200)),
   ]);
   assert.ok(s.profile.missedPct < s.defaults.missedPct, "the median is better ...");
-  assert.deepEqual(s.verdicts[0], { figure: "missed frames", vsDefault: false, vsBestRandom: true });
-  assert.deepEqual(s.verdicts[1], { figure: "render wake-up p99", vsDefault: true, vsBestRandom: true });
+  assert.deepEqual(verdict(s, 0), { figure: "missed frames", vsDefault: false, vsBestRandom: true });
+  assert.deepEqual(verdict(s, 1), { figure: "render wake-up p99", vsDefault: true, vsBestRandom: true });
+});
+
+Deno.test("round by round, the runs of one round are paired and counted, ejected runs left out", () => {
+  const s = summarizeLoop([
+    run("random", 1, figures(0.5, 9000, 9000), "--b"),
+    run("default", 1, figures(0.04, 2000, 2000)),
+    run("default", 2, figures(0.10, 3000, 3000)),
+    run("default", 3, figures(0.12, 3100, 3100)),
+    { ...run("default", 4, figures(0.50, 3100, 3100)), ejected: "x" },
+    run("profile", 1, figures(0.05, 1000, 1000)),
+    run("profile", 2, figures(0.06, 1100, 1100)),
+    run("profile", 3, figures(0.07, 1200, 1200)),
+    run("profile", 4, figures(0.07, 1200, 1200)),
+    { ...run("best", 1, figures(0.05, 900, 900), "--b"), pick: 1 },
+    { ...run("best", 3, figures(0.08, 900, 900), "--b"), pick: 1 },
+  ]);
+  // Missed frames: round 1 lost (5 against 4), 2 and 3 won, round 4's default ejected.
+  assert.deepEqual(s.verdicts[0].roundsVsDefault, { lower: 2, rounds: 3 });
+  // Against the best random: round 1 a tie (not lower), round 3 won, rounds 2 and 4 have no best run.
+  assert.deepEqual(s.verdicts[0].roundsVsBestRandom, { lower: 1, rounds: 2 });
+  assert.deepEqual(s.verdicts[1].roundsVsBestRandom, { lower: 0, rounds: 2 });
+  const text = formatLoopReport(s, { profileFlags: "", header: [] }).join("\n");
+  assert.match(text, /\| missed frames \| NO \| NO \| 2 of 3 \(p 0\.500\) \| 1 of 2 \(p 0\.750\) \|/);
+});
+
+Deno.test("the sign test: the chance of as many lower rounds between equal configs", () => {
+  assert.equal(signTestP({ lower: 7, rounds: 7 }), 1 / 128);
+  assert.equal(signTestP({ lower: 6, rounds: 7 }), 8 / 128);
+  assert.equal(signTestP({ lower: 0, rounds: 7 }), 1);
+  assert.equal(signTestP({ lower: 2, rounds: 3 }), 0.5);
+  assert.equal(signTestP({ lower: 0, rounds: 0 }), 1);
 });
 
 Deno.test("a run without a figure wins nothing on it", () => {
@@ -138,8 +181,8 @@ Deno.test("a run without a figure wins nothing on it", () => {
     run("profile", 1, figures(0.01, 1000, 1000)),
     run("profile", 2, noInput),
   ]);
-  assert.deepEqual(s.verdicts[2], { figure: "input wake-up p99", vsDefault: false, vsBestRandom: false });
-  assert.deepEqual(s.verdicts[0], { figure: "missed frames", vsDefault: true, vsBestRandom: true });
+  assert.deepEqual(verdict(s, 2), { figure: "input wake-up p99", vsDefault: false, vsBestRandom: false });
+  assert.deepEqual(verdict(s, 0), { figure: "missed frames", vsDefault: true, vsBestRandom: true });
 });
 
 Deno.test("a profile that loses says NO", () => {
@@ -148,7 +191,7 @@ Deno.test("a profile that loses says NO", () => {
     run("default", 1, figures(0.10, 3000, 3000)),
     run("profile", 1, figures(0.05, 2000, 2000)),
   ]);
-  assert.deepEqual(s.verdicts[0], { figure: "missed frames", vsDefault: true, vsBestRandom: false });
+  assert.deepEqual(verdict(s, 0), { figure: "missed frames", vsDefault: true, vsBestRandom: false });
   assert.match(
     formatLoopReport(s, { profileFlags: "", header: [] }).join("\n"),
     /\| missed frames \| yes \| NO \|/,
@@ -169,7 +212,7 @@ Deno.test("an ejected run measures no config: left out of the figures, never the
   assert.ok(Math.abs(s.defaults.missedPct - 10) < 1e-9, "the ejected default run is left out");
   assert.equal(s.defaults.runs, 1);
   assert.deepEqual(s.ejected.map((e) => [e.kind, e.n]), [["random", 1], ["default", 2]]);
-  assert.deepEqual(s.verdicts[0], { figure: "missed frames", vsDefault: true, vsBestRandom: true });
+  assert.deepEqual(verdict(s, 0), { figure: "missed frames", vsDefault: true, vsBestRandom: true });
   const text = formatLoopReport(s, { profileFlags: "", header: [] }).join("\n");
   assert.match(text, /\| best of 2 random \(1 ejected\) \(#2\) \|/);
   assert.match(text, /- random #1 `--enable-numa`: runtime error: invalid CPU 2/);

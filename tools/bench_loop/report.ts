@@ -69,7 +69,38 @@ export interface LoopSummary {
   randomRuns: number;
   /** The runs the kernel ejected the scheduler in, in run order (left out of the figures). */
   ejected: { kind: LoopRun["kind"]; n: number; flags: string; why: string }[];
-  verdicts: { figure: string; vsDefault: boolean; vsBestRandom: boolean }[];
+  verdicts: {
+    figure: string;
+    vsDefault: boolean;
+    vsBestRandom: boolean;
+    /** Round by round: in how many rounds the profile's run was lower than the defaults' run. */
+    roundsVsDefault: RoundCount;
+    /** The same against the best random config's fresh runs (none when it has none). */
+    roundsVsBestRandom: RoundCount;
+  }[];
+}
+
+/**
+ * A paired comparison: the rounds where both sides measured the figure, and those where the profile's run
+ * was lower. Runs of one round ran back to back, so a change of the emulator's speed within a boot hits both
+ * sides of a pair alike, where the all-runs rule above compares across the boot.
+ */
+export interface RoundCount {
+  lower: number;
+  rounds: number;
+}
+
+/**
+ * The one-sided sign test: the chance of `lower` or more lower rounds of `rounds` if the two configs were
+ * equal (each round a coin toss). 7 of 7 is 0.008, 6 of 7 0.06.
+ */
+export function signTestP({ lower, rounds }: RoundCount): number {
+  let tail = 0, choose = 1; // choose = C(rounds, i), built up from i = 0
+  for (let i = 0; i <= rounds; i++) {
+    if (i >= lower) tail += choose;
+    choose = (choose * (rounds - i)) / (i + 1);
+  }
+  return tail / 2 ** rounds;
 }
 
 function median(values: readonly number[]): number {
@@ -157,10 +188,25 @@ export function summarizeLoop(runs: readonly LoopRun[]): LoopSummary {
   // Every profile run better than every run of the other side (NaN compares false: no win). A profile the
   // kernel ejected in any run wins nothing, whatever its other runs measured.
   const profileHeld = of("profile").every((r) => r.ejected === undefined);
+  // Round by round: a round counts where both runs measured their config and the figure.
+  const byRound = (key: LoopFigure, other: readonly LoopRun[]): RoundCount => {
+    let lower = 0, rounds = 0;
+    for (const p of of("profile")) {
+      const o = other.find((r) => r.n === p.n);
+      if (!o || p.ejected !== undefined || o.ejected !== undefined) continue;
+      const a = FIGURES[key].of(p.figures), b = FIGURES[key].of(o.figures);
+      if (Number.isNaN(a) || Number.isNaN(b)) continue;
+      rounds++;
+      if (a < b) lower++;
+    }
+    return { lower, rounds };
+  };
   const beats = (key: LoopFigure) => ({
     figure: FIGURES[key].name,
     vsDefault: profileHeld && profile.range[key].max < defaults.range[key].min,
     vsBestRandom: profileHeld && profile.range[key].max < bestRandom.range[key].min,
+    roundsVsDefault: byRound(key, of("default")),
+    roundsVsBestRandom: byRound(key, fresh),
   });
   return {
     defaults,
@@ -203,6 +249,8 @@ export function formatLoopReport(
     ),
   ];
   const yes = (b: boolean) => (b ? "yes" : "NO");
+  const rounds = (c: RoundCount) =>
+    c.rounds === 0 ? "-" : `${c.lower} of ${c.rounds} (p ${signTestP(c).toFixed(3)})`;
   return [
     ...context.header,
     "",
@@ -239,10 +287,16 @@ export function formatLoopReport(
       ),
     ]),
     "",
-    "A win is every profile run better than every run it is compared with.",
+    "A win is every profile run better than every run it is compared with. The last two columns pair the",
+    "runs of each round (run back to back): the rounds where the profile's run was lower, and the sign",
+    "test's chance of that many if the two configs were equal.",
     "",
-    "| figure | profile beats the defaults | profile beats the best random |",
-    "|:--|:--|:--|",
-    ...s.verdicts.map((v) => `| ${v.figure} | ${yes(v.vsDefault)} | ${yes(v.vsBestRandom)} |`),
+    "| figure | profile beats the defaults | profile beats the best random | lower than the defaults, by round | lower than the best random, by round |",
+    "|:--|:--|:--|:--|:--|",
+    ...s.verdicts.map((v) =>
+      `| ${v.figure} | ${yes(v.vsDefault)} | ${yes(v.vsBestRandom)} | ${rounds(v.roundsVsDefault)} | ${
+        rounds(v.roundsVsBestRandom)
+      } |`
+    ),
   ];
 }
