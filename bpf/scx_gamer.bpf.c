@@ -870,10 +870,13 @@ static struct task_ctx *frame_waker(struct task_struct *p, struct task_ctx *tctx
 	cur = bpf_get_current_task_btf();
 	if (cur == p || cur->tgid != frame || !(wctx = lookup_task_ctx(cur)) || frame_of(cur, wctx) != frame)
 		return NULL;
-	wctx->poster = 1;
-	/* The waker runs on this CPU: a parity retry spares it from now on (retry_at_parity_end). */
-	if ((cctx = lookup_cpu_ctx(bpf_get_smp_processor_id())))
+	/*
+	 * The waker runs on this CPU: a parity retry spares it from now on (retry_at_parity_end). Written at
+	 * its first post only: gamer_running copied the flag when this run started.
+	 */
+	if (!wctx->poster && (cctx = lookup_cpu_ctx(bpf_get_smp_processor_id())))
 		cctx->poster = 1;
+	wctx->poster = 1;
 	return wctx;
 }
 
