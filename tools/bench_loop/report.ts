@@ -163,8 +163,8 @@ function figuresOf(all: readonly LoopRun[]): LoopFigures {
  */
 export function summarizeLoop(runs: readonly LoopRun[]): LoopSummary {
   const of = (k: LoopRun["kind"]) => runs.filter((r) => r.kind === k);
-  const random = of("random");
-  if (of("default").length === 0 || of("profile").length === 0 || random.length === 0) {
+  const random = of("random"), defaultRuns = of("default"), profileRuns = of("profile");
+  if (defaultRuns.length === 0 || profileRuns.length === 0 || random.length === 0) {
     throw new RangeError("bench:loop: every kind (default, profile, random) needs at least one run");
   }
   const fresh = of("best");
@@ -177,7 +177,7 @@ export function summarizeLoop(runs: readonly LoopRun[]): LoopSummary {
       (a.figures.missedShare ?? Infinity) - (b.figures.missedShare ?? Infinity) ||
       (a.figures.render.p99 ?? Infinity) - (b.figures.render.p99 ?? Infinity)
     )[0];
-  const defaults = figuresOf(of("default")), profile = figuresOf(of("profile"));
+  const defaults = figuresOf(defaultRuns), profile = figuresOf(profileRuns);
   const bestRandom = {
     ...figuresOf(fresh.length > 0 ? fresh : [best]),
     flags: best.flags,
@@ -187,11 +187,11 @@ export function summarizeLoop(runs: readonly LoopRun[]): LoopSummary {
   };
   // Every profile run better than every run of the other side (NaN compares false: no win). A profile the
   // kernel ejected in any run wins nothing, whatever its other runs measured.
-  const profileHeld = of("profile").every((r) => r.ejected === undefined);
+  const profileHeld = profileRuns.every((r) => r.ejected === undefined);
   // Round by round: a round counts where both runs measured their config and the figure.
   const byRound = (key: LoopFigure, other: readonly LoopRun[]): RoundCount => {
     let lower = 0, rounds = 0;
-    for (const p of of("profile")) {
+    for (const p of profileRuns) {
       const o = other.find((r) => r.n === p.n);
       if (!o || p.ejected !== undefined || o.ejected !== undefined) continue;
       const a = FIGURES[key].of(p.figures), b = FIGURES[key].of(o.figures);
@@ -205,7 +205,7 @@ export function summarizeLoop(runs: readonly LoopRun[]): LoopSummary {
     figure: FIGURES[key].name,
     vsDefault: profileHeld && profile.range[key].max < defaults.range[key].min,
     vsBestRandom: profileHeld && profile.range[key].max < bestRandom.range[key].min,
-    roundsVsDefault: byRound(key, of("default")),
+    roundsVsDefault: byRound(key, defaultRuns),
     roundsVsBestRandom: byRound(key, fresh),
   });
   return {
