@@ -202,16 +202,17 @@ Deno.test("scx_gamer on a sched_ext kernel", async (t) => {
     () => {
       // An encoder of 1.8 ms per 20 ms slot, batch at 1000 us. Here its runs look 2-6 ms long (batch beside
       // the busy loop it falls behind its slots, and with the vCPUs taking turns on one host thread the guest
-      // charges a task the other's turn), so at 2500 it turns batch again within a run or two: what must
-      // show is the judgement starting over, the encoder interactive again after the change, if only for
-      // some of the polls (bpf judge_afresh; without it, one run saw its average at 2300 us at the least and
-      // the encoder batch throughout). Not its average's least: after the reset the second wake-up
-      // averages in a whole run, and a 5 ms one is 1.26 ms already (a CI run saw 1423 us, a full suite here 1264).
+      // charges a task the other's turn), an average that would keep it batch at 2500. What must show is the
+      // judgement starting over (bpf judge_afresh): after the change its average starts from nothing, 0,
+      // then a quarter of a run, 7/16 of one, under 2500 us for two wake-ups at least (40 ms and more) where
+      // the polls see it. Not whether a poll saw it interactive: that lasts only until its run reaches 2.5
+      // ms, a window of a few ms that polls every 20-60 ms under emulation catch by luck (2 of 41 polls here;
+      // none in a CI run on a slower host). Without the reset its average began where 1000's left it.
       const r = tunables.batchRejudged;
       console.log(`batch re-judged: ${JSON.stringify(r)}`);
       assert.ok(r.encoder !== null, "the encoder never started");
       assert.equal(r.at1000.batch, true, JSON.stringify(r));
-      assert.equal(r.at2500.interactive, true, JSON.stringify(r));
+      assert.ok(r.at2500.avg_run_us[0] < 2500, JSON.stringify(r));
       assert.equal(r.back1000.batch, true, JSON.stringify(r));
     },
   );
@@ -316,7 +317,10 @@ Deno.test("scx_gamer on a sched_ext kernel", async (t) => {
     // a worker): pacing reads the frame starts alone, one per 16.7 ms.
     const pacing = smooth.on.pacing;
     assert.equal(pacing?.from, "starts", JSON.stringify(pacing));
-    assert.ok(pacing.median_ns > 14e6 && pacing.median_ns < 19e6, JSON.stringify(pacing));
+    // Not all its wake-ups (a median near 8 ms): one per frame at most, so never under the 16.7 ms period by
+    // more than a bucket's width. A slow host's frames start late (a CI run: median 19.2 ms, 47% late), so
+    // the bound above is two periods, not one.
+    assert.ok(pacing.median_ns > 14e6 && pacing.median_ns < 2 * 16.7e6, JSON.stringify(pacing));
     assert.equal(smooth.on.policy_version, 2);
     assert.equal(smooth.off_waits, 0, "switched off: nothing recorded");
   });

@@ -52,10 +52,17 @@ function findProcess(comm: string): number | null {
 
 /**
  * Seen by polling `sched.taskBatchState(pid)` every `everyMs` for `ms`: whether it was ever batch, ever
- * interactive, how many polls saw it batch, and the range of its average run per wake-up, us.
+ * interactive, how many polls saw it batch, the range of its average run per wake-up and its last, us.
  */
 async function watchBatch(pid: number, ms: number, everyMs = 5) {
-  const seen = { batch: false, interactive: false, avg_run_us: [Infinity, 0], polls: 0, batch_polls: 0 };
+  const seen = {
+    batch: false,
+    interactive: false,
+    avg_run_us: [Infinity, 0],
+    last_avg_run_us: NaN,
+    polls: 0,
+    batch_polls: 0,
+  };
   for (const end = performance.now() + ms; performance.now() < end;) {
     const s = sched.taskBatchState(pid);
     if (s !== null) {
@@ -64,6 +71,7 @@ async function watchBatch(pid: number, ms: number, everyMs = 5) {
       if (s.batch) seen.batch_polls++;
       const us = Number(s.avgRunNs) / 1000;
       seen.avg_run_us = [Math.min(seen.avg_run_us[0], us), Math.max(seen.avg_run_us[1], us)];
+      seen.last_avg_run_us = us;
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }
@@ -152,8 +160,9 @@ async function judgeByShare() {
 /**
  * A live change of batch_burst_us judges every task afresh (bpf judge_afresh). An encoder running 1.8 ms in
  * every 20 ms slot (9% of a CPU) is batch at 1000 us; batch beside the busy loop it falls behind its slots
- * and its average run grows to 2-4 ms, so at 2500 it would stay batch on that history: interactive, at
- * least for a slot, only when the change forgets it. (One of 1.5 ms per 2 ms is batch at both values.)
+ * and its average run grows to 2-6 ms, so at 2500 it would stay batch on that history: its average under
+ * 2500 us, and the task interactive at least for part of a slot, only when the change forgets it. (One of
+ * 1.5 ms per 2 ms is batch at both values.)
  */
 async function rejudgeBatch() {
   const { bg, encoder } = await startEncoder(1800, 20_000);
