@@ -69,6 +69,7 @@ enum gamer_dsq {
 	INTER_DSQ		= 0,	/* interactive tasks that may run on any allowed CPU */
 	BATCH_DSQ		= 1,	/* batch tasks: run only when no interactive task waits */
 	CPU_DSQ_BASE		= 2,	/* + cpu: interactive tasks that must stay on that CPU */
+	RESUME_DSQ_BASE		= CPU_DSQ_BASE + MAX_CPUS,	/* + cpu: the batch task preempted there, to resume first */
 };
 
 /* Thread classes; ids match THREAD_CLASSES in lib/types.ts. */
@@ -134,6 +135,7 @@ struct gamer_counters {
 	u64 parity_timers;	/* parity timers armed: a refused wake-up would win when the window ends */
 	u64 parity_retries;	/* ... that fired, and the queue's head took the CPU */
 	u64 parity_spared;	/* ... not armed: the running task posted work this run (a render thread) */
+	u64 stranded_resumes;	/* preempted batch tasks resumed elsewhere: an RT or DL task held their CPU */
 };
 
 /* Behaviour of one game thread, for userspace's classifier. */

@@ -4,7 +4,7 @@
 /** Shared structs: byte size and members (name, byte offset, byte size), in order. */
 export const STRUCTS = {
   "gamer_counters": {
-    "size": 248,
+    "size": 256,
     "members": [
       {
         "name": "enqueues",
@@ -159,6 +159,11 @@ export const STRUCTS = {
       {
         "name": "parity_spared",
         "offset": 240,
+        "size": 8
+      },
+      {
+        "name": "stranded_resumes",
+        "offset": 248,
         "size": 8
       }
     ]
@@ -365,7 +370,8 @@ export const ENUMS = {
   "gamer_dsq": {
     "INTER_DSQ": 0,
     "BATCH_DSQ": 1,
-    "CPU_DSQ_BASE": 2
+    "CPU_DSQ_BASE": 2,
+    "RESUME_DSQ_BASE": 514
   },
   "gamer_thread_class": {
     "CLASS_OTHER": 0,

@@ -103,6 +103,19 @@ async function startEncoder(runUs: number, periodUs: number) {
   return { bg, encoder };
 }
 
+/** Make `pid` a SCHED_FIFO task at priority 1 (the guest has no chrt); false if the kernel refused. */
+function makeFifo(pid: number): boolean {
+  const libc = Deno.dlopen("libc.so.6", {
+    sched_setscheduler: { parameters: ["i32", "i32", "buffer"], result: "i32" },
+  });
+  try {
+    const SCHED_FIFO = 1;
+    return libc.symbols.sched_setscheduler(pid, SCHED_FIFO, new Int32Array([1])) === 0;
+  } finally {
+    libc.close();
+  }
+}
+
 /** The child of `parent` whose comm is `comm`, or null. */
 function findChild(parent: number, comm: string): number | null {
   for (const p of processes()) {
@@ -189,10 +202,10 @@ try {
   const byShare = await judgeByShare();
   const game = findProcess("game.exe");
   sched.setGame(game);
-  const run = async (name: string, config: SchedConfig) => {
+  const run = async (name: string, config: SchedConfig, ms = PHASE_MS) => {
     sched.applyConfig(config);
     const before = sched.snapshot();
-    await new Promise((r) => setTimeout(r, PHASE_MS));
+    await new Promise((r) => setTimeout(r, ms));
     const after = sched.snapshot();
     const m = metricsBetween(before, after);
     const d = (k: keyof typeof after.counters) => Number(after.counters[k] - before.counters[k]);
@@ -212,6 +225,8 @@ try {
       parity_spared: d("parity_spared"),
       frame_kept: d("frame_kept"),
       frame_turns: d("frame_turns"),
+      cpu_releases: d("cpu_releases"),
+      stranded_resumes: d("stranded_resumes"),
       mm_hint_tries: d("mm_hint_tries"),
       input_events: d("input_events"),
       boosted: d("boosted"),
@@ -243,8 +258,29 @@ try {
 
   const batchRejudged = await rejudgeBatch();
 
-  // The in-kernel smoothness measurement, switched on for one phase, with the render thread for pacing.
+  // An RT task taking CPUs (ops.cpu_release) while loops wait to resume there: an encoder of 6 ms per 15 ms
+  // slot under SCHED_FIFO beside the game and one loop, for 15 s (the bursty loop stopped, so that the
+  // other CPU has no batch work of its own and looks for a stranded loop). The loop is stranded when the RT
+  // task takes its CPU from the game thread that preempted it, and taken when the other CPU runs out of
+  // game work before the RT task is done, which long RT runs make likelier. At 2 ms per 5 ms one 3 s run
+  // saw 2 such takes, at 300 us per 1 ms another none (1070 releases), at 6 ms per 15 ms one 6 s run 3:
+  // about one every two seconds, so the phase is long enough for several.
+  const rt = await startEncoder(6000, 15_000);
+  try {
+    const fifo = rt.encoder !== null && makeFifo(rt.encoder);
+    signalAll(["bg-bursty"], "SIGSTOP");
+    await run(fifo ? "rt_encoder" : "rt_encoder_refused", base, 5 * PHASE_MS);
+  } finally {
+    signalAll(["bg-bursty"], "SIGCONT");
+    rt.bg.kill("SIGTERM");
+    await rt.bg.output();
+  }
+
+  // The in-kernel smoothness measurement, switched on for one phase, with the render thread for pacing. The
+  // loops are stopped meanwhile: it measures the measurement, and a game behind its slots (a slow host's
+  // runs) never sleeps on its frame timer, so no frame starts are seen to read pacing from.
   sched.applyConfig(base);
+  signalAll(["bg-hog", "bg-bursty"], "SIGSTOP");
   const render = game ? findThread(game, "RenderThread") : null;
   sched.setPacingThread(render);
   sched.setSmoothness(true);
@@ -259,6 +295,7 @@ try {
   await new Promise((r) => setTimeout(r, 500));
   const s2 = sched.smoothSnapshot();
   const smooth = { render, on: smoothBetween(s0, s1), off_waits: Number(s2.waits - s1.waits) };
+  signalAll(["bg-hog", "bg-bursty"], "SIGCONT");
 
   // The event ring buffer: a program started now is reported without polling.
   const child = new Deno.Command("true").spawn();
