@@ -72,7 +72,8 @@
  * Costs. The unit is the kfunc or helper call (a clock read, a queue peek, a task-storage lookup): each
  * costs more than all the arithmetic around it (1-2 us under emulation, from bpf_stats run times), so a
  * callback reads the clock once and looks at a queue only when the answer can change its decision. No
- * loop over CPUs outside ops.init, no hash update per context switch, no periodic timer unless
+ * loop over CPUs outside ops.init (but take_stranded_resume's, only while an RT or deadline task holds a
+ * CPU and by a CPU with no batch work), no hash update per context switch, no periodic timer unless
  * wakeup_timer_us asks for one (and then only while interactive work waits; a CPU's parity timer is
  * one-shot, at most once per run, and only for a wake-up that will win). Idle CPUs are kicked when work
  * is queued. Counters and hot-path timing exist only when stats_on is set at load (const volatile: the
@@ -203,11 +204,14 @@ struct cpu_ctx {
 	u8 last_game;		/* smoothness: the last task that stopped here was the game's */
 	u8 preempted;		/* a wake-up just took this CPU through its local queue */
 	u8 poster;		/* the task running here is frame work that posted work this run (task_ctx.poster) */
+	u8 resume_queued;	/* a batch task was put in its resume queue since dispatch last looked there */
 	u32 frame_tgid;		/* the game's tgid while frame work runs here (frame_of), else 0 */
 	u64 next_starve_walk;	/* when the starvation guard next looks from here (run_starved) */
 	u64 parity_run;		/* run_start of the run its parity timer was armed for (retry_at_parity_end) */
-	u64 pad2[2];		/* one cache line per CPU */
+	u64 pad2[1];		/* one cache line per CPU */
 };
+
+_Static_assert(sizeof(struct cpu_ctx) == 64, "struct cpu_ctx: one cache line per CPU");
 
 struct cpu_ctx cpu_ctxs[MAX_CPUS];
 
@@ -1225,6 +1229,7 @@ static bool resume_after_preemption(struct task_struct *p, struct task_ctx *tctx
 	if (any_cpu_idle())
 		return false;
 	tctx->resumed = 1;
+	cctx->resume_queued = 1;
 	scx_bpf_dsq_insert(p, resume_dsq(cpu), left, 0);
 	stat_inc(batch_resumes);
 	return true;
@@ -1483,6 +1488,21 @@ static __always_inline void keep_prev(struct task_struct *prev, struct task_ctx 
 }
 
 /*
+ * Might @cpu's resume queue hold a task? A flag, not a queue look, so that a CPU going idle, the common
+ * dispatch, pays no kfunc for it; set at the put-back, cleared here. Left set when another CPU took the
+ * task (the guard, a stranded take), it costs one look that finds the queue empty.
+ */
+static __always_inline bool resume_waiting(s32 cpu)
+{
+	struct cpu_ctx *cctx = lookup_cpu_ctx(cpu);
+
+	if (!cctx || !cctx->resume_queued)
+		return false;
+	cctx->resume_queued = 0;
+	return true;
+}
+
+/*
  * A batch task waiting in the resume queue of a CPU an RT or deadline task holds (ops.cpu_release): run it
  * here rather than when that CPU comes back. Its local queue went back to our queues at the release; the
  * resume queue cannot (no queue moves in that callback). Looked for only while some CPU is held, by a CPU
@@ -1560,7 +1580,7 @@ void BPF_STRUCT_OPS(gamer_dispatch, s32 cpu, struct task_struct *prev)
 	 * 3. Batch work: first the task preempted here, then by vruntime (a batch prev keeps the CPU while it
 	 * is not behind the queue's head), then one stranded on a CPU an RT or deadline task holds.
 	 */
-	if (scx_bpf_dsq_move_to_local(resume_dsq(cpu))) {
+	if (resume_waiting(cpu) && scx_bpf_dsq_move_to_local(resume_dsq(cpu))) {
 		stat_inc(dispatches);
 		goto out;
 	}
