@@ -206,8 +206,9 @@ Deno.test("scx_gamer on a sched_ext kernel", async (t) => {
       // judgement starting over (bpf judge_afresh): after the change its average starts from nothing, 0,
       // then a quarter of a run, 7/16 of one, under 2500 us for two wake-ups at least (40 ms and more) where
       // the polls see it. Not whether a poll saw it interactive: that lasts only until its run reaches 2.5
-      // ms, a window of a few ms that polls every 20-60 ms under emulation catch by luck (2 of 41 polls here;
-      // none in a CI run on a slower host). Without the reset its average began where 1000's left it.
+      // ms, a window of a few ms that polls every 20-60 ms under emulation catch by luck (2 of 41 polls
+      // here; a CI run on a slower host failed this step). Without the reset its average began where
+      // 1000's left it.
       const r = tunables.batchRejudged;
       console.log(`batch re-judged: ${JSON.stringify(r)}`);
       assert.ok(r.encoder !== null, "the encoder never started");
