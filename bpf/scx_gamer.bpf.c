@@ -62,7 +62,7 @@
  *    while tasks that sleep between short runs fill the CPUs that clock hardly moves (run_starved).
  *
  * 5. No ejection path. Tasks are inserted into the local queue of their own CPU only (SCX_DSQ_LOCAL), or
- *    into user queues, vtime-ordered but for the per-CPU resume queues (one task, FIFO); other CPUs are
+ *    into user queues, vtime-ordered but for the per-CPU resume queues (FIFO, a task or two); other CPUs are
  *    kicked, never written to. The kernel's default handling of exiting and migration-disabled tasks is
  *    kept. When an RT or deadline task takes a CPU, ops.cpu_release re-enqueues what waited in its local
  *    queue, and the task waiting to resume there is taken by the next CPU that has no batch work
@@ -204,7 +204,7 @@ struct cpu_ctx {
 	u8 last_game;		/* smoothness: the last task that stopped here was the game's */
 	u8 preempted;		/* a wake-up just took this CPU through its local queue */
 	u8 poster;		/* the task running here is frame work that posted work this run (task_ctx.poster) */
-	u8 resume_queued;	/* a batch task was put in its resume queue since dispatch last looked there */
+	u8 resume_queued;	/* its resume queue may hold a task: set at a put-back, cleared when found empty */
 	u32 frame_tgid;		/* the game's tgid while frame work runs here (frame_of), else 0 */
 	u64 next_starve_walk;	/* when the starvation guard next looks from here (run_starved) */
 	u64 parity_run;		/* run_start of the run its parity timer was armed for (retry_at_parity_end) */
@@ -1403,7 +1403,7 @@ static bool run_starved(s32 cpu, u64 now)
 	starve_walk_dsq(&w, INTER_DSQ, cpu);
 	if (nr_pinned_queued)
 		starve_walk_dsq(&w, cpu_dsq(cpu), cpu);
-	if (scx_bpf_dsq_nr_queued(resume_dsq(cpu)) > 0)
+	if (cctx->resume_queued)
 		starve_walk_dsq(&w, resume_dsq(cpu), cpu);
 	/* Walk again at the next dispatch while someone starves (it may be for another CPU to take). */
 	cctx->next_starve_walk = now - w.oldest_at >= starve ? now : w.oldest_at + starve;
@@ -1488,18 +1488,21 @@ static __always_inline void keep_prev(struct task_struct *prev, struct task_ctx 
 }
 
 /*
- * Might @cpu's resume queue hold a task? A flag, not a queue look, so that a CPU going idle, the common
- * dispatch, pays no kfunc for it; set at the put-back, cleared here. Left set when another CPU took the
- * task (the guard, a stranded take), it costs one look that finds the queue empty.
+ * Run the task waiting in @cpu's resume queue, if any. A flag, not a queue look, so that a CPU going idle,
+ * the common dispatch, pays no kfunc for it; set at the put-back and cleared only when the queue is found
+ * empty, so a second task parked behind the first (the guard ran another batch task here) is not left
+ * behind. Left set when another CPU took the task (the guard, a stranded take), it costs one empty look.
  */
-static __always_inline bool resume_waiting(s32 cpu)
+static __always_inline bool run_resumed(s32 cpu)
 {
 	struct cpu_ctx *cctx = lookup_cpu_ctx(cpu);
 
 	if (!cctx || !cctx->resume_queued)
 		return false;
+	if (scx_bpf_dsq_move_to_local(resume_dsq(cpu)))
+		return true;
 	cctx->resume_queued = 0;
-	return true;
+	return false;
 }
 
 /*
@@ -1580,7 +1583,7 @@ void BPF_STRUCT_OPS(gamer_dispatch, s32 cpu, struct task_struct *prev)
 	 * 3. Batch work: first the task preempted here, then by vruntime (a batch prev keeps the CPU while it
 	 * is not behind the queue's head), then one stranded on a CPU an RT or deadline task holds.
 	 */
-	if (resume_waiting(cpu) && scx_bpf_dsq_move_to_local(resume_dsq(cpu))) {
+	if (run_resumed(cpu)) {
 		stat_inc(dispatches);
 		goto out;
 	}
