@@ -116,3 +116,38 @@ Deno.test("closing waits for a save still being written before the final save", 
   await closing;
   assert.deepEqual(order, ["asked", "flushed", "closed"]);
 });
+
+Deno.test("saved counts only samples durable in their sink: appends in flight are not counted", () => {
+  let unsaved = 0;
+  const r = new SampleRecorder({
+    nextMetrics: () => metricsBetween(zeroSnapshot(0), zeroSnapshot(1000)),
+    openSink: () => ({
+      path: "mem",
+      add: () => void unsaved++,
+      close: () => void (unsaved = 0),
+      get unsaved() {
+        return unsaved;
+      },
+    }),
+    cpuModel: "Test CPU",
+    log: () => {},
+  });
+  r.switchGame(game);
+  for (let i = 0; i < 3; i++) r.record(game, emptyThreadCounts(), defaultConfig());
+  assert.equal(r.samples, 3);
+  assert.equal(r.saved, 0, "three appends still being written");
+  unsaved = 1;
+  assert.equal(r.saved, 2);
+  // A new game: the old sink's final save made all of its samples durable.
+  r.switchGame({ ...game, name: "other", tgid: 6000 });
+  r.record({ ...game, name: "other", tgid: 6000 }, emptyThreadCounts(), defaultConfig());
+  assert.equal(r.samples, 4);
+  assert.equal(r.saved, 3);
+});
+
+Deno.test("a sink that does not say what is unsaved counts every sample as saved", () => {
+  const { r } = recorder([], []);
+  r.switchGame(game);
+  r.record(game, emptyThreadCounts(), defaultConfig());
+  assert.equal(r.saved, 1);
+});

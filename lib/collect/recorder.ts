@@ -21,6 +21,8 @@ export interface SampleSink {
   flush?(): Promise<void>;
   /** Final save. */
   close(): void;
+  /** Samples added that are not yet durable (an append still being written). Optional: none when absent. */
+  readonly unsaved?: number;
   /** Where the samples end up, for messages. */
   readonly path: string;
 }
@@ -44,6 +46,8 @@ export class SampleRecorder {
   #game: GameInfo | null = null;
   #sink: SampleSink | null = null;
   #samples = 0;
+  /** Of those, how many went into the current sink. */
+  #sinkSamples = 0;
 
   constructor(options: RecorderOptions) {
     this.#o = options;
@@ -52,6 +56,14 @@ export class SampleRecorder {
   /** Samples recorded since the start. */
   get samples(): number {
     return this.#samples;
+  }
+
+  /**
+   * Samples recorded since the start that are durable on disk: all but the current game's appends still
+   * being written. This, not {@link samples}, is what a kill -9 cannot take away.
+   */
+  get saved(): number {
+    return this.#samples - Math.min(this.#sink?.unsaved ?? 0, this.#sinkSamples);
   }
 
   /** Where the current game's samples go, or null. */
@@ -68,6 +80,7 @@ export class SampleRecorder {
       );
     }
     this.#sink = null;
+    this.#sinkSamples = 0;
     this.#game = game;
     if (game) {
       this.#sink = this.#o.openSink(game, this.#o.cpuModel);
@@ -103,6 +116,7 @@ export class SampleRecorder {
     try {
       this.#sink.add(sample);
       this.#samples++;
+      this.#sinkSamples++;
       return sample;
     } catch (e) {
       this.#o.log(`scx_gamer: ${printable((e as Error).message)}`);

@@ -83,8 +83,10 @@ export function messageLog(statsJson: boolean): (line: string) => void {
 /**
  * A recorder filing samples into the store under `mlDir`, fed from the scheduler's snapshots (its stats
  * and its smoothness counters, so every sample carries its smooth_score). Every sample is autosaved at
- * once (an append to the game's journal off the loop, about a millisecond), so a crash or a kill -9
- * loses at most the sample being written.
+ * once (an append to the game's journal off the loop, about a millisecond on a disk that keeps up), so a
+ * crash or a kill -9 loses only the samples not yet durable: the one being written and any queued behind a
+ * slow append. The stats line's `samples N` counts durable samples only, so it never shows one a kill can
+ * take away.
  */
 export function storeRecorder(
   mlDir: string,

@@ -72,7 +72,7 @@ export interface StatsReport {
   threads: ThreadCounts | null;
   /** Root pid of the announced game's process tree while it lives. */
   announced: number | null;
-  /** Samples recorded so far, or null when not collecting. */
+  /** Samples saved to disk so far (durable), or null when not collecting. */
   samples: number | null;
   /** A mode's own status (a sweep's position), or null. */
   status: string | null;

@@ -395,7 +395,7 @@ class Session {
       metrics: metricsBetween(this.#statsPrev, next),
       game: this.#watch.game,
       threads: this.#watch.counts,
-      samples: this.#rec ? this.#rec.recorder.samples : null,
+      samples: this.#rec ? this.#rec.recorder.saved : null,
       status: this.#o.driver?.status?.() ?? null,
       config: this.config,
     }, this.#o.statsFormat ?? "text"));
@@ -414,7 +414,7 @@ class Session {
         game: this.#watch.game,
         threads: this.#watch.counts,
         announced: this.#watch.announced,
-        samples: this.#rec ? this.#rec.recorder.samples : null,
+        samples: this.#rec ? this.#rec.recorder.saved : null,
         status: o.driver?.status?.() ?? null,
         snapshot: encodeSnapshot(this.#sched.snapshot()),
       }),

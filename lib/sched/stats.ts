@@ -141,7 +141,7 @@ export interface StatsLineContext {
   game?: { name: string; tgid: number } | null;
   /** The game's threads per class, or null without a game. */
   threads?: ThreadCounts | null;
-  /** Samples recorded so far, when collecting. */
+  /** Samples saved to disk so far (durable), when collecting. */
   samples?: number | null;
   /** A mode's own short status (a sweep's position), printed last. */
   status?: string | null;
@@ -193,7 +193,7 @@ export const STATS_FIELDS: readonly { label: string; help: string }[] = [
     label: "cost select_cpu T enqueue T dispatch T",
     help: "average time spent in each scheduler callback (its own overhead), then the 99th percentiles",
   },
-  { label: "samples N", help: "training samples recorded so far (--ml-collect)" },
+  { label: "samples N", help: "training samples saved to disk so far (--ml-collect)" },
 ];
 
 /**
