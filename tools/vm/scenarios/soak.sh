@@ -1,11 +1,13 @@
 #!/bin/sh
 # The kill -9 soak's guest side (run by tests/vm/soak_vm_test.ts, issue 15): for SOAK_S seconds (default
-# 600), scx_gamer runs with --ml-collect on a game-shaped workload and is killed with SIGKILL at a random
+# 600) and at least SOAK_KILLS kills (default 5; a slow host's Deno starts make rounds long), but never past
+# SOAK_MAX_S seconds (default twice SOAK_S), scx_gamer runs with --ml-collect on a game-shaped workload and is killed with SIGKILL at a random
 # moment after it attached, then started again. At the end one last run is stopped cleanly (its store
 # opens, folds the journal and cleans up), and the samples are exported. This script only records; the
 # host judges. Layout of out/:
 #   runs.txt       one line per killed run: "RUN SAMPLES_SEEN STATE_AFTER_KILL", where SAMPLES_SEEN is the
-#                  last "samples N" its stats line showed before the kill, and STATE_AFTER_KILL the
+#                  last "samples N" its stats line showed before the kill (samples durable on disk by
+#                  then: none of them may be lost), and STATE_AFTER_KILL the
 #                  sched_ext state 10 s (at most) after it
 #   run-N.log      each run's output
 #   final.log, final.rc   the clean last run
@@ -14,6 +16,8 @@
 set -u
 out=/work/out
 soak_s=${SOAK_S:-600}
+soak_kills=${SOAK_KILLS:-5}
+soak_max_s=${SOAK_MAX_S:-$((soak_s * 2))}
 sx=/sys/kernel/sched_ext
 state() { cat $sx/state 2>/dev/null || echo missing; }
 wait_state() { # wanted, tenths of a second
@@ -34,7 +38,7 @@ samples_seen() { # log
   grep -o 'samples [0-9]*' "$1" 2>/dev/null | tail -n 1 | awk '{ print $2 + 0 }'
 }
 
-gamesim --duration $((soak_s + 900)) --fps 60 --workers 2 --hogs 1 --json $out/game.json >/dev/null 2>$out/game.err &
+gamesim --duration $((soak_s * 2 + 900)) --fps 60 --workers 2 --hogs 1 --json $out/game.json >/dev/null 2>$out/game.err &
 game=$!
 i=0
 while ! grep -q running $out/game.err 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
@@ -42,7 +46,8 @@ while ! grep -q running $out/game.err 2>/dev/null && [ $i -lt 600 ]; do sleep 0.
 start=$(uptime_s)
 run=0
 : > $out/runs.txt
-while [ $(($(uptime_s) - start)) -lt "$soak_s" ]; do
+elapsed() { echo $(($(uptime_s) - start)); }
+while { [ "$(elapsed)" -lt "$soak_s" ] || [ $run -lt "$soak_kills" ]; } && [ "$(elapsed)" -lt "$soak_max_s" ]; do
   run=$((run + 1))
   log=$out/run-$run.log
   scx_gamer --stats 1 --ml-collect --ml-sample-interval 1 --ml-dir $out/ml --socket /run/soak.sock >"$log" 2>&1 &
