@@ -8,6 +8,7 @@ import {
   summarizeLoop,
 } from "../../tools/bench_loop/report.ts";
 import {
+  calibrationNote,
   checkGridFlags,
   ejectionOf,
   learnSummary,
@@ -398,4 +399,29 @@ Deno.test("--from reports the rounds the run made, read from its order of runs",
   } finally {
     Deno.removeSync(out, { recursive: true });
   }
+});
+
+Deno.test("bench:loop --calibrate names one of --game's numeric flags; anything else is one line", () => {
+  const heavy = "--fps 60 --frame-work-us 12000 --workers 4 --job-us 3000 --hogs 2";
+  assert.equal(parseOptions([`--game=${heavy}`, "--calibrate=--job-us"]).options?.calibrate, "--job-us");
+  assert.equal(parseOptions([`--game=${heavy}`]).options?.calibrate, "");
+  for (const flag of ["--encode-us", "--fps60", "\x1b[2J"]) {
+    const bad = parseOptions([`--game=${heavy}`, `--calibrate=${flag}`]);
+    assert.equal(bad.options, undefined);
+    assert.match(
+      bad.error ?? "",
+      /^--calibrate: expected one of --game's flags with a whole number after it/,
+    );
+    assert.ok(!(bad.error ?? "").includes("\x1b"), "the escape reaches the terminal");
+  }
+});
+
+Deno.test("a calibrated run's header gives each try's missed share; an uncalibrated one says nothing", () => {
+  assert.equal(calibrationNote(null), "");
+  assert.equal(calibrationNote(""), "");
+  assert.equal(
+    calibrationNote("1 0.4512 --job-us 3000\n2 0.0875 --job-us 1500"),
+    " (fitted to the boot under the defaults: missed 45.1%, 8.8% in 2 tries of 15 s)",
+  );
+  assert.match(calibrationNote("1 none --job-us 3000"), /missed no report in 1 tries/);
 });

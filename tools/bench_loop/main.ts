@@ -27,6 +27,7 @@ import {
 } from "../../lib/config.ts";
 import { GridError, parseAxisFlag } from "../../lib/grid.ts";
 import { createRng, type Rng } from "../../lib/ml/rng.ts";
+import { printable } from "../../lib/host/terminal.ts";
 import { EJECTION_LINE } from "../../lib/modes/attached.ts";
 import { parseGamesimJson } from "../bench_sched/guest_results.ts";
 import { REPO_ROOT } from "../vm/layers.ts";
@@ -40,9 +41,11 @@ const MARK_END = "<!-- bench:loop table: end -->";
 const USAGE =
   `usage: deno task bench:loop [-- --rounds N] [--run-s S] [--sweep-s S] [--sweep-passes N] [--random N] [--seed N]
                          [--game="GAMESIM FLAGS"] [--tcg single|multi|icount] [--out DIR] [--from DIR]
-                         [--update-docs] [--learn-only] [--grid="SWEEP GRID FLAGS"]
+                         [--update-docs] [--learn-only] [--grid="SWEEP GRID FLAGS"] [--calibrate=FLAG]
   --game takes gamesim's flags after "=" (they start with "--"), e.g.
   --game="--fps 60 --frame-work-us 12000 --workers 4 --job-us 3000 --hogs 2" (a CPU-heavy game)
+  --calibrate=--job-us first fits the game to the boot's speed: short runs under the defaults scale that
+  flag's value in --game until the game misses 5-15% of its frames (at most 6 tries, about 5 min)
   --learn-only sweeps and trains, then stops (about 15 min): the trainer's verdict and pick, no fresh runs;
   a scout for a game before a whole run (about 85 min with --rounds 5)
   --grid replaces the sweep's default grid with scx_gamer --sweep's grid flags, e.g.
@@ -169,6 +172,24 @@ const TCG_FILE = "tcg.txt";
 /** Where a run records the game's gamesim flags, for a later --from (runs before it: the --game given). */
 const GAME_FILE = "game.txt";
 
+/** Where the guest records each calibration try: "TRY MISSED_SHARE GAMESIM FLAGS" per line. */
+const CALIBRATION_FILE = "calibrate/tries.txt";
+
+/**
+ * The header's words on a calibrated game: how many tries, and the missed share of each (in %), or "" for
+ * a run that was not calibrated.
+ */
+export function calibrationNote(tries: string | null): string {
+  if (tries === null || tries === "") return "";
+  const missed = tries.split("\n").map((l) => {
+    const m = Number(l.split(" ")[1]);
+    return Number.isFinite(m) ? `${(m * 100).toFixed(1)}%` : "no report";
+  });
+  return ` (fitted to the boot under the defaults: missed ${
+    missed.join(", ")
+  } in ${missed.length} tries of 15 s)`;
+}
+
 /** Where a run records its sweep grid's flags, for a later --from (runs before it: the default grid). */
 const GRID_FILE = "grid.txt";
 
@@ -193,6 +214,7 @@ export function parseOptions(argv: string[]) {
         "update-docs": { type: "boolean", default: false },
         "learn-only": { type: "boolean", default: false },
         grid: { type: "string" },
+        calibrate: { type: "string" },
       },
     }).values;
   } catch (e) {
@@ -214,7 +236,20 @@ export function parseOptions(argv: string[]) {
     if ("error" in checked) return { error: checked.error };
     grid = checked.flags;
   }
-  return { options: { ...o, tcg: o.tcg, grid } };
+  const calibrate = o.calibrate ?? "";
+  if (o.calibrate !== undefined) {
+    const words = o.game.trim().split(/\s+/);
+    const at = words.indexOf(o.calibrate);
+    if (at < 0 || !/^\d{1,9}$/.test(words[at + 1] ?? "")) {
+      return {
+        error:
+          `--calibrate: expected one of --game's flags with a whole number after it (e.g. --job-us), got '${
+            printable(o.calibrate)
+          }'`,
+      };
+    }
+  }
+  return { options: { ...o, tcg: o.tcg, grid, calibrate } };
 }
 
 /**
@@ -273,6 +308,7 @@ async function main(argv: string[]): Promise<number> {
         BL_ROUNDS: o.rounds,
         BL_RUN_S: o["run-s"],
         BL_GAME: o.game,
+        BL_CALIBRATE: o.calibrate,
         BL_LEARN_ONLY: o["learn-only"] ? "1" : "0",
         BL_EJECTION_LINE: EJECTION_LINE,
       },
@@ -292,7 +328,10 @@ async function main(argv: string[]): Promise<number> {
     }
     Deno.writeTextFileSync(path.join(out, "random.txt"), randomFlags.join("\n") + "\n");
     Deno.writeTextFileSync(path.join(out, TCG_FILE), o.tcg + "\n");
-    Deno.writeTextFileSync(path.join(out, GAME_FILE), o.game + "\n");
+    // The guest records the game as it ran it (calibrated); runs before that, the --game given.
+    if (!existsSync(path.join(out, GAME_FILE))) {
+      Deno.writeTextFileSync(path.join(out, GAME_FILE), o.game + "\n");
+    }
     if (o.grid) Deno.writeTextFileSync(path.join(out, GRID_FILE), o.grid + "\n");
   }
   // A learning-only run (or one that stopped after learning) has no fresh runs to judge.
@@ -313,11 +352,12 @@ async function main(argv: string[]): Promise<number> {
   const gridFlags = readRecorded(out, GRID_FILE);
   const grid = gridFlags === null ? "the default grid" : `the grid \`${gridFlags}\``;
   const rounds = recordedRounds(out);
+  const calibration = calibrationNote(readRecorded(out, CALIBRATION_FILE));
   const passes = Number(o["sweep-passes"]);
   const header = [
     `bench:loop on the sched_ext VM (QEMU TCG, 2 vCPUs${tcg === "multi" ? ", one host thread each" : ""}), ${
       new Date().toISOString().slice(0, 10)
-    }: gamesim ${game};`,
+    }: gamesim ${game}${calibration};`,
     `learned from \`scx_gamer --sweep\` over ${grid} (${o["sweep-s"]} s per config${
       passes === 1 ? "" : `, ${passes} passes`
     }), --ml-train --game game;`,

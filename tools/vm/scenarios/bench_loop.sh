@@ -9,10 +9,15 @@
 #      --ml-profiles and that best random config, measured afresh (its picking run was the best of 12
 #      draws, so it flatters it), rotating which goes first. A random config the kernel ejected is never
 #      the pick: its run measured the kernel's default.
+# Before all that, with BL_CALIBRATE set to one of gamesim's flags in BL_GAME (e.g. --job-us), the game is
+# fitted to this boot's speed: short runs under the default config scale that flag's value until the game
+# misses 5-15% of its frames (at most 6 tries), so the comparison has room both ways however slow the host.
 # Environment: BL_SWEEP (the sweep's grid and timing flags), BL_RANDOM (file: one config's tunable flags
 # per line), BL_ROUNDS, BL_RUN_S (seconds per measured run), BL_GAME (gamesim's workload flags),
+# BL_CALIBRATE (a flag of BL_GAME to scale; empty: none),
 # BL_LEARN_ONLY (1: stop after training), BL_EJECTION_LINE (how scx_gamer's ejection line starts).
-# Layout of out/: sweep.log, export.log, train.log, train.rc, ml/ (samples and the profile),
+# Layout of out/: calibrate/ (each try's gamesim report and scx_gamer log), game.txt (the game's flags as
+# run, after calibration), sweep.log, export.log, train.log, train.rc, ml/ (samples and the profile),
 # eval/<kind>-<n>.json (gamesim reports; kind: random, default, profile, best), eval/<kind>-<n>.log
 # (scx_gamer), eval/order.txt ("kind n" in run order; "best n index" names the random config), eval/times.txt
 # (the guest's uptime at each step of each run), state.txt (sched_ext state after each run).
@@ -46,6 +51,46 @@ mark() { echo "$(cut -d' ' -f1 /proc/uptime) $*" >> $out/eval/times.txt; }
 # Under emulation a Deno start competes with the game for the two CPUs; the scheduler's own process
 # (and the tools it starts) go first. The game's threads are scheduled by scx_gamer as without it.
 renice -n -10 -p $$ >/dev/null
+
+# ---- 0. calibrate
+# The missed share (0-1) in a gamesim report, or empty.
+missed_of() { sed -n 's/.*"missed_share": *\([0-9.]*\).*/\1/p' "$1" | head -n 1; }
+# BL_GAME with FLAG's value times SCALE, rounded, at least 1.
+scaled_game() { # flag scale
+  echo "$BL_GAME_BASE" | awk -v f="$1" -v s="$2" '{
+    for (i = 1; i < NF; i++) if ($i == f) { v = int($(i + 1) * s + 0.5); $(i + 1) = v < 1 ? 1 : v }
+    print
+  }'
+}
+if [ -n "${BL_CALIBRATE:-}" ]; then
+  mkdir -p $out/calibrate
+  BL_GAME_BASE=$game_args
+  scale=1 step=2 dir=0 t=0
+  : > $out/calibrate/tries.txt
+  while [ $t -lt 6 ]; do
+    t=$((t + 1))
+    game_args=$(scaled_game "$BL_CALIBRATE" $scale)
+    scx_gamer --socket /run/bench.sock >$out/calibrate/$t.log 2>&1 &
+    pid=$!
+    wait_line $out/calibrate/$t.log attached 1800 $pid
+    # shellcheck disable=SC2086
+    gamesim --duration 15 $game_args --json $out/calibrate/$t.json >/dev/null 2>$out/calibrate/$t.err
+    kill -INT $pid
+    wait $pid
+    wait_state disabled 300
+    m=$(missed_of $out/calibrate/$t.json)
+    echo "$t ${m:-none} $game_args" >> $out/calibrate/tries.txt
+    say "calibrate $t: missed ${m:-none} with $game_args"
+    # In the band: done. Above it the flag's value shrinks, below it grows; the step is halved (in log)
+    # each time the direction turns, so the tries close in on the band.
+    next=$(awk -v m="${m:-1}" 'BEGIN { print (m > 0.15) ? -1 : (m < 0.05) ? 1 : 0 }')
+    [ "$next" = 0 ] && break
+    [ "$dir" != 0 ] && [ "$next" != "$dir" ] && step=$(awk -v s=$step 'BEGIN { print sqrt(s) }')
+    dir=$next
+    scale=$(awk -v c=$scale -v s=$step -v d=$dir 'BEGIN { print (d > 0) ? c * s : c / s }')
+  done
+fi
+echo "$game_args" > $out/game.txt
 
 # ---- 1. learn
 say "learning: gamesim $game_args; scx_gamer --sweep $BL_SWEEP"
