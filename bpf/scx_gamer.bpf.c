@@ -1509,7 +1509,8 @@ static __always_inline bool run_resumed(s32 cpu)
  * A batch task waiting in the resume queue of a CPU an RT or deadline task holds (ops.cpu_release): run it
  * here rather than when that CPU comes back. Its local queue went back to our queues at the release; the
  * resume queue cannot (no queue moves in that callback). Looked for only while some CPU is held, by a CPU
- * with no other batch work.
+ * with no other batch work, and only where that CPU's flag says a task may wait (a read, not a kfunc; the
+ * flag is that CPU's to clear).
  */
 static bool take_stranded_resume(void)
 {
@@ -1518,7 +1519,8 @@ static bool take_stranded_resume(void)
 
 	bpf_for(i, 0, nr_cpus) {
 		c = lookup_cpu_ctx(i);
-		if (c && c->level == LVL_OTHER && scx_bpf_dsq_move_to_local(resume_dsq(i))) {
+		if (c && c->level == LVL_OTHER && c->resume_queued &&
+		    scx_bpf_dsq_move_to_local(resume_dsq(i))) {
 			stat_inc(stranded_resumes);
 			return true;
 		}
