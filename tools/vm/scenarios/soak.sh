@@ -38,7 +38,7 @@ samples_seen() { # log
   grep -o 'samples [0-9]*' "$1" 2>/dev/null | tail -n 1 | awk '{ print $2 + 0 }'
 }
 
-gamesim --duration $((soak_s * 2 + 900)) --fps 60 --workers 2 --hogs 1 --json $out/game.json >/dev/null 2>$out/game.err &
+gamesim --duration $((soak_max_s + 900)) --fps 60 --workers 2 --hogs 1 --json $out/game.json >/dev/null 2>$out/game.err &
 game=$!
 i=0
 while ! grep -q running $out/game.err 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
