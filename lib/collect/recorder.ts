@@ -46,8 +46,6 @@ export class SampleRecorder {
   #game: GameInfo | null = null;
   #sink: SampleSink | null = null;
   #samples = 0;
-  /** Of those, how many went into the current sink. */
-  #sinkSamples = 0;
 
   constructor(options: RecorderOptions) {
     this.#o = options;
@@ -63,7 +61,7 @@ export class SampleRecorder {
    * being written. This, not {@link samples}, is what a kill -9 cannot take away.
    */
   get saved(): number {
-    return this.#samples - Math.min(this.#sink?.unsaved ?? 0, this.#sinkSamples);
+    return this.#samples - (this.#sink?.unsaved ?? 0);
   }
 
   /** Where the current game's samples go, or null. */
@@ -80,7 +78,6 @@ export class SampleRecorder {
       );
     }
     this.#sink = null;
-    this.#sinkSamples = 0;
     this.#game = game;
     if (game) {
       this.#sink = this.#o.openSink(game, this.#o.cpuModel);
@@ -116,7 +113,6 @@ export class SampleRecorder {
     try {
       this.#sink.add(sample);
       this.#samples++;
-      this.#sinkSamples++;
       return sample;
     } catch (e) {
       this.#o.log(`scx_gamer: ${printable((e as Error).message)}`);

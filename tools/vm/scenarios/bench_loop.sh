@@ -147,7 +147,7 @@ best_random() {
   for f in $out/eval/random-*.json; do
     ejected "${f%.json}.log" && continue
     n=${f##*/random-}
-    m=$(sed -n 's/.*"missed_share": *\([0-9.]*\).*/\1/p' "$f" | head -n 1)
+    m=$(missed_of "$f")
     [ -n "$m" ] && echo "$m ${n%.json}"
   done | sort -n | head -n 1 | cut -d ' ' -f 2
 }
