@@ -254,9 +254,11 @@ class Session {
       rescanMs: events ? o.rescanMs ?? RESCAN_MS : undefined,
       rescanWithGameMs: events ? o.rescanMs ?? RESCAN_WITH_GAME_MS : undefined,
     });
-    // Samples are what the learning loop optimises and a driver compares configs by their smoothness;
-    // without either, nobody reads it and measuring would only cost the game's wake-ups.
-    sched.setSmoothness?.(Boolean(o.collect) || Boolean(o.driver));
+    // Samples are what the learning loop optimises and what the drivers that compare configs read (a sweep,
+    // autotune and A/B all collect). Without a recorder nobody reads it, and measuring costs the game's
+    // wake-ups: the profile driver reads no sample, and with it on, bench:loop's runs of a profile missed
+    // more frames than the defaults' runs of the same config in 20 of 24 rounds (docs/benchmarks.md, run M).
+    sched.setSmoothness?.(Boolean(o.collect));
     this.#t0 = this.#now();
     this.#stats = schedule(o.statsS === null ? null : o.statsS * 1000, this.#t0);
     this.#watchDue = schedule(o.watchMs ?? WATCH_MS, this.#t0);
