@@ -91,7 +91,11 @@ export interface ConfigDriver {
   /** When the driver next wants {@link tick} (monotonic ms), or Infinity. */
   dueMs(): number;
   tick(nowMs: number): DriverStep;
-  /** A sample was recorded under the driver's current config. */
+  /**
+   * A sample was recorded under the driver's current config. Only while the session collects: a driver that
+   * reads samples needs its mode to collect (sweep, autotune and A/B do), which is also what turns the
+   * scheduler's smoothness measurement on.
+   */
   onSample?(sample: Sample): void;
   /** The game changed (null: none). */
   onGame?(game: GameInfo | null, nowMs: number, counts: ThreadCounts | null): DriverStep | null;
