@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { defaultConfig, TUNABLES } from "../lib/config.ts";
-import { bestMeasured, judgePick, measure, normalQuantile, windowSpread } from "../lib/ml/evidence.ts";
+import {
+  againstNeighbours,
+  bestMeasured,
+  judgePick,
+  measure,
+  neighbourNoise,
+  normalQuantile,
+} from "../lib/ml/evidence.ts";
 import { createRng } from "../lib/ml/rng.ts";
 import { formatEvidence, formatPickRank } from "../lib/ml/report.ts";
 import { trainModel } from "../lib/ml/train.ts";
@@ -67,10 +74,13 @@ Deno.test("judgePick: a pick backed by its samples, one within the noise, and th
 Deno.test("bestMeasured: of the forest's favourites, the one its own samples measured best", () => {
   const d = rows([1, 2, 3], (c) => [0, 5, 1, 3][c]);
   const best = (candidates: number[], direction: "max" | "min" = "max") =>
-    bestMeasured({ ...d, candidates: candidates.map((c) => [c, 7]), direction });
+    bestMeasured({ ...d, candidates: candidates.map((c) => [c, 7]), defaults: [1, 7], direction });
   const r = best([3, 1, 9, 2]);
   assert.equal(r.index, 1, "config 1 averaged 5, above config 3's 3 and config 2's 1");
   assert.deepEqual(r.measured.map((m) => m && Math.round(m.mean)), [3, 5, null, 1], "9 never ran");
+  // One window of the defaults: each gain is the plain difference from their mean (config 1's 5).
+  assert.deepEqual(r.gains.map((g) => g === null ? null : Math.round(g)), [-2, 0, null, -4]);
+  assert.equal(r.paired, false);
   assert.equal(best([3, 1, 2], "min").index, 2, "lower is better");
   assert.equal(best([3, 1]).index, 1);
   assert.equal(best([9, 8]).index, 0, "nothing measured: the forest's first");
@@ -83,28 +93,72 @@ Deno.test("bestMeasured: of the forest's favourites, the one its own samples mea
     data: Float64Array.from([...short.x.data, 4, 7, 42, 4, 7, 42, 4, 7, 42]),
   };
   const y = Float64Array.from([...short.y, 99, 99, 99]);
-  assert.equal(bestMeasured({ x, y, tunables: 2, candidates: [[1, 7], [4, 7]], direction: "max" }).index, 0);
+  const tooShort = bestMeasured({
+    x,
+    y,
+    tunables: 2,
+    candidates: [[1, 7], [4, 7]],
+    defaults: [1, 7],
+    direction: "max",
+  });
+  assert.equal(tooShort.index, 0);
 });
 
 Deno.test("the pick's line says when the samples moved it off the forest's first, and nothing otherwise", () => {
   const m = (mean: number) => ({ samples: 20, mean, se: 0.1 });
-  assert.equal(formatPickRank({ index: 0, measured: [m(6), m(7)] }), null);
+  const rank = (index: number, measured: ReturnType<typeof m>[], paired = false) => ({
+    index,
+    measured,
+    gains: measured.map((x) => x === null ? null : x.mean - 6),
+    paired,
+  });
+  assert.equal(formatPickRank(rank(0, [m(6), m(7)])), null);
   assert.equal(
-    formatPickRank({ index: 2, measured: [m(6.08), null, m(7.03), m(1)] }),
-    "Of the forest's 4 best configs, its 3rd measured best (7.03 over 20 samples; its first 6.08 over 20 " +
-      "samples): that one is the pick.",
+    formatPickRank(rank(2, [m(6.08), null!, m(7.03), m(1)], true)),
+    "Of the forest's 4 best configs, its 3rd measured best (7.03 over 20 samples, +1.03 over the defaults' " +
+      "windows beside its own; its first 6.08 over 20 samples, +0.08): that one is the pick.",
   );
   assert.match(
-    formatPickRank({ index: 1, measured: [null, m(2)] })!,
-    /its 2nd measured best \(2\.00 over 20 samples; its first never ran as a whole\)/,
+    formatPickRank(rank(1, [null!, m(2)]))!,
+    /its 2nd measured best \(2\.00 over 20 samples, -4\.00 over the defaults; its first never ran as a whole\)/,
   );
 });
 
-Deno.test("windowSpread: the spread of window means, only from enough windows of enough samples", () => {
-  assert.equal(windowSpread([[1, 1, 1, 1, 1], [2, 2, 2, 2, 2]]), null, "two windows");
-  assert.equal(windowSpread([[1, 1, 1, 1, 1], [2, 2, 2, 2, 2], [9, 9]]), null, "the third is too short");
-  // Means 1, 2, 3: sample standard deviation 1.
-  assert.equal(windowSpread([[1, 1, 1, 1, 1], [2, 2, 2, 2, 2], [3, 3, 3, 3, 3]]), 1);
+Deno.test("neighbourNoise: a window mean's noise from neighbouring windows, which a slow drift barely moves", () => {
+  assert.equal(neighbourNoise([1, 2]), null, "two windows");
+  // Differences 1, 1: half their mean square is 0.5.
+  assert.equal(neighbourNoise([1, 2, 3]), Math.sqrt(0.5));
+  // A steady drift of 1 per window is a spread of 1.58 around the mean, and 0.71 between neighbours.
+  assert.equal(neighbourNoise([1, 2, 3, 4, 5]), Math.sqrt(0.5));
+  // Windows that jump back and forth are noise whichever way it is counted.
+  assert.equal(neighbourNoise([1, 3, 1, 3]), Math.sqrt(2));
+});
+
+Deno.test("againstNeighbours: each window against the defaults' windows just before and after it", () => {
+  const w = (start: number, value: number, n = 5) => ({ start, values: Array(n).fill(value) });
+  const defaults = [w(0, 1), w(20, 3), w(60, 5), w(80, 99, 2)];
+  // At 10: 4 - (1 + 3) / 2 = 2. At 40: 4 - (3 + 5) / 2 = 0. The 2-row window at 80 is too short to count.
+  const r = againstNeighbours([w(10, 4), w(40, 4)], defaults)!;
+  assert.equal(r.difference, 1);
+  // Each pick window weighs 1/2; the defaults at 0 and 60 weigh 1/4, the one at 20 (beside both) 1/2.
+  assert.equal(r.weights, 0.25 + 0.25 + 0.0625 + 0.25 + 0.0625);
+  // After the last reference there is one neighbour: 7 - 5.
+  assert.deepEqual(againstNeighbours([w(90, 7)], defaults), { difference: 2, weights: 2 });
+  assert.equal(againstNeighbours([w(10, 4, 3)], defaults), null, "the window is too short");
+  assert.equal(againstNeighbours([w(10, 4)], [w(0, 1, 3)]), null, "no reference long enough");
+});
+
+Deno.test("bestMeasured: with the defaults in windows, a config that ran as the load rose does not win by it", () => {
+  // Windows of 20 rows: defaults, config 2, defaults, config 3, defaults; the load lifts every window by
+  // 0.5 more than the one before. Config 2 gains 0.5 over its neighbours, config 3 0.4, yet config 3's mean
+  // is the higher (1.9 against 1.0), as it ran later.
+  const d = rows([1, 2, 1, 3, 1], (c) => (c === 2 ? 0.5 : c === 3 ? 0.4 : 0));
+  d.y.forEach((v, row) => d.y[row] = v + 0.5 * Math.floor(row / 20));
+  const r = bestMeasured({ ...d, candidates: [[3, 7], [2, 7]], defaults: [1, 7], direction: "max" });
+  assert.equal(r.paired, true);
+  assert.equal(r.index, 1, JSON.stringify(r));
+  assert.ok(r.measured[0]!.mean > r.measured[1]!.mean);
+  assert.ok(Math.abs(r.gains[1]! - 0.5) < 0.05 && Math.abs(r.gains[0]! - 0.4) < 0.05, `${r.gains}`);
 });
 
 /**
@@ -120,16 +174,22 @@ function sweepWithReferences(pickGain: number) {
   return d;
 }
 
-Deno.test("judgePick: with the defaults in several windows, the gain must beat the spread between windows", () => {
+Deno.test("judgePick: with the defaults in several windows, the gain over the windows beside the pick must beat their noise", () => {
   const judge = (gain: number) => {
     const d = sweepWithReferences(gain);
     return judgePick({ ...d, pick: [5, 7], defaults: [1, 7], direction: "max" });
   };
-  // The defaults' windows drift by 0, 0.5, -0.3, 0.2 (spread 0.35) and the pick's window by 0.7: with no gain
-  // of its own it sits 0.6 above them, far past the +-0.05 wobble inside a window that batch means see.
+  // The defaults' windows drift by 0, 0.5, -0.3, 0.2 and the pick's window by 0.7: with no gain of its own it
+  // sits 0.6 above its neighbours' 0.5 and -0.3, far past the +-0.05 wobble inside a window that batch
+  // means see, and within the noise between neighbouring windows (0.44 a window; 1.31 at 5% over 7 configs).
   const lucky = judge(0);
   assert.equal(lucky.defaultsWindows, 4);
   assert.equal(lucky.marginFrom, "windows");
+  assert.equal(lucky.paired, true);
+  assert.ok(
+    Math.abs(lucky.gain! - 0.6) < 0.05 && Math.abs(lucky.margin! - 1.31) < 0.02,
+    JSON.stringify(lucky),
+  );
   assert.equal(lucky.kind, "not_better", JSON.stringify(lucky));
   const withinOnly = judgePick({
     ...rows([1, 5], (c) => (c === 5 ? 0.7 : 0)),
@@ -139,6 +199,7 @@ Deno.test("judgePick: with the defaults in several windows, the gain must beat t
   });
   assert.equal(withinOnly.kind, "supported", "a like gain, the defaults in one window: batch means only");
   assert.equal(withinOnly.marginFrom, "batches");
+  assert.equal(withinOnly.paired, false);
   assert.equal(withinOnly.defaultsWindows, 1);
   // A gain well past the spread still counts.
   const real = judge(4);
@@ -202,15 +263,15 @@ Deno.test("the verdict line says where the noise came from", () => {
   };
   const pick = { ...defaultConfig(), slice_us: 4000 };
   assert.match(
-    formatEvidence({ ...base, defaultsWindows: 5, marginFrom: "windows" }, pick),
-    /\+0\.30, within the noise \(0\.90; 5% over 27 configs, from the spread of the defaults' 5 windows\)\. Recommended: the defaults as measured, not \(--slice-us 4000 /,
+    formatEvidence({ ...base, defaultsWindows: 5, paired: true, marginFrom: "windows" }, pick),
+    /the defaults 6\.00 over 100 samples; against the defaults' windows beside its own: \+0\.30, within the noise \(0\.90; 5% over 27 configs, from the differences between the defaults' 5 windows\)\. Recommended: the defaults as measured, not \(--slice-us 4000 /,
   );
   assert.match(
-    formatEvidence({ ...base, defaultsWindows: 1, marginFrom: "batches" }, pick),
-    /\(0\.90; 5% over 27 configs, within windows: the defaults ran in 1 window\)/,
+    formatEvidence({ ...base, defaultsWindows: 1, paired: false, marginFrom: "batches" }, pick),
+    /the defaults 6\.00 over 100 samples: \+0\.30, within the noise \(0\.90; 5% over 27 configs, within windows: the defaults ran in 1 window\)/,
   );
   assert.match(
-    formatEvidence({ ...base, defaultsWindows: 6, marginFrom: "batches" }, pick),
-    /\(0\.90; 5% over 27 configs, within windows, above the spread of the defaults' 6 windows\)/,
+    formatEvidence({ ...base, defaultsWindows: 6, paired: true, marginFrom: "batches" }, pick),
+    /\(0\.90; 5% over 27 configs, within windows, above the differences between the defaults' 6 windows\)/,
   );
 });

@@ -15,8 +15,12 @@
  * over a sweep of minutes, a config's place in the order. A pick 0.32 above the defaults against a
  * batch-means margin of 0.29 measured worse than them on fresh runs. So when the defaults ran in several
  * windows (a window: a run of consecutive rows of one config; the sweep runs the defaults between its
- * configs as reference windows), the spread of their window means is the noise of one window's mean, and
- * the margin is the larger of the two.
+ * configs as reference windows), each of the pick's windows is compared with the defaults' windows just
+ * before and after it, so that a drift slow against the windows' spacing cancels, and the noise of one
+ * window's mean is taken from the differences between neighbouring windows of the defaults (von
+ * Neumann's successive differences), which a slow drift barely moves. The margin is the larger of that
+ * and the batch-means one. Run M's sweep (docs/benchmarks.md) had every config score higher in its first
+ * pass than in its second: the spread of all the defaults' windows counted that drift as noise.
  *
  * @module
  */
@@ -48,15 +52,24 @@ export interface Evidence {
   kind: "supported" | "not_better" | "pick_unmeasured" | "defaults_unmeasured" | "is_defaults";
   pick: MeasuredConfig | null;
   defaults: MeasuredConfig | null;
-  /** Pick mean minus defaults mean, signed so that positive is better; null unless both were measured. */
+  /**
+   * The pick's gain over the defaults, signed so that positive is better; null unless both were measured.
+   * With `paired`, the mean difference between the pick's windows and the defaults' windows beside them;
+   * else the pick's mean minus the defaults' mean.
+   */
   gain: number | null;
+  /** The gain is against the defaults' windows beside the pick's (the defaults ran in enough windows). */
+  paired: boolean;
   /** The gain the noise could give by chance (the margin a real gain must exceed); null likewise. */
   margin: number | null;
   /** Distinct configs measured (the Bonferroni count). */
   configs: number;
   /** The defaults' windows of at least {@link MIN_SAMPLES} samples (the spread needs {@link MIN_WINDOWS}). */
   defaultsWindows: number;
-  /** Where the margin came from: the spread between the defaults' windows, or batch means inside windows. */
+  /**
+   * Where the margin came from: the differences between the defaults' neighbouring windows, or batch means
+   * inside windows.
+   */
   marginFrom: "windows" | "batches" | null;
   /** The defaults as measured: the tunables of a row that ran them, or null when none did. */
   measuredDefaults: Float64Array | null;
@@ -117,20 +130,63 @@ export function measure(values: readonly number[]): MeasuredConfig | null {
   return { samples: n, mean: all, se: Math.sqrt(variance / BATCHES) };
 }
 
+/** A window: a run of consecutive rows of one config; `start` is its first row, its place in time. */
+export interface Window {
+  start: number;
+  values: number[];
+}
+
 /** The windows with enough samples to count ({@link MIN_SAMPLES}). */
-function fullWindows(windows: readonly (readonly number[])[]): (readonly number[])[] {
-  return windows.filter((w) => w.length >= MIN_SAMPLES);
+function fullWindows(windows: readonly Window[]): Window[] {
+  return windows.filter((w) => w.values.length >= MIN_SAMPLES);
 }
 
 /**
- * The standard deviation of one window's mean, from the means of `windows` (each a window's values), or
- * null with fewer than {@link MIN_WINDOWS} windows of {@link MIN_SAMPLES} samples.
+ * The standard deviation of one window's mean with a slow drift taken out, from the means of one
+ * config's windows in time order: half the mean square of the differences between neighbouring windows
+ * (von Neumann's successive differences), as a standard deviation. A drift slow against the windows'
+ * spacing moves each difference little, where the spread of all the means around their mean would count
+ * it whole. Null with fewer than {@link MIN_WINDOWS} windows.
  */
-export function windowSpread(windows: readonly (readonly number[])[]): number | null {
-  const means = fullWindows(windows).map((w) => mean(w));
+export function neighbourNoise(means: readonly number[]): number | null {
   if (means.length < MIN_WINDOWS) return null;
-  const all = mean(means);
-  return Math.sqrt(means.reduce((s, m) => s + (m - all) ** 2, 0) / (means.length - 1));
+  let squares = 0;
+  for (let i = 1; i < means.length; i++) squares += (means[i] - means[i - 1]) ** 2;
+  return Math.sqrt(squares / (2 * (means.length - 1)));
+}
+
+/**
+ * The pick's windows against the defaults' windows beside them: each pick window's mean minus the mean
+ * of the defaults' full windows just before and just after it (one at either end of the data). Returns
+ * the mean difference and, for the noise, the sum of the squared weights of every window mean in it: the
+ * difference is a weighted sum of window means, so its variance is that sum times one window's variance
+ * (a defaults window between two pick windows counts in both, and its weights add). Null when no full
+ * pick window has a defaults window beside it.
+ */
+export function againstNeighbours(
+  pick: readonly Window[],
+  defaults: readonly Window[],
+): { difference: number; weights: number } | null {
+  const refs = fullWindows(defaults).map((w) => ({ start: w.start, mean: mean(w.values) }));
+  const paired = fullWindows(pick).flatMap((w) => {
+    const before = refs.findLast((r) => r.start < w.start);
+    const after = refs.find((r) => r.start > w.start);
+    const beside = [before, after].filter((r) => r !== undefined);
+    return beside.length === 0 ? [] : [{ mean: mean(w.values), beside }];
+  });
+  if (paired.length === 0) return null;
+  const k = paired.length;
+  const refWeight = new Map<number, number>();
+  let difference = 0;
+  for (const p of paired) {
+    const level = mean(p.beside.map((r) => r.mean));
+    difference += (p.mean - level) / k;
+    for (const r of p.beside) {
+      refWeight.set(r.start, (refWeight.get(r.start) ?? 0) + 1 / (p.beside.length * k));
+    }
+  }
+  const weights = 1 / k + [...refWeight.values()].reduce((s, w) => s + w * w, 0);
+  return { difference, weights };
 }
 
 /** The key of a row's config: its values of the varied tunable columns. */
@@ -138,19 +194,25 @@ function keyOf(x: Matrix, row: number, varied: readonly number[]): string {
   return varied.map((j) => x.data[row * x.cols + j]).join(",");
 }
 
+/** One config's rows: its values in file order, the same cut into windows, and its first row. */
+interface ConfigRows {
+  values: number[];
+  windows: Window[];
+  row: number;
+}
+
 /** The rows grouped by config (the varied tunables' values), each with its values and its windows. */
 function groupByConfig(x: Matrix, y: Float64Array, tunables: number) {
   const distinct = distinctColumnValues(x);
   const varied = Array.from({ length: tunables }, (_, j) => j).filter((j) => distinct[j].length > 1);
-  // Each config's values, and the same cut into windows: runs of consecutive rows of that config.
-  const groups = new Map<string, { values: number[]; windows: number[][]; row: number }>();
+  const groups = new Map<string, ConfigRows>();
   let previousKey: string | null = null;
   for (let i = 0; i < x.rows; i++) {
     const key = keyOf(x, i, varied);
     const g = groups.get(key) ?? { values: [], windows: [], row: i };
     g.values.push(y[i]);
-    if (key !== previousKey) g.windows.push([]);
-    g.windows[g.windows.length - 1].push(y[i]);
+    if (key !== previousKey) g.windows.push({ start: i, values: [] });
+    g.windows[g.windows.length - 1].values.push(y[i]);
     groups.set(key, g);
     previousKey = key;
   }
@@ -159,31 +221,73 @@ function groupByConfig(x: Matrix, y: Float64Array, tunables: number) {
 }
 
 /**
+ * A config's measured gain over the defaults, signed so that positive is better, with the standard
+ * deviation of that gain's noise between windows: against the defaults' windows beside its own when the
+ * defaults ran in {@link MIN_WINDOWS} windows or more (see the module doc), else the plain difference of
+ * the means with no between-window noise (null).
+ */
+function gainOver(config: ConfigRows, defaults: ConfigRows, sign: number) {
+  const noise = neighbourNoise(fullWindows(defaults.windows).map((w) => mean(w.values)));
+  const paired = noise === null ? null : againstNeighbours(config.windows, defaults.windows);
+  if (noise === null || paired === null) {
+    return { gain: sign * (mean(config.values) - mean(defaults.values)), betweenSd: null };
+  }
+  return { gain: sign * paired.difference, betweenSd: noise * Math.sqrt(paired.weights) };
+}
+
+/** How {@link bestMeasured} ranked the candidates. */
+export interface MeasuredRank {
+  /** The chosen candidate: the best gain among those measured; 0 when none was. */
+  index: number;
+  /** Each candidate's samples (null: never ran as a whole for {@link MIN_SAMPLES} samples). */
+  measured: (MeasuredConfig | null)[];
+  /** Each candidate's gain over the defaults, positive = better (null: not measured); see `paired`. */
+  gains: (number | null)[];
+  /**
+   * The gains are against the defaults' windows beside each candidate's (the defaults ran in enough
+   * windows); else each is the candidate's mean minus the defaults' mean, or its signed mean when the
+   * defaults never ran.
+   */
+  paired: boolean;
+}
+
+/**
  * Of `candidates` (tunable values in column order, the forest's best first), the one whose own samples
- * measured best: its index, and each candidate's measurement (null: never ran as a whole for
- * {@link MIN_SAMPLES} samples). Index 0 when none was measured. The forest ranks by a prediction smoothed
- * over neighbouring configs; where a sweep ran its top few, their own samples tell them apart more
- * directly. Picking the best of several after the fact is what {@link judgePick}'s margin allows for.
+ * measured best against the defaults, as {@link judgePick} measures a gain (so a drift over the sweep
+ * favours none of them). The forest ranks by a prediction smoothed over neighbouring configs; where a
+ * sweep ran its top few, their own samples tell them apart more directly. Picking the best of several
+ * after the fact is what {@link judgePick}'s margin allows for.
  */
 export function bestMeasured(input: {
   x: Matrix;
   y: Float64Array;
   tunables: number;
   candidates: readonly ArrayLike<number>[];
+  defaults: ArrayLike<number>;
   direction: ObjectiveDirection;
-}): { index: number; measured: (MeasuredConfig | null)[] } {
+}): MeasuredRank {
   const { groupOf } = groupByConfig(input.x, input.y, input.tunables);
   const sign = input.direction === "min" ? -1 : 1;
-  const measured = input.candidates.map((c) => {
+  const defaults = groupOf(input.defaults);
+  const measuredDefaults = defaults !== undefined && measure(defaults.values) !== null;
+  let paired = false;
+  const ranked = input.candidates.map((c) => {
     const g = groupOf(c);
-    return g ? measure(g.values) : null;
+    const m = g ? measure(g.values) : null;
+    if (m === null) return { m, gain: null };
+    if (!measuredDefaults) return { m, gain: sign * m.mean };
+    if (g === defaults) return { m, gain: 0 };
+    const over = gainOver(g!, defaults!, sign);
+    paired ||= over.betweenSd !== null;
+    return { m, gain: over.gain };
   });
+  const gains = ranked.map((r) => r.gain);
   let index = 0;
-  measured.forEach((m, i) => {
-    const best = measured[index];
-    if (m !== null && (best === null || sign * m.mean > sign * best.mean)) index = i;
+  gains.forEach((g, i) => {
+    const best = gains[index];
+    if (g !== null && (best === null || g > best)) index = i;
   });
-  return { index, measured };
+  return { index, measured: ranked.map((r) => r.m), gains, paired };
 }
 
 /**
@@ -223,27 +327,24 @@ export function judgePick(input: {
     defaultsWindows,
     gain: null,
     margin: null,
+    paired: false,
     marginFrom: null,
   };
   if (defaults === null) return { ...base, kind: "defaults_unmeasured" };
   if (pickGroup === defaultsGroup) return { ...base, kind: "is_defaults" };
   if (pick === null) return { ...base, kind: "pick_unmeasured" };
   const sign = input.direction === "min" ? -1 : 1;
-  const gain = sign * (pick.mean - defaults.mean);
   const z = normalQuantile(1 - 0.05 / Math.max(1, configs));
+  const { gain, betweenSd } = gainOver(pickGroup!, defaultsGroup!, sign);
   const withinWindows = z * Math.hypot(pick.se, defaults.se);
-  // One window's mean varies by `spread`; the pick's mean is over its windows, the defaults' over theirs.
-  const spread = windowSpread(defaultsGroup!.windows);
-  const pickWindows = Math.max(1, fullWindows(pickGroup!.windows).length);
-  const betweenWindows = spread === null
-    ? null
-    : z * spread * Math.sqrt(1 / pickWindows + 1 / defaultsWindows);
+  const betweenWindows = betweenSd === null ? null : z * betweenSd;
   const fromWindows = betweenWindows !== null && betweenWindows > withinWindows;
   const margin = fromWindows ? betweenWindows : withinWindows;
   return {
     ...base,
     gain,
     margin,
+    paired: betweenSd !== null,
     marginFrom: fromWindows ? "windows" : "batches",
     kind: gain > margin ? "supported" : "not_better",
   };

@@ -6,7 +6,7 @@
  */
 
 import { configToArgs, configToCommandLine, flagOf, type SchedConfig, type SwitchKey } from "../config.ts";
-import { type Evidence, MIN_WINDOWS } from "./evidence.ts";
+import { type Evidence, type MeasuredRank, MIN_WINDOWS } from "./evidence.ts";
 import { switchesFromTopology } from "./search_space.ts";
 import type { Objective, Topology } from "../types.ts";
 
@@ -100,7 +100,9 @@ export function formatEvidence(e: Evidence, forestPick: SchedConfig): string {
     default: {
       const gain = `${e.gain! >= 0 ? "+" : ""}${e.gain!.toFixed(2)}`;
       const noise = `${e.margin!.toFixed(2)}; 5% over ${e.configs} configs, ${marginSource(e)}`;
-      return `Measured: the forest's pick averaged ${n(e.pick!)}, the defaults ${n(e.defaults!)}: ${gain}, ` +
+      const against = e.paired ? "; against the defaults' windows beside its own" : "";
+      return `Measured: the forest's pick averaged ${n(e.pick!)}, the defaults ${n(e.defaults!)}` +
+        `${against}: ${gain}, ` +
         (e.kind === "supported"
           ? `above the noise (${noise}). Recommended: the forest's pick.`
           : `within the noise (${noise}). Recommended: the defaults as measured, not (${pickArgs}).`);
@@ -111,19 +113,25 @@ export function formatEvidence(e: Evidence, forestPick: SchedConfig): string {
 /**
  * The line that says which of the forest's best few configs is checked against the defaults, when the
  * samples moved it off the forest's first (lib/ml/train.ts measuredAmongTop); null when they did not.
- * E.g. "Of the forest's 8 best configs, its 3rd measured best (7.03 over 20 samples; its first 6.08 over 20
- * samples): that one is the pick."
+ * E.g. "Of the forest's 8 best configs, its 3rd measured best (7.03 over 20 samples, +0.95 over the
+ * defaults' windows beside its own; its first 6.08 over 20 samples, +0.02): that one is the pick."
  */
-export function formatPickRank(
-  rank: { index: number; measured: readonly ({ samples: number; mean: number } | null)[] },
-): string | null {
+export function formatPickRank(rank: MeasuredRank): string | null {
   if (rank.index === 0) return null;
-  const n = (m: { samples: number; mean: number } | null) =>
-    m === null ? "never ran as a whole" : `${m.mean.toFixed(2)} over ${m.samples} samples`;
+  const gainOf = (i: number) => {
+    const g = rank.gains[i];
+    return g === null ? "" : `, ${g >= 0 ? "+" : ""}${g.toFixed(2)}`;
+  };
+  const over = rank.paired ? " over the defaults' windows beside its own" : " over the defaults";
+  const n = (i: number, first: boolean) => {
+    const m = rank.measured[i];
+    if (m === null) return "never ran as a whole";
+    const gain = gainOf(i);
+    return `${m.mean.toFixed(2)} over ${m.samples} samples${gain}${gain && first ? over : ""}`;
+  };
   const nth = ordinal(rank.index + 1);
-  const chosen = n(rank.measured[rank.index]), first = n(rank.measured[0]);
   return `Of the forest's ${rank.measured.length} best configs, its ${nth} measured best ` +
-    `(${chosen}; its first ${first}): that one is the pick.`;
+    `(${n(rank.index, true)}; its first ${n(0, false)}): that one is the pick.`;
 }
 
 /** 1st, 2nd, 3rd, 4th, ... 11th, 12th, 13th, 21st. */
@@ -135,9 +143,9 @@ function ordinal(k: number): string {
 /** Where a verdict's margin came from, for its `Measured:` line. */
 function marginSource(e: Evidence): string {
   const k = e.defaultsWindows;
-  if (e.marginFrom === "windows") return `from the spread of the defaults' ${k} windows`;
+  if (e.marginFrom === "windows") return `from the differences between the defaults' ${k} windows`;
   if (k < MIN_WINDOWS) return `within windows: the defaults ran in ${k} window${k === 1 ? "" : "s"}`;
-  return `within windows, above the spread of the defaults' ${k} windows`;
+  return `within windows, above the differences between the defaults' ${k} windows`;
 }
 
 /** One row of an importance table. */

@@ -29,7 +29,7 @@ import { type Matrix, selectRows, selectValues } from "./matrix.ts";
 import { meanAbsoluteError, r2Score } from "./metrics.ts";
 import { createRng, type Rng } from "./rng.ts";
 import { StandardScaler } from "./scaler.ts";
-import { bestMeasured, type Evidence, judgePick, type MeasuredConfig } from "./evidence.ts";
+import { bestMeasured, type Evidence, judgePick, type MeasuredRank } from "./evidence.ts";
 import { searchBestConfig, type SearchResult } from "./search.ts";
 import type { CandidateValues, SearchGrid } from "./search_space.ts";
 import { kFold, trainTestSplit } from "./split.ts";
@@ -95,7 +95,7 @@ export interface TrainResult {
    */
   forestPick: SearchResult;
   /** Where forestPick stood in the forest's order (0: its first), and each of the top's measurement. */
-  pickRank: { index: number; measured: (MeasuredConfig | null)[] };
+  pickRank: MeasuredRank;
   /** Whether the measurements back the forest's pick over the defaults (lib/ml/evidence.ts). */
   evidence: Evidence;
   /** The scope's median value of every workload feature, by name (what a profile records). */
@@ -211,6 +211,7 @@ function measuredAmongTop(
     y: data.y,
     tunables: TUNABLE_KEYS.length,
     candidates: search.top.map((t) => tunableRow(t.config)),
+    defaults: tunableRow(defaultConfig()),
     direction,
   });
   if (rank.index === 0) return { pick: search, rank };
