@@ -425,3 +425,35 @@ Deno.test("a calibrated run's header gives each try's missed share; an uncalibra
   );
   assert.match(calibrationNote("1 none --job-us 3000"), /missed no report in 1 tries/);
 });
+
+/** A shell function of the guest's bench_loop.sh, by name: its definition up to the `}` that closes it. */
+function scenarioFunction(name: string): string {
+  const script = Deno.readTextFileSync(new URL("../../tools/vm/scenarios/bench_loop.sh", import.meta.url));
+  const found = script.match(new RegExp(`^${name}\\(\\) \\{[^\\n]*\\n(?:.*\\n)*?\\}\\n`, "m"));
+  assert.ok(found, `bench_loop.sh defines ${name}()`);
+  return found[0];
+}
+
+Deno.test("calibration's arithmetic runs in the guest's busybox: a turn in direction halves the step", () => {
+  // The guest's shell and awk are busybox's (tools/vm/layers.ts), whose awk has no sqrt(): run them there.
+  const steps = `${scenarioFunction("scaled_game")}${scenarioFunction("calibrate_next")}
+BL_GAME_BASE="--fps 60 --job-us 7000 --workers 3"
+scale=1 step=2 dir=0
+for m in 0.94 0.044 0.18 0.10; do
+  next=$(calibrate_next $m $scale $step $dir)
+  [ "$next" = done ] && { echo done; break; }
+  scale=$(echo "$next" | cut -d' ' -f1) step=$(echo "$next" | cut -d' ' -f2) dir=$(echo "$next" | cut -d' ' -f3)
+  scaled_game --job-us $scale
+done`;
+  const run = new Deno.Command("busybox", { args: ["sh", "-c", steps], stdout: "piped", stderr: "piped" })
+    .outputSync();
+  const err = new TextDecoder().decode(run.stderr);
+  assert.equal(err, "", err);
+  // 7000 missed 94%: halve. 3500 missed 4.4%: grow by sqrt(2). 4950 missed 18%: shrink by 2^(1/4). In the band.
+  assert.deepEqual(new TextDecoder().decode(run.stdout).trim().split("\n"), [
+    "--fps 60 --job-us 3500 --workers 3",
+    "--fps 60 --job-us 4950 --workers 3",
+    "--fps 60 --job-us 4162 --workers 3",
+    "done",
+  ]);
+});

@@ -62,6 +62,18 @@ scaled_game() { # flag scale
     print
   }'
 }
+# The next try's "scale step dir" after a try missed M (0-1), or "done" in the band (5-15%). Above the band
+# the flag's value shrinks, below it grows, by `step`; the step is halved in log (its square root) each time
+# the direction turns, so the tries close in on the band. The square root is Newton's: the guest's busybox
+# awk has no math library (its sqrt() fails and prints nothing, which once scaled the flag to 1).
+calibrate_next() { # missed scale step dir
+  awk -v m="$1" -v c="$2" -v s="$3" -v d="$4" 'BEGIN {
+    to = (m > 0.15) ? -1 : (m < 0.05) ? 1 : 0
+    if (to == 0) { print "done"; exit }
+    if (d != 0 && to != d) { r = s; for (i = 0; i < 40; i++) r = (r + s / r) / 2; s = r }
+    print ((to > 0) ? c * s : c / s) " " s " " to
+  }'
+}
 if [ -n "${BL_CALIBRATE:-}" ]; then
   mkdir -p $out/calibrate
   BL_GAME_BASE=$game_args
@@ -81,13 +93,9 @@ if [ -n "${BL_CALIBRATE:-}" ]; then
     m=$(missed_of $out/calibrate/$t.json)
     echo "$t ${m:-none} $game_args" >> $out/calibrate/tries.txt
     say "calibrate $t: missed ${m:-none} with $game_args"
-    # In the band: done. Above it the flag's value shrinks, below it grows; the step is halved (in log)
-    # each time the direction turns, so the tries close in on the band.
-    next=$(awk -v m="${m:-1}" 'BEGIN { print (m > 0.15) ? -1 : (m < 0.05) ? 1 : 0 }')
-    [ "$next" = 0 ] && break
-    [ "$dir" != 0 ] && [ "$next" != "$dir" ] && step=$(awk -v s=$step 'BEGIN { print sqrt(s) }')
-    dir=$next
-    scale=$(awk -v c=$scale -v s=$step -v d=$dir 'BEGIN { print (d > 0) ? c * s : c / s }')
+    next=$(calibrate_next "${m:-1}" $scale $step $dir)
+    [ "$next" = done ] && break
+    scale=$(echo "$next" | cut -d' ' -f1) step=$(echo "$next" | cut -d' ' -f2) dir=$(echo "$next" | cut -d' ' -f3)
   done
 fi
 echo "$game_args" > $out/game.txt
