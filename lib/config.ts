@@ -312,6 +312,11 @@ export function configToCommandLine(
   return [program, "--stats", String(stats), ...configToArgs(config)].join(" ");
 }
 
+/** Whether two configs run the same scheduler settings (every tunable equal, whatever the key order). */
+export function sameConfig(a: SchedConfig, b: SchedConfig): boolean {
+  return TUNABLE_KEYS.every((k) => a[k] === b[k]);
+}
+
 /**
  * A config's tunable flags as argv: every numeric tunable written out, switches when on.
  *

@@ -272,4 +272,11 @@ export interface GameProfile {
    * use, input rate, ...), by column name; how a new game finds the most similar known one.
    */
   workload: Record<string, number>;
+  /**
+   * Configs training ranked above `config` that the sweep could not separate from it: their samples
+   * measured better, by less than the noise. `--ml-autotune` tries them first, each against the profile's
+   * config in interleaved windows (longer and paired, which the sweep's two windows a config are not).
+   * Absent when there are none.
+   */
+  toConfirm?: SchedConfig[];
 }

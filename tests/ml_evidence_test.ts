@@ -232,8 +232,10 @@ Deno.test("training recommends the forest's pick only when its samples beat the 
   assert.equal(real.evidence.kind, "supported");
   assert.equal(real.best.config.slice_us, 250);
   assert.equal(real.pickRank.measured.filter((m) => m !== null).length, 3, "the sweep ran all three");
+  assert.deepEqual(real.toConfirm, [], "a backed pick leaves nothing to confirm");
   // Noise only; the pick is whichever of the three measured best, and it is not backed over the defaults.
-  const moved: number[] = [];
+  const moved: number[] = [], confirmed: number[] = [];
+  const defaults = defaultConfig();
   for (const noiseSeed of [20, 21, 22]) {
     const noise = await trainModel(sweepLike(0, noiseSeed), fast);
     if (noise.pickRank.index > 0) moved.push(noiseSeed);
@@ -242,9 +244,17 @@ Deno.test("training recommends the forest's pick only when its samples beat the 
     assert.equal(noise.forestPick.config, noise.forestPick.top[noise.pickRank.index].config);
     assert.notEqual(noise.evidence.kind, "supported", `seed ${noiseSeed}: ${JSON.stringify(noise.evidence)}`);
     assert.deepEqual(noise.best.config, defaultConfig(), "the defaults as measured are recommended");
+    // Left to confirm: each top config that measured above the defaults, best gain first, never the defaults.
+    const above = noise.pickRank.gains
+      .map((gain, i) => ({ gain, config: noise.forestPick.top[i].config }))
+      .filter((c) => c.gain !== null && c.gain > 0 && c.config.slice_us !== defaults.slice_us)
+      .sort((a, b) => b.gain! - a.gain!);
+    assert.deepEqual(noise.toConfirm, above.map((c) => c.config), `seed ${noiseSeed}`);
+    confirmed.push(noise.toConfirm.length);
   }
   // With seeds 20 and 21 the forest's first (4000) measured worst of the three: the samples moved the pick.
   assert.deepEqual(moved, [20, 21]);
+  assert.ok(confirmed.some((n) => n > 0), `some seed leaves a config to confirm: ${confirmed}`);
   const noise = await trainModel(sweepLike(0, 20), fast);
   assert.deepEqual(noise.best.interpolated, []);
   // The switches no sample varied are still named (kept as the samples ran them: the defaults here).

@@ -65,3 +65,42 @@ Deno.test("the driver starts a game from its profile and tries candidates agains
   const back = d.onGame(null, 5, null);
   assert.deepEqual(back?.apply, defaultConfig(), "the game exited: the base config returns");
 });
+
+Deno.test("the driver tries the model's best, then the profile's configs to confirm, before any grid neighbour", () => {
+  const confirm1 = { ...defaultConfig(), [num.key]: num.max };
+  const confirm2 = { ...defaultConfig(), [num.key]: num.min };
+  const modelBest = { ...defaultConfig(), slice_lag_us: 5000 };
+  const own = makeProfile("Doom", { toConfirm: [confirm1, defaultConfig(), confirm2] });
+  const candidates = (best: typeof modelBest | null) => {
+    const d = autotuneDriver({
+      base: defaultConfig(),
+      profiles: { load: () => own, list: () => [own] },
+      mlDir: "unused",
+      cpuModel: "Test CPU",
+      target: "score",
+      windowS: 10,
+      settleS: 1,
+      pairs: 3,
+      log: () => {},
+      save: () => Promise.resolve("mem"),
+      modelBest: () => best,
+      rng: createRng(1),
+    });
+    d.start();
+    assert.deepEqual(d.onGame(game, 0, emptyThreadCounts())?.apply, defaultConfig(), "the incumbent first");
+    // Each window: settle 1 s, measure 10 s with one sample; windows go I C, C I, I C for each candidate.
+    const applied = [];
+    for (let w = 0, t = 0; w < 12; w++) {
+      d.tick(t += 1000);
+      d.onSample(makeSample(w));
+      const step = d.tick(t += 10_000);
+      if (step.apply) applied.push(step.apply);
+    }
+    return applied.filter((c) => JSON.stringify(c) !== JSON.stringify(defaultConfig()));
+  };
+  // Model best, then the profile's list (the incumbent in it skipped), in that order: 12 windows are two
+  // candidates of 3 pairs each.
+  const distinct = (cs: object[]) => [...new Set(cs.map((c) => JSON.stringify(c)))].map((c) => JSON.parse(c));
+  assert.deepEqual(distinct(candidates(modelBest)), [modelBest, confirm1]);
+  assert.deepEqual(distinct(candidates(null)), [confirm1, confirm2], "no model: the profile's list first");
+});

@@ -112,6 +112,11 @@ Deno.test("the game's profile is saved beside its samples with the objective, pr
   });
   strictEqual(profile.workload.game_count, 20);
   deepStrictEqual(profile.unmeasured, [], "every value of the profile was measured");
+  deepStrictEqual(profile.toConfirm ?? [], game.train.toConfirm, "what autotune is to confirm first");
+  strictEqual(
+    gameRun.lines.some((l) => l.startsWith("Measured above the defaults by less")),
+    game.train.toConfirm.length > 0,
+  );
 });
 
 Deno.test("every game merged saves a global model and says why no profile was saved", async () => {
@@ -227,4 +232,42 @@ Deno.test("the policy note is silent for one policy of this build's, and names b
       `7 rows of older policies (${POLICY_VERSION - 2}) left out; it is older than this build's ` +
       `${POLICY_VERSION}: its configs may behave differently now (collect new samples with --ml-collect)`,
   );
+});
+
+Deno.test("a pick the sweep could not back leaves the configs that measured above the defaults in the profile", async () => {
+  // One game swept over slice_us 250, 1000 (the default), 4000, 30 rows each, every other tunable at its
+  // default, the objective noise only: the pick is not backed, and what measured above the defaults is
+  // left for autotune.
+  const defaults = parseConfigFlags([]);
+  const rng = createRng(5);
+  const table = rows.filter((r) => r[header.indexOf("game_name")] === "beta").slice(0, 60)
+    .concat(rows.filter((r) => r[header.indexOf("game_name")] === "beta").slice(0, 30))
+    .map((r, i) => {
+      const row = [...r];
+      for (const [k, v] of Object.entries(defaults)) {
+        const j = header.indexOf(k);
+        if (j >= 0) row[j] = String(Number(v));
+      }
+      row[header.indexOf("slice_us")] = String([250, 1000, 4000][Math.floor(i / 30)]);
+      row[header.indexOf("score")] = String(50 + rng.next() * 4);
+      return row;
+    });
+  const csv = `${dir}/sweep_like.csv`;
+  Deno.writeTextFileSync(csv, stringify([header, ...table]));
+  const run = opts({
+    csv,
+    game: "beta",
+    target: "score",
+    grid: { slice_us: [250, 1000, 4000] },
+    mlDir: `${dir}/ml_sweep`,
+  });
+  const r = await runTrainMode(run);
+  strictEqual(r.train.evidence.kind, "not_better");
+  ok(r.train.toConfirm.length > 0, JSON.stringify(r.train.pickRank.gains));
+  deepStrictEqual(
+    loadProfile(`${dir}/ml_sweep`, { cpuModel: CPU, game: "beta" })?.toConfirm,
+    r.train.toConfirm,
+  );
+  const line = run.lines.find((l) => l.startsWith("Measured above the defaults by less than the noise"));
+  ok(line?.includes(`--slice-us ${r.train.toConfirm[0].slice_us} `), line);
 });

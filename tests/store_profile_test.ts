@@ -46,6 +46,13 @@ Deno.test("a saved profile loads back equal, under any spelling of the game's na
   ok(formatProfile(PROFILE).startsWith('{\n  "format": "scx_gamer-profile",\n  "version": 1,'));
 });
 
+Deno.test("a profile's configs to confirm load back in order", async () => {
+  const ml = tempDir();
+  const toConfirm = [{ ...defaultConfig(), slice_us: 50 }, { ...defaultConfig(), parity_us: 4000 }];
+  await saveProfile(ml, { ...PROFILE, toConfirm });
+  deepStrictEqual(loadProfile(ml, { cpuModel: CPU, game: "doom" })?.toConfirm, toConfirm);
+});
+
 Deno.test("every profile of a CPU model is listed for borrowing; bad files are skipped with one line", async () => {
   const ml = tempDir();
   await saveProfile(ml, PROFILE);
@@ -69,6 +76,13 @@ Deno.test("a profile whose config is out of the tunables' ranges is refused on l
     [{ provenance: { ...PROFILE.provenance, modelSha256: "x" } }, /provenance/],
     [{ workload: { game_count: "many" } }, /workload/],
     [{ unmeasured: ["nope"] }, /unmeasured/],
+    [
+      { toConfirm: [defaultConfig(), { ...defaultConfig(), slice_us: -5 }] },
+      /toConfirm\[1\]: --slice-us -5 is out/,
+    ],
+    [{ toConfirm: [{ ...defaultConfig(), bogus: 1 }] }, /toConfirm\[0\]: unknown tunable "bogus"/],
+    [{ toConfirm: defaultConfig() }, /toConfirm: expected a list of at most 12 configs/],
+    [{ toConfirm: Array(13).fill(defaultConfig()) }, /toConfirm: expected a list/],
   ];
   for (const [edit, pattern] of cases) {
     throws(

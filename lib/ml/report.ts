@@ -134,6 +134,17 @@ export function formatPickRank(rank: MeasuredRank): string | null {
     `(${n(rank.index, true)}; its first ${n(0, false)}): that one is the pick.`;
 }
 
+/**
+ * The line that names the configs left for `--ml-autotune` to confirm (lib/ml/train.ts toConfirm), or
+ * null when there are none. E.g. "Measured above the defaults by less than the noise, for --ml-autotune to
+ * confirm first (saved in the profile): --slice-us 50 ...; --slice-us 250 ...".
+ */
+export function formatToConfirm(configs: readonly SchedConfig[]): string | null {
+  if (configs.length === 0) return null;
+  return "Measured above the defaults by less than the noise, for --ml-autotune to confirm first (saved in " +
+    `the profile): ${configs.map((c) => configToArgs(c).join(" ")).join("; ")}`;
+}
+
 /** 1st, 2nd, 3rd, 4th, ... 11th, 12th, 13th, 21st. */
 function ordinal(k: number): string {
   const teen = k % 100 >= 11 && k % 100 <= 13;

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { defaultConfig, type SchedConfig, TUNABLE_KEYS, TUNABLES } from "../config.ts";
+import { defaultConfig, sameConfig, type SchedConfig, TUNABLE_KEYS, TUNABLES } from "../config.ts";
 import { type Dataset, NO_TOPOLOGY, type Objective, type Topology } from "../types.ts";
 import {
   checkMagnitudes,
@@ -98,6 +98,12 @@ export interface TrainResult {
   pickRank: MeasuredRank;
   /** Whether the measurements back the forest's pick over the defaults (lib/ml/evidence.ts). */
   evidence: Evidence;
+  /**
+   * When the pick was not backed: the forest's top configs whose samples measured above the defaults, by
+   * less than the noise, best gain first (at most {@link MAX_UNCONFIRMED}). The profile lists them for
+   * `--ml-autotune` to confirm or reject in its longer, paired windows.
+   */
+  toConfirm: SchedConfig[];
   /** The scope's median value of every workload feature, by name (what a profile records). */
   workload: Record<string, number>;
   topology: Topology;
@@ -222,6 +228,20 @@ function measuredAmongTop(
   };
 }
 
+/** Most configs training leaves to autotune to confirm: about 5 minutes each under its default windows. */
+export const MAX_UNCONFIRMED = 3;
+
+/** The top configs that measured above the defaults, best gain first, without `recommended`. */
+function unconfirmed(search: SearchResult, rank: MeasuredRank, recommended: SchedConfig): SchedConfig[] {
+  return rank.gains
+    .map((gain, i) => ({ gain, config: search.top[i].config }))
+    .filter((c): c is { gain: number; config: SchedConfig } => c.gain !== null && c.gain > 0)
+    .filter((c) => !sameConfig(c.config, recommended))
+    .sort((a, b) => b.gain - a.gain)
+    .slice(0, MAX_UNCONFIRMED)
+    .map((c) => c.config);
+}
+
 function workloadOf(layout: FeatureLayout, medians: Float64Array): Record<string, number> {
   return Object.fromEntries(layout.workloadColumns.map((j) => [layout.names[j], medians[j]]));
 }
@@ -275,6 +295,7 @@ export async function trainModel(dataset: Dataset, options: TrainOptions = {}): 
   finite(src, "the best config's prediction", search.predicted);
   const { pick, rank } = measuredAmongTop(search, data, dataset.target.direction);
   const { best, evidence } = backedByMeasurement(pick, data, { medians, final, dataset });
+  const toConfirm = evidence.kind === "not_better" ? unconfirmed(search, rank, best.config) : [];
   return {
     scope,
     target: dataset.target,
@@ -289,6 +310,7 @@ export async function trainModel(dataset: Dataset, options: TrainOptions = {}): 
     forestPick: pick,
     pickRank: rank,
     evidence,
+    toConfirm,
     workload: workloadOf(layout, medians),
     topology,
   };

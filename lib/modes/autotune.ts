@@ -9,7 +9,7 @@
  */
 
 import { createHash } from "node:crypto";
-import { configToArgs, DEFAULT_SWEEP_GRID, type SchedConfig } from "../config.ts";
+import { configToArgs, DEFAULT_SWEEP_GRID, sameConfig, type SchedConfig } from "../config.ts";
 import { gameKey } from "../game_key.ts";
 import { defaultOwner } from "../host/safe_fs.ts";
 import { printable } from "../host/terminal.ts";
@@ -102,10 +102,13 @@ export function autotuneDriver(o: AutotuneOptions): AutotuneDriver {
   const rng = o.rng ?? createRng(Date.now() >>> 0);
   const save = o.save ?? ((p: GameProfile) => saveProfile(o.mlDir, p, { owner: defaultOwner() }));
   const planFor = (game: GameInfo) => {
-    const incumbent = o.profiles.load(game.name)?.config ?? o.base;
+    const profile = o.profiles.load(game.name);
+    const incumbent = profile?.config ?? o.base;
     let objective: Objective | null = o.target === null ? null : findObjective(o.target);
     const seen: Sample[] = [];
-    const fromModel = o.modelBest?.(game.name) ?? null;
+    // The trained model's best first, then what training left to confirm (lib/ml/train.ts toConfirm).
+    const fromModel = [o.modelBest?.(game.name) ?? null, ...(profile?.toConfirm ?? [])]
+      .filter((c) => c !== null);
     o.log(`scx_gamer: tuning "${printable(game.name)}" from ${configToArgs(incumbent).join(" ")}`);
     return new AutotunePlan({
       incumbent,
@@ -154,16 +157,17 @@ export function autotuneDriver(o: AutotuneOptions): AutotuneDriver {
   return new AutotuneDriver({ base: o.base, planFor });
 }
 
-/** The next candidate: the trained model's best first, then the incumbent's grid neighbours. */
+/**
+ * The next candidate: the first of `fromModel` (the trained model's best, then the profile's configs to
+ * confirm) that is neither the incumbent nor tried, then the incumbent's grid neighbours.
+ */
 function pickCandidate(
   incumbent: SchedConfig,
   tried: readonly SchedConfig[],
-  o: { fromModel: SchedConfig | null; rng: Rng },
+  o: { fromModel: readonly SchedConfig[]; rng: Rng },
 ): Candidate | null {
   if (tried.length >= MAX_CANDIDATES) return null;
-  const same = (a: SchedConfig, b: SchedConfig) => JSON.stringify(a) === JSON.stringify(b);
-  if (o.fromModel && !same(o.fromModel, incumbent) && !tried.some((t) => same(t, o.fromModel!))) {
-    return { config: o.fromModel, source: "forest", predicted: null };
-  }
+  const next = o.fromModel.find((c) => !sameConfig(c, incumbent) && !tried.some((t) => sameConfig(t, c)));
+  if (next !== undefined) return { config: next, source: "forest", predicted: null };
   return nextCandidates({ incumbent, tried, grid: DEFAULT_SWEEP_GRID }, { rng: o.rng, count: 1 })[0] ?? null;
 }

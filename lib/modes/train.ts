@@ -26,6 +26,7 @@ import {
   formatEvidence,
   formatImportanceTable,
   formatPickRank,
+  formatToConfirm,
   formatUnmeasured,
 } from "../ml/report.ts";
 import type { CandidateValues, SearchGrid } from "../ml/search_space.ts";
@@ -238,6 +239,7 @@ function profileOf(r: TrainResult, model: ModelFile, sha256: string): GameProfil
       cvR2: r.cv.r2,
     },
     workload: r.workload,
+    ...(r.toConfirm.length > 0 ? { toConfirm: r.toConfirm } : {}),
   };
 }
 
@@ -297,6 +299,8 @@ export async function runTrainMode(options: TrainModeOptions): Promise<TrainMode
   const rank = formatPickRank(train.pickRank);
   if (rank !== null) out(rank);
   out(formatEvidence(train.evidence, train.forestPick.config));
+  const confirm = formatToConfirm(train.toConfirm);
+  if (confirm !== null) out(confirm);
   // Each "saved" line follows its own write, so a failure after it never leaves a line that lies.
   const model = modelFileOf(train, csv, (options.now?.() ?? new Date()).toISOString());
   const saved = await saveModel(modelsDir, model, { owner });

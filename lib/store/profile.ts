@@ -21,7 +21,7 @@
  */
 
 import { join } from "node:path";
-import { TUNABLE_KEYS, validateConfig } from "../config.ts";
+import { type SchedConfig, TUNABLE_KEYS, validateConfig } from "../config.ts";
 import { gameKey } from "../game_key.ts";
 import {
   ensureRealDir,
@@ -42,6 +42,8 @@ export const PROFILE_FORMAT = "scx_gamer-profile";
 export const PROFILE_VERSION = 1;
 /** The folder of profiles inside a CPU model's folder. */
 export const PROFILES_DIR = "profiles";
+/** Most configs a profile lists to confirm. */
+export const MAX_TO_CONFIRM = 12;
 /** Largest profile file read. */
 export const MAX_PROFILE_BYTES = 1024 * 1024;
 
@@ -74,6 +76,14 @@ export function formatProfile(profile: GameProfile): string {
 const isText = (v: unknown): v is string => typeof v === "string";
 const isFiniteNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 
+/** The first problem of a config read from a file (missing, an unknown tunable, a value out of range), or null. */
+function configProblem(c: unknown): string | null {
+  if (typeof c !== "object" || c === null || Array.isArray(c)) return "missing";
+  const extra = Object.keys(c).find((k) => !TUNABLE_KEYS.includes(k as never));
+  if (extra !== undefined) return `unknown tunable ${JSON.stringify(extra)}`;
+  return validateConfig(c as SchedConfig)[0] ?? null;
+}
+
 /** The first problem of a parsed profile, or null. */
 function problemOf(p: GameProfile & { format?: unknown; version?: unknown }): string | null {
   if (p?.format !== PROFILE_FORMAT) return "not a scx_gamer profile (format)";
@@ -84,11 +94,17 @@ function problemOf(p: GameProfile & { format?: unknown; version?: unknown }): st
   if (p.gameKey !== gameKey(p.game)) {
     return `gameKey ${JSON.stringify(p.gameKey)} is not the key of the game name`;
   }
-  if (typeof p.config !== "object" || p.config === null) return "config: missing";
-  const extra = Object.keys(p.config).find((k) => !TUNABLE_KEYS.includes(k as never));
-  if (extra !== undefined) return `config: unknown tunable ${JSON.stringify(extra)}`;
-  const bad = validateConfig(p.config)[0];
-  if (bad !== undefined) return `config: ${bad}`;
+  const bad = configProblem(p.config);
+  if (bad !== null) return `config: ${bad}`;
+  if (p.toConfirm !== undefined) {
+    if (!Array.isArray(p.toConfirm) || p.toConfirm.length > MAX_TO_CONFIRM) {
+      return `toConfirm: expected a list of at most ${MAX_TO_CONFIRM} configs`;
+    }
+    for (const [i, c] of p.toConfirm.entries()) {
+      const problem = configProblem(c);
+      if (problem !== null) return `toConfirm[${i}]: ${problem}`;
+    }
+  }
   if (!Array.isArray(p.unmeasured) || p.unmeasured.some((k) => !TUNABLE_KEYS.includes(k))) {
     return "unmeasured: expected a list of tunable names";
   }
