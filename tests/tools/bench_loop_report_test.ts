@@ -8,6 +8,7 @@ import {
   summarizeLoop,
 } from "../../tools/bench_loop/report.ts";
 import {
+  autotuneDecisions,
   calibrationNote,
   checkGridFlags,
   ejectionOf,
@@ -456,4 +457,29 @@ done`;
     "--fps 60 --job-us 4162 --workers 3",
     "done",
   ]);
+});
+
+Deno.test("the autotune stage's options, and what its log says it decided", () => {
+  assert.equal(parseOptions([]).options?.["autotune-s"], "0", "off unless asked");
+  assert.equal(parseOptions(["--autotune-s", "840"]).options?.["autotune-pairs"], "6");
+  assert.match(
+    parseOptions(["--autotune-pairs", "2"]).error!,
+    /--autotune-pairs: expected a whole number from 3 to 100, got '2'/,
+  );
+  assert.match(parseOptions(["--autotune-s", "x"]).error!, /--autotune-s: expected a whole number, got 'x'/);
+  const log = [
+    'scx_gamer: tuning "game.exe" from --slice-us 1000 --parity-us 0',
+    'scx_gamer: autotune "game.exe": rejected --slice-us 50 --parity-us 1000 (gain 0.1 is within the incumbent\'s noise 0.5)',
+    'scx_gamer: autotune "game.exe": kept --slice-us 10 --parity-us 1000 (gain 0.9 [0.4, 1.3] exceeds the incumbent\'s noise 0.5)',
+    'scx_gamer: profile of "game.exe" saved to /work/out/ml/x/profiles/game.json',
+    'scx_gamer: autotune "game.exe": rejected --slice-us 250 --parity-us 1000 (gain -0.2 is within the incumbent\'s noise 0.5)',
+  ].join("\n");
+  const d = autotuneDecisions(log);
+  assert.equal(d.kept, "--slice-us 10 --parity-us 1000", "the last kept config is the profile left");
+  assert.deepEqual(d.lines.map((l) => l.split(" (")[0]), [
+    "rejected --slice-us 50 --parity-us 1000",
+    "kept --slice-us 10 --parity-us 1000",
+    "rejected --slice-us 250 --parity-us 1000",
+  ]);
+  assert.deepEqual(autotuneDecisions(log.split("\n")[0]), { lines: [], kept: null });
 });

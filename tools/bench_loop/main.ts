@@ -42,6 +42,7 @@ const USAGE =
   `usage: deno task bench:loop [-- --rounds N] [--run-s S] [--sweep-s S] [--sweep-passes N] [--random N] [--seed N]
                          [--game="GAMESIM FLAGS"] [--tcg single|multi|icount] [--out DIR] [--from DIR]
                          [--update-docs] [--learn-only] [--grid="SWEEP GRID FLAGS"] [--calibrate=FLAG]
+                         [--autotune-s S] [--autotune-pairs N]
   --game takes gamesim's flags after "=" (they start with "--"), e.g.
   --game="--fps 60 --frame-work-us 12000 --workers 4 --job-us 3000 --hogs 2" (a CPU-heavy game)
   --calibrate=--job-us first fits the game to the boot's speed: short runs under the defaults scale that
@@ -50,7 +51,10 @@ const USAGE =
   a scout for a game before a whole run (about 85 min with --rounds 5)
   --grid replaces the sweep's default grid with scx_gamer --sweep's grid flags, e.g.
   --grid="--batch-burst-us 1000,2500,10000 --slice-us 250,1000,4000" (a game beside a video encoder)
-  --sweep-passes N measures every grid config N times in windows apart (scx_gamer --sweep --passes)`;
+  --sweep-passes N measures every grid config N times in windows apart (scx_gamer --sweep --passes)
+  --autotune-s S after training, runs scx_gamer --ml-autotune on the game for S seconds (0: not at all), N
+  pairs of 20 s windows a candidate (default 6): it tries first what the sweep measured above the defaults
+  by less than the noise (the profile's toConfirm), and a config it keeps becomes the profile`;
 
 /** A random config: each number log-uniform (or uniform when its range starts at 0) over its range, each switch a coin. */
 export function randomConfig(rng: Rng): SchedConfig {
@@ -166,6 +170,23 @@ export function learnSummary(trainLog: string): string[] {
   return [...kept, `Learned profile: ${flags ? `\`${flags}\`` : "none (training failed: see train.log)"}`];
 }
 
+/** Where the guest keeps scx_gamer's log of the autotune stage (absent when the run had none). */
+const AUTOTUNE_LOG = "autotune.log";
+
+/**
+ * What the autotune stage decided, from its log: one line per candidate judged ("kept FLAGS (why)" or
+ * "rejected FLAGS (why)"), and the flags of the last config it kept (the profile it left), or null.
+ */
+export function autotuneDecisions(log: string): { lines: string[]; kept: string | null } {
+  const decided = log.split("\n").map((l) => l.match(/^scx_gamer: autotune "[^"]*": ((kept|rejected) (.*))$/))
+    .filter((m) => m !== null);
+  const kept = decided.filter((m) => m[2] === "kept").at(-1);
+  return {
+    lines: decided.map((m) => m[1]),
+    kept: kept ? kept[3].replace(/ \(.*\)$/, "") : null,
+  };
+}
+
 /** Where a run records how QEMU ran the vCPUs, for a later --from. */
 const TCG_FILE = "tcg.txt";
 
@@ -215,19 +236,29 @@ export function parseOptions(argv: string[]) {
         "learn-only": { type: "boolean", default: false },
         grid: { type: "string" },
         calibrate: { type: "string" },
+        "autotune-s": { type: "string", default: "0" },
+        "autotune-pairs": { type: "string", default: "6" },
       },
     }).values;
   } catch (e) {
     return { error: `${(e as Error).message.split("\n")[0]}\n${USAGE}` };
   }
-  for (const flag of ["rounds", "run-s", "sweep-s", "sweep-passes", "random", "seed"] as const) {
-    const positive = flag !== "seed";
+  for (
+    const flag of ["rounds", "run-s", "sweep-s", "sweep-passes", "random", "seed", "autotune-s"] as const
+  ) {
+    const positive = flag !== "seed" && flag !== "autotune-s";
     if (!/^\d{1,6}$/.test(o[flag]) || (positive && Number(o[flag]) === 0)) {
       return { error: `--${flag}: expected a whole number${positive ? " above 0" : ""}, got '${o[flag]}'` };
     }
   }
   if (Number(o["sweep-passes"]) > MAX_SWEEP_PASSES) {
     return { error: `--sweep-passes: expected at most ${MAX_SWEEP_PASSES}, got '${o["sweep-passes"]}'` };
+  }
+  if (
+    !/^\d{1,3}$/.test(o["autotune-pairs"]) || Number(o["autotune-pairs"]) < 3 ||
+    Number(o["autotune-pairs"]) > 100
+  ) {
+    return { error: `--autotune-pairs: expected a whole number from 3 to 100, got '${o["autotune-pairs"]}'` };
   }
   if (!isTcgThreads(o.tcg)) return { error: `--tcg: expected ${TCG_THREADS.join(" or ")}, got '${o.tcg}'` };
   let grid = "";
@@ -310,6 +341,8 @@ async function main(argv: string[]): Promise<number> {
         BL_GAME: o.game,
         BL_CALIBRATE: o.calibrate,
         BL_LEARN_ONLY: o["learn-only"] ? "1" : "0",
+        BL_AUTOTUNE_S: o["autotune-s"],
+        BL_AUTOTUNE_PAIRS: o["autotune-pairs"],
         BL_EJECTION_LINE: EJECTION_LINE,
       },
       files: { "/opt/bl/random.txt": randomFile },
@@ -354,6 +387,8 @@ async function main(argv: string[]): Promise<number> {
   const rounds = recordedRounds(out);
   const calibration = calibrationNote(readRecorded(out, CALIBRATION_FILE));
   const passes = Number(o["sweep-passes"]);
+  const autotuneLog = readRecorded(out, AUTOTUNE_LOG);
+  const autotune = autotuneLog === null ? null : autotuneDecisions(autotuneLog);
   const header = [
     `bench:loop on the sched_ext VM (QEMU TCG, 2 vCPUs${tcg === "multi" ? ", one host thread each" : ""}), ${
       new Date().toISOString().slice(0, 10)
@@ -361,6 +396,11 @@ async function main(argv: string[]): Promise<number> {
     `learned from \`scx_gamer --sweep\` over ${grid} (${o["sweep-s"]} s per config${
       passes === 1 ? "" : `, ${passes} passes`
     }), --ml-train --game game;`,
+    ...(autotune === null ? [] : [
+      `then \`scx_gamer --ml-autotune\` on the game (${o["autotune-pairs"]} pairs of windows a candidate): ${
+        autotune.lines.length === 0 ? "no candidate judged" : autotune.lines.map((l) => `${l}`).join("; ")
+      };`,
+    ]),
     `then fresh ${
       o["run-s"]
     } s runs: ${randomFlags.length} random configs once each, ${rounds} rounds of defaults, profile${
@@ -368,7 +408,7 @@ async function main(argv: string[]): Promise<number> {
     }.`,
   ];
   const report = formatLoopReport(summary, {
-    profileFlags: learnedFlags(Deno.readTextFileSync(path.join(out, "train.log"))),
+    profileFlags: autotune?.kept ?? learnedFlags(Deno.readTextFileSync(path.join(out, "train.log"))),
     header,
   }).join("\n");
   Deno.writeTextFileSync(path.join(out, "report.md"), report + "\n");

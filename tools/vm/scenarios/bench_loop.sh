@@ -15,9 +15,10 @@
 # Environment: BL_SWEEP (the sweep's grid and timing flags), BL_RANDOM (file: one config's tunable flags
 # per line), BL_ROUNDS, BL_RUN_S (seconds per measured run), BL_GAME (gamesim's workload flags),
 # BL_CALIBRATE (a flag of BL_GAME to scale; empty: none),
-# BL_LEARN_ONLY (1: stop after training), BL_EJECTION_LINE (how scx_gamer's ejection line starts).
+# BL_LEARN_ONLY (1: stop after training and autotuning), BL_AUTOTUNE_S (seconds of --ml-autotune after
+# training; 0: none), BL_AUTOTUNE_PAIRS, BL_EJECTION_LINE (how scx_gamer's ejection line starts).
 # Layout of out/: calibrate/ (each try's gamesim report and scx_gamer log), game.txt (the game's flags as
-# run, after calibration), sweep.log, export.log, train.log, train.rc, ml/ (samples and the profile),
+# run, after calibration), sweep.log, export.log, train.log, train.rc, autotune.log, ml/ (samples and the profile),
 # eval/<kind>-<n>.json (gamesim reports; kind: random, default, profile, best), eval/<kind>-<n>.log
 # (scx_gamer), eval/order.txt ("kind n" in run order; "best n index" names the random config), eval/times.txt
 # (the guest's uptime at each step of each run), state.txt (sched_ext state after each run).
@@ -117,6 +118,21 @@ scx_gamer --ml-export-csv $out/train.csv --ml-dir $out/ml >$out/export.log 2>&1
 scx_gamer --ml-train $out/train.csv --game game --ml-dir $out/ml --models-dir $out/models >$out/train.log 2>&1
 echo $? > $out/train.rc
 say "learned: $(grep -A4 'Best Configuration' $out/train.log | tail -n 1)"
+# ---- 1b. autotune: the configs the sweep could not separate from the defaults, confirmed or rejected live
+# in paired windows (the profile's toConfirm first); a config kept becomes the game's profile.
+if [ "${BL_AUTOTUNE_S:-0}" -gt 0 ]; then
+  say "autotune: ${BL_AUTOTUNE_S} s, ${BL_AUTOTUNE_PAIRS} pairs a candidate"
+  # shellcheck disable=SC2086 # word lists
+  setsid gamesim --duration 7200 $game_args --json $out/autotune_game.json >/dev/null 2>$out/autotune_game.err &
+  game=$!
+  wait_line $out/autotune_game.err running 600
+  scx_gamer --ml-autotune --autotune-pairs "$BL_AUTOTUNE_PAIRS" --ml-sample-interval 1 --ml-dir $out/ml \
+    --game game.exe --duration "$BL_AUTOTUNE_S" --socket /run/bench.sock >$out/autotune.log 2>&1
+  kill -TERM "-$game" 2>/dev/null
+  wait $game 2>/dev/null
+  wait_state disabled 300
+  say "autotune: $(grep -c 'autotune "' $out/autotune.log) judged, $(grep -c '": kept' $out/autotune.log) kept"
+fi
 if [ "${BL_LEARN_ONLY:-0}" = 1 ]; then
   say "learn only: no fresh runs"
   exit 0
