@@ -12,8 +12,11 @@
  *   "objective": { "name": "smooth_score", "direction": "max", "predicted": 87.4 },
  *   "provenance": { "samples": 240, "trainedAt": "2026-01-02T03:04:05.000Z", "modelSha256": "ab12...",
  *                   "source": "training_data.csv", "cvR2": 0.61 },
- *   "workload": { "cpu_util_pct": 41.5, "game_count": 22, ... } }
+ *   "workload": { "cpu_util_pct": 41.5, "game_count": 22, ... },
+ *   "toConfirm": [{ "slice_us": 50, ... }] }
  * ```
+ * `toConfirm` (optional) lists configs training could not separate from `config` by more than the noise,
+ * which `--ml-autotune` tries first.
  * Writes go through the store's atomic writer; reads never follow a symlink, are size-capped, and
  * validate everything, the config against the tunables table above all.
  *
