@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { defaultConfig, TUNABLES } from "../lib/config.ts";
+import { defaultConfig, sameConfig, TUNABLES } from "../lib/config.ts";
 import {
   againstNeighbours,
   bestMeasured,
   judgePick,
   measure,
+  measuredGains,
   neighbourNoise,
   normalQuantile,
 } from "../lib/ml/evidence.ts";
@@ -207,6 +208,12 @@ Deno.test("judgePick: with the defaults in several windows, the gain over the wi
   assert.equal(real.marginFrom, "windows");
 });
 
+/** The mean objective of the rows of a trained scope that ran `slice_us`. */
+function meanOf(r: Awaited<ReturnType<typeof trainModel>>, slice: number): number {
+  const i = r.pickRank.measured.findIndex((_, k) => r.forestPick.top[k].config.slice_us === slice);
+  return r.pickRank.measured[i]!.mean;
+}
+
 /** One game's rows: every tunable at its default but slice_us, swept over 250, 1000 (the default), 4000. */
 function sweepLike(gain250: number, noiseSeed = 17) {
   const defaults = defaultConfig();
@@ -244,12 +251,13 @@ Deno.test("training recommends the forest's pick only when its samples beat the 
     assert.equal(noise.forestPick.config, noise.forestPick.top[noise.pickRank.index].config);
     assert.notEqual(noise.evidence.kind, "supported", `seed ${noiseSeed}: ${JSON.stringify(noise.evidence)}`);
     assert.deepEqual(noise.best.config, defaultConfig(), "the defaults as measured are recommended");
-    // Left to confirm: each top config that measured above the defaults, best gain first, never the defaults.
-    const above = noise.pickRank.gains
-      .map((gain, i) => ({ gain, config: noise.forestPick.top[i].config }))
-      .filter((c) => c.gain !== null && c.gain > 0 && c.config.slice_us !== defaults.slice_us)
-      .sort((a, b) => b.gain! - a.gain!);
-    assert.deepEqual(noise.toConfirm, above.map((c) => c.config), `seed ${noiseSeed}`);
+    // Left to confirm: each config that measured above the defaults, best gain first, never the defaults.
+    const above = [250, 4000]
+      .map((slice) => ({ slice, gain: meanOf(noise, slice) - meanOf(noise, defaults.slice_us) }))
+      .filter((c) => c.gain > 0)
+      .sort((a, b) => b.gain - a.gain);
+    assert.deepEqual(noise.toConfirm.map((c) => c.slice_us), above.map((c) => c.slice), `seed ${noiseSeed}`);
+    assert.ok(noise.toConfirm.every((c) => sameConfig(c, { ...defaults, slice_us: c.slice_us })));
     confirmed.push(noise.toConfirm.length);
   }
   // With seeds 20 and 21 the forest's first (4000) measured worst of the three: the samples moved the pick.
@@ -283,5 +291,25 @@ Deno.test("the verdict line says where the noise came from", () => {
   assert.match(
     formatEvidence({ ...base, defaultsWindows: 6, paired: true, marginFrom: "batches" }, pick),
     /\(0\.90; 5% over 27 configs, within windows, above the differences between the defaults' 6 windows\)/,
+  );
+});
+
+Deno.test("measuredGains: every measured config but the defaults, with its gain as judgePick measures it", () => {
+  const d = rows([1, 2, 3], (c) => [0, 5, 1, 3][c]);
+  const plain = measuredGains({ ...d, defaults: [1, 7], direction: "max" });
+  assert.deepEqual(plain.map((g) => [...g.values]), [[2, 7], [3, 7]]);
+  assert.deepEqual(plain.map((g) => Math.round(g.gain)), [-4, -2], "one window of the defaults: the means");
+  assert.deepEqual(
+    measuredGains({ ...d, defaults: [1, 7], direction: "min" }).map((g) => Math.round(g.gain)),
+    [4, 2],
+  );
+  assert.deepEqual(measuredGains({ ...d, defaults: [9, 7], direction: "max" }), [], "the defaults never ran");
+  // The defaults in windows around each config, the load rising: gains against the windows beside each.
+  const drift = rows([1, 2, 1, 3, 1], (c) => (c === 2 ? 0.5 : c === 3 ? 0.4 : 0));
+  drift.y.forEach((v, row) => drift.y[row] = v + 0.5 * Math.floor(row / 20));
+  const paired = measuredGains({ ...drift, defaults: [1, 7], direction: "max" });
+  assert.ok(
+    Math.abs(paired[0].gain - 0.5) < 0.05 && Math.abs(paired[1].gain - 0.4) < 0.05,
+    `${paired.map((g) => g.gain)}`,
   );
 });

@@ -14,7 +14,13 @@ const cand = (v: number): Candidate => ({
 function plan(
   options: { candidates: Candidate[]; keep: (c: readonly number[], i: readonly number[]) => boolean },
 ) {
-  const decisions: { config: SchedConfig; keep: boolean; i: readonly number[]; c: readonly number[] }[] = [];
+  const decisions: {
+    config: SchedConfig;
+    keep: boolean;
+    i: readonly number[];
+    c: readonly number[];
+    against: SchedConfig;
+  }[] = [];
   const queue = [...options.candidates];
   const p = new AutotunePlan({
     incumbent: defaultConfig(),
@@ -33,12 +39,13 @@ function plan(
         pairs: c.length,
         reason: "test",
       }) as AutotuneDecision,
-    onDecision: (candidate, decision, windows) =>
+    onDecision: (candidate, decision, windows, against) =>
       decisions.push({
         config: candidate.config,
         keep: decision.keep,
         i: windows.incumbent,
         c: windows.candidate,
+        against,
       }),
   });
   return { p, decisions };
@@ -79,6 +86,7 @@ Deno.test("a kept candidate becomes the incumbent the next one is measured again
   let w = step(p, null, 0, 0);
   for (let i = 0; i < 12; i++) w = step(p, w, i, 1);
   assert.equal(decisions.length, 2);
+  assert.deepEqual(decisions.map((d) => d.against), [defaultConfig(), cand(num.min).config]);
   assert.deepEqual(p.incumbent, cand(num.max).config);
   assert.equal(p.tried.length, 2);
 });

@@ -291,6 +291,31 @@ export function bestMeasured(input: {
 }
 
 /**
+ * Every config the rows measured for {@link MIN_SAMPLES} samples or more, but the defaults, with its gain
+ * over them as {@link judgePick} measures it (positive = better): the config as the tunables of its first
+ * row. Empty when the defaults were not measured.
+ */
+export function measuredGains(input: {
+  x: Matrix;
+  y: Float64Array;
+  tunables: number;
+  defaults: ArrayLike<number>;
+  direction: ObjectiveDirection;
+}): { values: Float64Array; gain: number }[] {
+  const { x } = input;
+  const { groups, groupOf } = groupByConfig(x, input.y, input.tunables);
+  const defaults = groupOf(input.defaults);
+  if (defaults === undefined || measure(defaults.values) === null) return [];
+  const sign = input.direction === "min" ? -1 : 1;
+  return [...groups.values()]
+    .filter((g) => g !== defaults && g.values.length >= MIN_SAMPLES)
+    .map((g) => ({
+      values: x.data.slice(g.row * x.cols, g.row * x.cols + input.tunables),
+      gain: gainOver(g, defaults, sign).gain,
+    }));
+}
+
+/**
  * Judge `pick` (tunable values in column order, the layout's first `tunables` columns) against `defaults`
  * on the rows `x`/`y` (one game and CPU model, in file order).
  *

@@ -29,7 +29,7 @@ import { type Matrix, selectRows, selectValues } from "./matrix.ts";
 import { meanAbsoluteError, r2Score } from "./metrics.ts";
 import { createRng, type Rng } from "./rng.ts";
 import { StandardScaler } from "./scaler.ts";
-import { bestMeasured, type Evidence, judgePick, type MeasuredRank } from "./evidence.ts";
+import { bestMeasured, type Evidence, judgePick, measuredGains, type MeasuredRank } from "./evidence.ts";
 import { searchBestConfig, type SearchResult } from "./search.ts";
 import type { CandidateValues, SearchGrid } from "./search_space.ts";
 import { kFold, trainTestSplit } from "./split.ts";
@@ -99,9 +99,9 @@ export interface TrainResult {
   /** Whether the measurements back the forest's pick over the defaults (lib/ml/evidence.ts). */
   evidence: Evidence;
   /**
-   * When the pick was not backed: the forest's top configs whose samples measured above the defaults, by
-   * less than the noise, best gain first (at most {@link MAX_UNCONFIRMED}). The profile lists them for
-   * `--ml-autotune` to confirm or reject in its longer, paired windows.
+   * When the pick was not backed: the configs (of the forest's top, or any the sweep ran) whose samples
+   * measured above the defaults, by less than the noise, best gain first (at most {@link MAX_UNCONFIRMED}).
+   * The profile lists them for `--ml-autotune` to confirm or reject in its longer, paired windows.
    */
   toConfirm: SchedConfig[];
   /** The scope's median value of every workload feature, by name (what a profile records). */
@@ -159,6 +159,18 @@ async function crossValidate(data: { x: Matrix; y: Float64Array }, rng: Rng, for
   return { folds, r2: avg((f) => f.r2), mae: avg((f) => f.mae) };
 }
 
+/** The config of a row's tunables (the layout's first columns, in table order: features.ts). */
+function configOfRow(values: ArrayLike<number>): SchedConfig {
+  return Object.fromEntries(
+    TUNABLES.map((t, i) => [t.key, t.kind === "switch" ? values[i] === 1 : values[i]]),
+  ) as unknown as SchedConfig;
+}
+
+/** What every measured comparison takes: the tunable columns, the defaults' row and the direction. */
+function judged(direction: Objective["direction"]) {
+  return { tunables: TUNABLE_KEYS.length, defaults: tunableRow(defaultConfig()), direction };
+}
+
 /** A config's tunables as a row of the layout's first columns (features.ts), as the samples hold them. */
 function tunableRow(c: SchedConfig): Float64Array {
   return Float64Array.from(TUNABLE_KEYS, (k) => Number(c[k]));
@@ -174,20 +186,14 @@ function backedByMeasurement(
   ctx: { medians: Float64Array; final: Fitted; dataset: Dataset },
 ): { best: SearchResult; evidence: Evidence } {
   const evidence = judgePick({
-    x: data.x,
-    y: data.y,
-    tunables: TUNABLE_KEYS.length,
+    ...data,
+    ...judged(ctx.dataset.target.direction),
     pick: tunableRow(pick.config),
-    defaults: tunableRow(defaultConfig()),
-    direction: ctx.dataset.target.direction,
   });
   const fallBack = evidence.kind === "not_better" || evidence.kind === "pick_unmeasured";
   if (!fallBack || evidence.measuredDefaults === null) return { best: pick, evidence };
   const values = evidence.measuredDefaults;
-  // Tunables are the layout's first columns, in table order (features.ts).
-  const config = Object.fromEntries(
-    TUNABLES.map((t, i) => [t.key, t.kind === "switch" ? values[i] === 1 : values[i]]),
-  ) as unknown as SchedConfig;
+  const config = configOfRow(values);
   const features = ctx.medians.slice();
   features.set(values, 0);
   const predicted = ctx.final.predict({ rows: 1, cols: features.length, data: features })[0];
@@ -213,12 +219,9 @@ function measuredAmongTop(
   direction: Objective["direction"],
 ): { pick: SearchResult; rank: TrainResult["pickRank"] } {
   const rank = bestMeasured({
-    x: data.x,
-    y: data.y,
-    tunables: TUNABLE_KEYS.length,
+    ...data,
+    ...judged(direction),
     candidates: search.top.map((t) => tunableRow(t.config)),
-    defaults: tunableRow(defaultConfig()),
-    direction,
   });
   if (rank.index === 0) return { pick: search, rank };
   const chosen = search.top[rank.index];
@@ -231,15 +234,29 @@ function measuredAmongTop(
 /** Most configs training leaves to autotune to confirm: about 5 minutes each under its default windows. */
 export const MAX_UNCONFIRMED = 3;
 
-/** The top configs that measured above the defaults, best gain first, without `recommended`. */
-function unconfirmed(search: SearchResult, rank: MeasuredRank, recommended: SchedConfig): SchedConfig[] {
-  return rank.gains
-    .map((gain, i) => ({ gain, config: search.top[i].config }))
-    .filter((c): c is { gain: number; config: SchedConfig } => c.gain !== null && c.gain > 0)
-    .filter((c) => !sameConfig(c.config, recommended))
-    .sort((a, b) => b.gain - a.gain)
-    .slice(0, MAX_UNCONFIRMED)
-    .map((c) => c.config);
+/**
+ * The configs that measured above the defaults, best gain first, without `recommended`: the forest's top
+ * and every config the rows measured (the sweep's best measured can lie outside the forest's favourites,
+ * which smooth each prediction over neighbouring configs).
+ */
+function unconfirmed(
+  search: SearchResult,
+  rank: MeasuredRank,
+  measured: readonly { values: Float64Array; gain: number }[],
+  recommended: SchedConfig,
+): SchedConfig[] {
+  const fromForest = rank.gains.map((gain, i) => ({ gain, config: search.top[i].config }));
+  const fromRows = measured.map((m) => ({ gain: m.gain as number | null, config: configOfRow(m.values) }));
+  const out: SchedConfig[] = [];
+  for (
+    const c of [...fromForest, ...fromRows]
+      .filter((c): c is { gain: number; config: SchedConfig } => c.gain !== null && c.gain > 0)
+      .sort((a, b) => b.gain - a.gain)
+  ) {
+    if (out.length === MAX_UNCONFIRMED) break;
+    if (!sameConfig(c.config, recommended) && !out.some((o) => sameConfig(o, c.config))) out.push(c.config);
+  }
+  return out;
 }
 
 function workloadOf(layout: FeatureLayout, medians: Float64Array): Record<string, number> {
@@ -295,7 +312,9 @@ export async function trainModel(dataset: Dataset, options: TrainOptions = {}): 
   finite(src, "the best config's prediction", search.predicted);
   const { pick, rank } = measuredAmongTop(search, data, dataset.target.direction);
   const { best, evidence } = backedByMeasurement(pick, data, { medians, final, dataset });
-  const toConfirm = evidence.kind === "not_better" ? unconfirmed(search, rank, best.config) : [];
+  const toConfirm = evidence.kind === "not_better"
+    ? unconfirmed(search, rank, measuredGains({ ...data, ...judged(dataset.target.direction) }), best.config)
+    : [];
   return {
     scope,
     target: dataset.target,

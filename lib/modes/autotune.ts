@@ -124,7 +124,7 @@ export function autotuneDriver(o: AutotuneOptions): AutotuneDriver {
       },
       decide: (inc, cand) =>
         autotuneDecision({ incumbent: inc, candidate: cand, direction: objective!.direction }, { rng }),
-      onDecision: (candidate, decision, windows) => {
+      onDecision: (candidate, decision, windows, against) => {
         const flags = configToArgs(candidate.config).join(" ");
         o.log(
           `scx_gamer: autotune "${printable(game.name)}": ${
@@ -138,7 +138,7 @@ export function autotuneDriver(o: AutotuneOptions): AutotuneDriver {
           config: candidate.config,
           objective: objective!,
           windows,
-          against: incumbent,
+          against,
           workload: workloadOf(seen),
           at: (o.now ?? (() => new Date()))(),
         });

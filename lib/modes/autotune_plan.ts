@@ -25,11 +25,15 @@ export interface AutotunePlanOptions {
   valueOf: (result: WindowResult) => number | null;
   /** The choice rule: incumbent and candidate windows -> decision. */
   decide: (incumbent: readonly number[], candidate: readonly number[]) => AutotuneDecision;
-  /** A candidate was judged; `windows` are the values behind the decision. */
+  /**
+   * A candidate was judged; `windows` are the values behind the decision, `against` the incumbent it was
+   * measured against (a kept candidate replaces it, so the next one is measured against another).
+   */
   onDecision: (
     candidate: Candidate,
     decision: AutotuneDecision,
     windows: { incumbent: readonly number[]; candidate: readonly number[]; samples: number },
+    against: SchedConfig,
   ) => void;
 }
 
@@ -119,9 +123,10 @@ export class AutotunePlan {
     const candidate = this.#candidate!;
     const windows = { incumbent: this.#values.I, candidate: this.#values.C, samples: this.#samples };
     const decision = this.#o.decide(windows.incumbent, windows.candidate);
+    const against = this.#incumbent;
     this.#tried.push(candidate.config);
     if (decision.keep) this.#incumbent = candidate.config;
-    this.#o.onDecision(candidate, decision, windows);
+    this.#o.onDecision(candidate, decision, windows, against);
     this.#candidate = null;
   }
 }
