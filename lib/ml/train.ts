@@ -99,7 +99,7 @@ export interface TrainResult {
   /** Whether the measurements back the forest's pick over the defaults (lib/ml/evidence.ts). */
   evidence: Evidence;
   /**
-   * When the pick was not backed: the configs (of the forest's top, or any the sweep ran) whose samples
+   * When the pick was not backed: the configs (any the sweep ran, not only the forest's top) whose samples
    * measured above the defaults, by less than the noise, best gain first (at most {@link MAX_UNCONFIRMED}).
    * The profile lists them for `--ml-autotune` to confirm or reject in its longer, paired windows.
    */
@@ -235,28 +235,20 @@ function measuredAmongTop(
 export const MAX_UNCONFIRMED = 3;
 
 /**
- * The configs that measured above the defaults, best gain first, without `recommended`: the forest's top
- * and every config the rows measured (the sweep's best measured can lie outside the forest's favourites,
- * which smooth each prediction over neighbouring configs).
+ * The configs the rows measured above the defaults, best gain first, without `recommended`: any config
+ * the sweep ran, not only the forest's favourites (the sweep's best measured can lie outside them: the
+ * forest smooths each prediction over neighbouring configs).
  */
 function unconfirmed(
-  search: SearchResult,
-  rank: MeasuredRank,
   measured: readonly { values: Float64Array; gain: number }[],
   recommended: SchedConfig,
 ): SchedConfig[] {
-  const fromForest = rank.gains.map((gain, i) => ({ gain, config: search.top[i].config }));
-  const fromRows = measured.map((m) => ({ gain: m.gain as number | null, config: configOfRow(m.values) }));
-  const out: SchedConfig[] = [];
-  for (
-    const c of [...fromForest, ...fromRows]
-      .filter((c): c is { gain: number; config: SchedConfig } => c.gain !== null && c.gain > 0)
-      .sort((a, b) => b.gain - a.gain)
-  ) {
-    if (out.length === MAX_UNCONFIRMED) break;
-    if (!sameConfig(c.config, recommended) && !out.some((o) => sameConfig(o, c.config))) out.push(c.config);
-  }
-  return out;
+  return measured
+    .filter((m) => m.gain > 0)
+    .sort((a, b) => b.gain - a.gain)
+    .map((m) => configOfRow(m.values))
+    .filter((c) => !sameConfig(c, recommended))
+    .slice(0, MAX_UNCONFIRMED);
 }
 
 function workloadOf(layout: FeatureLayout, medians: Float64Array): Record<string, number> {
@@ -313,7 +305,7 @@ export async function trainModel(dataset: Dataset, options: TrainOptions = {}): 
   const { pick, rank } = measuredAmongTop(search, data, dataset.target.direction);
   const { best, evidence } = backedByMeasurement(pick, data, { medians, final, dataset });
   const toConfirm = evidence.kind === "not_better"
-    ? unconfirmed(search, rank, measuredGains({ ...data, ...judged(dataset.target.direction) }), best.config)
+    ? unconfirmed(measuredGains({ ...data, ...judged(dataset.target.direction) }), best.config)
     : [];
   return {
     scope,
