@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { defaultConfig, TUNABLES } from "../lib/config.ts";
-import { autotunedProfile, autotuneDriver, workloadOf } from "../lib/modes/autotune.ts";
+import { autotunedProfile, autotuneDriver, type AutotuneOptions, workloadOf } from "../lib/modes/autotune.ts";
 import { findObjective } from "../lib/score.ts";
 import { formatProfile, parseProfile } from "../lib/store/profile.ts";
 import { emptyThreadCounts, type GameInfo, type GameProfile } from "../lib/types.ts";
@@ -17,6 +17,24 @@ const game: GameInfo = {
   thread_count: 30,
   cpu_pct: 200,
 };
+
+/** An autotune driver over the one profile `own` (of Doom), windows of 10 s after 1 s, 3 pairs a candidate. */
+function driverOf(own: GameProfile, over: Partial<AutotuneOptions> = {}) {
+  return autotuneDriver({
+    base: defaultConfig(),
+    profiles: { load: (g) => (g.toLowerCase().startsWith("doom") ? own : null), list: () => [own] },
+    mlDir: "unused",
+    cpuModel: "Test CPU",
+    target: "score",
+    windowS: 10,
+    settleS: 1,
+    pairs: 3,
+    log: () => {},
+    save: () => Promise.resolve("mem"),
+    rng: createRng(1),
+    ...over,
+  });
+}
 
 Deno.test("an autotuned profile records the measured windows and validates like a trained one", () => {
   const profile = autotunedProfile({
@@ -40,21 +58,12 @@ Deno.test("the driver starts a game from its profile and tries candidates agains
   const own = makeProfile("Doom", { config: { ...defaultConfig(), [num.key]: num.max } });
   const lines: string[] = [];
   const saved: GameProfile[] = [];
-  const d = autotuneDriver({
-    base: defaultConfig(),
-    profiles: { load: (g) => (g.toLowerCase().startsWith("doom") ? own : null), list: () => [own] },
-    mlDir: "unused",
-    cpuModel: "Test CPU",
-    target: "score",
-    windowS: 10,
-    settleS: 1,
-    pairs: 3,
+  const d = driverOf(own, {
     log: (l) => lines.push(l),
     save: (p) => {
       saved.push(p);
       return Promise.resolve("mem");
     },
-    rng: createRng(1),
   });
   assert.deepEqual(d.start().apply, defaultConfig());
   const first = d.onGame(game, 0, emptyThreadCounts());
@@ -72,20 +81,7 @@ Deno.test("the driver tries the model's best, then the profile's configs to conf
   const modelBest = { ...defaultConfig(), slice_lag_us: 5000 };
   const own = makeProfile("Doom", { toConfirm: [confirm1, defaultConfig(), confirm2] });
   const candidates = (best: typeof modelBest | null) => {
-    const d = autotuneDriver({
-      base: defaultConfig(),
-      profiles: { load: () => own, list: () => [own] },
-      mlDir: "unused",
-      cpuModel: "Test CPU",
-      target: "score",
-      windowS: 10,
-      settleS: 1,
-      pairs: 3,
-      log: () => {},
-      save: () => Promise.resolve("mem"),
-      modelBest: () => best,
-      rng: createRng(1),
-    });
+    const d = driverOf(own, { modelBest: () => best });
     d.start();
     assert.deepEqual(d.onGame(game, 0, emptyThreadCounts())?.apply, defaultConfig(), "the incumbent first");
     // Each window: settle 1 s, measure 10 s with one sample; windows go I C, C I, I C for each candidate.
