@@ -68,7 +68,7 @@ export function defaultObjective(columns: readonly string[]): Objective | null {
 }
 
 /** `+1` for an objective to maximise, `-1` for one to minimise: `sign * value` is always "higher is better". */
-export function objectiveSign(objective: Objective): 1 | -1 {
+export function objectiveSign(objective: Pick<Objective, "direction">): 1 | -1 {
   return objective.direction === "max" ? 1 : -1;
 }
 

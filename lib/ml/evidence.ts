@@ -25,6 +25,7 @@
  * @module
  */
 
+import { objectiveSign } from "../score.ts";
 import type { ObjectiveDirection } from "../types.ts";
 import { mean } from "./ab.ts";
 import { distinctColumnValues } from "./dataset.ts";
@@ -267,7 +268,7 @@ export function bestMeasured(input: {
   direction: ObjectiveDirection;
 }): MeasuredRank {
   const { groupOf } = groupByConfig(input.x, input.y, input.tunables);
-  const sign = input.direction === "min" ? -1 : 1;
+  const sign = objectiveSign(input);
   const defaults = groupOf(input.defaults);
   const measuredDefaults = defaults !== undefined && measure(defaults.values) !== null;
   let paired = false;
@@ -306,7 +307,7 @@ export function measuredGains(input: {
   const { groups, groupOf } = groupByConfig(x, input.y, input.tunables);
   const defaults = groupOf(input.defaults);
   if (defaults === undefined || measure(defaults.values) === null) return [];
-  const sign = input.direction === "min" ? -1 : 1;
+  const sign = objectiveSign(input);
   return [...groups.values()]
     .filter((g) => g !== defaults && g.values.length >= MIN_SAMPLES)
     .map((g) => ({
@@ -358,7 +359,7 @@ export function judgePick(input: {
   if (defaults === null) return { ...base, kind: "defaults_unmeasured" };
   if (pickGroup === defaultsGroup) return { ...base, kind: "is_defaults" };
   if (pick === null) return { ...base, kind: "pick_unmeasured" };
-  const sign = input.direction === "min" ? -1 : 1;
+  const sign = objectiveSign(input);
   const z = normalQuantile(1 - 0.05 / Math.max(1, configs));
   const { gain, betweenSd } = gainOver(pickGroup!, defaultsGroup!, sign);
   const withinWindows = z * Math.hypot(pick.se, defaults.se);

@@ -107,7 +107,7 @@ export function autotuneDriver(o: AutotuneOptions): AutotuneDriver {
     let objective: Objective | null = o.target === null ? null : findObjective(o.target);
     const seen: Sample[] = [];
     // The trained model's best first, then what training left to confirm (lib/ml/train.ts toConfirm).
-    const fromModel = [o.modelBest?.(game.name) ?? null, ...(profile?.toConfirm ?? [])]
+    const fromTraining = [o.modelBest?.(game.name) ?? null, ...(profile?.toConfirm ?? [])]
       .filter((c) => c !== null);
     o.log(`scx_gamer: tuning "${printable(game.name)}" from ${configToArgs(incumbent).join(" ")}`);
     return new AutotunePlan({
@@ -115,7 +115,7 @@ export function autotuneDriver(o: AutotuneOptions): AutotuneDriver {
       pairs: o.pairs,
       windowS: o.windowS,
       settleS: o.settleS,
-      nextCandidate: (inc, tried) => pickCandidate(inc, tried, { fromModel, rng }),
+      nextCandidate: (inc, tried) => pickCandidate(inc, tried, { fromTraining, rng }),
       valueOf: (result) => {
         objective ??= chooseObjective(null, result.samples);
         seen.push(...result.samples.slice(-20));
@@ -158,16 +158,16 @@ export function autotuneDriver(o: AutotuneOptions): AutotuneDriver {
 }
 
 /**
- * The next candidate: the first of `fromModel` (the trained model's best, then the profile's configs to
+ * The next candidate: the first of `fromTraining` (the trained model's best, then the profile's configs to
  * confirm) that is neither the incumbent nor tried, then the incumbent's grid neighbours.
  */
 function pickCandidate(
   incumbent: SchedConfig,
   tried: readonly SchedConfig[],
-  o: { fromModel: readonly SchedConfig[]; rng: Rng },
+  o: { fromTraining: readonly SchedConfig[]; rng: Rng },
 ): Candidate | null {
   if (tried.length >= MAX_CANDIDATES) return null;
-  const next = o.fromModel.find((c) => !sameConfig(c, incumbent) && !tried.some((t) => sameConfig(t, c)));
+  const next = o.fromTraining.find((c) => !sameConfig(c, incumbent) && !tried.some((t) => sameConfig(t, c)));
   if (next !== undefined) return { config: next, source: "forest", predicted: null };
   return nextCandidates({ incumbent, tried, grid: DEFAULT_SWEEP_GRID }, { rng: o.rng, count: 1 })[0] ?? null;
 }

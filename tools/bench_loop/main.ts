@@ -398,7 +398,7 @@ async function main(argv: string[]): Promise<number> {
     }), --ml-train --game game;`,
     ...(autotune === null ? [] : [
       `then \`scx_gamer --ml-autotune\` on the game (${o["autotune-pairs"]} pairs of windows a candidate): ${
-        autotune.lines.length === 0 ? "no candidate judged" : autotune.lines.map((l) => `${l}`).join("; ")
+        autotune.lines.length === 0 ? "no candidate judged" : autotune.lines.join("; ")
       };`,
     ]),
     `then fresh ${
